@@ -1,0 +1,113 @@
+/*
+ * NAME
+ *	internal.h - what the files of store/ share, and nobody else sees
+ * DESCRIPTION
+ *	The store struct, transactions, the row and key encodings and the
+ *	change log.  Only the files of store/ include this header.
+ */
+#ifndef MQ_STORE_INTERNAL_H
+#define MQ_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <lmdb.h>
+
+#include "store/store.h"
+
+#define STORE_MAX_DBS	8192	/* 3 own + 17 MailerQ + 16 per list */
+#define STORE_KEY_MAX	511	/* LMDB's default maximum key size */
+#define STORE_ERR_MAX	512
+#define STORE_IDLE_READERS 16	/* reset read transactions kept for reuse */
+
+/* Names of the store's own databases; tables are "t:" + table name. */
+#define DB_META		"meta"
+#define DB_CHANGES	"changes"
+#define DB_LISTS	"lists"
+#define DB_TABLE_PREFIX	"t:"
+
+/* Change record operations. */
+enum change_op { CHANGE_PUT = 'P', CHANGE_DEL = 'D', CHANGE_LIST_CREATE = 'C',
+		 CHANGE_LIST_DROP = 'X' };
+
+/* A database handle known to this process, by name. */
+struct dbi_entry {
+	char name[REG_NAME_MAX + 8];
+	MDB_dbi dbi;
+	bool pending;		/* opened in the running write txn */
+};
+
+struct store {
+	MDB_env *env;
+	char path[4096];
+	unsigned flags;
+	struct store_options opt;
+	MDB_dbi meta, changes, lists;
+	MDB_dbi mailerq[REG_MAILERQ_MAX];	/* by reg_mailerq index */
+	pthread_mutex_t dbi_lock;	/* the dbi cache and mdb_dbi_open */
+	struct dbi_entry *dbis;
+	int ndbis, capdbis;
+	pthread_mutex_t idle_lock;	/* idle */
+	struct store_txn *idle[STORE_IDLE_READERS];
+	int nidle;
+	char err[STORE_ERR_MAX];
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	bool write;
+	bool opened_dbi;	/* a database handle was opened in it */
+	uint64_t seq;		/* write: the sequence being written */
+	uint32_t nchanges;	/* write: change records appended */
+	uint8_t *scratch;	/* write: a row being encoded */
+	size_t scratchcap;
+};
+
+/* store.c, txn.c */
+enum store_rc store_fail(struct store *st, enum store_rc rc,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enum store_rc store_mdb_rc(struct store *st, int rc, const char *what);
+enum store_rc store_dbi(struct store_txn *txn, const char *dbname, bool create,
+			MDB_dbi *out);
+void store_dbi_forget_pending(struct store *st, bool keep);
+enum store_rc store_txn_begin(struct store *st, bool write,
+			      struct store_txn *t);
+int store_meta_put_u64(struct store_txn *txn, const char *name, uint64_t v);
+int store_meta_get_u64(struct store_txn *txn, const char *name, uint64_t *v);
+enum store_rc store_change(struct store_txn *txn, enum change_op op,
+			   const char *table, const void *key, size_t keylen,
+			   const void *row, size_t rowlen);
+enum store_rc store_next_id(struct store_txn *txn, const char *table,
+			    MDB_dbi dbi, int64_t at_least, int64_t *out);
+
+/* write.c */
+void store_txn_free_scratch(struct store_txn *txn);
+
+/* row.c: row encoding (see row.c for the format) */
+size_t row_size(const struct reg_table *t, const struct store_row *row);
+void row_encode(const struct reg_table *t, const struct store_row *row,
+		uint8_t *out);
+bool row_decode(const struct reg_table *t, const void *data, size_t len,
+		struct store_row *out);
+enum store_rc key_encode(const struct reg_table *t,
+			 const struct store_value *keyvals, uint8_t *out,
+			 size_t *len, char *err, size_t errlen);
+void key_encode_int(int64_t id, uint8_t out[8]);
+int64_t key_decode_int(const uint8_t in[8]);
+bool value_equal(const struct store_value *a, const struct store_value *b);
+
+/* table.c */
+enum store_rc table_resolve(struct store_txn *txn, const char *name,
+			    const struct reg_table **t, MDB_dbi *dbi);
+enum store_rc table_check_value(struct store *st, const struct reg_table *t,
+				const struct reg_column *c,
+				const struct store_value *v);
+bool table_filter_match(const struct reg_table *t, const struct store_row *r,
+			const struct store_filter *f, int nf);
+bool table_filter_key(const struct reg_table *t, const struct store_filter *f,
+		      int nf, struct store_value key[REG_MAX_KEY]);
+enum store_rc table_check_filters(struct store *st, const struct reg_table *t,
+				  const struct store_filter *f, int nf);
+enum store_rc table_corrupt_row(struct store *st, const char *name);
+
+#endif

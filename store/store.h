@@ -1,0 +1,261 @@
+/*
+ * NAME
+ *	store.h - mq's LMDB store: tables, rows, change log, backup
+ * SYNOPSIS
+ *	#include "store/store.h"
+ * DESCRIPTION
+ *	One LMDB data file (MDB_NOSUBDIR, mode 0600) holds every table of
+ *	the registry (registry.h) as one named database keyed by the
+ *	table's primary key, a "meta" database (uuid, epoch, sequence,
+ *	auto-increment counters, list roots) and a "changes" database that
+ *	every write transaction appends to.
+ *
+ *	Only store/ calls mdb_*(); every other module uses this header.
+ *	store/ knows nothing of SQL, HTTP or sockets.
+ *
+ *	Lifetimes: a struct store_value read from the store points into
+ *	the memory map and is valid until its transaction ends.  Nothing
+ *	returned by a read needs freeing.
+ * DIAGNOSTICS
+ *	Functions return an enum store_rc; store_strerror() names each
+ *	code and store_errmsg() gives the detail of the last failure of
+ *	that store (table, column, file), one line, no trailing newline.
+ */
+#ifndef MQ_STORE_H
+#define MQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "store/registry.h"
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,		/* no such row, table or list */
+	STORE_BADDATA,		/* input refused: bad column, value, key */
+	STORE_EXISTS,		/* row or list exists already */
+	STORE_READONLY,		/* store opened read-only */
+	STORE_CORRUPT,		/* file is not a valid store */
+	STORE_FULL,		/* store-max-size reached */
+	STORE_IO,		/* open, create, write or sync failed */
+	STORE_INTERNAL,		/* unexpected LMDB or library failure */
+};
+
+struct store;
+struct store_txn;
+
+/* Open flags. */
+#define STORE_RDONLY	0x1	/* MDB_RDONLY: no write transactions */
+
+struct store_options {
+	uint64_t max_size;	/* map may grow to this; 0: 64 GiB */
+	uint64_t changes_keep;	/* change records kept; 0: 1000000 */
+};
+
+/*
+ * store_open - open or create the store file at path.  The file and its
+ *	"-lock" companion are created mode 0600; missing parent
+ *	directories are an error.  Stale reader slots are cleared.
+ *	On failure *out is NULL and, when errbuf is given, the reason is
+ *	written there (it names the path).
+ */
+enum store_rc store_open(const char *path, unsigned flags,
+			 const struct store_options *opt,
+			 struct store **out, char *errbuf, size_t errlen);
+void store_close(struct store *st);
+
+const char *store_strerror(enum store_rc rc);
+const char *store_errmsg(const struct store *st);
+const char *store_path(const struct store *st);
+
+/* Transactions. */
+
+/*
+ * store_write_fn - the body of a write transaction.  It may run more
+ *	than once (the store aborts, grows the map and runs it again on
+ *	MDB_MAP_FULL), so it must not consume its input irrevocably: keep
+ *	a cursor in arg and reset it at the start of each run.
+ *	Return STORE_OK to commit, anything else to abort.
+ */
+typedef enum store_rc (*store_write_fn)(struct store_txn *txn, void *arg);
+
+/*
+ * store_write - run fn in one write transaction and commit it.  When fn
+ *	changed nothing, nothing is written and the sequence stays.
+ *	Otherwise the sequence is bumped and the change records are
+ *	appended, in the same transaction.  *seq_out (if given) receives
+ *	the committed sequence.
+ */
+enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
+			  uint64_t *seq_out);
+
+/* store_read_begin - a read snapshot; end it with store_read_end. */
+enum store_rc store_read_begin(struct store *st, struct store_txn **out);
+void store_read_end(struct store_txn *txn);
+
+/* Meta. */
+struct store_meta {
+	uint8_t uuid[16];
+	uint64_t epoch;
+	uint64_t seq;
+};
+enum store_rc store_meta_get(struct store_txn *txn, struct store_meta *m);
+void store_uuid_format(const uint8_t uuid[16], char out[37]);
+
+/* Values and rows. */
+enum store_vkind { SV_NULL = 0, SV_INT, SV_TEXT };
+
+struct store_value {
+	enum store_vkind kind;
+	int64_t i;		/* SV_INT */
+	const char *s;		/* SV_TEXT: not NUL-terminated */
+	size_t len;
+};
+
+/* An extra column kept from SQL that the registry does not know. */
+struct store_extra {
+	const char *name;
+	size_t namelen;
+	struct store_value v;
+};
+
+#define STORE_MAX_EXTRA 32
+
+/* A decoded row: one value per registry column, then the extras. */
+struct store_row {
+	struct store_value col[REG_MAX_COLS];
+	struct store_extra extra[STORE_MAX_EXTRA];
+	int nextra;
+};
+
+/*
+ * store_value_parse - turn text (as typed on a command line or read from
+ *	a TSV file) into a value of column c.  "\N" is not special here:
+ *	the caller decides what NULL is.  Returns STORE_BADDATA with a
+ *	message naming table and column in err when the text does not fit
+ *	(not an integer, too long, NUL byte, bad timestamp).
+ */
+enum store_rc store_value_parse(const struct reg_table *t,
+				const struct reg_column *c, const char *text,
+				size_t len, struct store_value *out,
+				char *err, size_t errlen);
+
+/* Tables. */
+
+/*
+ * store_table_find - resolve a table name (MailerQ table, or a list
+ *	table such as "list_digest_slog" of a created list) to its
+ *	registry entry.  STORE_NOTFOUND for anything else.
+ */
+enum store_rc store_table_find(struct store_txn *txn, const char *name,
+			       const struct reg_table **out);
+
+/* One column = value condition; a NULL value matches NULL. */
+struct store_filter {
+	int col;
+	struct store_value v;
+};
+
+/*
+ * store_row_fn - called for each row of a scan, with values pointing
+ *	into the map.  Return 0 to go on, non-zero to stop (that value is
+ *	returned by the scan as STORE_OK; the caller keeps its own flag).
+ */
+typedef int (*store_row_fn)(const struct store_row *row, void *arg);
+
+/*
+ * store_scan - every row of table name matching all filters (none:
+ *	every row), in primary-key order.  A filter on the whole primary
+ *	key is a point read.
+ */
+enum store_rc store_scan(struct store_txn *txn, const char *name,
+			 const struct store_filter *f, int nf,
+			 store_row_fn fn, void *arg);
+
+/*
+ * store_get_by_key - point read of the row whose primary key columns
+ *	have the values in key (one per primary key column, in key
+ *	order).  The row stays valid until the transaction ends.
+ */
+enum store_rc store_get_by_key(struct store_txn *txn,
+			       const struct reg_table *t, const char *name,
+			       const struct store_value *key,
+			       struct store_row *out);
+
+/* One column := value assignment of store_set. */
+struct store_assign {
+	int col;
+	struct store_value v;
+};
+
+/*
+ * store_set - insert or update one row of table name.  With the whole
+ *	primary key given, the row with that key is updated (only the
+ *	assigned columns change) or inserted; an auto-increment key left
+ *	out is allocated (*id_out receives it).  Columns not assigned on
+ *	insert take their registry default.
+ */
+enum store_rc store_set(struct store_txn *txn, const char *name,
+			const struct store_assign *a, int na, int64_t *id_out);
+
+/*
+ * store_put_row - write a whole row (every registry column, plus
+ *	extras), replacing any row with the same key.  For loaders
+ *	(SQL sync, import, replication) that hold complete rows.
+ */
+enum store_rc store_put_row(struct store_txn *txn, const char *name,
+			    const struct store_row *row);
+
+/* store_del - delete the rows matching all filters; *n_out counts them. */
+enum store_rc store_del(struct store_txn *txn, const char *name,
+			const struct store_filter *f, int nf, uint64_t *n_out);
+
+/* store_count - rows in table name. */
+enum store_rc store_count(struct store_txn *txn, const char *name,
+			  uint64_t *n_out);
+
+/* Lists (ezmlm table roots). */
+
+/* store_list_create - register list root T with its secret key. */
+enum store_rc store_list_create(struct store_txn *txn, const char *root,
+				const uint8_t *key, size_t keylen);
+/* store_list_drop - remove list T and all its tables' rows. */
+enum store_rc store_list_drop(struct store_txn *txn, const char *root);
+/* store_list_key - list T's secret key; valid until the txn ends. */
+enum store_rc store_list_key(struct store_txn *txn, const char *root,
+			     const uint8_t **key, size_t *keylen);
+/* store_list_each - call fn for each list root, in name order. */
+enum store_rc store_list_each(struct store_txn *txn,
+			      int (*fn)(const char *root, void *arg),
+			      void *arg);
+
+/* Whole-file operations. */
+
+struct store_stat {
+	uint64_t file_size;
+	uint64_t map_size;
+	uint64_t last_page;
+	unsigned page_size;
+	unsigned max_readers;
+	unsigned num_readers;	/* slots held by live processes */
+};
+enum store_rc store_stat(struct store *st, struct store_stat *out);
+
+/*
+ * store_backup - write a consistent compacted copy of the store to path
+ *	(created 0600 through a temporary file, fsynced and renamed), while
+ *	writers go on.  Does not verify: see store_verify_file.
+ */
+enum store_rc store_backup(struct store *st, const char *path);
+
+/*
+ * store_verify_file - open the file read-only in a child process and walk
+ *	every table and the meta and change databases, decoding every row.
+ *	A corrupt or truncated file is reported in err, never crashes the
+ *	caller.  *rows_out (if given) counts the rows walked.
+ */
+enum store_rc store_verify_file(const char *path, uint64_t *rows_out,
+				char *err, size_t errlen);
+
+#endif

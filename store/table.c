@@ -1,0 +1,292 @@
+/*
+ * NAME
+ *	table.c - rows of the registry's tables: find, scan, set, delete
+ * DESCRIPTION
+ *	Each table is the LMDB database "t:" + its name, keyed as row.c
+ *	describes.  Writes validate every value against the registry (type,
+ *	length, NOT NULL), so nothing a reader decodes can be out of range,
+ *	and append one change record per row changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+
+#include "store/internal.h"
+
+/*
+ * table_resolve - registry entry and database of table name: a MailerQ
+ *	table, or ROOT + list suffix for a created list ROOT.
+ */
+enum store_rc table_resolve(struct store_txn *txn, const char *name,
+			    const struct reg_table **t, MDB_dbi *dbi)
+{
+	char root[REG_NAME_MAX], dbname[REG_NAME_MAX + 8];
+	struct store *st = txn->st;
+	int i = reg_mailerq_index(name);
+	MDB_val k = { 0, root }, d;
+
+	if (i >= 0) {
+		*t = reg_mailerq[i];
+		*dbi = st->mailerq[i];
+		return STORE_OK;
+	}
+	if (strlen(name) >= REG_NAME_MAX)
+		return store_fail(st, STORE_NOTFOUND, "no such table: %.64s...",
+				  name);
+	*t = reg_list_split(name, root, sizeof(root));
+	if (*t)
+		k.mv_size = strlen(root);
+	if (!*t || mdb_get(txn->txn, st->lists, &k, &d) != 0)
+		return store_fail(st, STORE_NOTFOUND, "no such table: %s",
+				  name);
+	snprintf(dbname, sizeof(dbname), DB_TABLE_PREFIX "%s", name);
+	return store_dbi(txn, dbname, true, dbi);
+}
+
+enum store_rc store_table_find(struct store_txn *txn, const char *name,
+			       const struct reg_table **out)
+{
+	MDB_dbi dbi;
+
+	return table_resolve(txn, name, out, &dbi);
+}
+
+static bool time_valid(const char *s, size_t n)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	size_t base = sizeof(shape) - 1;
+
+	if (n < base || (n > base && (s[base] != '.' || n == base + 1 ||
+				      n > base + 7)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char want = i < base ? shape[i] : (i == base ? '.' : 'd');
+		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
+			return false;
+	}
+	return true;
+}
+
+/* check_value - does v fit column c of t?  NULL is checked elsewhere. */
+enum store_rc table_check_value(struct store *st, const struct reg_table *t,
+				 const struct reg_column *c,
+				 const struct store_value *v)
+{
+	if (v->kind == SV_NULL)
+		return STORE_OK;
+	if (c->type == REG_INT && v->kind != SV_INT)
+		return store_fail(st, STORE_BADDATA, "%s.%s: not an integer",
+				  t->name, c->name);
+	if (c->type == REG_INT)
+		return STORE_OK;
+	if (v->kind != SV_TEXT)
+		return store_fail(st, STORE_BADDATA, "%s.%s: not a %s",
+				  t->name, c->name, reg_type_name(c->type));
+	if (v->len && memchr(v->s, 0, v->len))
+		return store_fail(st, STORE_BADDATA, "%s.%s: contains a NUL "
+				  "byte", t->name, c->name);
+	if (c->type == REG_TIME && !time_valid(v->s, v->len))
+		return store_fail(st, STORE_BADDATA, "%s.%s: not a time "
+				  "'YYYY-MM-DD HH:MM:SS': '%.*s'", t->name,
+				  c->name, (int)(v->len > 40 ? 40 : v->len),
+				  v->s);
+	if (c->type == REG_TEXT && v->len > c->maxlen)
+		return store_fail(st, STORE_BADDATA, "%s.%s: longer than %zu "
+				  "bytes", t->name, c->name, c->maxlen);
+	return STORE_OK;
+}
+
+enum store_rc store_value_parse(const struct reg_table *t,
+				const struct reg_column *c, const char *text,
+				size_t len, struct store_value *out,
+				char *err, size_t errlen)
+{
+	struct store tmp;
+	enum store_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if (c->type != REG_INT) {
+		*out = (struct store_value){ .kind = SV_TEXT, .s = text,
+					     .len = len };
+	} else {
+		char buf[32], *end;
+
+		if (len == 0 || len >= sizeof(buf)) {
+			snprintf(err, errlen, "%s.%s: not an integer: '%.*s'",
+				 t->name, c->name, (int)(len > 40 ? 40 : len),
+				 text);
+			return STORE_BADDATA;
+		}
+		memcpy(buf, text, len);
+		buf[len] = 0;
+		errno = 0;
+		out->i = strtoll(buf, &end, 10);
+		if (*end || errno || buf[0] == ' ' || buf[0] == '+') {
+			snprintf(err, errlen, "%s.%s: not an integer: '%s'",
+				 t->name, c->name, buf);
+			return STORE_BADDATA;
+		}
+		out->kind = SV_INT;
+	}
+	tmp.err[0] = 0;
+	rc = table_check_value(&tmp, t, c, out);
+	if (rc)
+		snprintf(err, errlen, "%s", tmp.err);
+	return rc;
+}
+
+static bool ascii_caseeq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* A REG_FOLD column compares as its key does: ASCII case-insensitively. */
+bool table_filter_match(const struct reg_table *t, const struct store_row *r,
+			 const struct store_filter *f, int nf)
+{
+	for (int i = 0; i < nf; i++) {
+		const struct store_value *v = &r->col[f[i].col];
+
+		if ((t->cols[f[i].col].flags & REG_FOLD) &&
+		    v->kind == SV_TEXT && f[i].v.kind == SV_TEXT) {
+			if (v->len != f[i].v.len ||
+			    !ascii_caseeq(v->s, f[i].v.s, v->len))
+				return false;
+		} else if (!value_equal(v, &f[i].v))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * filter_key - if the filters give every key column, the key values in
+ *	key order (so a scan can be a point read).
+ */
+bool table_filter_key(const struct reg_table *t, const struct store_filter *f,
+		       int nf, struct store_value key[REG_MAX_KEY])
+{
+	if (t->nkey == 0)
+		return false;
+	for (int k = 0; k < t->nkey; k++) {
+		int i;
+
+		for (i = 0; i < nf && f[i].col != t->key[k]; i++)
+			;
+		if (i == nf)
+			return false;
+		key[k] = f[i].v;
+	}
+	return true;
+}
+
+enum store_rc table_check_filters(struct store *st, const struct reg_table *t,
+				   const struct store_filter *f, int nf)
+{
+	for (int i = 0; i < nf; i++)
+		if (f[i].col < 0 || f[i].col >= t->ncols)
+			return store_fail(st, STORE_BADDATA, "%s: bad filter "
+					  "column", t->name);
+	return STORE_OK;
+}
+
+enum store_rc table_corrupt_row(struct store *st, const char *name)
+{
+	return store_fail(st, STORE_CORRUPT, "%s: %s: a row does not decode",
+			  st->path, name);
+}
+
+enum store_rc store_get_by_key(struct store_txn *txn,
+			       const struct reg_table *t, const char *name,
+			       const struct store_value *key,
+			       struct store_row *out)
+{
+	uint8_t kbuf[STORE_KEY_MAX + 1];
+	const struct reg_table *rt;
+	MDB_val k = { 0, kbuf }, d;
+	MDB_dbi dbi;
+	enum store_rc rc = table_resolve(txn, name, &rt, &dbi);
+
+	if (rc)
+		return rc;
+	if (t && t != rt)
+		return store_fail(txn->st, STORE_BADDATA, "%s: wrong registry "
+				  "entry", name);
+	rc = key_encode(rt, key, kbuf, &k.mv_size, txn->st->err,
+			sizeof(txn->st->err));
+	if (rc)
+		return rc;
+	rc = store_mdb_rc(txn->st, mdb_get(txn->txn, dbi, &k, &d), name);
+	if (rc)
+		return rc;
+	if (!row_decode(rt, d.mv_data, d.mv_size, out))
+		return table_corrupt_row(txn->st, name);
+	return STORE_OK;
+}
+
+enum store_rc store_scan(struct store_txn *txn, const char *name,
+			 const struct store_filter *f, int nf,
+			 store_row_fn fn, void *arg)
+{
+	struct store_value key[REG_MAX_KEY];
+	const struct reg_table *t;
+	struct store_row row;
+	MDB_cursor *c;
+	MDB_val k, d;
+	MDB_dbi dbi;
+	enum store_rc rc = table_resolve(txn, name, &t, &dbi);
+	int mrc;
+
+	if (rc || (rc = table_check_filters(txn->st, t, f, nf)))
+		return rc;
+	if (table_filter_key(t, f, nf, key)) {
+		rc = store_get_by_key(txn, t, name, key, &row);
+		if (rc == STORE_NOTFOUND || (rc == STORE_BADDATA &&
+					     t->nkey))
+			return STORE_OK;
+		if (rc == STORE_OK && table_filter_match(t, &row, f, nf))
+			fn(&row, arg);
+		return rc;
+	}
+	mrc = mdb_cursor_open(txn->txn, dbi, &c);
+	if (mrc)
+		return store_mdb_rc(txn->st, mrc, name);
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (!row_decode(t, d.mv_data, d.mv_size, &row)) {
+			mdb_cursor_close(c);
+			return table_corrupt_row(txn->st, name);
+		}
+		if (table_filter_match(t, &row, f, nf) && fn(&row, arg))
+			break;
+	}
+	mdb_cursor_close(c);
+	if (mrc && mrc != MDB_NOTFOUND)
+		return store_mdb_rc(txn->st, mrc, name);
+	return STORE_OK;
+}
+
+enum store_rc store_count(struct store_txn *txn, const char *name,
+			  uint64_t *n_out)
+{
+	const struct reg_table *t;
+	MDB_dbi dbi;
+	MDB_stat ms;
+	enum store_rc rc = table_resolve(txn, name, &t, &dbi);
+
+	if (rc)
+		return rc;
+	rc = store_mdb_rc(txn->st, mdb_stat(txn->txn, dbi, &ms), name);
+	*n_out = rc ? 0 : ms.ms_entries;
+	return rc;
+}

@@ -1,0 +1,199 @@
+/*
+ * NAME
+ *	txn.c - write transactions, the change log and auto-increment ids
+ * DESCRIPTION
+ *	store_write() runs a transaction body, grows the map and runs it
+ *	again when the body or the commit meets a full map, and bumps the
+ *	sequence only when the body changed something.  Each change is one
+ *	record in the "changes" database under (sequence, index), written
+ *	in the same transaction as the change itself; the oldest records
+ *	beyond changes-keep are pruned in that transaction too.
+ *
+ *	A change record is
+ *		op(1) namelen(1) keylen(2, big-endian) name key row
+ *	where row is the encoded row for a put and absent otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+static enum store_rc grow_map(struct store *st)
+{
+	MDB_envinfo info;
+	uint64_t size;
+
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize >= st->opt.max_size)
+		return store_fail(st, STORE_FULL, "%s: store is full: it "
+				  "reached store-max-size (%llu bytes)",
+				  st->path,
+				  (unsigned long long)st->opt.max_size);
+	size = info.me_mapsize * 2;
+	if (size > st->opt.max_size)
+		size = st->opt.max_size;
+	return store_mdb_rc(st, mdb_env_set_mapsize(st->env, size),
+			    "grow map");
+}
+
+/* prune_changes - drop the oldest change records beyond changes-keep. */
+static enum store_rc prune_changes(struct store_txn *t)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, d;
+	uint64_t excess;
+	int rc = mdb_stat(t->txn, t->st->changes, &ms);
+
+	if (rc || ms.ms_entries <= t->st->opt.changes_keep)
+		return store_mdb_rc(t->st, rc, DB_CHANGES);
+	excess = ms.ms_entries - t->st->opt.changes_keep;
+	rc = mdb_cursor_open(t->txn, t->st->changes, &c);
+	if (rc)
+		return store_mdb_rc(t->st, rc, DB_CHANGES);
+	while (rc == 0 && excess-- > 0) {
+		rc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+		if (rc == 0)
+			rc = mdb_cursor_del(c, 0);
+	}
+	mdb_cursor_close(c);
+	return store_mdb_rc(t->st, rc, DB_CHANGES);
+}
+
+/* finish - record the new sequence and commit; nothing changed: abort. */
+static enum store_rc finish(struct store_txn *t, uint64_t *seq_out)
+{
+	enum store_rc rc;
+
+	if (t->nchanges == 0) {
+		mdb_txn_abort(t->txn);
+		store_dbi_forget_pending(t->st, false);
+		if (seq_out)
+			*seq_out = t->seq - 1;
+		return STORE_OK;
+	}
+	rc = store_mdb_rc(t->st, store_meta_put_u64(t, "seq", t->seq), "meta");
+	if (rc == STORE_OK)
+		rc = prune_changes(t);
+	if (rc) {
+		mdb_txn_abort(t->txn);
+		store_dbi_forget_pending(t->st, false);
+		return rc;
+	}
+	rc = store_mdb_rc(t->st, mdb_txn_commit(t->txn), "commit");
+	store_dbi_forget_pending(t->st, rc == STORE_OK);
+	if (rc == STORE_OK && seq_out)
+		*seq_out = t->seq;
+	return rc;
+}
+
+enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
+			  uint64_t *seq_out)
+{
+	struct store_txn t;
+	enum store_rc rc;
+	uint64_t seq;
+
+	if (st->flags & STORE_RDONLY)
+		return store_fail(st, STORE_READONLY, "%s: opened read-only",
+				  st->path);
+	for (;;) {
+		rc = store_txn_begin(st, true, &t);
+		if (rc)
+			return rc;
+		rc = store_mdb_rc(st, store_meta_get_u64(&t, "seq", &seq),
+				  "meta");
+		t.seq = seq + 1;
+		if (rc == STORE_OK)
+			rc = fn(&t, arg);
+		if (rc == STORE_OK)
+			rc = finish(&t, seq_out);
+		else {
+			mdb_txn_abort(t.txn);
+			store_dbi_forget_pending(st, false);
+		}
+		store_txn_free_scratch(&t);
+		if (rc != STORE_FULL)
+			return rc;
+		rc = grow_map(st);
+		if (rc)
+			return rc;
+	}
+}
+
+enum store_rc store_change(struct store_txn *t, enum change_op op,
+			   const char *table, const void *key, size_t keylen,
+			   const void *row, size_t rowlen)
+{
+	uint8_t kbuf[12];
+	size_t namelen = strlen(table);
+	MDB_val k = { sizeof(kbuf), kbuf }, d;
+	int rc;
+
+	if (t->nchanges == UINT32_MAX)
+		return store_fail(t->st, STORE_BADDATA, "more than %u changes "
+				  "in one transaction", UINT32_MAX);
+	key_encode_int((int64_t)t->seq, kbuf);
+	for (int i = 0; i < 4; i++)
+		kbuf[8 + i] = (uint8_t)(t->nchanges >> (24 - 8 * i));
+	d.mv_size = 4 + namelen + keylen + rowlen;
+	rc = mdb_put(t->txn, t->st->changes, &k, &d, MDB_APPEND | MDB_RESERVE);
+	if (rc)
+		return store_mdb_rc(t->st, rc, DB_CHANGES);
+	uint8_t *p = d.mv_data;
+	*p++ = (uint8_t)op;
+	*p++ = (uint8_t)namelen;
+	*p++ = (uint8_t)(keylen >> 8);
+	*p++ = (uint8_t)keylen;
+	memcpy(p, table, namelen);
+	if (keylen)
+		memcpy(p + namelen, key, keylen);
+	if (rowlen)
+		memcpy(p + namelen + keylen, row, rowlen);
+	t->nchanges++;
+	return STORE_OK;
+}
+
+/*
+ * store_next_id - allocate the next auto-increment value of table (one
+ *	more than both the highest ever allocated and the highest key
+ *	present), or, with at_least > 0, just make sure no later
+ *	allocation returns at_least or less.  Ids are never reused, as in
+ *	PostgreSQL sequences.
+ */
+enum store_rc store_next_id(struct store_txn *t, const char *table,
+			    MDB_dbi dbi, int64_t at_least, int64_t *out)
+{
+	char name[REG_NAME_MAX + 8];
+	uint64_t counter = 0;
+	int64_t last = 0;
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc;
+
+	snprintf(name, sizeof(name), "auto:%s", table);
+	rc = store_meta_get_u64(t, name, &counter);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_mdb_rc(t->st, rc, "meta");
+	if (at_least > 0) {
+		if ((uint64_t)at_least <= counter)
+			return STORE_OK;
+		return store_mdb_rc(t->st, store_meta_put_u64(t, name,
+				    (uint64_t)at_least), "meta");
+	}
+	rc = mdb_cursor_open(t->txn, dbi, &c);
+	if (rc)
+		return store_mdb_rc(t->st, rc, table);
+	rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size >= 8)
+		last = key_decode_int(k.mv_data);
+	mdb_cursor_close(c);
+	if ((uint64_t)last > counter && last > 0)
+		counter = (uint64_t)last;
+	if (counter >= INT64_MAX)
+		return store_fail(t->st, STORE_FULL, "%s: no ids left", table);
+	*out = (int64_t)counter + 1;
+	return store_mdb_rc(t->st, store_meta_put_u64(t, name, counter + 1),
+			    "meta");
+}
