@@ -1,0 +1,156 @@
+# NAME
+#	Makefile - build mq: the static release binary, the sanitized test
+#	build, a valgrind build, unit tests and benchmarks
+# SYNOPSIS
+#	make [-j2] [all | release | asan | valgrind | unit | bench | clean]
+# DESCRIPTION
+#	Sources are found by wildcard so that files added to store/,
+#	sql-compat/, import/, replicate/ and mq/ are picked up without
+#	editing this file.  mq/main.c holds main(); every other source
+#	goes into a library.
+#
+#	release   build/mq, gcc -O2 -static, plus build/libmq.a (every
+#		  object but main).  sql-compat/static_stubs.c (failing
+#		  gss_*/ldap_* for Debian's libpq.a) is linked only here.
+#	asan      build/asan/mq, dynamic, -fsanitize=address,undefined,
+#		  and build/asan/tests/NAME_test for each
+#		  tests/unit/NAME_test.c.
+#	valgrind  build/valgrind/mq, dynamic, -O1 -g, no sanitizers.
+#	bench     build/bench/NAME for each bench/NAME.c, -O2, dynamic,
+#		  linked with the release objects.
+#
+#	glibc warns that getaddrinfo, getpwuid and dlopen need its shared
+#	libraries in a static link; those warnings are expected (mq hands
+#	numeric addresses to the SQL clients) and filtered out, and any
+#	other linker warning fails the build.
+
+ifeq ($(origin CC),default)
+CC	= gcc
+endif
+
+B	:= build
+MQ_MAIN	?= mq/main.c
+STUBS	:= sql-compat/static_stubs.c
+
+SRCS	:= $(wildcard store/*.c sql-compat/*.c import/*.c replicate/*.c mq/*.c)
+LIBSRCS	:= $(filter-out $(MQ_MAIN) $(STUBS),$(SRCS))
+UNITSRC	:= $(wildcard tests/unit/*_test.c)
+BENCHSRC := $(wildcard bench/*.c)
+
+PG_LIBDIR := /usr/lib/postgresql/15/lib
+
+WARN	:= -Wall -Wextra -Werror
+BASEFLAGS := -std=gnu11 -I. -I/usr/include/postgresql -I/usr/include/mariadb \
+	-D_GNU_SOURCE -MMD -MP $(WARN)
+
+REL_CFLAGS	:= $(BASEFLAGS) -O2
+ASAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_CFLAGS	:= $(BASEFLAGS) -O1 -g $(ASAN_FLAGS)
+VG_CFLAGS	:= $(BASEFLAGS) -O1 -g
+
+# Link order matters for the static archives: libevent's extra, openssl
+# and pthreads parts before its core, libpq before pgcommon/pgport.
+STATIC_LIBS := -llmdb -L$(PG_LIBDIR) -lpq -lpgcommon -lpgport -lmariadb \
+	-lcares -levent_openssl -levent_extra -levent_pthreads -levent_core \
+	-ljansson -lpcre2-8 -lsodium -lsqlite3 -lssl -lcrypto -lz -lm -ldl \
+	-pthread
+DYN_LIBS := -llmdb -lpq -lmariadb -lcares -levent_openssl -levent_extra \
+	-levent_pthreads -levent_core -ljansson -lpcre2-8 -lsodium -lsqlite3 \
+	-lssl -lcrypto -lz -lm -ldl -pthread
+
+# Lines of the static link that are expected and not an error.
+EXPECTED_LINK_NOISE := in statically linked applications requires at runtime
+
+obj	= $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+REL_OBJS	:= $(call obj,$(B),$(LIBSRCS))
+ASAN_OBJS	:= $(call obj,$(B)/asan,$(LIBSRCS))
+VG_OBJS		:= $(call obj,$(B)/valgrind,$(LIBSRCS))
+STUB_OBJ	:= $(call obj,$(B),$(STUBS))
+REL_MAIN	:= $(call obj,$(B),$(MQ_MAIN))
+ASAN_MAIN	:= $(call obj,$(B)/asan,$(MQ_MAIN))
+VG_MAIN		:= $(call obj,$(B)/valgrind,$(MQ_MAIN))
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNITSRC))
+UNIT_OBJS	:= $(call obj,$(B)/asan,$(UNITSRC))
+BENCH_BINS	:= $(patsubst bench/%.c,$(B)/bench/%,$(BENCHSRC))
+BENCH_OBJS	:= $(call obj,$(B),$(BENCHSRC))
+
+.PHONY: all release asan valgrind unit bench clean
+.DELETE_ON_ERROR:
+# Keep the objects of tests and benchmarks, which make would otherwise
+# delete as intermediate files after each link.
+.SECONDARY:
+
+# Benchmarks are built with everything, so they never rot unbuilt;
+# tests/integration/bench_smoke.sh runs them small.
+all: release asan valgrind bench
+
+release: $(B)/mq $(B)/libmq.a
+asan: $(B)/asan/mq unit
+valgrind: $(B)/valgrind/mq
+
+unit: $(UNIT_BINS)
+bench: $(BENCH_BINS)
+
+# Objects.  One pattern rule per flavour; the directory tree under
+# build/*/obj mirrors the source tree.
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+
+$(B)/asan/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(B)/valgrind/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) -c $< -o $@
+
+# Archives: a test or benchmark pulls in only the objects it needs.
+# Remove first so that objects of deleted sources do not linger.
+$(B)/libmq.a: $(REL_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/asan/libmq.a: $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/valgrind/libmq.a: $(VG_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# The static release binary.  The link's stderr is kept; the expected
+# glibc notes are shown but filtered before deciding whether any other
+# warning remains.
+$(B)/mq: $(REL_MAIN) $(REL_OBJS) $(STUB_OBJ)
+	@mkdir -p $(@D)
+	@echo "$(CC) -static -O2 -o $@ ... $(STATIC_LIBS)"
+	@$(CC) -static -O2 -o $@ $^ $(STATIC_LIBS) 2> $@.link.log; \
+	rc=$$?; cat $@.link.log >&2; \
+	if [ $$rc -ne 0 ]; then rm -f $@; exit $$rc; fi; \
+	if grep -vE "$(EXPECTED_LINK_NOISE)" $@.link.log | grep -qi warning; \
+	then echo "error: unexpected warning in static link of $@" >&2; \
+	rm -f $@; exit 1; fi
+
+$(B)/asan/mq: $(ASAN_MAIN) $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(B)/valgrind/mq: $(VG_MAIN) $(VG_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(DYN_LIBS)
+
+$(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(B)/asan/libmq.a
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -o $@ $< $(B)/asan/libmq.a $(DYN_LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(B)/libmq.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -o $@ $< $(B)/libmq.a $(DYN_LIBS)
+
+clean:
+	rm -rf $(B)
+
+-include $(patsubst %.o,%.d,$(REL_OBJS) $(ASAN_OBJS) $(VG_OBJS) $(STUB_OBJ) \
+	$(REL_MAIN) $(ASAN_MAIN) $(VG_MAIN) $(UNIT_OBJS) $(BENCH_OBJS))

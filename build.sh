@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# NAME
+#	build.sh - install what mq needs, build it, run it, test it
+# SYNOPSIS
+#	./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench | clean]
+# DESCRIPTION
+#	deps   install the Debian packages mq builds and tests with (only
+#	       when one is missing: one apt-get update, one install)
+#	build  deps, then make -j2: build/mq (static release),
+#	       build/libmq.a, build/asan/ (sanitized mq and unit tests)
+#	       and build/valgrind/mq (the default)
+#	run    build, then exec build/mq serve ARGS; the store defaults
+#	       to ./var/mq.mdb (store-path), ./var is created 0700
+#	test   deps, build, then tests/run.sh [REGEX]
+#	bench  build, build/bench/*, then bench/run.sh
+#	clean  remove build/
+#
+#	JOBS=N overrides the parallelism of make.
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+JOBS=${JOBS:-2}
+
+# What the build needs, what the static link needs, what the tests run.
+PACKAGES=(
+	gcc make libc6-dev pkg-config file ca-certificates
+	liblmdb-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
+	libpq-dev postgresql-server-dev-15 libmariadb-dev
+	libevent-dev libjansson-dev libpcre2-dev libc-ares-dev zlib1g-dev
+	postgresql-15 postgresql-client-15 mariadb-server mariadb-client
+	util-linux procps iproute2 coreutils valgrind
+)
+
+# missing_packages - the PACKAGES not installed, one per line
+missing_packages() {
+	local p
+	for p in "${PACKAGES[@]}"; do
+		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" \
+			!= "install ok installed" ]; then
+			echo "$p"
+		fi
+	done
+}
+
+deps() {
+	local missing sudo=
+	missing=$(missing_packages)
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	echo "build.sh: installing: ${missing//$'\n'/ }" >&2
+	$sudo apt-get update -q
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+		--no-install-recommends $missing
+}
+
+build() {
+	deps
+	make -j"$JOBS" all
+}
+
+run() {
+	build
+	# The store's default path is ./var/mq.mdb (config store-path).
+	mkdir -p var
+	chmod 0700 var
+	exec build/mq serve "$@"
+}
+
+test_() {
+	build
+	exec tests/run.sh "$@"
+}
+
+bench() {
+	build
+	make -j"$JOBS" bench
+	exec bench/run.sh "$@"
+}
+
+clean() {
+	make clean
+}
+
+cmd=${1:-build}
+[ $# -gt 0 ] && shift
+case $cmd in
+deps | build | run | bench | clean) "$cmd" "$@" ;;
+test) test_ "$@" ;;
+*)
+	echo "usage: ./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench | clean]" >&2
+	exit 64
+	;;
+esac
