@@ -1,0 +1,66 @@
+/*
+ * NAME
+ *	cli.h - what mq's command files share: exit codes, errors, the store
+ * DESCRIPTION
+ *	Each command lives in mq/cmd_*.c as int cmd_NAME(argc, argv), argv[0]
+ *	being the command's name, and returns mq's exit status:
+ *	0 ok, 1 not found / false, 64 usage, 65 bad data, 70 internal,
+ *	75 temporary failure.  Errors go to stderr as one line "mq: ...".
+ */
+#ifndef MQ_CLI_H
+#define MQ_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mq/config.h"
+#include "store/store.h"
+
+#define EXIT_NOTFOUND	1
+#define EXIT_USAGE	64
+#define EXIT_DATAERR	65
+#define EXIT_SOFTWARE	70
+#define EXIT_TEMPFAIL	75
+
+/* The effective configuration, loaded by main before any command runs. */
+extern struct mq_config cli_config;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cli_store_exit - the exit status for a store failure. */
+int cli_store_exit(enum store_rc rc);
+
+/* cli_store_fail - report the store's last error; returns the exit status. */
+int cli_store_fail(struct store *st, enum store_rc rc);
+
+/* cli_open_store - open the configured store; on failure report, NULL. */
+struct store *cli_open_store(unsigned flags, int *exit_out);
+
+/*
+ * cli_help - if argv asks for help (-h, --help), print usage to stdout
+ *	and return true.
+ */
+bool cli_help(int argc, char **argv, const char *usage);
+
+/* cli_usage - print usage to stderr; returns EXIT_USAGE. */
+int cli_usage(const char *usage);
+
+/* cli_progress - a progress line on a terminal; silent when piped. */
+void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_progress_done(void);
+
+int cmd_serve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_del(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_list_create(int argc, char **argv);
+int cmd_list_drop(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+
+#endif

@@ -1,0 +1,725 @@
+/*
+ * NAME
+ *	config.c - the key table, the config file and the MQ_* environment
+ * SYNOPSIS
+ *	#include "mq/config.h"
+ * DESCRIPTION
+ *	keys[] is the only list of keys.  Each entry names a field of struct
+ *	mq_config, the kind of value it holds (a parser and a printer), its
+ *	bounds, its default as text and a one-line help.  Defaults go
+ *	through the same parser as file values, so the table, config_print()
+ *	and docs/config.md spell each default one way.
+ *
+ *	File syntax, as in MailerQ: "key: value" lines, split at the first
+ *	':' (values such as URLs may hold more), key and value trimmed of
+ *	surrounding white space; blank lines are ignored, and a line whose
+ *	first non-blank byte is '#' is a comment.  A '#' anywhere else is
+ *	part of the value, because passwords inside URLs may hold one.
+ *	Every length is bounded: a line holds at most CONFIG_LINE_MAX bytes
+ *	and a value must fit its field.
+ * DIAGNOSTICS
+ *	"FILE:LINE: reason" or "MQ_VARIABLE: reason", followed by the bad
+ *	value in quotes unless it is empty or secret; values longer than
+ *	ECHO_MAX bytes are cut, so the reason always fits in the message.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mq/config.h"
+
+#define ECHO_MAX	80	/* bytes of a bad value quoted in a message */
+#define ENV_NAME_MAX	64
+
+struct config_key;
+
+/* A kind of value: text to field, field to text. */
+struct config_kind {
+	int (*parse)(const struct config_key *k, void *field, const char *value,
+		     char *why, size_t whylen);
+	void (*format)(const struct config_key *k, const void *field,
+		       char *buf, size_t len);
+};
+
+/* What config_print hides: the whole value, or the password in a URL. */
+enum secret { SECRET_NONE, SECRET_ALL, SECRET_URL_PASSWORD };
+
+struct config_key {
+	const char *name;
+	const struct config_kind *kind;
+	size_t offset, size;		/* the field in struct mq_config */
+	uint64_t min, max;		/* numbers: bounds; text: min length */
+	const char *const *words;	/* words: the names of 0, 1, ... */
+	enum secret secret;
+	const char *def;		/* the default, as text */
+	const char *help;
+};
+
+/* Words are stored as unsigned (the enums' type in GCC) through memcpy. */
+_Static_assert(sizeof(enum log_level) == sizeof(unsigned), "enum size");
+_Static_assert(sizeof(enum cluster_role) == sizeof(unsigned), "enum size");
+
+/* fail - format a message into buf; returns -1 for the caller to pass on */
+__attribute__((format(printf, 3, 4)))
+static int fail(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* parse_decimal - the digits at s as a number; -1 if none or on overflow */
+static int parse_decimal(const char *s, const char **end, uint64_t *out)
+{
+	const char *p;
+	uint64_t n = 0;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - digit) / 10)
+			return -1;
+		n = n * 10 + digit;
+	}
+	*end = p;
+	*out = n;
+	return p > s ? 0 : -1;
+}
+
+/* store_number - write n into a uint64_t or unsigned field, by its size */
+static void store_number(const struct config_key *k, void *field, uint64_t n)
+{
+	unsigned u = (unsigned)n;
+
+	if (k->size == sizeof(uint64_t))
+		memcpy(field, &n, sizeof n);
+	else
+		memcpy(field, &u, sizeof u);
+}
+
+/* load_number - read a uint64_t or unsigned field, by its size */
+static uint64_t load_number(const struct config_key *k, const void *field)
+{
+	uint64_t n;
+	unsigned u;
+
+	if (k->size == sizeof(uint64_t)) {
+		memcpy(&n, field, sizeof n);
+		return n;
+	}
+	memcpy(&u, field, sizeof u);
+	return u;
+}
+
+static int parse_text(const struct config_key *k, void *field,
+		      const char *value, char *why, size_t whylen)
+{
+	size_t n = strnlen(value, k->size);
+
+	if (n >= k->size)
+		return fail(why, whylen, "longer than %zu bytes", k->size - 1);
+	if (n < k->min)
+		return fail(why, whylen, "%s must not be empty", k->name);
+	memcpy(field, value, n + 1);
+	return 0;
+}
+
+static void format_text(const struct config_key *k, const void *field,
+			char *buf, size_t len)
+{
+	(void)k;
+	snprintf(buf, len, "%s", (const char *)field);
+}
+
+static int parse_number(const struct config_key *k, void *field,
+			const char *value, char *why, size_t whylen)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_decimal(value, &end, &n) < 0 || *end != '\0')
+		return fail(why, whylen, "not a number");
+	if (n < k->min)
+		return fail(why, whylen, "below the minimum of %" PRIu64, k->min);
+	if (n > k->max)
+		return fail(why, whylen, "above the maximum of %" PRIu64, k->max);
+	store_number(k, field, n);
+	return 0;
+}
+
+static void format_number(const struct config_key *k, const void *field,
+			  char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64, load_number(k, field));
+}
+
+/* parse_port - like parse_number, 0..65535, with the message operators expect */
+static int parse_port(const struct config_key *k, void *field,
+		      const char *value, char *why, size_t whylen)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_decimal(value, &end, &n) < 0 || *end != '\0' || n > 65535)
+		return fail(why, whylen, "not a port number");
+	store_number(k, field, n);
+	return 0;
+}
+
+static const char size_units[] = "KMGT";	/* 1024^1 .. 1024^4 */
+
+/* format_size_value - n with the largest suffix that divides it exactly */
+static void format_size_value(uint64_t n, char *buf, size_t len)
+{
+	unsigned i;
+
+	for (i = sizeof size_units - 1; i > 0; i--) {
+		unsigned shift = 10 * i;
+
+		if (n != 0 && n % (UINT64_C(1) << shift) == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", n >> shift,
+				 size_units[i - 1]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64, n);
+}
+
+static int parse_size(const struct config_key *k, void *field,
+		      const char *value, char *why, size_t whylen)
+{
+	const char *end, *unit;
+	unsigned shift = 0;
+	char min[32];
+	uint64_t n;
+
+	if (parse_decimal(value, &end, &n) < 0)
+		return fail(why, whylen, "not a size (bytes, or a number with K, M, G or T)");
+	if (*end != '\0') {
+		unit = strchr(size_units, toupper((unsigned char)*end));
+		if (unit == NULL || end[1] != '\0')
+			return fail(why, whylen, "not a size (bytes, or a number with K, M, G or T)");
+		shift = 10 * (unsigned)(unit - size_units + 1);
+	}
+	if (n > UINT64_MAX >> shift)
+		return fail(why, whylen, "size too large");
+	n <<= shift;
+	if (n < k->min) {
+		format_size_value(k->min, min, sizeof min);
+		return fail(why, whylen, "below the minimum of %s", min);
+	}
+	store_number(k, field, n);
+	return 0;
+}
+
+static void format_size(const struct config_key *k, const void *field,
+			char *buf, size_t len)
+{
+	format_size_value(load_number(k, field), buf, len);
+}
+
+static int parse_bool(const struct config_key *k, void *field,
+		      const char *value, char *why, size_t whylen)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	bool b;
+	size_t i;
+
+	(void)k;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(value, yes[i]) == 0)
+			b = true;
+		else if (strcasecmp(value, no[i]) == 0)
+			b = false;
+		else
+			continue;
+		memcpy(field, &b, sizeof b);
+		return 0;
+	}
+	return fail(why, whylen, "not a boolean (true/false, yes/no, on/off, 1/0)");
+}
+
+static void format_bool(const struct config_key *k, const void *field,
+			char *buf, size_t len)
+{
+	bool b;
+
+	(void)k;
+	memcpy(&b, field, sizeof b);
+	snprintf(buf, len, "%s", b ? "true" : "false");
+}
+
+/* parse_word - one of k->words, any case; the field gets its index */
+static int parse_word(const struct config_key *k, void *field,
+		      const char *value, char *why, size_t whylen)
+{
+	size_t i, used;
+	unsigned index;
+
+	for (i = 0; k->words[i] != NULL; i++) {
+		if (strcasecmp(value, k->words[i]) == 0) {
+			index = (unsigned)i;
+			memcpy(field, &index, sizeof index);
+			return 0;
+		}
+	}
+	used = (size_t)snprintf(why, whylen, "not one of");
+	for (i = 0; k->words[i] != NULL && used < whylen; i++)
+		used += (size_t)snprintf(why + used, whylen - used, "%s %s",
+					 i ? "," : "", k->words[i]);
+	return -1;
+}
+
+static void format_word(const struct config_key *k, const void *field,
+			char *buf, size_t len)
+{
+	unsigned index;
+
+	memcpy(&index, field, sizeof index);
+	snprintf(buf, len, "%s", k->words[index]);
+}
+
+/* is_ip - whether s is a numeric address of family (AF_INET, AF_INET6) */
+static bool is_ip(const char *s, int family)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	return inet_pton(family, s, addr) == 1;
+}
+
+static int parse_ip(const struct config_key *k, void *field,
+		    const char *value, char *why, size_t whylen)
+{
+	if (!is_ip(value, AF_INET) && !is_ip(value, AF_INET6))
+		return fail(why, whylen, "not a numeric IPv4 or IPv6 address");
+	return parse_text(k, field, value, why, whylen);
+}
+
+/*
+ * split_endpoint - HOST:PORT or [HOST]:PORT into host (no brackets) and
+ * whether it was bracketed; the port must be 1..65535.  Returns -1 if s
+ * has another shape, a host too long for host, or an empty host.
+ */
+static int split_endpoint(const char *s, char *host, size_t hostlen,
+			  bool *bracketed)
+{
+	const char *start = s, *stop, *port;
+	uint64_t n;
+
+	*bracketed = s[0] == '[';
+	if (*bracketed) {
+		start = s + 1;
+		stop = strchr(start, ']');
+		if (stop == NULL || stop[1] != ':')
+			return -1;
+		port = stop + 2;
+	} else {
+		stop = strchr(s, ':');
+		if (stop == NULL || strchr(stop + 1, ':') != NULL)
+			return -1;
+		port = stop + 1;
+	}
+	if (stop == start || (size_t)(stop - start) >= hostlen)
+		return -1;
+	if (parse_decimal(port, &port, &n) < 0 || *port != '\0' || n < 1 || n > 65535)
+		return -1;
+	memcpy(host, start, (size_t)(stop - start));
+	host[stop - start] = '\0';
+	return 0;
+}
+
+/* parse_listen - "" or IPv4:PORT or [IPv6]:PORT: a local address to bind */
+static int parse_listen(const struct config_key *k, void *field,
+			const char *value, char *why, size_t whylen)
+{
+	char host[CONFIG_VALUE_MAX];
+	bool bracketed;
+
+	if (*value != '\0' &&
+	    (split_endpoint(value, host, sizeof host, &bracketed) < 0 ||
+	     !is_ip(host, bracketed ? AF_INET6 : AF_INET)))
+		return fail(why, whylen, "not IP:PORT or [IPv6]:PORT");
+	return parse_text(k, field, value, why, whylen);
+}
+
+/* is_host_name - letters, digits, '.', '-' and '_' (container names) */
+static bool is_host_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(".-_", *s) == NULL)
+			return false;
+	return true;
+}
+
+/* parse_host_port - "" or HOST:PORT or [IPv6]:PORT: a peer to connect to */
+static int parse_host_port(const struct config_key *k, void *field,
+			   const char *value, char *why, size_t whylen)
+{
+	char host[CONFIG_VALUE_MAX];
+	bool bracketed;
+
+	if (*value != '\0' &&
+	    (split_endpoint(value, host, sizeof host, &bracketed) < 0 ||
+	     !(bracketed ? is_ip(host, AF_INET6) : is_host_name(host))))
+		return fail(why, whylen, "not HOST:PORT or [IPv6]:PORT");
+	return parse_text(k, field, value, why, whylen);
+}
+
+static const struct config_kind kind_text = { parse_text, format_text };
+static const struct config_kind kind_number = { parse_number, format_number };
+static const struct config_kind kind_port = { parse_port, format_number };
+static const struct config_kind kind_size = { parse_size, format_size };
+static const struct config_kind kind_bool = { parse_bool, format_bool };
+static const struct config_kind kind_word = { parse_word, format_word };
+static const struct config_kind kind_ip = { parse_ip, format_text };
+static const struct config_kind kind_listen = { parse_listen, format_text };
+static const struct config_kind kind_host_port = { parse_host_port, format_text };
+
+static const char *const role_words[] = { "primary", "replica", NULL };
+static const char *const level_words[] = { "error", "warning", "info", "debug", NULL };
+
+#define FIELD(m) .offset = offsetof(struct mq_config, m), \
+		 .size = sizeof(((struct mq_config *)0)->m)
+
+static const struct config_key keys[] = {
+	{ .name = "store-path", .kind = &kind_text, FIELD(store_path),
+	  .min = 1, .def = "./var/mq.mdb",
+	  .help = "the LMDB data file; its lock file sits beside it" },
+	{ .name = "store-max-size", .kind = &kind_size, FIELD(store_max_size),
+	  .min = UINT64_C(1) << 20, .def = "64G",
+	  .help = "the largest size the data file may grow to (K, M, G, T)" },
+	{ .name = "changes-keep", .kind = &kind_number, FIELD(changes_keep),
+	  .min = 1, .max = UINT64_MAX, .def = "1000000",
+	  .help = "change records kept for replicas and incremental export" },
+	{ .name = "database-address", .kind = &kind_text, FIELD(database_address),
+	  .secret = SECRET_URL_PASSWORD, .def = "",
+	  .help = "the SQL database mirrored; empty: the store is authoritative" },
+	{ .name = "database-ttl", .kind = &kind_number, FIELD(database_ttl),
+	  .min = 1, .max = UINT_MAX, .def = "600",
+	  .help = "seconds between reloads from the SQL database" },
+	{ .name = "database-threads", .kind = &kind_number, FIELD(database_threads),
+	  .min = 1, .max = 256, .def = "1",
+	  .help = "threads that check DKIM keys against DNS after a load" },
+	{ .name = "database-validate", .kind = &kind_bool, FIELD(database_validate),
+	  .def = "true",
+	  .help = "check the SQL tables and columns at start" },
+	{ .name = "www-ip", .kind = &kind_ip, FIELD(www_ip),
+	  .def = "127.0.0.1",
+	  .help = "numeric IPv4 or IPv6 address the HTTP API listens on" },
+	{ .name = "www-port", .kind = &kind_port, FIELD(www_port),
+	  .def = "8485",
+	  .help = "port of the HTTP API; 0 turns the API off" },
+	{ .name = "www-token", .kind = &kind_text, FIELD(www_token),
+	  .secret = SECRET_ALL, .def = "",
+	  .help = "bearer token that HTTP API writes must present" },
+	{ .name = "cluster-role", .kind = &kind_word, FIELD(cluster_role),
+	  .words = role_words, .def = "primary",
+	  .help = "primary (takes writes) or replica (follows cluster-primary)" },
+	{ .name = "cluster-listen", .kind = &kind_listen, FIELD(cluster_listen),
+	  .def = "",
+	  .help = "IP:PORT where this instance accepts replicas; empty: none" },
+	{ .name = "cluster-primary", .kind = &kind_host_port, FIELD(cluster_primary),
+	  .def = "",
+	  .help = "HOST:PORT of the primary that a replica follows" },
+	{ .name = "cluster-key", .kind = &kind_text, FIELD(cluster_key),
+	  .def = "",
+	  .help = "file holding this instance's Ed25519 key" },
+	{ .name = "cluster-peers", .kind = &kind_text, FIELD(cluster_peers),
+	  .def = "",
+	  .help = "peers' public keys: a file of them, or a comma list" },
+	{ .name = "log-level", .kind = &kind_word, FIELD(log_level),
+	  .words = level_words, .def = "info",
+	  .help = "error, warning, info or debug" },
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* find_key - the table entry named name, or NULL */
+static const struct config_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* env_name - "MQ_" + name upper-cased with '-' as '_' */
+static void env_name(const char *name, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "MQ_%s", name);
+	for (p = buf; *p != '\0'; p++)
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+}
+
+/* echo - s in quotes for a message, cut after ECHO_MAX bytes */
+static const char *echo(const char *s, char *buf, size_t len)
+{
+	bool cut = strnlen(s, ECHO_MAX + 1) > ECHO_MAX;
+
+	snprintf(buf, len, "'%.*s%s'", ECHO_MAX, s, cut ? "..." : "");
+	return buf;
+}
+
+/* set_key - parse value into k's field; on error cfg is unchanged */
+static int set_key(struct mq_config *cfg, const struct config_key *k,
+		   const char *value, const char *origin, char *err, size_t errlen)
+{
+	char why[CONFIG_ERR_MAX], quoted[ECHO_MAX + 8];
+
+	if (k->kind->parse(k, (char *)cfg + k->offset, value, why, sizeof why) == 0)
+		return 0;
+	if (k->secret != SECRET_NONE || *value == '\0')
+		return fail(err, errlen, "%s: %s", origin, why);
+	return fail(err, errlen, "%s: %s: %s", origin, why,
+		    echo(value, quoted, sizeof quoted));
+}
+
+void config_defaults(struct mq_config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+	size_t i;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (i = 0; i < NKEYS; i++) {
+		rc = set_key(cfg, &keys[i], keys[i].def, "default", err, sizeof err);
+		assert(rc == 0);
+		(void)rc;
+	}
+}
+
+int config_set(struct mq_config *cfg, const char *key, const char *value,
+	       const char *origin, char *err, size_t errlen)
+{
+	const struct config_key *k = find_key(key);
+	char quoted[ECHO_MAX + 8];
+
+	if (k == NULL)
+		return fail(err, errlen, "%s: unknown key %s", origin,
+			    echo(key, quoted, sizeof quoted));
+	return set_key(cfg, k, value, origin, err, errlen);
+}
+
+/* trim - s without leading and trailing white space (cut in place) */
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/*
+ * load_line - apply one line of file path; seen[i] is the line that set
+ * keys[i] so far, for the duplicate message.
+ */
+static int load_line(struct mq_config *cfg, char *line, const char *path,
+		     unsigned lineno, unsigned *seen, char *err, size_t errlen)
+{
+	char origin[CONFIG_VALUE_MAX + 16], quoted[ECHO_MAX + 8];
+	char *key = trim(line), *colon, *value;
+	const struct config_key *k;
+
+	if (*key == '\0' || *key == '#')
+		return 0;
+	snprintf(origin, sizeof origin, "%s:%u", path, lineno);
+	colon = strchr(key, ':');
+	if (colon == NULL)
+		return fail(err, errlen, "%s: not a 'key: value' line: %s",
+			    origin, echo(key, quoted, sizeof quoted));
+	*colon = '\0';
+	value = trim(colon + 1);
+	key = trim(key);
+	k = find_key(key);
+	if (k == NULL)
+		return fail(err, errlen, "%s: unknown key %s", origin,
+			    echo(key, quoted, sizeof quoted));
+	if (seen[k - keys] != 0)
+		return fail(err, errlen, "%s: duplicate key '%s' (first at line %u)",
+			    origin, k->name, seen[k - keys]);
+	seen[k - keys] = lineno;
+	return set_key(cfg, k, value, origin, err, errlen);
+}
+
+/*
+ * read_line - the next line of f, without its newline, into buf of
+ * CONFIG_LINE_MAX + 1 bytes.  Returns 1, 0 at the end of the file, or -1
+ * with err set for a line too long or holding a NUL byte.
+ */
+static int read_line(FILE *f, char *buf, const char *path, unsigned lineno,
+		     char *err, size_t errlen)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n == CONFIG_LINE_MAX)
+			return fail(err, errlen, "%s:%u: line longer than %d bytes",
+				    path, lineno, CONFIG_LINE_MAX);
+		if (c == '\0')
+			return fail(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return c == EOF && n == 0 ? 0 : 1;
+}
+
+static int load_stream(struct mq_config *cfg, FILE *f, const char *path,
+		       char *err, size_t errlen)
+{
+	char line[CONFIG_LINE_MAX + 1];
+	unsigned seen[NKEYS] = { 0 };
+	unsigned lineno = 0;
+	int rc;
+
+	while ((rc = read_line(f, line, path, ++lineno, err, errlen)) > 0)
+		if (load_line(cfg, line, path, lineno, seen, err, errlen) < 0)
+			return -1;
+	if (rc == 0 && ferror(f))
+		return fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	return rc;
+}
+
+/* load_file - apply path, or the default file when path is NULL and it exists */
+static int load_file(struct mq_config *cfg, const char *path, char *err,
+		     size_t errlen)
+{
+	const char *name = path != NULL ? path : CONFIG_DEFAULT_PATH;
+	size_t len = strnlen(name, sizeof cfg->path);
+	FILE *f;
+	int rc;
+
+	if (len >= sizeof cfg->path)
+		return fail(err, errlen, "config file name longer than %zu bytes",
+			    sizeof cfg->path - 1);
+	f = fopen(name, "re");
+	if (f == NULL) {
+		if (path == NULL && errno == ENOENT)
+			return 0;
+		return fail(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+	}
+	memcpy(cfg->path, name, len + 1);
+	rc = load_stream(cfg, f, name, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+/* load_env - apply MQ_* variables of known keys; others are not looked at */
+static int load_env(struct mq_config *cfg, char *err, size_t errlen)
+{
+	char name[ENV_NAME_MAX];
+	const char *value;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		env_name(keys[i].name, name, sizeof name);
+		value = getenv(name);
+		if (value != NULL && set_key(cfg, &keys[i], value, name, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_load(struct mq_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct mq_config next;
+
+	config_defaults(&next);
+	if (load_file(&next, path, err, errlen) < 0 || load_env(&next, err, errlen) < 0)
+		return -1;
+	*cfg = next;
+	return 0;
+}
+
+int config_get(const struct mq_config *cfg, const char *key, char *buf, size_t len)
+{
+	const struct config_key *k = find_key(key);
+
+	if (k == NULL)
+		return -1;
+	k->kind->format(k, (const char *)cfg + k->offset, buf, len);
+	return 0;
+}
+
+/*
+ * print_url_masked - url with the password of its user info and the value
+ * of any password= option (libpq's password, sslpassword) as ***.  The
+ * user info ends at the last '@', so a password holding '/', '?' or '#'
+ * is still hidden; an '@' later in the URL hides more, never less.
+ */
+static void print_url_masked(const char *url, FILE *out)
+{
+	const char *auth = strstr(url, "://"), *at = strrchr(url, '@');
+	const char *colon = NULL, *option;
+
+	auth = auth != NULL ? auth + 3 : url;
+	if (at != NULL && at > auth)
+		colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon != NULL) {
+		fwrite(url, 1, (size_t)(colon + 1 - url), out);
+		fputs("***", out);
+		url = at;
+	}
+	while ((option = strstr(url, "password=")) != NULL) {
+		option += strlen("password=");
+		fwrite(url, 1, (size_t)(option - url), out);
+		fputs("***", out);
+		url = option + strcspn(option, "&");
+	}
+	fputs(url, out);
+}
+
+void config_print(const struct mq_config *cfg, FILE *out)
+{
+	char value[CONFIG_VALUE_MAX];
+	size_t i;
+
+	fprintf(out, "# config file: %s\n", *cfg->path ? cfg->path : "none");
+	for (i = 0; i < NKEYS; i++) {
+		keys[i].kind->format(&keys[i], (const char *)cfg + keys[i].offset,
+				     value, sizeof value);
+		fprintf(out, "%s:%s", keys[i].name, *value ? " " : "");
+		if (keys[i].secret == SECRET_URL_PASSWORD)
+			print_url_masked(value, out);
+		else
+			fputs(keys[i].secret == SECRET_ALL && *value ? "***" : value, out);
+		putc('\n', out);
+	}
+}
+
+void config_help(FILE *out)
+{
+	char name[ENV_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		env_name(keys[i].name, name, sizeof name);
+		fprintf(out, "%s (%s, default %s)\n\t%s\n", keys[i].name, name,
+			*keys[i].def ? keys[i].def : "none", keys[i].help);
+	}
+}
+
+const char *config_key(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
