@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# NAME
+#	tables_doc.sh - write docs/tables.md from the table registry
+# SYNOPSIS
+#	tests/lib/tables_doc.sh MQ_BINARY > docs/tables.md
+# DESCRIPTION
+#	Runs "mq tables" on a scratch store holding one list named "list"
+#	and renders every table's columns.  tests/integration/docs.sh runs
+#	it and compares the result with docs/tables.md.
+set -eu
+mq=$1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export MQ_STORE_PATH="$scratch/mq.mdb"
+"$mq" list-create list > /dev/null
+
+about() { "$mq" tables | awk -v t="$1" '$1 == t { $1 = ""; sub(/^ /, ""); print }'; }
+section() { # TITLE TABLE
+	printf '\n### %s\n\n%s\n\n```\n' "$1" "$(about "$2")"
+	"$mq" tables "$2"
+	printf '```\n'
+}
+
+cat <<'HEAD'
+# Tables
+
+Generated from the table registry (`store/registry.c`) by
+`tests/lib/tables_doc.sh build/mq > docs/tables.md`; `tests/integration/docs.sh`
+checks that this page and the registry agree.
+
+Types: `int` is a 64-bit signed integer; `text` is bytes without NUL (UTF-8 by
+convention), at most `max` bytes; `time` is UTC text `YYYY-MM-DD HH:MM:SS` with
+an optional fraction of up to 6 digits. Key `auto` is an auto-increment id,
+allocated when left out and never reused. A default `now` is the time of the
+insert.
+
+NULL, 0 and '' are kept apart in the store, as in SQL; MailerQ's convention
+that NULL and 0 mean the same belongs to the lookups, not to the store.
+
+## MailerQ tables
+HEAD
+for t in $("$mq" tables | awk '$1 !~ /^list/ { print $1 }'); do
+	section "$t" "$t"
+done
+cat <<'MID'
+
+## Mailing list tables
+
+Each list root T (created with `mq list-create T`) has the tables below, shown
+for the root `list`, ezmlm-idx's default. Their columns are ezmlm-idx 7's, plus
+the 3-letter `domain` of the address tables and the `_name` sublist split
+tables of the ezmlm-idx SQL documentation. Address keys compare
+ASCII-case-insensitively: `Alice@X` and `alice@x` are one subscriber. The
+`_slog` tables have no key in SQL; the store keys their rows by an internal row
+number.
+MID
+for t in $("$mq" tables | awk '$1 ~ /^list/ { print $1 }'); do
+	section "T${t#list}" "$t"
+done
