@@ -28,7 +28,7 @@ ifeq ($(origin CC),default)
 CC	= gcc
 endif
 
-B	:= build
+B	?= build
 MQ_MAIN	?= mq/main.c
 STUBS	:= sql-compat/static_stubs.c
 

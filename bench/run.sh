@@ -22,7 +22,7 @@
 set -u
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bindir="$root/build/bench"
+bindir="$root/${MQ_BUILD:-build}/bench"
 limit=${MQ_BENCH_TIMEOUT:-300}
 tmp=""
 

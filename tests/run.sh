@@ -38,7 +38,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 1
 PATTERN=${1:-}
 TIMEOUT=${MQ_TEST_TIMEOUT:-600}
-LOGS=$REPO/build/test-logs
+BUILD=${MQ_BUILD:-build}
+LOGS=$REPO/$BUILD/test-logs
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -99,7 +100,7 @@ start_servers() {
 # select_tests - the test programs and scripts matching PATTERN
 select_tests() {
 	local t
-	for t in build/asan/tests/*_test tests/integration/*.sh; do
+	for t in "$BUILD"/asan/tests/*_test tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		if [ -z "$PATTERN" ] || [[ $(basename "$t") =~ $PATTERN ]]; then
 			echo "$t"

@@ -3,7 +3,7 @@
 # benchmark checks what it read against its peer and exits 1 otherwise).
 . "$(dirname "$0")/../lib/harness.sh"
 
-for b in "$REPO"/build/bench/*; do
+for b in "$REPO/$MQ_BUILD"/bench/*; do
 	name=$(basename "$b")
 	mkdir "$TMP/$name"
 	expect_status "$name runs small and agrees with its peer" 0 \

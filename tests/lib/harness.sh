@@ -40,11 +40,12 @@
 #	or 1; finish decides the exit status).
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-MQ=$REPO/build/asan/mq
-MQ_STATIC=$REPO/build/mq
-MQ_VALGRIND=$REPO/build/valgrind/mq
+MQ_BUILD=${MQ_BUILD:-build}
+MQ=$REPO/$MQ_BUILD/asan/mq
+MQ_STATIC=$REPO/$MQ_BUILD/mq
+MQ_VALGRIND=$REPO/$MQ_BUILD/valgrind/mq
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mq-test.XXXXXX")
-export REPO MQ MQ_STATIC MQ_VALGRIND TMP
+export REPO MQ_BUILD MQ MQ_STATIC MQ_VALGRIND TMP
 
 # Sanitizer settings, for scripts run outside tests/run.sh too.
 : "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=1}"
