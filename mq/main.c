@@ -34,6 +34,27 @@ static const struct command commands[] = {
 	{ "list-drop", cmd_list_drop, "remove a mailing list and its rows" },
 	{ "config", cmd_config, "print the effective configuration" },
 	{ "sql", cmd_sql, "SQL database tools (ping)" },
+	{ "sync", cmd_sync, "make the store equal to SQL, or SQL to the store" },
+	{ "check-database", cmd_check_database, "validate the SQL tables" },
+	{ "repair-database", cmd_repair_database,
+	  "create missing SQL tables and columns, drop obsolete ones" },
+	{ "purge-database", cmd_purge_database,
+	  "drop and recreate every SQL table" },
+	{ "reload", cmd_reload, "make the running mq serve reload from SQL" },
+	{ "lookup", cmd_lookup, "capacity, dkim, local, paused ... lookups" },
+	{ "dkim-record", cmd_dkim_record, "the DNS TXT record of a DKIM key" },
+	{ "sub", cmd_sub, "subscribe addresses to a list" },
+	{ "unsub", cmd_unsub, "unsubscribe addresses from a list" },
+	{ "issub", cmd_issub, "is an address subscribed?" },
+	{ "list", cmd_list, "print a list's (or a sublist's) subscribers" },
+	{ "split", cmd_split, "the sublist split: add, del, list, check" },
+	{ "cookie", cmd_cookie, "the cookie of a list message" },
+	{ "checktag", cmd_checktag, "check a message's cookie at a sublist" },
+	{ "mlog", cmd_mlog, "log a message event" },
+	{ "status", cmd_status, "recent messages per sublist" },
+	{ "log", cmd_log, "search a list's subscription log" },
+	{ "import", cmd_import, "import an ezmlm list directory" },
+	{ "export", cmd_export, "export a list as an ezmlm directory" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -44,8 +65,9 @@ static void usage(FILE *out)
 	      "mq keeps a mail system's delivery settings and its mailing "
 	      "lists'\nsubscribers in one LMDB file.\n\ncommands:\n", out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-12s %s\n", commands[i].name,
-			commands[i].about);
+		if (commands[i].run)
+			fprintf(out, "  %-15s %s\n", commands[i].name,
+				commands[i].about);
 	fputs("\n'mq COMMAND --help' describes a command.  The config file is "
 	      CONFIG_DEFAULT_PATH "\nunless --config names another; every "
 	      "key may also be set as MQ_KEY_NAME.\nExit status: 0 ok, 1 "
@@ -86,7 +108,7 @@ static const char *take_config(int *argc, char **argv, bool *bad)
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
+		if (commands[i].run && strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
 }
