@@ -120,7 +120,9 @@ enum store_rc store_put_row(struct store_txn *t, const char *name,
 	    (rc = check_row(t->st, tb, row)) ||
 	    (rc = row_key(t, tb, name, dbi, row, key, &keylen)))
 		return rc;
+	/* An explicit id at or below 0 moves no counter (ids start at 1). */
 	if (tb->nkey == 1 && (tb->cols[tb->key[0]].flags & REG_AUTO) &&
+	    row->col[tb->key[0]].i > 0 &&
 	    (rc = store_next_id(t, name, dbi, row->col[tb->key[0]].i, NULL)))
 		return rc;
 	return put_row_at(t, tb, name, dbi, key, keylen, row);
@@ -262,8 +264,8 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 		row.col[auto_col].kind = SV_INT;
 		rc = store_next_id(t, name, dbi, 0, &row.col[auto_col].i);
 	} else if (rc == STORE_OK && insert && auto_col >= 0)
-		rc = row.col[auto_col].kind == SV_INT ?
-			store_next_id(t, name, dbi, row.col[auto_col].i, NULL)
+		rc = row.col[auto_col].kind == SV_INT && row.col[auto_col].i > 0
+			? store_next_id(t, name, dbi, row.col[auto_col].i, NULL)
 			: STORE_OK;
 	if (rc == STORE_OK)
 		rc = check_row(t->st, tb, &row);
