@@ -6,6 +6,8 @@
  *	writes anything, so a bad line costs nothing; the rows are then
  *	written in one transaction or in batches, each batch a committed
  *	transaction (a process killed between two leaves whole batches).
+ *	With database-address set it refuses: SQL is authoritative, and
+ *	the rows belong there first (then mq sync --from-sql).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -297,6 +299,13 @@ int table_load_stdin(int argc, char **argv, const char *usage)
 			return cli_usage(usage);
 	} else if (argc != 3)
 		return cli_usage(usage);
+	/* One store transaction cannot also be one SQL transaction here. */
+	if (cli_config.database_address[0]) {
+		cli_error("%s: with database-address set SQL is authoritative: "
+			  "load the rows into SQL, then run 'mq sync "
+			  "--from-sql'", l.table);
+		return EXIT_USAGE;
+	}
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	rc = store_read_begin(st, &txn);

@@ -13,6 +13,7 @@
  *	Messages name the address with its password as "***", never the
  *	password itself, not even a piece of it: a URL that does not
  *	parse is not quoted piecewise, only through sql_url_redact().
+ *	Statement text is built with struct sql_buf (sql_buf.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -210,6 +211,12 @@ void	sql_close(struct sql_conn *conn)
 	free(conn);
 }
 
+/* sql_conn_engine - see sql.h */
+enum sql_engine sql_conn_engine(const struct sql_conn *conn)
+{
+	return conn->driver->engine;
+}
+
 /* sql_errmsg - see sql.h */
 const char *sql_errmsg(const struct sql_conn *conn)
 {
@@ -258,6 +265,25 @@ void	sql_rows_free(struct sql_conn *conn, struct sql_rows *rows)
 {
 	if (rows && conn->driver->rows_free)
 		conn->driver->rows_free(rows);
+}
+
+enum sql_rc sql_prepare(struct sql_conn *conn, const char *sql,
+			size_t nparams, struct sql_stmt **stmt)
+{
+	*stmt = NULL;
+	return SQL_DISPATCH(conn, prepare, conn, sql, nparams, stmt);
+}
+
+enum sql_rc sql_stmt_exec(struct sql_conn *conn, struct sql_stmt *stmt,
+			  const struct sql_value *params, uint64_t *affected)
+{
+	return SQL_DISPATCH(conn, stmt_exec, conn, stmt, params, affected);
+}
+
+void	sql_stmt_free(struct sql_conn *conn, struct sql_stmt *stmt)
+{
+	if (stmt && conn->driver->stmt_free)
+		conn->driver->stmt_free(conn, stmt);
 }
 
 enum sql_rc sql_begin(struct sql_conn *conn)

@@ -43,6 +43,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "store/registry.h"
+
 enum sql_rc {
 	SQL_OK = 0,
 	SQL_END,		/* no more rows */
@@ -139,19 +141,29 @@ int	sql_rc_exit(enum sql_rc rc);
 const char *sql_strerror(enum sql_rc rc);
 
 /* ---------------------------------------------------------------- */
-/* values, rows and catalog entries (for the operations to come)     */
+/* values, rows and catalog entries                                  */
 /* ---------------------------------------------------------------- */
 
 enum sql_type {
 	SQL_NULL,
 	SQL_INT,
-	SQL_TEXT,		/* not necessarily NUL-terminated */
-	SQL_BLOB,
+	SQL_TEXT,		/* bytes p[0..len), no NUL inside */
 };
 
 /*
- * One bound parameter or one column of a result row.  Values a driver
- * returns live until the next sql_rows_next() or sql_rows_free().
+ * One bound parameter or one column of a result row.
+ *
+ * Parameters: SQL_NULL, SQL_INT (i) or SQL_TEXT (p, len).  A value is
+ * always bound, never pasted into the statement, so quotes,
+ * backslashes and SQL fragments in it are only data.  A time column
+ * takes its "YYYY-MM-DD HH:MM:SS[.ffffff]" text as SQL_TEXT.
+ *
+ * Result columns: every driver returns SQL_NULL or SQL_TEXT, never
+ * SQL_INT: a column's value is its text form (integers in decimal,
+ * times as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC), ready for
+ * store_value_parse() with the registry column.  p is followed by a
+ * NUL (not counted in len).  Values live until the next
+ * sql_rows_next() or sql_rows_free().
  */
 struct sql_value {
 	enum sql_type type;
@@ -160,12 +172,18 @@ struct sql_value {
 	size_t	len;
 };
 
+/*
+ * One column of a table, as the catalog lists it.  The strings live
+ * until the callback returns.
+ */
 struct sql_column_info {
 	const char *name;
-	const char *type;	/* as the engine spells it */
+	const char *type;	/* as the engine spells it: "bigint",
+				 * "character varying(255)", "varchar(255)",
+				 * "INTEGER" */
 	bool	nullable;
 	bool	primary_key;
-	const char *default_value;	/* NULL: none */
+	const char *default_value;	/* the engine's text; NULL: none */
 };
 
 /* Callbacks for the catalog listings; a non-zero return stops them. */
@@ -180,6 +198,7 @@ typedef int (*sql_column_cb)(void *ctx, const struct sql_column_info *col);
 #define SQL_ERRMSG_SIZE		512
 
 struct sql_rows;
+struct sql_stmt;
 
 /*
  * struct sql_conn - one open connection.  Callers treat it as opaque;
@@ -233,6 +252,17 @@ struct sql_driver {
 				 size_t *ncols);
 	void	(*rows_free)(struct sql_rows *rows);
 
+	/*
+	 * A statement prepared once and run many times (bulk writes;
+	 * no result rows).  nparams is the count of '?' placeholders.
+	 */
+	enum sql_rc (*prepare)(struct sql_conn *conn, const char *sql,
+			       size_t nparams, struct sql_stmt **stmt);
+	enum sql_rc (*stmt_exec)(struct sql_conn *conn, struct sql_stmt *stmt,
+				 const struct sql_value *params,
+				 uint64_t *affected);
+	void	(*stmt_free)(struct sql_conn *conn, struct sql_stmt *stmt);
+
 	enum sql_rc (*begin)(struct sql_conn *conn);
 	enum sql_rc (*commit)(struct sql_conn *conn);
 	enum sql_rc (*rollback)(struct sql_conn *conn);
@@ -264,20 +294,233 @@ void	sql_close(struct sql_conn *conn);
 /* sql_errmsg - the message of the connection's last failure, or "". */
 const char *sql_errmsg(const struct sql_conn *conn);
 
+/* sql_conn_engine - the engine of a connection. */
+enum sql_engine sql_conn_engine(const struct sql_conn *conn);
+
 enum sql_rc sql_ping(struct sql_conn *conn);
 enum sql_rc sql_server_version(struct sql_conn *conn, char *buf, size_t len);
+
+/*
+ * sql_exec - run one statement, '?' placeholders bound to params.
+ *	With rows not NULL, a statement that returns rows (SELECT) hands
+ *	them over: call sql_rows_next() until it returns SQL_END (or a
+ *	failure), then sql_rows_free() in every case.  *rows is NULL
+ *	after a failure.  affected, when not NULL, gets the count of rows
+ *	an INSERT/UPDATE/DELETE changed (on MySQL an UPDATE that sets the
+ *	values a row has already counts 0 for it).
+ *	Failures: SQL_TEMPFAIL (connection lost, deadlock, lock wait,
+ *	server shutting down: the statement may be retried in a new
+ *	transaction), SQL_BADDATA (syntax, unknown table or column,
+ *	constraint, a value the column refuses), SQL_CONFIG (permission
+ *	denied).
+ */
 enum sql_rc sql_exec(struct sql_conn *conn, const char *sql,
 		     const struct sql_value *params, size_t nparams,
 		     struct sql_rows **rows, uint64_t *affected);
+/* sql_rows_next - the next row: SQL_OK with *cols and *ncols set, or SQL_END. */
 enum sql_rc sql_rows_next(struct sql_conn *conn, struct sql_rows *rows,
 			  const struct sql_value **cols, size_t *ncols);
 void	sql_rows_free(struct sql_conn *conn, struct sql_rows *rows);
+
+/*
+ * sql_prepare - prepare a statement without result rows for repeated
+ *	sql_stmt_exec(), each with nparams values; sql_stmt_free() (NULL
+ *	allowed) before the connection closes.  Failures as sql_exec().
+ */
+enum sql_rc sql_prepare(struct sql_conn *conn, const char *sql,
+			size_t nparams, struct sql_stmt **stmt);
+enum sql_rc sql_stmt_exec(struct sql_conn *conn, struct sql_stmt *stmt,
+			  const struct sql_value *params, uint64_t *affected);
+void	sql_stmt_free(struct sql_conn *conn, struct sql_stmt *stmt);
+
+/*
+ * sql_begin, sql_commit, sql_rollback - one transaction.  PostgreSQL
+ *	and SQLite also undo DDL on rollback; MySQL commits DDL at once.
+ *	sql_rollback after a lost connection returns SQL_TEMPFAIL; the
+ *	server has rolled back already.
+ */
 enum sql_rc sql_begin(struct sql_conn *conn);
 enum sql_rc sql_commit(struct sql_conn *conn);
 enum sql_rc sql_rollback(struct sql_conn *conn);
+
+/*
+ * sql_list_tables - call cb with the name of each table of the
+ *	database (PostgreSQL: of the current schema), sorted by name.
+ * sql_list_columns - call cb for each column of table in table order;
+ *	a table that does not exist lists no columns (SQL_OK).
+ */
 enum sql_rc sql_list_tables(struct sql_conn *conn, sql_table_cb cb, void *ctx);
 enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 			     sql_column_cb cb, void *ctx);
+
+/* ---------------------------------------------------------------- */
+/* statement text                                                    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * struct sql_buf - a growing, NUL-terminated statement.  Start with
+ *	struct sql_buf b = SQL_BUF_INIT; a failed allocation sets oom
+ *	and later appends do nothing, so check once before use.
+ */
+struct sql_buf {
+	char   *p;
+	size_t	len, cap;
+	bool	oom;
+};
+#define SQL_BUF_INIT { NULL, 0, 0, false }
+
+/* sql_buf_add - append printf-style text. */
+void	sql_buf_add(struct sql_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * sql_buf_ident - append name quoted as an identifier of engine:
+ *	"name" (quotes doubled) for SQLite and PostgreSQL, `name`
+ *	(backquotes doubled) for MySQL.  Identifiers never come from
+ *	values; this is for table and column names only.
+ */
+void	sql_buf_ident(struct sql_buf *b, enum sql_engine engine,
+		      const char *name);
+/* sql_buf_reset - empty b, keeping its memory. */
+void	sql_buf_reset(struct sql_buf *b);
+/* sql_buf_free - release b's memory; b is empty after. */
+void	sql_buf_free(struct sql_buf *b);
+
+/* ---------------------------------------------------------------- */
+/* schema: DDL from the registry, validation, repair, purge (schema.c) */
+/* ---------------------------------------------------------------- */
+
+#define SQL_TABLE_NAME_MAX	(REG_NAME_MAX + 32)
+
+/*
+ * sql_schema_create - append to out the statements that create table
+ *	name (a MailerQ table, or a list root + t->name) in engine's
+ *	dialect: CREATE TABLE, then its indexes, each statement ended by
+ *	";\n".  List tables are those ezmlm-idx 7 creates for the engine,
+ *	plus the seed's split columns.
+ */
+void	sql_schema_create(struct sql_buf *out, enum sql_engine engine,
+			  const char *name, const struct reg_table *t);
+/* sql_schema_add_column - "ALTER TABLE name ADD COLUMN ...;\n" */
+void	sql_schema_add_column(struct sql_buf *out, enum sql_engine engine,
+			      const char *name, const struct reg_table *t,
+			      int col);
+/* sql_schema_drop_column - "ALTER TABLE name DROP COLUMN c;\n" */
+void	sql_schema_drop_column(struct sql_buf *out, enum sql_engine engine,
+			       const char *name, const char *column);
+/* sql_schema_drop_table - "DROP TABLE IF EXISTS name;\n" */
+void	sql_schema_drop_table(struct sql_buf *out, enum sql_engine engine,
+			      const char *name);
+/* sql_schema_type_name - append the SQL type mq creates for column col. */
+void	sql_schema_type_name(struct sql_buf *out, enum sql_engine engine,
+			     const struct reg_table *t, int col);
+/*
+ * sql_schema_type_ok - does a column the engine lists as type fit
+ *	registry column c (same kind: integer, text or time)?
+ */
+bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
+			   int col, const char *type);
+
+/* What validation finds, table by table and column by column. */
+enum sql_issue_kind {
+	SQL_ISSUE_MISSING_TABLE,	/* column is NULL */
+	SQL_ISSUE_MISSING_COLUMN,
+	SQL_ISSUE_WRONG_TYPE,		/* found: the engine's type */
+	SQL_ISSUE_EXTRA_COLUMN,		/* not in the registry */
+};
+
+struct sql_issue {
+	enum sql_issue_kind kind;
+	const char *table;
+	const char *column;	/* NULL for a table */
+	const char *found;	/* the type found, or NULL */
+	const char *expected;	/* the type mq creates, or NULL */
+};
+
+/*
+ * Called for each issue; the text is one line without a newline:
+ * "table capacity: column secure: missing".  A non-zero return stops.
+ */
+typedef int (*sql_issue_cb)(void *ctx, const struct sql_issue *issue,
+			    const char *text);
+
+/*
+ * Called for each statement repair or purge runs (after it succeeded),
+ * e.g. "ALTER TABLE \"capacity\" ADD COLUMN ...", for printing.
+ */
+typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
+
+/* Flags of the schema operations. */
+#define SQL_SCHEMA_KEEP_EXTRA	0x01	/* database-validate false: extra
+					 * columns are neither reported
+					 * nor dropped */
+#define SQL_SCHEMA_NO_DROP	0x02	/* create missing tables and
+					 * columns only (sync --to-sql) */
+
+/*
+ * sql_schema_lists - the list roots found in SQL (a table T with its
+ *	T_slog, T a valid root), sorted.  *roots is a NULL-terminated
+ *	array for sql_schema_lists_free().
+ */
+enum sql_rc sql_schema_lists(struct sql_conn *conn, char ***roots);
+void	sql_schema_lists_free(char **roots);
+
+/*
+ * sql_schema_check - validate every MailerQ table and the tables of
+ *	every list in roots (NULL: those sql_schema_lists() finds).  cb
+ *	gets each issue; *nissues (when not NULL) the count of issues
+ *	that make the database invalid (extra columns count unless
+ *	SQL_SCHEMA_KEEP_EXTRA, which also hides them).  Returns SQL_OK
+ *	when validation ran, whatever it found.
+ */
+enum sql_rc sql_schema_check(struct sql_conn *conn, const char *const *roots,
+			     unsigned flags, sql_issue_cb cb, void *ctx,
+			     size_t *nissues);
+
+/*
+ * sql_schema_repair - create the missing tables and columns of every
+ *	MailerQ table and of each list in roots (NULL: the lists found in
+ *	SQL; roots given are created when missing), and drop extra
+ *	columns unless flags say SQL_SCHEMA_KEEP_EXTRA or
+ *	SQL_SCHEMA_NO_DROP.  A column of the wrong type is left alone
+ *	(repair would lose its data) and stays an issue of
+ *	sql_schema_check().  One transaction where the engine has
+ *	transactional DDL (PostgreSQL, SQLite): a failure changes nothing
+ *	there.  cb (may be NULL) sees each statement run.
+ */
+enum sql_rc sql_schema_repair(struct sql_conn *conn, const char *const *roots,
+			      unsigned flags, sql_ddl_cb cb, void *ctx);
+
+/*
+ * sql_schema_purge - drop every MailerQ table and every table of each
+ *	list in roots (NULL: the lists found in SQL) and create them
+ *	empty.  cb sees each statement run.
+ */
+enum sql_rc sql_schema_purge(struct sql_conn *conn, const char *const *roots,
+			     sql_ddl_cb cb, void *ctx);
+
+/*
+ * sql_schema_sync_serial - after rows with explicit auto-increment ids
+ *	went into table name (registry entry t), make the next generated
+ *	id follow the largest one (PostgreSQL identity sequences do not by
+ *	themselves; elsewhere nothing to do).  Call it after sync --to-sql
+ *	inserts, inside or after the transaction.
+ */
+enum sql_rc sql_schema_sync_serial(struct sql_conn *conn, const char *name,
+				   const struct reg_table *t);
+
+/*
+ * sql_schema_grant - append GRANT statements for user (MySQL: at
+ *	host, default '%') on every MailerQ table (SELECT, INSERT,
+ *	UPDATE, DELETE; only when mailerq) and, for each list in roots
+ *	(NULL-terminated; NULL for none), on its tables: the rights
+ *	ezmlm-idx needs (all four on subscriber and split tables, SELECT
+ *	and INSERT on logs and cookies).  Identity columns need no
+ *	sequence grant on PostgreSQL.  Table names are unqualified.
+ *	SQLite has no GRANT: out gets a comment saying so.
+ */
+void	sql_schema_grant(struct sql_buf *out, enum sql_engine engine,
+			 const char *user, const char *host,
+			 const char *const *roots, bool mailerq);
 
 /* ---------------------------------------------------------------- */
 /* helpers for drivers                                               */
@@ -291,6 +534,16 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 enum sql_rc sql_conn_fail(struct sql_conn *conn, enum sql_rc rc,
 			  const char *action, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * sql_catalog_tables, sql_catalog_columns - run a driver's catalog
+ *	query and call cb per row (sql_catalog.c describes the columns).
+ */
+enum sql_rc sql_catalog_tables(struct sql_conn *conn, const char *query,
+			       sql_table_cb cb, void *ctx);
+enum sql_rc sql_catalog_columns(struct sql_conn *conn, const char *query,
+				const char *table, sql_column_cb cb,
+				void *ctx);
 
 /*
  * sql_resolve - the numeric address of host, for the client libraries.

@@ -394,13 +394,13 @@ const char *sql_address_option(const struct sql_address *addr,
 /* ---------------------------------------------------------------- */
 
 /* A bounded string builder that counts what it could not store. */
-struct sql_buf {
+struct url_out {
 	char   *p;
 	size_t	len;
 	size_t	need;
 };
 
-static void sql_put(struct sql_buf *b, const char *s, size_t n)
+static void sql_put(struct url_out *b, const char *s, size_t n)
 {
 	if (b->need < b->len) {
 		size_t	room = b->len - b->need - 1;
@@ -410,13 +410,13 @@ static void sql_put(struct sql_buf *b, const char *s, size_t n)
 	b->need += n;
 }
 
-static void sql_puts(struct sql_buf *b, const char *s)
+static void sql_puts(struct url_out *b, const char *s)
 {
 	sql_put(b, s, strlen(s));
 }
 
 /* sql_put_encoded - s percent-encoded; bytes in keep stay as they are */
-static void sql_put_encoded(struct sql_buf *b, const char *s, const char *keep)
+static void sql_put_encoded(struct url_out *b, const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -431,8 +431,8 @@ static void sql_put_encoded(struct sql_buf *b, const char *s, const char *keep)
 	}
 }
 
-/* sql_buf_end - NUL-terminate and return the length needed */
-static size_t sql_buf_end(struct sql_buf *b)
+/* url_out_end - NUL-terminate and return the length needed */
+static size_t url_out_end(struct url_out *b)
 {
 	if (b->len)
 		b->p[b->need < b->len ? b->need : b->len - 1] = 0;
@@ -454,7 +454,7 @@ static int sql_secret_key(const char *key, size_t n)
 size_t	sql_address_format(char *buf, size_t len,
 			   const struct sql_address *a)
 {
-	struct sql_buf b = {buf, len, 0};
+	struct url_out b = {buf, len, 0};
 
 	sql_puts(&b, a->scheme ? a->scheme : sql_engine_name(a->engine));
 	sql_puts(&b, "://");
@@ -495,7 +495,7 @@ size_t	sql_address_format(char *buf, size_t len,
 		else
 			sql_put_encoded(&b, a->options[i].value, NULL);
 	}
-	return sql_buf_end(&b);
+	return url_out_end(&b);
 }
 
 /*
@@ -506,7 +506,7 @@ size_t	sql_address_format(char *buf, size_t len,
  */
 size_t	sql_url_redact(char *buf, size_t len, const char *url)
 {
-	struct sql_buf b = {buf, len, 0};
+	struct url_out b = {buf, len, 0};
 	const char *sep = strstr(url, "://");
 	const char *start = sep ? sep + 3 : url;
 	const char *at = strrchr(url, '@'), *colon = NULL, *p;
@@ -533,7 +533,7 @@ size_t	sql_url_redact(char *buf, size_t len, const char *url)
 			p += strcspn(p, "&");
 		}
 	}
-	return sql_buf_end(&b);
+	return url_out_end(&b);
 }
 
 /* ---------------------------------------------------------------- */

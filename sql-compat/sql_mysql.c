@@ -24,6 +24,13 @@
  *	plugins (mysql_native_password among them): an account that uses
  *	caching_sha2_password needs mysql_native_password for the static
  *	mq.
+ *
+ *	A statement without parameters runs over the text protocol and
+ *	its rows stream (mysql_use_result: the connection is busy until
+ *	they are read or freed); one with parameters is a server-side
+ *	statement whose columns are fetched as strings.  Either way each
+ *	value comes back as text.  Sessions run in UTC, in strict mode,
+ *	with PAD_CHAR_TO_FULL_LENGTH.
  * DIAGNOSTICS
  *	Server error numbers for refused logins, unknown databases and
  *	unusable authentication plugins are SQL_CONFIG; everything else
@@ -155,6 +162,24 @@ static enum sql_rc mysql_drv_setup(struct sql_conn *conn, MYSQL *m)
 	return SQL_OK;
 }
 
+static enum sql_rc mysql_drv_simple(struct sql_conn *conn, const char *sql);
+
+/*
+ * mysql_drv_session - times in UTC as the store writes them; strict
+ *	mode, so a value too long is refused rather than cut; CHAR
+ *	columns read back with their trailing spaces (ezmlm's etype ' ')
+ */
+static enum sql_rc mysql_drv_session(struct sql_conn *conn)
+{
+	enum sql_rc rc = mysql_drv_simple(conn, "SET time_zone = '+00:00'");
+
+	if (rc == SQL_OK)
+		rc = mysql_drv_simple(conn, "SET SESSION sql_mode = CONCAT("
+				      "@@sql_mode, ',STRICT_ALL_TABLES,"
+				      "PAD_CHAR_TO_FULL_LENGTH')");
+	return rc;
+}
+
 /* mysql_drv_connect - open conn->handle */
 static enum sql_rc mysql_drv_connect(struct sql_conn *conn)
 {
@@ -177,7 +202,7 @@ static enum sql_rc mysql_drv_connect(struct sql_conn *conn)
 		return rc;
 	}
 	conn->handle = m;
-	return SQL_OK;
+	return mysql_drv_session(conn);
 }
 
 /* mysql_drv_close - release the connection */
@@ -216,6 +241,429 @@ static enum sql_rc mysql_drv_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
+/*
+ * Result rows.  Without parameters a statement runs over the text
+ * protocol and its rows stream (mysql_use_result); with parameters it
+ * is a server-side statement whose columns are fetched as strings.
+ */
+struct sql_rows {
+	struct sql_conn *conn;
+	MYSQL_RES *res;		/* text protocol, or NULL */
+	MYSQL_STMT *stmt;	/* binary protocol, or NULL */
+	unsigned ncols;
+	struct sql_value *vals;
+	MYSQL_BIND *bind;	/* stmt: lengths and NULL flags only */
+	unsigned long *lengths;
+	my_bool *nulls;
+	char  **bufs;		/* stmt: one growing buffer per column */
+	size_t *caps;
+};
+
+/* A prepared statement of the server, bound anew at each run. */
+struct sql_stmt {
+	MYSQL_STMT *stmt;
+	size_t	nparams;
+};
+
+/*
+ * mysql_drv_exec_kind - the failure kind of a statement error: lost
+ *	connections, shutdowns, deadlocks and lock waits are temporary,
+ *	refused privileges configuration, the rest bad data.
+ */
+static enum sql_rc mysql_drv_exec_kind(unsigned int err)
+{
+	switch (err) {
+	case ER_CON_COUNT_ERROR:
+	case ER_SERVER_SHUTDOWN:
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_LOCK_DEADLOCK:
+	case ER_QUERY_INTERRUPTED:
+	case ER_CONNECTION_KILLED:
+		return SQL_TEMPFAIL;
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_COLUMNACCESS_DENIED_ERROR:
+		return SQL_CONFIG;
+	case CR_OUT_OF_MEMORY:
+	case CR_COMMANDS_OUT_OF_SYNC:
+		return SQL_INTERNAL;
+	}
+	/* Other client errors are about the connection: retry later. */
+	return err >= CR_MIN_ERROR && err <= CR_MAX_ERROR ? SQL_TEMPFAIL
+		: SQL_BADDATA;
+}
+
+/* mysql_drv_fail - record the connection's last statement error */
+static enum sql_rc mysql_drv_fail(struct sql_conn *conn, const char *action)
+{
+	MYSQL  *m = conn->handle;
+
+	return sql_conn_fail(conn, mysql_drv_exec_kind(mysql_errno(m)), action,
+			     "%s", mysql_error(m));
+}
+
+/* mysql_drv_stmt_fail - record a statement handle's error */
+static enum sql_rc mysql_drv_stmt_fail(struct sql_conn *conn, MYSQL_STMT *st,
+				       const char *action)
+{
+	return sql_conn_fail(conn, mysql_drv_exec_kind(mysql_stmt_errno(st)),
+			     action, "%s", mysql_stmt_error(st));
+}
+
+/* mysql_drv_stmt_run - bind and execute st; affected rows */
+static enum sql_rc mysql_drv_stmt_run(struct sql_conn *conn, MYSQL_STMT *st,
+				      const struct sql_value *params, size_t n,
+				      uint64_t *affected)
+{
+	MYSQL_BIND bind[n ? n : 1];
+	long long ints[n ? n : 1];
+
+	if (mysql_stmt_param_count(st) != n)
+		return sql_conn_fail(conn, SQL_INTERNAL, "bind", "statement has "
+				     "%lu placeholders, %zu values given",
+				     mysql_stmt_param_count(st), n);
+	memset(bind, 0, sizeof(bind));
+	for (size_t i = 0; i < n; i++) {
+		switch (params[i].type) {
+		case SQL_NULL:
+			bind[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case SQL_INT:
+			ints[i] = params[i].i;
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = &ints[i];
+			break;
+		case SQL_TEXT:
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = (void *) params[i].p;
+			bind[i].buffer_length = params[i].len;
+			break;
+		}
+	}
+	if (n && mysql_stmt_bind_param(st, bind))
+		return mysql_drv_stmt_fail(conn, st, "bind");
+	if (mysql_stmt_execute(st))
+		return mysql_drv_stmt_fail(conn, st, "execute");
+	if (affected)
+		*affected = mysql_stmt_affected_rows(st);
+	return SQL_OK;
+}
+
+/* mysql_drv_stmt_new - a server-side statement for sql */
+static enum sql_rc mysql_drv_stmt_new(struct sql_conn *conn, const char *sql,
+				      MYSQL_STMT **out)
+{
+	MYSQL_STMT *st = mysql_stmt_init(conn->handle);
+
+	if (st == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "prepare", "out of memory");
+	if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+		enum sql_rc rc = mysql_drv_stmt_fail(conn, st, "prepare");
+
+		mysql_stmt_close(st);
+		return rc;
+	}
+	*out = st;
+	return SQL_OK;
+}
+
+/* mysql_drv_rows_alloc - the per-column arrays of a result */
+static bool mysql_drv_rows_alloc(struct sql_rows *r, bool stmt)
+{
+	size_t	n = (size_t) r->ncols + 1;
+
+	r->vals = calloc(n, sizeof(*r->vals));
+	if (!stmt)
+		return r->vals != NULL;
+	r->bind = calloc(n, sizeof(*r->bind));
+	r->lengths = calloc(n, sizeof(*r->lengths));
+	r->nulls = calloc(n, sizeof(*r->nulls));
+	r->bufs = calloc(n, sizeof(*r->bufs));
+	r->caps = calloc(n, sizeof(*r->caps));
+	return r->vals && r->bind && r->lengths && r->nulls && r->bufs && r->caps;
+}
+
+/* mysql_drv_rows_free - release a result (unread rows are discarded) */
+static void mysql_drv_rows_free(struct sql_rows *r)
+{
+	if (r->res)
+		mysql_free_result(r->res);
+	if (r->stmt)
+		mysql_stmt_close(r->stmt);
+	for (unsigned i = 0; r->bufs && i < r->ncols; i++)
+		free(r->bufs[i]);
+	free(r->vals);
+	free(r->bind);
+	free(r->lengths);
+	free(r->nulls);
+	free(r->bufs);
+	free(r->caps);
+	free(r);
+}
+
+/*
+ * mysql_drv_rows_stmt - rows of an executed statement: each column is
+ *	fetched as a string of the length the server reports
+ */
+static enum sql_rc mysql_drv_rows_stmt(struct sql_conn *conn, MYSQL_STMT *st,
+				       struct sql_rows **out)
+{
+	struct sql_rows *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		mysql_stmt_close(st);
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	}
+	r->conn = conn;
+	r->stmt = st;
+	r->ncols = mysql_stmt_field_count(st);
+	if (!mysql_drv_rows_alloc(r, true)) {
+		mysql_drv_rows_free(r);
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	}
+	for (unsigned i = 0; i < r->ncols; i++) {
+		r->bind[i].buffer_type = MYSQL_TYPE_STRING;
+		r->bind[i].length = &r->lengths[i];
+		r->bind[i].is_null = &r->nulls[i];
+	}
+	if (mysql_stmt_bind_result(st, r->bind)) {
+		enum sql_rc rc = mysql_drv_stmt_fail(conn, st, "execute");
+
+		mysql_drv_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return SQL_OK;
+}
+
+/* mysql_drv_exec_stmt - a statement with parameters */
+static enum sql_rc mysql_drv_exec_stmt(struct sql_conn *conn, const char *sql,
+				       const struct sql_value *params,
+				       size_t nparams, struct sql_rows **rows,
+				       uint64_t *affected)
+{
+	MYSQL_STMT *st;
+	enum sql_rc rc;
+
+	if ((rc = mysql_drv_stmt_new(conn, sql, &st)) != SQL_OK)
+		return rc;
+	rc = mysql_drv_stmt_run(conn, st, params, nparams, affected);
+	if (rc == SQL_OK && rows && mysql_stmt_field_count(st) > 0)
+		return mysql_drv_rows_stmt(conn, st, rows);
+	mysql_stmt_close(st);
+	return rc;
+}
+
+/* mysql_drv_exec_text - a statement without parameters (text protocol) */
+static enum sql_rc mysql_drv_exec_text(struct sql_conn *conn, const char *sql,
+				       struct sql_rows **rows,
+				       uint64_t *affected)
+{
+	MYSQL  *m = conn->handle;
+	struct sql_rows *r;
+	enum sql_rc rc;
+
+	if (mysql_real_query(m, sql, strlen(sql)))
+		return mysql_drv_fail(conn, "execute");
+	if (mysql_field_count(m) == 0) {
+		if (affected)
+			*affected = mysql_affected_rows(m);
+		return SQL_OK;
+	}
+	if (rows == NULL) {		/* rows nobody wants: read and drop */
+		MYSQL_RES *res = mysql_store_result(m);
+
+		if (res == NULL)
+			return mysql_drv_fail(conn, "execute");
+		mysql_free_result(res);
+		return SQL_OK;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	r->conn = conn;
+	r->ncols = mysql_field_count(m);
+	if ((r->res = mysql_use_result(m)) == NULL)
+		rc = mysql_drv_fail(conn, "execute");
+	else if (!mysql_drv_rows_alloc(r, false))
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	else
+		rc = SQL_OK;
+	if (rc != SQL_OK)
+		mysql_drv_rows_free(r);
+	else
+		*rows = r;
+	return rc;
+}
+
+/* mysql_drv_exec - one statement, text or binary protocol */
+static enum sql_rc mysql_drv_exec(struct sql_conn *conn, const char *sql,
+				  const struct sql_value *params, size_t nparams,
+				  struct sql_rows **rows, uint64_t *affected)
+{
+	if (nparams == 0)
+		return mysql_drv_exec_text(conn, sql, rows, affected);
+	return mysql_drv_exec_stmt(conn, sql, params, nparams, rows, affected);
+}
+
+/* mysql_drv_next_text - the next streamed row of the text protocol */
+static enum sql_rc mysql_drv_next_text(struct sql_rows *r)
+{
+	MYSQL_ROW row = mysql_fetch_row(r->res);
+	unsigned long *len;
+
+	if (row == NULL)
+		return mysql_errno(r->conn->handle) ?
+			mysql_drv_fail(r->conn, "fetch") : SQL_END;
+	len = mysql_fetch_lengths(r->res);
+	for (unsigned i = 0; i < r->ncols; i++)
+		r->vals[i] = row[i] == NULL ? (struct sql_value) {SQL_NULL, 0, NULL, 0}
+			: (struct sql_value) {SQL_TEXT, 0, row[i], len[i]};
+	return SQL_OK;
+}
+
+/* mysql_drv_column - fetch column i of the current row into its buffer */
+static enum sql_rc mysql_drv_column(struct sql_rows *r, unsigned i)
+{
+	size_t	need = r->lengths[i] + 1;
+	MYSQL_BIND b;
+
+	if (r->nulls[i]) {
+		r->vals[i] = (struct sql_value) {SQL_NULL, 0, NULL, 0};
+		return SQL_OK;
+	}
+	if (need > r->caps[i]) {
+		char   *p = realloc(r->bufs[i], need);
+
+		if (p == NULL)
+			return sql_conn_fail(r->conn, SQL_INTERNAL, "fetch",
+					     "out of memory");
+		r->bufs[i] = p;
+		r->caps[i] = need;
+	}
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_STRING;
+	b.buffer = r->bufs[i];
+	b.buffer_length = r->caps[i];
+	b.length = &r->lengths[i];
+	if (mysql_stmt_fetch_column(r->stmt, &b, i, 0))
+		return mysql_drv_stmt_fail(r->conn, r->stmt, "fetch");
+	r->bufs[i][need - 1] = 0;
+	r->vals[i] = (struct sql_value) {SQL_TEXT, 0, r->bufs[i], need - 1};
+	return SQL_OK;
+}
+
+/* mysql_drv_next_stmt - the next row of a statement, column by column */
+static enum sql_rc mysql_drv_next_stmt(struct sql_rows *r)
+{
+	enum sql_rc rc = SQL_OK;
+	int	f = mysql_stmt_fetch(r->stmt);
+
+	if (f == MYSQL_NO_DATA)
+		return SQL_END;
+	if (f != 0 && f != MYSQL_DATA_TRUNCATED)
+		return mysql_drv_stmt_fail(r->conn, r->stmt, "fetch");
+	for (unsigned i = 0; i < r->ncols && rc == SQL_OK; i++)
+		rc = mysql_drv_column(r, i);
+	return rc;
+}
+
+/* mysql_drv_rows_next - the next row, its columns as text */
+static enum sql_rc mysql_drv_rows_next(struct sql_rows *r,
+				       const struct sql_value **cols,
+				       size_t *ncols)
+{
+	enum sql_rc rc = r->res ? mysql_drv_next_text(r) : mysql_drv_next_stmt(r);
+
+	if (rc == SQL_OK) {
+		*cols = r->vals;
+		*ncols = r->ncols;
+	}
+	return rc;
+}
+
+/* mysql_drv_prepare - a statement for repeated mysql_drv_stmt_exec */
+static enum sql_rc mysql_drv_prepare(struct sql_conn *conn, const char *sql,
+				     size_t nparams, struct sql_stmt **out)
+{
+	struct sql_stmt *s = calloc(1, sizeof(*s));
+	enum sql_rc rc;
+
+	if (s == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "prepare", "out of memory");
+	if ((rc = mysql_drv_stmt_new(conn, sql, &s->stmt)) == SQL_OK
+	    && mysql_stmt_param_count(s->stmt) != nparams) {
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "prepare", "statement has "
+				   "%lu placeholders, %zu expected",
+				   mysql_stmt_param_count(s->stmt), nparams);
+		mysql_stmt_close(s->stmt);
+	}
+	if (rc != SQL_OK) {
+		free(s);
+		return rc;
+	}
+	s->nparams = nparams;
+	*out = s;
+	return SQL_OK;
+}
+
+/* mysql_drv_stmt_exec - run a prepared statement once */
+static enum sql_rc mysql_drv_stmt_exec(struct sql_conn *conn, struct sql_stmt *s,
+				       const struct sql_value *params,
+				       uint64_t *affected)
+{
+	return mysql_drv_stmt_run(conn, s->stmt, params, s->nparams, affected);
+}
+
+/* mysql_drv_stmt_free - close a prepared statement */
+static void mysql_drv_stmt_free(struct sql_conn *conn, struct sql_stmt *s)
+{
+	(void) conn;
+	mysql_stmt_close(s->stmt);
+	free(s);
+}
+
+/* mysql_drv_simple - fixed SQL without parameters or rows */
+static enum sql_rc mysql_drv_simple(struct sql_conn *conn, const char *sql)
+{
+	return mysql_drv_exec_text(conn, sql, NULL, NULL);
+}
+
+static enum sql_rc mysql_drv_begin(struct sql_conn *conn)
+{
+	return mysql_drv_simple(conn, "START TRANSACTION");
+}
+
+static enum sql_rc mysql_drv_commit(struct sql_conn *conn)
+{
+	return mysql_drv_simple(conn, "COMMIT");
+}
+
+static enum sql_rc mysql_drv_rollback(struct sql_conn *conn)
+{
+	return mysql_drv_simple(conn, "ROLLBACK");
+}
+
+/* mysql_drv_list_tables - the base tables of the connection's database */
+static enum sql_rc mysql_drv_list_tables(struct sql_conn *conn, sql_table_cb cb,
+					 void *ctx)
+{
+	return sql_catalog_tables(conn, "SELECT table_name FROM "
+		"information_schema.tables WHERE table_schema = DATABASE() "
+		"AND table_type = 'BASE TABLE' ORDER BY table_name", cb, ctx);
+}
+
+/* mysql_drv_list_columns - information_schema, full column types */
+static enum sql_rc mysql_drv_list_columns(struct sql_conn *conn,
+					  const char *table, sql_column_cb cb,
+					  void *ctx)
+{
+	return sql_catalog_columns(conn, "SELECT column_name, column_type, "
+		"is_nullable, column_default, column_key = 'PRI' FROM "
+		"information_schema.columns WHERE table_schema = DATABASE() "
+		"AND table_name = ? ORDER BY ordinal_position", table, cb, ctx);
+}
+
 const struct sql_driver sql_mysql_driver = {
 	.name = "mysql",
 	.engine = SQL_ENGINE_MYSQL,
@@ -223,12 +671,15 @@ const struct sql_driver sql_mysql_driver = {
 	.close = mysql_drv_close,
 	.ping = mysql_drv_ping,
 	.server_version = mysql_drv_server_version,
-	.exec = NULL,
-	.rows_next = NULL,
-	.rows_free = NULL,
-	.begin = NULL,
-	.commit = NULL,
-	.rollback = NULL,
-	.list_tables = NULL,
-	.list_columns = NULL,
+	.exec = mysql_drv_exec,
+	.rows_next = mysql_drv_rows_next,
+	.rows_free = mysql_drv_rows_free,
+	.prepare = mysql_drv_prepare,
+	.stmt_exec = mysql_drv_stmt_exec,
+	.stmt_free = mysql_drv_stmt_free,
+	.begin = mysql_drv_begin,
+	.commit = mysql_drv_commit,
+	.rollback = mysql_drv_rollback,
+	.list_tables = mysql_drv_list_tables,
+	.list_columns = mysql_drv_list_columns,
 };

@@ -13,12 +13,22 @@
  *	keyword (sslmode, sslrootcert, application_name, ...); libpq
  *	refuses unknown ones.  mq's defaults, each overridden by an
  *	option of the same name: connect_timeout 5 s, gssencmode=disable
- *	(the static binary has no GSSAPI), client_encoding UTF8.
+ *	(the static binary has no GSSAPI), client_encoding UTF8.  Each
+ *	session runs in UTC with ISO dates, so times read back in the
+ *	store's "YYYY-MM-DD HH:MM:SS" form.
+ *
+ *	Statements go through PQexecParams with text parameters ('?' is
+ *	rewritten to $1, $2, ... outside quotes); a result is read whole
+ *	and handed out row by row as text.  Prepared statements are
+ *	server-side (PQprepare) and deallocated when freed.
  * DIAGNOSTICS
  *	libpq reports connection failures as text only.  Authentication
  *	and "does not exist" failures are SQL_CONFIG; everything else
  *	(refused, unreachable, timeout, starting up, too many clients)
  *	is SQL_TEMPFAIL, so an unknown message errs toward retrying.
+ *	Statement failures are classified by SQLSTATE: connection,
+ *	resources, deadlock and shutdown are SQL_TEMPFAIL, privileges
+ *	SQL_CONFIG, everything else SQL_BADDATA.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +97,24 @@ static enum sql_rc pgsql_classify(PGconn *pg)
 	return SQL_TEMPFAIL;
 }
 
+/* pgsql_quiet - notices ("table does not exist, skipping") are not errors */
+static void pgsql_quiet(void *ctx, const char *message)
+{
+	(void) ctx;
+	(void) message;
+}
+
+static enum sql_rc pgsql_simple(struct sql_conn *conn, const char *sql);
+
+/*
+ * pgsql_session - times in UTC and ISO form, as the store writes them,
+ *	whatever the server's defaults are
+ */
+static enum sql_rc pgsql_session(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
+}
+
 /* pgsql_connect - open conn->handle */
 static enum sql_rc pgsql_connect(struct sql_conn *conn)
 {
@@ -122,8 +150,9 @@ static enum sql_rc pgsql_connect(struct sql_conn *conn)
 		PQfinish(pg);
 		return rc;
 	}
+	PQsetNoticeProcessor(pg, pgsql_quiet, NULL);
 	conn->handle = pg;
-	return SQL_OK;
+	return pgsql_session(conn);
 }
 
 /* pgsql_close - release the connection */
@@ -162,6 +191,359 @@ static enum sql_rc pgsql_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
+/* Result rows: the whole result, read row by row. */
+struct sql_rows {
+	PGresult *res;
+	int	row, nrows, ncols;
+	struct sql_value *vals;
+};
+
+/* A statement prepared on the server under a name of its own. */
+struct sql_stmt {
+	char	name[32];
+	size_t	nparams;
+};
+
+/* Parameters in libpq's form: text values, NULL for SQL NULL. */
+struct pgsql_bind {
+	const char **values;
+	int    *lengths;
+	char  (*ints)[24];
+};
+
+/*
+ * pgsql_sqlstate_kind - the failure kind of an SQLSTATE: lost or
+ *	overloaded servers, deadlocks and lock timeouts may work later;
+ *	privileges are configuration; the rest is the statement or data.
+ */
+static enum sql_rc pgsql_sqlstate_kind(const char *state)
+{
+	static const char *const temp[] = {
+		"08", "53", "40", "57P", "57014", "55P03", "58", NULL,
+	};
+	static const char *const config[] = {"28", "3D", "42501", NULL};
+
+	if (state == NULL)
+		return SQL_TEMPFAIL;
+	for (size_t i = 0; temp[i]; i++)
+		if (strncmp(state, temp[i], strlen(temp[i])) == 0)
+			return SQL_TEMPFAIL;
+	for (size_t i = 0; config[i]; i++)
+		if (strncmp(state, config[i], strlen(config[i])) == 0)
+			return SQL_CONFIG;
+	return SQL_BADDATA;
+}
+
+/* pgsql_result_fail - record why a statement failed; consumes res */
+static enum sql_rc pgsql_result_fail(struct sql_conn *conn, PGresult *res,
+				     const char *action)
+{
+	PGconn *pg = conn->handle;
+	enum sql_rc rc;
+
+	if (PQstatus(pg) != CONNECTION_OK || res == NULL)
+		rc = sql_conn_fail(conn, PQstatus(pg) != CONNECTION_OK ?
+				   SQL_TEMPFAIL : SQL_INTERNAL, action, "%s",
+				   PQerrorMessage(pg));
+	else
+		rc = sql_conn_fail(conn, pgsql_sqlstate_kind(PQresultErrorField(
+				   res, PG_DIAG_SQLSTATE)), action, "%s",
+				   PQresultErrorMessage(res));
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * pgsql_placeholders - sql with each '?' outside quotes written $1,
+ *	$2, ...; the count goes to *n.  Malloc'd; NULL without memory.
+ */
+static char *pgsql_placeholders(const char *sql, size_t *n)
+{
+	size_t	marks = 0;
+	char   *out, *o, quote = 0;
+
+	for (const char *s = sql; *s; s++)
+		marks += *s == '?';
+	/* Each '?' grows to '$' and at most 20 digits. */
+	if ((out = o = malloc(strlen(sql) + marks * 20 + 1)) == NULL)
+		return NULL;
+	*n = 0;
+	for (const char *s = sql; *s; s++) {
+		if (quote) {
+			if (*s == quote)
+				quote = 0;	/* a doubled quote reopens */
+			*o++ = *s;
+		} else if (*s == '\'' || *s == '"') {
+			quote = *s;
+			*o++ = *s;
+		} else if (*s == '?') {
+			o += sprintf(o, "$%zu", ++*n);
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+/* pgsql_bind_params - params as libpq wants them, in b's arrays */
+static void pgsql_bind_params(struct pgsql_bind *b,
+			      const struct sql_value *params, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		b->lengths[i] = 0;
+		switch (params[i].type) {
+		case SQL_NULL:
+			b->values[i] = NULL;
+			break;
+		case SQL_INT:
+			snprintf(b->ints[i], sizeof(b->ints[i]), "%lld",
+				 (long long) params[i].i);
+			b->values[i] = b->ints[i];
+			break;
+		case SQL_TEXT:		/* pgsql_text_copy sets the value */
+			b->lengths[i] = (int) params[i].len;
+			break;
+		}
+	}
+}
+
+/*
+ * pgsql_text_copy - libpq reads text parameters up to a NUL, and a
+ *	value need not have one: copy every text value, NUL-terminated,
+ *	into one buffer (returned, for free()); NULL without memory.
+ */
+static char *pgsql_text_copy(struct pgsql_bind *b,
+			     const struct sql_value *params, size_t n)
+{
+	size_t	total = 1;
+	char   *buf, *o;
+
+	for (size_t i = 0; i < n; i++)
+		if (params[i].type == SQL_TEXT)
+			total += params[i].len + 1;
+	if ((buf = o = malloc(total)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (params[i].type != SQL_TEXT)
+			continue;
+		memcpy(o, params[i].p, params[i].len);
+		o[params[i].len] = 0;
+		b->values[i] = o;
+		o += params[i].len + 1;
+	}
+	return buf;
+}
+
+/* pgsql_rows_new - hand over a result with rows */
+static enum sql_rc pgsql_rows_new(struct sql_conn *conn, PGresult *res,
+				  struct sql_rows **out)
+{
+	struct sql_rows *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->vals = calloc((size_t) PQnfields(res) + 1,
+					   sizeof(*r->vals))) == NULL) {
+		free(r);
+		PQclear(res);
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	}
+	r->res = res;
+	r->nrows = PQntuples(res);
+	r->ncols = PQnfields(res);
+	*out = r;
+	return SQL_OK;
+}
+
+/* pgsql_finish - turn a statement's result into rows or a count */
+static enum sql_rc pgsql_finish(struct sql_conn *conn, PGresult *res,
+				struct sql_rows **rows, uint64_t *affected)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		return pgsql_result_fail(conn, res, "execute");
+	if (affected)
+		*affected = strtoull(PQcmdTuples(res), NULL, 10);
+	if (rows && st == PGRES_TUPLES_OK)
+		return pgsql_rows_new(conn, res, rows);
+	PQclear(res);
+	return SQL_OK;
+}
+
+/* pgsql_exec - one statement through PQexecParams (text values) */
+static enum sql_rc pgsql_exec(struct sql_conn *conn, const char *sql,
+			      const struct sql_value *params, size_t nparams,
+			      struct sql_rows **rows, uint64_t *affected)
+{
+	size_t	n = nparams ? nparams : 1, found;
+	const char *values[n];
+	int	lengths[n];
+	char	ints[n][24], *copy, *text;
+	struct pgsql_bind b = {values, lengths, ints};
+	enum sql_rc rc = SQL_OK;
+	PGresult *res;
+
+	if ((text = pgsql_placeholders(sql, &found)) == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	if (found != nparams) {
+		free(text);
+		return sql_conn_fail(conn, SQL_INTERNAL, "bind", "statement has "
+				     "%zu placeholders, %zu values given",
+				     found, nparams);
+	}
+	pgsql_bind_params(&b, params, nparams);
+	if ((copy = pgsql_text_copy(&b, params, nparams)) == NULL)
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "bind", "out of memory");
+	if (rc == SQL_OK) {
+		res = PQexecParams(conn->handle, text, (int) nparams, NULL,
+				   values, lengths, NULL, 0);
+		rc = pgsql_finish(conn, res, rows, affected);
+	}
+	free(copy);
+	free(text);
+	return rc;
+}
+
+/* pgsql_rows_next - the next row of the result, as text */
+static enum sql_rc pgsql_rows_next(struct sql_rows *r,
+				   const struct sql_value **cols, size_t *ncols)
+{
+	if (r->row >= r->nrows)
+		return SQL_END;
+	for (int i = 0; i < r->ncols; i++) {
+		struct sql_value *v = &r->vals[i];
+
+		if (PQgetisnull(r->res, r->row, i)) {
+			*v = (struct sql_value) {SQL_NULL, 0, NULL, 0};
+			continue;
+		}
+		v->type = SQL_TEXT;
+		v->p = PQgetvalue(r->res, r->row, i);
+		v->len = (size_t) PQgetlength(r->res, r->row, i);
+	}
+	r->row++;
+	*cols = r->vals;
+	*ncols = (size_t) r->ncols;
+	return SQL_OK;
+}
+
+/* pgsql_rows_free - release a result */
+static void pgsql_rows_free(struct sql_rows *r)
+{
+	PQclear(r->res);
+	free(r->vals);
+	free(r);
+}
+
+/* pgsql_prepare - a named server-side statement (name from its address) */
+static enum sql_rc pgsql_prepare(struct sql_conn *conn, const char *sql,
+				 size_t nparams, struct sql_stmt **out)
+{
+	struct sql_stmt *s = calloc(1, sizeof(*s));
+	size_t	found;
+	char   *text = pgsql_placeholders(sql, &found);
+	enum sql_rc rc = SQL_OK;
+
+	if (s == NULL || text == NULL)
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "prepare", "out of memory");
+	else if (found != nparams)
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "prepare", "statement has "
+				   "%zu placeholders, %zu expected", found, nparams);
+	if (rc == SQL_OK) {
+		snprintf(s->name, sizeof(s->name), "mq_%p", (void *) s);
+		s->nparams = nparams;
+		rc = pgsql_finish(conn, PQprepare(conn->handle, s->name, text,
+						  (int) nparams, NULL), NULL, NULL);
+	}
+	free(text);
+	if (rc != SQL_OK)
+		free(s);
+	else
+		*out = s;
+	return rc;
+}
+
+/* pgsql_stmt_exec - run a prepared statement once */
+static enum sql_rc pgsql_stmt_exec(struct sql_conn *conn, struct sql_stmt *s,
+				   const struct sql_value *params,
+				   uint64_t *affected)
+{
+	size_t	n = s->nparams ? s->nparams : 1;
+	const char *values[n];
+	int	lengths[n];
+	char	ints[n][24], *copy;
+	struct pgsql_bind b = {values, lengths, ints};
+	enum sql_rc rc = SQL_OK;
+
+	pgsql_bind_params(&b, params, s->nparams);
+	if ((copy = pgsql_text_copy(&b, params, s->nparams)) == NULL)
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "bind", "out of memory");
+	if (rc == SQL_OK)
+		rc = pgsql_finish(conn, PQexecPrepared(conn->handle, s->name,
+			(int) s->nparams, values, lengths, NULL, 0), NULL, affected);
+	free(copy);
+	return rc;
+}
+
+/* pgsql_simple - run fixed SQL without parameters */
+static enum sql_rc pgsql_simple(struct sql_conn *conn, const char *sql)
+{
+	return pgsql_finish(conn, PQexec(conn->handle, sql), NULL, NULL);
+}
+
+/* pgsql_stmt_free - forget a prepared statement on the server too */
+static void pgsql_stmt_free(struct sql_conn *conn, struct sql_stmt *s)
+{
+	char	sql[64];
+
+	if (PQstatus(conn->handle) == CONNECTION_OK) {
+		snprintf(sql, sizeof(sql), "DEALLOCATE \"%s\"", s->name);
+		PQclear(PQexec(conn->handle, sql));
+	}
+	free(s);
+}
+
+static enum sql_rc pgsql_begin(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "BEGIN");
+}
+
+static enum sql_rc pgsql_commit(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "COMMIT");
+}
+
+static enum sql_rc pgsql_rollback(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "ROLLBACK");
+}
+
+/* pgsql_list_tables - the base tables of the current schema */
+static enum sql_rc pgsql_list_tables(struct sql_conn *conn, sql_table_cb cb,
+				     void *ctx)
+{
+	return sql_catalog_tables(conn, "SELECT table_name FROM "
+		"information_schema.tables WHERE table_schema = current_schema() "
+		"AND table_type = 'BASE TABLE' ORDER BY table_name", cb, ctx);
+}
+
+/* pgsql_list_columns - information_schema, types with their length */
+static enum sql_rc pgsql_list_columns(struct sql_conn *conn, const char *table,
+				      sql_column_cb cb, void *ctx)
+{
+	return sql_catalog_columns(conn, "SELECT c.column_name, "
+		"c.data_type || COALESCE('(' || c.character_maximum_length || ')', ''), "
+		"c.is_nullable, c.column_default, EXISTS (SELECT 1 FROM "
+		"information_schema.table_constraints t JOIN "
+		"information_schema.key_column_usage k ON k.constraint_name = "
+		"t.constraint_name AND k.constraint_schema = t.constraint_schema "
+		"WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = "
+		"c.table_schema AND k.table_name = c.table_name AND k.column_name "
+		"= c.column_name) FROM information_schema.columns c WHERE "
+		"c.table_schema = current_schema() AND c.table_name = ? "
+		"ORDER BY c.ordinal_position", table, cb, ctx);
+}
+
 const struct sql_driver sql_pgsql_driver = {
 	.name = "postgresql",
 	.engine = SQL_ENGINE_PGSQL,
@@ -169,12 +551,15 @@ const struct sql_driver sql_pgsql_driver = {
 	.close = pgsql_close,
 	.ping = pgsql_ping,
 	.server_version = pgsql_server_version,
-	.exec = NULL,
-	.rows_next = NULL,
-	.rows_free = NULL,
-	.begin = NULL,
-	.commit = NULL,
-	.rollback = NULL,
-	.list_tables = NULL,
-	.list_columns = NULL,
+	.exec = pgsql_exec,
+	.rows_next = pgsql_rows_next,
+	.rows_free = pgsql_rows_free,
+	.prepare = pgsql_prepare,
+	.stmt_exec = pgsql_stmt_exec,
+	.stmt_free = pgsql_stmt_free,
+	.begin = pgsql_begin,
+	.commit = pgsql_commit,
+	.rollback = pgsql_rollback,
+	.list_tables = pgsql_list_tables,
+	.list_columns = pgsql_list_columns,
 };

@@ -16,6 +16,11 @@
  *
  *	Connecting reads the schema once, so a file that is not a
  *	database is refused at connect time rather than at first use.
+ *
+ *	Result columns come back as SQLite's text form of the value
+ *	(sqlite3_column_text), NULL as SQL_NULL.  A transaction is BEGIN
+ *	IMMEDIATE, so two writers wait (busy_timeout) instead of
+ *	deadlocking on the upgrade from read to write.
  * DIAGNOSTICS
  *	Cannot open or no permission: SQL_CONFIG.  Not a database or
  *	corrupt: SQL_BADDATA.  Busy, locked, I/O error, disk full:
@@ -156,6 +161,256 @@ static enum sql_rc sqlite_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
+/* Result rows: the running statement and one value per column. */
+struct sql_rows {
+	struct sql_conn *conn;
+	sqlite3_stmt *st;
+	struct sql_value *vals;
+	int	ncols;
+};
+
+/* A prepared statement is SQLite's own, reset before each run. */
+struct sql_stmt {
+	sqlite3_stmt *st;
+	size_t	nparams;
+};
+
+/* sqlite_bind - bind params to st; the text is copied when transient */
+static enum sql_rc sqlite_bind(struct sql_conn *conn, sqlite3_stmt *st,
+			       const struct sql_value *params, size_t n,
+			       bool transient)
+{
+	int	rc = SQLITE_OK;
+
+	if ((size_t) sqlite3_bind_parameter_count(st) != n)
+		return sql_conn_fail(conn, SQL_INTERNAL, "bind", "statement has "
+				     "%d placeholders, %zu values given",
+				     sqlite3_bind_parameter_count(st), n);
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		int	col = (int) i + 1;
+
+		switch (params[i].type) {
+		case SQL_NULL:
+			rc = sqlite3_bind_null(st, col);
+			break;
+		case SQL_INT:
+			rc = sqlite3_bind_int64(st, col, params[i].i);
+			break;
+		case SQL_TEXT:
+			rc = sqlite3_bind_text64(st, col, params[i].p,
+						 params[i].len, transient ?
+						 SQLITE_TRANSIENT : SQLITE_STATIC,
+						 SQLITE_UTF8);
+			break;
+		}
+	}
+	return rc == SQLITE_OK ? SQL_OK : sqlite_fail(conn, conn->handle, "bind");
+}
+
+/* sqlite_prepare_one - compile sql, which must be one statement */
+static enum sql_rc sqlite_prepare_one(struct sql_conn *conn, const char *sql,
+				      sqlite3_stmt **st)
+{
+	const char *tail = NULL;
+
+	if (sqlite3_prepare_v2(conn->handle, sql, -1, st, &tail) != SQLITE_OK)
+		return sqlite_fail(conn, conn->handle, "prepare");
+	if (*st == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "prepare", "empty statement");
+	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t'
+			|| *tail == ';'))
+		tail++;
+	if (tail && *tail) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return sql_conn_fail(conn, SQL_INTERNAL, "prepare",
+				     "more than one statement");
+	}
+	return SQL_OK;
+}
+
+/* sqlite_run - step st to its end; affected gets the changed rows */
+static enum sql_rc sqlite_run(struct sql_conn *conn, sqlite3_stmt *st,
+			      uint64_t *affected)
+{
+	int	rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(conn, conn->handle, "execute");
+	if (affected)
+		*affected = (uint64_t) sqlite3_changes64(conn->handle);
+	return SQL_OK;
+}
+
+/* sqlite_rows_new - wrap st for sqlite_rows_next */
+static enum sql_rc sqlite_rows_new(struct sql_conn *conn, sqlite3_stmt *st,
+				   struct sql_rows **out)
+{
+	struct sql_rows *r = calloc(1, sizeof(*r));
+	int	n = sqlite3_column_count(st);
+
+	if (r == NULL || (r->vals = calloc((size_t) n + 1, sizeof(*r->vals))) == NULL) {
+		free(r);
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
+	}
+	r->conn = conn;
+	r->st = st;
+	r->ncols = n;
+	*out = r;
+	return SQL_OK;
+}
+
+/* sqlite_exec - prepare, bind, and run or hand over the rows */
+static enum sql_rc sqlite_exec(struct sql_conn *conn, const char *sql,
+			       const struct sql_value *params, size_t nparams,
+			       struct sql_rows **rows, uint64_t *affected)
+{
+	sqlite3_stmt *st;
+	enum sql_rc rc;
+
+	if ((rc = sqlite_prepare_one(conn, sql, &st)) != SQL_OK)
+		return rc;
+	if ((rc = sqlite_bind(conn, st, params, nparams, true)) == SQL_OK) {
+		if (rows && sqlite3_column_count(st) > 0)
+			rc = sqlite_rows_new(conn, st, rows);
+		else
+			rc = sqlite_run(conn, st, affected);
+	}
+	if (rc != SQL_OK || rows == NULL || *rows == NULL)
+		sqlite3_finalize(st);
+	return rc;
+}
+
+/* sqlite_rows_next - step to the next row, its columns as text */
+static enum sql_rc sqlite_rows_next(struct sql_rows *r,
+				    const struct sql_value **cols, size_t *ncols)
+{
+	int	rc = sqlite3_step(r->st);
+
+	if (rc == SQLITE_DONE)
+		return SQL_END;
+	if (rc != SQLITE_ROW)
+		return sqlite_fail(r->conn, r->conn->handle, "fetch");
+	for (int i = 0; i < r->ncols; i++) {
+		struct sql_value *v = &r->vals[i];
+
+		if (sqlite3_column_type(r->st, i) == SQLITE_NULL) {
+			*v = (struct sql_value) {SQL_NULL, 0, NULL, 0};
+			continue;
+		}
+		v->type = SQL_TEXT;
+		v->p = (const char *) sqlite3_column_text(r->st, i);
+		v->len = (size_t) sqlite3_column_bytes(r->st, i);
+		if (v->p == NULL)
+			return sql_conn_fail(r->conn, SQL_INTERNAL, "fetch",
+					     "out of memory");
+	}
+	*cols = r->vals;
+	*ncols = (size_t) r->ncols;
+	return SQL_OK;
+}
+
+/* sqlite_rows_free - finalize the statement of a result */
+static void sqlite_rows_free(struct sql_rows *r)
+{
+	sqlite3_finalize(r->st);
+	free(r->vals);
+	free(r);
+}
+
+/* sqlite_prepare - compile a statement for repeated sqlite_stmt_exec */
+static enum sql_rc sqlite_prepare(struct sql_conn *conn, const char *sql,
+				  size_t nparams, struct sql_stmt **out)
+{
+	struct sql_stmt *s = calloc(1, sizeof(*s));
+	enum sql_rc rc;
+
+	if (s == NULL)
+		return sql_conn_fail(conn, SQL_INTERNAL, "prepare", "out of memory");
+	if ((rc = sqlite_prepare_one(conn, sql, &s->st)) == SQL_OK
+	    && (size_t) sqlite3_bind_parameter_count(s->st) != nparams)
+		rc = sql_conn_fail(conn, SQL_INTERNAL, "prepare", "statement has "
+				   "%d placeholders, %zu expected",
+				   sqlite3_bind_parameter_count(s->st), nparams);
+	if (rc != SQL_OK) {
+		sqlite3_finalize(s->st);
+		free(s);
+		return rc;
+	}
+	s->nparams = nparams;
+	*out = s;
+	return SQL_OK;
+}
+
+/* sqlite_stmt_exec - bind and run a prepared statement once */
+static enum sql_rc sqlite_stmt_exec(struct sql_conn *conn, struct sql_stmt *s,
+				    const struct sql_value *params,
+				    uint64_t *affected)
+{
+	enum sql_rc rc;
+
+	sqlite3_reset(s->st);
+	if ((rc = sqlite_bind(conn, s->st, params, s->nparams, false)) == SQL_OK)
+		rc = sqlite_run(conn, s->st, affected);
+	sqlite3_reset(s->st);
+	sqlite3_clear_bindings(s->st);
+	return rc;
+}
+
+/* sqlite_stmt_free - finalize a prepared statement */
+static void sqlite_stmt_free(struct sql_conn *conn, struct sql_stmt *s)
+{
+	(void) conn;
+	sqlite3_finalize(s->st);
+	free(s);
+}
+
+/* sqlite_simple - run a statement without parameters or rows */
+static enum sql_rc sqlite_simple(struct sql_conn *conn, const char *sql)
+{
+	return sqlite_exec(conn, sql, NULL, 0, NULL, NULL);
+}
+
+/* sqlite_begin - IMMEDIATE: take the write lock now, not at first write */
+static enum sql_rc sqlite_begin(struct sql_conn *conn)
+{
+	return sqlite_simple(conn, "BEGIN IMMEDIATE");
+}
+
+static enum sql_rc sqlite_commit(struct sql_conn *conn)
+{
+	return sqlite_simple(conn, "COMMIT");
+}
+
+/* sqlite_rollback - also fine when SQLite already rolled back itself */
+static enum sql_rc sqlite_rollback(struct sql_conn *conn)
+{
+	if (sqlite3_get_autocommit(conn->handle))
+		return SQL_OK;
+	return sqlite_simple(conn, "ROLLBACK");
+}
+
+/* sqlite_list_tables - the user tables of the main database */
+static enum sql_rc sqlite_list_tables(struct sql_conn *conn, sql_table_cb cb,
+				      void *ctx)
+{
+	return sql_catalog_tables(conn, "SELECT name FROM sqlite_schema "
+				  "WHERE type = 'table' AND name NOT LIKE "
+				  "'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+				  cb, ctx);
+}
+
+/* sqlite_list_columns - table_info as a table-valued function */
+static enum sql_rc sqlite_list_columns(struct sql_conn *conn, const char *table,
+				       sql_column_cb cb, void *ctx)
+{
+	return sql_catalog_columns(conn, "SELECT name, type, NOT \"notnull\", "
+				   "dflt_value, pk > 0 FROM pragma_table_info(?) "
+				   "ORDER BY cid", table, cb, ctx);
+}
+
 const struct sql_driver sql_sqlite_driver = {
 	.name = "sqlite",
 	.engine = SQL_ENGINE_SQLITE,
@@ -163,12 +418,15 @@ const struct sql_driver sql_sqlite_driver = {
 	.close = sqlite_close,
 	.ping = sqlite_ping,
 	.server_version = sqlite_server_version,
-	.exec = NULL,
-	.rows_next = NULL,
-	.rows_free = NULL,
-	.begin = NULL,
-	.commit = NULL,
-	.rollback = NULL,
-	.list_tables = NULL,
-	.list_columns = NULL,
+	.exec = sqlite_exec,
+	.rows_next = sqlite_rows_next,
+	.rows_free = sqlite_rows_free,
+	.prepare = sqlite_prepare,
+	.stmt_exec = sqlite_stmt_exec,
+	.stmt_free = sqlite_stmt_free,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.list_tables = sqlite_list_tables,
+	.list_columns = sqlite_list_columns,
 };

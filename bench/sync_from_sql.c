@@ -1,0 +1,312 @@
+/*
+ * NAME
+ *	sync_from_sql - mq sync --from-sql of a big list vs the engine's client
+ * SYNOPSIS
+ *	sync_from_sql [DIR [ROWS]]
+ * DESCRIPTION
+ *	For each engine it can reach (SQLite always, in DIR; PostgreSQL at
+ *	$MQ_TEST_PG_URL; MariaDB at $MQ_TEST_MYSQL_URL, each in a new
+ *	database of its own that is dropped at the end), fills the list
+ *	table "bench" with ROWS subscribers (the engine generates them:
+ *	generate_series, seq_1_to_N, a recursive CTE), then times
+ *
+ *	  mq: sql_sync_from() into an empty store: every MailerQ table and
+ *	      the 16 tables of the list read, converted and written in one
+ *	      LMDB transaction (what mq sync --from-sql does);
+ *	  peer: the engine's own command-line client reading the same rows
+ *	      and throwing them away: psql \copy (select ...) to /dev/null,
+ *	      mariadb -e "select ..." > /dev/null, sqlite3 "select ..." >
+ *	      /dev/null;
+ *
+ *	and prints both and their ratio.  An engine without its URL is
+ *	reported as not measured.  Then a second sync of the unchanged
+ *	database is timed: it must write nothing.
+ *
+ *	DIR: argv[1], $MQ_BENCH_DIR, else /tmp.  ROWS: argv[2],
+ *	$MQ_BENCH_ROWS, else 1000000.
+ * DIAGNOSTICS
+ *	Exit 0 after printing; 1 when a step fails or the sides disagree:
+ *	the store must hold ROWS rows of the list, the client must count
+ *	ROWS rows, the sync must report ROWS inserted, and the second sync
+ *	must change nothing.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sql-compat/sync.h"
+#include "store/store.h"
+
+#define PROG		"sync_from_sql"
+#include "bench/bench.h"
+#define DEF_ROWS	1000000
+#define LIST		"bench"
+
+struct engine {
+	const char *label;	/* "sqlite" */
+	const char *env;	/* its URL variable, NULL: SQLite in DIR */
+	const char *client;	/* the peer's name */
+};
+
+static const struct engine engines[] = {
+	{ "sqlite", NULL, "sqlite3" },
+	{ "postgresql", "MQ_TEST_PG_URL", "psql \\copy" },
+	{ "mariadb", "MQ_TEST_MYSQL_URL", "mariadb -e" },
+};
+
+static char dir[4096];
+static uint64_t rows;
+
+/* connect_url - a connection, or die saying why (password redacted). */
+static struct sql_conn *connect_addr(const struct sql_address *a)
+{
+	struct sql_conn *c;
+	char err[1024];
+
+	if (sql_connect(a, &c, err, sizeof(err)))
+		die("%s", err);
+	return c;
+}
+
+static void exec_or_die(struct sql_conn *c, const char *sql)
+{
+	if (sql_exec(c, sql, NULL, 0, NULL, NULL))
+		die("%s", sql_errmsg(c));
+}
+
+/* own_database - a new database on the server of url; its address. */
+static struct sql_address *own_database(const char *url, char *name,
+					size_t len)
+{
+	struct sql_address *a, *b;
+	struct sql_conn *c;
+	char err[1024], sql[256];
+
+	if (sql_address_parse(url, &a, err, sizeof(err)))
+		die("%s", err);
+	snprintf(name, len, "mqbench_%ld", (long)getpid());
+	c = connect_addr(a);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	exec_or_die(c, sql);
+	sql_close(c);
+	if (!(b = sql_address_dup(a)))
+		die("out of memory");
+	free(b->database);
+	if (!(b->database = strdup(name)))
+		die("out of memory");
+	sql_address_free(a);
+	return b;
+}
+
+static void drop_database(const char *url, const char *name)
+{
+	struct sql_address *a;
+	struct sql_conn *c;
+	char err[1024], sql[256];
+
+	if (sql_address_parse(url, &a, err, sizeof(err)))
+		return;
+	if (sql_connect(a, &c, err, sizeof(err)) == SQL_OK) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+		sql_exec(c, sql, NULL, 0, NULL, NULL);
+		sql_close(c);
+	}
+	sql_address_free(a);
+}
+
+/* fill - the list's tables, and ROWS subscribers made by the engine. */
+static void fill(struct sql_conn *c, enum sql_engine en)
+{
+	const char *roots[] = { LIST, NULL };
+	char sql[512];
+
+	if (sql_schema_repair(c, roots, 0, NULL, NULL))
+		die("repair: %s", sql_errmsg(c));
+	if (en == SQL_ENGINE_PGSQL)
+		snprintf(sql, sizeof(sql), "INSERT INTO " LIST " (hash, "
+			 "address, domain) SELECT g %% 53, 'user' || g || "
+			 "'@example.org', 'org' FROM generate_series(1, %"
+			 PRIu64 ") g", rows);
+	else if (en == SQL_ENGINE_MYSQL)
+		snprintf(sql, sizeof(sql), "INSERT INTO " LIST " (hash, "
+			 "address, domain) SELECT seq %% 53, CONCAT('user', "
+			 "seq, '@example.org'), 'org' FROM seq_1_to_%" PRIu64,
+			 rows);
+	else
+		snprintf(sql, sizeof(sql), "WITH RECURSIVE g(x) AS (SELECT 1 "
+			 "UNION ALL SELECT x + 1 FROM g WHERE x < %" PRIu64 ") "
+			 "INSERT INTO " LIST " (hash, address, domain) SELECT "
+			 "x %% 53, 'user' || x || '@example.org', 'org' FROM g",
+			 rows);
+	exec_or_die(c, sql);
+}
+
+/* client_cmd - the peer's command line; count: print the row count. */
+static void client_cmd(const struct sql_address *a, enum sql_engine en,
+		       bool count, char *cmd, size_t len)
+{
+	const char *sel = count ? "select count(*) from " LIST
+		: "select hash, address, domain from " LIST;
+
+	if (en == SQL_ENGINE_SQLITE)
+		snprintf(cmd, len, "sqlite3 '%s' '%s'%s", a->path, sel,
+			 count ? "" : " > /dev/null");
+	else if (en == SQL_ENGINE_PGSQL && count)
+		snprintf(cmd, len, "psql -X -A -t -h %s -p %u -U %s -d %s "
+			 "-c '%s'", a->host, a->port, a->user, a->database,
+			 sel);
+	else if (en == SQL_ENGINE_PGSQL)
+		snprintf(cmd, len, "psql -X -q -h %s -p %u -U %s -d %s -c "
+			 "\"\\\\copy (%s) to '/dev/null'\"", a->host, a->port,
+			 a->user, a->database, sel);
+	else
+		snprintf(cmd, len, "mariadb --no-defaults -N -B -h %s -P %u "
+			 "-u %s %s -e '%s'%s", a->host, a->port, a->user,
+			 a->database, sel, count ? "" : " > /dev/null");
+}
+
+/* run_client - the peer's time in seconds; *counted its row count. */
+static double run_client(const struct sql_address *a, enum sql_engine en,
+			 uint64_t *counted)
+{
+	char cmd[2048];
+	double t0, t;
+	FILE *p;
+
+	/* The password goes through the environment, never argv. */
+	if (a->password) {
+		setenv("PGPASSWORD", a->password, 1);
+		setenv("MYSQL_PWD", a->password, 1);
+	}
+	client_cmd(a, en, false, cmd, sizeof(cmd));
+	t0 = now();
+	if (system(cmd) != 0)
+		die("%s: failed", cmd);
+	t = now() - t0;
+	client_cmd(a, en, true, cmd, sizeof(cmd));
+	if (!(p = popen(cmd, "r")) || fscanf(p, "%" SCNu64, counted) != 1)
+		die("%s: no count", cmd);
+	pclose(p);
+	return t;
+}
+
+/* store_rows - the list's rows in the store. */
+static uint64_t store_rows(struct store *st)
+{
+	struct store_txn *t;
+	uint64_t n = 0;
+
+	if (store_read_begin(st, &t) || store_count(t, LIST, &n))
+		die("count: %s", store_errmsg(st));
+	store_read_end(t);
+	return n;
+}
+
+static uint64_t inserted(const struct sql_sync_result *r)
+{
+	for (size_t i = 0; i < r->ntables; i++)
+		if (strcmp(r->tables[i].name, LIST) == 0)
+			return r->tables[i].n.inserted;
+	return 0;
+}
+
+static uint64_t changes(const struct sql_sync_result *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->ntables; i++)
+		n += r->tables[i].n.inserted + r->tables[i].n.updated +
+			r->tables[i].n.deleted;
+	return n;
+}
+
+/* measure - one engine: load, time both sides, check they agree. */
+static void measure(const struct engine *e, const struct sql_address *a)
+{
+	struct sql_sync_result res;
+	struct store *st;
+	struct sql_conn *c = connect_addr(a);
+	enum sql_engine en = sql_conn_engine(c);
+	char path[4200], err[1024];
+	double t0, t_mq, t_again, t_peer;
+	uint64_t counted = 0;
+
+	fill(c, en);
+	snprintf(path, sizeof(path), "%s/%s.mdb", dir, e->label);
+	unlink(path);
+	if (store_open(path, 0, NULL, &st, err, sizeof(err)))
+		die("%s", err);
+	t0 = now();
+	if (sql_sync_from(c, st, 0, &res))
+		die("%s: sync: %s", e->label, res.err);
+	t_mq = now() - t0;
+	if (inserted(&res) != rows || store_rows(st) != rows)
+		die("%s: the store holds %" PRIu64 " rows, the sync says %"
+		    PRIu64 ", want %" PRIu64, e->label, store_rows(st),
+		    inserted(&res), rows);
+	sql_sync_result_free(&res);
+	t0 = now();
+	if (sql_sync_from(c, st, 0, &res) || changes(&res))
+		die("%s: the unchanged database changed something", e->label);
+	t_again = now() - t0;
+	sql_sync_result_free(&res);
+	t_peer = run_client(a, en, &counted);
+	if (counted != rows)
+		die("%s: the client counts %" PRIu64 " rows, want %" PRIu64,
+		    e->label, counted, rows);
+	printf("%-10s mq sync --from-sql, %" PRIu64 " list rows: %.3f s "
+	       "(%.0f rows/s); unchanged again: %.3f s\n", e->label, rows,
+	       t_mq, (double)rows / t_mq, t_again);
+	printf("%-10s %s reading the same rows: %.3f s (%.0f rows/s)\n",
+	       e->label, e->client, t_peer, (double)rows / t_peer);
+	printf("%-10s ratio mq load time / client read time: %.2f "
+	       "(unchanged: %.2f)\n", e->label, t_mq / t_peer,
+	       t_again / t_peer);
+	store_close(st);
+	unlink(path);
+	strcat(path, "-lock");
+	unlink(path);
+	sql_close(c);
+}
+
+int main(int argc, char **argv)
+{
+	const char *d = argc > 1 ? argv[1] : getenv("MQ_BENCH_DIR");
+	const char *r = argc > 2 ? argv[2] : getenv("MQ_BENCH_ROWS");
+	char name[64], sqlite_url[4200];
+	struct sql_address *a;
+
+	snprintf(dir, sizeof(dir), "%s", d && *d ? d : "/tmp");
+	rows = r && *r ? strtoull(r, NULL, 10) : DEF_ROWS;
+	if (rows == 0 || rows > 100000000)
+		die("ROWS must be 1..100000000");
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+		const struct engine *e = &engines[i];
+		const char *url = e->env ? getenv(e->env) : NULL;
+		char err[1024];
+
+		if (e->env && (!url || !*url)) {
+			printf("%-10s not measured: $%s is not set\n",
+			       e->label, e->env);
+			continue;
+		}
+		if (!e->env) {
+			snprintf(sqlite_url, sizeof(sqlite_url),
+				 "sqlite://%s/bench-%ld.sqlite", dir,
+				 (long)getpid());
+			if (sql_address_parse(sqlite_url, &a, err,
+					      sizeof(err)))
+				die("%s", err);
+		} else
+			a = own_database(url, name, sizeof(name));
+		measure(e, a);
+		if (e->env)
+			drop_database(url, name);
+		else
+			unlink(a->path);
+		sql_address_free(a);
+	}
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * NAME
+ *	sync_int.h - what sync.c, sync_to.c and sync_write.c share
+ * DESCRIPTION
+ *	The tables to sync, the mapping of a table's SQL columns onto its
+ *	registry columns, and the conversion of SQL text rows to store
+ *	rows.  Private to sql-compat/sync*.c.
+ */
+#ifndef MQ_SQL_SYNC_INT_H
+#define MQ_SQL_SYNC_INT_H
+
+#include "sql-compat/sync.h"
+
+/* A table to sync: a MailerQ table or a list root + list suffix. */
+struct sync_name {
+	char name[SQL_TABLE_NAME_MAX];
+	const struct reg_table *t;
+};
+
+/* How a SELECT of a table lists its columns. */
+struct sync_cols {
+	int nsel;				/* columns selected */
+	char extra[STORE_MAX_EXTRA][REG_NAME_MAX];	/* after the registry's */
+	int nextra;
+};
+
+/*
+ * sync_names - every MailerQ table, then the tables of each root.
+ *	Returns the array (free()) or NULL without memory.
+ */
+struct sync_name *sync_names(const char *const *roots, size_t nroots,
+			     size_t *n);
+
+/*
+ * sync_columns - check that SQL table name has every registry column
+ *	and, with SQL_SYNC_KEEP_EXTRA, note its other columns.  Returns 0
+ *	or an exit status with err set.
+ */
+int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
+		     unsigned flags, struct sync_cols *cols, char *err,
+		     size_t errlen);
+
+/* sync_select - "SELECT registry cols, extras FROM name ORDER BY key" */
+void	sync_select(struct sql_buf *b, enum sql_engine engine,
+		    const struct sync_name *tn, const struct sync_cols *cols);
+
+/*
+ * sync_row_parse - one SQL row (as selected by sync_select) into a store
+ *	row whose values point into v.  Returns 0, or SQL_EXIT_DATAERR
+ *	with err naming table, column and row key.
+ */
+int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
+		       const struct sql_value *v, size_t n,
+		       struct store_row *row, char *err, size_t errlen);
+
+/* sync_sql_fail - copy the connection's message into err; exit status. */
+int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
+		      size_t errlen);
+
+/* sync_store_fail - the store's message into err; exit status. */
+int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
+			size_t errlen);
+
+/*
+ * sync_pg_sequence - on PostgreSQL, move the serial sequence of an
+ *	auto-increment table past its largest id (rows inserted with
+ *	explicit ids leave it behind); elsewhere nothing.  0 or exit status.
+ */
+int	sync_pg_sequence(struct sql_conn *conn, const struct sync_name *tn,
+			 char *err, size_t errlen);
+
+/* sync_param - a store value as a bound parameter. */
+struct sql_value sync_param(const struct store_value *v);
+
+#endif

@@ -1,0 +1,718 @@
+/*
+ * NAME
+ *	sync_to.c - mq sync --to-sql: make SQL equal to the store
+ * SYNOPSIS
+ *	#include "sql-compat/sync.h"
+ *
+ *	ex = sql_sync_to(conn, st, flags, &res);
+ * DESCRIPTION
+ *	Missing tables and columns are created first (sql_schema_repair,
+ *	dropping nothing).  Then, in one SQL transaction and against one
+ *	read snapshot of the store, each table is diffed: the SQL rows
+ *	are read once into a hash table of (key, hash of the row), the
+ *	store's rows are walked, and each is inserted, updated or left
+ *	alone; SQL rows the store lacks are deleted.  Keyless (_slog)
+ *	tables compare as multisets of row hashes.  Rows compare by a
+ *	64-bit hash of their values, so the SQL side costs some 40 bytes
+ *	a row plus its key, never the whole row.
+ *
+ *	PostgreSQL's serial sequences are moved past the ids written, so
+ *	that later inserts of external scripts do not collide.  Tables of
+ *	lists SQL has but the store does not are dropped: in the
+ *	transaction on PostgreSQL and SQLite, after the commit on MySQL.
+ * DIAGNOSTICS
+ *	See sync.h.  Any failure rolls the SQL transaction back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql-compat/sync_int.h"
+
+/* One SQL row: its key (values as read) and the hash of its values. */
+struct entry {
+	uint64_t keyhash, rowhash;
+	size_t keyoff;		/* in the key arena; keyed tables */
+	uint32_t count;		/* keyless tables: rows with this hash */
+	bool used;
+	bool seen;
+};
+
+struct to_table {
+	struct sql_conn *conn;
+	enum sql_engine engine;
+	const struct sync_name *tn;
+	const struct sync_cols *cols;
+	struct entry *e;
+	size_t mask, n;
+	uint8_t *keys;		/* arena of encoded keys */
+	size_t keylen, keycap;
+	struct sql_stmt *ins, *upd, *del;
+	struct store_apply_counts *counts;
+	char *err;
+	size_t errlen;
+	int fail;
+};
+
+/* key_put - append a key value: kind, then 8 bytes or length + bytes. */
+static bool key_put(struct to_table *x, const struct store_value *v)
+{
+	size_t need = 1 + (v->kind == SV_INT ? 8 : 4 + v->len);
+
+	if (x->keylen + need > x->keycap) {
+		size_t cap = x->keycap ? x->keycap * 2 : 1 << 16;
+		uint8_t *p;
+
+		while (cap < x->keylen + need)
+			cap *= 2;
+		if (!(p = realloc(x->keys, cap)))
+			return false;
+		x->keys = p;
+		x->keycap = cap;
+	}
+	x->keys[x->keylen++] = (uint8_t)v->kind;
+	if (v->kind == SV_INT) {
+		memcpy(x->keys + x->keylen, &v->i, 8);
+		x->keylen += 8;
+	} else {
+		uint32_t len = (uint32_t)v->len;
+
+		memcpy(x->keys + x->keylen, &len, 4);
+		memcpy(x->keys + x->keylen + 4, v->s, v->len);
+		x->keylen += 4 + v->len;
+	}
+	return true;
+}
+
+/* key_get - the key values stored at off, pointing into the arena. */
+static void key_get(const struct to_table *x, size_t off,
+		    struct store_value *kv)
+{
+	const uint8_t *p = x->keys + off;
+
+	for (int k = 0; k < x->tn->t->nkey; k++) {
+		kv[k] = (struct store_value){ .kind = (enum store_vkind)*p++ };
+		if (kv[k].kind == SV_INT) {
+			memcpy(&kv[k].i, p, 8);
+			p += 8;
+		} else {
+			uint32_t len;
+
+			memcpy(&len, p, 4);
+			kv[k].s = (const char *)p + 4;
+			kv[k].len = len;
+			p += 4 + len;
+		}
+	}
+}
+
+/* fold - c ASCII-lower-cased when f is set */
+static char fold(char c, bool f)
+{
+	return f && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* key_hash - of the key values, ASCII-case-folded where the key folds. */
+static uint64_t key_hash(const struct reg_table *t,
+			 const struct store_value *kv)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int k = 0; k < t->nkey; k++) {
+		bool f = t->cols[t->key[k]].flags & REG_FOLD;
+
+		if (kv[k].kind == SV_INT)
+			h = (h ^ (uint64_t)kv[k].i) * 0x100000001b3ULL;
+		for (size_t i = 0; kv[k].kind == SV_TEXT && i < kv[k].len; i++)
+			h = (h ^ (uint8_t)fold(kv[k].s[i], f)) *
+				0x100000001b3ULL;
+		h = (h ^ 0xff) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* key_equal - same key, ASCII case folded where the key folds */
+static bool key_equal(const struct reg_table *t, const struct store_value *a,
+		      const struct store_value *b)
+{
+	for (int k = 0; k < t->nkey; k++) {
+		bool f = t->cols[t->key[k]].flags & REG_FOLD;
+
+		if (a[k].kind != b[k].kind || (a[k].kind == SV_INT &&
+					       a[k].i != b[k].i))
+			return false;
+		if (a[k].kind != SV_TEXT)
+			continue;
+		if (a[k].len != b[k].len)
+			return false;
+		for (size_t i = 0; i < a[k].len; i++)
+			if (fold(a[k].s[i], f) != fold(b[k].s[i], f))
+				return false;
+	}
+	return true;
+}
+
+/* find - the entry of a key (keyed) or of a row hash (keyless). */
+static struct entry *find(struct to_table *x, const struct store_value *kv,
+			  uint64_t h)
+{
+	struct store_value other[REG_MAX_KEY];
+
+	for (size_t i = h & x->mask; x->e[i].used; i = (i + 1) & x->mask) {
+		if (x->tn->t->nkey == 0 && x->e[i].rowhash == h)
+			return &x->e[i];
+		if (x->tn->t->nkey == 0 || x->e[i].keyhash != h)
+			continue;
+		key_get(x, x->e[i].keyoff, other);
+		if (key_equal(x->tn->t, kv, other))
+			return &x->e[i];
+	}
+	return NULL;
+}
+
+/* grow - double the hash table when it is half full. */
+static bool grow(struct to_table *x)
+{
+	size_t cap = x->mask ? (x->mask + 1) * 2 : 1024;
+	struct entry *e = calloc(cap, sizeof(*e)), *old = x->e;
+
+	if (!e)
+		return false;
+	for (size_t i = 0; old && i <= x->mask; i++) {
+		if (!old[i].used)
+			continue;
+		uint64_t h = x->tn->t->nkey ? old[i].keyhash : old[i].rowhash;
+		size_t j = h & (cap - 1);
+
+		while (e[j].used)
+			j = (j + 1) & (cap - 1);
+		e[j] = old[i];
+	}
+	free(old);
+	x->e = e;
+	x->mask = cap - 1;
+	return true;
+}
+
+/* remember - note one SQL row; false without memory. */
+static bool remember(struct to_table *x, const struct store_row *row)
+{
+	const struct reg_table *t = x->tn->t;
+	struct store_value kv[REG_MAX_KEY];
+	uint64_t rh = store_row_hash(t, row), h = rh;
+	struct entry *e;
+	size_t i;
+
+	for (int k = 0; k < t->nkey; k++)
+		kv[k] = row->col[t->key[k]];
+	if (t->nkey)
+		h = key_hash(t, kv);
+	if ((e = find(x, kv, h))) {
+		e->count++;	/* keyless duplicate; keyed: case twins */
+		return true;
+	}
+	if ((x->n + 1) * 2 > x->mask + 1 && !grow(x))
+		return false;
+	for (i = h & x->mask; x->e[i].used; i = (i + 1) & x->mask)
+		;
+	x->e[i] = (struct entry){ .keyhash = h, .rowhash = rh,
+				  .keyoff = x->keylen, .count = 1,
+				  .used = true };
+	x->n++;
+	for (int k = 0; k < t->nkey; k++)
+		if (!key_put(x, &kv[k]))
+			return false;
+	return true;
+}
+
+/* read_sql - every SQL row of the table into the hash table. */
+static int read_sql(struct to_table *x)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	const struct sql_value *v;
+	struct sql_rows *rows;
+	struct store_row row;
+	size_t n;
+	enum sql_rc rc;
+	int ex = 0;
+
+	sync_select(&b, x->engine, x->tn, x->cols);
+	rc = b.oom ? SQL_INTERNAL : sql_exec(x->conn, b.p, NULL, 0, &rows,
+					      NULL);
+	sql_buf_free(&b);
+	if (rc)
+		return sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	while (!ex && (rc = sql_rows_next(x->conn, rows, &v, &n)) == SQL_OK) {
+		ex = sync_row_parse(x->tn, x->cols, v, n, &row, x->err,
+				    x->errlen);
+		if (!ex && !remember(x, &row)) {
+			snprintf(x->err, x->errlen, "out of memory");
+			ex = SQL_EXIT_SOFTWARE;
+		}
+	}
+	if (!ex && rc != SQL_END)
+		ex = sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	sql_rows_free(x->conn, rows);
+	return ex;
+}
+
+/* normalize - the store row with the extras SQL has, in SQL's order. */
+static void normalize(const struct to_table *x, const struct store_row *in,
+		      struct store_row *out)
+{
+	memcpy(out->col, in->col, sizeof(out->col));
+	out->nextra = x->cols->nextra;
+	for (int j = 0; j < x->cols->nextra; j++) {
+		const char *name = x->cols->extra[j];
+		size_t len = strlen(name);
+
+		out->extra[j] = (struct store_extra){ name, len,
+						      { .kind = SV_NULL } };
+		for (int i = 0; i < in->nextra; i++)
+			if (in->extra[i].namelen == len &&
+			    memcmp(in->extra[i].name, name, len) == 0)
+				out->extra[j].v = in->extra[i].v;
+	}
+}
+
+/* row_params - every column of the row, then the key values. */
+static size_t row_params(const struct to_table *x, const struct store_row *r,
+			 const struct store_value *kv, struct sql_value *p)
+{
+	const struct reg_table *t = x->tn->t;
+	size_t n = 0;
+
+	for (int i = 0; i < t->ncols; i++)
+		p[n++] = sync_param(&r->col[i]);
+	for (int j = 0; j < r->nextra; j++)
+		p[n++] = sync_param(&r->extra[j].v);
+	for (int k = 0; kv && k < t->nkey; k++)
+		p[n++] = sync_param(&kv[k]);
+	return n;
+}
+
+/* run - one prepared statement; *count one more when it ran */
+static int run(struct to_table *x, struct sql_stmt *s,
+	       const struct sql_value *p, uint64_t *count)
+{
+	enum sql_rc rc = sql_stmt_exec(x->conn, s, p, NULL);
+
+	if (rc)
+		return sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	(*count)++;
+	return 0;
+}
+
+/* store_row_cb - insert or update one store row in SQL as needed. */
+static int store_row_cb(const struct store_row *in, void *arg)
+{
+	struct to_table *x = arg;
+	const struct reg_table *t = x->tn->t;
+	struct sql_value p[REG_MAX_COLS + STORE_MAX_EXTRA + REG_MAX_KEY];
+	struct store_value kv[REG_MAX_KEY] = { 0 }, sqlkey[REG_MAX_KEY];
+	struct store_row row;
+	struct entry *e;
+	uint64_t rh;
+
+	normalize(x, in, &row);
+	rh = store_row_hash(t, &row);
+	for (int k = 0; k < t->nkey; k++)
+		kv[k] = row.col[t->key[k]];
+	e = find(x, kv, t->nkey ? key_hash(t, kv) : rh);
+	if (t->nkey == 0 && e && e->count) {
+		e->count--;
+		return 0;
+	}
+	if (t->nkey && e) {
+		e->seen = true;
+		if (e->rowhash == rh && e->count == 1)
+			return 0;
+		key_get(x, e->keyoff, sqlkey);
+		row_params(x, &row, sqlkey, p);
+		x->fail = run(x, x->upd, p, &x->counts->updated);
+		return x->fail;
+	}
+	row_params(x, &row, NULL, p);
+	x->fail = run(x, x->ins, p, &x->counts->inserted);
+	return x->fail;
+}
+
+/* where_key - " WHERE k1 = ? AND k2 = ?" */
+static void where_key(struct sql_buf *b, enum sql_engine en,
+		      const struct reg_table *t)
+{
+	for (int k = 0; k < t->nkey; k++) {
+		sql_buf_add(b, k ? " AND " : " WHERE ");
+		sql_buf_ident(b, en, t->cols[t->key[k]].name);
+		sql_buf_add(b, " = ?");
+	}
+}
+
+/* col_name - registry column i, then the extras. */
+static const char *col_name(const struct to_table *x, int i)
+{
+	return i < x->tn->t->ncols ? x->tn->t->cols[i].name
+		: x->cols->extra[i - x->tn->t->ncols];
+}
+
+/* delete_one - a DELETE of one row equal to all values (NULL-safe). */
+static void delete_one(struct sql_buf *b, const struct to_table *x)
+{
+	static const char *const eq[] = {
+		[SQL_ENGINE_SQLITE] = " IS ?",
+		[SQL_ENGINE_PGSQL] = " IS NOT DISTINCT FROM ?",
+		[SQL_ENGINE_MYSQL] = " <=> ?",
+	};
+	const char *rowid = x->engine == SQL_ENGINE_PGSQL ? "ctid" : "rowid";
+
+	sql_buf_add(b, "DELETE FROM ");
+	sql_buf_ident(b, x->engine, x->tn->name);
+	if (x->engine != SQL_ENGINE_MYSQL) {
+		sql_buf_add(b, " WHERE %s = (SELECT %s FROM ", rowid, rowid);
+		sql_buf_ident(b, x->engine, x->tn->name);
+	}
+	for (int i = 0; i < x->cols->nsel; i++) {
+		sql_buf_add(b, i ? " AND " : " WHERE ");
+		sql_buf_ident(b, x->engine, col_name(x, i));
+		sql_buf_add(b, "%s", eq[x->engine]);
+	}
+	sql_buf_add(b, x->engine == SQL_ENGINE_MYSQL ? " LIMIT 1" : " LIMIT 1)");
+}
+
+/* prepare - the INSERT, UPDATE and DELETE of the table. */
+static int prepare(struct to_table *x)
+{
+	const struct reg_table *t = x->tn->t;
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc;
+	int n = x->cols->nsel;
+
+	sql_buf_add(&b, "INSERT INTO ");
+	sql_buf_ident(&b, x->engine, x->tn->name);
+	for (int i = 0; i < n; i++) {
+		sql_buf_add(&b, i ? ", " : " (");
+		sql_buf_ident(&b, x->engine, col_name(x, i));
+	}
+	sql_buf_add(&b, ") VALUES (");
+	for (int i = 0; i < n; i++)
+		sql_buf_add(&b, i ? ", ?" : "?");
+	sql_buf_add(&b, ")");
+	rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p, (size_t)n,
+						 &x->ins);
+	sql_buf_reset(&b);
+	if (!rc && t->nkey) {
+		sql_buf_add(&b, "UPDATE ");
+		sql_buf_ident(&b, x->engine, x->tn->name);
+		for (int i = 0; i < n; i++) {
+			sql_buf_add(&b, i ? ", " : " SET ");
+			sql_buf_ident(&b, x->engine, col_name(x, i));
+			sql_buf_add(&b, " = ?");
+		}
+		where_key(&b, x->engine, t);
+		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
+				(size_t)(n + t->nkey), &x->upd);
+		sql_buf_reset(&b);
+		sql_buf_add(&b, "DELETE FROM ");
+		sql_buf_ident(&b, x->engine, x->tn->name);
+		where_key(&b, x->engine, t);
+	} else
+		delete_one(&b, x);
+	if (!rc)
+		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
+				(size_t)(t->nkey ? t->nkey : n), &x->del);
+	sql_buf_free(&b);
+	return rc ? sync_sql_fail(x->conn, rc, x->err, x->errlen) : 0;
+}
+
+/* delete_unseen - SQL rows of a keyed table the store does not have. */
+static int delete_unseen(struct to_table *x)
+{
+	struct store_value kv[REG_MAX_KEY];
+	struct sql_value p[REG_MAX_KEY];
+	int ex = 0;
+
+	for (size_t i = 0; i <= x->mask && !ex && x->e; i++) {
+		if (!x->e[i].used || x->e[i].seen)
+			continue;
+		key_get(x, x->e[i].keyoff, kv);
+		for (int k = 0; k < x->tn->t->nkey; k++)
+			p[k] = sync_param(&kv[k]);
+		ex = run(x, x->del, p, &x->counts->deleted);
+	}
+	return ex;
+}
+
+/* A SQL row to delete, copied out of the result (MySQL streams it). */
+struct doomed {
+	struct doomed *next;
+	struct sql_value v[REG_MAX_COLS + STORE_MAX_EXTRA];
+};
+
+/* doomed_copy - a row's values copied out of the result */
+static struct doomed *doomed_copy(const struct sql_value *v, size_t n)
+{
+	size_t bytes = sizeof(struct doomed);
+	struct doomed *d;
+	char *p;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += v[i].type == SQL_TEXT ? v[i].len + 1 : 0;
+	if (!(d = calloc(1, bytes)))
+		return NULL;
+	p = (char *)(d + 1);
+	for (size_t i = 0; i < n; i++) {
+		d->v[i] = v[i];
+		if (v[i].type != SQL_TEXT)
+			continue;
+		memcpy(p, v[i].p, v[i].len);
+		d->v[i].p = p;
+		p += v[i].len + 1;
+	}
+	return d;
+}
+
+/* collect_surplus - SQL rows of a keyless table beyond the store's. */
+static int collect_surplus(struct to_table *x, struct doomed **list)
+{
+	struct store_value nokey[REG_MAX_KEY] = { 0 };
+	struct sql_buf b = SQL_BUF_INIT;
+	const struct sql_value *v;
+	struct sql_rows *rows;
+	struct store_row row;
+	struct entry *e;
+	size_t n;
+	enum sql_rc rc;
+	int ex = 0;
+
+	sync_select(&b, x->engine, x->tn, x->cols);
+	rc = b.oom ? SQL_INTERNAL : sql_exec(x->conn, b.p, NULL, 0, &rows,
+					      NULL);
+	sql_buf_free(&b);
+	if (rc)
+		return sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	while (!ex && (rc = sql_rows_next(x->conn, rows, &v, &n)) == SQL_OK) {
+		struct doomed *d;
+
+		ex = sync_row_parse(x->tn, x->cols, v, n, &row, x->err,
+				    x->errlen);
+		e = ex ? NULL : find(x, nokey, store_row_hash(x->tn->t,
+							  &row));
+		if (!e || e->count == 0)
+			continue;
+		e->count--;
+		if (!(d = doomed_copy(v, n))) {
+			snprintf(x->err, x->errlen, "out of memory");
+			ex = SQL_EXIT_SOFTWARE;
+			break;
+		}
+		d->next = *list;
+		*list = d;
+	}
+	if (!ex && rc != SQL_END)
+		ex = sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	sql_rows_free(x->conn, rows);
+	return ex;
+}
+
+/* delete_surplus - SQL rows of a keyless table beyond the store's go */
+static int delete_surplus(struct to_table *x)
+{
+	struct doomed *list = NULL, *d;
+	bool any = false;
+	int ex;
+
+	for (size_t i = 0; i <= x->mask && x->e && !any; i++)
+		any = x->e[i].used && x->e[i].count;
+	if (!any)
+		return 0;
+	ex = collect_surplus(x, &list);
+	while ((d = list)) {
+		if (!ex)
+			ex = run(x, x->del, d->v, &x->counts->deleted);
+		list = d->next;
+		free(d);
+	}
+	return ex;
+}
+
+/* to_table - make one SQL table equal to the store's. */
+static int to_table(struct sql_conn *conn, struct store *st,
+		    struct store_txn *txn, const struct sync_name *tn,
+		    const struct sync_cols *cols,
+		    struct sql_sync_result *res, size_t i)
+{
+	struct to_table x = { .conn = conn, .engine = sql_conn_engine(conn),
+			      .tn = tn, .cols = cols,
+			      .counts = &res->tables[i].n, .err = res->err,
+			      .errlen = sizeof(res->err) };
+	enum store_rc src;
+	int ex = grow(&x) ? read_sql(&x) : SQL_EXIT_SOFTWARE;
+
+	if (!ex)
+		ex = prepare(&x);
+	if (!ex) {
+		src = store_scan(txn, tn->name, NULL, 0, store_row_cb, &x);
+		ex = x.fail ? x.fail : src ? sync_store_fail(
+			st, src, res->err, sizeof(res->err)) : 0;
+	}
+	if (!ex)
+		ex = tn->t->nkey ? delete_unseen(&x) : delete_surplus(&x);
+	if (!ex && x.counts->inserted)
+		ex = sync_pg_sequence(conn, tn, res->err, sizeof(res->err));
+	sql_stmt_free(conn, x.ins);
+	sql_stmt_free(conn, x.upd);
+	sql_stmt_free(conn, x.del);
+	free(x.e);
+	free(x.keys);
+	return ex;
+}
+
+/* The store's lists, copied out of the read snapshot. */
+struct roots {
+	char (*name)[REG_NAME_MAX];
+	const char **ptr;
+	size_t n, cap;
+	bool oom;
+};
+
+/* add_root - store_list_each callback: copy a root */
+static int add_root(const char *root, void *arg)
+{
+	struct roots *r = arg;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		void *p = realloc(r->name, cap * sizeof(*r->name));
+
+		if (!p) {
+			r->oom = true;
+			return 1;
+		}
+		r->name = p;
+		r->cap = cap;
+	}
+	snprintf(r->name[r->n++], REG_NAME_MAX, "%s", root);
+	return 0;
+}
+
+/* drop_stale - drop the tables of SQL's lists the store lacks. */
+static int drop_stale(struct sql_conn *conn, char **sqlroots,
+		      const struct roots *have, struct sql_sync_result *res)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc = SQL_OK;
+
+	for (size_t i = 0; sqlroots && sqlroots[i] && !rc; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < have->n && !keep; j++)
+			keep = strcmp(have->name[j], sqlroots[i]) == 0;
+		if (keep)
+			continue;
+		for (int k = 0; reg_list[k] && !rc; k++) {
+			char name[SQL_TABLE_NAME_MAX];
+
+			snprintf(name, sizeof(name), "%s%s", sqlroots[i],
+				 reg_list[k]->name);
+			sql_buf_reset(&b);
+			sql_schema_drop_table(&b, sql_conn_engine(conn), name);
+			rc = b.oom ? SQL_INTERNAL
+				: sql_exec(conn, b.p, NULL, 0, NULL, NULL);
+		}
+		res->lists_dropped++;
+	}
+	sql_buf_free(&b);
+	return rc ? sync_sql_fail(conn, rc, res->err, sizeof(res->err)) : 0;
+}
+
+/* to_all - the tables, in the open SQL transaction. */
+static int to_all(struct sql_conn *conn, struct store *st,
+		  struct store_txn *txn, const struct roots *have,
+		  unsigned flags, struct sql_sync_result *res)
+{
+	struct sync_cols cols;
+	struct sync_name *names;
+	size_t n;
+	int ex = 0;
+
+	if (!(names = sync_names(have->ptr, have->n, &n)) ||
+	    !(res->tables = calloc(n ? n : 1, sizeof(*res->tables)))) {
+		free(names);
+		snprintf(res->err, sizeof(res->err), "out of memory");
+		return SQL_EXIT_SOFTWARE;
+	}
+	res->ntables = n;
+	for (size_t i = 0; i < n && !ex; i++) {
+		memcpy(res->tables[i].name, names[i].name,
+		       sizeof(res->tables[i].name));
+		ex = sync_columns(conn, &names[i], flags, &cols, res->err,
+				  sizeof(res->err));
+		if (!ex)
+			ex = to_table(conn, st, txn, &names[i], &cols, res, i);
+	}
+	free(names);
+	return ex;
+}
+
+/* to_transaction - repair, then the rows in one transaction. */
+static int to_transaction(struct sql_conn *conn, struct store *st,
+			  struct store_txn *txn, const struct roots *have,
+			  unsigned flags, struct sql_sync_result *res)
+{
+	bool mysql = sql_conn_engine(conn) == SQL_ENGINE_MYSQL;
+	unsigned rflags = SQL_SCHEMA_NO_DROP |
+		(flags & SQL_SYNC_KEEP_EXTRA ? SQL_SCHEMA_KEEP_EXTRA : 0);
+	char **sqlroots = NULL;
+	enum sql_rc rc;
+	int ex = 0;
+
+	if ((rc = sql_schema_repair(conn, have->ptr, rflags, NULL, NULL)) ||
+	    (rc = sql_schema_lists(conn, &sqlroots)) ||
+	    (rc = sql_begin(conn)))
+		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
+	else {
+		ex = to_all(conn, st, txn, have, flags, res);
+		if (!ex && !mysql)
+			ex = drop_stale(conn, sqlroots, have, res);
+		if (!ex && (rc = sql_commit(conn)))
+			ex = sync_sql_fail(conn, rc, res->err,
+					   sizeof(res->err));
+		if (ex)
+			sql_rollback(conn);
+		else if (mysql)
+			ex = drop_stale(conn, sqlroots, have, res);
+	}
+	sql_schema_lists_free(sqlroots);
+	return ex;
+}
+
+/* sql_sync_to - see sync.h */
+int	sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
+		    struct sql_sync_result *res)
+{
+	struct roots have = { 0 };
+	struct store_txn *txn;
+	enum store_rc src;
+	int ex;
+
+	memset(res, 0, sizeof(*res));
+	if ((src = store_read_begin(st, &txn)))
+		return sync_store_fail(st, src, res->err, sizeof(res->err));
+	src = store_list_each(txn, add_root, &have);
+	if (!src && !have.oom && !(have.ptr = calloc(have.n + 1,
+						     sizeof(*have.ptr))))
+		have.oom = true;
+	for (size_t i = 0; have.ptr && i < have.n; i++)
+		have.ptr[i] = have.name[i];
+	if (src)
+		ex = sync_store_fail(st, src, res->err, sizeof(res->err));
+	else if (have.oom) {
+		snprintf(res->err, sizeof(res->err), "out of memory");
+		ex = SQL_EXIT_SOFTWARE;
+	} else
+		ex = to_transaction(conn, st, txn, &have, flags, res);
+	store_read_end(txn);
+	free(have.ptr);
+	free(have.name);
+	return ex;
+}
