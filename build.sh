@@ -30,7 +30,7 @@ PACKAGES=(
 	libpq-dev postgresql-server-dev-15 libmariadb-dev
 	libevent-dev libjansson-dev libpcre2-dev libc-ares-dev zlib1g-dev
 	postgresql-15 postgresql-client-15 mariadb-server mariadb-client
-	util-linux procps iproute2 coreutils valgrind
+	util-linux procps iproute2 coreutils valgrind nsd
 )
 
 # missing_packages - the PACKAGES not installed, one per line

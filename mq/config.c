@@ -376,6 +376,28 @@ static int parse_host_port(const struct config_key *k, void *field,
 	return parse_text(k, field, value, why, whylen);
 }
 
+/* parse_servers - "" or a comma list of IP, IP:PORT, [IPv6]:PORT */
+static int parse_servers(const struct config_key *k, void *field,
+			 const char *value, char *why, size_t whylen)
+{
+	char item[CONFIG_VALUE_MAX], host[CONFIG_VALUE_MAX];
+	const char *p = value;
+	size_t n;
+	bool br;
+
+	for (; *value != '\0'; p += n + 1) {
+		n = strcspn(p, ",");
+		snprintf(item, sizeof item, "%.*s", (int)n, p);
+		if (!is_ip(item, AF_INET) && !is_ip(item, AF_INET6) &&
+		    (split_endpoint(item, host, sizeof host, &br) < 0 ||
+		     !is_ip(host, br ? AF_INET6 : AF_INET)))
+			return fail(why, whylen, "not a list of IP, IP:PORT or [IPv6]:PORT");
+		if (p[n] == '\0')
+			break;
+	}
+	return parse_text(k, field, value, why, whylen);
+}
+
 static const struct config_kind kind_text = { parse_text, format_text };
 static const struct config_kind kind_number = { parse_number, format_number };
 static const struct config_kind kind_port = { parse_port, format_number };
@@ -385,6 +407,7 @@ static const struct config_kind kind_word = { parse_word, format_word };
 static const struct config_kind kind_ip = { parse_ip, format_text };
 static const struct config_kind kind_listen = { parse_listen, format_text };
 static const struct config_kind kind_host_port = { parse_host_port, format_text };
+static const struct config_kind kind_servers = { parse_servers, format_text };
 
 static const char *const role_words[] = { "primary", "replica", NULL };
 static const char *const level_words[] = { "error", "warning", "info", "debug", NULL };
@@ -411,6 +434,9 @@ static const struct config_key keys[] = {
 	{ .name = "database-threads", .kind = &kind_number, FIELD(database_threads),
 	  .min = 1, .max = 256, .def = "1",
 	  .help = "threads that check DKIM keys against DNS after a load" },
+	{ .name = "dns-servers", .kind = &kind_servers, FIELD(dns_servers),
+	  .def = "",
+	  .help = "DNS servers for DKIM checks (IP[:PORT],...); empty: resolv.conf" },
 	{ .name = "database-validate", .kind = &kind_bool, FIELD(database_validate),
 	  .def = "true",
 	  .help = "check the SQL tables and columns at start" },

@@ -47,6 +47,7 @@ struct mq_config {
 	char database_address[4096];	/* database-address, default "" (none: the store is authoritative) */
 	unsigned database_ttl;		/* database-ttl, seconds, default 600, >= 1 */
 	unsigned database_threads;	/* database-threads, default 1, 1..256 */
+	char dns_servers[1024];		/* dns-servers, "" or IP[:PORT],[IPv6]:PORT,... */
 	bool database_validate;		/* database-validate, default true */
 	char www_ip[64];		/* www-ip, default "127.0.0.1", a numeric IPv4/IPv6 address */
 	unsigned www_port;		/* www-port, default 8485, 1..65535, 0 = disabled */

@@ -58,6 +58,7 @@ struct store_txn {
 	bool opened_dbi;	/* a database handle was opened in it */
 	uint64_t seq;		/* write: the sequence being written */
 	uint32_t nchanges;	/* write: change records appended */
+	bool mailerq_changed;	/* write: a MailerQ table changed (lookup.h) */
 	uint8_t *scratch;	/* write: a row being encoded */
 	size_t scratchcap;
 };
@@ -79,6 +80,9 @@ enum store_rc store_change(struct store_txn *txn, enum change_op op,
 			   const void *row, size_t rowlen);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out);
+
+/* Meta key: the sequence that last changed a MailerQ table. */
+#define META_MAILERQ_SEQ "mailerq-seq"
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);

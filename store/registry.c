@@ -50,7 +50,7 @@ static const struct reg_column dkim_keys_cols[] = {
 	ID,
 	{ "domain", REG_TEXT, 0, SHORT, NULL },
 	{ "selector", REG_TEXT, 0, SHORT, NULL },
-	{ "privatekey", REG_TEXT, 0, LONG, NULL },
+	{ "privatekey", REG_TEXT, REG_SECRET, LONG, NULL },
 	{ "algorithm", REG_TEXT, 0, 32, "rsa-sha256" },
 	{ "expire", REG_TIME, 0, 0, NULL },
 	{ "headers", REG_TEXT, 0, LONG, NULL },

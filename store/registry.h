@@ -32,6 +32,7 @@ enum reg_type {
 #define REG_AUTO	0x02	/* auto-increment integer key */
 #define REG_NOTNULL	0x04	/* NOT NULL in SQL; NULL is refused */
 #define REG_FOLD	0x08	/* key compares ASCII-case-insensitively */
+#define REG_SECRET	0x10	/* never in lookup answers or logs (keys) */
 
 struct reg_column {
 	const char *name;

@@ -74,6 +74,10 @@ static enum store_rc finish(struct store_txn *t, uint64_t *seq_out)
 		return STORE_OK;
 	}
 	rc = store_mdb_rc(t->st, store_meta_put_u64(t, "seq", t->seq), "meta");
+	/* Lookup sets are rebuilt only when this moves (lookup.h). */
+	if (rc == STORE_OK && t->mailerq_changed)
+		rc = store_mdb_rc(t->st, store_meta_put_u64(t,
+				  META_MAILERQ_SEQ, t->seq), "meta");
 	if (rc == STORE_OK)
 		rc = prune_changes(t);
 	if (rc) {
@@ -152,6 +156,8 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	if (rowlen)
 		memcpy(p + namelen + keylen, row, rowlen);
 	t->nchanges++;
+	if (!t->mailerq_changed && reg_mailerq_index(table) >= 0)
+		t->mailerq_changed = true;
 	return STORE_OK;
 }
 

@@ -1,0 +1,223 @@
+/*
+ * NAME
+ *	lookup.h - the delivery-settings lookups an MTA asks per message
+ * SYNOPSIS
+ *	#include "store/store.h"	(includes this header)
+ *
+ *	struct lookup_set *ls;
+ *	struct lookup_ctx c = { 0 };
+ *	store_read_begin(st, &c.txn);
+ *	lookup_set_build(c.txn, report, arg, &ls);	   once per version
+ *	c.set = ls; c.scratch = pattern_scratch_new();	   once per thread
+ *	store_lookup_capacity(&c, "192.0.2.1", "example.com", &lim);
+ * DESCRIPTION
+ *	A lookup_set is what the lookups precompute from one store
+ *	version: every pattern of capacity_rules, locals, flood_responses,
+ *	response_patterns and rewrite_triggers compiled (pattern.h), the
+ *	capacity cascade resolved for every (localip, domain) pair that has
+ *	a capacity row, and the orders (priority, position, id) of dns,
+ *	response and rewrite rows.  Building it reads every row of those
+ *	tables and allocates; the lookups themselves never allocate and
+ *	never compile.  A set is read-only once built: threads share it,
+ *	each with its own pattern_scratch.
+ *
+ *	Keeping a set current: every write transaction that changes a
+ *	MailerQ table records its sequence in the store's meta database;
+ *	lookup_set_current() compares that (one read) and an MTA rebuilds
+ *	the set when it moved, typically once per read transaction it
+ *	opens.  Lookups through a set older than the transaction's
+ *	snapshot answer from the set's version for what the set holds
+ *	(capacity, patterns, orders) and from the snapshot for rows.
+ *
+ *	Comparisons: local ips, domains, targets and tags compare
+ *	ASCII-case-insensitively; an empty column in paused, errors,
+ *	delegates, response_patterns and rewrite_triggers is a wildcard.
+ *	Priorities: lower values come first (as MX preferences), then
+ *	lower ids.  Times (expire) are UTC text compared with ctx->now: a
+ *	row whose expire is NULL or empty never expires; one whose expire
+ *	is at or before now does not count.
+ *
+ *	Lifetimes: a struct store_row filled by a lookup points into the
+ *	memory map and is valid until ctx->txn ends.  Limits are copied.
+ * DIAGNOSTICS
+ *	Lookups return STORE_OK (found), STORE_NOTFOUND (no row applies),
+ *	STORE_BADDATA (an argument longer than REG_KEY_TEXT_MAX bytes) or
+ *	STORE_CORRUPT / STORE_INTERNAL from reading the store.
+ *	store_lookup_capacity always finds limits (the defaults at worst).
+ */
+#ifndef MQ_LOOKUP_H
+#define MQ_LOOKUP_H
+
+#include <stdint.h>
+
+#include "store/pattern.h"
+
+struct store_txn;
+struct store_row;
+
+/* The capacity limit columns, in the registry's order. */
+enum capacity_limit {
+	CAP_DOMAIN_MAXMESSAGES, CAP_DOMAIN_MAXCONNECTS,
+	CAP_DOMAIN_MAXCONNECTIONS, CAP_IP_MAXMESSAGES, CAP_IP_MAXCONNECTS,
+	CAP_IP_MAXCONNECTIONS, CAP_CONNECTION_MAXMESSAGES,
+	CAP_CONNECTION_MAXIDLETIME, CAP_SECURE,
+	CAP_NLIMITS
+};
+
+/* capacity_limit_name - the column name of limit l. */
+const char *capacity_limit_name(enum capacity_limit l);
+
+/*
+ * The built-in default of every limit, used when every level of the
+ * cascade says -1: 0, unlimited (and secure off).  Operators configure
+ * their own defaults with the capacity row whose localip and domain are
+ * both empty, which is the cascade's last level.
+ */
+#define CAPACITY_DEFAULT 0
+
+/* The level that gave a limit its value. */
+enum capacity_level {
+	CAPLVL_IP_DOMAIN,	/* the (localip, domain) row */
+	CAPLVL_DOMAIN,		/* the ('', domain) row */
+	CAPLVL_RULE_IP,		/* a capacity_rules row for this localip */
+	CAPLVL_RULE,		/* a capacity_rules row for any localip */
+	CAPLVL_IP,		/* the (localip, '') row */
+	CAPLVL_ANY,		/* the ('', '') row */
+	CAPLVL_DEFAULT,		/* CAPACITY_DEFAULT */
+};
+
+/* capacity_level_name - "localip+domain", "domain", "rule+localip", ... */
+const char *capacity_level_name(enum capacity_level l);
+
+struct capacity_limits {
+	int64_t limit[CAP_NLIMITS];	/* -1 never: resolved; 0 unlimited */
+	int64_t from_id[CAP_NLIMITS];	/* capacity (or rule) id; 0: default */
+	uint8_t level[CAP_NLIMITS];	/* enum capacity_level */
+};
+
+struct lookup_set;
+
+/* What every lookup needs; the caller fills it. */
+struct lookup_ctx {
+	const struct lookup_set *set;	/* built for this store version */
+	struct store_txn *txn;		/* a read (or write) transaction */
+	struct pattern_scratch *scratch; /* this thread's */
+	int64_t now;			/* unix seconds; 0: time(NULL) */
+};
+
+/*
+ * lookup_set_build - compile the patterns and resolve the capacity
+ *	cascade from txn's snapshot.  Patterns that do not compile and
+ *	rules naming a missing capacity row are passed to report (one
+ *	line naming table and id; may be NULL) and skipped.  Returns
+ *	STORE_OK, STORE_INTERNAL when out of memory, or a read failure.
+ */
+enum store_rc lookup_set_build(struct store_txn *txn,
+			       pattern_report_fn report, void *arg,
+			       struct lookup_set **out);
+void lookup_set_free(struct lookup_set *ls);
+
+/*
+ * lookup_set_current - is ls built from the MailerQ tables txn sees?
+ *	One meta read; *current receives the answer.
+ */
+enum store_rc lookup_set_current(const struct lookup_set *ls,
+				 struct store_txn *txn, bool *current);
+
+/* lookup_set_skipped - patterns and rules skipped by the build. */
+int lookup_set_skipped(const struct lookup_set *ls);
+
+/*
+ * store_lookup_capacity - the limits for mail from localip to domain
+ *	(either may be empty): DESIGN.md section 5's cascade, column by
+ *	column, see docs/lookups.md.  A NULL limit counts as 0 (the
+ *	seed: NULL and 0 mean the same).  Always STORE_OK unless an
+ *	argument is too long.  One hash probe when the (localip, domain)
+ *	pair has a row; otherwise two or three, plus the non-exact rules
+ *	when the domain appears in no capacity row and no exact rule.
+ */
+enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
+				    const char *localip, const char *domain,
+				    struct capacity_limits *out);
+
+/*
+ * store_lookup_flood - the first flood_responses row (by id) whose
+ *	pattern matches the response text; STORE_NOTFOUND if none.
+ */
+enum store_rc store_lookup_flood(const struct lookup_ctx *c,
+				 const char *text, struct store_row *out);
+
+/* store_lookup_local - the first locals row (by id) matching rcpt. */
+enum store_rc store_lookup_local(const struct lookup_ctx *c,
+				 const char *rcpt, struct store_row *out);
+
+/*
+ * store_lookup_delegate - the delegates row for (localip, domain): the
+ *	most specific (both columns set, then domain only, then localip
+ *	only, then neither), lowest id first.
+ */
+enum store_rc store_lookup_delegate(const struct lookup_ctx *c,
+				    const char *localip, const char *domain,
+				    struct store_row *out);
+
+/*
+ * store_lookup_paused - a paused row that is not expired and whose
+ *	localip, target and tag are each empty or equal to the argument:
+ *	the most specific (most non-empty columns), then the lowest id.
+ *	STORE_OK means deliveries are paused.
+ */
+enum store_rc store_lookup_paused(const struct lookup_ctx *c,
+				  const char *localip, const char *target,
+				  const char *tag, struct store_row *out);
+
+/* store_lookup_error - as paused, on the errors table (domain column). */
+enum store_rc store_lookup_error(const struct lookup_ctx *c,
+				 const char *localip, const char *domain,
+				 const char *tag, struct store_row *out);
+
+/* store_lookup_mtaname - the mtanames row of localip. */
+enum store_rc store_lookup_mtaname(const struct lookup_ctx *c,
+				   const char *localip, struct store_row *out);
+
+/*
+ * store_lookup_dns - call fn with each dns row of domain, by priority
+ *	then id; fn returning non-zero stops.  STORE_NOTFOUND if none.
+ */
+enum store_rc store_lookup_dns(const struct lookup_ctx *c, const char *domain,
+			       store_row_fn fn, void *arg);
+
+/*
+ * store_lookup_response - the response actions for an SMTP response
+ *	text from localip to domain: response_patterns whose localip and
+ *	domain are empty or equal and whose pattern matches, by priority
+ *	then id; for each, fn gets its response_actions rows (by action
+ *	id, through response_patterns_actions).  A matching pattern with
+ *	final set is the last one.  STORE_NOTFOUND when no pattern
+ *	matched.  fn returning non-zero stops.
+ */
+enum store_rc store_lookup_response(const struct lookup_ctx *c,
+				    const char *text, const char *localip,
+				    const char *domain, store_row_fn fn,
+				    void *arg);
+
+/* A message property for store_lookup_rewrite: name = value. */
+struct lookup_prop {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * store_lookup_rewrite - the rewrite actions for a message with the
+ *	given properties: rewrite_triggers by priority then id whose
+ *	localip and domain are empty or equal to the properties "localip"
+ *	and "domain", and whose pattern matches the value of the property
+ *	the trigger names (a trigger whose property the message lacks
+ *	does not fire); for each, fn gets its rewrite_actions rows by
+ *	position then id.  A fired trigger with final set is the last.
+ *	STORE_NOTFOUND when no trigger fired.
+ */
+enum store_rc store_lookup_rewrite(const struct lookup_ctx *c,
+				   const struct lookup_prop *props, int nprops,
+				   store_row_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * NAME
+ *	lookup_internal.h - what the lookup files of store/ share
+ * DESCRIPTION
+ *	The layout of a struct lookup_set: an arena for the strings it
+ *	copies, string-keyed hash tables, the capacity cascade's
+ *	precomputed parts, and per-pattern facts of the response and
+ *	rewrite tables.  Only store/lookup_*.c include this header.
+ */
+#ifndef MQ_LOOKUP_INTERNAL_H
+#define MQ_LOOKUP_INTERNAL_H
+
+#include "store/internal.h"
+
+/* Strings copied at build time, freed with the set. */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/*
+ * A string-keyed open-addressing table; a key is one string or two
+ * joined by a NUL byte (localip, domain), compared ASCII-folded.
+ */
+struct shash_entry {
+	const char *key;	/* NULL: empty slot */
+	uint32_t hash;
+	uint32_t klen;
+	uint32_t val;		/* index into the owner's value array */
+};
+
+struct shash {
+	struct shash_entry *e;
+	uint32_t mask, n;
+};
+
+/* A capacity_rules row that compiled: its limits and its localip. */
+struct rule_info {
+	const char *localip;
+	size_t iplen;
+	struct capacity_limits part;	/* the rule's row, -1 unresolved */
+};
+
+/* A known domain: its part without and with localip-specific rules. */
+struct dom_info {
+	struct capacity_limits base;
+	uint32_t first_variant, nvariant;
+};
+
+struct dom_variant {
+	const char *localip;
+	size_t iplen;
+	struct capacity_limits part;
+};
+
+/* A response pattern or rewrite trigger (by pattern index). */
+struct match_info {
+	const char *localip, *domain, *property;
+	size_t iplen, domlen, proplen;
+	bool final;
+	uint32_t first_action, nactions;	/* into the action id array */
+};
+
+/* A dns row in (domain, priority, id) order. */
+struct dns_entry {
+	const char *domain;
+	size_t len;
+	int64_t priority, id;
+};
+
+struct lookup_set {
+	uint64_t version, epoch;
+	int skipped;
+	pattern_report_fn report;
+	void *arg;
+	struct arena_block *arena;
+
+	/* capacity */
+	struct capacity_limits any;		/* ('', '') */
+	struct shash full, dom, ip;
+	struct capacity_limits *full_val, *ip_val;
+	struct dom_info *dom_val;
+	struct dom_variant *variant;
+	uint32_t nvariant;
+	struct pattern_set *rules;
+	struct rule_info *rule;
+
+	struct pattern_set *locals, *flood;
+	struct dns_entry *dns;
+	uint32_t ndns;
+
+	struct pattern_set *response, *rewrite;
+	struct match_info *response_info, *rewrite_info;
+	int64_t *response_action, *rewrite_action;
+};
+
+/* lookup_set.c */
+char *arena_copy(struct lookup_set *ls, const char *s, size_t len);
+void lookup_report(struct lookup_set *ls, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* shash_hash - a key part's hash; shash_hash2 - a pair's from its parts'. */
+uint32_t shash_hash(const char *s, size_t len);
+uint32_t shash_hash2(uint32_t ha, uint32_t hb);
+bool shash_init(struct shash *h, uint32_t expect);
+void shash_free(struct shash *h);
+/* shash_find - value of key (a) or (a NUL b) when b is not NULL, or -1. */
+int64_t shash_find(const struct shash *h, const char *a, size_t alen,
+		   const char *b, size_t blen);
+/* shash_find_hashed - the same with the key's hash already computed. */
+int64_t shash_find_hashed(const struct shash *h, uint32_t hv, const char *a,
+			  size_t alen, const char *b, size_t blen);
+/* shash_add - add key -> val unless present; false when out of memory. */
+bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
+	       size_t alen, const char *b, size_t blen, uint32_t val);
+bool text_fold_equal(const char *a, size_t alen, const char *b, size_t blen);
+const char *row_text(const struct store_row *r, int col, size_t *len);
+int64_t row_int(const struct store_row *r, int col);
+
+/* dns_compare - dns_entry order: domain (folded), priority, id. */
+int dns_compare(const void *pa, const void *pb);
+/* match_build - response patterns and rewrite triggers (lookup_match.c). */
+enum store_rc match_build(struct lookup_set *ls, struct store_txn *txn);
+
+/* lookup_capacity.c */
+enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn);
+void capacity_free(struct lookup_set *ls);
+
+#endif
