@@ -1,0 +1,402 @@
+/*
+ * NAME
+ *	lists - subscribe, list and split a big list: mq store vs SQLite
+ * SYNOPSIS
+ *	lists [DIR]
+ * DESCRIPTION
+ *	Makes ROWS distinct addresses (mixed case, 10 top-level domains,
+ *	two receipt addresses of hash 98) and, in the same run:
+ *
+ *	subscribe  mq: store_sub() of all of them in one transaction, as
+ *		   "mq sub T -" does (a table row, a slog row and two change
+ *		   records each); SQLite: one transaction of INSERTs into an
+ *		   ezmlm-idx address table (hash, address primary key,
+ *		   domain, plus the hash index of ezmlm-idx's MySQL tables)
+ *		   and its slog table, with prepared statements.
+ *	list	   mq: store_sub_each() 0..52 then the receipts, as "mq list
+ *		   T"; SQLite: ezmlm-idx's putsubs, "SELECT address ...
+ *		   WHERE hash BETWEEN 0 AND 52", then hash 98.
+ *	split	   12 sublists over 0..52 (T_name entries); mq: 12
+ *		   store_split_each() calls; SQLite: 12 hash-range SELECTs.
+ *
+ *	Each side's addresses are counted and checksummed (a sum of FNV-1a
+ *	hashes, order-free); the sides must agree, and the 12 sublists must
+ *	partition the list.  DIR: argv[1], $MQ_BENCH_DIR, else a new
+ *	directory under $TMPDIR or /tmp.  ROWS: $MQ_BENCH_ROWS (default
+ *	1000000).  Files are removed at exit unless $MQ_BENCH_KEEP is set.
+ * DIAGNOSTICS
+ *	Exit 0 after printing the figures and "ratio" lines, 1 when a step
+ *	fails or the sides disagree, 64 on bad usage.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define PROG		"lists"
+#include "bench/bench.h"
+#define DEF_ROWS	1000000
+#define MAX_ROWS	(50ULL * 1000 * 1000)
+#define SUBLISTS	12
+#define ROOT		"list"
+#define ADDR_MAX	64
+
+struct bench {
+	char dir[4096], mq_path[4200], sql_path[4200];
+	int made_dir;
+	uint64_t rows;
+	char *text;		/* the addresses, ADDR_MAX bytes each */
+	struct sub_request *req;
+};
+
+/* A count and an order-free checksum of the addresses seen. */
+struct tally {
+	uint64_t n, sum;
+};
+
+/* tally_add - count one address and add its FNV-1a hash. */
+static void tally_add(struct tally *t, const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	t->n++;
+	t->sum += h;
+}
+
+/* tally_fn - a sub_addr_fn that tallies. */
+static int tally_fn(const char *addr, size_t len, int hash, void *arg)
+{
+	(void)hash;
+	tally_add(arg, addr, len);
+	return 0;
+}
+
+/* make_addresses - ROWS distinct addresses; the last two are receipts. */
+static void make_addresses(struct bench *b)
+{
+	static const char *const tld[] = { "com", "org", "NET", "edu", "de",
+					   "jp", "fr", "co.uk", "Home", "info" };
+
+	b->text = malloc(b->rows * ADDR_MAX);
+	b->req = calloc(b->rows, sizeof(*b->req));
+	if (!b->text || !b->req)
+		die("out of memory");
+	for (uint64_t i = 0; i < b->rows; i++) {
+		char *s = b->text + i * ADDR_MAX;
+		uint64_t r = mix64(i);
+		int n = snprintf(s, ADDR_MAX, "%s%" PRIu64 ".%x@Host%u.example.%s",
+				 i % 7 ? "user" : "User", i, (unsigned)(r & 0xfff),
+				 (unsigned)(r >> 20) % 5000, tld[(r >> 40) % 10]);
+
+		b->req[i] = (struct sub_request){ .addr = s, .len = (size_t)n,
+						  .hash = -1, .etype = 'm' };
+		if (i + 2 >= b->rows && b->rows > 2)
+			b->req[i].hash = SUB_HASH_RECEIPT;
+	}
+}
+
+struct sub_job {
+	struct bench *b;
+	struct sub_counts c;
+};
+
+/* sub_fn - create the list and subscribe every address. */
+static enum store_rc sub_fn(struct store_txn *txn, void *arg)
+{
+	struct sub_job *j = arg;
+	enum store_rc rc = store_list_create(txn, ROOT, (const uint8_t *)"k",
+					     1);
+
+	if (rc == STORE_OK)
+		rc = store_sub(txn, ROOT, SUB_MAIN, true, j->b->req,
+			       j->b->rows, &j->c, NULL);
+	return rc;
+}
+
+/* split_lo - the first hash of sublist i of SUBLISTS over 0..52. */
+static int split_lo(int i)
+{
+	return i * (SUB_HASH_MAX + 1) / SUBLISTS;
+}
+
+/* split_fn - the 12 T_name entries over 0..52. */
+static enum store_rc split_fn(struct store_txn *txn, void *arg)
+{
+	enum store_rc rc = STORE_OK;
+
+	(void)arg;
+	for (int i = 0; rc == STORE_OK && i < SUBLISTS; i++) {
+		char name[16];
+		struct store_assign a[3] = {
+			{ 1, { .kind = SV_TEXT, .s = name } },
+			{ 5, { .kind = SV_INT, .i = split_lo(i) } },
+			{ 6, { .kind = SV_INT, .i = split_lo(i + 1) - 1 } },
+		};
+
+		a[0].v.len = (size_t)snprintf(name, sizeof(name), "s%d", i);
+		rc = store_set(txn, ROOT "_name", a, 3, NULL);
+	}
+	return rc;
+}
+
+/* The mq side; its tallies for list and split, its times. */
+static void run_mq(struct bench *b, struct tally *list, struct tally *split,
+		   double t[3])
+{
+	struct sub_job j = { .b = b };
+	struct store_txn *txn;
+	struct store *st;
+	char err[512];
+	double t0;
+	enum store_rc rc;
+
+	if (store_open(b->mq_path, 0, NULL, &st, err, sizeof(err)))
+		die("%s", err);
+	t0 = now();
+	rc = store_sub_reserve(st, b->rows);
+	if (rc == STORE_OK)
+		rc = store_write(st, sub_fn, &j, NULL);
+	t[0] = now() - t0;
+	if (rc || j.c.changed != b->rows)
+		die("subscribe: %s (%" PRIu64 " subscribed)", store_errmsg(st),
+		    j.c.changed);
+	if (store_write(st, split_fn, NULL, NULL))
+		die("split entries: %s", store_errmsg(st));
+	store_close(st);
+	/* Reopened read-only, as a separate "mq list" process would. */
+	if (store_open(b->mq_path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
+	    store_read_begin(st, &txn))
+		die("reopen: %s", err);
+	t0 = now();
+	rc = store_sub_each(txn, ROOT, SUB_MAIN, 0, SUB_HASH_MAX, true,
+			    tally_fn, list);
+	t[1] = now() - t0;
+	t0 = now();
+	for (int i = 0; rc == STORE_OK && i < SUBLISTS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		rc = store_split_each(txn, ROOT, false, name, 1, tally_fn,
+				      &split[i], NULL);
+	}
+	t[2] = now() - t0;
+	if (rc)
+		die("list: %s", store_errmsg(st));
+	store_read_end(txn);
+	store_close(st);
+}
+
+/* sql_exec - run SQL without results, or die. */
+static void sql_exec(sqlite3 *db, const char *q)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
+		die("sqlite: %s: %s", q, err ? err : "?");
+}
+
+/* sql_prep - a prepared statement, or die. */
+static sqlite3_stmt *sql_prep(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK)
+		die("sqlite: %s: %s", q, sqlite3_errmsg(db));
+	return s;
+}
+
+/* sql_step_done - run a statement without results, or die. */
+static void sql_step_done(sqlite3 *db, sqlite3_stmt *s)
+{
+	if (sqlite3_step(s) != SQLITE_DONE)
+		die("sqlite: %s", sqlite3_errmsg(db));
+	sqlite3_reset(s);
+}
+
+/* sql_insert - one address and its slog row, as ezmlm-idx's subscribe. */
+static void sql_insert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *log,
+		       const struct sub_request *r)
+{
+	char addr[SUB_ADDR_MAX + 1], dom[SUB_DOMAIN_MAX + 1], err[256];
+	size_t len;
+
+	if (sub_address(r->addr, r->len, addr, &len, err, sizeof(err)))
+		die("%s", err);
+	sqlite3_bind_int(ins, 1, r->hash >= 0 ? r->hash
+			 : (int)sub_hash(addr, len));
+	sqlite3_bind_text(ins, 2, addr, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, dom, (int)sub_domain(addr, len, dom),
+			  SQLITE_STATIC);
+	sql_step_done(db, ins);
+	sqlite3_bind_text(log, 1, addr, (int)len, SQLITE_STATIC);
+	sql_step_done(db, log);
+}
+
+/* sql_select - tally the addresses with a hash in lo..hi. */
+static void sql_select(sqlite3 *db, sqlite3_stmt *s, int lo, int hi,
+		       struct tally *t)
+{
+	int rc;
+
+	sqlite3_bind_int(s, 1, lo);
+	sqlite3_bind_int(s, 2, hi);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		tally_add(t, (const char *)sqlite3_column_text(s, 0),
+			  (size_t)sqlite3_column_bytes(s, 0));
+	if (rc != SQLITE_DONE)
+		die("sqlite: %s", sqlite3_errmsg(db));
+	sqlite3_reset(s);
+}
+
+/* run_sqlite - the SQLite side; its tallies and times. */
+static void run_sqlite(struct bench *b, struct tally *list,
+		       struct tally *split, double t[3])
+{
+	sqlite3 *db;
+	sqlite3_stmt *ins, *log, *sel;
+	double t0;
+
+	if (sqlite3_open(b->sql_path, &db) != SQLITE_OK)
+		die("sqlite: %s", b->sql_path);
+	sql_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		 "CREATE TABLE list (hash INT4 NOT NULL, address VARCHAR(255)"
+		 " NOT NULL PRIMARY KEY, domain CHAR(3) NOT NULL DEFAULT '');"
+		 "CREATE INDEX list_h ON list (hash);"
+		 "CREATE TABLE list_slog (tai INTEGER, address VARCHAR(255) "
+		 "NOT NULL, fromline VARCHAR(255) NOT NULL, edir CHAR NOT NULL,"
+		 " etype CHAR NOT NULL)");
+	ins = sql_prep(db, "INSERT INTO list (hash, address, domain) "
+		       "VALUES (?, ?, ?)");
+	log = sql_prep(db, "INSERT INTO list_slog (tai, address, fromline, "
+		       "edir, etype) VALUES (strftime('%s','now'), ?, '', '+',"
+		       " 'm')");
+	t0 = now();
+	sql_exec(db, "BEGIN");
+	for (uint64_t i = 0; i < b->rows; i++)
+		sql_insert(db, ins, log, &b->req[i]);
+	sql_exec(db, "COMMIT");
+	t[0] = now() - t0;
+	sel = sql_prep(db, "SELECT address FROM list WHERE hash BETWEEN ? "
+		       "AND ?");
+	t0 = now();
+	sql_select(db, sel, 0, SUB_HASH_MAX, list);
+	sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT, list);
+	t[1] = now() - t0;
+	t0 = now();
+	for (int i = 0; i < SUBLISTS; i++) {
+		sql_select(db, sel, split_lo(i), split_lo(i + 1) - 1,
+			   &split[i]);
+		sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT,
+			   &split[i]);
+	}
+	t[2] = now() - t0;
+	sqlite3_finalize(ins);
+	sqlite3_finalize(log);
+	sqlite3_finalize(sel);
+	sqlite3_close(db);
+}
+
+/* setup - rows, directory and file names from argv and environment. */
+static void setup(struct bench *b, int argc, char **argv)
+{
+	const char *d = argc > 1 ? argv[1] : getenv("MQ_BENCH_DIR");
+	const char *r = getenv("MQ_BENCH_ROWS");
+	const char *tmp = getenv("TMPDIR");
+
+	b->rows = r ? strtoull(r, NULL, 10) : DEF_ROWS;
+	if (b->rows < 3 || b->rows > MAX_ROWS) {
+		fprintf(stderr, PROG ": MQ_BENCH_ROWS: 3..%llu\n", MAX_ROWS);
+		exit(64);
+	}
+	if (d)
+		snprintf(b->dir, sizeof(b->dir), "%s", d);
+	else {
+		snprintf(b->dir, sizeof(b->dir), "%s/mq-bench-lists.XXXXXX",
+			 tmp ? tmp : "/tmp");
+		if (!mkdtemp(b->dir))
+			die("mkdtemp %s", b->dir);
+		b->made_dir = 1;
+	}
+	snprintf(b->mq_path, sizeof(b->mq_path), "%s/lists.mdb", b->dir);
+	snprintf(b->sql_path, sizeof(b->sql_path), "%s/lists.sqlite", b->dir);
+	unlink(b->mq_path);
+	unlink(b->sql_path);
+}
+
+/* cleanup - remove the files unless $MQ_BENCH_KEEP is set. */
+static void cleanup(struct bench *b)
+{
+	char p[4300];
+
+	if (getenv("MQ_BENCH_KEEP"))
+		return;
+	unlink(b->mq_path);
+	snprintf(p, sizeof(p), "%s-lock", b->mq_path);
+	unlink(p);
+	unlink(b->sql_path);
+	snprintf(p, sizeof(p), "%s-wal", b->sql_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", b->sql_path);
+	unlink(p);
+	if (b->made_dir)
+		rmdir(b->dir);
+}
+
+/* check_split - each side's sublists partition its list, receipts in all. */
+static void check_split(const char *side, const struct tally *list,
+			const struct tally *split, uint64_t receipts)
+{
+	struct tally u = { 0, 0 };
+
+	for (int i = 0; i < SUBLISTS; i++) {
+		u.n += split[i].n;
+		u.sum += split[i].sum;
+	}
+	if (u.n != list->n + (SUBLISTS - 1) * receipts)
+		die("%s: the sublists hold %" PRIu64 " addresses, the list %"
+		    PRIu64, side, u.n, list->n);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { .rows = 0 };
+	struct tally ml = { 0, 0 }, sl = { 0, 0 };
+	struct tally ms[SUBLISTS] = { { 0, 0 } }, ss[SUBLISTS] = { { 0, 0 } };
+	static const char *const what[3] = { "subscribe", "list", "split12" };
+	double tm[3], ts[3];
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: " PROG " [DIR]\n");
+		return 64;
+	}
+	setup(&b, argc, argv);
+	make_addresses(&b);
+	run_mq(&b, &ml, ms, tm);
+	run_sqlite(&b, &sl, ss, ts);
+	if (ml.n != b.rows || ml.n != sl.n || ml.sum != sl.sum)
+		die("list: mq %" PRIu64 " addresses, SQLite %" PRIu64
+		    " (or checksums differ)", ml.n, sl.n);
+	for (int i = 0; i < SUBLISTS; i++)
+		if (ms[i].n != ss[i].n || ms[i].sum != ss[i].sum)
+			die("sublist %d: mq %" PRIu64 ", SQLite %" PRIu64, i,
+			    ms[i].n, ss[i].n);
+	check_split("mq", &ml, ms, 2);
+	check_split("SQLite", &sl, ss, 2);
+	printf("rows %" PRIu64 " (mq file %.1f MiB, SQLite file %.1f MiB)\n",
+	       b.rows, file_mib(b.mq_path), file_mib(b.sql_path));
+	for (int i = 0; i < 3; i++)
+		printf("%-9s mq %.3f s   sqlite %.3f s   ratio sqlite/mq "
+		       "%.1f\n", what[i], tm[i], ts[i],
+		       tm[i] > 0 ? ts[i] / tm[i] : 0);
+	cleanup(&b);
+	free(b.text);
+	free(b.req);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * NAME
+ *	msg_sql.h - mq cookie and mq mlog when SQL is authoritative
+ * DESCRIPTION
+ *	With a database-address set, mq's own writes go to SQL first
+ *	(DESIGN.md section 7).  A cookie or a message log entry is only
+ *	ever inserted, never updated: the first row per key stays in SQL
+ *	as in the store, as ezmlm-idx's INSERT that ignores duplicates.
+ */
+#ifndef MQ_MSG_SQL_H
+#define MQ_MSG_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sql-compat/sql.h"
+#include "store/mlist.h"
+
+/*
+ * msg_sql_insert - INSERT one row of n columns into table unless a row
+ *	with its key exists; *inserted says which.  Returns 0, or an exit
+ *	status after reporting (75 when the server is unreachable).
+ */
+int msg_sql_insert(struct sql_conn *conn, const char *table,
+		   const char *const *cols, const struct sql_value *vals,
+		   size_t n, bool *inserted);
+
+/*
+ * msg_sql_cookie - the cookie SQL holds for msgnum in table: 0 with out
+ *	set, 1 when there is none, or an exit status after reporting.
+ */
+int msg_sql_cookie(struct sql_conn *conn, const char *table, int64_t msgnum,
+		   char out[MLIST_COOKIE_LEN + 1]);
+
+/*
+ * msg_cookie_through_sql - mq cookie with SQL authoritative: compute the
+ *	cookie (key from the store) into out, insert it into SQL unless the
+ *	message has one; a different one there is refused (65).  A new row
+ *	is then put into the store.  Returns 0 or the exit status, reported.
+ */
+int msg_cookie_through_sql(struct store *st, const struct mlist_cookie_req *req,
+			   char out[MLIST_COOKIE_LEN + 1]);
+
+/*
+ * msg_mlog_through_sql - mq mlog with SQL authoritative: insert the entry
+ *	unless SQL has its (listno, msgnum, done) already (*already), then
+ *	put a new one into the store.  Returns 0 or the exit status.
+ */
+int msg_mlog_through_sql(struct store *st, const struct mlist_mlog_req *r,
+			 bool *already);
+
+#endif

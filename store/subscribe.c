@@ -1,0 +1,572 @@
+/*
+ * NAME
+ *	subscribe.c - subscribe, unsubscribe, issub and list a list's addresses
+ * SYNOPSIS
+ *	#include "store/store.h"
+ *
+ *	rc = store_sub(txn, "list", SUB_MAIN, true, req, n, &counts, &bad);
+ *	rc = store_issub(txn, "list", SUB_MAIN, addr, len, &hash);
+ *	rc = store_sub_each(txn, "list", SUB_MAIN, 0, 52, true, fn, arg);
+ * DESCRIPTION
+ *	ezmlm-idx 7's subscriber database semantics over the address tables
+ *	(hash, address, domain; keyed by the address folded to lower case)
+ *	and their _slog tables.  A bulk call is one pass that resolves the
+ *	tables once, encodes each row into one buffer and numbers the slog
+ *	rows itself, so a million addresses cost one put, one slog append
+ *	and two change records each, in the caller's transaction.
+ * DIAGNOSTICS
+ *	STORE_BADDATA names the address and what is wrong with it;
+ *	STORE_NOTFOUND names a list that does not exist.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/internal.h"
+#include "store/mlist_int.h"
+
+/* Column positions of the address and slog tables (registry.c). */
+enum { A_HASH, A_ADDRESS, A_DOMAIN };
+enum { S_TAI, S_ADDRESS, S_FROMLINE, S_EDIR, S_ETYPE };
+
+#define SUB_ROW_MAX	(64 + SUB_ADDR_MAX + SUB_DOMAIN_MAX)
+#define SLOG_ROW_MAX	(64 + 2 * SUB_ADDR_MAX + 32)
+
+static const char *const suffixes[] = {
+	[SUB_MAIN] = "", [SUB_DIGEST] = "_digest", [SUB_ALLOW] = "_allow",
+	[SUB_DENY] = "_deny", [SUB_MOD] = "_mod",
+};
+
+const char *sub_table_suffix(enum sub_table which)
+{
+	return (unsigned)which < sizeof(suffixes) / sizeof(suffixes[0])
+		? suffixes[which] : "";
+}
+
+/* The two tables one call writes, resolved once. */
+struct sub_tables {
+	char name[REG_NAME_MAX], slog[REG_NAME_MAX];
+	const struct reg_table *t, *ts;
+	MDB_dbi dbi, slog_dbi;
+};
+
+/* sub_resolve - the address table and its slog table of list root. */
+static enum store_rc sub_resolve(struct store_txn *txn, const char *root,
+				 enum sub_table which, struct sub_tables *st)
+{
+	enum store_rc rc;
+
+	if (snprintf(st->name, sizeof(st->name), "%s%s", root,
+		     sub_table_suffix(which)) >= (int)sizeof(st->name) ||
+	    snprintf(st->slog, sizeof(st->slog), "%s_slog", st->name)
+	    >= (int)sizeof(st->slog))
+		return store_fail(txn->st, STORE_NOTFOUND, "no such list: "
+				  "%.64s", root);
+	rc = table_resolve(txn, st->name, &st->t, &st->dbi);
+	if (rc == STORE_NOTFOUND)
+		return store_fail(txn->st, rc, "no such list: %s", root);
+	if (rc == STORE_OK)
+		rc = table_resolve(txn, st->slog, &st->ts, &st->slog_dbi);
+	return rc;
+}
+
+/* The state of one store_sub call. */
+struct sub_run {
+	struct store_txn *txn;
+	struct sub_tables tb;
+	bool add;
+	/* The table's greatest key: a greater one is appended (MDB_APPEND
+	 * fills pages and skips the descent), as in a bulk load. */
+	uint8_t last[SUB_ADDR_MAX];
+	size_t lastlen;
+	bool empty;
+	char now[20];		/* the slog's tai, one for the whole call */
+	int64_t next_id;	/* the next slog row number; 0: none taken */
+	struct sub_item *items;	/* one per request */
+	char *arena;		/* their addresses and keys */
+	size_t arena_used;
+	bool *changed;		/* by request index: write a slog row */
+	uint8_t buf[SUB_ROW_MAX > SLOG_ROW_MAX ? SUB_ROW_MAX : SLOG_ROW_MAX];
+};
+
+/* text - a text value of len bytes at s. */
+static struct store_value text(const char *s, size_t len)
+{
+	return (struct store_value){ .kind = SV_TEXT, .s = s, .len = len };
+}
+
+/* put_encoded - put one encoded row and record the change. */
+static enum store_rc put_encoded(struct store_txn *txn, const char *name,
+				 MDB_dbi dbi, const void *key, size_t keylen,
+				 const void *row, size_t rowlen,
+				 unsigned flags)
+{
+	MDB_val k = { keylen, (void *)key }, d = { rowlen, (void *)row };
+	int mrc = mdb_put(txn->txn, dbi, &k, &d, flags);
+
+	if (mrc)
+		return store_mdb_rc(txn->st, mrc, name);
+	return store_change(txn, CHANGE_PUT, name, key, keylen, row, rowlen);
+}
+
+/* slog_append - one _slog row for a change of addr. */
+static enum store_rc slog_append(struct sub_run *run, const char *addr,
+				 size_t len, const struct sub_request *r)
+{
+	struct store_row row;
+	uint8_t key[8];
+	char edir = run->add ? '+' : '-', etype = r->etype ? r->etype : ' ';
+	size_t n;
+	enum store_rc rc;
+
+	/* Ask the store once, then number on; store_sub records the
+	 * highest number used when it ends. */
+	if (run->next_id == 0 &&
+	    (rc = store_next_id(run->txn, run->tb.slog, run->tb.slog_dbi, 0,
+				&run->next_id)))
+		return rc;
+	row.nextra = 0;
+	row.col[S_TAI] = text(run->now, strlen(run->now));
+	row.col[S_ADDRESS] = text(addr, len);
+	row.col[S_FROMLINE] = text(r->fromline ? r->fromline : "",
+				   r->fromline ? r->fromlen : 0);
+	row.col[S_EDIR] = text(&edir, 1);
+	row.col[S_ETYPE] = text(&etype, 1);
+	n = row_size(run->tb.ts, &row);
+	row_encode(run->tb.ts, &row, run->buf);
+	key_encode_int(run->next_id++, key);
+	return put_encoded(run->txn, run->tb.slog, run->tb.slog_dbi, key, 8,
+			   run->buf, n, MDB_APPEND);
+}
+
+/* stored_hash - the hash column of an encoded address row, or -1. */
+static int stored_hash(const struct reg_table *t, const MDB_val *d)
+{
+	struct store_row row;
+
+	if (!row_decode(t, d->mv_data, d->mv_size, &row) ||
+	    row.col[A_HASH].kind != SV_INT)
+		return -1;
+	return (int)row.col[A_HASH].i;
+}
+
+/*
+ * One request made ready: its stored form and its key (the address
+ * folded to lower case), both in the run's arena.
+ */
+struct sub_item {
+	size_t index;		/* in the caller's array */
+	size_t len;		/* of the address and of its key */
+	const char *addr;
+	const uint8_t *key;
+};
+
+/* key_after_last - does the item's key sort after every key of the table? */
+static bool key_after_last(const struct sub_run *run, const struct sub_item *it)
+{
+	size_t n = it->len < run->lastlen ? it->len : run->lastlen;
+	int c;
+
+	if (run->empty)
+		return true;
+	c = memcmp(it->key, run->last, n);
+	return c > 0 || (c == 0 && it->len > run->lastlen);
+}
+
+/* find_last - the table's greatest key into run->last. */
+static enum store_rc find_last(struct sub_run *run)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	int mrc = mdb_cursor_open(run->txn->txn, run->tb.dbi, &c);
+
+	if (mrc)
+		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	run->empty = mrc == MDB_NOTFOUND;
+	if (mrc == 0 && k.mv_size <= sizeof(run->last)) {
+		memcpy(run->last, k.mv_data, k.mv_size);
+		run->lastlen = k.mv_size;
+	} else if (mrc == 0) {
+		/* A key longer than any address: never append. */
+		memset(run->last, 0xff, sizeof(run->last));
+		run->lastlen = sizeof(run->last);
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
+		: store_mdb_rc(run->txn->st, mrc, run->tb.name);
+}
+
+/* sub_add - insert addr unless present (in any case). */
+static enum store_rc sub_add(struct sub_run *run, const struct sub_item *it,
+			     const struct sub_request *r,
+			     struct sub_counts *counts)
+{
+	char dom[SUB_DOMAIN_MAX + 1];
+	struct store_row row;
+	MDB_val k = { it->len, (void *)it->key }, d;
+	size_t n;
+	int hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
+	int mrc;
+	bool append;
+	enum store_rc rc;
+
+	row.nextra = 0;
+	row.col[A_HASH] = (struct store_value){ .kind = SV_INT, .i = hash };
+	row.col[A_ADDRESS] = text(it->addr, it->len);
+	row.col[A_DOMAIN] = text(dom, sub_domain(it->addr, it->len, dom));
+	n = row_size(run->tb.t, &row);
+	row_encode(run->tb.t, &row, run->buf);
+	d = (MDB_val){ n, run->buf };
+	append = key_after_last(run, it);
+	mrc = mdb_put(run->txn->txn, run->tb.dbi, &k, &d,
+		      append ? MDB_APPEND : MDB_NOOVERWRITE);
+	if (mrc == 0 && append) {
+		memcpy(run->last, it->key, it->len);
+		run->lastlen = it->len;
+		run->empty = false;
+	}
+	if (mrc == MDB_KEYEXIST) {
+		/* d now holds the present row. */
+		if (r->hash < 0 && stored_hash(run->tb.t, &d) > SUB_HASH_MAX)
+			counts->blocked++;
+		else
+			counts->unchanged++;
+		return STORE_OK;
+	}
+	if (mrc)
+		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	rc = store_change(run->txn, CHANGE_PUT, run->tb.name, it->key,
+			  it->len, run->buf, n);
+	run->changed[it->index] = rc == STORE_OK;
+	counts->changed += rc == STORE_OK;
+	return rc;
+}
+
+/* sub_remove - delete addr if its hash allows it. */
+static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
+				const struct sub_request *r,
+				struct sub_counts *counts)
+{
+	MDB_val k = { it->len, (void *)it->key }, d;
+	int mrc = mdb_get(run->txn->txn, run->tb.dbi, &k, &d), hash;
+	enum store_rc rc;
+
+	if (mrc == MDB_NOTFOUND) {
+		counts->unchanged++;
+		return STORE_OK;
+	}
+	if (mrc)
+		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	hash = stored_hash(run->tb.t, &d);
+	if (hash < 0)
+		return table_corrupt_row(run->txn->st, run->tb.name);
+	if (r->hash >= 0 ? hash != r->hash : hash > SUB_HASH_MAX) {
+		counts->unchanged++;
+		return STORE_OK;
+	}
+	if ((mrc = mdb_del(run->txn->txn, run->tb.dbi, &k, NULL)))
+		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	rc = store_change(run->txn, CHANGE_DEL, run->tb.name, it->key,
+			  it->len, NULL, 0);
+	run->changed[it->index] = rc == STORE_OK;
+	counts->changed += rc == STORE_OK;
+	return rc;
+}
+
+/* item_make - check and normalize request i into its item. */
+static enum store_rc item_make(struct sub_run *run,
+			       const struct sub_request *r, size_t i)
+{
+	struct sub_item *it = &run->items[i];
+	struct store *st = run->txn->st;
+	char *addr = run->arena + run->arena_used;
+	uint8_t *key;
+
+	if (r->len > SUB_ADDR_MAX)
+		return store_fail(st, STORE_BADDATA, "%.40s...: address "
+				  "longer than %d bytes", r->addr,
+				  SUB_ADDR_MAX);
+	if (sub_address(r->addr, r->len, addr, &it->len, st->err,
+			sizeof(st->err)))
+		return STORE_BADDATA;
+	if (r->hash < -1 || r->hash > SUB_HASH_LIMIT)
+		return store_fail(st, STORE_BADDATA, "%s: hash %d is not "
+				  "0..%d", addr, r->hash, SUB_HASH_LIMIT);
+	if (r->fromline && (r->fromlen > SUB_ADDR_MAX ||
+			    memchr(r->fromline, 0, r->fromlen)))
+		return store_fail(st, STORE_BADDATA, "%s: from line longer "
+				  "than %d bytes or with a NUL byte", addr,
+				  SUB_ADDR_MAX);
+	it->index = i;
+	it->addr = addr;
+	it->key = key = (uint8_t *)addr + it->len;
+	for (size_t j = 0; j < it->len; j++)
+		key[j] = (uint8_t)(addr[j] >= 'A' && addr[j] <= 'Z'
+				   ? addr[j] + ('a' - 'A') : addr[j]);
+	run->arena_used += 2 * it->len;
+	return STORE_OK;
+}
+
+/* item_cmp - key order (as the table's), then input order. */
+static int item_cmp(const void *a, const void *b)
+{
+	const struct sub_item *x = *(const struct sub_item *const *)a;
+	const struct sub_item *y = *(const struct sub_item *const *)b;
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * sub_apply - the table changes in key order (B-tree pages fill and are
+ *	touched in sequence: a bulk load is several times faster and the
+ *	table stays compact), then the slog rows in input order.
+ */
+static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
+			       const struct sub_request *r, size_t n,
+			       struct sub_counts *counts)
+{
+	enum store_rc rc = STORE_OK;
+
+	qsort(order, n, sizeof(*order), item_cmp);
+	if (run->add)
+		rc = find_last(run);
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		const struct sub_item *it = order[i];
+
+		rc = run->add ? sub_add(run, it, &r[it->index], counts)
+			: sub_remove(run, it, &r[it->index], counts);
+	}
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		if (run->changed[i])
+			rc = slog_append(run, run->items[i].addr,
+					 run->items[i].len, &r[i]);
+	if (rc == STORE_OK && run->next_id > 1)
+		rc = store_next_id(run->txn, run->tb.slog, run->tb.slog_dbi,
+				   run->next_id - 1, NULL);
+	return rc;
+}
+
+/* arena_size - room for every address and its key, with a NUL spare. */
+static size_t arena_size(const struct sub_request *r, size_t n)
+{
+	size_t total = 1;
+
+	for (size_t i = 0; i < n; i++)
+		total += 2 * (r[i].len > SUB_ADDR_MAX ? 0 : r[i].len);
+	return total + SUB_ADDR_MAX + 1;
+}
+
+enum store_rc store_sub(struct store_txn *txn, const char *root,
+			enum sub_table which, bool add,
+			const struct sub_request *r, size_t n,
+			struct sub_counts *counts, size_t *failed)
+{
+	struct sub_counts dummy;
+	struct sub_item **order = NULL;
+	struct sub_run *run;
+	time_t now = time(NULL);
+	struct tm tm;
+	enum store_rc rc;
+	size_t i = 0;
+
+	if (!counts)
+		counts = &dummy;
+	memset(counts, 0, sizeof(*counts));
+	run = calloc(1, sizeof(*run));
+	if (run) {
+		run->txn = txn;
+		run->items = malloc((n ? n : 1) * sizeof(*run->items));
+		run->changed = calloc(n ? n : 1, sizeof(*run->changed));
+		run->arena = malloc(arena_size(r, n));
+		order = malloc((n ? n : 1) * sizeof(*order));
+	}
+	if (!run || !run->items || !run->changed || !run->arena || !order)
+		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
+	else
+		rc = sub_resolve(txn, root, which, &run->tb);
+	for (; rc == STORE_OK && i < n; i++) {
+		order[i] = &run->items[i];
+		rc = item_make(run, &r[i], i);
+	}
+	if (rc == STORE_BADDATA && failed)
+		*failed = i - 1;
+	if (rc == STORE_OK) {
+		run->add = add;
+		gmtime_r(&now, &tm);
+		strftime(run->now, sizeof(run->now), "%Y-%m-%d %H:%M:%S", &tm);
+		rc = sub_apply(run, order, r, n, counts);
+	}
+	if (run) {
+		free(run->items);
+		free(run->changed);
+		free(run->arena);
+	}
+	free(run);
+	free(order);
+	return rc;
+}
+
+enum store_rc store_issub(struct store_txn *txn, const char *root,
+			  enum sub_table which, const char *addr, size_t len,
+			  int *hash, struct store_value *stored)
+{
+	struct sub_tables tb;
+	struct store_row row;
+	uint8_t key[SUB_ADDR_MAX];
+	MDB_val k = { len, key }, d;
+	enum store_rc rc = sub_resolve(txn, root, which, &tb);
+	int mrc;
+
+	if (rc)
+		return rc;
+	if (len == 0 || len > SUB_ADDR_MAX)
+		return store_fail(txn->st, STORE_NOTFOUND, "not subscribed");
+	for (size_t i = 0; i < len; i++)
+		key[i] = (uint8_t)(addr[i] >= 'A' && addr[i] <= 'Z'
+				   ? addr[i] + ('a' - 'A') : addr[i]);
+	mrc = mdb_get(txn->txn, tb.dbi, &k, &d);
+	if (mrc == MDB_NOTFOUND)
+		return store_fail(txn->st, STORE_NOTFOUND, "%.*s: not in %s",
+				  (int)len, addr, tb.name);
+	if (mrc)
+		return store_mdb_rc(txn->st, mrc, tb.name);
+	if (!row_decode(tb.t, d.mv_data, d.mv_size, &row) ||
+	    row.col[A_HASH].kind != SV_INT)
+		return table_corrupt_row(txn->st, tb.name);
+	*hash = (int)row.col[A_HASH].i;
+	if (stored)
+		*stored = row.col[A_ADDRESS];
+	return STORE_OK;
+}
+
+/* addr_list_push - remember an address of the map for after a scan. */
+static bool addr_list_push(struct addr_list *l, const char *s, size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!p)
+			return false;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n].s = s;
+	l->v[l->n++].len = len;
+	return true;
+}
+
+enum store_rc sub_scan(struct store_txn *txn, const char *root,
+		       enum sub_table which, const struct sub_scan *sc)
+{
+	struct addr_list receipts = { 0 };
+	struct sub_tables tb;
+	struct store_row row;
+	MDB_cursor *c;
+	MDB_val k, d;
+	int mrc, stop = 0;
+	enum store_rc rc = sub_resolve(txn, root, which, &tb);
+
+	if (rc)
+		return rc;
+	if ((mrc = mdb_cursor_open(txn->txn, tb.dbi, &c)))
+		return store_mdb_rc(txn->st, mrc, tb.name);
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && !stop;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (!row_decode(tb.t, d.mv_data, d.mv_size, &row) ||
+		    row.col[A_HASH].kind != SV_INT ||
+		    row.col[A_ADDRESS].kind != SV_TEXT) {
+			rc = table_corrupt_row(txn->st, tb.name);
+			break;
+		}
+		int64_t h = row.col[A_HASH].i;
+		const struct store_value *a = &row.col[A_ADDRESS];
+
+		if (sc->receipts && h == SUB_HASH_RECEIPT) {
+			if (!addr_list_push(&receipts, a->s, a->len)) {
+				rc = store_fail(txn->st, STORE_INTERNAL,
+						"out of memory");
+				break;
+			}
+		} else if (sc->want(a->s, a->len, h, sc->arg))
+			stop = sc->fn(a->s, a->len, (int)h, sc->arg);
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_rc(txn->st, mrc, tb.name);
+	for (size_t i = 0; rc == STORE_OK && !stop && i < receipts.n; i++)
+		stop = sc->fn(receipts.v[i].s, receipts.v[i].len,
+			      SUB_HASH_RECEIPT, sc->arg);
+	free(receipts.v);
+	return rc;
+}
+
+/* The hash range of a plain listing. */
+struct range {
+	int64_t lo, hi;
+	sub_addr_fn fn;
+	void *arg;
+};
+
+/* in_range - is the hash in the listing's range? */
+static bool in_range(const char *addr, size_t len, int64_t hash, void *arg)
+{
+	const struct range *r = arg;
+
+	(void)addr;
+	(void)len;
+	return hash >= r->lo && hash <= r->hi;
+}
+
+/* range_out - give a listed address to the caller's function. */
+static int range_out(const char *addr, size_t len, int hash, void *arg)
+{
+	const struct range *r = arg;
+
+	return r->fn(addr, len, hash, r->arg);
+}
+
+enum store_rc store_sub_each(struct store_txn *txn, const char *root,
+			     enum sub_table which, int lo, int hi,
+			     bool receipts, sub_addr_fn fn, void *arg)
+{
+	struct range r = { lo, hi, fn, arg };
+	struct sub_scan sc = {
+		.want = in_range, .fn = range_out, .arg = &r,
+		.receipts = receipts && (lo > SUB_HASH_RECEIPT ||
+					 hi < SUB_HASH_RECEIPT),
+	};
+
+	return sub_scan(txn, root, which, &sc);
+}
+
+/* Bytes a subscribed address may take: row, slog row, change records. */
+#define SUB_BYTES_EACH	512
+
+enum store_rc store_sub_reserve(struct store *st, size_t n)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t need, size;
+
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms))
+		return store_fail(st, STORE_INTERNAL, "%s: no environment "
+				  "info", st->path);
+	need = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize +
+		(uint64_t)n * SUB_BYTES_EACH;
+	for (size = info.me_mapsize; size < need; size *= 2)
+		;
+	if (size > st->opt.max_size)
+		size = st->opt.max_size;
+	if (size <= info.me_mapsize)
+		return STORE_OK;
+	return store_mdb_rc(st, mdb_env_set_mapsize(st->env, size),
+			    "grow map");
+}

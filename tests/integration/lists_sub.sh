@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# lists_sub - mq sub, unsub, issub, list and log: ezmlm-idx's subscriber
+# semantics (case, special hashes, one slog row per change), bad input
+# that changes nothing, and a store that verifies afterwards.
+. "$(dirname "$0")/../lib/harness.sh"
+
+export MQ_STORE_PATH="$TMP/mq.mdb"
+
+seq_of() { "$MQ" stat | awk '$1 == "sequence" { print $2 }'; }
+slog_rows() { "$MQ" log list "$@" | wc -l; }
+# col N TABLE ADDRESS - column N of the row of ADDRESS as 'mq get' prints it
+col() { "$MQ" get "$2" address="$3" | awk -F'\t' -v n="$1" 'NR == 2 { print $n }'; }
+
+check "list-create" "$MQ" list-create list
+expect_status "sub on a list that does not exist: exit 65" 65 "$MQ" sub nolist a@b.org
+expect_grep "it names the list" "no such list: nolist" "$TMP/last.out"
+
+# Case: the domain is stored lower-cased, the local part kept; any case
+# of an address already present is the same subscriber.
+check "sub Alice@Example.COM" "$MQ" sub list Alice@Example.COM
+expect_eq "stored with the domain lower-cased" "Alice@example.com" "$(col 2 list alice@example.com)"
+expect_eq "then alice@EXAMPLE.com is already subscribed" "list: 0 subscribed, 1 already subscribed" "$("$MQ" sub list alice@EXAMPLE.com)"
+expect_eq "one subscriber" "1" "$("$MQ" list list -n)"
+expect_eq "issub in another case prints it as stored" "Alice@example.com" "$("$MQ" issub list ALICE@example.COM)"
+expect_status "issub of a stranger: exit 1" 1 "$MQ" issub list bob@example.com
+
+# hash and domain columns are those of ezmlm-idx (vectors computed
+# outside mq, see tests/unit/subhash_cases.txt).
+"$MQ" sub list BOB@Mail.Sub.Example.EDU x@home > /dev/null
+expect_eq "hash of BOB@Mail.Sub.Example.EDU" "37" "$(col 1 list bob@mail.sub.example.edu)"
+expect_eq "domain of BOB@Mail.Sub.Example.EDU" "edu" "$(col 3 list bob@mail.sub.example.edu)"
+expect_eq "hash and domain of x@home" "29 hom" "$(col 1 list x@home) $(col 3 list x@home)"
+
+# Special hashes: 98 the receipt (listed after all others), 99 a
+# sublist (never in the plain listing), others above 52 block.
+"$MQ" sub list --hash 98 aaa-return-receipt@main.example > /dev/null
+"$MQ" sub list --hash 99 sub1@host.example > /dev/null
+expect_eq "--hash 60 blocks" "list: 1 subscribed, 0 already subscribed" "$("$MQ" sub list --hash 60 Evil@Spam.example)"
+"$MQ" list list > "$TMP/all"
+expect_eq "the receipt address comes last" "aaa-return-receipt@main.example" "$(tail -n 1 "$TMP/all")"
+expect_eq "the listing: normal hashes, then the receipt" "3 1" "$(grep -vc return-receipt "$TMP/all") $(grep -c return-receipt "$TMP/all")"
+expect_no_grep "sublist addresses are not listed" "sub1@host" "$TMP/all"
+expect_no_grep "blocked addresses are not listed" "Evil" "$TMP/all"
+expect_eq "--hash 99 lists the sublists" "sub1@host.example" "$("$MQ" list list --hash 99)"
+expect_eq "a blocked address cannot subscribe" "list: 0 subscribed, 0 already subscribed, 1 blocked" "$("$MQ" sub list evil@spam.example)"
+expect_status "issub of a blocked address: exit 1" 1 "$MQ" issub list evil@spam.example
+expect_grep "it says why" "hash 60 .blocked" "$TMP/last.out"
+expect_eq "unsub without --hash leaves it" "list: 0 unsubscribed, 1 not subscribed" "$("$MQ" unsub list evil@spam.example)"
+expect_eq "unsub with another --hash leaves it" "list: 0 unsubscribed, 1 not subscribed" "$("$MQ" unsub list --hash 61 evil@spam.example)"
+expect_eq "unsub --hash 60 removes it" "list: 1 unsubscribed, 0 not subscribed" "$("$MQ" unsub list --hash 60 evil@spam.example)"
+expect_eq "unsub in another case" "list: 1 unsubscribed, 0 not subscribed" "$("$MQ" unsub list x@HOME)"
+
+# One slog row per change, none for a no-op.
+expect_eq "slog: one row per change" "8" "$(slog_rows)"
+"$MQ" log list > "$TMP/log"
+expect_grep "a subscription: time, +m, address" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \+m Alice@example.com$' "$TMP/log"
+expect_grep "an unsubscription: -m" ' -m x@home$' "$TMP/log"
+"$MQ" sub list --from 'Carol <carol@x.org>' carol@x.org > /dev/null
+expect_eq "log search in the from line, any case" "1" "$(slog_rows 'CAROL <')"
+expect_eq "log search: _ matches one character" "1" "$(slog_rows 'carol_x.org')"
+"$MQ" log list carol > "$TMP/carol"
+expect_grep "the from line is logged" '\+m carol@x.org Carol <carol@x.org>$' "$TMP/carol"
+
+# The other tables are separate, each with its own slog.
+"$MQ" sub list --digest dig@x.org > /dev/null
+expect_eq "digest list" "dig@x.org" "$("$MQ" list list --digest)"
+expect_status "not in the main list" 1 "$MQ" issub list dig@x.org
+expect_eq "digest slog" "1" "$(slog_rows --digest)"
+"$MQ" sub list --mod mod@x.org > /dev/null
+check "issub --mod" "$MQ" issub list --mod mod@x.org
+
+# Addresses from stdin: duplicates in any case count once; a from line
+# may follow the address.
+printf 'one@a.org\nTwo@B.org  Two B\n\nONE@A.ORG\ntwo@b.org\r\n' > "$TMP/in"
+expect_eq "sub - from stdin" "list: 2 subscribed, 2 already subscribed" "$("$MQ" sub list - < "$TMP/in")"
+expect_grep "a from line from stdin" '\+m Two@b.org Two B$' <("$MQ" log list two)
+
+# Bad input: one line naming it, exit 65, nothing written.
+"$MQ" dump list > "$TMP/before"
+seq0=$(seq_of)
+printf 'good@x.org\nnoatsign  From Line\n' > "$TMP/bad"
+expect_status "a bad line: exit 65" 65 "$MQ" sub list - < "$TMP/bad"
+expect_grep "it names the line" "stdin:2: address noatsign: not local@domain" "$TMP/last.out"
+expect_eq "one line" "1" "$(wc -l < "$TMP/last.out")"
+expect_status "no @: exit 65" 65 "$MQ" sub list noat
+expect_status "--hash 100: usage" 64 "$MQ" sub list --hash 100 a@b.org
+expect_status "bad list name: usage" 64 "$MQ" sub 'List;drop' a@b.org
+"$MQ" dump list > "$TMP/after"
+check "bad input changed no row" cmp "$TMP/before" "$TMP/after"
+expect_eq "bad input moved no sequence" "$seq0" "$(seq_of)"
+
+for c in sub unsub issub list log; do
+	expect_grep "$c --help" "^usage: mq $c" <("$MQ" "$c" --help)
+done
+
+"$MQ" verify "$MQ_STORE_PATH" > "$TMP/verify" 2>&1
+expect_grep "the store verifies" ": ok, [0-9]+ rows" "$TMP/verify"
+finish

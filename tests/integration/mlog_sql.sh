@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# mlog_sql - mq cookie and mq mlog with SQL authoritative (database-address
+# set), on SQLite, PostgreSQL and MariaDB: the row goes to SQL first, the
+# first row per key stays in SQL too (a second store that never saw it is
+# refused or told "already logged"), and what SQL holds is what each
+# engine's own client reads.  Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL
+# (tests/run.sh).
+. "$(dirname "$0")/../lib/harness.sh"
+
+PW=${MQ_TEST_DB_PASSWORD:-}
+DBUSER=${MQ_TEST_DB_USER:-mq}
+DBNAME=h6b_mlog_$$
+
+# q SQL - run SQL with the current engine's client; rows as TSV
+q() {
+	case $ENGINE in
+	sqlite) sqlite3 -batch -noheader -separator $'\t' "$TMP/db.sqlite" "$1" ;;
+	pgsql) PGPASSWORD=$PW psql -X -q -A -t -F $'\t' -v ON_ERROR_STOP=1 \
+		-h 127.0.0.1 -p "$MQ_TEST_PG_PORT" -U "$DBUSER" -d "$DBNAME" -c "$1" ;;
+	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" \
+		-u "$DBUSER" -p"$PW" -N -B "$DBNAME" -e "$1" ;;
+	esac
+}
+
+# setup ENGINE - a database of its own; sets URL
+setup() {
+	ENGINE=$1
+	case $ENGINE in
+	sqlite) URL="sqlite://$TMP/db.sqlite" ;;
+	pgsql) PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p "$MQ_TEST_PG_PORT" \
+		-U "$DBUSER" -d "${MQ_TEST_DB_NAME:-mq}" -c "CREATE DATABASE $DBNAME" ||
+		return 1
+	       URL=$(printf '%s\n' "$MQ_TEST_PG_URL" | sed "s#/[^/]*\$#/$DBNAME#")
+	       at_exit "PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p $MQ_TEST_PG_PORT -U $DBUSER -d ${MQ_TEST_DB_NAME:-mq} -c 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
+	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" -u "$DBUSER" \
+		-p"$PW" -e "CREATE DATABASE $DBNAME CHARACTER SET utf8mb4" || return 1
+	       URL=$(printf '%s\n' "$MQ_TEST_MYSQL_URL" | sed "s#/[^/]*\$#/$DBNAME#")
+	       at_exit "mariadb --no-defaults -h 127.0.0.1 -P $MQ_TEST_MYSQL_PORT -u $DBUSER -p$PW -e 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
+	esac
+}
+
+# store NAME - use store NAME (each with list t of the known key)
+store() {
+	export MQ_STORE_PATH=$TMP/$ENGINE-$1.mdb
+}
+
+run_engine() {
+	local c=cbfphbcpldmfnjcheocb
+	store a
+	unset MQ_DATABASE_ADDRESS
+	check "$ENGINE: list t with the known key" "$MQ" import ezmlm "$TMP/t"
+	check "$ENGINE: its tables in SQL" "$MQ" sync --to-sql --address "$URL"
+	export MQ_DATABASE_ADDRESS=$URL
+	expect_eq "$ENGINE: cookie through SQL" "$c" "$("$MQ" cookie t 1 alice@example.org)"
+	expect_eq "$ENGINE: SQL holds it" "$c" "$(q "SELECT cookie FROM t_cookie WHERE msgnum = 1")"
+	expect_eq "$ENGINE: and the store" "$c" \
+		"$("$MQ" get t_cookie msgnum=1 | awk -F'\t' 'NR == 2 { print $3 }')"
+	expect_eq "$ENGINE: mlog through SQL" "logged" "$("$MQ" mlog t 1 3 1 --subs 40)"
+	expect_eq "$ENGINE: SQL holds the row" "40" \
+		"$(q "SELECT subs FROM t_mlog WHERE listno = 3 AND msgnum = 1 AND done = 1")"
+	expect_status "$ENGINE: checktag at listno 3 refuses" 1 "$MQ" checktag t 1 "$c" --listno 3
+
+	# A second store that never saw these rows: SQL decides.
+	store b
+	unset MQ_DATABASE_ADDRESS
+	check "$ENGINE: store b, same list" "$MQ" import ezmlm "$TMP/t"
+	export MQ_DATABASE_ADDRESS=$URL
+	expect_status "$ENGINE: another sender's cookie is refused by SQL" 65 \
+		"$MQ" cookie t 1 mallory@example.org
+	expect_grep "$ENGINE: it says the first stays" "another cookie" "$TMP/last.out"
+	expect_eq "$ENGINE: SQL kept the first" "$c" "$(q "SELECT cookie FROM t_cookie WHERE msgnum = 1")"
+	expect_status "$ENGINE: store b got nothing" 1 "$MQ" get t_cookie msgnum=1
+	expect_eq "$ENGINE: the same cookie again is fine" "$c" "$("$MQ" cookie t 1 alice@example.org)"
+	expect_eq "$ENGINE: a duplicate log entry is ignored by SQL" "already logged" \
+		"$("$MQ" mlog t 1 3 1 --subs 99)"
+	expect_eq "$ENGINE: SQL kept the first row" "40" \
+		"$(q "SELECT subs FROM t_mlog WHERE listno = 3 AND msgnum = 1 AND done = 1")"
+	expect_eq "$ENGINE: one row" "1" "$(q "SELECT COUNT(*) FROM t_mlog")"
+	unset MQ_DATABASE_ADDRESS
+}
+
+mkdir -p "$TMP/t/subscribers"
+printf 'secret key\n' > "$TMP/t/key"
+for e in sqlite pgsql mysql; do
+	case $e in
+	pgsql) [ -n "${MQ_TEST_PG_URL:-}" ] || { skip "$e" "MQ_TEST_PG_URL not set"; continue; } ;;
+	mysql) [ -n "${MQ_TEST_MYSQL_URL:-}" ] || { skip "$e" "MQ_TEST_MYSQL_URL not set"; continue; } ;;
+	esac
+	if setup $e; then
+		run_engine
+	else
+		fail "$e: create a database"
+	fi
+done
+finish
