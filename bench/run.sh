@@ -13,6 +13,10 @@
 #	line before and a summary line at the end.
 #
 #	$MQ_BENCH_TIMEOUT (seconds, default 300) bounds each benchmark.
+#	Benchmarks with SQL peers read $MQ_TEST_PG_URL / $MQ_TEST_MYSQL_URL;
+#	when neither is set, throwaway PostgreSQL and MariaDB servers are
+#	started on loopback for the run (tests/lib/servers.sh) and stopped
+#	after it, unless MQ_BENCH_NO_SERVERS=1.
 #	$MQ_BENCH_ROWS, $MQ_BENCH_LOOKUPS and the like pass through to the
 #	benchmarks unchanged.
 # DIAGNOSTICS
@@ -26,12 +30,42 @@ bindir="$root/${MQ_BUILD:-build}/bench"
 limit=${MQ_BENCH_TIMEOUT:-300}
 tmp=""
 
+servers=""
+
 cleanup() {
 	[ -n "$tmp" ] && rm -rf -- "$tmp"
 	tmp=""
 }
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+
+stop_servers() {
+	[ -n "$servers" ] || return 0
+	pg_stop "$servers/pg"
+	maria_stop "$servers/maria"
+	rm -rf -- "$servers"
+	servers=""
+}
+trap 'cleanup; stop_servers' EXIT
+trap 'exit 130' INT TERM
+
+# start_servers - throwaway PostgreSQL and MariaDB for the SQL peers,
+#	unless the caller gave URLs or MQ_BENCH_NO_SERVERS=1.
+start_servers() {
+	[ -n "${MQ_TEST_PG_URL:-}${MQ_TEST_MYSQL_URL:-}" ] && return 0
+	[ "${MQ_BENCH_NO_SERVERS:-0}" = 1 ] && return 0
+	. "$root/tests/lib/servers.sh"
+	servers=$(mktemp -d /tmp/mq-bench-servers.XXXXXX) || return 0
+	chmod 0711 "$servers"
+	if pg_start "$servers/pg" >/dev/null 2>&1; then
+		export MQ_TEST_PG_URL=$PG_URL MQ_TEST_PG_PORT=$PG_PORT \
+			MQ_TEST_PG_SOCKDIR=$PG_SOCKDIR
+	fi
+	if maria_start "$servers/maria" >/dev/null 2>&1; then
+		export MQ_TEST_MYSQL_URL=$MYSQL_URL MQ_TEST_MYSQL_PORT=$MYSQL_PORT \
+			MQ_TEST_MYSQL_SOCKET=$MYSQL_SOCKET
+	fi
+	export MQ_TEST_DB_USER=$TEST_DB_USER MQ_TEST_DB_NAME=$TEST_DB_NAME \
+		MQ_TEST_DB_PASSWORD=$TEST_DB_PASSWORD
+}
 
 # benchmarks - the benchmark binaries to run, one per line.
 benchmarks() {
@@ -73,6 +107,7 @@ if [ -z "$list" ]; then
 	echo "bench: nothing built in build/bench" >&2
 	exit 1
 fi
+start_servers
 ran=0 failed=0
 while IFS= read -r bin; do
 	ran=$((ran + 1))

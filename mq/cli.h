@@ -63,32 +63,27 @@ int cmd_list_drop(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 
-/*
- * Commands whose files are being written: weak, so the binary links
- * without them and main() says the command is not in this build.
- */
-#define CMD_PENDING __attribute__((weak))
 /* SQL mirror */
-CMD_PENDING int cmd_sync(int argc, char **argv);
-CMD_PENDING int cmd_check_database(int argc, char **argv);
-CMD_PENDING int cmd_repair_database(int argc, char **argv);
-CMD_PENDING int cmd_purge_database(int argc, char **argv);
-CMD_PENDING int cmd_reload(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_check_database(int argc, char **argv);
+int cmd_repair_database(int argc, char **argv);
+int cmd_purge_database(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 /* delivery-settings lookups */
-CMD_PENDING int cmd_lookup(int argc, char **argv);
-CMD_PENDING int cmd_dkim_record(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
+int cmd_dkim_record(int argc, char **argv);
 /* mailing lists */
-CMD_PENDING int cmd_sub(int argc, char **argv);
-CMD_PENDING int cmd_unsub(int argc, char **argv);
-CMD_PENDING int cmd_issub(int argc, char **argv);
-CMD_PENDING int cmd_list(int argc, char **argv);
-CMD_PENDING int cmd_split(int argc, char **argv);
-CMD_PENDING int cmd_cookie(int argc, char **argv);
-CMD_PENDING int cmd_checktag(int argc, char **argv);
-CMD_PENDING int cmd_mlog(int argc, char **argv);
-CMD_PENDING int cmd_status(int argc, char **argv);
-CMD_PENDING int cmd_log(int argc, char **argv);
-CMD_PENDING int cmd_import(int argc, char **argv);
-CMD_PENDING int cmd_export(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+int cmd_unsub(int argc, char **argv);
+int cmd_issub(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_split(int argc, char **argv);
+int cmd_cookie(int argc, char **argv);
+int cmd_checktag(int argc, char **argv);
+int cmd_mlog(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -1,27 +1,115 @@
 /*
  * NAME
- *	cmd_serve.c - mq serve: keep the store open and serve it
+ *	cmd_serve.c - mq serve: keep the store loaded from SQL and serve it
+ * SYNOPSIS
+ *	mq serve [--repair-database | --purge-database]
  * DESCRIPTION
- *	Opens (creating it if need be) the configured store and waits for
- *	signals: SIGTERM and SIGINT stop it cleanly, SIGHUP reloads.  Every
- *	minute stale reader slots of dead processes are cleared.
+ *	Opens (creating it if need be) the configured store and writes its
+ *	pid to <store-path>.pid (mode 0600; mq reload reads it).  With a
+ *	database-address, it repairs or purges the SQL tables when asked,
+ *	then loads the store from SQL (sql_sync_from), and loads again
+ *	every database-ttl seconds, on SIGHUP and on mq reload.  A load
+ *	that fails is logged and the store keeps the last good data; the
+ *	next one is tried at the next tick.  After each good load the DKIM
+ *	keys are checked against DNS.  SIGTERM and SIGINT stop it cleanly.
+ *	Every minute stale reader slots of dead processes are cleared.
+ *
+ *	The service is one struct serve and four steps (start, load, tick,
+ *	stop) driven here by sigtimedwait; an event loop (HTTP) can drive
+ *	the same steps from its timers and signal events.
+ * DIAGNOSTICS
+ *	Exit 0 after SIGTERM/SIGINT; 64 usage or another serve running on
+ *	the store; 70 when the store or the pid file cannot be opened.
+ *	The logs never hold a password: SQL messages carry the redacted
+ *	address.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mq/cli.h"
+#include "mq/dkim_check.h"
+#include "mq/ips.h"
 #include "mq/log.h"
+#include "mq/sync_cli.h"
 
 #define HOUSEKEEPING_SECONDS 60
 
-static const char serve_usage[] =
-	"usage: mq serve [--config FILE]\n"
-	"Open the store (store-path, default ./var/mq.mdb; created mode 0600\n"
-	"if missing) and serve it until SIGTERM or SIGINT.  SIGHUP reloads\n"
-	"from database-address when one is configured.\n";
+enum db_action { DB_NONE, DB_REPAIR, DB_PURGE };
 
+struct serve {
+	struct store *st;
+	char pidfile[sizeof(cli_config.store_path) + 8];
+	bool sql;		/* database-address set: SQL authoritative */
+	time_t next_load;	/* monotonic seconds */
+	time_t next_housekeeping;
+	unsigned loads, failures;
+};
+
+static const char serve_usage[] =
+	"usage: mq serve [--config FILE] [--repair-database | --purge-database]\n"
+	"Open the store (store-path, default ./var/mq.mdb; created mode 0600\n"
+	"if missing) and serve it until SIGTERM or SIGINT.  With\n"
+	"database-address set, load it from SQL at start and every\n"
+	"database-ttl seconds, on SIGHUP and on 'mq reload'; a failed load\n"
+	"keeps the last good data.  --repair-database creates missing SQL\n"
+	"tables and columns first; --purge-database drops and recreates them.\n";
+
+/* serve_pid_path - see sync_cli.h */
+void	serve_pid_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.pid", cli_config.store_path);
+}
+
+/* mono_now - seconds on the monotonic clock */
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* pid_write - the pid file; refused while another serve is alive. */
+static int pid_write(struct serve *s)
+{
+	char buf[32];
+	long other = 0;
+	int fd, n;
+	FILE *f;
+
+	serve_pid_path(s->pidfile, sizeof(s->pidfile));
+	if ((f = fopen(s->pidfile, "r"))) {
+		if (fscanf(f, "%ld", &other) != 1)
+			other = 0;
+		fclose(f);
+	}
+	if (other > 1 && other != (long)getpid() &&
+	    (kill((pid_t)other, 0) == 0 || errno == EPERM)) {
+		cli_error("%s: mq serve runs already as pid %ld", s->pidfile,
+			  other);
+		return EXIT_USAGE;
+	}
+	fd = open(s->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+		cli_error("%s: %s", s->pidfile, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_SOFTWARE;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	return 0;
+}
+
+/* log_ready - the store's uuid, epoch and sequence, once at start */
 static void log_ready(struct store *st)
 {
 	struct store_txn *txn;
@@ -39,54 +127,213 @@ static void log_ready(struct store *st)
 	store_read_end(txn);
 }
 
-static void reload(void)
+/* log_line - sync_print line callback: to the log */
+static void log_line(void *ctx, const char *text)
 {
-	if (!cli_config.database_address[0])
-		log_info("reload: no database-address configured, the store "
-			 "is authoritative: nothing to reload");
+	(void)ctx;
+	log_info("load: %s", text);
 }
 
-/* wait_for_stop - handle signals until SIGTERM or SIGINT. */
-static void wait_for_stop(struct store *st, const sigset_t *set)
+/* log_ddl - repair/purge callback: log each statement run */
+static void log_ddl(void *ctx, const char *statement)
 {
-	struct timespec tick = { HOUSEKEEPING_SECONDS, 0 };
+	log_info("%s: %s", (const char *)ctx, statement);
+}
+
+/* schema_action - --repair-database or --purge-database before a load. */
+static int schema_action(struct sql_conn *conn, enum db_action act)
+{
+	unsigned flags = cli_config.database_validate ? 0
+		: SQL_SCHEMA_KEEP_EXTRA;
+	enum sql_rc rc = act == DB_PURGE
+		? sql_schema_purge(conn, NULL, log_ddl, "purge-database")
+		: sql_schema_repair(conn, NULL, flags, log_ddl,
+				    "repair-database");
+
+	if (rc)
+		log_error("%s: %s", act == DB_PURGE ? "purge-database"
+			  : "repair-database", sql_errmsg(conn));
+	return rc ? sql_rc_exit(rc) : 0;
+}
+
+/* serve_load - make the store equal to SQL; false when it failed. */
+static bool serve_load(struct serve *s, enum db_action act)
+{
+	struct sql_sync_result res = { 0 };
+	struct sql_conn *conn = NULL;
+	int ex = sync_connect(NULL, &conn);
+
+	s->next_load = mono_now() + (time_t)cli_config.database_ttl;
+	if (!ex && act != DB_NONE)
+		ex = schema_action(conn, act);
+	if (!ex) {
+		ex = sql_sync_from(conn, s->st, sync_flags(), &res);
+		if (ex)
+			log_error("load from SQL failed, keeping the last "
+				  "good data (exit status %d): %s", ex,
+				  res.err);
+		else
+			sync_print(&res, "from-sql", log_line, NULL);
+	}
+	sql_sync_result_free(&res);
+	sql_close(conn);
+	s->loads++;
+	s->failures += ex != 0;
+	return ex == 0;
+}
+
+/* serve_after_load - work that follows each good load. */
+static void serve_after_load(struct serve *s)
+{
+	if (dkim_check_all(s->st, cli_config.database_threads) < 0)
+		log_warning("dkim: the keys were not checked");
+}
+
+/* serve_reload - a load on SIGHUP, mq reload or the ttl. */
+static void serve_reload(struct serve *s, const char *why)
+{
+	if (!s->sql) {
+		log_info("reload: no database-address configured, the store "
+			 "is authoritative: nothing to reload");
+		return;
+	}
+	log_info("reload (%s)", why);
+	if (serve_load(s, DB_NONE))
+		serve_after_load(s);
+}
+
+/* ips_through_sql - the host's addresses into ips, SQL first. */
+static void ips_through_sql(struct serve *s)
+{
+	const struct reg_table *t = reg_mailerq_find("ips");
+	char (*ips)[IPS_TEXT_MAX] = calloc(IPS_MAX, IPS_TEXT_MAX);
+	char host[256] = "", now[32], err[SQL_SYNC_ERR_MAX];
+	struct sql_write_col c[3];
+	struct sql_conn *conn = NULL;
+	time_t tt = time(NULL);
+	struct tm tm;
+	int64_t id;
+	int n = ips ? ips_collect(ips, IPS_MAX) : -1, ex = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
+	if (n > 0)
+		ex = sync_connect(NULL, &conn);
+	for (int i = 0; i < n && !ex; i++) {
+		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
+			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
+		c[1] = (struct sql_write_col){ reg_column_index(t, "hostname"),
+			{ .kind = SV_TEXT, .s = host, .len = strlen(host) } };
+		c[2] = (struct sql_write_col){ reg_column_index(t, "updated"),
+			{ .kind = SV_TEXT, .s = now, .len = strlen(now) } };
+		if ((ex = sql_write_set(conn, s->st, sync_flags(), "ips", c, 3,
+					&id, err, sizeof(err))))
+			log_warning("ips: %s", err);
+	}
+	if (n < 0 || ex)
+		log_warning("ips: the host's addresses were not written");
+	sql_close(conn);
+	free(ips);
+}
+
+/* serve_start - pid file, store, first load. */
+static int serve_start(struct serve *s, enum db_action act)
+{
+	int ex = pid_write(s);
+	bool loaded;
+
+	if (ex)
+		return ex;
+	if (!(s->st = cli_open_store(0, &ex))) {
+		unlink(s->pidfile);
+		return ex;
+	}
+	log_ready(s->st);
+	s->sql = cli_config.database_address[0] != 0;
+	s->next_housekeeping = mono_now() + HOUSEKEEPING_SECONDS;
+	if (!s->sql && act != DB_NONE)
+		log_warning("--repair-database/--purge-database: no "
+			    "database-address configured");
+	loaded = !s->sql || serve_load(s, act);
+	if (!s->sql && ips_refresh(s->st) < 0)
+		log_warning("ips: the host's addresses were not written");
+	else if (s->sql && loaded)
+		ips_through_sql(s);
+	if (loaded)
+		serve_after_load(s);
+	return 0;
+}
+
+/* serve_tick - the timers: reload after database-ttl, housekeeping. */
+static void serve_tick(struct serve *s)
+{
 	struct store_stat ss;
+	time_t now = mono_now();
 
+	if (s->sql && now >= s->next_load)
+		serve_reload(s, "database-ttl");
+	if (now >= s->next_housekeeping) {
+		store_stat(s->st, &ss);	/* clears stale readers */
+		s->next_housekeeping = now + HOUSEKEEPING_SECONDS;
+	}
+}
+
+static void serve_stop(struct serve *s)
+{
+	store_close(s->st);
+	unlink(s->pidfile);
+	log_info("stopped");
+}
+
+/* wait_for_stop - signals and timers until SIGTERM or SIGINT. */
+static void wait_for_stop(struct serve *s, const sigset_t *set)
+{
 	for (;;) {
-		int sig = sigtimedwait(set, NULL, &tick);
+		time_t now = mono_now(), next = s->next_housekeeping;
+		struct timespec wait = { 0, 0 };
+		int sig;
 
+		if (s->sql && s->next_load < next)
+			next = s->next_load;
+		wait.tv_sec = next > now ? next - now : 0;
+		if (wait.tv_sec == 0)
+			wait.tv_nsec = 1000000;
+		sig = sigtimedwait(set, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM"
 				 : "SIGINT");
 			return;
 		}
 		if (sig == SIGHUP)
-			reload();
-		else if (sig < 0 && errno == EAGAIN)
-			store_stat(st, &ss);	/* clears stale readers */
+			serve_reload(s, "SIGHUP");
+		serve_tick(s);
 	}
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	struct store *st;
+	struct serve s = { 0 };
+	enum db_action act = DB_NONE;
 	sigset_t set;
-	int ex = 0;
+	int ex;
 
 	if (cli_help(argc, argv, serve_usage))
 		return 0;
-	if (argc != 1)
+	if (argc == 2 && strcmp(argv[1], "--repair-database") == 0)
+		act = DB_REPAIR;
+	else if (argc == 2 && strcmp(argv[1], "--purge-database") == 0)
+		act = DB_PURGE;
+	else if (argc != 1)
 		return cli_usage(serve_usage);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (!(st = cli_open_store(0, &ex)))
+	if ((ex = serve_start(&s, act)))
 		return ex;
-	log_ready(st);
-	wait_for_stop(st, &set);
-	store_close(st);
-	log_info("stopped");
+	wait_for_stop(&s, &set);
+	serve_stop(&s);
 	return 0;
 }

@@ -33,7 +33,7 @@ static const struct command commands[] = {
 	{ "list-create", cmd_list_create, "create a mailing list's tables" },
 	{ "list-drop", cmd_list_drop, "remove a mailing list and its rows" },
 	{ "config", cmd_config, "print the effective configuration" },
-	{ "sql", cmd_sql, "SQL database tools (ping)" },
+	{ "sql", cmd_sql, "SQL tools: ping, schema, grant" },
 	{ "sync", cmd_sync, "make the store equal to SQL, or SQL to the store" },
 	{ "check-database", cmd_check_database, "validate the SQL tables" },
 	{ "repair-database", cmd_repair_database,
@@ -65,9 +65,8 @@ static void usage(FILE *out)
 	      "mq keeps a mail system's delivery settings and its mailing "
 	      "lists'\nsubscribers in one LMDB file.\n\ncommands:\n", out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (commands[i].run)
-			fprintf(out, "  %-15s %s\n", commands[i].name,
-				commands[i].about);
+		fprintf(out, "  %-15s %s\n", commands[i].name,
+			commands[i].about);
 	fputs("\n'mq COMMAND --help' describes a command.  The config file is "
 	      CONFIG_DEFAULT_PATH "\nunless --config names another; every "
 	      "key may also be set as MQ_KEY_NAME.\nExit status: 0 ok, 1 "
@@ -108,7 +107,7 @@ static const char *take_config(int *argc, char **argv, bool *bad)
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (commands[i].run && strcmp(commands[i].name, name) == 0)
+		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
 }

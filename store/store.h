@@ -258,4 +258,51 @@ enum store_rc store_backup(struct store *st, const char *path);
 enum store_rc store_verify_file(const char *path, uint64_t *rows_out,
 				char *err, size_t errlen);
 
+#include "store/mlist.h"
+#include "store/lookup.h"
+#include "store/dkim.h"
+
+/* Applying a table's wanted contents (apply.c): loaders such as SQL sync. */
+
+struct store_apply_counts {
+	uint64_t inserted, updated, deleted;
+};
+
+/*
+ * store_row_source - the next row of a table's wanted contents:
+ *	STORE_OK with *row set (its values valid until the next call),
+ *	STORE_NOTFOUND after the last row, any other code to fail the
+ *	apply with it.  It may be asked again from the first row when
+ *	store_write runs its body again.
+ */
+typedef enum store_rc (*store_row_source)(void *arg, struct store_row *row);
+
+/*
+ * store_apply_table - make table name equal to the rows next yields,
+ *	inside the caller's write transaction: insert new rows, replace
+ *	changed ones, delete those the source lacks, leave equal ones
+ *	untouched (no change record).  A keyed table's rows may come in
+ *	any order (key order is fastest); a keyless (_slog) table compares
+ *	as a multiset.  Memory: the encoded keys seen, or 24 bytes per
+ *	stored row of a keyless table.  A row that does not fit fails with
+ *	STORE_BADDATA naming table, column and the row's key.
+ */
+enum store_rc store_apply_table(struct store_txn *txn, const char *name,
+				store_row_source next, void *arg,
+				struct store_apply_counts *counts);
+
+/*
+ * store_apply_lists - make the set of lists equal to roots: create the
+ *	missing ones (with a random secret key), drop the others.
+ */
+enum store_rc store_apply_lists(struct store_txn *txn,
+				const char *const *roots, size_t n,
+				unsigned *created, unsigned *dropped);
+
+/* store_row_hash - a 64-bit hash of a row's values (extras included). */
+uint64_t store_row_hash(const struct reg_table *t, const struct store_row *row);
+/* store_row_equal - same values (NULL, 0 and '' differ), same extras. */
+bool store_row_equal(const struct reg_table *t, const struct store_row *a,
+		     const struct store_row *b);
+
 #endif
