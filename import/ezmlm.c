@@ -41,6 +41,17 @@ const char *const ezmlm_subdir[IMPORT_TABLES] = {
 	"", "digest", "allow", "deny", "mod",
 };
 
+enum import_rc ezmlm_fail(struct import_result *res, enum import_rc rc,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->err, sizeof(res->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* One Log line, pointing into its file's buffer. */
 struct ez_log {
 	char tai[20];
@@ -67,20 +78,6 @@ struct ez_load {
 	size_t nbufs, capbufs;
 };
 
-static enum import_rc fail(struct import_result *res, enum import_rc rc,
-			   const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum import_rc fail(struct import_result *res, enum import_rc rc,
-			   const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(res->err, sizeof(res->err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* grow - v with room for element n of size sz; NULL when out of memory. */
 static void *grow(void *v, size_t n, size_t *cap, size_t sz)
@@ -129,11 +126,11 @@ static enum import_rc slurp(struct ez_load *l, const char *path,
 	if (fd < 0 && errno == ENOENT && missing_ok)
 		return IMPORT_OK;
 	if (fd < 0)
-		return fail(l->res, IMPORT_IO, "%s: %s", path, strerror(errno));
+		return ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    (uint64_t)sb.st_size > EZ_FILE_MAX) {
 		close(fd);
-		return fail(l->res, IMPORT_BADDATA, "%s: not a regular file "
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: not a regular file "
 			    "of at most 1 GiB", path);
 	}
 	char **bufs = grow(l->bufs, l->nbufs, &l->capbufs, sizeof(char *));
@@ -142,7 +139,7 @@ static enum import_rc slurp(struct ez_load *l, const char *path,
 		l->bufs = bufs;
 	if (!bufs || !(*buf = malloc((size_t)sb.st_size + 1))) {
 		close(fd);
-		return fail(l->res, IMPORT_IO, "%s: out of memory", path);
+		return ezmlm_fail(l->res, IMPORT_IO, "%s: out of memory", path);
 	}
 	l->bufs[l->nbufs++] = *buf;
 	while (got < (size_t)sb.st_size &&
@@ -150,7 +147,7 @@ static enum import_rc slurp(struct ez_load *l, const char *path,
 		got += (size_t)r;
 	close(fd);
 	if (got != (size_t)sb.st_size)
-		return fail(l->res, IMPORT_IO, "%s: short read", path);
+		return ezmlm_fail(l->res, IMPORT_IO, "%s: short read", path);
 	*len = got;
 	return IMPORT_OK;
 }
@@ -166,10 +163,10 @@ static enum import_rc add_record(struct ez_load *l, int which,
 	int hash = -1;
 
 	if (len < 2 || rec[0] != 'T' || len > EZ_RECORD_MAX)
-		return fail(l->res, IMPORT_BADDATA, "%s: record %zu: malformed"
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: record %zu: malformed"
 			    ": not 'T' + address", path, recno);
 	if (sub_address(rec + 1, len - 1, addr, &alen, why, sizeof(why)))
-		return fail(l->res, IMPORT_BADDATA, "%s: record %zu: malformed"
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: record %zu: malformed"
 			    ": %s", path, recno, why);
 	if (name != ezmlm_file_char(rec + 1, len - 1, true) &&
 	    name != ezmlm_file_char(rec + 1, len - 1, false))
@@ -178,7 +175,7 @@ static enum import_rc add_record(struct ez_load *l, int which,
 					sizeof(*t->subs));
 
 	if (!subs)
-		return fail(l->res, IMPORT_IO, "out of memory");
+		return ezmlm_fail(l->res, IMPORT_IO, "out of memory");
 	t->subs = subs;
 	t->subs[t->nsubs++] = (struct sub_request){ rec + 1, len - 1, hash,
 						    NULL, 0, 'm' };
@@ -197,7 +194,7 @@ static enum import_rc read_subscribers_file(struct ez_load *l, int which,
 		return rc;
 	for (p = buf, end = buf + len; p < end; p = nul + 1) {
 		if (!(nul = memchr(p, 0, (size_t)(end - p))))
-			return fail(l->res, IMPORT_BADDATA, "%s: truncated: "
+			return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: truncated: "
 				    "record %zu has no NUL at the end", path,
 				    recno + 1);
 		if ((rc = add_record(l, which, path, name, ++recno, p,
@@ -225,7 +222,7 @@ static enum import_rc read_subscribers(struct ez_load *l, int which,
 	if ((n = scandir(dir, &names, NULL, name_order)) < 0) {
 		if (errno == ENOENT && which != 0)
 			return IMPORT_OK;
-		return fail(l->res, errno == ENOENT ? IMPORT_BADDATA : IMPORT_IO,
+		return ezmlm_fail(l->res, errno == ENOENT ? IMPORT_BADDATA : IMPORT_IO,
 			    "%s: %s%s", dir, strerror(errno), errno == ENOENT ?
 			    " (not an ezmlm list directory)" : "");
 	}
@@ -321,17 +318,17 @@ static enum import_rc read_log(struct ez_load *l, int which, const char *base)
 
 		line++;
 		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
-			return fail(l->res, IMPORT_BADDATA, "%s:%zu: truncated:"
+			return ezmlm_fail(l->res, IMPORT_BADDATA, "%s:%zu: truncated:"
 				    " the last line has no newline", path, line);
 		struct ez_log *log = grow(t->log, t->nlog, &t->caplog,
 					  sizeof(*t->log));
 
 		if (!log)
-			return fail(l->res, IMPORT_IO, "out of memory");
+			return ezmlm_fail(l->res, IMPORT_IO, "out of memory");
 		t->log = log;
 		if ((why = parse_log_line(p, (size_t)(nl - p),
 					  &t->log[t->nlog], &cut)))
-			return fail(l->res, IMPORT_BADDATA, "%s:%zu: malformed:"
+			return ezmlm_fail(l->res, IMPORT_BADDATA, "%s:%zu: malformed:"
 				    " %s", path, line, why);
 		t->nlog++;
 		l->res->cut_comments += cut;
@@ -349,7 +346,7 @@ static enum import_rc read_key(struct ez_load *l)
 	if ((rc = slurp(l, path, true, &buf, &len)))
 		return rc;
 	if (buf && len > KEY_MAX)
-		return fail(l->res, IMPORT_BADDATA, "%s: longer than %d bytes",
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: longer than %d bytes",
 			    path, KEY_MAX);
 	l->key = buf ? (uint8_t *)buf : (uint8_t *)l->opt->key;
 	l->keylen = buf ? len : l->opt->keylen;
@@ -365,13 +362,13 @@ static enum import_rc read_dir(struct ez_load *l)
 	enum import_rc rc;
 
 	if (strlen(l->dir) > EZ_PATH)
-		return fail(l->res, IMPORT_BADDATA, "directory name longer "
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "directory name longer "
 			    "than %d bytes", EZ_PATH);
 	if (stat(l->dir, &sb) < 0)
-		return fail(l->res, errno == ENOENT ? IMPORT_NOTFOUND : IMPORT_IO,
+		return ezmlm_fail(l->res, errno == ENOENT ? IMPORT_NOTFOUND : IMPORT_IO,
 			    "%s: %s", l->dir, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
-		return fail(l->res, IMPORT_BADDATA, "%s: not a directory",
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: not a directory",
 			    l->dir);
 	if ((rc = read_key(l)))
 		return rc;

@@ -26,6 +26,11 @@
 /* The subdirectory of each address table ("" is DIR itself). */
 extern const char *const ezmlm_subdir[IMPORT_TABLES];
 
+/* ezmlm_fail - write the message into res, return rc. */
+enum import_rc ezmlm_fail(struct import_result *res, enum import_rc rc,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ezmlm_file_char - the subscribers/ file name of an address. */
 char ezmlm_file_char(const char *addr, size_t len, bool fold_local);
 

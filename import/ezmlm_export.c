@@ -26,7 +26,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +51,6 @@ struct ez_dump {
 	uint64_t count;
 };
 
-static enum import_rc fail(struct import_result *res, enum import_rc rc,
-			   const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum import_rc fail(struct import_result *res, enum import_rc rc,
-			   const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(res->err, sizeof(res->err), fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static void buf_add(struct buf *b, const void *p, size_t n)
 {
@@ -96,7 +81,7 @@ static enum import_rc write_file(struct import_result *res, const char *path,
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
+		return ezmlm_fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 
@@ -111,17 +96,17 @@ static enum import_rc write_file(struct import_result *res, const char *path,
 		int e = errno;
 
 		close(fd);
-		return fail(res, IMPORT_IO, "%s: %s", path, strerror(e));
+		return ezmlm_fail(res, IMPORT_IO, "%s: %s", path, strerror(e));
 	}
 	if (close(fd) < 0)
-		return fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
+		return ezmlm_fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
 	return IMPORT_OK;
 }
 
 static enum import_rc make_dir(struct import_result *res, const char *path)
 {
 	if (mkdir(path, 0700) < 0)
-		return fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
+		return ezmlm_fail(res, IMPORT_IO, "%s: %s", path, strerror(errno));
 	return IMPORT_OK;
 }
 
@@ -226,7 +211,7 @@ static enum import_rc store_failed(struct import_result *res,
 				   struct store *st, enum store_rc rc)
 {
 	res->store_rc = rc;
-	return fail(res, rc == STORE_NOTFOUND ? IMPORT_NOTFOUND : IMPORT_STORE,
+	return ezmlm_fail(res, rc == STORE_NOTFOUND ? IMPORT_NOTFOUND : IMPORT_STORE,
 		    "%s", store_errmsg(st));
 }
 
@@ -251,7 +236,7 @@ static enum import_rc dump_table(struct store *st, struct store_txn *txn,
 	d->res->addresses[which] = d->count;
 	for (int i = 0; i < NFILES; i++) {
 		if (d->file[i].oom)
-			return fail(d->res, IMPORT_IO, "out of memory");
+			return ezmlm_fail(d->res, IMPORT_IO, "out of memory");
 		snprintf(path, sizeof(path), "%s/subscribers/%c", base, '@' + i);
 		if (d->file[i].n &&
 		    (rc = write_file(d->res, path, d->file[i].p, d->file[i].n)))
@@ -266,7 +251,7 @@ static enum import_rc dump_table(struct store *st, struct store_txn *txn,
 	d->res->log_lines[which] = d->count;
 	snprintf(path, sizeof(path), "%s/Log", base);
 	if (d->log.oom)
-		return fail(d->res, IMPORT_IO, "out of memory");
+		return ezmlm_fail(d->res, IMPORT_IO, "out of memory");
 	rc = d->log.n ? write_file(d->res, path, d->log.p, d->log.n) : 0;
 	d->log.n = 0;
 	return rc;
@@ -329,20 +314,20 @@ enum import_rc ezmlm_dump(struct store *st, const char *root,
 
 	memset(res, 0, sizeof(*res));
 	if (strlen(path) > EZ_PATH)
-		return fail(res, IMPORT_BADDATA, "directory name longer than "
+		return ezmlm_fail(res, IMPORT_BADDATA, "directory name longer than "
 			    "%d bytes", EZ_PATH);
 	if (lstat(path, &sb) == 0)
-		return fail(res, IMPORT_EXISTS, "%s: exists already; export "
+		return ezmlm_fail(res, IMPORT_EXISTS, "%s: exists already; export "
 			    "writes a new directory", path);
 	if (snprintf(tmp, sizeof(tmp), "%s.mq-XXXXXX", path) >=
 	    (int)sizeof(tmp) || !mkdtemp(tmp))
-		return fail(res, IMPORT_IO, "%s: cannot create a directory "
+		return ezmlm_fail(res, IMPORT_IO, "%s: cannot create a directory "
 			    "beside it: %s", path, strerror(errno));
 	rc = dump_tree(st, root, tmp, &d);
 	sync_dir(tmp);
 	if (rc == IMPORT_OK && renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
 					 RENAME_NOREPLACE) < 0)
-		rc = fail(res, errno == EEXIST ? IMPORT_EXISTS : IMPORT_IO,
+		rc = ezmlm_fail(res, errno == EEXIST ? IMPORT_EXISTS : IMPORT_IO,
 			  "%s: %s", path, strerror(errno));
 	if (rc)
 		nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -186,22 +186,6 @@ static void keyset_sort(struct keyset *ks)
 	ks->sorted = true;
 }
 
-/* del_current - delete the row under the cursor, recording its key. */
-static enum store_rc del_current(struct store_txn *t, const char *name,
-				 MDB_cursor *c, const MDB_val *k)
-{
-	uint8_t key[STORE_KEY_MAX + 1];
-	size_t keylen = k->mv_size;
-	int rc;
-
-	if (keylen > STORE_KEY_MAX)
-		return table_corrupt_row(t->st, name);
-	memcpy(key, k->mv_data, keylen);
-	if ((rc = mdb_cursor_del(c, 0)))
-		return store_mdb_rc(t->st, rc, name);
-	return store_change(t, CHANGE_DEL, name, key, keylen, NULL, 0);
-}
-
 /* sweep_unseen - delete every stored row whose key the source lacked. */
 static enum store_rc sweep_unseen(struct store_txn *t, const char *name,
 				  MDB_dbi dbi, struct keyset *ks,
@@ -229,7 +213,7 @@ static enum store_rc sweep_unseen(struct store_txn *t, const char *name,
 			i++;
 		}
 		if (cmp != 0) {
-			rc = del_current(t, name, c, &k);
+			rc = store_del_current(t, name, c, &k);
 			(*deleted)++;
 		}
 		mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);

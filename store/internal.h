@@ -86,6 +86,8 @@ enum store_rc store_next_id(struct store_txn *txn, const char *table,
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);
+enum store_rc store_del_current(struct store_txn *t, const char *name,
+				MDB_cursor *c, const MDB_val *k);
 
 /* row.c: row encoding (see row.c for the format) */
 size_t row_size(const struct reg_table *t, const struct store_row *row);

@@ -279,9 +279,9 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 	return rc;
 }
 
-/* del_at - delete the row under the cursor, recording its key. */
-static enum store_rc del_at(struct store_txn *t, const char *name,
-			    MDB_cursor *c, const MDB_val *k)
+/* store_del_current - delete the row under the cursor, recording its key. */
+enum store_rc store_del_current(struct store_txn *t, const char *name,
+				MDB_cursor *c, const MDB_val *k)
 {
 	uint8_t key[STORE_KEY_MAX + 1];
 	size_t keylen = k->mv_size;
@@ -325,7 +325,7 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 		if (!row_decode(tb, d.mv_data, d.mv_size, &row))
 			rc = table_corrupt_row(t->st, name);
 		else if (table_filter_match(tb, &row, f, nf)) {
-			rc = del_at(t, name, c, &k);
+			rc = store_del_current(t, name, c, &k);
 			n++;
 			if (point)
 				break;
