@@ -7,7 +7,8 @@
  * DESCRIPTION
  *	The formats live in import/ behind struct import_format; this file
  *	parses the command line, picks the list name, supplies a random
- *	key for a source without one, and reports what was done.
+ *	key for a source without one, and reports what was done.  With a
+ *	database-address set the list goes to SQL first (mq/list_sql.h).
  * DIAGNOSTICS
  *	Exit 0 ok; 1 no such directory (import) or list (export); 64
  *	usage; 65 a malformed or truncated file, or the list (import) or
@@ -21,6 +22,7 @@
 
 #include "import/import.h"
 #include "mq/cli.h"
+#include "mq/list_sql.h"
 
 #define GENERATED_KEY	32	/* bytes, as mq list-create makes */
 
@@ -150,20 +152,19 @@ int cmd_import(int argc, char **argv)
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	cli_progress("importing %s into list %s ...", arg[1], root);
-	rc = f->load(st, arg[1], root, &opt, &res);
+	if (cli_config.database_address[0])
+		ex = list_import_through_sql(st, f, arg[1], root, &opt, &res,
+					     &rc);
+	else
+		rc = f->load(st, arg[1], root, &opt, &res);
 	cli_progress_done();
 	sodium_memzero(key, sizeof(key));
 	if (rc)
 		ex = import_exit(rc, &res);
-	else {
+	else if (!ex) {
 		printf("list %s imported from %s: ", root, arg[1]);
 		print_counts(&res);
 		print_notes(&res);
-		if (cli_config.database_address[0])
-			cli_error("note: SQL is authoritative (database-address"
-				  " is set) and has not seen this list: a sync "
-				  "from SQL would drop it; mq sync --to-sql "
-				  "publishes the store");
 	}
 	store_close(st);
 	return ex;

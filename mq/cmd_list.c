@@ -26,6 +26,7 @@
 
 #include "mq/cli.h"
 #include "mq/list_cli.h"
+#include "mq/list_sql.h"
 
 #define LINE_MAX_BYTES	1024	/* an stdin line: address and from line */
 #define OUT_BUF		(1 << 20)
@@ -335,6 +336,25 @@ static void sub_report(const struct sub_job *j, const char *table)
 	putchar('\n');
 }
 
+/*
+ * sub_through_sql - sub or unsub with SQL authoritative (SQL first, then
+ *	the store); a bad request is reported as the store's would be.
+ */
+static int sub_through_sql(struct store *st, struct sub_job *j)
+{
+	char err[512];
+	size_t bad = SIZE_MAX;
+	int ex = list_sub_through_sql(st, j->a->root, j->a->which, j->add,
+				      j->in->req, j->in->n, &j->counts, &bad,
+				      err, sizeof(err));
+
+	if (ex == EXIT_DATAERR && bad < j->in->n && j->in->line[bad])
+		cli_error("stdin:%zu: %s", j->in->line[bad], err);
+	else if (ex == EXIT_DATAERR && bad < j->in->n)
+		cli_error("%s", err);
+	return ex;
+}
+
 /* run_sub - sub (add) or unsub; the exit status. */
 static int run_sub(int argc, char **argv, bool add, const char *usage)
 {
@@ -351,7 +371,9 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 		ex = args_input(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
-	if (!ex) {
+	if (!ex && cli_config.database_address[0])
+		ex = sub_through_sql(st, &j);
+	else if (!ex) {
 		j.failed = SIZE_MAX;
 		rc = in.n > 1000 ? store_sub_reserve(st, in.n) : STORE_OK;
 		if (rc == STORE_OK)

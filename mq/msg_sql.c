@@ -22,35 +22,43 @@
 #include "mq/msg_sql.h"
 #include "mq/sync_cli.h"
 
-/* fail - report an SQL failure on table; the exit status. */
-static int fail(struct sql_conn *conn, const char *table, enum sql_rc rc)
+/* msg_sql_fail - see msg_sql.h */
+int msg_sql_fail(struct sql_conn *conn, const char *table, enum sql_rc rc)
 {
 	cli_error("%s: %s", table, sql_errmsg(conn));
 	return sql_rc_exit(rc);
+}
+
+/* msg_sql_insert_text - see msg_sql.h */
+void msg_sql_insert_text(struct sql_buf *b, enum sql_engine e,
+			 const char *table, const char *const *cols, size_t n,
+			 bool ignore_dup)
+{
+	sql_buf_add(b, "%s", !ignore_dup ? "INSERT INTO "
+		    : e == SQL_ENGINE_SQLITE ? "INSERT OR IGNORE INTO "
+		    : e == SQL_ENGINE_MYSQL ? "INSERT IGNORE INTO "
+		    : "INSERT INTO ");
+	sql_buf_ident(b, e, table);
+	for (size_t i = 0; i < n; i++) {
+		sql_buf_add(b, "%s", i ? ", " : " (");
+		sql_buf_ident(b, e, cols[i]);
+	}
+	sql_buf_add(b, ") VALUES (");
+	for (size_t i = 0; i < n; i++)
+		sql_buf_add(b, "%s?", i ? ", " : "");
+	sql_buf_add(b, ")%s", ignore_dup && e == SQL_ENGINE_PGSQL ?
+		    " ON CONFLICT DO NOTHING" : "");
 }
 
 int msg_sql_insert(struct sql_conn *conn, const char *table,
 		   const char *const *cols, const struct sql_value *vals,
 		   size_t n, bool *inserted)
 {
-	enum sql_engine e = sql_conn_engine(conn);
 	struct sql_buf b = SQL_BUF_INIT;
 	uint64_t affected = 0;
 	enum sql_rc rc;
 
-	sql_buf_add(&b, "%s", e == SQL_ENGINE_SQLITE ? "INSERT OR IGNORE INTO "
-		    : e == SQL_ENGINE_MYSQL ? "INSERT IGNORE INTO "
-		    : "INSERT INTO ");
-	sql_buf_ident(&b, e, table);
-	for (size_t i = 0; i < n; i++) {
-		sql_buf_add(&b, "%s", i ? ", " : " (");
-		sql_buf_ident(&b, e, cols[i]);
-	}
-	sql_buf_add(&b, ") VALUES (");
-	for (size_t i = 0; i < n; i++)
-		sql_buf_add(&b, "%s?", i ? ", " : "");
-	sql_buf_add(&b, ")%s", e == SQL_ENGINE_PGSQL ?
-		    " ON CONFLICT DO NOTHING" : "");
+	msg_sql_insert_text(&b, sql_conn_engine(conn), table, cols, n, true);
 	if (b.oom) {
 		sql_buf_free(&b);
 		cli_error("%s: out of memory", table);
@@ -59,7 +67,7 @@ int msg_sql_insert(struct sql_conn *conn, const char *table,
 	rc = sql_exec(conn, b.p, vals, n, NULL, &affected);
 	sql_buf_free(&b);
 	if (rc)
-		return fail(conn, table, rc);
+		return msg_sql_fail(conn, table, rc);
 	*inserted = affected > 0;
 	return 0;
 }
@@ -82,7 +90,7 @@ int msg_sql_cookie(struct sql_conn *conn, const char *table, int64_t msgnum,
 	rc = b.oom ? SQL_BADDATA : sql_exec(conn, b.p, &key, 1, &rows, NULL);
 	sql_buf_free(&b);
 	if (rc)
-		return fail(conn, table, rc);
+		return msg_sql_fail(conn, table, rc);
 	if ((rc = sql_rows_next(conn, rows, &cols, &ncols)) == SQL_OK &&
 	    ncols == 1 && cols[0].type == SQL_TEXT) {
 		n = cols[0].len < MLIST_COOKIE_LEN ? cols[0].len
@@ -91,13 +99,13 @@ int msg_sql_cookie(struct sql_conn *conn, const char *table, int64_t msgnum,
 		out[n] = 0;
 		ex = 0;
 	} else if (rc != SQL_OK && rc != SQL_END)
-		ex = fail(conn, table, rc);
+		ex = msg_sql_fail(conn, table, rc);
 	sql_rows_free(conn, rows);
 	return ex;
 }
 
-/* now_tai - the current UTC time as a time column's text. */
-static void now_tai(char out[32])
+/* msg_sql_now - see msg_sql.h */
+void msg_sql_now(char out[32])
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -137,8 +145,8 @@ static enum store_rc put_fn(struct store_txn *txn, void *arg)
 	return store_set(txn, p->table, p->a, 5, NULL);
 }
 
-/* sql_value_of - a store value as a bound SQL parameter. */
-static struct sql_value sql_value_of(const struct store_value *v)
+/* msg_sql_value - see msg_sql.h */
+struct sql_value msg_sql_value(const struct store_value *v)
 {
 	if (v->kind == SV_INT)
 		return (struct sql_value){ SQL_INT, v->i, NULL, 0 };
@@ -158,7 +166,7 @@ static int insert_through_sql(struct store *st, struct sql_conn *conn,
 	int ex;
 
 	for (int i = 0; i < 5; i++)
-		v[i] = sql_value_of(&p->a[i].v);
+		v[i] = msg_sql_value(&p->a[i].v);
 	if ((ex = msg_sql_insert(conn, p->table, cols, v, 5, inserted)))
 		return ex;
 	if (*inserted && (rc = store_write(st, put_fn, p, NULL)))
@@ -180,7 +188,7 @@ int msg_cookie_through_sql(struct store *st, const struct mlist_cookie_req *req,
 		return ex;
 	mlist_table_name(table, sizeof(table), req->root, req->digest,
 			 "_cookie");
-	now_tai(tai);
+	msg_sql_now(tai);
 	struct put_op p = { table, {
 		{ 0, { SV_INT, req->msgnum, NULL, 0 } },
 		{ 1, { SV_TEXT, 0, tai, strlen(tai) } },
@@ -229,7 +237,7 @@ int msg_mlog_through_sql(struct store *st, const struct mlist_mlog_req *r,
 	if (r->tai)
 		snprintf(tai, sizeof(tai), "%s", r->tai);
 	else
-		now_tai(tai);
+		msg_sql_now(tai);
 	struct put_op p = { table, {
 		{ 0, { SV_INT, r->msgnum, NULL, 0 } },
 		{ 1, { SV_INT, r->listno, NULL, 0 } },

@@ -17,6 +17,23 @@
 #include "store/mlist.h"
 
 /*
+ * msg_sql_insert_text - "INSERT INTO table (cols) VALUES (?, ...)" into b;
+ *	with ignore_dup, in the engine's words for "unless the key exists".
+ */
+void msg_sql_insert_text(struct sql_buf *b, enum sql_engine e,
+			 const char *table, const char *const *cols, size_t n,
+			 bool ignore_dup);
+
+/* msg_sql_value - a store value as a bound SQL parameter. */
+struct sql_value msg_sql_value(const struct store_value *v);
+
+/* msg_sql_fail - report an SQL failure on table; the exit status. */
+int msg_sql_fail(struct sql_conn *conn, const char *table, enum sql_rc rc);
+
+/* msg_sql_now - the current UTC time as a time column's text. */
+void msg_sql_now(char out[32]);
+
+/*
  * msg_sql_insert - INSERT one row of n columns into table unless a row
  *	with its key exists; *inserted says which.  Returns 0, or an exit
  *	status after reporting (75 when the server is unreachable).
