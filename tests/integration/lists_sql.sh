@@ -9,37 +9,13 @@
 # list is in SQL.  Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL
 # (tests/run.sh).
 . "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tests/lib/engines.sh"
 
-PW=${MQ_TEST_DB_PASSWORD:-}
-DBUSER=${MQ_TEST_DB_USER:-mq}
 DBNAME=h7_lists_$$
-
-# q SQL - run SQL with the current engine's client; rows as TSV
-q() {
-	case $ENGINE in
-	sqlite) sqlite3 -batch -noheader -separator $'\t' "$TMP/db.sqlite" "$1" ;;
-	pgsql) PGPASSWORD=$PW psql -X -q -A -t -F $'\t' -v ON_ERROR_STOP=1 \
-		-h 127.0.0.1 -p "$MQ_TEST_PG_PORT" -U "$DBUSER" -d "$DBNAME" -c "$1" ;;
-	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" \
-		-u "$DBUSER" -p"$PW" -N -B "$DBNAME" -e "$1" ;;
-	esac
-}
 
 # setup ENGINE - a database of its own; sets URL
 setup() {
-	ENGINE=$1
-	case $ENGINE in
-	sqlite) URL="sqlite://$TMP/db.sqlite" ;;
-	pgsql) PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p "$MQ_TEST_PG_PORT" \
-		-U "$DBUSER" -d "${MQ_TEST_DB_NAME:-mq}" -c "CREATE DATABASE $DBNAME" ||
-		return 1
-	       URL=$(printf '%s\n' "$MQ_TEST_PG_URL" | sed "s#/[^/]*\$#/$DBNAME#")
-	       at_exit "PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p $MQ_TEST_PG_PORT -U $DBUSER -d ${MQ_TEST_DB_NAME:-mq} -c 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
-	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" -u "$DBUSER" \
-		-p"$PW" -e "CREATE DATABASE $DBNAME CHARACTER SET utf8mb4" || return 1
-	       URL=$(printf '%s\n' "$MQ_TEST_MYSQL_URL" | sed "s#/[^/]*\$#/$DBNAME#")
-	       at_exit "mariadb --no-defaults -h 127.0.0.1 -P $MQ_TEST_MYSQL_PORT -u $DBUSER -p$PW -e 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
-	esac
+	engine_setup "$1" || return 1
 }
 
 seq_of() {

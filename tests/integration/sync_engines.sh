@@ -17,25 +17,9 @@
 #	Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL (tests/run.sh).
 
 . "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tests/lib/engines.sh"
 
-PW=${MQ_TEST_DB_PASSWORD:-}
-DBUSER=${MQ_TEST_DB_USER:-mq}
 DBNAME=h4b_sync_$$
-
-# q SQL - run SQL with the current engine's client; rows as TSV, \N NULL
-q() {
-	case $ENGINE in
-	sqlite) sqlite3 -batch -noheader -separator $'\t' -nullvalue '\N' \
-		"$TMP/db.sqlite" "$1" ;;
-	pgsql) PGPASSWORD=$PW psql -X -q -A -t -F $'\t' -P 'null=\N' \
-		-v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MQ_TEST_PG_PORT" \
-		-U "$DBUSER" -d "$DBNAME" -c "$1" ;;
-	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" \
-		-u "$DBUSER" -p"$PW" -N -B "$DBNAME" -e "$1" |
-		awk 'BEGIN { FS = OFS = "\t" }
-		     { for (i = 1; i <= NF; i++) if ($i == "NULL") $i = "\\N"; print }' ;;
-	esac
-}
 
 # hx COL - an expression: the hex of a text column, or NULL
 hx() {
@@ -88,19 +72,7 @@ seq_of() {
 
 # setup ENGINE - a fresh database; sets URL
 setup() {
-	ENGINE=$1
-	case $ENGINE in
-	sqlite) URL="sqlite://$TMP/db.sqlite" ;;
-	pgsql) PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p "$MQ_TEST_PG_PORT" \
-		-U "$DBUSER" -d "${MQ_TEST_DB_NAME:-mq}" -c "CREATE DATABASE $DBNAME" ||
-		return 1
-	       URL=$(printf '%s\n' "$MQ_TEST_PG_URL" | sed "s#/[^/]*\$#/$DBNAME#")
-	       at_exit "PGPASSWORD=$PW psql -X -q -h 127.0.0.1 -p $MQ_TEST_PG_PORT -U $DBUSER -d ${MQ_TEST_DB_NAME:-mq} -c 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
-	mysql) mariadb --no-defaults -h 127.0.0.1 -P "$MQ_TEST_MYSQL_PORT" -u "$DBUSER" \
-		-p"$PW" -e "CREATE DATABASE $DBNAME CHARACTER SET utf8mb4" || return 1
-	       URL=$(printf '%s\n' "$MQ_TEST_MYSQL_URL" | sed "s#/[^/]*\$#/$DBNAME#")
-	       at_exit "mariadb --no-defaults -h 127.0.0.1 -P $MQ_TEST_MYSQL_PORT -u $DBUSER -p$PW -e 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
-	esac
+	engine_setup "$1" || return 1
 	export MQ_STORE_PATH=$TMP/$ENGINE.mdb
 	unset MQ_DATABASE_ADDRESS
 }
