@@ -225,8 +225,12 @@ static bool remember(struct to_table *x, const struct store_row *row)
 	return true;
 }
 
-/* read_sql - every SQL row of the table into the hash table. */
-static int read_sql(struct to_table *x)
+/* row_fn - what to do with one SQL row, parsed; 0 or an exit status. */
+typedef int (*row_fn)(struct to_table *x, const struct store_row *row,
+		      const struct sql_value *v, size_t n, void *arg);
+
+/* each_sql_row - every SQL row of the table, parsed, handed to fn. */
+static int each_sql_row(struct to_table *x, row_fn fn, void *arg)
 {
 	struct sql_buf b = SQL_BUF_INIT;
 	const struct sql_value *v;
@@ -245,15 +249,31 @@ static int read_sql(struct to_table *x)
 	while (!ex && (rc = sql_rows_next(x->conn, rows, &v, &n)) == SQL_OK) {
 		ex = sync_row_parse(x->tn, x->cols, v, n, &row, x->err,
 				    x->errlen);
-		if (!ex && !remember(x, &row)) {
-			snprintf(x->err, x->errlen, "out of memory");
-			ex = SQL_EXIT_SOFTWARE;
-		}
+		if (!ex)
+			ex = fn(x, &row, v, n, arg);
 	}
 	if (!ex && rc != SQL_END)
 		ex = sync_sql_fail(x->conn, rc, x->err, x->errlen);
 	sql_rows_free(x->conn, rows);
 	return ex;
+}
+
+static int remember_row(struct to_table *x, const struct store_row *row,
+			const struct sql_value *v, size_t n, void *arg)
+{
+	(void)v;
+	(void)n;
+	(void)arg;
+	if (remember(x, row))
+		return 0;
+	snprintf(x->err, x->errlen, "out of memory");
+	return SQL_EXIT_SOFTWARE;
+}
+
+/* read_sql - every SQL row of the table into the hash table. */
+static int read_sql(struct to_table *x)
+{
+	return each_sql_row(x, remember_row, NULL);
 }
 
 /* normalize - the store row with the extras SQL has, in SQL's order. */
@@ -471,47 +491,30 @@ static struct doomed *doomed_copy(const struct sql_value *v, size_t n)
 	return d;
 }
 
+/* doom_surplus - keep a copy of a row SQL has more often than the store. */
+static int doom_surplus(struct to_table *x, const struct store_row *row,
+			const struct sql_value *v, size_t n, void *arg)
+{
+	struct store_value nokey[REG_MAX_KEY] = { 0 };
+	struct doomed **list = arg, *d;
+	struct entry *e = find(x, nokey, store_row_hash(x->tn->t, row));
+
+	if (!e || e->count == 0)
+		return 0;
+	e->count--;
+	if (!(d = doomed_copy(v, n))) {
+		snprintf(x->err, x->errlen, "out of memory");
+		return SQL_EXIT_SOFTWARE;
+	}
+	d->next = *list;
+	*list = d;
+	return 0;
+}
+
 /* collect_surplus - SQL rows of a keyless table beyond the store's. */
 static int collect_surplus(struct to_table *x, struct doomed **list)
 {
-	struct store_value nokey[REG_MAX_KEY] = { 0 };
-	struct sql_buf b = SQL_BUF_INIT;
-	const struct sql_value *v;
-	struct sql_rows *rows;
-	struct store_row row;
-	struct entry *e;
-	size_t n;
-	enum sql_rc rc;
-	int ex = 0;
-
-	sync_select(&b, x->engine, x->tn, x->cols);
-	rc = b.oom ? SQL_INTERNAL : sql_exec(x->conn, b.p, NULL, 0, &rows,
-					      NULL);
-	sql_buf_free(&b);
-	if (rc)
-		return sync_sql_fail(x->conn, rc, x->err, x->errlen);
-	while (!ex && (rc = sql_rows_next(x->conn, rows, &v, &n)) == SQL_OK) {
-		struct doomed *d;
-
-		ex = sync_row_parse(x->tn, x->cols, v, n, &row, x->err,
-				    x->errlen);
-		e = ex ? NULL : find(x, nokey, store_row_hash(x->tn->t,
-							  &row));
-		if (!e || e->count == 0)
-			continue;
-		e->count--;
-		if (!(d = doomed_copy(v, n))) {
-			snprintf(x->err, x->errlen, "out of memory");
-			ex = SQL_EXIT_SOFTWARE;
-			break;
-		}
-		d->next = *list;
-		*list = d;
-	}
-	if (!ex && rc != SQL_END)
-		ex = sync_sql_fail(x->conn, rc, x->err, x->errlen);
-	sql_rows_free(x->conn, rows);
-	return ex;
+	return each_sql_row(x, doom_surplus, list);
 }
 
 /* delete_surplus - SQL rows of a keyless table beyond the store's go */
