@@ -164,6 +164,11 @@ static bool serve_load(struct serve *s, enum db_action act)
 	int ex = sync_connect(NULL, &conn);
 
 	s->next_load = mono_now() + (time_t)cli_config.database_ttl;
+	/* A server already gone fails here, one that goes mid-load below:
+	 * either way the log says the last good data stays. */
+	if (ex)
+		log_error("load from SQL failed, keeping the last good data "
+			  "(exit status %d): cannot connect", ex);
 	if (!ex && act != DB_NONE)
 		ex = schema_action(conn, act);
 	if (!ex) {
