@@ -11,6 +11,24 @@
 
 struct mq_config cli_config;
 
+/* Where this thread's cli_error lines go instead of stderr, if set. */
+static __thread char *capture_buf;
+static __thread size_t capture_len;
+
+void cli_error_capture(char *buf, size_t len)
+{
+	capture_buf = buf;
+	capture_len = len;
+	if (len)
+		buf[0] = 0;
+}
+
+void cli_error_capture_end(void)
+{
+	capture_buf = NULL;
+	capture_len = 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
 	char line[2048];
@@ -19,7 +37,10 @@ void cli_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mq: %s\n", line);
+	if (capture_buf)
+		snprintf(capture_buf, capture_len, "%s", line);
+	else
+		fprintf(stderr, "mq: %s\n", line);
 }
 
 int cli_store_exit(enum store_rc rc)

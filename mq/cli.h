@@ -27,6 +27,15 @@ extern struct mq_config cli_config;
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * cli_error_capture - until cli_error_capture_end, this thread's
+ *	cli_error() lines go into buf (the last one wins) instead of
+ *	stderr: mq serve's HTTP handlers reuse the commands' write paths
+ *	and answer with their message.
+ */
+void cli_error_capture(char *buf, size_t len);
+void cli_error_capture_end(void);
+
 /* cli_store_exit - the exit status for a store failure. */
 int cli_store_exit(enum store_rc rc);
 

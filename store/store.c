@@ -243,6 +243,10 @@ enum store_rc store_txn_begin(struct store *st, bool write,
 				   &t->txn);
 		if (rc != MDB_MAP_RESIZED)
 			break;
+		if (st->flags & STORE_MAP_RESERVE)
+			return store_fail(st, STORE_FULL, "%s: another process "
+					  "grew the map beyond store-max-size",
+					  st->path);
 		/* Another process grew the map: adopt its size. */
 		rc = mdb_env_set_mapsize(st->env, 0);
 		if (rc)
@@ -427,7 +431,9 @@ static enum store_rc env_open(struct store *st)
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
 	if (rc == 0)
-		rc = mdb_env_set_mapsize(st->env, MAP_INITIAL);
+		rc = mdb_env_set_mapsize(st->env,
+					 st->flags & STORE_MAP_RESERVE
+					 ? st->opt.max_size : MAP_INITIAL);
 	if (rc)
 		return store_mdb_rc(st, rc, "create environment");
 	rc = mdb_env_open(st->env, st->path, mflags, 0600);

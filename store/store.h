@@ -47,6 +47,13 @@ struct store_txn;
 
 /* Open flags. */
 #define STORE_RDONLY	0x1	/* MDB_RDONLY: no write transactions */
+/*
+ * STORE_MAP_RESERVE: map max_size of address space at open, so the map
+ * never moves: threads may then read while another thread writes (a map
+ * that grew would be remapped under them).  A map grown by another
+ * process beyond it is refused (STORE_FULL) instead of adopted.
+ */
+#define STORE_MAP_RESERVE 0x2
 
 struct store_options {
 	uint64_t max_size;	/* map may grow to this; 0: 64 GiB */
