@@ -31,6 +31,7 @@ PACKAGES=(
 	libevent-dev libjansson-dev libpcre2-dev libc-ares-dev zlib1g-dev
 	postgresql-15 postgresql-client-15 mariadb-server mariadb-client
 	util-linux procps iproute2 coreutils valgrind nsd
+	wrk nginx-light chromium nodejs curl
 )
 
 # missing_packages - the PACKAGES not installed, one per line
