@@ -11,8 +11,13 @@
  *	every database-ttl seconds, on SIGHUP and on mq reload.  A load
  *	that fails is logged and the store keeps the last good data; the
  *	next one is tried at the next tick.  After each good load the DKIM
- *	keys are checked against DNS.  SIGTERM and SIGINT stop it cleanly.
- *	Every minute stale reader slots of dead processes are cleared.
+ *	keys are checked against DNS.  Every minute stale reader slots of
+ *	dead processes are cleared.
+ *
+ *	Unless www-port is 0, the HTTP API (http.h) runs on one worker
+ *	thread per core; this thread keeps the signals and the timers.
+ *	SIGTERM and SIGINT stop it cleanly: requests in flight are
+ *	answered (up to HTTP_GRACE_SECONDS), then the store is closed.
  *
  *	The service is one struct serve and four steps (start, load, tick,
  *	stop) driven here by sigtimedwait; an event loop (HTTP) can drive
@@ -35,11 +40,13 @@
 
 #include "mq/cli.h"
 #include "mq/dkim_check.h"
+#include "mq/http.h"
 #include "mq/ips.h"
 #include "mq/log.h"
 #include "mq/sync_cli.h"
 
 #define HOUSEKEEPING_SECONDS 60
+#define HTTP_GRACE_SECONDS 10	/* for requests in flight at SIGTERM */
 
 enum db_action { DB_NONE, DB_REPAIR, DB_PURGE };
 
@@ -49,7 +56,8 @@ struct serve {
 	bool sql;		/* database-address set: SQL authoritative */
 	time_t next_load;	/* monotonic seconds */
 	time_t next_housekeeping;
-	unsigned loads, failures;
+	struct http_state state;	/* what /health and /metrics show */
+	bool http;			/* the HTTP workers run */
 };
 
 static const char serve_usage[] =
@@ -59,7 +67,10 @@ static const char serve_usage[] =
 	"database-address set, load it from SQL at start and every\n"
 	"database-ttl seconds, on SIGHUP and on 'mq reload'; a failed load\n"
 	"keeps the last good data.  --repair-database creates missing SQL\n"
-	"tables and columns first; --purge-database drops and recreates them.\n";
+	"tables and columns first; --purge-database drops and recreates them.\n"
+	"The HTTP API and console listen on www-ip:www-port (default\n"
+	"127.0.0.1:8485; www-port 0 turns them off); writes need the\n"
+	"www-token as 'Authorization: Bearer TOKEN'.  See docs/http.md.\n";
 
 /* serve_pid_path - see sync_cli.h */
 void	serve_pid_path(char *buf, size_t len)
@@ -156,12 +167,28 @@ static int schema_action(struct sql_conn *conn, enum db_action act)
 	return rc ? sql_rc_exit(rc) : 0;
 }
 
+/* load_state - count a load and tell /health and /metrics about it. */
+static void load_state(struct serve *s, bool ok, double seconds)
+{
+	s->state.loads++;
+	s->state.load_failures += !ok;
+	s->state.last_load_ok = ok;
+	s->state.last_load_time = (int64_t)time(NULL);
+	s->state.last_load_seconds = seconds;
+	http_state_set(&s->state);
+	http_metric_sync(seconds, ok);
+}
+
 /* serve_load - make the store equal to SQL; false when it failed. */
 static bool serve_load(struct serve *s, enum db_action act)
 {
 	struct sql_sync_result res = { 0 };
 	struct sql_conn *conn = NULL;
-	int ex = sync_connect(NULL, &conn);
+	struct timespec t0, t1;
+	int ex;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ex = sync_connect(NULL, &conn);
 
 	s->next_load = mono_now() + (time_t)cli_config.database_ttl;
 	/* A server already gone fails here, one that goes mid-load below:
@@ -182,8 +209,9 @@ static bool serve_load(struct serve *s, enum db_action act)
 	}
 	sql_sync_result_free(&res);
 	sql_close(conn);
-	s->loads++;
-	s->failures += ex != 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	load_state(s, ex == 0, (double)(t1.tv_sec - t0.tv_sec) +
+		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return ex == 0;
 }
 
@@ -242,7 +270,22 @@ static void ips_through_sql(struct serve *s)
 	free(ips);
 }
 
-/* serve_start - pid file, store, first load. */
+/* serve_http - the HTTP workers, one per core. */
+static int serve_http(struct serve *s)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int ex = http_start(s->st, cores > 0 ? (int)cores : 1);
+
+	if (ex) {
+		store_close(s->st);
+		unlink(s->pidfile);
+		return ex;
+	}
+	s->http = true;
+	return 0;
+}
+
+/* serve_start - pid file, store, first load, the HTTP workers. */
 static int serve_start(struct serve *s, enum db_action act)
 {
 	int ex = pid_write(s);
@@ -250,12 +293,15 @@ static int serve_start(struct serve *s, enum db_action act)
 
 	if (ex)
 		return ex;
-	if (!(s->st = cli_open_store(0, &ex))) {
+	/* The HTTP workers read while loads write: the map must not move. */
+	if (!(s->st = cli_open_store(STORE_MAP_RESERVE, &ex))) {
 		unlink(s->pidfile);
 		return ex;
 	}
 	log_ready(s->st);
 	s->sql = cli_config.database_address[0] != 0;
+	s->state.sql = s->sql;
+	http_state_set(&s->state);
 	s->next_housekeeping = mono_now() + HOUSEKEEPING_SECONDS;
 	if (!s->sql && act != DB_NONE)
 		log_warning("--repair-database/--purge-database: no "
@@ -267,7 +313,7 @@ static int serve_start(struct serve *s, enum db_action act)
 		ips_through_sql(s);
 	if (loaded)
 		serve_after_load(s);
-	return 0;
+	return cli_config.www_port ? serve_http(s) : 0;
 }
 
 /* serve_tick - the timers: reload after database-ttl, housekeeping. */
@@ -286,6 +332,8 @@ static void serve_tick(struct serve *s)
 
 static void serve_stop(struct serve *s)
 {
+	if (s->http)
+		http_stop(HTTP_GRACE_SECONDS);
 	store_close(s->st);
 	unlink(s->pidfile);
 	log_info("stopped");
@@ -335,7 +383,9 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	/* blocked before any thread starts, so only sigtimedwait sees them */
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-answer */
 	if ((ex = serve_start(&s, act)))
 		return ex;
 	wait_for_stop(&s, &set);

@@ -1,0 +1,10 @@
+/*
+ * NAME
+ *	http_tables.c - placeholder until the handler lands
+ */
+#include "mq/http.h"
+
+void	http_tables_handle(struct http_req *r)
+{
+	http_reply_error(r, 501, "%s: not implemented yet", r->path);
+}
