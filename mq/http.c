@@ -134,6 +134,12 @@ static bool split_segments(struct http_req *r, const char *rest, char *buf,
 	return true;
 }
 
+/* is_api - under /v1: never the console's */
+static bool is_api(const char *path)
+{
+	return strncmp(path, "/v1", 3) == 0 && (path[3] == 0 || path[3] == '/');
+}
+
 /* find_route - the route for path, and where its remainder starts. */
 static const struct route *find_route(const char *path, const char **rest)
 {
@@ -168,7 +174,10 @@ static bool req_parse(struct http_req *r, const struct route **rt)
 	if (q && evhttp_parse_query_str(q, &r->query) != 0)
 		return false;
 	*rt = find_route(path, &rest);
-	r->route = *rt ? (*rt)->route : ROUTE_CONSOLE;
+	if (*rt)
+		r->route = (*rt)->route;
+	else
+		r->route = is_api(path) ? ROUTE_OTHER : ROUTE_CONSOLE;
 	return split_segments(r, rest, buf, sizeof(buf));
 }
 
@@ -177,7 +186,7 @@ static void dispatch(struct http_req *r, const struct route *rt)
 {
 	if (rt)
 		rt->handle(r);
-	else if (strncmp(r->path, "/v1/", 4) == 0 || !strcmp(r->path, "/v1"))
+	else if (is_api(r->path))
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
 	else
 		http_console_handle(r);

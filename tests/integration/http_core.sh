@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# http_core - mq serve's HTTP server itself: /health, /metrics, errors,
+# limits, keep-alive, a slow client, the port, SIGTERM.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tests/lib/serve.sh"
+
+# get NAME URL EXPECTED_CODE [CURL ARGS...] - the body lands in $TMP/body
+get() {
+	local name=$1 url=$2 want=$3 code
+	shift 3
+	code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 "$@" "$url")
+	expect_eq "$name" "$want" "$code"
+}
+
+serve_start "$TMP/serve.log" || { fail "mq serve starts"; finish; }
+get "/health answers 200" "$URL/health" 200
+expect_grep "saying ok, with the store" '"status":"ok","store":"'"$TMP"'/mq.mdb"' "$TMP/body"
+workers=$(nproc)
+expect_grep "one worker per core" "with $workers worker" "$TMP/serve.log"
+expect_grep "without a token it says writes are refused" "no www-token: writes refused" "$TMP/serve.log"
+
+get "an unknown API path is 404" "$URL/v1/nothing" 404
+expect_grep "with a JSON error naming it" '"error":"/v1/nothing: no such API endpoint"' "$TMP/body"
+get "an encoded NUL in the path is 400" "$URL/v1/tables/a%00b" 400
+head -c $((17 << 20)) /dev/zero > "$TMP/big"
+get "a body over 16 MiB is 413" "$URL/v1/tables/capacity" 413 -X POST --data-binary @"$TMP/big"
+get "a method the server does not take is refused" "$URL/health" 501 -X PATCH
+get "POST /health is 405" "$URL/health" 405 -X POST -d x
+expect_grep "naming what is allowed" 'allowed: GET, HEAD' "$TMP/body"
+
+curl -s -v -o /dev/null -o /dev/null "$URL/health" "$URL/metrics" 2> "$TMP/keepalive"
+expect_grep "two requests share one connection (keep-alive)" "Re-using existing connection" "$TMP/keepalive"
+
+get "/metrics answers 200" "$URL/metrics" 200
+expect_grep "counting requests by route and class" '^mq_http_requests_total\{route="health",code="2xx"\} [1-9]' "$TMP/body"
+expect_grep "and 4xx answers" '^mq_http_requests_total\{route="other",code="4xx"\} [1-9]' "$TMP/body"
+expect_grep "with a latency histogram" '^mq_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]' "$TMP/body"
+expect_grep "the store's sequence" '^mq_store_sequence [0-9]' "$TMP/body"
+expect_grep "the reader slots" '^mq_store_readers [0-9]' "$TMP/body"
+expect_grep "the last reload" '^mq_last_reload_success 0' "$TMP/body"
+expect_grep "lookups by kind" '^mq_lookups_total\{kind="capacity"\} 0' "$TMP/body"
+before=$(grep -E '^mq_http_requests_total\{route="health",code="2xx"\}' "$TMP/body" | cut -d' ' -f2)
+curl -s -o /dev/null "$URL/health"
+curl -s -o "$TMP/body" "$URL/metrics"
+after=$(grep -E '^mq_http_requests_total\{route="health",code="2xx"\}' "$TMP/body" | cut -d' ' -f2)
+expect_eq "the health counter moves by one" "$((before + 1))" "$after"
+
+# A client that sends half a request and stalls holds one connection;
+# the others are answered meanwhile, and the stalled one is cut off.
+exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /health HTTP/1.1\r\nHost: x\r\n' >&7
+start=$(date +%s%N)
+get "a stalled client does not stall others" "$URL/health" 200
+took=$((($(date +%s%N) - start) / 1000000))
+check "they are answered at once (${took} ms)" test "$took" -lt 1000
+if timeout 20 cat <&7 > /dev/null; then
+	ok "the stalled client is cut off by the server"
+else
+	fail "the stalled client is cut off by the server" "still open after 20 s"
+fi
+exec 7<&-
+
+SERVE_PID_FIRST=$SERVE_PID
+expect_status "a second serve on the same port exits 70" 70 \
+	env MQ_STORE_PATH="$TMP/other.mdb" MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT="$PORT" "$MQ" serve
+expect_grep "saying the port cannot be bound" "cannot listen on 127.0.0.1 port $PORT" "$TMP/last.out"
+get "the first serve still answers" "$URL/health" 200
+
+serve_stop
+expect_eq "SIGTERM stops serve with 0" 0 "$?"
+expect_grep "logging the stop" "stopped" "$TMP/serve.log"
+expect_no_grep "no sanitizer report" "Sanitizer|runtime error" "$TMP/serve.log"
+check "the port is free again" bash -c "! curl -s -o /dev/null --max-time 1 $URL/health"
+[ "$SERVE_PID_FIRST" = "$SERVE_PID" ] || fail "one serve pid"
+
+# With SQL configured and unreachable, /health says 503.
+serve_start "$TMP/serve2.log" MQ_STORE_PATH="$TMP/sql.mdb" \
+	MQ_DATABASE_ADDRESS="mysql://mq@127.0.0.1:1/none" ||
+	fail "mq serve starts with SQL down"
+get "/health is 503 while the load from SQL fails" "$URL/health" 503
+expect_grep "saying the last load failed" '"status":"unavailable".*"sql":true,"last_load_ok":false' "$TMP/body"
+curl -s -o "$TMP/body" "$URL/metrics"
+expect_grep "/metrics counts the failed load" '^mq_reload_failures_total 1' "$TMP/body"
+serve_stop
+
+MQ_STORE_PATH="$TMP/off.mdb" MQ_WWW_PORT=0 "$MQ" serve 2> "$TMP/off.log" &
+pid=$!
+for _ in $(seq 1 100); do grep -q "dkim:" "$TMP/off.log" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+expect_eq "www-port 0 serves without HTTP" 0 "$?"
+expect_no_grep "and opens no port" "http: listening" "$TMP/off.log"
+finish
