@@ -248,7 +248,8 @@ enum store_rc mlist_status_collect(struct store_txn *txn, const char *root,
 		free(b.rows);
 		return rc;
 	}
-	qsort(b.rows, b.n, sizeof(b.rows[0]), status_order);
+	if (b.n)	/* qsort's array may not be NULL, even for none */
+		qsort(b.rows, b.n, sizeof(b.rows[0]), status_order);
 	*out = b.rows;
 	*nout = b.n;
 	return STORE_OK;

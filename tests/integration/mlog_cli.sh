@@ -113,4 +113,7 @@ for c in cookie checktag mlog status; do
 	"$MQ" "$c" --help > "$TMP/help"
 	expect_grep "$c --help" "^usage: mq $c" "$TMP/help"
 done
+check "status of a list with no messages yet" "$MQ" list-create quiet
+check "answers an empty JSON array" "$MQ" status quiet --json
+expect_grep "that is []" "^\[\]$" "$TMP/last.out"
 finish
