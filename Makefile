@@ -63,6 +63,12 @@ EXPECTED_LINK_NOISE := in statically linked applications requires at runtime
 
 obj	= $(patsubst %.c,$(1)/obj/%.o,$(2))
 
+# The console's files are assembled into http_console.o (.incbin): a
+# change to one of them rebuilds it.
+CONSOLE_FILES := $(wildcard mq/console/*)
+$(call obj,$(B),mq/http_console.c) $(call obj,$(B)/asan,mq/http_console.c) \
+$(call obj,$(B)/valgrind,mq/http_console.c): $(CONSOLE_FILES)
+
 REL_OBJS	:= $(call obj,$(B),$(LIBSRCS))
 ASAN_OBJS	:= $(call obj,$(B)/asan,$(LIBSRCS))
 VG_OBJS		:= $(call obj,$(B)/valgrind,$(LIBSRCS))

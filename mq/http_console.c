@@ -90,6 +90,7 @@ static void security_headers(struct http_req *r)
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 }
 
+/* http_console_handle - GET of the page or an asset; 404 for the rest */
 void	http_console_handle(struct http_req *r)
 {
 	const struct asset *a;
