@@ -233,14 +233,23 @@ static void stream_finish(struct http_stream *s)
 	free(s);
 }
 
-/* stream_gone - the client closed: r->ev is being freed by libevent. */
+/*
+ * stream_gone - the connection closes before the stream ended.  A client
+ *	that went away mid-reply has its request detached from the
+ *	connection by libevent, which then leaves freeing it to us; at
+ *	evhttp_free (shutdown) the request is still attached and libevent
+ *	frees it with the connection.
+ */
 static void stream_gone(struct evhttp_connection *conn, void *arg)
 {
 	struct http_stream *s = arg;
+	struct evhttp_request *ev = s->r->ev;
+	bool detached = evhttp_request_get_connection(ev) == NULL;
 
 	(void)conn;
-	s->r->code = s->r->code ? s->r->code : 200;
 	stream_finish(s);
+	if (detached)
+		evhttp_request_free(ev);
 }
 
 /* stream_more - from the loop: ask the handler for the next chunk. */
