@@ -494,7 +494,7 @@ static void print_table(const struct mlist_status *rows, size_t n)
 	}
 }
 
-static json_t *status_json(const struct mlist_status *rows, size_t n)
+json_t *msg_status_json(const struct mlist_status *rows, size_t n)
 {
 	json_t *a = json_array();
 
@@ -523,7 +523,7 @@ static json_t *status_json(const struct mlist_status *rows, size_t n)
 /* print_json - the status as a JSON array; false when a name is not UTF-8. */
 static bool print_json(const struct mlist_status *rows, size_t n)
 {
-	json_t *a = status_json(rows, n);
+	json_t *a = msg_status_json(rows, n);
 	char *s = a ? json_dumps(a, JSON_PRESERVE_ORDER | JSON_INDENT(1)) : NULL;
 
 	json_decref(a);

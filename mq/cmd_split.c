@@ -20,6 +20,7 @@
 
 #include "mq/cli.h"
 #include "mq/list_cli.h"
+#include "mq/split_entry.h"
 #include "mq/table_io.h"
 
 static const char split_usage[] =
@@ -40,44 +41,38 @@ static const char split_usage[] =
 	"the empty domain and each domain with an entry, per range of\n"
 	"message numbers; exit 65 when there is one.\n";
 
-/* Columns of T_name (store/registry.c). */
-enum { N_LISTNO, N_NAME, N_NOTUSE, N_MSGNUM_LO, N_MSGNUM_HI, N_HASH_LO,
-       N_HASH_HI, N_DOMAIN };
-
-#define SPLIT_ASSIGNS 8
-
-struct split_add {
-	char table[REG_NAME_MAX + 16];
-	struct store_assign a[SPLIT_ASSIGNS];
-	int na;
-	int64_t listno;
+const struct split_int_field split_int_fields[SPLIT_INT_FIELDS] = {
+	{ "--hash-lo", "hash_lo", N_HASH_LO, 0, SUB_HASH_MAX },
+	{ "--hash-hi", "hash_hi", N_HASH_HI, 0, SUB_HASH_MAX },
+	{ "--msgnum-lo", "msgnum_lo", N_MSGNUM_LO, 0, SPLIT_MSGNUM_MAX },
+	{ "--msgnum-hi", "msgnum_hi", N_MSGNUM_HI, 0, SPLIT_MSGNUM_MAX },
 };
 
-/* assign_int - add col := v to the new entry. */
-static void assign_int(struct split_add *s, int col, int64_t v)
+/* assign - col := v; an option given twice keeps its last value. */
+static void assign(struct split_add *s, int col, struct store_value v)
 {
-	s->a[s->na++] = (struct store_assign){
-		col, { .kind = SV_INT, .i = v } };
+	int i = 0;
+
+	while (i < s->na && s->a[i].col != col)
+		i++;
+	if (i == SPLIT_ASSIGNS)
+		return;		/* cannot be: one slot per column */
+	s->a[i] = (struct store_assign){ col, v };
+	if (i == s->na)
+		s->na++;
+}
+
+void	split_assign_int(struct split_add *s, int col, int64_t v)
+{
+	assign(s, col, (struct store_value){ .kind = SV_INT, .i = v });
 }
 
 /* assign_text - add col := v (a C string) to the new entry. */
 static void assign_text(struct split_add *s, int col, const char *v)
 {
-	s->a[s->na++] = (struct store_assign){
-		col, { .kind = SV_TEXT, .s = v, .len = strlen(v) } };
+	assign(s, col, (struct store_value){ .kind = SV_TEXT, .s = v,
+					      .len = strlen(v) });
 }
-
-/* The numeric options of add: option, column, range. */
-static const struct {
-	const char *opt;
-	int col;
-	int64_t lo, hi;
-} add_opts[] = {
-	{ "--hash-lo", N_HASH_LO, 0, SUB_HASH_MAX },
-	{ "--hash-hi", N_HASH_HI, 0, SUB_HASH_MAX },
-	{ "--msgnum-lo", N_MSGNUM_LO, 0, SPLIT_MSGNUM_MAX },
-	{ "--msgnum-hi", N_MSGNUM_HI, 0, SPLIT_MSGNUM_MAX },
-};
 
 /* int_of - the value assigned to col, or dflt. */
 static int64_t int_of(const struct split_add *s, int col, int64_t dflt)
@@ -88,28 +83,54 @@ static int64_t int_of(const struct split_add *s, int col, int64_t dflt)
 	return dflt;
 }
 
-/* check_domain - 1..3 bytes, no '.', '@' or space; lower-cased in place. */
-static bool check_domain(char *d)
+bool	split_assign_domain(struct split_add *s, const char *d, char *err,
+			    size_t errlen)
 {
 	size_t n = strlen(d);
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && n <= SUB_DOMAIN_MAX; i++) {
 		if (d[i] == '.' || d[i] == '@' || (unsigned char)d[i] <= ' ')
 			n = 0;
-		if (d[i] >= 'A' && d[i] <= 'Z')
-			d[i] = (char)(d[i] + ('a' - 'A'));
+		s->domain[i] = d[i] >= 'A' && d[i] <= 'Z'
+			? (char)(d[i] + ('a' - 'A')) : d[i];
 	}
-	if (n >= 1 && n <= SUB_DOMAIN_MAX)
-		return true;
-	cli_error("--domain: '%.40s' is not the first 1 to 3 letters of a "
-		  "domain's last label (e.g. 'edu', 'jp', 'hom')", d);
-	return false;
+	if (n < 1 || n > SUB_DOMAIN_MAX) {
+		snprintf(err, errlen, "'%.40s' is not the first 1 to 3 "
+			 "letters of a domain's last label (e.g. 'edu', 'jp', "
+			 "'hom')", d);
+		return false;
+	}
+	s->domain[n] = 0;
+	assign_text(s, N_DOMAIN, s->domain);
+	return true;
+}
+
+int	split_bounds_bad(const struct split_add *s)
+{
+	if (int_of(s, N_HASH_LO, 0) > int_of(s, N_HASH_HI, SUB_HASH_MAX))
+		return N_HASH_LO;
+	if (int_of(s, N_MSGNUM_LO, 0) > int_of(s, N_MSGNUM_HI,
+					       SPLIT_MSGNUM_MAX))
+		return N_MSGNUM_LO;
+	return -1;
+}
+
+/* split_name - the sublist NAME of split add; false: usage reported */
+static bool split_name(struct split_add *s, const char *name)
+{
+	if (strlen(name) > SUB_ADDR_MAX) {
+		cli_error("sublist name longer than %d bytes", SUB_ADDR_MAX);
+		return false;
+	}
+	assign_text(s, N_NAME, name);
+	return true;
 }
 
 /* parse_add - the options of split add; 0 or the exit status. */
 static int parse_add(int argc, char **argv, struct split_add *s,
 		     bool *digest)
 {
+	char err[256];
 	int64_t v;
 
 	for (int i = 4; i < argc; i++) {
@@ -121,45 +142,44 @@ static int parse_add(int argc, char **argv, struct split_add *s,
 			continue;
 		}
 		if (!strcmp(argv[i], "--notuse")) {
-			assign_int(s, N_NOTUSE, 1);
+			split_assign_int(s, N_NOTUSE, 1);
 			continue;
 		}
 		if (!strcmp(argv[i], "--domain") && val) {
-			if (!check_domain(argv[++i]))
+			if (!split_assign_domain(s, argv[++i], err,
+						 sizeof(err))) {
+				cli_error("--domain: %s", err);
 				return EXIT_USAGE;
-			assign_text(s, N_DOMAIN, argv[i]);
+			}
 			continue;
 		}
-		for (k = 0; k < sizeof(add_opts) / sizeof(add_opts[0]); k++)
-			if (!strcmp(argv[i], add_opts[k].opt))
+		for (k = 0; k < SPLIT_INT_FIELDS; k++)
+			if (!strcmp(argv[i], split_int_fields[k].opt))
 				break;
-		if (k == sizeof(add_opts) / sizeof(add_opts[0]) || !val)
+		if (k == SPLIT_INT_FIELDS || !val)
 			return cli_usage(split_usage);
 		i++;
-		if (!list_int_arg(add_opts[k].opt, val, add_opts[k].lo,
-				  add_opts[k].hi, &v))
+		if (!list_int_arg(split_int_fields[k].opt, val,
+				  split_int_fields[k].lo,
+				  split_int_fields[k].hi, &v))
 			return EXIT_USAGE;
-		assign_int(s, add_opts[k].col, v);
+		split_assign_int(s, split_int_fields[k].col, v);
 	}
-	if (int_of(s, N_HASH_LO, 0) > int_of(s, N_HASH_HI, SUB_HASH_MAX) ||
-	    int_of(s, N_MSGNUM_LO, 0) > int_of(s, N_MSGNUM_HI,
-					       SPLIT_MSGNUM_MAX)) {
+	if (split_bounds_bad(s) >= 0) {
 		cli_error("split add: a low bound above its high bound");
 		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-/* add_fn - insert the entry; its listno is allocated. */
-static enum store_rc add_fn(struct store_txn *txn, void *arg)
+enum store_rc split_add_fn(struct store_txn *txn, void *arg)
 {
 	struct split_add *s = arg;
 
 	return store_set(txn, s->table, s->a, s->na, &s->listno);
 }
 
-/* split_table - "T_name" or "T_digest_name". */
-static void split_table(char *out, size_t len, const char *root, bool digest)
+void	split_table_name(char *out, size_t len, const char *root, bool digest)
 {
 	snprintf(out, len, "%s%s", root, digest ? "_digest_name" : "_name");
 }
@@ -193,28 +213,18 @@ static int split_add(int argc, char **argv)
 
 	if (argc < 4 || argv[3][0] == '-')
 		return cli_usage(split_usage);
-	if (strlen(argv[3]) > SUB_ADDR_MAX) {
-		cli_error("sublist name longer than %d bytes", SUB_ADDR_MAX);
+	if (!split_name(&s, argv[3]))
 		return EXIT_USAGE;
-	}
-	assign_text(&s, N_NAME, argv[3]);
 	if ((ex = parse_add(argc, argv, &s, &digest)))
 		return ex;
-	split_table(s.table, sizeof(s.table), argv[2], digest);
-	if ((ex = write_or_report(add_fn, &s, argv[2])))
+	split_table_name(s.table, sizeof(s.table), argv[2], digest);
+	if ((ex = write_or_report(split_add_fn, &s, argv[2])))
 		return ex;
 	printf("%s: listno=%lld\n", s.table, (long long)s.listno);
 	return 0;
 }
 
-struct split_del {
-	char table[REG_NAME_MAX + 16];
-	struct store_filter f;
-	uint64_t n;
-};
-
-/* del_fn - delete the entry with the listno. */
-static enum store_rc del_fn(struct store_txn *txn, void *arg)
+enum store_rc split_del_fn(struct store_txn *txn, void *arg)
 {
 	struct split_del *d = arg;
 
@@ -232,8 +242,8 @@ static int split_del(int argc, char **argv)
 		return cli_usage(split_usage);
 	if (!list_int_arg("LISTNO", argv[3], 1, INT64_MAX, &d.f.v.i))
 		return EXIT_USAGE;
-	split_table(d.table, sizeof(d.table), argv[2], digest);
-	if ((ex = write_or_report(del_fn, &d, argv[2])))
+	split_table_name(d.table, sizeof(d.table), argv[2], digest);
+	if ((ex = write_or_report(split_del_fn, &d, argv[2])))
 		return ex;
 	if (d.n == 0) {
 		cli_error("%s: no entry with listno %lld", d.table,
@@ -261,7 +271,7 @@ static int split_list(int argc, char **argv)
 			json = true;
 		else
 			return cli_usage(split_usage);
-	split_table(table, sizeof(table), argv[2], digest);
+	split_table_name(table, sizeof(table), argv[2], digest);
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex ? ex : EXIT_SOFTWARE;
 	rc = store_read_begin(st, &txn);
@@ -308,7 +318,7 @@ static int split_check(int argc, char **argv)
 
 	if (argc != 3 + digest)
 		return cli_usage(split_usage);
-	split_table(table, sizeof(table), argv[2], digest);
+	split_table_name(table, sizeof(table), argv[2], digest);
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex ? ex : EXIT_SOFTWARE;
 	rc = store_read_begin(st, &txn);

@@ -1,17 +1,20 @@
 /*
  * NAME
- *	msg_sql.h - mq cookie and mq mlog when SQL is authoritative
+ *	msg_sql.h - mq cookie and mq mlog when SQL is authoritative; status
  * DESCRIPTION
  *	With a database-address set, mq's own writes go to SQL first
  *	(DESIGN.md section 7).  A cookie or a message log entry is only
  *	ever inserted, never updated: the first row per key stays in SQL
  *	as in the store, as ezmlm-idx's INSERT that ignores duplicates.
+ *	The status view's JSON is shared by mq status and the HTTP API.
  */
 #ifndef MQ_MSG_SQL_H
 #define MQ_MSG_SQL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "sql-compat/sql.h"
 #include "store/mlist.h"
@@ -65,5 +68,13 @@ int msg_cookie_through_sql(struct store *st, const struct mlist_cookie_req *req,
  */
 int msg_mlog_through_sql(struct store *st, const struct mlist_mlog_req *r,
 			 bool *already);
+
+/*
+ * msg_status_json - the rows of mlist_status_collect as mq status --json
+ *	shows them (cmd_mlog.c; also GET /v1/lists/T/status): an array of
+ *	objects, times as stored, delays in seconds or null.  NULL when out
+ *	of memory.
+ */
+json_t *msg_status_json(const struct mlist_status *rows, size_t n);
 
 #endif
