@@ -11,6 +11,9 @@
  *	headers HTTP_MAX_HEADERS bytes, body HTTP_MAX_BODY (413 beyond),
  *	HTTP_TIMEOUT_SECONDS for an idle or stalled client.
  *
+ *	Writes run on one writer thread (http_write.c), so a commit never
+ *	holds up the lookups of a worker.
+ *
  *	Stopping: each worker closes its listener, answers what is in
  *	flight (marking replies "Connection: close"), and leaves its loop
  *	when nothing is left or the grace period is over.
@@ -190,7 +193,7 @@ static void dispatch(struct http_req *r, const struct route *rt)
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
 	else
 		http_console_handle(r);
-	if (!r->code && !r->streaming)
+	if (!r->code && !r->streaming && !r->writing)
 		http_reply_error(r, 500, "%s: the handler gave no answer",
 				 r->path);
 }
@@ -219,8 +222,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		r->token_ok = bearer_ok(ev);
 		dispatch(r, rt);
 	}
-	/* a stream finishes later, from the loop */
-	if (!r->streaming)
+	/* a stream or a write finishes later, from the loop */
+	if (!r->streaming && !r->writing)
 		http_req_done(r);
 }
 
@@ -430,6 +433,11 @@ int	http_start(struct store *st, int nthreads)
 			worker_free(&server.w[j]);
 		return EXIT_SOFTWARE;
 	}
+	if (http_writer_start(st) != 0) {
+		for (int j = 0; j < nthreads; j++)
+			worker_free(&server.w[j]);
+		return EXIT_SOFTWARE;
+	}
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&server.w[i].thread, NULL, worker_run,
 				   &server.w[i]) != 0)
@@ -450,9 +458,12 @@ void	http_stop(int grace_seconds)
 		w->deadline.tv_sec += grace_seconds;
 		event_active(w->stop_ev, EV_TIMEOUT, 0);
 	}
-	for (int i = 0; i < server.nworkers; i++) {
+	for (int i = 0; i < server.nworkers; i++)
 		pthread_join(server.w[i].thread, NULL);
+	/* after the workers: they wait for their writes while draining;
+	 * before freeing them: a write may still point at their base */
+	http_writer_stop();
+	for (int i = 0; i < server.nworkers; i++)
 		worker_free(&server.w[i]);
-	}
 	server.nworkers = 0;
 }

@@ -51,6 +51,7 @@
 
 struct http_worker;
 struct http_stream;
+struct event;
 
 /* One request as a handler sees it. */
 struct http_req {
@@ -72,6 +73,7 @@ struct http_req {
 	int route;			/* metrics label */
 	int code;			/* the status answered, 0: none yet */
 	bool streaming;			/* http_stream_start was called */
+	bool writing;			/* http_write_submit was called */
 	struct http_stream *stream;	/* its state */
 };
 
@@ -151,6 +153,40 @@ void	http_stream_end(struct http_req *r);
  * write-through) wraps it in cli_error_capture()/cli_error_capture_end()
  * (cli.h): the error line then lands in its buffer for the reply.
  */
+
+/*
+ * Writes leave the event loop: a commit waits for the disk (fdatasync)
+ * and a write-through for SQL, and lookups on the same worker must not
+ * wait behind them.  A handler parses and checks the request, fills a
+ * struct http_write and submits it; mq serve's one writer thread runs
+ * it, then done() runs back on the request's worker and answers r.
+ *
+ *   body	a store_write body.  Bodies queued together run in ONE
+ *		write transaction (group commit: one disk flush for many
+ *		requests).  When one fails, the batch is aborted and run
+ *		again without it, and the failed one alone, so a bad
+ *		request never costs another its write.  Like every
+ *		store_write body it may run more than once.
+ *   work	when body is NULL: run alone, e.g. a write-through to SQL
+ *		(sql_write_set); returns an mq exit status; its cli_error
+ *		lines are captured into err.
+ *
+ * After done() the core frees nothing of w: done owns it.  Between
+ * submit and done the handler must not touch r.
+ */
+struct http_write {
+	store_write_fn body;
+	int (*work)(struct store *st, void *arg);
+	void *arg;
+	void (*done)(struct http_req *r, struct http_write *w);
+	int status;		/* out: body's enum store_rc, work's exit */
+	char err[1024];		/* out: the reason when status != 0 */
+	/* the core's own */
+	struct http_req *r;
+	struct event *ev;
+	struct http_write *next;
+};
+void	http_write_submit(struct http_req *r, struct http_write *w);
 
 /* Metrics the handlers feed (http.c counts requests and latency). */
 void	http_metric_sync(double seconds, bool ok);

@@ -52,6 +52,11 @@ void	http_metrics_request(int route, int code, const char *lookup_kind,
 /* http_metrics_inflight - requests in flight over all workers */
 void	http_metrics_inflight(int delta);
 
+/* http_writer_start/stop - the writer thread (http_write.c); stop
+ *	returns once everything queued is written. */
+int	http_writer_start(struct store *st);
+void	http_writer_stop(void);
+
 void	http_health_handle(struct http_req *r);
 void	http_metrics_handle(struct http_req *r);
 
