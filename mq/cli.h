@@ -78,6 +78,7 @@ int cmd_check_database(int argc, char **argv);
 int cmd_repair_database(int argc, char **argv);
 int cmd_purge_database(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 /* delivery-settings lookups */
 int cmd_lookup(int argc, char **argv);
 int cmd_dkim_record(int argc, char **argv);

@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "purge-database", cmd_purge_database,
 	  "drop and recreate every SQL table" },
 	{ "reload", cmd_reload, "make the running mq serve reload from SQL" },
+	{ "health", cmd_health, "ask the running mq serve for GET /health" },
 	{ "lookup", cmd_lookup, "capacity, dkim, local, paused ... lookups" },
 	{ "dkim-record", cmd_dkim_record, "the DNS TXT record of a DKIM key" },
 	{ "sub", cmd_sub, "subscribe addresses to a list" },
