@@ -5,12 +5,13 @@
 # SYNOPSIS
 #	bench/run.sh [NAME...]
 # DESCRIPTION
-#	Runs every benchmark built into build/bench/ (or those NAMEd), one
-#	after the other, each in a fresh temporary directory that it gets
-#	both as its first argument and as $MQ_BENCH_DIR, and as its
-#	working directory.  The directory is removed afterwards.  Each
-#	benchmark prints its own figures; this script adds a "== NAME"
-#	line before and a summary line at the end.
+#	Runs every benchmark built into build/bench/, then the script
+#	bench/http.sh (mq serve beside nginx over HTTP), or those NAMEd
+#	("http" names the script), one after the other, each in a fresh
+#	temporary directory that it gets both as its first argument and
+#	as $MQ_BENCH_DIR, and as its working directory.  The directory is
+#	removed afterwards.  Each benchmark prints its own figures; this
+#	script adds a "== NAME" line before and a summary line at the end.
 #
 #	$MQ_BENCH_TIMEOUT (seconds, default 300) bounds each benchmark.
 #	Benchmarks with SQL peers read $MQ_TEST_PG_URL / $MQ_TEST_MYSQL_URL;
@@ -18,7 +19,8 @@
 #	started on loopback for the run (tests/lib/servers.sh) and stopped
 #	after it, unless MQ_BENCH_NO_SERVERS=1.
 #	$MQ_BENCH_ROWS, $MQ_BENCH_LOOKUPS and the like pass through to the
-#	benchmarks unchanged.
+#	benchmarks unchanged; $MQ_BENCH_SECONDS (default 10) is how long
+#	bench/http.sh runs wrk against each server.
 # DIAGNOSTICS
 #	Exit 0 when every benchmark exited 0, 1 otherwise (a timeout
 #	counts as a failure), 64 for a NAME that is not built.
@@ -76,11 +78,17 @@ benchmarks() {
 			case $name in *.*) continue ;; esac
 			[ -f "$f" ] && [ -x "$f" ] && printf '%s\n' "$f"
 		done
+		printf '%s\n' "$root/bench/http.sh"
 		return 0
 	fi
 	for name in "$@"; do
 		name=${name##*/}
 		name=${name%.c}
+		name=${name%.sh}
+		if [ "$name" = http ]; then
+			printf '%s\n' "$root/bench/http.sh"
+			continue
+		fi
 		if [ ! -x "$bindir/$name" ]; then
 			echo "bench: $name: not built (make bench builds build/bench/$name)" >&2
 			return 64
