@@ -5,7 +5,7 @@
 #	docker run -d -p 8485:8485 -v mq-data:/data -e MQ_WWW_TOKEN=... mq
 # DESCRIPTION
 #	The build stage is Debian 12, the system mq is built and tested on:
-#	./build.sh deps installs the packages of build.sh, then make
+#	./build.sh deps --build-only installs the build's packages, then make
 #	release links the static build/mq.  The final stage is empty but
 #	for /mq and the store directory /data: no shell, no libc, no /etc.
 #	mq reads its configuration from MQ_* variables (docs/config.md),
@@ -16,7 +16,7 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY . .
-RUN ./build.sh deps \
+RUN ./build.sh deps --build-only \
 	&& make -j"$(nproc)" release \
 	&& strip build/mq \
 	&& mkdir -m 0700 /data \

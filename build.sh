@@ -5,7 +5,8 @@
 #	./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench | clean]
 # DESCRIPTION
 #	deps   install the Debian packages mq builds and tests with (only
-#	       when one is missing: one apt-get update, one install)
+#	       when one is missing: one apt-get update, one install);
+#	       deps --build-only: only those the build needs
 #	build  deps, then make -j2: build/mq (static release),
 #	       build/libmq.a, build/asan/ (sanitized mq and unit tests)
 #	       and build/valgrind/mq (the default)
@@ -23,16 +24,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 JOBS=${JOBS:-2}
 
-# What the build needs, what the static link needs, what the tests run.
-PACKAGES=(
+# What the build and its static link need.
+BUILD_PACKAGES=(
 	gcc make libc6-dev pkg-config file ca-certificates
-	liblmdb-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
+	liblmdb-dev libssl-dev libsodium-dev libsqlite3-dev
 	libpq-dev postgresql-server-dev-15 libmariadb-dev
 	libevent-dev libjansson-dev libpcre2-dev libc-ares-dev zlib1g-dev
-	postgresql-15 postgresql-client-15 mariadb-server mariadb-client
-	util-linux procps iproute2 coreutils valgrind nsd
+)
+# What the tests and benchmarks run: the real servers and peers.
+TEST_PACKAGES=(
+	sqlite3 postgresql-15 postgresql-client-15 mariadb-server
+	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
 	wrk nginx-light chromium nodejs curl
 )
+PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 # missing_packages - the PACKAGES not installed, one per line
 missing_packages() {
@@ -47,6 +52,8 @@ missing_packages() {
 
 deps() {
 	local missing sudo=
+	# --build-only: what a build needs, not the test servers (Dockerfile)
+	[ "${1:-}" = --build-only ] && PACKAGES=("${BUILD_PACKAGES[@]}")
 	missing=$(missing_packages)
 	[ -z "$missing" ] && return 0
 	[ "$(id -u)" = 0 ] || sudo=sudo
@@ -91,7 +98,7 @@ case $cmd in
 deps | build | run | bench | clean) "$cmd" "$@" ;;
 test) test_ "$@" ;;
 *)
-	echo "usage: ./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench | clean]" >&2
+	echo "usage: ./build.sh [deps [--build-only] | build | run [ARGS...] | test [REGEX] | bench | clean]" >&2
 	exit 64
 	;;
 esac
