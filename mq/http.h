@@ -188,6 +188,12 @@ struct http_write {
 };
 void	http_write_submit(struct http_req *r, struct http_write *w);
 
+/*
+ * http_reply_write - the answer for a failed write (w->status != 0):
+ *	a body's store_rc or a work's exit status, with w->err's text.
+ */
+void	http_reply_write(struct http_req *r, const struct http_write *w);
+
 /* Metrics the handlers feed (http.c counts requests and latency). */
 void	http_metric_sync(double seconds, bool ok);
 

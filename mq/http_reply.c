@@ -124,11 +124,10 @@ void	http_reply_text(struct http_req *r, int code, const char *type,
 	reply_send(r, code);
 }
 
-void	http_reply_store(struct http_req *r, enum store_rc rc)
+/* store_reply - a store failure's status code, with msg */
+static void store_reply(struct http_req *r, enum store_rc rc, const char *msg)
 {
-	const char *msg = store_errmsg(r->st);
-
-	if (!*msg)
+	if (!msg || !*msg)
 		msg = store_strerror(rc);
 	switch (rc) {
 	case STORE_NOTFOUND:
@@ -143,6 +142,19 @@ void	http_reply_store(struct http_req *r, enum store_rc rc)
 	default:
 		http_reply_error(r, rc == STORE_OK ? 200 : 500, "%s", msg);
 	}
+}
+
+void	http_reply_store(struct http_req *r, enum store_rc rc)
+{
+	store_reply(r, rc, store_errmsg(r->st));
+}
+
+void	http_reply_write(struct http_req *r, const struct http_write *w)
+{
+	if (w->body)
+		store_reply(r, (enum store_rc)w->status, w->err);
+	else
+		http_reply_exit(r, w->status, w->err);
 }
 
 void	http_reply_exit(struct http_req *r, int exit_status, const char *msg)
