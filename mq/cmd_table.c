@@ -13,17 +13,15 @@
  *	JSON array of objects.
  *
  *	With database-address set, SQL is authoritative: set and del
- *	write to SQL first, then to the store (sql_write_set/_del); when
- *	SQL fails nothing changes anywhere.
+ *	write to SQL first, then to the store; when SQL fails nothing
+ *	changes anywhere.  The write path is table_write_set/_del
+ *	(table_write.c), which the HTTP API shares.
  */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mq/cli.h"
-#include "mq/sync_cli.h"
 #include "mq/table_io.h"
-#include "mq/tsv.h"
 
 #define MAX_PAIRS REG_MAX_COLS
 
@@ -187,55 +185,12 @@ int cmd_dump(int argc, char **argv)
 	return ex == EXIT_NOTFOUND ? 0 : ex;
 }
 
-struct set_one {
-	const char *table;
-	const struct store_assign *a;
-	int n;
-	int64_t id;
-};
-
-static enum store_rc set_one_fn(struct store_txn *txn, void *arg)
-{
-	struct set_one *s = arg;
-
-	s->id = 0;
-	return store_set(txn, s->table, s->a, s->n, &s->id);
-}
-
-/* to_sql_cols - assignments as the write-through's columns. */
-static void to_sql_cols(const struct store_assign *a, int n,
-			struct sql_write_col *out)
-{
-	for (int i = 0; i < n; i++)
-		out[i] = (struct sql_write_col){ a[i].col, a[i].v };
-}
-
-/* set_through_sql - mq set when SQL is authoritative. */
-static int set_through_sql(struct store *st, struct set_one *s)
-{
-	struct sql_write_col c[MAX_PAIRS];
-	struct sql_conn *conn;
-	char err[SQL_SYNC_ERR_MAX];
-	int ex = sync_connect(NULL, &conn);
-
-	if (ex)
-		return ex;
-	to_sql_cols(s->a, s->n, c);
-	ex = sql_write_set(conn, st, sync_flags(), s->table, c, s->n, &s->id,
-			   err, sizeof(err));
-	if (ex)
-		cli_error("%s", err);
-	sql_close(conn);
-	return ex;
-}
-
 int cmd_set(int argc, char **argv)
 {
 	struct store_assign pairs[MAX_PAIRS];
 	const struct reg_table *t;
-	struct set_one s;
+	struct table_set_row row;
 	struct store *st;
-	enum store_rc rc;
 	int n, ex;
 
 	if (cli_help(argc, argv, set_usage))
@@ -246,48 +201,11 @@ int cmd_set(int argc, char **argv)
 		return cli_usage(set_usage);
 	if ((ex = table_args(argc - 1, argv + 1, 0, &st, &t, pairs, &n)))
 		return ex;
-	s = (struct set_one){ argv[1], pairs, n, 0 };
-	if (cli_config.database_address[0])
-		ex = set_through_sql(st, &s);
-	else if ((rc = store_write(st, set_one_fn, &s, NULL)))
-		ex = cli_store_fail(st, rc);
-	if (!ex && s.id)
-		printf("%s: id=%lld\n", argv[1], (long long)s.id);
+	row = (struct table_set_row){ pairs, n, 0 };
+	ex = table_write_set(st, argv[1], &row, 1);
+	if (!ex && row.id)
+		printf("%s: id=%lld\n", argv[1], (long long)row.id);
 	store_close(st);
-	return ex;
-}
-
-struct del_rows {
-	const char *table;
-	const struct store_filter *f;
-	int n;
-	uint64_t deleted;
-};
-
-static enum store_rc del_fn(struct store_txn *txn, void *arg)
-{
-	struct del_rows *d = arg;
-
-	return store_del(txn, d->table, d->f, d->n, &d->deleted);
-}
-
-/* del_through_sql - mq del when SQL is authoritative. */
-static int del_through_sql(struct store *st, const struct store_assign *a,
-			   struct del_rows *d)
-{
-	struct sql_write_col c[MAX_PAIRS];
-	struct sql_conn *conn;
-	char err[SQL_SYNC_ERR_MAX];
-	int ex = sync_connect(NULL, &conn);
-
-	if (ex)
-		return ex;
-	to_sql_cols(a, d->n, c);
-	ex = sql_write_del(conn, st, sync_flags(), d->table, c, d->n,
-			   &d->deleted, err, sizeof(err));
-	if (ex)
-		cli_error("%s", err);
-	sql_close(conn);
 	return ex;
 }
 
@@ -296,9 +214,8 @@ int cmd_del(int argc, char **argv)
 	struct store_assign pairs[MAX_PAIRS];
 	struct store_filter f[MAX_PAIRS];
 	const struct reg_table *t;
-	struct del_rows d;
+	uint64_t deleted;
 	struct store *st;
-	enum store_rc rc;
 	bool all;
 	int n, ex;
 
@@ -311,15 +228,11 @@ int cmd_del(int argc, char **argv)
 		return ex;
 	for (int i = 0; i < n; i++)
 		f[i] = (struct store_filter){ pairs[i].col, pairs[i].v };
-	d = (struct del_rows){ argv[1], f, n, 0 };
-	if (cli_config.database_address[0])
-		ex = del_through_sql(st, pairs, &d);
-	else if ((rc = store_write(st, del_fn, &d, NULL)))
-		ex = cli_store_fail(st, rc);
+	ex = table_write_del(st, argv[1], f, n, &deleted);
 	if (!ex) {
 		printf("%s: deleted %llu row%s\n", argv[1],
-		       (unsigned long long)d.deleted, d.deleted == 1 ? "" : "s");
-		ex = d.deleted ? 0 : EXIT_NOTFOUND;
+		       (unsigned long long)deleted, deleted == 1 ? "" : "s");
+		ex = deleted ? 0 : EXIT_NOTFOUND;
 	}
 	store_close(st);
 	return ex;

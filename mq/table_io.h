@@ -1,11 +1,13 @@
 /*
  * NAME
- *	table_io.h - printing rows and loading TSV rows for mq's commands
+ *	table_io.h - printing, loading and writing rows: the CLI and the API
  */
 #ifndef MQ_TABLE_IO_H
 #define MQ_TABLE_IO_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -19,5 +21,51 @@ int table_print(struct store *st, const char *name, const struct reg_table *t,
 
 /* table_load_stdin - "mq set TABLE - [--batch N]"; returns exit status. */
 int table_load_stdin(int argc, char **argv, const char *usage);
+
+/* One row of table_write_set: its assignments; id gets an allocated id. */
+struct table_set_row {
+	const struct store_assign *a;
+	int n;			/* REG_MAX_COLS at most */
+	int64_t id;		/* 0: none allocated */
+};
+
+/*
+ * table_write_set - mq set's semantics for n rows (table_write.c): with
+ *	the whole key given update the given columns or insert, else
+ *	insert allocating the auto id.  One store transaction for all rows;
+ *	with database-address set, SQL first, row by row.  Returns 0 or an
+ *	exit status after reporting through cli_error.
+ */
+int table_write_set(struct store *st, const char *table,
+		    struct table_set_row *rows, size_t n);
+
+/*
+ * table_write_del - delete the rows matching all nf filters (none: every
+ *	row); *deleted counts them.  SQL first when database-address is
+ *	set.  Returns 0 (also when none matched) or an exit status.
+ */
+int table_write_del(struct store *st, const char *table,
+		    const struct store_filter *f, int nf, uint64_t *deleted);
+
+/*
+ * The store bodies of table_write_set and table_write_del without SQL,
+ * for a caller running its own write transaction (mq serve's writer
+ * thread commits several requests' bodies together).  Re-runnable.
+ */
+struct table_set_job {
+	const char *table;
+	struct table_set_row *rows;
+	size_t n;
+	size_t failed;		/* out: the row whose store_set failed */
+};
+enum store_rc table_set_body(struct store_txn *txn, void *job);
+
+struct table_del_job {
+	const char *table;
+	const struct store_filter *f;
+	int n;
+	uint64_t deleted;	/* out */
+};
+enum store_rc table_del_body(struct store_txn *txn, void *job);
 
 #endif
