@@ -179,9 +179,10 @@ bool	http_require_token(struct http_req *r)
 	if (r->token_ok)
 		return true;
 	if (!cli_config.www_token[0]) {
-		http_reply_error(r, 403, "writes are refused: no www-token is "
-				 "configured (set www-token in the config "
-				 "file or MQ_WWW_TOKEN in the environment)");
+		http_reply_error(r, 403, "refused: writes and secret columns "
+				 "need the www-token, and none is configured "
+				 "(set www-token in the config file or "
+				 "MQ_WWW_TOKEN in the environment)");
 		return false;
 	}
 	h = evhttp_request_get_output_headers(r->ev);

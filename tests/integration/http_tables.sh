@@ -158,6 +158,8 @@ serve_start "$TMP/serve-notoken.log" MQ_STORE_PATH="$TMP/notoken.mdb" ||
 	fail "mq serve starts without a token"
 req "POST with no www-token configured is 403" POST /v1/tables/capacity 403 -d "$ROW"
 expect_grep "saying how to set one" "MQ_WWW_TOKEN" "$TMP/body"
+req "asking for secrets with no www-token configured is 403" GET "/v1/tables/dkim_keys?secrets=1" 403
+expect_grep "naming secret columns too" "writes and secret columns need the www-token" "$TMP/body"
 serve_stop
 
 # The write-through: SQL first, then the store.
