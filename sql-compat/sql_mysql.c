@@ -37,6 +37,7 @@
  *	(refused, unreachable, timeout, too many connections) is
  *	SQL_TEMPFAIL.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,13 +181,26 @@ static enum sql_rc mysql_drv_session(struct sql_conn *conn)
 	return rc;
 }
 
+/*
+ * library_init - once per process: mysql_init() initialises the client
+ *	library on first use, and that first use is not thread-safe (mq
+ *	serve connects from its main and writer threads).
+ */
+static void library_init(void)
+{
+	mysql_library_init(0, NULL, NULL);
+}
+
 /* mysql_drv_connect - open conn->handle */
 static enum sql_rc mysql_drv_connect(struct sql_conn *conn)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct sql_address *a = conn->address;
-	MYSQL  *m = mysql_init(NULL);
+	MYSQL  *m;
 	enum sql_rc rc;
 
+	pthread_once(&once, library_init);
+	m = mysql_init(NULL);
 	if (m == NULL)
 		return sql_conn_fail(conn, SQL_INTERNAL, "connect", "out of memory");
 	if ((rc = mysql_drv_setup(conn, m)) != SQL_OK) {
