@@ -7,14 +7,16 @@
  *	One thread takes the queued writes.  The store bodies found queued
  *	together run in one write transaction, so a burst of API writes
  *	costs one disk flush instead of one each (group commit).  A body
- *	that fails aborts the batch; it is then run alone, for its own
- *	answer, and the rest again without it.  A write with work instead
- *	of a body (a write-through to SQL) runs alone, in queue order.
+ *	that fails aborts the batch; the rest is tried again without it,
+ *	and it runs alone afterwards, for its own answer.  A write with
+ *	work instead of a body (a write-through to SQL) runs alone, in
+ *	queue order.
  *	Each finished write is handed back to its worker through an event
  *	activated from here (libevent's pthread locking makes that safe).
  *
- *	Only one thread writes, so the writer also owns the order: writes
- *	commit in the order they were submitted, batch by batch.
+ *	Only one thread writes, so the writer also owns the order: batches
+ *	commit in the order they were submitted, and the answers are those
+ *	of a serial run (see run_batch).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -108,29 +110,46 @@ static enum store_rc batch_body(struct store_txn *txn, void *arg)
 	return STORE_OK;
 }
 
+/* drop_from - take the i-th write out of the batch */
+static struct http_write *drop_from(struct batch *b, int i)
+{
+	struct http_write *w = b->w[i];
+
+	memmove(&b->w[i], &b->w[i + 1], (size_t)(b->n - i - 1) * sizeof(*b->w));
+	b->n--;
+	return w;
+}
+
 /*
- * run_batch - commit the batch; a failing body is taken out and run
- *	alone for its answer, and the rest is tried again.
+ * run_batch - commit the batch; a failing body is taken out and the
+ *	rest tried again.  The failed ones run alone afterwards, in their
+ *	order, for their own answers: every answer is then that of a serial
+ *	run in which, within a batch, the failing writes come last (two
+ *	creates of one list: the first submitted wins).
  */
 static void run_batch(struct batch *b)
 {
+	struct http_write *failed[BATCH_MAX];
+	int nfailed = 0;
+
 	while (b->n > 1) {
 		if (store_write(q.st, batch_body, b, NULL) == STORE_OK) {
 			for (int i = 0; i < b->n; i++)
 				hand_back(b->w[i]);
-			return;
+			b->n = 0;
+			break;
 		}
 		if (b->failed < 0)	/* the commit itself failed */
 			break;
-		run_alone(b->w[b->failed]);
-		hand_back(b->w[b->failed]);
-		memmove(&b->w[b->failed], &b->w[b->failed + 1],
-			(size_t)(b->n - b->failed - 1) * sizeof(b->w[0]));
-		b->n--;
+		failed[nfailed++] = drop_from(b, b->failed);
 	}
 	for (int i = 0; i < b->n; i++) {
 		run_alone(b->w[i]);
 		hand_back(b->w[i]);
+	}
+	for (int i = 0; i < nfailed; i++) {
+		run_alone(failed[i]);
+		hand_back(failed[i]);
 	}
 }
 
