@@ -9,6 +9,11 @@
  *	(streamed listing, subscribe, unsubscribe, issub);
  *	http_list_split.c the sublist split.  Each handler here is called
  *	with r->seg[0] a valid list name whose tables exist.
+ *
+ *	Every write leaves the event loop through http_write_submit: the
+ *	handler checks the request, copies what the write needs into an
+ *	op on the heap that begins with its struct http_write, and the
+ *	op's done() answers from the op and frees it.
  */
 #ifndef MQ_HTTP_LIST_H
 #define MQ_HTTP_LIST_H

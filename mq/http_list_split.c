@@ -12,10 +12,12 @@
  * DESCRIPTION
  *	The entries of T_name (T_digest_name) with mq split's checks
  *	(mq/split_entry.h).  check answers 200 with the gaps listed, an
- *	empty list when every hash is covered.
+ *	empty list when every hash is covered.  Adding and deleting run
+ *	on the writer thread (http_write_submit).
  * DIAGNOSTICS
  *	400 naming the field or parameter; 404 for an unknown listno.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mq/http_list.h"
@@ -178,56 +180,114 @@ static bool add_entry(struct http_req *r, json_t *body, struct split_add *s)
 	return true;
 }
 
+/* A split add on its way through the writer. */
+struct add_op {
+	struct http_write w;	/* first: done() is handed &op->w */
+	struct split_add s;
+	json_t *body;		/* owns the name s points into */
+};
+
+/* add_done - on the worker: answer POST split */
+static void add_done(struct http_req *r, struct http_write *w)
+{
+	struct add_op *op = (struct add_op *)w;
+
+	if (w->status)
+		http_reply_write(r, w);
+	else
+		http_reply_json(r, 201, json_pack("{s:s,s:I}", "table",
+						  op->s.table, "listno",
+						  (json_int_t)op->s.listno));
+	json_decref(op->body);
+	free(op);
+}
+
+/* add_op_new - an op owning body; NULL: answered 500 (body freed) */
+static struct add_op *add_op_new(struct http_req *r, json_t *body)
+{
+	struct add_op *op = calloc(1, sizeof(*op));
+
+	if (!op) {
+		json_decref(body);
+		http_reply_error(r, 500, "out of memory");
+		return NULL;
+	}
+	op->body = body;
+	op->w.body = split_add_fn;
+	op->w.arg = &op->s;
+	op->w.done = add_done;
+	return op;
+}
+
 /* split_post - POST: add an entry */
 static void split_post(struct http_req *r, const char *root)
 {
-	struct split_add s = { .na = 0 };
+	struct add_op *op;
 	json_t *body, *digest;
-	enum store_rc rc;
 
-	if (!http_require_token(r) || !(body = http_body_json(r, false)))
+	if (!http_require_token(r) || !(body = http_body_json(r, false)) ||
+	    !(op = add_op_new(r, body)))
 		return;
 	digest = json_object_get(body, "digest");
 	if (digest && !json_is_boolean(digest))
 		http_reply_error(r, 400, "digest: not true or false");
-	else if (add_entry(r, body, &s)) {
-		split_table_name(s.table, sizeof(s.table), root,
+	else if (add_entry(r, body, &op->s)) {
+		split_table_name(op->s.table, sizeof(op->s.table), root,
 				 json_is_true(digest) ||
 				 http_list_flag(r, "digest"));
-		rc = store_write(r->st, split_add_fn, &s, NULL);
-		if (rc)
-			http_reply_store(r, rc);
-		else
-			http_reply_json(r, 201, json_pack(
-				"{s:s,s:I}", "table", s.table, "listno",
-				(json_int_t)s.listno));
+		http_write_submit(r, &op->w);
+		return;
 	}
 	json_decref(body);
+	free(op);
+}
+
+/* A split del on its way through the writer. */
+struct del_op {
+	struct http_write w;	/* first: done() is handed &op->w */
+	struct split_del d;
+};
+
+/* del_done - on the worker: answer DELETE split */
+static void del_done(struct http_req *r, struct http_write *w)
+{
+	struct del_op *op = (struct del_op *)w;
+
+	if (w->status)
+		http_reply_write(r, w);
+	else if (op->d.n == 0)
+		http_reply_error(r, 404, "%s: no entry with listno %lld",
+				 op->d.table, (long long)op->d.f.v.i);
+	else
+		http_reply_json(r, 200, json_pack("{s:I}", "removed",
+						  (json_int_t)op->d.n));
+	free(op);
 }
 
 /* split_delete - DELETE ?listno=N: remove an entry */
 static void split_delete(struct http_req *r, const char *table)
 {
-	struct split_del d = { .f = { N_LISTNO, { .kind = SV_INT } } };
-	enum store_rc rc;
+	int64_t listno;
+	struct del_op *op;
 
 	if (!http_require_token(r) ||
-	    !http_list_int(r, "listno", 1, INT64_MAX, 0, &d.f.v.i))
+	    !http_list_int(r, "listno", 1, INT64_MAX, 0, &listno))
 		return;
-	if (d.f.v.i == 0) {
+	if (listno == 0) {
 		http_reply_error(r, 400, "listno: missing (?listno=N)");
 		return;
 	}
-	snprintf(d.table, sizeof(d.table), "%s", table);
-	rc = store_write(r->st, split_del_fn, &d, NULL);
-	if (rc)
-		http_reply_store(r, rc);
-	else if (d.n == 0)
-		http_reply_error(r, 404, "%s: no entry with listno %lld",
-				 table, (long long)d.f.v.i);
-	else
-		http_reply_json(r, 200, json_pack("{s:I}", "removed",
-						  (json_int_t)d.n));
+	if (!(op = calloc(1, sizeof(*op)))) {
+		http_reply_error(r, 500, "out of memory");
+		return;
+	}
+	op->d.f = (struct store_filter){ N_LISTNO, { .kind = SV_INT,
+						     .i = listno } };
+	snprintf(op->d.table, sizeof(op->d.table), "%s", table);
+	op->w.body = split_del_fn;	/* store_del sets d.n on every run */
+	op->w.arg = &op->d;
+	op->w.done = del_done;
+	http_write_submit(r, &op->w);
 }
 
 void	http_list_split(struct http_req *r, const char *root)

@@ -22,8 +22,10 @@
  *	the store would let it shrink to one chunk).
  *
  *	Subscribing takes the CLI's path: every address is checked first
- *	(a bad one changes nothing), then with a database-address set SQL
- *	is written first (list_sub_through_sql), else the store.
+ *	(a bad one changes nothing), then on the writer thread
+ *	(http_write_submit), with a database-address set SQL is written
+ *	first (list_sub_through_sql), else the store (group-committed with
+ *	the other writes queued meanwhile).
  * DIAGNOSTICS
  *	400 naming the parameter, field or addresses[i]; 404 for a sublist
  *	without an active entry, an address not subscribed, or nothing to
@@ -464,83 +466,123 @@ static bool batch_query(struct http_req *r, struct sub_batch *b)
 	return batch_request(r, b, 0, item, (int)hash, NULL);
 }
 
-struct sub_job {
-	const char *root;
+/* A subscribe or unsubscribe on its way through the writer. */
+struct sub_op {
+	struct http_write w;	/* first: done() is handed &op->w */
+	char root[REG_NAME_MAX];
 	enum sub_table which;
 	bool add;
-	const struct sub_batch *b;
+	struct sub_batch b;
 	struct sub_counts counts;
-	size_t failed;
+	size_t bad;		/* SQL: the bad request's index */
+	char err[512];		/* SQL: why it is bad */
 };
 
 /* sub_job_fn - the store's write transaction of a batch */
 static enum store_rc sub_job_fn(struct store_txn *txn, void *arg)
 {
-	struct sub_job *j = arg;
+	struct sub_op *op = arg;
 
-	return store_sub(txn, j->root, j->which, j->add, j->b->req, j->b->n,
-			 &j->counts, &j->failed);
+	/* store_sub zeroes the counts: a run again counts afresh; a bad
+	 * address cannot reach it (checked before submitting) */
+	return store_sub(txn, op->root, op->which, op->add, op->b.req,
+			 op->b.n, &op->counts, NULL);
 }
 
-/* batch_write - SQL first when configured, else the store; 0 or answered */
-static int batch_write(struct http_req *r, struct sub_job *j)
+/* sub_sql_fn - the writer's work with SQL authoritative: SQL first */
+static int sub_sql_fn(struct store *st, void *arg)
 {
-	char msg[1024] = "", err[512] = "";
-	size_t bad = SIZE_MAX;
-	enum store_rc rc;
-	int ex;
+	struct sub_op *op = arg;
 
-	if (!cli_config.database_address[0]) {
-		rc = store_write(r->st, sub_job_fn, j, NULL);
-		if (rc == STORE_NOTFOUND)
-			http_list_missing(r, j->root);
-		else if (rc)
-			http_reply_store(r, rc);
-		return rc;
-	}
-	cli_error_capture(msg, sizeof(msg));
-	ex = list_sub_through_sql(r->st, j->root, j->which, j->add, j->b->req,
-				  j->b->n, &j->counts, &bad, err, sizeof(err));
-	cli_error_capture_end();
-	if (ex == EXIT_DATAERR && bad < j->b->n && j->b->many)
-		http_reply_error(r, 400, "addresses[%zu]: %s", bad, err);
-	else if (ex == EXIT_DATAERR && bad < j->b->n)
-		http_reply_error(r, 400, "address: %s", err);
-	else if (ex)
-		http_reply_exit(r, ex, msg);
-	return ex;
+	op->bad = SIZE_MAX;
+	op->err[0] = 0;
+	return list_sub_through_sql(st, op->root, op->which, op->add,
+				    op->b.req, op->b.n, &op->counts,
+				    &op->bad, op->err, sizeof(op->err));
 }
 
-/* subs_write - POST subscribes, DELETE unsubscribes */
+/* sub_op_free - the op and the request body its addresses point into */
+static void sub_op_free(struct sub_op *op)
+{
+	free(op->b.req);
+	json_decref(op->b.body);
+	free(op);
+}
+
+/* sub_failed - the answer for a write that failed */
+static void sub_failed(struct http_req *r, const struct sub_op *op)
+{
+	const struct http_write *w = &op->w;
+	bool bad = w->work && w->status == EXIT_DATAERR && op->bad < op->b.n;
+
+	if (bad && op->b.many)
+		http_reply_error(r, 400, "addresses[%zu]: %s", op->bad,
+				 op->err);
+	else if (bad)
+		http_reply_error(r, 400, "address: %s", op->err);
+	else if (w->work)
+		http_reply_exit(r, w->status, w->err);
+	else if (w->status == STORE_NOTFOUND)
+		http_list_missing(r, op->root);
+	else
+		http_reply_write(r, w);
+}
+
+/* sub_done - on the worker: answer the POST or DELETE from the op */
+static void sub_done(struct http_req *r, struct http_write *w)
+{
+	struct sub_op *op = (struct sub_op *)w;
+
+	if (w->status)
+		sub_failed(r, op);
+	else if (op->add)
+		http_reply_json(r, 200, json_pack(
+			"{s:I,s:I,s:I}", "added",
+			(json_int_t)op->counts.changed, "existing",
+			(json_int_t)op->counts.unchanged, "blocked",
+			(json_int_t)op->counts.blocked));
+	else if (op->counts.changed)
+		http_reply_json(r, 200, json_pack(
+			"{s:I}", "removed", (json_int_t)op->counts.changed));
+	else
+		http_reply_error(r, 404, "%s%s: none of the %zu address%s was "
+				 "subscribed", op->root,
+				 sub_table_suffix(op->which), op->b.n,
+				 op->b.n == 1 ? "" : "es");
+	sub_op_free(op);
+}
+
+/*
+ * subs_write - POST subscribes, DELETE unsubscribes: the addresses are
+ *	checked here, written by the writer thread (SQL first when a
+ *	database-address is set, else the store), answered by sub_done.
+ */
 static void subs_write(struct http_req *r, const char *root,
 		       enum sub_table which, bool add)
 {
-	struct sub_batch b = { 0 };
-	struct sub_job j = { root, which, add, &b, { 0 }, SIZE_MAX };
 	bool by_query = !add && http_query(r, "address");
+	struct sub_op *op;
 
 	if (!http_require_token(r))
 		return;
-	if ((by_query ? batch_query(r, &b) : batch_parse(r, &b)) &&
-	    batch_write(r, &j) == 0) {
-		if (add)
-			http_reply_json(r, 200, json_pack(
-				"{s:I,s:I,s:I}", "added",
-				(json_int_t)j.counts.changed, "existing",
-				(json_int_t)j.counts.unchanged, "blocked",
-				(json_int_t)j.counts.blocked));
-		else if (j.counts.changed)
-			http_reply_json(r, 200, json_pack(
-				"{s:I}", "removed",
-				(json_int_t)j.counts.changed));
-		else
-			http_reply_error(r, 404, "%s%s: none of the %zu "
-					 "address%s was subscribed", root,
-					 sub_table_suffix(which), b.n,
-					 b.n == 1 ? "" : "es");
+	if (!(op = calloc(1, sizeof(*op)))) {
+		http_reply_error(r, 500, "out of memory");
+		return;
 	}
-	free(b.req);
-	json_decref(b.body);
+	snprintf(op->root, sizeof(op->root), "%s", root);
+	op->which = which;
+	op->add = add;
+	if (!(by_query ? batch_query(r, &op->b) : batch_parse(r, &op->b))) {
+		sub_op_free(op);
+		return;
+	}
+	if (cli_config.database_address[0])
+		op->w.work = sub_sql_fn;
+	else
+		op->w.body = sub_job_fn;
+	op->w.arg = op;
+	op->w.done = sub_done;
+	http_write_submit(r, &op->w);
 }
 
 void	http_list_subs(struct http_req *r, const char *root,

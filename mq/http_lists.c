@@ -150,9 +150,11 @@ static void lists_index(struct http_req *r)
 	http_reply_json(r, 200, w.a);
 }
 
+/* A list create or drop on its way through the writer. */
 struct list_op {
+	struct http_write w;	/* first: done() is handed &op->w */
 	char root[REG_NAME_MAX];
-	uint8_t key[32];
+	uint8_t key[32];	/* create: the list's new secret */
 };
 
 /* create_fn - the write transaction of POST /v1/lists */
@@ -171,6 +173,25 @@ static enum store_rc drop_fn(struct store_txn *txn, void *arg)
 	return store_list_drop(txn, op->root);
 }
 
+/* list_op_new - an op for root with body and done; NULL: answered 500 */
+static struct list_op *list_op_new(struct http_req *r, const char *root,
+				   store_write_fn body,
+				   void (*done)(struct http_req *,
+						struct http_write *))
+{
+	struct list_op *op = calloc(1, sizeof(*op));
+
+	if (!op) {
+		http_reply_error(r, 500, "out of memory");
+		return NULL;
+	}
+	snprintf(op->root, sizeof(op->root), "%s", root);
+	op->w.body = body;
+	op->w.arg = op;
+	op->w.done = done;
+	return op;
+}
+
 /* root_ok - a list name, else 400 naming what (field or path) */
 static bool root_ok(struct http_req *r, const char *what, const char *root)
 {
@@ -182,54 +203,65 @@ static bool root_ok(struct http_req *r, const char *what, const char *root)
 	return false;
 }
 
+/* create_done - on the worker: answer POST /v1/lists */
+static void create_done(struct http_req *r, struct http_write *w)
+{
+	struct list_op *op = (struct list_op *)w;
+
+	sodium_memzero(op->key, sizeof(op->key));
+	if (w->status == STORE_EXISTS)
+		http_reply_error(r, 409, "list %s exists already", op->root);
+	else if (w->status)
+		http_reply_write(r, w);
+	else
+		http_reply_json(r, 201, json_pack("{s:s,s:b}", "name",
+						  op->root, "created", 1));
+	free(op);
+}
+
 /* list_create - POST /v1/lists {"name": "T"} */
 static void list_create(struct http_req *r)
 {
-	struct list_op op = { .root = "" };
+	struct list_op *op;
 	json_t *body, *name;
-	enum store_rc rc;
 
 	if (!http_require_token(r) || !(body = http_body_json(r, false)))
 		return;
 	name = json_object_get(body, "name");
 	if (!json_is_string(name))
 		http_reply_error(r, 400, "name: missing or not a string");
-	else if (root_ok(r, "name", json_string_value(name))) {
-		snprintf(op.root, sizeof(op.root), "%s",
-			 json_string_value(name));
-		randombytes_buf(op.key, sizeof(op.key));
-		rc = store_write(r->st, create_fn, &op, NULL);
-		sodium_memzero(op.key, sizeof(op.key));
-		if (rc == STORE_EXISTS)
-			http_reply_error(r, 409, "list %s exists already",
-					 op.root);
-		else if (rc)
-			http_reply_store(r, rc);
-		else
-			http_reply_json(r, 201, json_pack("{s:s,s:b}", "name",
-							  op.root, "created",
-							  1));
+	else if (root_ok(r, "name", json_string_value(name)) &&
+		 (op = list_op_new(r, json_string_value(name), create_fn,
+				   create_done))) {
+		randombytes_buf(op->key, sizeof(op->key));
+		http_write_submit(r, &op->w);
 	}
 	json_decref(body);
+}
+
+/* drop_done - on the worker: answer DELETE /v1/lists/T */
+static void drop_done(struct http_req *r, struct http_write *w)
+{
+	struct list_op *op = (struct list_op *)w;
+
+	if (w->status == STORE_NOTFOUND)
+		http_list_missing(r, op->root);
+	else if (w->status)
+		http_reply_write(r, w);
+	else
+		http_reply_json(r, 200, json_pack("{s:s,s:b}", "name",
+						  op->root, "dropped", 1));
+	free(op);
 }
 
 /* list_drop - DELETE /v1/lists/T */
 static void list_drop(struct http_req *r, const char *root)
 {
-	struct list_op op;
-	enum store_rc rc;
+	struct list_op *op;
 
-	if (!http_require_token(r))
-		return;
-	snprintf(op.root, sizeof(op.root), "%s", root);
-	rc = store_write(r->st, drop_fn, &op, NULL);
-	if (rc == STORE_NOTFOUND)
-		http_list_missing(r, root);
-	else if (rc)
-		http_reply_store(r, rc);
-	else
-		http_reply_json(r, 200, json_pack("{s:s,s:b}", "name", root,
-						  "dropped", 1));
+	if (http_require_token(r) &&
+	    (op = list_op_new(r, root, drop_fn, drop_done)))
+		http_write_submit(r, &op->w);
 }
 
 /* list_one - GET /v1/lists/T */

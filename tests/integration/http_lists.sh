@@ -4,8 +4,11 @@
 # checked and removed in every address table, the split, status and
 # log; 401 without the token on every write, 400 naming the bad field,
 # 404 for an unknown list, table, address or sublist; a 200k-address
-# list streamed equals mq list (JSON and text); clients that go away
-# mid-stream cost nothing (the sanitized build stops with status 0 and
+# list streamed equals mq list (JSON and text); 27, then 12 concurrent
+# writes (subscribes, one with a bad address, creates that fail in the
+# store, split adds, unsubscribes, split deletes) each get their own
+# answer through the writer thread's group commit and leave exactly
+# their changes; clients that go away mid-stream cost nothing (the sanitized build stops with status 0 and
 # no leak); with an SQLite database-address a subscription is in SQL
 # and the store, and an unreachable server is 503 changing nothing.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -232,6 +235,85 @@ expect_code "GET a sublist of big (several batches)" 200 GET \
 	"/v1/lists/big/subscribers?sublist=half&msgnum=3&format=text"
 check "equals mq list --sublist, in order" cmp "$TMP/body" \
 	<("$MQ_STATIC" list big --sublist half --msgnum 3)
+
+# ---- concurrent writes through the writer thread (group commit)
+# parallel REQUEST... - "METHOD PATH BODY" each, all at once; the status
+# of request i in $TMP/par.i.code, its body in $TMP/par.i
+parallel() {
+	local i=0 req m p d pids=()
+	for req in "$@"; do
+		i=$((i + 1))
+		read -r m p d <<< "$req"
+		curl -s -o "$TMP/par.$i" -w '%{http_code}' -X "$m" -H "$AUTH" \
+			${d:+-d "$d"} "$URL$p" > "$TMP/par.$i.code" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
+# answers I... - "code body" of the requests numbered I..., one a line
+answers() {
+	local i
+	for i in "$@"; do
+		echo "$(cat "$TMP/par.$i.code") $(cat "$TMP/par.$i")"
+	done
+}
+
+expect_code "create conc" 201 POST /v1/lists -H "$AUTH" -d '{"name":"conc"}'
+C=/v1/lists/conc/subscribers
+reqs=()
+for i in $(seq 1 20); do
+	if [ "$i" = 13 ]; then
+		reqs+=("POST $C {\"addresses\":[\"c13a@c.org\",\"broken-13\"]}")
+	else
+		reqs+=("POST $C {\"addresses\":[\"c${i}a@c.org\",\"C${i}b@C.org\"]}")
+	fi
+done
+for i in 1 2 3; do	# bodies that fail in the store, amid the batch
+	reqs+=("POST /v1/lists {\"name\":\"conc\"}")
+done
+for i in 1 2 3 4; do
+	reqs+=("POST /v1/lists/conc/split {\"name\":\"p$i\",\"hash_lo\":$((i * 10)),\"hash_hi\":$((i * 10 + 9))}")
+done
+# a bulk subscribe first holds the writer, so that the others queue up
+# behind it and run as batches (a failing create amid them)
+seq 1 100000 | awk 'BEGIN { printf "{\"addresses\":[" }
+	{ printf "%s\"bulk%d@b.org\"", (NR > 1 ? "," : ""), $1 } END { print "]}" }' > "$TMP/bulk.json"
+curl -s -o "$TMP/bulk.out" -H "$AUTH" --data-binary @"$TMP/bulk.json" "$URL$C" &
+bulk=$!
+sleep 0.2
+parallel "${reqs[@]}"
+wait $bulk
+expect_eq "the bulk subscribe: 100000 added" '{"added":100000,"existing":0,"blocked":0}' \
+	"$(cat "$TMP/bulk.out")"
+expect_eq "19 subscribes answered 200 with their own counts" \
+	"$(for i in $(seq 1 19); do echo '200 {"added":2,"existing":0,"blocked":0}'; done)" \
+	"$(answers $(seq 1 12) $(seq 14 20))"
+expect_grep "the bad one 400, naming addresses[1]" '^400 \{"error": ?"addresses\[1\]: ' \
+	<(answers 13)
+expect_eq "the three creates of conc: 409 each" "409 409 409" \
+	"$(answers 21 22 23 | cut -c 1-3 | paste -sd ' ')"
+expect_eq "the four split adds: 201 each" "201 201 201 201" \
+	"$(answers 24 25 26 27 | cut -c 1-3 | paste -sd ' ')"
+expect_eq "with listnos 1..4" "1 2 3 4" \
+	"$(for i in 24 25 26 27; do json 'j.listno' "$TMP/par.$i"; done | sort -n | paste -sd ' ')"
+expect_eq "the list holds exactly the 38 good addresses" \
+	"$(for i in $(seq 1 20); do [ "$i" = 13 ] || printf 'c%da@c.org\nC%db@c.org\n' "$i" "$i"; done | sort)" \
+	"$("$MQ" list conc | grep -v '@b\.org$' | sort)"
+expect_eq "each with its slog row, as the bulk ones" "100038" "$("$MQ" log conc | wc -l)"
+reqs=()
+for i in $(seq 1 10); do
+	reqs+=("DELETE $C {\"addresses\":[\"C${i}A@c.org\",\"nobody$i@c.org\"]}")
+done
+reqs+=("DELETE /v1/lists/conc/split?listno=2" "DELETE /v1/lists/conc/split?listno=9")
+parallel "${reqs[@]}"
+expect_eq "10 unsubscribes answered 200, removed 1 each" \
+	"$(for i in $(seq 1 10); do echo '200 {"removed":1}'; done)" "$(answers $(seq 1 10))"
+expect_eq "split del 2: 200, split del 9: 404" "200 404" \
+	"$(cat "$TMP/par.11.code") $(cat "$TMP/par.12.code")"
+expect_eq "28 addresses left beside the bulk" "100028" "$("$MQ" list conc -n)"
+expect_eq "3 split entries left" "1 3 4" \
+	"$("$MQ" split list conc --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).map(e => e.listno).join(" "))')"
 
 # ---- clients that go away mid-stream
 for i in 1 2 3 4 5; do
