@@ -60,6 +60,34 @@ else
 fi
 exec 7<&-
 
+# SIGTERM while a write is in flight: it is answered and kept.
+serve_stop
+serve_start "$TMP/serve-term.log" MQ_STORE_PATH="$TMP/term.mdb" MQ_WWW_TOKEN=t ||
+	fail "mq serve starts with a token"
+curl -s -o /dev/null -H 'Authorization: Bearer t' -d '{"name":"big"}' "$URL/v1/lists"
+seq 1 200000 | awk 'BEGIN { printf "{\"addresses\":[" }
+	{ printf "%s\"u%d@example.org\"", (NR > 1 ? "," : ""), $1 }
+	END { print "]}" }' > "$TMP/big.json"
+curl -s -o "$TMP/term.body" -w '%{http_code}' -H 'Authorization: Bearer t' \
+	--data-binary @"$TMP/big.json" "$URL/v1/lists/big/subscribers" > "$TMP/term.code" &
+curl_pid=$!
+in_flight=no
+for _ in $(seq 1 200); do
+	if curl -s "$URL/metrics" | grep -q '^mq_http_requests_in_flight [2-9]'; then
+		in_flight=yes
+		break
+	fi
+	sleep 0.01
+done
+serve_stop
+term_status=$?
+wait $curl_pid
+expect_eq "SIGTERM came while the subscribe was in flight" yes "$in_flight"
+expect_eq "SIGTERM during a 200k subscribe: serve exits 0" 0 "$term_status"
+expect_eq "the subscribe in flight is answered 200" 200 "$(cat "$TMP/term.code")"
+expect_grep "having added every address" '"added":200000' "$TMP/term.body"
+expect_eq "and the store holds them" 200000 "$(MQ_STORE_PATH="$TMP/term.mdb" "$MQ" list big | wc -l)"
+serve_start "$TMP/serve.log" || fail "mq serve starts again"
 SERVE_PID_FIRST=$SERVE_PID
 expect_status "a second serve on the same port exits 70" 70 \
 	env MQ_STORE_PATH="$TMP/other.mdb" MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT="$PORT" "$MQ" serve
