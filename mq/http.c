@@ -246,6 +246,9 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_worker *w = arg;
 	struct timespec now;
+	/* answered is not yet written: the last answers get a moment to
+	 * leave the connections' buffers before the loop ends */
+	struct timeval flush = { 0, 250000 };
 
 	(void)fd;
 	(void)what;
@@ -255,7 +258,8 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
 			log_warning("http: %d request%s still in flight at "
 				    "the end of the grace period", w->inflight,
 				    w->inflight == 1 ? "" : "s");
-		event_base_loopexit(w->base, NULL);
+		event_del(w->drain_ev);
+		event_base_loopexit(w->base, &flush);
 	}
 }
 
