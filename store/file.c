@@ -155,6 +155,8 @@ static bool change_wellformed(const MDB_val *k, const MDB_val *d)
 	case CHANGE_LIST_CREATE:
 	case CHANGE_LIST_DROP:
 		return true;
+	case CHANGE_OVERFLOW:
+		return d->mv_size == 4 && namelen == 0 && keylen == 0;
 	}
 	return false;
 }

@@ -25,8 +25,16 @@
 #define DB_TABLE_PREFIX	"t:"
 
 /* Change record operations. */
+/*
+ * The change log keeps the newest changes-keep records.  A write
+ * transaction with more changes than that could never be replayed from
+ * the log (pruning would cut its first records off), so it leaves the
+ * log holding one record, CHANGE_OVERFLOW (no name, no key, under
+ * (sequence, 0)), telling a reader to start again from a snapshot; its
+ * other records are not written at all.
+ */
 enum change_op { CHANGE_PUT = 'P', CHANGE_DEL = 'D', CHANGE_LIST_CREATE = 'C',
-		 CHANGE_LIST_DROP = 'X' };
+		 CHANGE_LIST_DROP = 'X', CHANGE_OVERFLOW = 'O' };
 
 /* A database handle known to this process, by name. */
 struct dbi_entry {
@@ -78,6 +86,14 @@ int store_meta_get_u64(struct store_txn *txn, const char *name, uint64_t *v);
 enum store_rc store_change(struct store_txn *txn, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen);
+/*
+ * store_change_expect - the caller is about to record n more changes.
+ *	When they would take the transaction past changes-keep, the log
+ *	overflows now and *log is set false: the caller may then skip its
+ *	store_change() calls (each would only be counted).  *log true:
+ *	write them.
+ */
+enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out);
 

@@ -11,7 +11,9 @@
  *
  *	A change record is
  *		op(1) namelen(1) keylen(2, big-endian) name key row
- *	where row is the encoded row for a put and absent otherwise.
+ *	where row is the encoded row for a put and absent otherwise.  A
+ *	transaction with more changes than changes-keep leaves only its
+ *	overflow record (internal.h) instead: pruning would have cut it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,45 @@ enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
 	}
 }
 
+/* overflowed - has this transaction given up logging its changes? */
+static bool overflowed(const struct store_txn *t)
+{
+	return t->nchanges > t->st->opt.changes_keep;
+}
+
+/*
+ * log_overflow - empty the log (every record in it is beyond
+ *	changes-keep now) and leave the overflow record of this sequence.
+ */
+static enum store_rc log_overflow(struct store_txn *t)
+{
+	static const uint8_t rec[4] = { CHANGE_OVERFLOW, 0, 0, 0 };
+	uint8_t kbuf[12] = { 0 };
+	MDB_val k = { sizeof(kbuf), kbuf }, d = { sizeof(rec), (void *)rec };
+	int rc = mdb_drop(t->txn, t->st->changes, 0);
+
+	key_encode_int((int64_t)t->seq, kbuf);
+	if (rc == 0)
+		rc = mdb_put(t->txn, t->st->changes, &k, &d, 0);
+	return store_mdb_rc(t->st, rc, DB_CHANGES);
+}
+
+enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log)
+{
+	uint64_t keep = t->st->opt.changes_keep;
+	enum store_rc rc;
+
+	*log = !overflowed(t);
+	/* nchanges counts to UINT32_MAX: a larger keep never overflows. */
+	if (!*log || keep >= UINT32_MAX || t->nchanges + n <= keep)
+		return STORE_OK;
+	if ((rc = log_overflow(t)))
+		return rc;
+	t->nchanges = (uint32_t)keep + 1;
+	*log = false;
+	return STORE_OK;
+}
+
 enum store_rc store_change(struct store_txn *t, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen)
@@ -138,6 +179,14 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	if (t->nchanges == UINT32_MAX)
 		return store_fail(t->st, STORE_BADDATA, "more than %u changes "
 				  "in one transaction", UINT32_MAX);
+	if (!t->mailerq_changed && reg_mailerq_index(table) >= 0)
+		t->mailerq_changed = true;
+	if (t->nchanges >= t->st->opt.changes_keep) {
+		enum store_rc orc = overflowed(t) ? STORE_OK : log_overflow(t);
+
+		t->nchanges++;
+		return orc;
+	}
 	key_encode_int((int64_t)t->seq, kbuf);
 	for (int i = 0; i < 4; i++)
 		kbuf[8 + i] = (uint8_t)(t->nchanges >> (24 - 8 * i));
@@ -156,8 +205,6 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	if (rowlen)
 		memcpy(p + namelen + keylen, row, rowlen);
 	t->nchanges++;
-	if (!t->mailerq_changed && reg_mailerq_index(table) >= 0)
-		t->mailerq_changed = true;
 	return STORE_OK;
 }
 
