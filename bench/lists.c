@@ -8,8 +8,10 @@
  *	two receipt addresses of hash 98) and, in the same run:
  *
  *	subscribe  mq: store_sub() of all of them in one transaction, as
- *		   "mq sub T -" does (a table row, a slog row and two change
- *		   records each); SQLite: one transaction of INSERTs into an
+ *		   "mq sub T -" does (a table row and a slog row each, and
+ *		   their two change records unless, as with more than
+ *		   500,000 addresses, they overflow the change log: see
+ *		   docs/lists.md); SQLite: one transaction of INSERTs into an
  *		   ezmlm-idx address table (hash, address primary key,
  *		   domain, plus the hash index of ezmlm-idx's MySQL tables)
  *		   and its slog table, with prepared statements.
@@ -19,8 +21,12 @@
  *	split	   12 sublists over 0..52 (T_name entries); mq: 12
  *		   store_split_each() calls; SQLite: 12 hash-range SELECTs.
  *
- *	Each side's addresses are counted and checksummed (a sum of FNV-1a
- *	hashes, order-free); the sides must agree, and the 12 sublists must
+ *	Both sides hand each address to the same consumer, which does
+ *	what "mq list" does with it: append it and a newline to an output
+ *	buffer (here one big enough for the whole listing, touched before
+ *	the clock starts).  After the clock stops, the lines of each
+ *	listing are counted and checksummed (a sum of FNV-1a hashes,
+ *	order-free); the sides must agree, and the 12 sublists must
  *	partition the list.  DIR: argv[1], $MQ_BENCH_DIR, else a new
  *	directory under $TMPDIR or /tmp.  ROWS: $MQ_BENCH_ROWS (default
  *	1000000).  Files are removed at exit unless $MQ_BENCH_KEEP is set.
@@ -70,12 +76,59 @@ static void tally_add(struct tally *t, const char *s, size_t len)
 	t->sum += h;
 }
 
-/* tally_fn - a sub_addr_fn that tallies. */
-static int tally_fn(const char *addr, size_t len, int hash, void *arg)
+/* The listings of one side: lines, as "mq list" writes them. */
+struct sink {
+	char *buf;
+	size_t n, cap;
+	size_t end[SUBLISTS + 1];	/* where listing i ends */
+};
+
+/* sink_fn - a sub_addr_fn that appends the address as a line. */
+static int sink_fn(const char *addr, size_t len, int hash, void *arg)
 {
+	struct sink *o = arg;
+
 	(void)hash;
-	tally_add(arg, addr, len);
+	if (o->n + len + 1 > o->cap)
+		die("listing larger than its buffer");
+	memcpy(o->buf + o->n, addr, len);
+	o->n += len;
+	o->buf[o->n++] = '\n';
 	return 0;
+}
+
+/*
+ * sink_open - room for the list and its split, its pages touched (as
+ *	"mq list" reuses one buffer, the clock must not see them faulted
+ *	in; filled with '\n', as a zero fill may become a calloc).
+ */
+static void sink_open(struct sink *o, uint64_t rows)
+{
+	o->cap = (2 * rows + 64) * (ADDR_MAX + 1);
+	o->buf = malloc(o->cap);
+	if (!o->buf)
+		die("out of memory");
+	memset(o->buf, '\n', o->cap);
+	o->n = 0;
+}
+
+/* sink_tally - count and checksum the lines of buf[from, to). */
+static void sink_tally(const struct sink *o, size_t from, size_t to,
+		       struct tally *t)
+{
+	for (size_t i = from; i < to;) {
+		const char *nl = memchr(o->buf + i, '\n', to - i);
+
+		tally_add(t, o->buf + i, (size_t)(nl - (o->buf + i)));
+		i = (size_t)(nl - o->buf) + 1;
+	}
+}
+
+/* sink_split - the 12 sublists' tallies; the list's comes first. */
+static void sink_split(const struct sink *o, struct tally *split)
+{
+	for (int i = 0; i < SUBLISTS; i++)
+		sink_tally(o, o->end[i], o->end[i + 1], &split[i]);
 }
 
 /* make_addresses - ROWS distinct addresses; the last two are receipts. */
@@ -153,6 +206,7 @@ static void run_mq(struct bench *b, struct tally *list, struct tally *split,
 	struct sub_job j = { .b = b };
 	struct store_txn *txn;
 	struct store *st;
+	struct sink o;
 	char err[512];
 	double t0;
 	enum store_rc rc;
@@ -174,23 +228,29 @@ static void run_mq(struct bench *b, struct tally *list, struct tally *split,
 	if (store_open(b->mq_path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
 	    store_read_begin(st, &txn))
 		die("reopen: %s", err);
+	sink_open(&o, b->rows);
 	t0 = now();
 	rc = store_sub_each(txn, ROOT, SUB_MAIN, 0, SUB_HASH_MAX, true,
-			    tally_fn, list);
+			    sink_fn, &o);
 	t[1] = now() - t0;
+	o.end[0] = o.n;
 	t0 = now();
 	for (int i = 0; rc == STORE_OK && i < SUBLISTS; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "s%d", i);
-		rc = store_split_each(txn, ROOT, false, name, 1, tally_fn,
-				      &split[i], NULL);
+		rc = store_split_each(txn, ROOT, false, name, 1, sink_fn,
+				      &o, NULL);
+		o.end[i + 1] = o.n;
 	}
 	t[2] = now() - t0;
 	if (rc)
 		die("list: %s", store_errmsg(st));
 	store_read_end(txn);
 	store_close(st);
+	sink_tally(&o, 0, o.end[0], list);
+	sink_split(&o, split);
+	free(o.buf);
 }
 
 /* sql_exec - run SQL without results, or die. */
@@ -239,17 +299,17 @@ static void sql_insert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *log,
 	sql_step_done(db, log);
 }
 
-/* sql_select - tally the addresses with a hash in lo..hi. */
+/* sql_select - list the addresses with a hash in lo..hi. */
 static void sql_select(sqlite3 *db, sqlite3_stmt *s, int lo, int hi,
-		       struct tally *t)
+		       struct sink *o)
 {
 	int rc;
 
 	sqlite3_bind_int(s, 1, lo);
 	sqlite3_bind_int(s, 2, hi);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		tally_add(t, (const char *)sqlite3_column_text(s, 0),
-			  (size_t)sqlite3_column_bytes(s, 0));
+		sink_fn((const char *)sqlite3_column_text(s, 0),
+			(size_t)sqlite3_column_bytes(s, 0), 0, o);
 	if (rc != SQLITE_DONE)
 		die("sqlite: %s", sqlite3_errmsg(db));
 	sqlite3_reset(s);
@@ -261,6 +321,7 @@ static void run_sqlite(struct bench *b, struct tally *list,
 {
 	sqlite3 *db;
 	sqlite3_stmt *ins, *log, *sel;
+	struct sink o;
 	double t0;
 
 	if (sqlite3_open(b->sql_path, &db) != SQLITE_OK)
@@ -285,18 +346,22 @@ static void run_sqlite(struct bench *b, struct tally *list,
 	t[0] = now() - t0;
 	sel = sql_prep(db, "SELECT address FROM list WHERE hash BETWEEN ? "
 		       "AND ?");
+	sink_open(&o, b->rows);
 	t0 = now();
-	sql_select(db, sel, 0, SUB_HASH_MAX, list);
-	sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT, list);
+	sql_select(db, sel, 0, SUB_HASH_MAX, &o);
+	sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT, &o);
 	t[1] = now() - t0;
+	o.end[0] = o.n;
 	t0 = now();
 	for (int i = 0; i < SUBLISTS; i++) {
-		sql_select(db, sel, split_lo(i), split_lo(i + 1) - 1,
-			   &split[i]);
-		sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT,
-			   &split[i]);
+		sql_select(db, sel, split_lo(i), split_lo(i + 1) - 1, &o);
+		sql_select(db, sel, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT, &o);
+		o.end[i + 1] = o.n;
 	}
 	t[2] = now() - t0;
+	sink_tally(&o, 0, o.end[0], list);
+	sink_split(&o, split);
+	free(o.buf);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(log);
 	sqlite3_finalize(sel);

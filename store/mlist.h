@@ -12,8 +12,8 @@
  *	part follows in its own section below.
  *
  *	Listing and the split are one cursor pass over an address table
- *	(rows decoded in place, nothing copied); T_name is small and read
- *	whole.
+ *	(the hash and address read in place from the front of each row,
+ *	nothing copied); T_name is small and read whole.
  * DIAGNOSTICS
  *	Functions return an enum store_rc; store_errmsg() has the detail.
  */
@@ -214,7 +214,9 @@ struct sub_counts {
  *	(edir '+' or '-').  A bad address fails the whole call with
  *	STORE_BADDATA, *failed (if given) its index; the caller's
  *	transaction must then be aborted.  Costs one B-tree put or delete
- *	per address plus the slog row and the two change records.
+ *	per address plus the slog row and the two change records; when
+ *	those would take the transaction past changes-keep, the change log
+ *	gets one overflow record instead (see store/internal.h).
  */
 enum store_rc store_sub(struct store_txn *txn, const char *root,
 			enum sub_table which, bool add,

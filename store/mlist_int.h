@@ -18,7 +18,8 @@ struct addr_list {
 };
 
 struct sub_scan {
-	/* want - is this address (hash as stored) one to give? */
+	int64_t lo, hi;		/* the hashes (as stored) to give */
+	/* want - is this address of lo..hi one to give?  NULL: yes. */
 	bool (*want)(const char *addr, size_t len, int64_t hash, void *arg);
 	sub_addr_fn fn;		/* called for each wanted address */
 	void *arg;		/* for both */

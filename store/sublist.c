@@ -213,15 +213,13 @@ static bool rule_build(const struct split_table *tab, const char *name,
 	return mine;
 }
 
-/* split_want - does the rule give this address to the sublist? */
+/* split_want - does the rule give this address (hash 0..52) to the sublist? */
 static bool split_want(const char *addr, size_t len, int64_t hash, void *arg)
 {
 	const struct split_rule *r = arg;
 	char dom[SUB_DOMAIN_MAX + 1];
 	uint64_t m = r->rest;
 
-	if (hash < 0 || hash > SUB_HASH_MAX)
-		return false;
 	if (r->ndomains) {
 		uint32_t key = domain_pack(dom, sub_domain(addr, len, dom));
 		uint32_t *d = bsearch(&key, r->domains, r->ndomains,
@@ -260,7 +258,8 @@ enum store_rc store_split_each(struct store_txn *txn, const char *root,
 	if (rc == STORE_OK && listno)
 		*listno = lowest;
 	if (rc == STORE_OK && fn) {
-		struct sub_scan sc = { .want = split_want, .fn = split_out,
+		struct sub_scan sc = { .lo = 0, .hi = SUB_HASH_MAX,
+				       .want = split_want, .fn = split_out,
 				       .arg = &r, .receipts = true };
 		rc = sub_scan(txn, root, digest ? SUB_DIGEST : SUB_MAIN, &sc);
 	}

@@ -89,6 +89,22 @@ expect_status "bad list name: usage" 64 "$MQ" sub 'List;drop' a@b.org
 check "bad input changed no row" cmp "$TMP/before" "$TMP/after"
 expect_eq "bad input moved no sequence" "$seq0" "$(seq_of)"
 
+# A subscribe with more changes than changes-keep: every address and slog
+# row is written, the change log overflows to one record, the store
+# verifies, and later writes are logged again.
+seq0=$(seq_of)
+for i in $(seq 1 30); do echo "bulk$i@Bulk.example"; done > "$TMP/bulk"
+expect_eq "sub of 30 with changes-keep 20" "list: 30 subscribed, 0 already subscribed" \
+	"$(MQ_CHANGES_KEEP=20 "$MQ" sub list - < "$TMP/bulk")"
+expect_eq "all 30 are listed" 30 "$("$MQ" list list | grep -c '^bulk[0-9]*@bulk.example$')"
+expect_eq "30 slog rows" 30 "$("$MQ" log list bulk | wc -l)"
+expect_eq "the sequence moved once" $((seq0 + 1)) "$(seq_of)"
+check "the store verifies with the log overflowed" "$MQ" verify "$MQ_STORE_PATH"
+expect_eq "a later unsub of 5" "list: 5 unsubscribed, 0 not subscribed" \
+	"$(head -5 "$TMP/bulk" | MQ_CHANGES_KEEP=20 "$MQ" unsub list -)"
+expect_eq "25 left" 25 "$("$MQ" list list | grep -c '^bulk')"
+check "the store verifies after it" "$MQ" verify "$MQ_STORE_PATH"
+
 for c in sub unsub issub list log; do
 	expect_grep "$c --help" "^usage: mq $c" <("$MQ" "$c" --help)
 done
