@@ -266,7 +266,7 @@ static enum store_rc put_checked(struct store_txn *t,
 		rc = store_put_row(t, name, row);
 	if (rc != STORE_BADDATA || tb->nkey == 0)
 		return rc;
-	snprintf(msg, sizeof(msg), "%s", t->st->err);
+	snprintf(msg, sizeof(msg), "%s", store_errbuf());
 	describe_key(tb, row, key, sizeof(key));
 	return store_fail(t->st, rc, "%s: row %s: %s", name, key, msg);
 }
@@ -282,15 +282,16 @@ static enum store_rc apply_keyed(struct store_txn *t,
 	uint8_t key[STORE_KEY_MAX + 1];
 	struct store_row row, old;
 	MDB_val k = { 0, key }, d;
+	char why[STORE_ERR_MAX];
 	enum store_rc rc;
 	int mrc;
 
 	while ((rc = next(arg, &row)) == STORE_OK) {
 		for (int i = 0; i < tb->nkey; i++)
 			kv[i] = row.col[tb->key[i]];
-		if ((rc = key_encode(tb, kv, key, &k.mv_size, t->st->err,
-				     sizeof(t->st->err)))) {
-			rc = store_fail(t->st, rc, "%s: %s", name, t->st->err);
+		if ((rc = key_encode(tb, kv, key, &k.mv_size, why,
+				     sizeof(why)))) {
+			rc = store_fail(t->st, rc, "%s: %s", name, why);
 			break;
 		}
 		mrc = mdb_get(t->txn, dbi, &k, &d);

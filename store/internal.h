@@ -56,7 +56,6 @@ struct store {
 	pthread_mutex_t idle_lock;	/* idle */
 	struct store_txn *idle[STORE_IDLE_READERS];
 	int nidle;
-	char err[STORE_ERR_MAX];
 };
 
 struct store_txn {
@@ -83,6 +82,14 @@ enum store_rc store_txn_begin(struct store *st, bool write,
 			      struct store_txn *t);
 int store_meta_put_u64(struct store_txn *txn, const char *name, uint64_t v);
 int store_meta_get_u64(struct store_txn *txn, const char *name, uint64_t *v);
+/*
+ * store_errbuf - this thread's error text (STORE_ERR_MAX bytes): what
+ *	store_fail writes and store_errmsg returns.  Per thread, so that
+ *	threads sharing a store (mq serve's workers) never read each
+ *	other's messages.
+ */
+char *store_errbuf(void);
+
 enum store_rc store_change(struct store_txn *txn, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen);

@@ -29,14 +29,25 @@
 #define CHANGES_KEEP_DEFAULT 1000000ull
 #define STORE_FORMAT	1u
 
+/* the last failure's text, one per thread (see store_errbuf) */
+static __thread char thread_err[STORE_ERR_MAX];
+
+char   *store_errbuf(void)
+{
+	return thread_err;
+}
+
 enum store_rc store_fail(struct store *st, enum store_rc rc,
 			 const char *fmt, ...)
 {
+	char text[STORE_ERR_MAX];	/* fmt's arguments may be thread_err */
 	va_list ap;
 
+	(void)st;
 	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(thread_err, text, sizeof(text));
 	return rc;
 }
 
@@ -91,7 +102,8 @@ const char *store_strerror(enum store_rc rc)
 
 const char *store_errmsg(const struct store *st)
 {
-	return st->err;
+	(void)st;
+	return thread_err;
 }
 
 const char *store_path(const struct store *st)
@@ -500,7 +512,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 		rc = open_own_dbs(st);
 	if (rc) {
 		if (errbuf)
-			snprintf(errbuf, errlen, "%s", st->err);
+			snprintf(errbuf, errlen, "%s", thread_err);
 		store_close(st);
 		return rc;
 	}

@@ -18,8 +18,9 @@
  *	returned by a read needs freeing.
  * DIAGNOSTICS
  *	Functions return an enum store_rc; store_strerror() names each
- *	code and store_errmsg() gives the detail of the last failure of
- *	that store (table, column, file), one line, no trailing newline.
+ *	code and store_errmsg() gives the detail of the last failure in
+ *	the calling thread (table, column, file), one line, no trailing
+ *	newline: threads sharing a store never see each other's.
  */
 #ifndef MQ_STORE_H
 #define MQ_STORE_H

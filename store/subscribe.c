@@ -285,8 +285,8 @@ static enum store_rc item_make(struct sub_run *run,
 		return store_fail(st, STORE_BADDATA, "%.40s...: address "
 				  "longer than %d bytes", r->addr,
 				  SUB_ADDR_MAX);
-	if (sub_address(r->addr, r->len, addr, &it->len, st->err,
-			sizeof(st->err)))
+	if (sub_address(r->addr, r->len, addr, &it->len, store_errbuf(),
+			STORE_ERR_MAX))
 		return STORE_BADDATA;
 	if (r->hash < -1 || r->hash > SUB_HASH_LIMIT)
 		return store_fail(st, STORE_BADDATA, "%s: hash %d is not "

@@ -130,10 +130,9 @@ enum store_rc store_value_parse(const struct reg_table *t,
 		}
 		out->kind = SV_INT;
 	}
-	tmp.err[0] = 0;
 	rc = table_check_value(&tmp, t, c, out);
 	if (rc)
-		snprintf(err, errlen, "%s", tmp.err);
+		snprintf(err, errlen, "%s", store_errbuf());
 	return rc;
 }
 
@@ -222,8 +221,8 @@ enum store_rc store_get_by_key(struct store_txn *txn,
 	if (t && t != rt)
 		return store_fail(txn->st, STORE_BADDATA, "%s: wrong registry "
 				  "entry", name);
-	rc = key_encode(rt, key, kbuf, &k.mv_size, txn->st->err,
-			sizeof(txn->st->err));
+	rc = key_encode(rt, key, kbuf, &k.mv_size, store_errbuf(),
+			STORE_ERR_MAX);
 	if (rc)
 		return rc;
 	rc = store_mdb_rc(txn->st, mdb_get(txn->txn, dbi, &k, &d), name);

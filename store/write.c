@@ -104,7 +104,8 @@ static enum store_rc row_key(struct store_txn *t, const struct reg_table *tb,
 	}
 	for (int k = 0; k < tb->nkey; k++)
 		kv[k] = row->col[tb->key[k]];
-	return key_encode(tb, kv, key, keylen, t->st->err, sizeof(t->st->err));
+	return key_encode(tb, kv, key, keylen, store_errbuf(),
+			  STORE_ERR_MAX);
 }
 
 enum store_rc store_put_row(struct store_txn *t, const char *name,
@@ -248,8 +249,8 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 			for (int k = 0; k < tb->nkey; k++)
 				if (a[i].col == tb->key[k])
 					kv[k] = a[i].v;
-		rc = key_encode(tb, kv, key, &keylen, t->st->err,
-				sizeof(t->st->err));
+		rc = key_encode(tb, kv, key, &keylen, store_errbuf(),
+				STORE_ERR_MAX);
 		if (rc == STORE_OK)
 			rc = load_existing(t, tb, name, dbi, key, keylen, &row,
 					   &old);
@@ -315,8 +316,8 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 	    (rc = table_check_filters(t->st, tb, f, nf)))
 		return rc;
 	point = table_filter_key(tb, f, nf, kv);
-	if (point && key_encode(tb, kv, key, &k.mv_size, t->st->err,
-				sizeof(t->st->err)) != STORE_OK)
+	if (point && key_encode(tb, kv, key, &k.mv_size, store_errbuf(),
+				STORE_ERR_MAX) != STORE_OK)
 		goto done;	/* no row can have an invalid key */
 	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
 		return store_mdb_rc(t->st, mrc, name);

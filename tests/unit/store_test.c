@@ -3,6 +3,7 @@
  * UTF-8 and 64 KiB values exactly; set/del semantics; sequence and
  * change log; map growth and store-max-size; bad input changes nothing.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,46 @@ static uint64_t seq_of(struct store *st)
 	store_meta_get(t, &m);
 	store_read_end(t);
 	return m.seq;
+}
+
+/* Two threads fail on different tables; each must read its own text. */
+struct err_thread {
+	struct store *st;
+	const char *table;
+	int wrong;
+};
+
+static void *fail_often(void *arg)
+{
+	struct err_thread *e = arg;
+	const struct reg_table *t;
+	struct store_txn *txn;
+
+	for (int i = 0; i < 20000; i++) {
+		if (store_read_begin(e->st, &txn) != STORE_OK) {
+			e->wrong++;
+			continue;
+		}
+		if (store_table_find(txn, e->table, &t) != STORE_NOTFOUND ||
+		    !strstr(store_errmsg(e->st), e->table))
+			e->wrong++;
+		store_read_end(txn);
+	}
+	return NULL;
+}
+
+static void test_errors_per_thread(struct store *st)
+{
+	struct err_thread a = { st, "no_such_alpha", 0 };
+	struct err_thread b = { st, "no_such_bravo", 0 };
+	pthread_t ta, tb;
+
+	pthread_create(&ta, NULL, fail_often, &a);
+	pthread_create(&tb, NULL, fail_often, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK(a.wrong == 0 && b.wrong == 0, "two threads failing at once each "
+	      "read their own error text (%d, %d wrong)", a.wrong, b.wrong);
 }
 
 /* The values a row of each table cycles through, per column type. */
@@ -395,6 +436,7 @@ int main(void)
 		test_roundtrip(st, rootname, reg_list[i], big);
 	}
 	test_set_semantics(st);
+	test_errors_per_thread(st);
 	store_close(st);
 	unlink(path);
 	st = open_store(0);
