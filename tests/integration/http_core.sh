@@ -4,34 +4,26 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/serve.sh"
 
-# get NAME URL EXPECTED_CODE [CURL ARGS...] - the body lands in $TMP/body
-get() {
-	local name=$1 url=$2 want=$3 code
-	shift 3
-	code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 "$@" "$url")
-	expect_eq "$name" "$want" "$code"
-}
-
 serve_start "$TMP/serve.log" || { fail "mq serve starts"; finish; }
-get "/health answers 200" "$URL/health" 200
+req "/health answers 200" GET /health 200
 expect_grep "saying ok, with the store" '"status":"ok","store":"'"$TMP"'/mq.mdb"' "$TMP/body"
 workers=$(nproc)
 expect_grep "one worker per core" "with $workers worker" "$TMP/serve.log"
 expect_grep "without a token it says writes are refused" "no www-token: writes refused" "$TMP/serve.log"
 
-get "an unknown API path is 404" "$URL/v1/nothing" 404
+req "an unknown API path is 404" GET /v1/nothing 404
 expect_grep "with a JSON error naming it" '"error":"/v1/nothing: no such API endpoint"' "$TMP/body"
-get "an encoded NUL in the path is 400" "$URL/v1/tables/a%00b" 400
+req "an encoded NUL in the path is 400" GET /v1/tables/a%00b 400
 head -c $((17 << 20)) /dev/zero > "$TMP/big"
-get "a body over 16 MiB is 413" "$URL/v1/tables/capacity" 413 -X POST --data-binary @"$TMP/big"
-get "a method the server does not take is refused" "$URL/health" 501 -X PATCH
-get "POST /health is 405" "$URL/health" 405 -X POST -d x
+req "a body over 16 MiB is 413" POST /v1/tables/capacity 413 --data-binary @"$TMP/big"
+req "a method the server does not take is refused" PATCH /health 501
+req "POST /health is 405" POST /health 405 -d x
 expect_grep "naming what is allowed" 'allowed: GET, HEAD' "$TMP/body"
 
 curl -s -v -o /dev/null -o /dev/null "$URL/health" "$URL/metrics" 2> "$TMP/keepalive"
 expect_grep "two requests share one connection (keep-alive)" "Re-using existing connection" "$TMP/keepalive"
 
-get "/metrics answers 200" "$URL/metrics" 200
+req "/metrics answers 200" GET /metrics 200
 expect_grep "counting requests by route and class" '^mq_http_requests_total\{route="health",code="2xx"\} [1-9]' "$TMP/body"
 expect_grep "and 4xx answers" '^mq_http_requests_total\{route="other",code="4xx"\} [1-9]' "$TMP/body"
 expect_grep "with a latency histogram" '^mq_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]' "$TMP/body"
@@ -50,7 +42,7 @@ expect_eq "the health counter moves by one" "$((before + 1))" "$after"
 exec 7<>"/dev/tcp/127.0.0.1/$PORT"
 printf 'GET /health HTTP/1.1\r\nHost: x\r\n' >&7
 start=$(date +%s%N)
-get "a stalled client does not stall others" "$URL/health" 200
+req "a stalled client does not stall others" GET /health 200
 took=$((($(date +%s%N) - start) / 1000000))
 check "they are answered at once (${took} ms)" test "$took" -lt 1000
 if timeout 20 cat <&7 > /dev/null; then
@@ -92,7 +84,7 @@ SERVE_PID_FIRST=$SERVE_PID
 expect_status "a second serve on the same port exits 70" 70 \
 	env MQ_STORE_PATH="$TMP/other.mdb" MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT="$PORT" "$MQ" serve
 expect_grep "saying the port cannot be bound" "cannot listen on 127.0.0.1 port $PORT" "$TMP/last.out"
-get "the first serve still answers" "$URL/health" 200
+req "the first serve still answers" GET /health 200
 
 serve_stop
 expect_eq "SIGTERM stops serve with 0" 0 "$?"
@@ -105,7 +97,7 @@ check "the port is free again" bash -c "! curl -s -o /dev/null --max-time 1 $URL
 serve_start "$TMP/serve2.log" MQ_STORE_PATH="$TMP/sql.mdb" \
 	MQ_DATABASE_ADDRESS="mysql://mq@127.0.0.1:1/none" ||
 	fail "mq serve starts with SQL down"
-get "/health is 503 while the load from SQL fails" "$URL/health" 503
+req "/health is 503 while the load from SQL fails" GET /health 503
 expect_grep "saying the last load failed" '"status":"unavailable".*"sql":true,"last_load_ok":false' "$TMP/body"
 curl -s -o "$TMP/body" "$URL/metrics"
 expect_grep "/metrics counts the failed load" '^mq_reload_failures_total 1' "$TMP/body"

@@ -18,8 +18,8 @@ TOKEN=h7b-token-$$
 AUTH="Authorization: Bearer $TOKEN"
 export MQ_STORE_PATH=$TMP/mq.mdb
 
-# req METHOD PATH [CURL ARGS...] - the status code; the body in $TMP/body
-req() {
+# code_of METHOD PATH [CURL ARGS...] - the status code; the body in $TMP/body
+code_of() {
 	local m=$1 p=$2
 	shift 2
 	curl -s -o "$TMP/body" -w '%{http_code}' -X "$m" "$@" "$URL$p"
@@ -29,7 +29,7 @@ req() {
 expect_code() {
 	local name=$1 want=$2 got
 	shift 2
-	got=$(req "$@")
+	got=$(code_of "$@")
 	if [ "$got" = "$want" ]; then
 		ok "$name"
 	else

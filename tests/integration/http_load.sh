@@ -17,30 +17,14 @@ SUBSCRIBERS=${MQ_LOAD_SUBSCRIBERS:-1000000}
 RSS_LIMIT_KB=$((30 * 1024))
 TOKEN=load-test-token-$$
 LUA="$REPO/tests/integration/http_load.lua"
-PORT=
+. "$REPO/tests/lib/serve.sh"
 PID=
-at_exit '[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null'
 
-# start_serve BINARY - mq serve of $MQ_STORE_PATH on a free port; 0 once
-#	/health answers.
+# start_serve BINARY - mq serve of $MQ_STORE_PATH on a free port
 start_serve() {
-	local bin=$1 try
-	for try in 1 2 3 4 5; do
-		PORT=$((20000 + ($$ * 13 + try * 1013) % 20000))
-		ss -Htln "sport = :$PORT" 2>/dev/null | grep -q . && continue
-		MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT=$PORT MQ_WWW_TOKEN=$TOKEN \
-			"$bin" serve 2>> "$TMP/serve.log" &
-		PID=$!
-		for _ in $(seq 1 100); do
-			curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$PORT/health" && return 0
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-		PID=
-	done
-	return 1
+	SERVE_BIN=$1 serve_start "$TMP/serve.log" \
+		MQ_STORE_PATH="$MQ_STORE_PATH" MQ_WWW_TOKEN="$TOKEN" &&
+		PID=$SERVE_PID
 }
 
 # stop_serve NAME - SIGTERM, and the exit status must be 0.

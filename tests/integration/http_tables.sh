@@ -10,14 +10,6 @@
 TOKEN=h7a-token-$$
 AUTH="Authorization: Bearer $TOKEN"
 
-# req NAME METHOD PATH WANT [CURL ARGS...] - the body lands in $TMP/body
-req() {
-	local name=$1 method=$2 path=$3 want=$4 code
-	shift 4
-	code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 \
-		-X "$method" "$@" "$URL$path")
-	expect_eq "$name" "$want" "$code" || sed 's/^/#   body: /' "$TMP/body"
-}
 
 # body_is NAME EXPECTED - the last body, exactly
 body_is() {

@@ -6,15 +6,20 @@
 #	serve_start LOG [VAR=VALUE...]
 #	curl -s "$URL/health"
 #	serve_stop		# SIGTERM; returns serve's exit status
+#	req NAME METHOD PATH WANT [CURL ARGS...]
 # DESCRIPTION
 #	serve_start runs "$SERVE_BIN" (default $MQ, the sanitized build)
 #	as mq serve with MQ_WWW_IP=127.0.0.1 and MQ_WWW_PORT a free port,
 #	plus the VAR=VALUE settings given (MQ_STORE_PATH defaults to
-#	$TMP/mq.mdb), its stderr in LOG.  It returns once GET /health
+#	$TMP/mq.mdb), its stderr appended to LOG.  It returns once GET /health
 #	answers, setting PORT, URL and SERVE_PID; a port someone else took
 #	meanwhile is retried with another.  The harness kills the server
 #	at exit whatever happens.  Returns 1 (after printing the log) when
 #	serve did not come up.
+#
+#	req asks METHOD $URL$PATH and checks the status code is WANT (one
+#	harness check named NAME); the body lands in $TMP/body and is shown
+#	when the code differs.
 
 # serve_start LOG [VAR=VALUE...]
 serve_start() {
@@ -24,7 +29,7 @@ serve_start() {
 		PORT=$((20000 + (RANDOM * 7 + $$ + try) % 40000))
 		env MQ_STORE_PATH="$TMP/mq.mdb" MQ_WWW_IP=127.0.0.1 \
 			MQ_WWW_PORT="$PORT" "$@" "${SERVE_BIN:-$MQ}" serve \
-			2> "$log" &
+			2>> "$log" &
 		SERVE_PID=$!
 		at_exit "kill -9 $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
 		URL=http://127.0.0.1:$PORT
@@ -51,4 +56,13 @@ serve_start() {
 serve_stop() {
 	kill -TERM "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID"
+}
+
+# req NAME METHOD PATH WANT [CURL ARGS...] - the body lands in $TMP/body
+req() {
+	local name=$1 method=$2 path=$3 want=$4 code
+	shift 4
+	code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 \
+		-X "$method" "$@" "$URL$path")
+	expect_eq "$name" "$want" "$code" || sed 's/^/#   body: /' "$TMP/body"
 }
