@@ -638,11 +638,10 @@ static bool like_at(const char *text, const char *pat, size_t plen)
 	return true;
 }
 
-/* contains - does v (text) contain pat, as SQL's LIKE '%pat%' would? */
-static bool contains(const struct store_value *v, const char *pat)
+/* list_log_contains - see list_cli.h */
+bool	list_log_contains(const struct store_value *v, const char *pat,
+			  size_t plen)
 {
-	size_t plen = strlen(pat);
-
 	if (v->kind != SV_TEXT || v->len < plen)
 		return plen == 0;
 	for (size_t i = 0; i + plen <= v->len; i++)
@@ -669,8 +668,11 @@ static int log_row(const struct store_row *row, void *arg)
 {
 	struct log_state *ls = arg;
 
-	if (ls->search && !contains(&row->col[SLOG_ADDRESS], ls->search) &&
-	    !contains(&row->col[SLOG_FROMLINE], ls->search))
+	if (ls->search &&
+	    !list_log_contains(&row->col[SLOG_ADDRESS], ls->search,
+			       strlen(ls->search)) &&
+	    !list_log_contains(&row->col[SLOG_FROMLINE], ls->search,
+			       strlen(ls->search)))
 		return 0;
 	put_text(ls->out, &row->col[SLOG_TAI]);
 	fputc(' ', ls->out);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mq/http_list.h"
+#include "mq/list_cli.h"
 #include "mq/msg_sql.h"
 
 #define STATUS_MAX	1000	/* messages of a status, as mq status -n */
@@ -307,37 +308,6 @@ static void list_status(struct http_req *r, const char *root)
 	free(rows);
 }
 
-/* fold - an ASCII letter in lower case, any other byte as it is */
-static char fold(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
-
-/*
- * like_at - does pat match text at its start?  '_' matches any one
- *	byte, letters ASCII case-insensitively: SQL's LIKE, as mq log
- *	searches.
- */
-static bool like_at(const char *text, const char *pat, size_t plen)
-{
-	for (size_t i = 0; i < plen; i++)
-		if (pat[i] != '_' && fold(text[i]) != fold(pat[i]))
-			return false;
-	return true;
-}
-
-/* contains - does a text value contain pat (LIKE '%pat%')? */
-static bool contains(const struct store_value *v, const char *pat,
-		     size_t plen)
-{
-	if (v->kind != SV_TEXT || v->len < plen)
-		return plen == 0;
-	for (size_t i = 0; i + plen <= v->len; i++)
-		if (like_at(v->s + i, pat, plen))
-			return true;
-	return false;
-}
-
 /* json_text - a text value as a JSON string; null if NULL or not UTF-8 */
 static json_t *json_text(const struct store_value *v)
 {
@@ -359,9 +329,9 @@ static int log_row(const struct store_row *row, void *arg)
 	struct log_walk *w = arg;
 	json_t *o, **slot;
 
-	if (w->search && !contains(&row->col[SLOG_ADDRESS], w->search,
-				   w->slen) &&
-	    !contains(&row->col[SLOG_FROMLINE], w->search, w->slen))
+	if (w->search &&
+	    !list_log_contains(&row->col[SLOG_ADDRESS], w->search, w->slen) &&
+	    !list_log_contains(&row->col[SLOG_FROMLINE], w->search, w->slen))
 		return 0;
 	o = json_object();
 	if (!o)

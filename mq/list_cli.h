@@ -29,4 +29,12 @@ bool list_int_arg(const char *opt, const char *s, int64_t lo, int64_t hi,
 /* list_check_root - a list name that can be one; else report, false. */
 bool list_check_root(const char *root);
 
+/*
+ * list_log_contains - does the text value v contain pat (plen bytes) as
+ *	SQL's LIKE '%pat%' finds it: '_' any one byte, ASCII letters in
+ *	either case?  The search of mq log and of the API's log.
+ */
+bool list_log_contains(const struct store_value *v, const char *pat,
+		       size_t plen);
+
 #endif
