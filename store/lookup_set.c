@@ -70,7 +70,14 @@ uint32_t shash_hash(const char *s, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ lower((unsigned char)s[i])) * 16777619u;
-	return h;
+	/* FNV's multiply carries low bits up, never down: the tables index
+	 * by the low bits, and keys sharing a suffix (d1.example,
+	 * d2.example...) clustered.  A final mix (murmur3's) spreads them. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
 }
 
 /* shash_hash2 - the hash of the pair (a, b) from theirs. */
