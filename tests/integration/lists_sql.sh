@@ -13,11 +13,6 @@
 
 DBNAME=h7_lists_$$
 
-# setup ENGINE - a database of its own; sets URL
-setup() {
-	engine_setup "$1" || return 1
-}
-
 seq_of() {
 	"$MQ" stat | awk '$1 == "sequence" { print $2 }'
 }
@@ -141,15 +136,5 @@ MQ_STORE_PATH=$TMP/ez.mdb "$MQ" sub ez a@d.example B@D.example >/dev/null &&
 MQ_STORE_PATH=$TMP/ez.mdb "$MQ" sub ez --digest dd@d.example >/dev/null &&
 check "an ezmlm directory" env MQ_STORE_PATH="$TMP/ez.mdb" "$MQ" export ezmlm ez "$TMP/ez"
 
-for e in sqlite pgsql mysql; do
-	case $e in
-	pgsql) [ -n "${MQ_TEST_PG_URL:-}" ] || { skip "$e" "MQ_TEST_PG_URL not set"; continue; } ;;
-	mysql) [ -n "${MQ_TEST_MYSQL_URL:-}" ] || { skip "$e" "MQ_TEST_MYSQL_URL not set"; continue; } ;;
-	esac
-	if setup $e; then
-		run_engine
-	else
-		fail "$e: create a database"
-	fi
-done
+each_engine run_engine
 finish

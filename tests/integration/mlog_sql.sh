@@ -10,11 +10,6 @@
 
 DBNAME=h6b_mlog_$$
 
-# setup ENGINE - a database of its own; sets URL
-setup() {
-	engine_setup "$1" || return 1
-}
-
 # store NAME - use store NAME (each with list t of the known key)
 store() {
 	export MQ_STORE_PATH=$TMP/$ENGINE-$1.mdb
@@ -57,15 +52,5 @@ run_engine() {
 
 mkdir -p "$TMP/t/subscribers"
 printf 'secret key\n' > "$TMP/t/key"
-for e in sqlite pgsql mysql; do
-	case $e in
-	pgsql) [ -n "${MQ_TEST_PG_URL:-}" ] || { skip "$e" "MQ_TEST_PG_URL not set"; continue; } ;;
-	mysql) [ -n "${MQ_TEST_MYSQL_URL:-}" ] || { skip "$e" "MQ_TEST_MYSQL_URL not set"; continue; } ;;
-	esac
-	if setup $e; then
-		run_engine
-	else
-		fail "$e: create a database"
-	fi
-done
+each_engine run_engine
 finish

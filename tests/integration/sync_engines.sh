@@ -70,13 +70,6 @@ seq_of() {
 	"$MQ" stat | awk '$1 == "sequence" { print $2 }'
 }
 
-# setup ENGINE - a fresh database; sets URL
-setup() {
-	engine_setup "$1" || return 1
-	export MQ_STORE_PATH=$TMP/$ENGINE.mdb
-	unset MQ_DATABASE_ADDRESS
-}
-
 # from_client - the client's inserts, updates and deletes reach the store
 from_client() {
 	check "$ENGINE: --to-sql creates the tables" "$MQ" sync --to-sql --address "$URL"
@@ -247,15 +240,10 @@ drop_list() {
 	expect_eq "$ENGINE: its tables are gone" "" "$(has_table news)$(has_table news_slog)"
 }
 
-for engine in sqlite pgsql mysql; do
-	case $engine in
-	pgsql) [ -n "${MQ_TEST_PG_URL:-}" ] || { skip "pgsql" "MQ_TEST_PG_URL unset"; continue; } ;;
-	mysql) [ -n "${MQ_TEST_MYSQL_URL:-}" ] || { skip "mysql" "MQ_TEST_MYSQL_URL unset"; continue; } ;;
-	esac
-	if ! setup "$engine"; then
-		fail "$engine: a database for the test"
-		continue
-	fi
+# every_part - each part of the test on the current engine
+every_part() {
+	export MQ_STORE_PATH=$TMP/$ENGINE.mdb
+	unset MQ_DATABASE_ADDRESS
 	from_client
 	lists
 	to_client
@@ -263,5 +251,7 @@ for engine in sqlite pgsql mysql; do
 	bad_value
 	extra_column
 	drop_list
-done
+}
+
+each_engine every_part
 finish

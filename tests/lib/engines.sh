@@ -4,12 +4,17 @@
 #	. "$REPO/tests/lib/engines.sh"	(after harness.sh)
 #	DBNAME=myname_$$
 #	engine_setup sqlite|pgsql|mysql && q "SELECT ..."
+#	each_engine FUNCTION
 # DESCRIPTION
 #	engine_setup ENGINE sets ENGINE and URL (the database-address of a
 #	fresh database DBNAME, dropped when the script exits; an SQLite file
 #	in $TMP).  q SQL runs SQL with that engine's own command-line
 #	client and prints rows as TSV, NULL as \N.  The servers are the ones
 #	tests/run.sh started ($MQ_TEST_PG_*, $MQ_TEST_MYSQL_*).
+#
+#	each_engine FUNCTION runs FUNCTION once per engine after
+#	engine_setup; an engine whose server is not there counts as a
+#	failure (skip), one whose database cannot be made as another.
 
 PW=${MQ_TEST_DB_PASSWORD:-}
 DBUSER=${MQ_TEST_DB_USER:-mq}
@@ -42,4 +47,22 @@ engine_setup() {
 	       URL=$(printf '%s\n' "$MQ_TEST_MYSQL_URL" | sed "s#/[^/]*\$#/$DBNAME#")
 	       at_exit "mariadb --no-defaults -h 127.0.0.1 -P $MQ_TEST_MYSQL_PORT -u $DBUSER -p$PW -e 'DROP DATABASE IF EXISTS $DBNAME' >/dev/null 2>&1" ;;
 	esac
+}
+
+# each_engine FUNCTION - FUNCTION on a fresh database of every engine
+each_engine() {
+	local e
+	for e in sqlite pgsql mysql; do
+		case $e in
+		pgsql) [ -n "${MQ_TEST_PG_URL:-}" ] ||
+			{ skip "$e" "MQ_TEST_PG_URL not set"; continue; } ;;
+		mysql) [ -n "${MQ_TEST_MYSQL_URL:-}" ] ||
+			{ skip "$e" "MQ_TEST_MYSQL_URL not set"; continue; } ;;
+		esac
+		if engine_setup "$e"; then
+			"$1"
+		else
+			fail "$e: create a database"
+		fi
+	done
 }

@@ -18,22 +18,6 @@
 
 static const char key1[] = "secret key\n";	/* the first case's key */
 
-static long unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	if (strcmp(s, "-") == 0)
-		return 0;
-	for (; s[0] && s[1]; s += 2) {
-		unsigned b;
-
-		if (n >= max || sscanf(s, "%2x", &b) != 1)
-			return -1;
-		out[n++] = (uint8_t)b;
-	}
-	return *s ? -1 : (long)n;
-}
-
 /* vectors - every case of the file; returns how many. */
 static int vectors(void)
 {
@@ -53,8 +37,8 @@ static int vectors(void)
 			continue;
 		if (sscanf(buf, "%511s %lld %511s %3s %31s", hk, &msgnum, hs,
 			   act, want) != 5 ||
-		    (kn = unhex(hk, key, sizeof(key))) < 0 ||
-		    (sn = unhex(hs, sender, sizeof(sender) - 1)) < 0) {
+		    (kn = check_unhex(hk, key, sizeof(key))) < 0 ||
+		    (sn = check_unhex(hs, sender, sizeof(sender) - 1)) < 0) {
 			CHECK(0, "line %d: bad case", line);
 			continue;
 		}

@@ -188,22 +188,6 @@ static void run_line(struct tstore *ts, unsigned line, char **f, int n)
 		CHECK(0, "line %u: unknown or malformed line '%s'", line, f[0]);
 }
 
-/* split_tabs - line into at most max TAB-separated fields, in place. */
-static int split_tabs(char *line, char **f, int max)
-{
-	int n = 0;
-
-	line[strcspn(line, "\n")] = '\0';
-	while (n < max) {
-		f[n++] = line;
-		line = strchr(line, '\t');
-		if (!line)
-			break;
-		*line++ = '\0';
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "tests/unit/lookup_cases.txt";
@@ -220,7 +204,7 @@ int main(int argc, char **argv)
 		line++;
 		if (buf[0] == '#' || buf[0] == '\n')
 			continue;
-		n = split_tabs(buf, f, MAX_FIELDS);
+		n = check_split_tabs(buf, f, MAX_FIELDS);
 		asks += !strcmp(f[0], "ask");
 		run_line(&ts, line, f, n);
 	}

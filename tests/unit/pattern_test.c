@@ -45,22 +45,6 @@ static void hear(void *arg, const char *line)
 	snprintf(h->last, sizeof(h->last), "%s", line);
 }
 
-/* split_tabs - line into at most max TAB-separated fields, in place. */
-static int split_tabs(char *line, char **f, int max)
-{
-	int n = 0;
-
-	line[strcspn(line, "\n")] = '\0';
-	while (n < max) {
-		f[n++] = line;
-		line = strchr(line, '\t');
-		if (!line)
-			break;
-		*line++ = '\0';
-	}
-	return n;
-}
-
 static int read_cases(const char *path, struct pcase *c, int max)
 {
 	FILE *fp = fopen(path, "r");
@@ -74,7 +58,7 @@ static int read_cases(const char *path, struct pcase *c, int max)
 		line++;
 		if (buf[0] == '#' || buf[0] == '\n')
 			continue;
-		if (!CHECK(split_tabs(buf, f, 6) == 5, "%s:%u: five fields",
+		if (!CHECK(check_split_tabs(buf, f, 6) == 5, "%s:%u: five fields",
 			   path, line))
 			continue;
 		c[n] = (struct pcase){ line, strdup(f[0]), strdup(f[2]),

@@ -38,21 +38,6 @@ static size_t unescape(char *s)
 	return o;
 }
 
-/* split_tabs - cut line into at most n tab-separated fields. */
-static int split_tabs(char *line, char **f, int n)
-{
-	int k = 0;
-
-	line[strcspn(line, "\n")] = 0;
-	while (k < n) {
-		f[k++] = line;
-		if (!(line = strchr(line, '\t')))
-			break;
-		*line++ = 0;
-	}
-	return k;
-}
-
 /* check_case - every column of one vector line. */
 static void check_case(char **f, int lineno)
 {
@@ -124,7 +109,7 @@ int main(int argc, char **argv)
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (!CHECK(split_tabs(line, f, FIELDS) == FIELDS,
+		if (!CHECK(check_split_tabs(line, f, FIELDS) == FIELDS,
 			   "line %d has %d fields", lineno, FIELDS))
 			continue;
 		check_case(f, lineno);

@@ -12,23 +12,6 @@
 
 #define CASES "tests/unit/surf_cases.txt"
 
-/* unhex - decode hex (or "-" for nothing) into out; length or -1. */
-static long unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	if (strcmp(s, "-") == 0)
-		return 0;
-	for (; s[0] && s[1]; s += 2) {
-		unsigned b;
-
-		if (n >= max || sscanf(s, "%2x", &b) != 1)
-			return -1;
-		out[n++] = (uint8_t)b;
-	}
-	return *s ? -1 : (long)n;
-}
-
 static void words(const char *kind, uint32_t *w, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -77,8 +60,8 @@ static void pcs_case(int line, char *rest)
 	long n;
 
 	if (sscanf(rest, "%2099s %79s", hexdata, hexout) != 2 ||
-	    (n = unhex(hexdata, data, sizeof(data))) < 0 ||
-	    unhex(hexout, want, sizeof(want)) != SURF_OUT_BYTES) {
+	    (n = check_unhex(hexdata, data, sizeof(data))) < 0 ||
+	    check_unhex(hexout, want, sizeof(want)) != SURF_OUT_BYTES) {
 		CHECK(0, "line %d: bad pcs case", line);
 		return;
 	}
