@@ -193,7 +193,7 @@ static void dispatch(struct http_req *r, const struct route *rt)
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
 	else
 		http_console_handle(r);
-	if (!r->code && !r->streaming && !r->writing)
+	if (!r->code && !r->later)
 		http_reply_error(r, 500, "%s: the handler gave no answer",
 				 r->path);
 }
@@ -223,7 +223,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		dispatch(r, rt);
 	}
 	/* a stream or a write finishes later, from the loop */
-	if (!r->streaming && !r->writing)
+	if (!r->later)
 		http_req_done(r);
 }
 

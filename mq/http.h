@@ -72,8 +72,7 @@ struct http_req {
 	uint64_t start_ns;		/* monotonic, for the latency metric */
 	int route;			/* metrics label */
 	int code;			/* the status answered, 0: none yet */
-	bool streaming;			/* http_stream_start was called */
-	bool writing;			/* http_write_submit was called */
+	bool later;			/* a stream or a write answers later */
 	struct http_stream *stream;	/* its state */
 };
 

@@ -38,7 +38,7 @@
 
 /*
  * The workers share one lookup set per store version.  Building one costs
- * about 0.1 s for 10,000 capacity rows; the first worker that needs a new
+ * about 20 ms for 10,000 capacity rows; the first worker that needs a new
  * version builds it while the others that need it wait, instead of each
  * building its own.  A set lives while a worker holds it.
  */

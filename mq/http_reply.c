@@ -289,13 +289,13 @@ void	http_stream_start(struct http_req *r, const char *type,
 {
 	struct http_stream *s = calloc(1, sizeof(*s));
 
-	r->streaming = true;
+	r->later = true;
 	if (s)
 		s->more_ev = event_new(r->w->base, -1, 0, stream_more, s);
 	if (!s || !s->more_ev) {
 		free(s);
 		done(arg);
-		r->streaming = false;
+		r->later = false;
 		http_reply_error(r, 500, "out of memory");
 		return;
 	}

@@ -211,7 +211,7 @@ void	http_write_submit(struct http_req *r, struct http_write *w)
 		w->done(r, w);
 		return;
 	}
-	r->writing = true;
+	r->later = true;
 	pthread_mutex_lock(&q.lock);
 	*q.tail = w;
 	q.tail = &w->next;
