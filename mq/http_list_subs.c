@@ -11,15 +11,12 @@
  *	A listing is streamed in chunks of 64 KiB.  They are cut from a
  *	batch of up to BATCH_BYTES, and each batch comes from its own
  *	short read transaction, which resumes after the last address
- *	taken (the address tables are keyed by the address with its ASCII
- *	letters lower-cased, and a listing gives normal addresses, then
- *	the return-receipt ones, each in key order).  So a million-row
- *	list is never held in memory nor a snapshot held across the
- *	event loop; an address added or removed meanwhile is seen or not
- *	according to where the listing is.  The store's listing calls
- *	start from the first key, so a batch skips what was sent: the
- *	batch is larger than a chunk to keep those passes few (a seek in
- *	the store would let it shrink to one chunk).
+ *	taken (store_sub_each_after: a listing is in the order of hash,
+ *	then address folded to lower case, so the store seeks straight to
+ *	where the last batch stopped).  So a million-row list is never
+ *	held in memory nor a snapshot held across the event loop; an
+ *	address added or removed meanwhile is seen or not according to
+ *	where the listing is.
  *
  *	Subscribing takes the CLI's path: every address is checked first
  *	(a bad one changes nothing), then on the writer thread
@@ -40,7 +37,7 @@
 #include "mq/log.h"
 
 #define CHUNK_BYTES	(64 << 10)
-#define BATCH_BYTES	(1 << 20)	/* per read transaction */
+#define BATCH_BYTES	(256 << 10)	/* per read transaction */
 #define FROM_MAX	255	/* bytes of a from line: the slog column */
 
 enum list_mode { MODE_ALL, MODE_HASH, MODE_SUBLIST };
@@ -54,36 +51,14 @@ struct listing {
 	char sublist[SUB_ADDR_MAX + 1];
 	int64_t msgnum;
 	bool json, started, full, finished;
-	/* the last address sent: its phase (1: a return-receipt address,
-	 * listed after all others) and key (the address folded) */
-	int phase;
+	/* the last address sent, where the next batch resumes */
 	bool have_last;
-	char last[SUB_ADDR_MAX + 1];
+	int last_hash;
+	char last[SUB_ADDR_MAX];
 	size_t lastlen;
 	struct evbuffer *batch;		/* taken, not yet sent */
 	struct evbuffer *buf;		/* the chunk being sent */
 };
-
-/* fold - an ASCII letter in lower case, any other byte as it is */
-static unsigned char fold(char c)
-{
-	return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-}
-
-/* key_cmp - addr's key against the last key sent, as LMDB orders keys */
-static int key_cmp(const struct listing *l, const char *addr, size_t len)
-{
-	size_t n = len < l->lastlen ? len : l->lastlen;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char a = fold(addr[i]);
-		unsigned char b = (unsigned char)l->last[i];
-
-		if (a != b)
-			return a < b ? -1 : 1;
-	}
-	return len < l->lastlen ? -1 : len > l->lastlen;
-}
 
 /* json_plain - can s go into a JSON string as it is? */
 static bool json_plain(const char *s, size_t len)
@@ -137,41 +112,41 @@ static void put_addr(struct listing *l, const char *addr, size_t len)
 	l->started = true;
 }
 
-/* listing_addr - the store's callback: send addr unless sent already */
+/* listing_addr - the store's callback: one address into the batch */
 static int listing_addr(const char *addr, size_t len, int hash, void *arg)
 {
 	struct listing *l = arg;
-	int phase = hash == SUB_HASH_RECEIPT;
 
-	if (phase < l->phase || (phase == l->phase && l->have_last &&
-				 key_cmp(l, addr, len) <= 0))
-		return 0;
 	put_addr(l, addr, len);
-	l->phase = phase;
 	l->have_last = true;
-	l->lastlen = len < sizeof(l->last) ? len : sizeof(l->last) - 1;
-	for (size_t i = 0; i < l->lastlen; i++)
-		l->last[i] = (char)fold(addr[i]);
+	l->last_hash = hash;
+	l->lastlen = len < sizeof(l->last) ? len : sizeof(l->last);
+	memcpy(l->last, addr, l->lastlen);
 	l->full = evbuffer_get_length(l->batch) >= BATCH_BYTES;
 	return l->full;
 }
 
-/* listing_scan - one pass of the listing's store call */
+/* listing_scan - one batch of the listing's store call */
 static enum store_rc listing_scan(struct store_txn *txn, struct listing *l)
 {
+	struct sub_place at = { l->last_hash, l->last, l->lastlen };
+	const struct sub_place *after = l->have_last ? &at : NULL;
+
 	switch (l->mode) {
 	case MODE_SUBLIST:
-		return store_split_each(txn, l->root, l->which == SUB_DIGEST,
-					l->sublist, l->msgnum, listing_addr, l,
-					NULL);
+		return store_split_each_after(txn, l->root,
+					      l->which == SUB_DIGEST,
+					      l->sublist, l->msgnum, after,
+					      listing_addr, l, NULL);
 	case MODE_HASH:
-		return store_sub_each(txn, l->root, l->which, l->hash,
-				      l->hash, false, listing_addr, l);
+		return store_sub_each_after(txn, l->root, l->which, l->hash,
+					    l->hash, false, after,
+					    listing_addr, l);
 	case MODE_ALL:
 		break;
 	}
-	return store_sub_each(txn, l->root, l->which, 0, SUB_HASH_MAX, true,
-			      listing_addr, l);
+	return store_sub_each_after(txn, l->root, l->which, 0, SUB_HASH_MAX,
+				    true, after, listing_addr, l);
 }
 
 /* listing_fill - the next batch, from a new read transaction */

@@ -187,7 +187,8 @@ static void keyset_sort(struct keyset *ks)
 }
 
 /* sweep_unseen - delete every stored row whose key the source lacked. */
-static enum store_rc sweep_unseen(struct store_txn *t, const char *name,
+static enum store_rc sweep_unseen(struct store_txn *t,
+				  const struct reg_table *tb, const char *name,
 				  MDB_dbi dbi, struct keyset *ks,
 				  uint64_t *deleted)
 {
@@ -213,7 +214,7 @@ static enum store_rc sweep_unseen(struct store_txn *t, const char *name,
 			i++;
 		}
 		if (cmp != 0) {
-			rc = store_del_current(t, name, c, &k);
+			rc = store_del_current(t, tb, name, c, &k);
 			(*deleted)++;
 		}
 		mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
@@ -311,7 +312,7 @@ static enum store_rc apply_keyed(struct store_txn *t,
 			break;
 	}
 	if (rc == STORE_NOTFOUND)
-		rc = sweep_unseen(t, name, dbi, &ks, &n->deleted);
+		rc = sweep_unseen(t, tb, name, dbi, &ks, &n->deleted);
 	free(ks.buf);
 	free(ks.off);
 	return rc;

@@ -104,6 +104,7 @@ struct verify {
 	MDB_txn *txn;
 	uint64_t rows;
 	uint64_t seq;
+	uint64_t format;	/* 1: no indexes by hash yet */
 	char err[STORE_ERR_MAX];
 };
 
@@ -161,6 +162,81 @@ static bool change_wellformed(const MDB_val *k, const MDB_val *d)
 	return false;
 }
 
+/* index_entry_matches - an index entry is the row of table dbi it names. */
+static bool index_entry_matches(struct verify *v, const struct reg_table *t,
+				MDB_dbi dbi, const MDB_val *k, const MDB_val *d)
+{
+	MDB_val rk = { k->mv_size - 1, (uint8_t *)k->mv_data + 1 }, rd;
+	const struct store_value *addr;
+	struct store_row row;
+	int64_t h;
+
+	if (k->mv_size < 2 || mdb_get(v->txn, dbi, &rk, &rd) ||
+	    !row_decode(t, rd.mv_data, rd.mv_size, &row))
+		return false;
+	h = row.col[0].i;
+	addr = &row.col[1];
+	if (*(const uint8_t *)k->mv_data != (h >= 0 && h < 255 ? h : 255))
+		return false;
+	if (d->mv_size == 0)
+		return addr->len == rk.mv_size &&
+			memcmp(addr->s, rk.mv_data, rk.mv_size) == 0;
+	return addr->len == d->mv_size &&
+		memcmp(addr->s, d->mv_data, d->mv_size) == 0;
+}
+
+/*
+ * walk_index - index x:NAME of address table t:NAME has one entry per
+ *	row, each naming its row under the row's hash, with its address.
+ */
+static bool walk_index(struct verify *v, const char *name)
+{
+	char root[REG_NAME_MAX], tname[REG_NAME_MAX + 8];
+	const struct reg_table *t = reg_list_split(name + 2, root,
+						   sizeof(root));
+	MDB_dbi x, dbi;
+	MDB_stat xs, ts;
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc;
+
+	if (!reg_list_addresses(t))
+		return vfail(v, "unknown index database %s", name);
+	snprintf(tname, sizeof(tname), DB_TABLE_PREFIX "%s", name + 2);
+	if ((rc = mdb_dbi_open(v->txn, name, 0, &x)) ||
+	    (rc = mdb_dbi_open(v->txn, tname, 0, &dbi)) ||
+	    (rc = mdb_stat(v->txn, x, &xs)) ||
+	    (rc = mdb_stat(v->txn, dbi, &ts)) ||
+	    (rc = mdb_cursor_open(v->txn, x, &c)))
+		return vfail(v, "%s: %s", name, mdb_strerror(rc));
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
+		if (!index_entry_matches(v, t, dbi, &k, &d))
+			return vfail(v, "table %s: its index by hash has an "
+				     "entry for no row, or the wrong one",
+				     name + 2);
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return vfail(v, "%s: %s", name, mdb_strerror(rc));
+	if (xs.ms_entries != ts.ms_entries)
+		return vfail(v, "table %s: %zu rows, %zu in its index by hash",
+			     name + 2, ts.ms_entries, xs.ms_entries);
+	return true;
+}
+
+/* has_index - an address table's index exists. */
+static bool has_index(struct verify *v, const char *name)
+{
+	char xname[REG_NAME_MAX + 8];
+	MDB_dbi x;
+
+	snprintf(xname, sizeof(xname), DB_INDEX_PREFIX "%s", name + 2);
+	if (mdb_dbi_open(v->txn, xname, 0, &x) == 0)
+		return true;
+	return vfail(v, "table %s: its index by hash (%s) is missing",
+		     name + 2, xname);
+}
+
 /* walk_db - check every entry of one named database. */
 static bool walk_db(struct verify *v, const char *name)
 {
@@ -178,7 +254,12 @@ static bool walk_db(struct verify *v, const char *name)
 			t = reg_list_split(name + 2, root, sizeof(root));
 		if (!t)
 			return vfail(v, "unknown table database %s", name);
-	} else if (strcmp(name, DB_META) && strcmp(name, DB_CHANGES) &&
+		if (reg_list_addresses(t) && v->format > 1 &&
+		    !has_index(v, name))
+			return false;
+	} else if (strncmp(name, DB_INDEX_PREFIX, 2) == 0)
+		return walk_index(v, name);
+	else if (strcmp(name, DB_META) && strcmp(name, DB_CHANGES) &&
 		   strcmp(name, DB_LISTS))
 		return vfail(v, "unknown database %s", name);
 	if ((rc = mdb_dbi_open(v->txn, name, 0, &dbi)) ||
@@ -224,6 +305,8 @@ static bool check_meta(struct verify *v)
 				     keys[i]);
 		if (i == 2)
 			memcpy(&v->seq, d.mv_data, 8);
+		if (i == 3)
+			memcpy(&v->format, d.mv_data, 8);
 	}
 	return true;
 }

@@ -13,7 +13,7 @@
 
 #include "store/store.h"
 
-#define STORE_MAX_DBS	8192	/* 3 own + 17 MailerQ + 16 per list */
+#define STORE_MAX_DBS	8192	/* 3 own + 17 MailerQ + 21 per list */
 #define STORE_KEY_MAX	511	/* LMDB's default maximum key size */
 #define STORE_ERR_MAX	512
 #define STORE_IDLE_READERS 16	/* reset read transactions kept for reuse */
@@ -23,6 +23,7 @@
 #define DB_CHANGES	"changes"
 #define DB_LISTS	"lists"
 #define DB_TABLE_PREFIX	"t:"
+#define DB_INDEX_PREFIX	"x:"	/* + address table: its index by hash */
 
 /* Change record operations. */
 /*
@@ -48,6 +49,7 @@ struct store {
 	char path[4096];
 	unsigned flags;
 	struct store_options opt;
+	bool needs_upgrade;	/* read-only open of an older format */
 	MDB_dbi meta, changes, lists;
 	MDB_dbi mailerq[REG_MAILERQ_MAX];	/* by reg_mailerq index */
 	pthread_mutex_t dbi_lock;	/* the dbi cache and mdb_dbi_open */
@@ -109,8 +111,38 @@ enum store_rc store_next_id(struct store_txn *txn, const char *table,
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);
-enum store_rc store_del_current(struct store_txn *t, const char *name,
+/* store_del_current - delete the row of table tb under the cursor. */
+enum store_rc store_del_current(struct store_txn *t,
+				const struct reg_table *tb, const char *name,
 				MDB_cursor *c, const MDB_val *k);
+
+/* addr_index.c: the address tables' index by hash (see there). */
+/* idx_open - the index of address table table; a missing one is corrupt. */
+enum store_rc idx_open(struct store_txn *t, const char *table, bool create,
+		       MDB_dbi *x);
+/* The last key of an index, so that a bulk load in order appends. */
+struct idx_tail {
+	uint8_t key[1 + STORE_KEY_MAX];
+	size_t len;
+	bool empty;
+};
+enum store_rc idx_tail_load(struct store_txn *t, MDB_dbi x, const char *table,
+			    struct idx_tail *tail);
+/* idx_add - index a row (key: its table key); tail NULL: no appending. */
+enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
+		      struct idx_tail *tail, int64_t hash, const uint8_t *key,
+		      size_t keylen, const char *addr, size_t addrlen);
+enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,
+			 int64_t hash, const uint8_t *key, size_t keylen);
+/* idx_on_put - row is about to be put under key: re-index (tb any table). */
+enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, MDB_dbi dbi, const uint8_t *key,
+			 size_t keylen, const struct store_row *row);
+/* idx_on_del - the row (k, d) is about to be deleted: unindex it. */
+enum store_rc idx_on_del(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, const MDB_val *k, const MDB_val *d);
+/* idx_upgrade - a format 1 store: index the address tables of every list. */
+enum store_rc idx_upgrade(struct store_txn *t);
 
 /* row.c: row encoding (see row.c for the format) */
 size_t row_size(const struct reg_table *t, const struct store_row *row);

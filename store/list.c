@@ -4,8 +4,9 @@
  * DESCRIPTION
  *	The "lists" database maps each list root T to its record: a format
  *	byte and the list's secret key (the bytes of ezmlm's DIR/key, from
- *	which the cookies are derived).  A list's tables exist exactly
- *	while its record does.
+ *	which the cookies are derived).  A list's tables, and the indexes
+ *	by hash of its address tables, exist exactly while its record
+ *	does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,18 @@ static enum store_rc list_table_dbi(struct store_txn *t, const char *root,
 	snprintf(dbname, sizeof(dbname), DB_TABLE_PREFIX "%s%s", root,
 		 tb->name);
 	return store_dbi(t, dbname, true, dbi);
+}
+
+/* list_index_dbi - an address table's index by hash (addr_index.c). */
+static enum store_rc list_index_dbi(struct store_txn *t, const char *root,
+				    const struct reg_table *tb, MDB_dbi *dbi)
+{
+	char name[REG_NAME_MAX + 8];
+
+	if (!reg_list_addresses(tb))
+		return STORE_OK;
+	snprintf(name, sizeof(name), "%s%s", root, tb->name);
+	return idx_open(t, name, true, dbi);
 }
 
 static enum store_rc root_check(struct store *st, const char *root)
@@ -67,7 +80,8 @@ enum store_rc store_list_create(struct store_txn *t, const char *root,
 	if (mrc)
 		return store_mdb_rc(t->st, mrc, DB_LISTS);
 	for (int i = 0; reg_list[i]; i++)
-		if ((rc = list_table_dbi(t, root, reg_list[i], &dbi)))
+		if ((rc = list_table_dbi(t, root, reg_list[i], &dbi)) ||
+		    (rc = list_index_dbi(t, root, reg_list[i], &dbi)))
 			return rc;
 	return store_change(t, CHANGE_LIST_CREATE, root, NULL, 0, rec,
 			    1 + keylen);
@@ -108,6 +122,12 @@ enum store_rc store_list_drop(struct store_txn *t, const char *root)
 	 * even when the transaction aborts. */
 	for (int i = 0; reg_list[i]; i++) {
 		if ((rc = list_table_dbi(t, root, reg_list[i], &dbi)))
+			return rc;
+		if ((mrc = mdb_drop(t->txn, dbi, 0)))
+			return store_mdb_rc(t->st, mrc, root);
+		if (!reg_list_addresses(reg_list[i]))
+			continue;
+		if ((rc = list_index_dbi(t, root, reg_list[i], &dbi)))
 			return rc;
 		if ((mrc = mdb_drop(t->txn, dbi, 0)))
 			return store_mdb_rc(t->st, mrc, root);

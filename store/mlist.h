@@ -11,9 +11,9 @@
  *	and the sublist split (sublist.c).  The cookie and message-log
  *	part follows in its own section below.
  *
- *	Listing and the split are one cursor pass over an address table
- *	(the hash and address read in place from the front of each row,
- *	nothing copied); T_name is small and read whole.
+ *	Listing and the split read an address table's index by hash
+ *	(addr_index.c): only the hashes asked for, each address in place,
+ *	nothing copied; T_name is small and read whole.
  * DIAGNOSTICS
  *	Functions return an enum store_rc; store_errmsg() has the detail.
  */
@@ -249,14 +249,33 @@ typedef int (*sub_addr_fn)(const char *addr, size_t len, int hash,
 			   void *arg);
 
 /*
+ * A listing's order is by hash, then by the address folded to lower
+ *	case.  A place in it, to resume a listing after: the hash and the
+ *	address (any case) that were given last.
+ */
+struct sub_place {
+	int hash;
+	const char *addr;
+	size_t len;
+};
+
+/*
  * store_sub_each - the addresses of table which whose hash lies in
- *	lo..hi, in key order; with receipts, then the hash-98 addresses
- *	(the return-receipt addresses that every list sends to after all
- *	others).  One cursor pass, no copying.
+ *	lo..hi (within 0..SUB_HASH_LIMIT), in listing order; with receipts
+ *	(when hi < 98), then the hash-98 addresses (the return-receipt
+ *	addresses that every list sends to after all others).  Reads the
+ *	index entries of those hashes only, nothing copied.
  */
 enum store_rc store_sub_each(struct store_txn *txn, const char *root,
 			     enum sub_table which, int lo, int hi,
 			     bool receipts, sub_addr_fn fn, void *arg);
+
+/* store_sub_each_after - the same, resuming after a place (NULL: start). */
+enum store_rc store_sub_each_after(struct store_txn *txn, const char *root,
+				   enum sub_table which, int lo, int hi,
+				   bool receipts,
+				   const struct sub_place *after,
+				   sub_addr_fn fn, void *arg);
 
 /* Sublist split (sublist.c). */
 
@@ -277,6 +296,14 @@ enum store_rc store_sub_each(struct store_txn *txn, const char *root,
 enum store_rc store_split_each(struct store_txn *txn, const char *root,
 			       bool digest, const char *name, int64_t msgnum,
 			       sub_addr_fn fn, void *arg, int64_t *listno);
+
+/* store_split_each_after - the same, resuming after a place (NULL: start). */
+enum store_rc store_split_each_after(struct store_txn *txn, const char *root,
+				     bool digest, const char *name,
+				     int64_t msgnum,
+				     const struct sub_place *after,
+				     sub_addr_fn fn, void *arg,
+				     int64_t *listno);
 
 /*
  * store_split_listno - the lowest listno among sublist name's entries

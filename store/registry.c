@@ -298,6 +298,11 @@ const struct reg_table *reg_mailerq_find(const char *name)
 	return i < 0 ? NULL : reg_mailerq[i];
 }
 
+bool reg_list_addresses(const struct reg_table *t)
+{
+	return t && t->cols == address_cols;
+}
+
 const struct reg_table *reg_list_split(const char *name, char *root,
 				       size_t rootlen)
 {

@@ -77,6 +77,13 @@ const struct reg_table *reg_mailerq_find(const char *name);
 const struct reg_table *reg_list_split(const char *name, char *root,
 				       size_t rootlen);
 
+/*
+ * reg_list_addresses - is t one of a list's address tables (T, T_digest,
+ *	T_allow, T_deny, T_mod: hash, address, domain)?  The store keeps
+ *	an index of each by hash (store/addr_index.c).
+ */
+bool reg_list_addresses(const struct reg_table *t);
+
 /* reg_column_index - index of the column called name, or -1. */
 int reg_column_index(const struct reg_table *t, const char *name);
 

@@ -27,7 +27,8 @@
 #define MAP_INITIAL	(64ull << 20)
 #define MAX_SIZE_DEFAULT (64ull << 30)
 #define CHANGES_KEEP_DEFAULT 1000000ull
-#define STORE_FORMAT	1u
+#define STORE_FORMAT	2u	/* 2: address tables indexed by hash */
+#define STORE_FORMAT_UNINDEXED 1u	/* upgraded when opened to write */
 
 /* the last failure's text, one per thread (see store_errbuf) */
 static __thread char thread_err[STORE_ERR_MAX];
@@ -387,6 +388,23 @@ static enum store_rc open_own_dbs(struct store *st)
 		return store_fail(st, STORE_CORRUPT, "%s: not an mq store "
 				  "(no meta record)", st->path);
 	}
+	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED && write) {
+		rc = idx_upgrade(&t);
+		mrc = rc ? 0 : store_meta_put_u64(&t, "format", STORE_FORMAT);
+		if (rc) {
+			mdb_txn_abort(t.txn);
+			store_dbi_forget_pending(st, false);
+			return rc;
+		}
+		format = STORE_FORMAT;
+	}
+	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED) {
+		mdb_txn_abort(t.txn);
+		st->needs_upgrade = true;
+		return store_fail(st, STORE_READONLY, "%s: store format %u "
+				  "needs an upgrade, which needs write access",
+				  st->path, STORE_FORMAT_UNINDEXED);
+	}
 	if (mrc == 0 && format != STORE_FORMAT) {
 		mdb_txn_abort(t.txn);
 		return store_fail(st, STORE_CORRUPT, "%s: store format %llu, "
@@ -477,6 +495,26 @@ static void keep_private(struct store *st)
 	chmod(lock, 0600);
 }
 
+/*
+ * open_upgraded - a read-only open of a store of an older format:
+ *	upgrade it with a writing open (which needs write access), then
+ *	open it read-only again.
+ */
+static enum store_rc open_upgraded(const char *path, unsigned flags,
+				   const struct store_options *opt,
+				   struct store **out, char *errbuf,
+				   size_t errlen)
+{
+	struct store *w;
+	enum store_rc rc = store_open(path, flags & ~(unsigned)STORE_RDONLY,
+				      opt, &w, errbuf, errlen);
+
+	if (rc)
+		return rc;
+	store_close(w);
+	return store_open(path, flags, opt, out, errbuf, errlen);
+}
+
 enum store_rc store_open(const char *path, unsigned flags,
 			 const struct store_options *opt,
 			 struct store **out, char *errbuf, size_t errlen)
@@ -510,6 +548,10 @@ enum store_rc store_open(const char *path, unsigned flags,
 		rc = env_open(st);
 	if (rc == STORE_OK)
 		rc = open_own_dbs(st);
+	if (rc && st->needs_upgrade) {
+		store_close(st);
+		return open_upgraded(path, flags, opt, out, errbuf, errlen);
+	}
 	if (rc) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "%s", thread_err);

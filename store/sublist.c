@@ -10,8 +10,8 @@
  * DESCRIPTION
  *	T_name (T_digest_name) holds the entries: listno, name, notuse,
  *	msgnum_lo, msgnum_hi, hash_lo, hash_hi, domain.  The table is small,
- *	so it is read whole; then one pass over the address table gives a
- *	sublist's addresses.
+ *	so it is read whole; then the address table's index by hash gives
+ *	a sublist's addresses, reading only the hashes the sublist takes.
  *
  *	The domain an address belongs to is computed from the address
  *	(sub_domain), not read from its domain column: ezmlm-idx 7 inserts
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/internal.h"
 #include "store/mlist_int.h"
 
 /* Columns of T_name (registry.c). */
@@ -238,9 +237,21 @@ static int split_out(const char *addr, size_t len, int hash, void *arg)
 	return r->fn(addr, len, hash, r->arg);
 }
 
-enum store_rc store_split_each(struct store_txn *txn, const char *root,
-			       bool digest, const char *name, int64_t msgnum,
-			       sub_addr_fn fn, void *arg, int64_t *listno)
+/* rule_hashes - the hashes the rule can give: its own, then receipts. */
+static void rule_hashes(const struct split_rule *r, struct sub_scan *sc)
+{
+	sc->mask[0] = r->rest;
+	for (size_t i = 0; i < r->ndomains; i++)
+		sc->mask[0] |= r->mask[i];
+	scan_mask_range(sc, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT);
+}
+
+enum store_rc store_split_each_after(struct store_txn *txn, const char *root,
+				     bool digest, const char *name,
+				     int64_t msgnum,
+				     const struct sub_place *after,
+				     sub_addr_fn fn, void *arg,
+				     int64_t *listno)
 {
 	struct split_table tab;
 	struct split_rule r = { .fn = fn, .arg = arg };
@@ -258,15 +269,24 @@ enum store_rc store_split_each(struct store_txn *txn, const char *root,
 	if (rc == STORE_OK && listno)
 		*listno = lowest;
 	if (rc == STORE_OK && fn) {
-		struct sub_scan sc = { .lo = 0, .hi = SUB_HASH_MAX,
-				       .want = split_want, .fn = split_out,
-				       .arg = &r, .receipts = true };
+		struct sub_scan sc = { .want = split_want, .fn = split_out,
+				       .arg = &r, .after = after };
+
+		rule_hashes(&r, &sc);
 		rc = sub_scan(txn, root, digest ? SUB_DIGEST : SUB_MAIN, &sc);
 	}
 	free(r.domains);
 	free(r.mask);
 	free(tab.e);
 	return rc;
+}
+
+enum store_rc store_split_each(struct store_txn *txn, const char *root,
+			       bool digest, const char *name, int64_t msgnum,
+			       sub_addr_fn fn, void *arg, int64_t *listno)
+{
+	return store_split_each_after(txn, root, digest, name, msgnum, NULL,
+				      fn, arg, listno);
 }
 
 enum store_rc store_split_listno(struct store_txn *txn, const char *root,

@@ -6,7 +6,6 @@
  *
  *	rc = store_sub(txn, "list", SUB_MAIN, true, req, n, &counts, &bad);
  *	rc = store_issub(txn, "list", SUB_MAIN, addr, len, &hash);
- *	rc = store_sub_each(txn, "list", SUB_MAIN, 0, 52, true, fn, arg);
  * DESCRIPTION
  *	ezmlm-idx 7's subscriber database semantics over the address tables
  *	(hash, address, domain; keyed by the address folded to lower case)
@@ -14,8 +13,8 @@
  *	tables once, encodes each row into one buffer and numbers the slog
  *	rows itself, so a million addresses cost one put and one slog
  *	append each, in the caller's transaction, plus their two change
- *	records unless those overflow the change log (internal.h).
- *	Listing reads the two columns it needs from the front of each row.
+ *	records unless those overflow the change log (internal.h), and
+ *	their entries in the table's index by hash (addr_index.c).
  * DIAGNOSTICS
  *	STORE_BADDATA names the address and what is wrong with it;
  *	STORE_NOTFOUND names a list that does not exist.
@@ -23,11 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "store/internal.h"
 #include "store/mlist_int.h"
 
 /* Column positions of the address and slog tables (registry.c). */
@@ -48,15 +44,7 @@ const char *sub_table_suffix(enum sub_table which)
 		? suffixes[which] : "";
 }
 
-/* The two tables one call writes, resolved once. */
-struct sub_tables {
-	char name[REG_NAME_MAX], slog[REG_NAME_MAX];
-	const struct reg_table *t, *ts;
-	MDB_dbi dbi, slog_dbi;
-};
-
-/* sub_resolve - the address table and its slog table of list root. */
-static enum store_rc sub_resolve(struct store_txn *txn, const char *root,
+enum store_rc sub_resolve(struct store_txn *txn, const char *root,
 				 enum sub_table which, struct sub_tables *st)
 {
 	enum store_rc rc;
@@ -72,6 +60,8 @@ static enum store_rc sub_resolve(struct store_txn *txn, const char *root,
 		return store_fail(txn->st, rc, "no such list: %s", root);
 	if (rc == STORE_OK)
 		rc = table_resolve(txn, st->slog, &st->ts, &st->slog_dbi);
+	if (rc == STORE_OK)
+		rc = idx_open(txn, st->name, false, &st->x);
 	return rc;
 }
 
@@ -91,6 +81,10 @@ struct sub_run {
 	char *arena;		/* their addresses and keys */
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
+	struct idx_tail tail;	/* of the index by hash */
+	/* added addresses by hash, for the index (stream_add) */
+	struct idx_stream { uint8_t *p; size_t len, cap; }
+		streams[SUB_HASH_LIMIT + 1];
 	bool log;		/* write change records (internal.h) */
 	uint8_t buf[SUB_ROW_MAX > SLOG_ROW_MAX ? SUB_ROW_MAX : SLOG_ROW_MAX];
 };
@@ -210,6 +204,42 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 	return row_size(run->tb.t, &row);
 }
 
+/*
+ * stream_add - note an added address for the index, in the stream of
+ *	its hash: [key length][key][address length, 0: the key][address].
+ *	The additions come in key order, so each stream is in index order,
+ *	and writing them out hash by hash appends to a bulk-loaded index.
+ *	Copied now, while the item is in the cache: reading the items back
+ *	in hash order would miss it on every one.
+ */
+static bool stream_add(struct sub_run *run, const struct sub_item *it)
+{
+	struct idx_stream *s = &run->streams[it->hash];
+	bool same = memcmp(it->addr, it->key, it->len) == 0;
+	size_t need = 2 + it->len + (same ? 0 : it->len);
+
+	if (s->len + need > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4096;
+		uint8_t *p;
+
+		while (cap < s->len + need)
+			cap *= 2;
+		if (!(p = realloc(s->p, cap)))
+			return false;
+		s->p = p;
+		s->cap = cap;
+	}
+	s->p[s->len++] = (uint8_t)it->len;
+	memcpy(s->p + s->len, it->key, it->len);
+	s->len += it->len;
+	s->p[s->len++] = (uint8_t)(same ? 0 : it->len);
+	if (!same) {
+		memcpy(s->p + s->len, it->addr, it->len);
+		s->len += it->len;
+	}
+	return true;
+}
+
 /* sub_add - insert addr unless present (in any case). */
 static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 			     const struct sub_request *r,
@@ -239,6 +269,9 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 	}
 	if (mrc)
 		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	if (!stream_add(run, it))
+		return store_fail(run->txn->st, STORE_INTERNAL,
+				  "out of memory");
 	run->changed[it->index] = true;
 	counts->changed++;
 	return STORE_OK;
@@ -251,6 +284,7 @@ static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 {
 	MDB_val k = { it->len, (void *)it->key }, d;
 	int mrc = mdb_get(run->txn->txn, run->tb.dbi, &k, &d), hash;
+	enum store_rc rc;
 
 	if (mrc == MDB_NOTFOUND) {
 		counts->unchanged++;
@@ -267,6 +301,10 @@ static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 	}
 	if ((mrc = mdb_del(run->txn->txn, run->tb.dbi, &k, NULL)))
 		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	rc = idx_remove(run->txn, run->tb.x, run->tb.name, hash, it->key,
+			it->len);
+	if (rc)
+		return rc;
 	run->changed[it->index] = true;
 	counts->changed++;
 	return STORE_OK;
@@ -349,6 +387,32 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 	return rc;
 }
 
+/* index_added - the streams into the index, hash by hash; frees them. */
+static enum store_rc index_added(struct sub_run *run)
+{
+	enum store_rc rc = idx_tail_load(run->txn, run->tb.x, run->tb.name,
+					 &run->tail);
+
+	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
+		struct idx_stream *s = &run->streams[h];
+
+		for (size_t at = 0; rc == STORE_OK && at < s->len;) {
+			size_t klen = s->p[at], alen = s->p[at + 1 + klen];
+			const uint8_t *key = s->p + at + 1;
+			const char *addr = alen ? (const char *)key + klen + 1
+				: (const char *)key;
+
+			rc = idx_add(run->txn, run->tb.x, run->tb.name,
+				     &run->tail, h, key, klen, addr,
+				     alen ? alen : klen);
+			at += 2 + klen + alen;
+		}
+		free(s->p);
+		*s = (struct idx_stream){ 0 };
+	}
+	return rc;
+}
+
 /*
  * sub_apply - the table changes in key order (B-tree pages fill and are
  *	touched in sequence: a bulk load is several times faster and the
@@ -370,6 +434,8 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 		rc = run->add ? sub_add(run, it, &r[it->index], counts)
 			: sub_remove(run, it, &r[it->index], counts);
 	}
+	if (rc == STORE_OK && run->add)
+		rc = index_added(run);
 	if (rc == STORE_OK)
 		rc = log_changes(run, order, n, counts->changed);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
@@ -473,144 +539,6 @@ enum store_rc store_issub(struct store_txn *txn, const char *root,
 	if (stored)
 		*stored = row.col[A_ADDRESS];
 	return STORE_OK;
-}
-
-/* addr_list_push - remember an address of the map for after a scan. */
-static bool addr_list_push(struct addr_list *l, const char *s, size_t len)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		void *p = realloc(l->v, cap * sizeof(*l->v));
-
-		if (!p)
-			return false;
-		l->v = p;
-		l->cap = cap;
-	}
-	l->v[l->n].s = s;
-	l->v[l->n++].len = len;
-	return true;
-}
-
-/*
- * addr_peek - the hash and address of an address-table row.  A scan
- *	needs only these two, the first columns, so the common row shape
- *	of row.c's encoding is read from its first bytes: format 0x01, a
- *	one-byte column count, the integer tag 1 with a one-byte zigzag
- *	varint (hashes 0..63), the text tag 2 with a one-byte length.  Any
- *	other row is decoded whole.  False: not a row of the table.
- */
-static bool addr_peek(const struct reg_table *t, const MDB_val *d,
-		      int64_t *hash, const char **addr, size_t *len)
-{
-	const uint8_t *p = d->mv_data;
-	struct store_row row;
-
-	if (d->mv_size >= 6 && p[0] == 0x01 && p[1] >= 2 &&
-	    p[1] <= t->ncols && p[2] == 1 && p[3] < 0x80 && p[4] == 2 &&
-	    p[5] < 0x80 && 6u + p[5] <= d->mv_size) {
-		*hash = (int64_t)(p[3] >> 1) ^ -(int64_t)(p[3] & 1);
-		*addr = (const char *)p + 6;
-		*len = p[5];
-		return true;
-	}
-	if (!row_decode(t, d->mv_data, d->mv_size, &row) ||
-	    row.col[A_HASH].kind != SV_INT ||
-	    row.col[A_ADDRESS].kind != SV_TEXT)
-		return false;
-	*hash = row.col[A_HASH].i;
-	*addr = row.col[A_ADDRESS].s;
-	*len = row.col[A_ADDRESS].len;
-	return true;
-}
-
-#define SCAN_AHEAD	(2u << 20)	/* bytes a scan maps in ahead */
-
-/* Where a scan reads in the map, and how far it has mapped ahead. */
-struct ahead {
-	uintptr_t page, end;
-	uintptr_t psize;
-};
-
-/*
- * map_ahead - when a scan moves on to the next page of the file and
- *	nears the end of what it mapped in, map the next SCAN_AHEAD bytes
- *	in with one madvise: a cold map otherwise takes a page fault every
- *	16 pages, and a bulk-loaded table lies contiguously in the file
- *	(measured: 8% off a cold listing of 1M).  A scan that jumps about
- *	the file maps nothing ahead.  Only a hint: its errors (an old
- *	kernel, the end of the file) are ignored.
- */
-static void map_ahead(struct ahead *a, const void *at)
-{
-	uintptr_t page = (uintptr_t)at & ~(a->psize - 1);
-
-	if (page == a->page)
-		return;
-	if (page + a->psize > a->end &&
-	    (!a->page || (page > a->page && page - a->page <= 4 * a->psize))) {
-		(void)madvise((void *)page, SCAN_AHEAD, MADV_POPULATE_READ);
-		a->end = page + SCAN_AHEAD;
-	}
-	a->page = page;
-}
-
-enum store_rc sub_scan(struct store_txn *txn, const char *root,
-		       enum sub_table which, const struct sub_scan *sc)
-{
-	struct ahead ahead = { .psize = (uintptr_t)sysconf(_SC_PAGESIZE) };
-	struct addr_list receipts = { 0 };
-	struct sub_tables tb;
-	const char *a;
-	size_t alen;
-	int64_t h;
-	MDB_cursor *c;
-	MDB_val k, d;
-	int mrc, stop = 0;
-	enum store_rc rc = sub_resolve(txn, root, which, &tb);
-
-	if (rc)
-		return rc;
-	if ((mrc = mdb_cursor_open(txn->txn, tb.dbi, &c)))
-		return store_mdb_rc(txn->st, mrc, tb.name);
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && !stop;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		map_ahead(&ahead, d.mv_data);
-		if (!addr_peek(tb.t, &d, &h, &a, &alen)) {
-			rc = table_corrupt_row(txn->st, tb.name);
-			break;
-		}
-		if (sc->receipts && h == SUB_HASH_RECEIPT) {
-			if (!addr_list_push(&receipts, a, alen)) {
-				rc = store_fail(txn->st, STORE_INTERNAL,
-						"out of memory");
-				break;
-			}
-		} else if (h >= sc->lo && h <= sc->hi &&
-			   (!sc->want || sc->want(a, alen, h, sc->arg)))
-			stop = sc->fn(a, alen, (int)h, sc->arg);
-	}
-	mdb_cursor_close(c);
-	if (rc == STORE_OK && mrc && mrc != MDB_NOTFOUND)
-		rc = store_mdb_rc(txn->st, mrc, tb.name);
-	for (size_t i = 0; rc == STORE_OK && !stop && i < receipts.n; i++)
-		stop = sc->fn(receipts.v[i].s, receipts.v[i].len,
-			      SUB_HASH_RECEIPT, sc->arg);
-	free(receipts.v);
-	return rc;
-}
-
-enum store_rc store_sub_each(struct store_txn *txn, const char *root,
-			     enum sub_table which, int lo, int hi,
-			     bool receipts, sub_addr_fn fn, void *arg)
-{
-	struct sub_scan sc = {
-		.lo = lo, .hi = hi, .fn = fn, .arg = arg,
-		.receipts = receipts && (lo > SUB_HASH_RECEIPT ||
-					 hi < SUB_HASH_RECEIPT),
-	};
-
-	return sub_scan(txn, root, which, &sc);
 }
 
 /* Bytes a subscribed address may take: row, slog row, change records. */

@@ -49,6 +49,8 @@ static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
 	if (!buf)
 		return store_fail(t->st, STORE_INTERNAL, "out of memory");
 	row_encode(tb, row, buf);
+	if ((rc = idx_on_put(t, tb, name, dbi, key, keylen, row)))
+		return rc;
 	rc = mdb_put(t->txn, dbi, &k, &d, 0);
 	if (rc)
 		return store_mdb_rc(t->st, rc, name);
@@ -280,17 +282,27 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 	return rc;
 }
 
-/* store_del_current - delete the row under the cursor, recording its key. */
-enum store_rc store_del_current(struct store_txn *t, const char *name,
+enum store_rc store_del_current(struct store_txn *t,
+				const struct reg_table *tb, const char *name,
 				MDB_cursor *c, const MDB_val *k)
 {
 	uint8_t key[STORE_KEY_MAX + 1];
 	size_t keylen = k->mv_size;
+	MDB_val ck, cd;
 	int rc;
 
 	if (keylen > STORE_KEY_MAX)
 		return table_corrupt_row(t->st, name);
 	memcpy(key, k->mv_data, keylen);
+	if (reg_list_addresses(tb)) {
+		MDB_val copy = { keylen, key };
+		enum store_rc src;
+
+		if ((rc = mdb_cursor_get(c, &ck, &cd, MDB_GET_CURRENT)))
+			return store_mdb_rc(t->st, rc, name);
+		if ((src = idx_on_del(t, tb, name, &copy, &cd)))
+			return src;
+	}
 	rc = mdb_cursor_del(c, 0);
 	if (rc)
 		return store_mdb_rc(t->st, rc, name);
@@ -326,7 +338,7 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 		if (!row_decode(tb, d.mv_data, d.mv_size, &row))
 			rc = table_corrupt_row(t->st, name);
 		else if (table_filter_match(tb, &row, f, nf)) {
-			rc = store_del_current(t, name, c, &k);
+			rc = store_del_current(t, tb, name, c, &k);
 			n++;
 			if (point)
 				break;

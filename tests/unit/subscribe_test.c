@@ -266,9 +266,15 @@ static void test_shapes(void)
 	      store_sub_each(t, ROOT, SUB_MAIN, 99, 99, false, seen_fn,
 			     &s99) == STORE_OK, "list them");
 	store_read_end(t);
-	snprintf(want, sizeof(want), "%s=%u plain@example.com=%u "
-		 "Receipt@example.com=98 ", longaddr,
-		 sub_hash(longaddr, 200), sub_hash("plain@example.com", 17));
+	unsigned hl = sub_hash(longaddr, 200);
+	unsigned hp = sub_hash("plain@example.com", 17);
+	/* By hash, then address: "aaa..." sorts before "plain". */
+	if (hl <= hp)
+		snprintf(want, sizeof(want), "%s=%u plain@example.com=%u "
+			 "Receipt@example.com=98 ", longaddr, hl, hp);
+	else
+		snprintf(want, sizeof(want), "plain@example.com=%u %s=%u "
+			 "Receipt@example.com=98 ", hp, longaddr, hl);
 	if (!CHECK(!strcmp(s.out, want), "0..52 then the receipt, exactly"))
 		printf("# got  %s\n# want %s\n", s.out, want);
 	CHECK(!strcmp(s99.out, "sub@example.net=99 "), "hash 99: %s",

@@ -1,0 +1,398 @@
+/*
+ * NAME
+ *	addr_index.c - the address tables' index by hash, and listing by it
+ * SYNOPSIS
+ *	#include "store/store.h"
+ *
+ *	rc = store_sub_each(txn, "list", SUB_MAIN, 0, 52, true, fn, arg);
+ * DESCRIPTION
+ *	Every address table t:NAME of a list (T, T_digest, T_allow, T_deny,
+ *	T_mod) has an index x:NAME holding one entry per row: the key is
+ *	one byte, the row's hash (255 for a hash outside 0..254), then the
+ *	row's key (the address folded to lower case); the data is the
+ *	address as stored, or nothing when it equals the folded key, as
+ *	most addresses do.  ezmlm reads a list by hash: the whole list is
+ *	hashes 0..52, a sublist some of them.  Over the index a listing
+ *	touches only the entries of the hashes it gives, and those entries
+ *	are half the size of the table's rows: a process listing one of 12
+ *	sublists maps in a twelfth of what a table scan would.
+ *
+ *	Whoever changes an address table changes its index in the same
+ *	transaction: store_sub (subscribe.c, in bulk), the row writes of
+ *	write.c (idx_on_put, idx_on_del: store_set, store_del, sync's
+ *	apply, import), store_list_create and store_list_drop (list.c).
+ *	mq verify checks that index and table agree (file.c).  A store of
+ *	format 1 had no index; opening it for writing builds them
+ *	(idx_upgrade).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+#include "store/mlist_int.h"
+
+/* Column positions of an address table (registry.c). */
+enum { A_HASH, A_ADDRESS };
+
+#define IDX_OTHER	255	/* the bucket of hashes outside 0..254 */
+
+static uint8_t idx_bucket(int64_t hash)
+{
+	return hash >= 0 && hash < IDX_OTHER ? (uint8_t)hash : IDX_OTHER;
+}
+
+enum store_rc idx_open(struct store_txn *t, const char *table, bool create,
+		       MDB_dbi *x)
+{
+	char name[REG_NAME_MAX + 8];
+	enum store_rc rc;
+
+	snprintf(name, sizeof(name), DB_INDEX_PREFIX "%s", table);
+	rc = store_dbi(t, name, create, x);
+	if (rc == STORE_NOTFOUND)
+		return store_fail(t->st, STORE_CORRUPT, "table %s: its index "
+				  "by hash (%s) is missing", table, name);
+	return rc;
+}
+
+/* idx_key - an entry's key into out (1 + STORE_KEY_MAX bytes); its size. */
+static size_t idx_key(uint8_t *out, int64_t hash, const uint8_t *key,
+		      size_t keylen)
+{
+	out[0] = idx_bucket(hash);
+	memcpy(out + 1, key, keylen);
+	return 1 + keylen;
+}
+
+enum store_rc idx_tail_load(struct store_txn *t, MDB_dbi x, const char *table,
+			    struct idx_tail *tail)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	int mrc = mdb_cursor_open(t->txn, x, &c);
+
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, table);
+	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	tail->empty = mrc == MDB_NOTFOUND;
+	tail->len = 0;
+	if (mrc == 0 && k.mv_size <= sizeof(tail->key)) {
+		memcpy(tail->key, k.mv_data, k.mv_size);
+		tail->len = k.mv_size;
+	} else if (mrc == 0) {		/* never appended after */
+		memset(tail->key, 0xff, sizeof(tail->key));
+		tail->len = sizeof(tail->key);
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
+		: store_mdb_rc(t->st, mrc, table);
+}
+
+/* after_tail - does key sort after every key of the index? */
+static bool after_tail(const struct idx_tail *tail, const uint8_t *key,
+		       size_t len)
+{
+	size_t n = len < tail->len ? len : tail->len;
+	int c;
+
+	if (tail->empty)
+		return true;
+	c = memcmp(key, tail->key, n);
+	return c > 0 || (c == 0 && len > tail->len);
+}
+
+enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
+		      struct idx_tail *tail, int64_t hash, const uint8_t *key,
+		      size_t keylen, const char *addr, size_t addrlen)
+{
+	uint8_t k[1 + STORE_KEY_MAX];
+	MDB_val kv = { idx_key(k, hash, key, keylen), k };
+	MDB_val d = { 0, NULL };
+	bool append = tail && after_tail(tail, k, kv.mv_size);
+	int mrc;
+
+	if (addrlen != keylen || memcmp(addr, key, keylen) != 0)
+		d = (MDB_val){ addrlen, (void *)addr };
+	mrc = mdb_put(t->txn, x, &kv, &d, append ? MDB_APPEND : 0);
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, table);
+	if (append) {
+		memcpy(tail->key, k, kv.mv_size);
+		tail->len = kv.mv_size;
+		tail->empty = false;
+	}
+	return STORE_OK;
+}
+
+enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,
+			 int64_t hash, const uint8_t *key, size_t keylen)
+{
+	uint8_t k[1 + STORE_KEY_MAX];
+	MDB_val kv = { idx_key(k, hash, key, keylen), k };
+	int mrc = mdb_del(t->txn, x, &kv, NULL);
+
+	if (mrc == MDB_NOTFOUND)
+		return store_fail(t->st, STORE_CORRUPT, "table %s: a row is "
+				  "missing from its index by hash", table);
+	return mrc ? store_mdb_rc(t->st, mrc, table) : STORE_OK;
+}
+
+/* row_hash_addr - the hash and address of an encoded address row. */
+static bool row_hash_addr(const struct reg_table *tb, const MDB_val *d,
+			  int64_t *hash, struct store_value *addr)
+{
+	struct store_row row;
+
+	if (!row_decode(tb, d->mv_data, d->mv_size, &row) ||
+	    row.col[A_HASH].kind != SV_INT ||
+	    row.col[A_ADDRESS].kind != SV_TEXT)
+		return false;
+	*hash = row.col[A_HASH].i;
+	*addr = row.col[A_ADDRESS];
+	return true;
+}
+
+enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, MDB_dbi dbi, const uint8_t *key,
+			 size_t keylen, const struct store_row *row)
+{
+	MDB_val k = { keylen, (void *)key }, d;
+	char addr[STORE_KEY_MAX];
+	struct store_value old;
+	int64_t oldhash;
+	MDB_dbi x;
+	enum store_rc rc;
+	int mrc;
+
+	if (!reg_list_addresses(tb))
+		return STORE_OK;
+	/* The row's text may lie in a dirty page, which a put may spill. */
+	if (row->col[A_ADDRESS].len > sizeof(addr))
+		return store_fail(t->st, STORE_BADDATA, "%s: address longer "
+				  "than %zu bytes", name, sizeof(addr));
+	memcpy(addr, row->col[A_ADDRESS].s, row->col[A_ADDRESS].len);
+	if ((rc = idx_open(t, name, false, &x)))
+		return rc;
+	mrc = mdb_get(t->txn, dbi, &k, &d);
+	if (mrc == 0 && !row_hash_addr(tb, &d, &oldhash, &old))
+		return table_corrupt_row(t->st, name);
+	if (mrc == 0)
+		rc = idx_remove(t, x, name, oldhash, key, keylen);
+	else if (mrc != MDB_NOTFOUND)
+		rc = store_mdb_rc(t->st, mrc, name);
+	if (rc)
+		return rc;
+	return idx_add(t, x, name, NULL, row->col[A_HASH].i, key, keylen,
+		       addr, row->col[A_ADDRESS].len);
+}
+
+enum store_rc idx_on_del(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, const MDB_val *k, const MDB_val *d)
+{
+	struct store_value addr;
+	int64_t hash;
+	MDB_dbi x;
+	enum store_rc rc;
+
+	if (!reg_list_addresses(tb))
+		return STORE_OK;
+	if (!row_hash_addr(tb, d, &hash, &addr))
+		return table_corrupt_row(t->st, name);
+	if ((rc = idx_open(t, name, false, &x)))
+		return rc;
+	return idx_remove(t, x, name, hash, k->mv_data, k->mv_size);
+}
+
+/* idx_build - index every row of table name (a store of format 1). */
+static enum store_rc idx_build(struct store_txn *t, const char *name)
+{
+	const struct reg_table *tb;
+	struct store_value addr;
+	int64_t hash;
+	MDB_dbi dbi, x;
+	MDB_cursor *c;
+	MDB_val k, d;
+	enum store_rc rc = table_resolve(t, name, &tb, &dbi);
+	int mrc;
+
+	if (rc == STORE_OK)
+		rc = idx_open(t, name, true, &x);
+	if (rc)
+		return rc;
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+		return store_mdb_rc(t->st, mrc, name);
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+	     mrc == 0 && rc == STORE_OK;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (!row_hash_addr(tb, &d, &hash, &addr))
+			rc = table_corrupt_row(t->st, name);
+		else
+			rc = idx_add(t, x, name, NULL, hash, k.mv_data,
+				     k.mv_size, addr.s, addr.len);
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+		rc = store_mdb_rc(t->st, mrc, name);
+	return rc;
+}
+
+struct upgrade {
+	struct store_txn *t;
+	enum store_rc rc;
+};
+
+/* upgrade_list - index the address tables of one list. */
+static int upgrade_list(const char *root, void *arg)
+{
+	struct upgrade *u = arg;
+	char name[REG_NAME_MAX + 8];
+
+	for (int i = 0; reg_list[i] && u->rc == STORE_OK; i++) {
+		if (!reg_list_addresses(reg_list[i]))
+			continue;
+		snprintf(name, sizeof(name), "%s%s", root, reg_list[i]->name);
+		u->rc = idx_build(u->t, name);
+	}
+	return u->rc != STORE_OK;
+}
+
+enum store_rc idx_upgrade(struct store_txn *t)
+{
+	struct upgrade u = { t, STORE_OK };
+	enum store_rc rc = store_list_each(t, upgrade_list, &u);
+
+	return rc ? rc : u.rc;
+}
+
+/* ---- Listing ---- */
+
+#define SCAN_AHEAD	(2u << 20)	/* bytes a scan maps in ahead */
+
+/* Where a scan reads in the map, and how far it has mapped ahead. */
+struct ahead {
+	uintptr_t page, end;
+	uintptr_t psize;
+};
+
+/*
+ * map_ahead - when a scan moves on to the next page of the file and
+ *	nears the end of what it mapped in, map the next SCAN_AHEAD bytes
+ *	in with one madvise: a cold map otherwise takes a page fault every
+ *	16 pages, and a bulk-loaded index lies contiguously in the file.
+ *	A scan that jumps about the file maps nothing ahead.  Only a hint:
+ *	its errors (an old kernel, the end of the file) are ignored.
+ */
+static void map_ahead(struct ahead *a, const void *at)
+{
+	uintptr_t page = (uintptr_t)at & ~(a->psize - 1);
+
+	if (page == a->page)
+		return;
+	if (page + a->psize > a->end &&
+	    (!a->page || (page > a->page && page - a->page <= 4 * a->psize))) {
+		(void)madvise((void *)page, SCAN_AHEAD, MADV_POPULATE_READ);
+		a->end = page + SCAN_AHEAD;
+	}
+	a->page = page;
+}
+
+/* seek_key - where a scan of bucket h starts: after "after" if in it. */
+static size_t seek_key(uint8_t *out, int h, const struct sub_place *after)
+{
+	size_t n = 1;
+
+	out[0] = (uint8_t)h;
+	if (after && after->hash == h) {
+		size_t len = after->len < SUB_ADDR_MAX ? after->len
+			: SUB_ADDR_MAX;
+
+		for (size_t i = 0; i < len; i++) {
+			char ch = after->addr[i];
+			out[n++] = (uint8_t)(ch >= 'A' && ch <= 'Z'
+					     ? ch + ('a' - 'A') : ch);
+		}
+	}
+	return n;
+}
+
+/* scan_bucket - give the wanted addresses of hash h; non-zero: stop. */
+static int scan_bucket(MDB_cursor *c, int h, const struct sub_scan *sc,
+		       struct ahead *ahead, int *mrc)
+{
+	uint8_t seek[1 + SUB_ADDR_MAX];
+	MDB_val k = { seek_key(seek, h, sc->after), seek }, d;
+	size_t seeklen = k.mv_size;
+
+	*mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	if (*mrc == 0 && seeklen > 1 && k.mv_size == seeklen &&
+	    memcmp(k.mv_data, seek, seeklen) == 0)
+		*mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+	for (; *mrc == 0 && k.mv_size > 1 && *(uint8_t *)k.mv_data == h;
+	     *mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		const char *a = d.mv_size ? d.mv_data
+			: (const char *)k.mv_data + 1;
+		size_t len = d.mv_size ? d.mv_size : k.mv_size - 1;
+
+		map_ahead(ahead, k.mv_data);
+		if (sc->want && h <= SUB_HASH_MAX &&
+		    !sc->want(a, len, h, sc->arg))
+			continue;
+		if (sc->fn(a, len, h, sc->arg))
+			return 1;
+	}
+	if (*mrc == MDB_NOTFOUND)
+		*mrc = 0;
+	return 0;
+}
+
+enum store_rc sub_scan(struct store_txn *txn, const char *root,
+		       enum sub_table which, const struct sub_scan *sc)
+{
+	struct ahead ahead = { .psize = (uintptr_t)sysconf(_SC_PAGESIZE) };
+	struct sub_tables tb;
+	MDB_cursor *c;
+	int mrc = 0, stop = 0;
+	enum store_rc rc = sub_resolve(txn, root, which, &tb);
+
+	if (rc)
+		return rc;
+	if ((mrc = mdb_cursor_open(txn->txn, tb.x, &c)))
+		return store_mdb_rc(txn->st, mrc, tb.name);
+	for (int h = sc->after && sc->after->hash > 0 ? sc->after->hash : 0;
+	     h < SUB_SCAN_HASHES && !stop && mrc == 0; h++)
+		if ((sc->mask[h / 64] >> (h % 64)) & 1)
+			stop = scan_bucket(c, h, sc, &ahead, &mrc);
+	mdb_cursor_close(c);
+	return mrc ? store_mdb_rc(txn->st, mrc, tb.name) : STORE_OK;
+}
+
+/* scan_mask_range - add the hashes lo..hi (within 0..127) to a scan. */
+void scan_mask_range(struct sub_scan *sc, int lo, int hi)
+{
+	for (int h = lo < 0 ? 0 : lo; h <= hi && h < SUB_SCAN_HASHES; h++)
+		sc->mask[h / 64] |= 1ULL << (h % 64);
+}
+
+enum store_rc store_sub_each_after(struct store_txn *txn, const char *root,
+				   enum sub_table which, int lo, int hi,
+				   bool receipts,
+				   const struct sub_place *after,
+				   sub_addr_fn fn, void *arg)
+{
+	struct sub_scan sc = { .fn = fn, .arg = arg, .after = after };
+
+	scan_mask_range(&sc, lo, hi);
+	if (receipts && hi < SUB_HASH_RECEIPT)
+		scan_mask_range(&sc, SUB_HASH_RECEIPT, SUB_HASH_RECEIPT);
+	return sub_scan(txn, root, which, &sc);
+}
+
+enum store_rc store_sub_each(struct store_txn *txn, const char *root,
+			     enum sub_table which, int lo, int hi,
+			     bool receipts, sub_addr_fn fn, void *arg)
+{
+	return store_sub_each_after(txn, root, which, lo, hi, receipts, NULL,
+				    fn, arg);
+}
