@@ -96,7 +96,7 @@ asan: $(B)/asan/mq unit
 valgrind: $(B)/valgrind/mq
 
 unit: $(UNIT_BINS)
-bench: $(BENCH_BINS)
+bench: $(BENCH_BINS) $(B)/mq
 
 # Objects.  One pattern rule per flavour; the directory tree under
 # build/*/obj mirrors the source tree.

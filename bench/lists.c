@@ -18,22 +18,35 @@
  *	list	   mq: store_sub_each() 0..52 then the receipts, as "mq list
  *		   T"; SQLite: ezmlm-idx's putsubs, "SELECT address ...
  *		   WHERE hash BETWEEN 0 AND 52", then hash 98.
- *	split	   12 sublists over 0..52 (T_name entries); mq: 12
- *		   store_split_each() calls; SQLite: 12 hash-range SELECTs.
+ *	split	   12 sublists over 0..52 (T_name entries, no msgnum
+ *		   window); mq: 12 processes "MQ_BIN list list --sublist sI
+ *		   --msgnum 1", one after the other, as ezmlm's 12 sublists
+ *		   would run them, the store path given in $MQ_STORE_PATH;
+ *		   the clock covers their spawns, the reading of their
+ *		   output from a pipe, and their exits.  Also, as a second
+ *		   line, the same 12 listings as store_split_each() calls
+ *		   in one read transaction of this process.  SQLite: 12
+ *		   hash-range SELECTs (each followed by the receipts').
  *
  *	Both sides hand each address to the same consumer, which does
  *	what "mq list" does with it: append it and a newline to an output
  *	buffer (here one big enough for the whole listing, touched before
- *	the clock starts).  After the clock stops, the lines of each
- *	listing are counted and checksummed (a sum of FNV-1a hashes,
- *	order-free); the sides must agree, and the 12 sublists must
- *	partition the list.  DIR: argv[1], $MQ_BENCH_DIR, else a new
- *	directory under $TMPDIR or /tmp.  ROWS: $MQ_BENCH_ROWS (default
- *	1000000).  Files are removed at exit unless $MQ_BENCH_KEEP is set.
+ *	the clock starts); the mq processes' output is read into that
+ *	buffer.  After the clock stops, the lines of each listing are
+ *	counted and checksummed (a sum of FNV-1a hashes, order-free); the
+ *	sides must agree, and the 12 sublists must partition the list.
+ *	DIR: argv[1], $MQ_BENCH_DIR, else a new directory under $TMPDIR
+ *	or /tmp.  ROWS: $MQ_BENCH_ROWS (default 1000000).  MQ_BIN: $MQ_BIN,
+ *	else the mq of this build (this program is B/bench/lists, mq is
+ *	B/mq).  Files are removed at exit unless $MQ_BENCH_KEEP is set.
  * DIAGNOSTICS
- *	Exit 0 after printing the figures and "ratio" lines, 1 when a step
- *	fails or the sides disagree, 64 on bad usage.
+ *	Exit 0 after printing the figures and "ratio" lines ("split12" is
+ *	the 12 processes, "split12 in one process" the calls), 1 when a
+ *	step fails, mq is missing or a "mq list" run fails (naming the
+ *	sublist and its exit status), or the sides disagree, 64 on bad
+ *	usage.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +59,7 @@
 
 #define PROG		"lists"
 #include "bench/bench.h"
+#include "bench/spawn.h"
 #define DEF_ROWS	1000000
 #define MAX_ROWS	(50ULL * 1000 * 1000)
 #define SUBLISTS	12
@@ -53,7 +67,7 @@
 #define ADDR_MAX	64
 
 struct bench {
-	char dir[4096], mq_path[4200], sql_path[4200];
+	char dir[4096], mq_path[4200], sql_path[4200], mq_bin[4200];
 	int made_dir;
 	uint64_t rows;
 	char *text;		/* the addresses, ADDR_MAX bytes each */
@@ -122,6 +136,26 @@ static void sink_tally(const struct sink *o, size_t from, size_t to,
 		tally_add(t, o->buf + i, (size_t)(nl - (o->buf + i)));
 		i = (size_t)(nl - o->buf) + 1;
 	}
+}
+
+/* sink_read - append what fd gives until end of file, as whole lines. */
+static void sink_read(struct sink *o, int fd, const char *name)
+{
+	size_t from = o->n;
+	ssize_t r;
+
+	for (;;) {
+		if (o->n == o->cap)
+			die("sublist %s: listing larger than its buffer", name);
+		r = read(fd, o->buf + o->n, o->cap - o->n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			die("sublist %s: read: %s", name, strerror(errno));
+		o->n += r > 0 ? (size_t)r : 0;
+	}
+	if (o->n > from && o->buf[o->n - 1] != '\n')
+		die("sublist %s: output ends without a newline", name);
 }
 
 /* sink_split - the 12 sublists' tallies; the list's comes first. */
@@ -199,16 +233,13 @@ static enum store_rc split_fn(struct store_txn *txn, void *arg)
 	return rc;
 }
 
-/* The mq side; its tallies for list and split, its times. */
-static void run_mq(struct bench *b, struct tally *list, struct tally *split,
-		   double t[3])
+/* mq_load - subscribe every address and write the 12 T_name entries. */
+static double mq_load(struct bench *b)
 {
 	struct sub_job j = { .b = b };
-	struct store_txn *txn;
 	struct store *st;
-	struct sink o;
 	char err[512];
-	double t0;
+	double t0, t;
 	enum store_rc rc;
 
 	if (store_open(b->mq_path, 0, NULL, &st, err, sizeof(err)))
@@ -217,38 +248,105 @@ static void run_mq(struct bench *b, struct tally *list, struct tally *split,
 	rc = store_sub_reserve(st, b->rows);
 	if (rc == STORE_OK)
 		rc = store_write(st, sub_fn, &j, NULL);
-	t[0] = now() - t0;
+	t = now() - t0;
 	if (rc || j.c.changed != b->rows)
 		die("subscribe: %s (%" PRIu64 " subscribed)", store_errmsg(st),
 		    j.c.changed);
 	if (store_write(st, split_fn, NULL, NULL))
 		die("split entries: %s", store_errmsg(st));
 	store_close(st);
+	return t;
+}
+
+/*
+ * mq_read - the list, then the 12 sublists by store_split_each(), in
+ *	one read transaction; their times in t[0] and t[1].
+ */
+static void mq_read(struct bench *b, struct sink *o, double t[2])
+{
+	struct store_txn *txn;
+	struct store *st;
+	char err[512];
+	double t0;
+	enum store_rc rc;
+
 	/* Reopened read-only, as a separate "mq list" process would. */
 	if (store_open(b->mq_path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
 	    store_read_begin(st, &txn))
 		die("reopen: %s", err);
-	sink_open(&o, b->rows);
 	t0 = now();
 	rc = store_sub_each(txn, ROOT, SUB_MAIN, 0, SUB_HASH_MAX, true,
-			    sink_fn, &o);
-	t[1] = now() - t0;
-	o.end[0] = o.n;
+			    sink_fn, o);
+	t[0] = now() - t0;
+	o->end[0] = o->n;
 	t0 = now();
 	for (int i = 0; rc == STORE_OK && i < SUBLISTS; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "s%d", i);
 		rc = store_split_each(txn, ROOT, false, name, 1, sink_fn,
-				      &o, NULL);
-		o.end[i + 1] = o.n;
+				      o, NULL);
+		o->end[i + 1] = o->n;
 	}
-	t[2] = now() - t0;
+	t[1] = now() - t0;
 	if (rc)
 		die("list: %s", store_errmsg(st));
 	store_read_end(txn);
 	store_close(st);
+}
+
+/*
+ * mq_list_sublist - run "MQ_BIN list list --sublist sI --msgnum 1" with
+ *	its stdout on a pipe, read it into o, and reap it.
+ */
+static void mq_list_sublist(struct bench *b, int i, struct sink *o)
+{
+	char name[16], what[48];
+	char *argv[] = { b->mq_bin, "list", ROOT, "--sublist", name,
+			 "--msgnum", "1", NULL };
+	pid_t pid;
+	int fd;
+
+	snprintf(name, sizeof(name), "s%d", i);
+	snprintf(what, sizeof(what), "sublist %s: mq list", name);
+	fd = spawn_stdout(argv, &pid, what);
+	sink_read(o, fd, name);
+	close(fd);
+	spawn_wait(pid, what);
+}
+
+/* mq_split_processes - the 12 sublists as 12 "mq list" runs; the time. */
+static double mq_split_processes(struct bench *b, struct sink *o)
+{
+	double t0 = now();
+
+	for (int i = 0; i < SUBLISTS; i++) {
+		mq_list_sublist(b, i, o);
+		o->end[i + 1] = o->n;
+	}
+	return now() - t0;
+}
+
+/*
+ * run_mq - the mq side: its tallies of the list, of the split by 12
+ *	processes and of the split in this process; the times of
+ *	subscribe, list, split by processes, split in this process.
+ */
+static void run_mq(struct bench *b, struct tally *list, struct tally *split,
+		   struct tally *split_in, double t[4])
+{
+	struct sink o;
+	double tr[2];
+
+	t[0] = mq_load(b);
+	sink_open(&o, b->rows);
+	mq_read(b, &o, tr);
+	t[1] = tr[0];
+	t[3] = tr[1];
 	sink_tally(&o, 0, o.end[0], list);
+	sink_split(&o, split_in);
+	o.n = o.end[0];
+	t[2] = mq_split_processes(b, &o);
 	sink_split(&o, split);
 	free(o.buf);
 }
@@ -380,6 +478,7 @@ static void setup(struct bench *b, int argc, char **argv)
 		fprintf(stderr, PROG ": MQ_BENCH_ROWS: 3..%llu\n", MAX_ROWS);
 		exit(64);
 	}
+	spawn_mq_path(b->mq_bin, sizeof(b->mq_bin));
 	if (d)
 		snprintf(b->dir, sizeof(b->dir), "%s", d);
 	else {
@@ -393,6 +492,9 @@ static void setup(struct bench *b, int argc, char **argv)
 	snprintf(b->sql_path, sizeof(b->sql_path), "%s/lists.sqlite", b->dir);
 	unlink(b->mq_path);
 	unlink(b->sql_path);
+	/* The "mq list" runs read the store path from the environment. */
+	if (setenv("MQ_STORE_PATH", b->mq_path, 1))
+		die("setenv: %s", strerror(errno));
 }
 
 /* cleanup - remove the files unless $MQ_BENCH_KEEP is set. */
@@ -429,13 +531,32 @@ static void check_split(const char *side, const struct tally *list,
 		    PRIu64, side, u.n, list->n);
 }
 
+/* check_sublists - mq's 12 sublists (how: as read) equal SQLite's. */
+static void check_sublists(const char *how, const struct tally *ms,
+			   const struct tally *ss)
+{
+	for (int i = 0; i < SUBLISTS; i++)
+		if (ms[i].n != ss[i].n || ms[i].sum != ss[i].sum)
+			die("sublist s%d %s: mq %" PRIu64 ", SQLite %" PRIu64
+			    " (or checksums differ)", i, how, ms[i].n,
+			    ss[i].n);
+}
+
+/* print_ratio - one figure of both sides and their ratio. */
+static void print_ratio(const char *what, double mq, double sql)
+{
+	printf("%-9s mq %.3f s   sqlite %.3f s   ratio sqlite/mq %.1f\n",
+	       what, mq, sql, mq > 0 ? sql / mq : 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = { .rows = 0 };
 	struct tally ml = { 0, 0 }, sl = { 0, 0 };
-	struct tally ms[SUBLISTS] = { { 0, 0 } }, ss[SUBLISTS] = { { 0, 0 } };
+	struct tally mp[SUBLISTS] = { { 0, 0 } }, mi[SUBLISTS] = { { 0, 0 } };
+	struct tally ss[SUBLISTS] = { { 0, 0 } };
 	static const char *const what[3] = { "subscribe", "list", "split12" };
-	double tm[3], ts[3];
+	double tm[4], ts[3];
 
 	if (argc > 2) {
 		fprintf(stderr, "usage: " PROG " [DIR]\n");
@@ -443,23 +564,20 @@ int main(int argc, char **argv)
 	}
 	setup(&b, argc, argv);
 	make_addresses(&b);
-	run_mq(&b, &ml, ms, tm);
+	run_mq(&b, &ml, mp, mi, tm);
 	run_sqlite(&b, &sl, ss, ts);
 	if (ml.n != b.rows || ml.n != sl.n || ml.sum != sl.sum)
 		die("list: mq %" PRIu64 " addresses, SQLite %" PRIu64
 		    " (or checksums differ)", ml.n, sl.n);
-	for (int i = 0; i < SUBLISTS; i++)
-		if (ms[i].n != ss[i].n || ms[i].sum != ss[i].sum)
-			die("sublist %d: mq %" PRIu64 ", SQLite %" PRIu64, i,
-			    ms[i].n, ss[i].n);
-	check_split("mq", &ml, ms, 2);
+	check_sublists("by mq list --sublist", mp, ss);
+	check_sublists("in one process", mi, ss);
+	check_split("mq", &ml, mp, 2);
 	check_split("SQLite", &sl, ss, 2);
 	printf("rows %" PRIu64 " (mq file %.1f MiB, SQLite file %.1f MiB)\n",
 	       b.rows, file_mib(b.mq_path), file_mib(b.sql_path));
 	for (int i = 0; i < 3; i++)
-		printf("%-9s mq %.3f s   sqlite %.3f s   ratio sqlite/mq "
-		       "%.1f\n", what[i], tm[i], ts[i],
-		       tm[i] > 0 ? ts[i] / tm[i] : 0);
+		print_ratio(what[i], tm[i], ts[i]);
+	print_ratio("split12 in one process", tm[3], ts[2]);
 	cleanup(&b);
 	free(b.text);
 	free(b.req);
