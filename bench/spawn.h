@@ -7,10 +7,11 @@
  *	#include "bench/spawn.h"
  * DESCRIPTION
  *	Header-only, like bench.h, for a benchmark that measures what a
- *	separate mq process costs (bench/lists.c: 12 "mq list --sublist"
- *	runs).  A child is started with posix_spawn, no shell; its stdout
- *	is a pipe the benchmark reads, its stdin, stderr and environment
- *	are the benchmark's.
+ *	separate mq process costs (bench/lists.c: "mq sub T -" from a
+ *	file, 12 "mq list --sublist" runs).  A child is started with
+ *	posix_spawn, no shell: either its stdout is a pipe the benchmark
+ *	reads, or its stdin is a file and its stdout /dev/null; its
+ *	stderr and environment are the benchmark's.
  * DIAGNOSTICS
  *	Each function dies (bench.h's die(), exit 1) on failure, naming
  *	what it ran and why: the binary that cannot be run, the exit
@@ -76,6 +77,28 @@ static inline int spawn_stdout(char *const argv[], pid_t *pid,
 	if (err)
 		die("%s: %s: %s", what, argv[0], strerror(err));
 	return fd[0];
+}
+
+/*
+ * spawn_stdin - start argv[0] with its stdin read from the file in and
+ *	its stdout on /dev/null (its stderr stays the benchmark's).
+ */
+static inline void spawn_stdin(char *const argv[], const char *in,
+			       pid_t *pid, const char *what)
+{
+	posix_spawn_file_actions_t fa;
+	int err;
+
+	if (posix_spawn_file_actions_init(&fa) ||
+	    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, in, O_RDONLY,
+					     0) ||
+	    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+					     O_WRONLY, 0))
+		die("%s: posix_spawn_file_actions: out of memory", what);
+	err = posix_spawn(pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err)
+		die("%s: %s: %s", what, argv[0], strerror(err));
 }
 
 /* spawn_wait - reap pid; die naming what unless it exited 0. */
