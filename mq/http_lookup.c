@@ -218,30 +218,15 @@ struct ask {
 	const char *arg[MAX_ARGS];
 	struct lookup_prop props[MAX_PROPS];
 	int nprops;
-	struct evbuffer *out;
-	const struct reg_table *t;	/* the table of the rows answered */
-	int rows;
-	bool bad;			/* a text that is not UTF-8 */
+	struct http_json_rows rows;	/* the answer; never a secret */
 };
-
-/* put_row - one answer row, never with a secret column (store_row_fn) */
-static int put_row(const struct store_row *row, void *arg)
-{
-	struct ask *a = arg;
-
-	if (a->rows++)
-		evbuffer_add(a->out, ",", 1);
-	if (!http_json_row(a->out, a->t, row, false))
-		a->bad = true;
-	return a->bad;
-}
 
 /* one_row - the answer of a lookup that fills in one row */
 static enum store_rc one_row(struct ask *a, enum store_rc rc,
 			     const struct store_row *row)
 {
 	if (rc == STORE_OK)
-		put_row(row, a);
+		http_json_rows_put(row, &a->rows);
 	return rc;
 }
 
@@ -282,13 +267,14 @@ static enum store_rc ask_capacity(struct ask *a)
 		p = put_text(p, "}");
 	}
 	p = put_text(p, "}}");
-	evbuffer_add(a->out, buf, (size_t)(p - buf));
+	evbuffer_add(a->rows.out, buf, (size_t)(p - buf));
 	return STORE_OK;
 }
 
 /*
  * ask_KIND - one lookup with the request's arguments; the row lookups
- *	write their rows with put_row (STORE_NOTFOUND: none applies).
+ *	write their rows with http_json_rows_put (STORE_NOTFOUND: none
+ *	applies).
  */
 static enum store_rc ask_flood(struct ask *a)
 {
@@ -337,18 +323,20 @@ static enum store_rc ask_mtaname(struct ask *a)
 
 static enum store_rc ask_dns(struct ask *a)
 {
-	return store_lookup_dns(&a->c, a->arg[0], put_row, a);
+	return store_lookup_dns(&a->c, a->arg[0], http_json_rows_put,
+				&a->rows);
 }
 
 static enum store_rc ask_response(struct ask *a)
 {
 	return store_lookup_response(&a->c, a->arg[0], a->arg[1], a->arg[2],
-				     put_row, a);
+				     http_json_rows_put, &a->rows);
 }
 
 static enum store_rc ask_rewrite(struct ask *a)
 {
-	return store_lookup_rewrite(&a->c, a->props, a->nprops, put_row, a);
+	return store_lookup_rewrite(&a->c, a->props, a->nprops,
+				    http_json_rows_put, &a->rows);
 }
 
 static enum store_rc ask_dkim(struct ask *a)
@@ -356,8 +344,8 @@ static enum store_rc ask_dkim(struct ask *a)
 	enum store_rc rc = dkim_set_fresh(a->l, a->c.txn);
 
 	if (rc == STORE_OK)
-		rc = store_lookup_dkim(a->l->dkim, &a->c, a->arg[0], put_row,
-				       a);
+		rc = store_lookup_dkim(a->l->dkim, &a->c, a->arg[0],
+				       http_json_rows_put, &a->rows);
 	return rc;
 }
 
@@ -453,7 +441,7 @@ static bool take_args(struct http_req *r, const struct kind *k, struct ask *a)
 	return true;
 }
 
-/* run - the lookup in one read transaction, its answer in a->out */
+/* run - the lookup in one read transaction, its answer in a->rows.out */
 static enum store_rc run(struct http_req *r, const struct kind *k,
 			 struct ask *a)
 {
@@ -465,10 +453,10 @@ static enum store_rc run(struct http_req *r, const struct kind *k,
 		a->c.set = a->l->shared->set;
 		a->c.scratch = a->l->scratch;
 		if (k->table)
-			evbuffer_add(a->out, "[", 1);
+			evbuffer_add(a->rows.out, "[", 1);
 		rc = k->ask(a);
 		if (k->table)
-			evbuffer_add(a->out, "]", 1);
+			evbuffer_add(a->rows.out, "]", 1);
 	}
 	store_read_end(a->c.txn);
 	return rc == STORE_NOTFOUND && k->table ? STORE_OK : rc;
@@ -477,11 +465,12 @@ static enum store_rc run(struct http_req *r, const struct kind *k,
 /* lookup - answer kind k */
 static void lookup(struct http_req *r, const struct kind *k)
 {
-	struct ask a = { .l = thread_state(), .out = http_json_begin(r) };
+	struct ask a = { .l = thread_state(),
+			 .rows.out = http_json_begin(r) };
 	enum store_rc rc;
 
 	if (k->table)
-		a.t = reg_mailerq_find(k->table);
+		a.rows.t = reg_mailerq_find(k->table);
 	if (!take_args(r, k, &a))
 		return;
 	r->lookup_kind = k->name;	/* counted: a lookup runs */
@@ -490,9 +479,9 @@ static void lookup(struct http_req *r, const struct kind *k)
 		return;
 	}
 	rc = run(r, k, &a);
-	if (a.bad || rc)
+	if (a.rows.bad || rc)
 		http_json_abandon(r);
-	if (a.bad)
+	if (a.rows.bad)
 		http_reply_error(r, 500, "lookup %s: a stored text is not "
 				 "UTF-8, which JSON cannot hold", k->name);
 	else if (rc)

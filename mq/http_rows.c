@@ -173,6 +173,17 @@ bool	http_json_row(struct evbuffer *out, const struct reg_table *t,
 	return true;
 }
 
+int	http_json_rows_put(const struct store_row *row, void *arg)
+{
+	struct http_json_rows *a = arg;
+
+	if (a->n++)
+		evbuffer_add(a->out, ",", 1);
+	if (!http_json_row(a->out, a->t, row, a->secrets))
+		a->bad = true;
+	return a->bad;
+}
+
 bool	http_json_assigns(struct evbuffer *out, const struct reg_table *t,
 			  const struct store_assign *a, int n, bool secrets)
 {

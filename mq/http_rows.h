@@ -45,6 +45,20 @@ bool	http_json_row(struct evbuffer *out, const struct reg_table *t,
 		      const struct store_row *row, bool secrets);
 
 /*
+ * A JSON array of rows being written (its brackets are the caller's):
+ *	http_json_rows_put, a store_row_fn, appends one row and stops the
+ *	scan at a text that is not UTF-8.
+ */
+struct http_json_rows {
+	struct evbuffer *out;
+	const struct reg_table *t;
+	bool secrets;		/* with the secret columns */
+	uint64_t n;		/* rows written */
+	bool bad;		/* a text that is not UTF-8 */
+};
+int	http_json_rows_put(const struct store_row *row, void *arg);
+
+/*
  * http_json_assigns - the columns given to a write (for rows that
  *	cannot be read back: a table without a key).
  */

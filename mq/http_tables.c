@@ -209,26 +209,6 @@ static bool table_resolve(struct http_req *r, const char *name,
 }
 
 /* What a scan writes its rows with. */
-struct put_rows {
-	struct evbuffer *out;
-	const struct reg_table *t;
-	bool secrets;
-	uint64_t n;
-	bool bad;		/* a text that is not UTF-8 */
-};
-
-/* put_row - one row of the answer's array (store_row_fn) */
-static int put_row(const struct store_row *row, void *arg)
-{
-	struct put_rows *p = arg;
-
-	if (p->n++)
-		evbuffer_add(p->out, ",", 1);
-	if (!http_json_row(p->out, p->t, row, p->secrets))
-		p->bad = true;
-	return p->bad;
-}
-
 /* not_utf8 - the answer when a stored text cannot be JSON */
 static void not_utf8(struct http_req *r, const char *name)
 {
@@ -242,7 +222,8 @@ static void not_utf8(struct http_req *r, const char *name)
 static void table_get(struct http_req *r, const char *name,
 		      const struct reg_table *t)
 {
-	struct put_rows p = { http_json_begin(r), t, r->token_ok, 0, false };
+	struct http_json_rows p = { http_json_begin(r), t, r->token_ok, 0,
+				    false };
 	struct store_txn *txn;
 	enum store_rc rc;
 	struct query q;
@@ -254,7 +235,7 @@ static void table_get(struct http_req *r, const char *name,
 	evbuffer_add(p.out, "[", 1);
 	rc = store_read_begin(r->st, &txn);
 	if (rc == STORE_OK)
-		rc = store_scan(txn, name, q.f, q.n, put_row, &p);
+		rc = store_scan(txn, name, q.f, q.n, http_json_rows_put, &p);
 	store_read_end(txn);
 	if (p.bad)
 		not_utf8(r, name);
