@@ -36,9 +36,7 @@
 /* Column positions of an address table (registry.c). */
 enum { A_HASH, A_ADDRESS };
 
-#define IDX_OTHER	255	/* the bucket of hashes outside 0..254 */
-
-static uint8_t idx_bucket(int64_t hash)
+uint8_t idx_bucket(int64_t hash)
 {
 	return hash >= 0 && hash < IDX_OTHER ? (uint8_t)hash : IDX_OTHER;
 }
@@ -66,64 +64,20 @@ static size_t idx_key(uint8_t *out, int64_t hash, const uint8_t *key,
 	return 1 + keylen;
 }
 
-enum store_rc idx_tail_load(struct store_txn *t, MDB_dbi x, const char *table,
-			    struct idx_tail *tail)
-{
-	MDB_cursor *c;
-	MDB_val k, d;
-	int mrc = mdb_cursor_open(t->txn, x, &c);
-
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, table);
-	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
-	tail->empty = mrc == MDB_NOTFOUND;
-	tail->len = 0;
-	if (mrc == 0 && k.mv_size <= sizeof(tail->key)) {
-		memcpy(tail->key, k.mv_data, k.mv_size);
-		tail->len = k.mv_size;
-	} else if (mrc == 0) {		/* never appended after */
-		memset(tail->key, 0xff, sizeof(tail->key));
-		tail->len = sizeof(tail->key);
-	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
-		: store_mdb_rc(t->st, mrc, table);
-}
-
-/* after_tail - does key sort after every key of the index? */
-static bool after_tail(const struct idx_tail *tail, const uint8_t *key,
-		       size_t len)
-{
-	size_t n = len < tail->len ? len : tail->len;
-	int c;
-
-	if (tail->empty)
-		return true;
-	c = memcmp(key, tail->key, n);
-	return c > 0 || (c == 0 && len > tail->len);
-}
-
 enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
-		      struct idx_tail *tail, int64_t hash, const uint8_t *key,
+		      struct key_tail *tail, int64_t hash, const uint8_t *key,
 		      size_t keylen, const char *addr, size_t addrlen)
 {
 	uint8_t k[1 + STORE_KEY_MAX];
 	MDB_val kv = { idx_key(k, hash, key, keylen), k };
 	MDB_val d = { 0, NULL };
-	bool append = tail && after_tail(tail, k, kv.mv_size);
 	int mrc;
 
 	if (addrlen != keylen || memcmp(addr, key, keylen) != 0)
 		d = (MDB_val){ addrlen, (void *)addr };
-	mrc = mdb_put(t->txn, x, &kv, &d, append ? MDB_APPEND : 0);
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, table);
-	if (append) {
-		memcpy(tail->key, k, kv.mv_size);
-		tail->len = kv.mv_size;
-		tail->empty = false;
-	}
-	return STORE_OK;
+	mrc = tail ? tail_put(t, x, tail, &kv, &d, 0)
+		: mdb_put(t->txn, x, &kv, &d, 0);
+	return mrc ? store_mdb_rc(t->st, mrc, table) : STORE_OK;
 }
 
 enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,

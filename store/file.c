@@ -176,7 +176,7 @@ static bool index_entry_matches(struct verify *v, const struct reg_table *t,
 		return false;
 	h = row.col[0].i;
 	addr = &row.col[1];
-	if (*(const uint8_t *)k->mv_data != (h >= 0 && h < 255 ? h : 255))
+	if (*(const uint8_t *)k->mv_data != idx_bucket(h))
 		return false;
 	if (d->mv_size == 0)
 		return addr->len == rk.mv_size &&

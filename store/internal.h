@@ -115,22 +115,34 @@ void store_txn_free_scratch(struct store_txn *txn);
 enum store_rc store_del_current(struct store_txn *t,
 				const struct reg_table *tb, const char *name,
 				MDB_cursor *c, const MDB_val *k);
+/*
+ * A database's greatest key, for a load in key order: a key after it is
+ *	put with MDB_APPEND, which fills pages and skips the descent.
+ */
+struct key_tail {
+	uint8_t key[STORE_KEY_MAX + 1];
+	size_t len;
+	bool empty;
+};
+enum store_rc key_tail_load(struct store_txn *t, MDB_dbi dbi,
+			    const char *name, struct key_tail *tail);
+/*
+ * tail_put - mdb_put of k, d: with MDB_APPEND when k sorts after the
+ *	tail (which then moves to k), else with flags.  LMDB's code.
+ */
+int tail_put(struct store_txn *t, MDB_dbi dbi, struct key_tail *tail,
+	     MDB_val *k, MDB_val *d, unsigned flags);
 
 /* addr_index.c: the address tables' index by hash (see there). */
 /* idx_open - the index of address table table; a missing one is corrupt. */
 enum store_rc idx_open(struct store_txn *t, const char *table, bool create,
 		       MDB_dbi *x);
-/* The last key of an index, so that a bulk load in order appends. */
-struct idx_tail {
-	uint8_t key[1 + STORE_KEY_MAX];
-	size_t len;
-	bool empty;
-};
-enum store_rc idx_tail_load(struct store_txn *t, MDB_dbi x, const char *table,
-			    struct idx_tail *tail);
+#define IDX_OTHER	255	/* the bucket of hashes outside 0..254 */
+/* idx_bucket - an index entry's first key byte: the hash, or IDX_OTHER. */
+uint8_t idx_bucket(int64_t hash);
 /* idx_add - index a row (key: its table key); tail NULL: no appending. */
 enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
-		      struct idx_tail *tail, int64_t hash, const uint8_t *key,
+		      struct key_tail *tail, int64_t hash, const uint8_t *key,
 		      size_t keylen, const char *addr, size_t addrlen);
 enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,
 			 int64_t hash, const uint8_t *key, size_t keylen);

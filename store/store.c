@@ -389,13 +389,12 @@ static enum store_rc open_own_dbs(struct store *st)
 				  "(no meta record)", st->path);
 	}
 	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED && write) {
-		rc = idx_upgrade(&t);
-		mrc = rc ? 0 : store_meta_put_u64(&t, "format", STORE_FORMAT);
-		if (rc) {
+		if ((rc = idx_upgrade(&t))) {
 			mdb_txn_abort(t.txn);
 			store_dbi_forget_pending(st, false);
 			return rc;
 		}
+		mrc = store_meta_put_u64(&t, "format", STORE_FORMAT);
 		format = STORE_FORMAT;
 	}
 	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED) {

@@ -70,18 +70,13 @@ struct sub_run {
 	struct store_txn *txn;
 	struct sub_tables tb;
 	bool add;
-	/* The table's greatest key: a greater one is appended (MDB_APPEND
-	 * fills pages and skips the descent), as in a bulk load. */
-	uint8_t last[SUB_ADDR_MAX];
-	size_t lastlen;
-	bool empty;
+	struct key_tail tail;	/* of the table, then of its index */
 	char now[20];		/* the slog's tai, one for the whole call */
 	int64_t next_id;	/* the next slog row number; 0: none taken */
 	struct sub_item *items;	/* one per request */
 	char *arena;		/* their addresses and keys */
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
-	struct idx_tail tail;	/* of the index by hash */
 	/* added addresses by hash, for the index (stream_add) */
 	struct idx_stream { uint8_t *p; size_t len, cap; }
 		streams[SUB_HASH_LIMIT + 1];
@@ -153,42 +148,6 @@ struct sub_item {
 	const uint8_t *key;
 };
 
-/* key_after_last - does the item's key sort after every key of the table? */
-static bool key_after_last(const struct sub_run *run, const struct sub_item *it)
-{
-	size_t n = it->len < run->lastlen ? it->len : run->lastlen;
-	int c;
-
-	if (run->empty)
-		return true;
-	c = memcmp(it->key, run->last, n);
-	return c > 0 || (c == 0 && it->len > run->lastlen);
-}
-
-/* find_last - the table's greatest key into run->last. */
-static enum store_rc find_last(struct sub_run *run)
-{
-	MDB_cursor *c;
-	MDB_val k, d;
-	int mrc = mdb_cursor_open(run->txn->txn, run->tb.dbi, &c);
-
-	if (mrc)
-		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
-	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
-	run->empty = mrc == MDB_NOTFOUND;
-	if (mrc == 0 && k.mv_size <= sizeof(run->last)) {
-		memcpy(run->last, k.mv_data, k.mv_size);
-		run->lastlen = k.mv_size;
-	} else if (mrc == 0) {
-		/* A key longer than any address: never append. */
-		memset(run->last, 0xff, sizeof(run->last));
-		run->lastlen = sizeof(run->last);
-	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
-		: store_mdb_rc(run->txn->st, mrc, run->tb.name);
-}
-
 /* addr_row - encode the item's table row into run->buf; its size. */
 static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 {
@@ -247,18 +206,11 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 {
 	MDB_val k = { it->len, (void *)it->key }, d;
 	int mrc;
-	bool append;
 
 	it->hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
 	d = (MDB_val){ addr_row(run, it), run->buf };
-	append = key_after_last(run, it);
-	mrc = mdb_put(run->txn->txn, run->tb.dbi, &k, &d,
-		      append ? MDB_APPEND : MDB_NOOVERWRITE);
-	if (mrc == 0 && append) {
-		memcpy(run->last, it->key, it->len);
-		run->lastlen = it->len;
-		run->empty = false;
-	}
+	mrc = tail_put(run->txn, run->tb.dbi, &run->tail, &k, &d,
+		       MDB_NOOVERWRITE);
 	if (mrc == MDB_KEYEXIST) {
 		/* d now holds the present row. */
 		if (r->hash < 0 && stored_hash(run->tb.t, &d) > SUB_HASH_MAX)
@@ -387,10 +339,10 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 	return rc;
 }
 
-/* index_added - the streams into the index, hash by hash; frees them. */
+/* index_added - the streams into the index, hash by hash. */
 static enum store_rc index_added(struct sub_run *run)
 {
-	enum store_rc rc = idx_tail_load(run->txn, run->tb.x, run->tb.name,
+	enum store_rc rc = key_tail_load(run->txn, run->tb.x, run->tb.name,
 					 &run->tail);
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
@@ -407,7 +359,7 @@ static enum store_rc index_added(struct sub_run *run)
 				     alen ? alen : klen);
 			at += 2 + klen + alen;
 		}
-		free(s->p);
+		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
 	}
 	return rc;
@@ -427,7 +379,8 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 
 	qsort(order, n, sizeof(*order), item_cmp);
 	if (run->add)
-		rc = find_last(run);
+		rc = key_tail_load(run->txn, run->tb.dbi, run->tb.name,
+				   &run->tail);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		struct sub_item *it = order[i];
 
@@ -502,6 +455,8 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 		free(run->items);
 		free(run->changed);
 		free(run->arena);
+		for (int h = 0; h <= SUB_HASH_LIMIT; h++)
+			free(run->streams[h].p);
 	}
 	free(run);
 	free(order);

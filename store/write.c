@@ -282,6 +282,54 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 	return rc;
 }
 
+enum store_rc key_tail_load(struct store_txn *t, MDB_dbi dbi,
+			    const char *name, struct key_tail *tail)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	int mrc = mdb_cursor_open(t->txn, dbi, &c);
+
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, name);
+	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	tail->empty = mrc == MDB_NOTFOUND;
+	tail->len = 0;
+	/* LMDB's keys are at most 511 bytes (STORE_KEY_MAX). */
+	if (mrc == 0 && k.mv_size <= sizeof(tail->key)) {
+		memcpy(tail->key, k.mv_data, k.mv_size);
+		tail->len = k.mv_size;
+	}
+	mdb_cursor_close(c);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
+		: store_mdb_rc(t->st, mrc, name);
+}
+
+/* after_tail - does k sort after every key of the database? */
+static bool after_tail(const struct key_tail *tail, const MDB_val *k)
+{
+	size_t n = k->mv_size < tail->len ? k->mv_size : tail->len;
+	int c;
+
+	if (tail->empty)
+		return true;
+	c = memcmp(k->mv_data, tail->key, n);
+	return c > 0 || (c == 0 && k->mv_size > tail->len);
+}
+
+int tail_put(struct store_txn *t, MDB_dbi dbi, struct key_tail *tail,
+	     MDB_val *k, MDB_val *d, unsigned flags)
+{
+	bool append = after_tail(tail, k);
+	int mrc = mdb_put(t->txn, dbi, k, d, append ? MDB_APPEND : flags);
+
+	if (mrc == 0 && append) {
+		memcpy(tail->key, k->mv_data, k->mv_size);
+		tail->len = k->mv_size;
+		tail->empty = false;
+	}
+	return mrc;
+}
+
 enum store_rc store_del_current(struct store_txn *t,
 				const struct reg_table *tb, const char *name,
 				MDB_cursor *c, const MDB_val *k)
