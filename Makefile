@@ -32,7 +32,7 @@ B	?= build
 MQ_MAIN	?= mq/main.c
 STUBS	:= sql-compat/static_stubs.c
 
-SRCS	:= $(wildcard store/*.c sql-compat/*.c import/*.c replicate/*.c mq/*.c)
+SRCS	:= $(wildcard store/*.c sql-compat/*.c import/*.c replicate/*.c mq/*.c mq/*/*.c)
 LIBSRCS	:= $(filter-out $(MQ_MAIN) $(STUBS),$(SRCS))
 UNITSRC	:= $(wildcard tests/unit/*_test.c)
 BENCHSRC := $(wildcard bench/*.c)
@@ -65,9 +65,9 @@ obj	= $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 # The console's files are assembled into http_console.o (.incbin): a
 # change to one of them rebuilds it.
-CONSOLE_FILES := $(wildcard mq/console/*)
-$(call obj,$(B),mq/http_console.c) $(call obj,$(B)/asan,mq/http_console.c) \
-$(call obj,$(B)/valgrind,mq/http_console.c): $(CONSOLE_FILES)
+CONSOLE_FILES := $(wildcard mq/http/console/*)
+$(call obj,$(B),mq/http/console.c) $(call obj,$(B)/asan,mq/http/console.c) \
+$(call obj,$(B)/valgrind,mq/http/console.c): $(CONSOLE_FILES)
 
 REL_OBJS	:= $(call obj,$(B),$(LIBSRCS))
 ASAN_OBJS	:= $(call obj,$(B)/asan,$(LIBSRCS))

@@ -515,6 +515,13 @@ static int set_key(struct mq_config *cfg, const struct config_key *k,
 		    echo(value, quoted, sizeof quoted));
 }
 
+struct mq_config mq_conf;
+
+void config_pid_path(const struct mq_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.pid", cfg->store_path);
+}
+
 void config_defaults(struct mq_config *cfg)
 {
 	char err[CONFIG_ERR_MAX];

@@ -61,6 +61,12 @@ struct mq_config {
 	char path[4096];		/* the file read, "" if none */
 };
 
+/* The effective configuration, loaded by main before any command runs. */
+extern struct mq_config mq_conf;
+
+/* config_pid_path - "<store-path>.pid", where mq serve keeps its pid. */
+void config_pid_path(const struct mq_config *cfg, char *buf, size_t len);
+
 /* config_defaults - set every key to its default; path becomes "" */
 void config_defaults(struct mq_config *cfg);
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mq/cli.h"
+#include "mq/cli/cli.h"
 #include "mq/log.h"
 
 struct command {
@@ -141,10 +141,10 @@ int main(int argc, char **argv)
 	/* Help needs no configuration, so it works when the file is bad. */
 	if (cli_help(argc - 1, argv + 1, ""))
 		return cmd->run(argc - 1, argv + 1);
-	if (config_load(&cli_config, path, err, sizeof(err)) < 0) {
+	if (config_load(&mq_conf, path, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return EXIT_USAGE;
 	}
-	log_set_level(cli_config.log_level);
+	log_set_level(mq_conf.log_level);
 	return cmd->run(argc - 1, argv + 1);
 }

@@ -69,23 +69,23 @@ const char *sql_strerror(enum sql_rc rc)
 	return "unknown error";
 }
 
-/* sql_rc_exit - mq's exit status for a result code */
-int	sql_rc_exit(enum sql_rc rc)
+/* sql_rc_kind - see sql.h */
+enum result_kind sql_rc_kind(enum sql_rc rc)
 {
 	switch (rc) {
 	case SQL_OK:
 	case SQL_END:
-		return SQL_EXIT_OK;
+		return RESULT_OK;
 	case SQL_TEMPFAIL:
-		return SQL_EXIT_TEMPFAIL;
+		return RESULT_TRYAGAIN;
 	case SQL_CONFIG:
 	case SQL_BADDATA:
-		return SQL_EXIT_DATAERR;
+		return RESULT_BADDATA;
 	case SQL_UNSUPPORTED:
 	case SQL_INTERNAL:
 		break;
 	}
-	return SQL_EXIT_SOFTWARE;
+	return RESULT_INTERNAL;
 }
 
 /* sql_conn_fail - see sql.h; the reason is flattened to one line */

@@ -29,11 +29,11 @@
  * DIAGNOSTICS
  *	Functions return an enum sql_rc.  The failure kind decides what
  *	the caller does: SQL_TEMPFAIL (server unreachable, refused,
- *	timed out, overloaded: retry later, exit 75), SQL_CONFIG (bad
+ *	timed out, overloaded: retry later), SQL_CONFIG (bad
  *	address, authentication refused, unknown database: an operator
- *	must fix the configuration, exit 65), SQL_BADDATA (a statement or
- *	value the server refused, exit 65).  sql_rc_exit() maps a code to
- *	mq's exit status.  The message of the last failure of a
+ *	must fix the configuration), SQL_BADDATA (a statement or
+ *	value the server refused).  sql_rc_kind() maps a code to
+ *	mq's result kind.  The message of the last failure of a
  *	connection is sql_errmsg(): one line, no password, no newline.
  */
 #ifndef MQ_SQL_H
@@ -43,7 +43,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "store/registry.h"
+#include "store/store.h"
 
 enum sql_rc {
 	SQL_OK = 0,
@@ -60,13 +60,6 @@ enum sql_engine {
 	SQL_ENGINE_PGSQL,
 	SQL_ENGINE_MYSQL,
 };
-
-/* Exit statuses (sysexits.h values, named here for mq's commands). */
-#define SQL_EXIT_OK		0
-#define SQL_EXIT_USAGE		64
-#define SQL_EXIT_DATAERR	65
-#define SQL_EXIT_SOFTWARE	70
-#define SQL_EXIT_TEMPFAIL	75
 
 /* ---------------------------------------------------------------- */
 /* database-address                                                  */
@@ -134,8 +127,12 @@ size_t	sql_url_redact(char *buf, size_t len, const char *url);
 /* sql_engine_name - "sqlite", "postgresql" or "mysql". */
 const char *sql_engine_name(enum sql_engine engine);
 
-/* sql_rc_exit - mq's exit status for a result code. */
-int	sql_rc_exit(enum sql_rc rc);
+/*
+ * sql_rc_kind - the result kind of a code: SQL_TEMPFAIL try again,
+ *	SQL_CONFIG and SQL_BADDATA bad data,
+ *	the rest internal.
+ */
+enum result_kind sql_rc_kind(enum sql_rc rc);
 
 /* sql_strerror - a short name for a result code. */
 const char *sql_strerror(enum sql_rc rc);

@@ -57,7 +57,7 @@ int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 {
 	snprintf(err, errlen, "%s", *sql_errmsg(conn) ? sql_errmsg(conn)
 		 : sql_strerror(rc));
-	return sql_rc_exit(rc);
+	return sql_rc_kind(rc);
 }
 
 /* sync_store_fail - see sync_int.h */
@@ -68,7 +68,7 @@ int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 		 : store_strerror(rc));
 	return rc == STORE_BADDATA || rc == STORE_NOTFOUND ||
 		rc == STORE_EXISTS || rc == STORE_CORRUPT
-		? SQL_EXIT_DATAERR : SQL_EXIT_SOFTWARE;
+		? RESULT_BADDATA : RESULT_INTERNAL;
 }
 
 /* sync_param - see sync_int.h */
@@ -168,20 +168,20 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	if (c.ncols == 0) {
 		snprintf(err, errlen, "sql: table %s is missing (mq "
 			 "repair-database creates it)", tn->name);
-		return SQL_EXIT_DATAERR;
+		return RESULT_BADDATA;
 	}
 	if (c.too_many) {
 		snprintf(err, errlen, "sql: table %s: more than %d extra "
 			 "columns, or one with a name of %d bytes or more",
 			 tn->name, STORE_MAX_EXTRA, REG_NAME_MAX);
-		return SQL_EXIT_DATAERR;
+		return RESULT_BADDATA;
 	}
 	for (int i = 0; i < tn->t->ncols; i++)
 		if (!c.have[i]) {
 			snprintf(err, errlen, "sql: table %s: column %s is "
 				 "missing (mq repair-database adds it)",
 				 tn->name, tn->t->cols[i].name);
-			return SQL_EXIT_DATAERR;
+			return RESULT_BADDATA;
 		}
 	cols->nsel = tn->t->ncols + cols->nextra;
 	return 0;
@@ -241,7 +241,7 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 	if (n != (size_t)cols->nsel) {
 		snprintf(err, errlen, "sql: table %s: %zu columns in a row, "
 			 "%d selected", tn->name, n, cols->nsel);
-		return SQL_EXIT_SOFTWARE;
+		return RESULT_INTERNAL;
 	}
 	for (int i = 0; i < t->ncols; i++) {
 		if (v[i].type == SQL_NULL) {
@@ -253,7 +253,7 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 			key_text(t, v, key, sizeof(key));
 			snprintf(err, errlen, "sql: table %s: row %s: column "
 				 "%s: %s", tn->name, key, t->cols[i].name, msg);
-			return SQL_EXIT_DATAERR;
+			return RESULT_BADDATA;
 		}
 	}
 	row->nextra = cols->nextra;
@@ -364,7 +364,7 @@ static int from_prepare(struct from *f, char ***roots, unsigned flags,
 	res->tables = calloc(f->nnames ? f->nnames : 1, sizeof(*res->tables));
 	if (!*names || !*cols || !res->tables) {
 		snprintf(res->err, sizeof(res->err), "out of memory");
-		return SQL_EXIT_SOFTWARE;
+		return RESULT_INTERNAL;
 	}
 	res->ntables = f->nnames;
 	for (size_t i = 0; i < f->nnames && !ex; i++) {
@@ -392,7 +392,7 @@ static enum sql_rc one_snapshot(struct sql_conn *conn)
 }
 
 /* sql_sync_from - see sync.h */
-int	sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
+enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
 		      struct sql_sync_result *res)
 {
 	struct from f = { .conn = conn, .res = res };

@@ -24,9 +24,9 @@
  *	with the registry column; a value that does not fit fails the
  *	whole sync naming table, column and row key.
  * DIAGNOSTICS
- *	Each function returns 0 or an exit status (SQL_EXIT_TEMPFAIL when
- *	the server is unreachable or went away, SQL_EXIT_DATAERR for data
- *	or schema SQL refuses or mq cannot hold, SQL_EXIT_SOFTWARE for
+ *	Each function returns an enum result_kind (RESULT_TRYAGAIN when
+ *	the server is unreachable or went away, RESULT_BADDATA for data
+ *	or schema SQL refuses or mq cannot hold, RESULT_INTERNAL for
  *	the store), with a one-line message without password in res->err.
  *	On failure the target is exactly as it was.
  */
@@ -57,9 +57,9 @@ struct sql_sync_result {
 	char err[SQL_SYNC_ERR_MAX];
 };
 
-int	sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
+enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
 		      struct sql_sync_result *res);
-int	sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
+enum result_kind sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
 		    struct sql_sync_result *res);
 void	sql_sync_result_free(struct sql_sync_result *res);
 
@@ -76,7 +76,7 @@ struct sql_write_col {
  *	the complete row back, commit, then put that row into the store.
  *	*id_out gets an allocated id (0: none).
  */
-int	sql_write_set(struct sql_conn *conn, struct store *st,
+enum result_kind sql_write_set(struct sql_conn *conn, struct store *st,
 		      unsigned flags, const char *table,
 		      const struct sql_write_col *a, int na, int64_t *id_out,
 		      char *err, size_t errlen);
@@ -86,7 +86,7 @@ int	sql_write_set(struct sql_conn *conn, struct store *st,
  *	columns equal the values given (all rows with na 0) in SQL, then
  *	the same in the store.  *n_out counts the rows SQL deleted.
  */
-int	sql_write_del(struct sql_conn *conn, struct store *st,
+enum result_kind sql_write_del(struct sql_conn *conn, struct store *st,
 		      unsigned flags, const char *table,
 		      const struct sql_write_col *f, int nf, uint64_t *n_out,
 		      char *err, size_t errlen);

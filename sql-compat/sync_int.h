@@ -46,25 +46,25 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 
 /*
  * sync_row_parse - one SQL row (as selected by sync_select) into a store
- *	row whose values point into v.  Returns 0, or SQL_EXIT_DATAERR
+ *	row whose values point into v.  Returns 0, or RESULT_BADDATA
  *	with err naming table, column and row key.
  */
 int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
 		       struct store_row *row, char *err, size_t errlen);
 
-/* sync_sql_fail - copy the connection's message into err; exit status. */
+/* sync_sql_fail - copy the connection's message into err; result kind. */
 int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 		      size_t errlen);
 
-/* sync_store_fail - the store's message into err; exit status. */
+/* sync_store_fail - the store's message into err; result kind. */
 int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 			size_t errlen);
 
 /*
  * sync_pg_sequence - on PostgreSQL, move the serial sequence of an
  *	auto-increment table past its largest id (rows inserted with
- *	explicit ids leave it behind); elsewhere nothing.  0 or exit status.
+ *	explicit ids leave it behind); elsewhere nothing.  0 or result kind.
  */
 int	sync_pg_sequence(struct sql_conn *conn, const struct sync_name *tn,
 			 char *err, size_t errlen);

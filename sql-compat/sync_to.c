@@ -267,7 +267,7 @@ static int remember_row(struct to_table *x, const struct store_row *row,
 	if (remember(x, row))
 		return 0;
 	snprintf(x->err, x->errlen, "out of memory");
-	return SQL_EXIT_SOFTWARE;
+	return RESULT_INTERNAL;
 }
 
 /* read_sql - every SQL row of the table into the hash table. */
@@ -504,7 +504,7 @@ static int doom_surplus(struct to_table *x, const struct store_row *row,
 	e->count--;
 	if (!(d = doomed_copy(v, n))) {
 		snprintf(x->err, x->errlen, "out of memory");
-		return SQL_EXIT_SOFTWARE;
+		return RESULT_INTERNAL;
 	}
 	d->next = *list;
 	*list = d;
@@ -549,7 +549,7 @@ static int to_table(struct sql_conn *conn, struct store *st,
 			      .counts = &res->tables[i].n, .err = res->err,
 			      .errlen = sizeof(res->err) };
 	enum store_rc src;
-	int ex = grow(&x) ? read_sql(&x) : SQL_EXIT_SOFTWARE;
+	int ex = grow(&x) ? read_sql(&x) : RESULT_INTERNAL;
 
 	if (!ex)
 		ex = prepare(&x);
@@ -642,7 +642,7 @@ static int to_all(struct sql_conn *conn, struct store *st,
 	    !(res->tables = calloc(n ? n : 1, sizeof(*res->tables)))) {
 		free(names);
 		snprintf(res->err, sizeof(res->err), "out of memory");
-		return SQL_EXIT_SOFTWARE;
+		return RESULT_INTERNAL;
 	}
 	res->ntables = n;
 	for (size_t i = 0; i < n && !ex; i++) {
@@ -690,7 +690,7 @@ static int to_transaction(struct sql_conn *conn, struct store *st,
 }
 
 /* sql_sync_to - see sync.h */
-int	sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
+enum result_kind sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
 		    struct sql_sync_result *res)
 {
 	struct roots have = { 0 };
@@ -711,7 +711,7 @@ int	sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
 		ex = sync_store_fail(st, src, res->err, sizeof(res->err));
 	else if (have.oom) {
 		snprintf(res->err, sizeof(res->err), "out of memory");
-		ex = SQL_EXIT_SOFTWARE;
+		ex = RESULT_INTERNAL;
 	} else
 		ex = to_transaction(conn, st, txn, &have, flags, res);
 	store_read_end(txn);

@@ -228,7 +228,7 @@ static int store_after(struct store *st, struct wctx *w,
 	snprintf(w->err, w->errlen, "SQL has the change but the store "
 		 "failed (mq sync --from-sql repairs it): %s",
 		 store_errmsg(st));
-	return SQL_EXIT_SOFTWARE;
+	return RESULT_INTERNAL;
 }
 
 /*
@@ -299,7 +299,7 @@ static int read_back(struct wctx *w, const struct sql_write_col *k,
 					       w->err, w->errlen);
 	if (!ex && !row_own(w->tn.t, row, mem)) {
 		snprintf(w->err, w->errlen, "out of memory");
-		ex = SQL_EXIT_SOFTWARE;
+		ex = RESULT_INTERNAL;
 	}
 	sql_rows_free(w->conn, rows);
 	return ex;
@@ -319,7 +319,7 @@ static int write_sql(struct wctx *w, const struct sql_write_col *a, int na,
 	if (t->nkey && !all_key && !autoid) {
 		snprintf(w->err, w->errlen, "%s: give the key column%s",
 			 w->tn.name, t->nkey > 1 ? "s" : "");
-		return SQL_EXIT_DATAERR;
+		return RESULT_BADDATA;
 	}
 	if (all_key)
 		rc = row_exists(w, k, &exists);
@@ -403,7 +403,7 @@ static int with_defaults(const struct reg_table *t,
 }
 
 /* sql_write_set - see sync.h */
-int	sql_write_set(struct sql_conn *conn, struct store *st,
+enum result_kind sql_write_set(struct sql_conn *conn, struct store *st,
 		      unsigned flags, const char *table,
 		      const struct sql_write_col *a, int na, int64_t *id_out,
 		      char *err, size_t errlen)
@@ -459,7 +459,7 @@ static enum store_rc del_fn(struct store_txn *txn, void *arg)
 }
 
 /* sql_write_del - see sync.h */
-int	sql_write_del(struct sql_conn *conn, struct store *st,
+enum result_kind sql_write_del(struct sql_conn *conn, struct store *st,
 		      unsigned flags, const char *table,
 		      const struct sql_write_col *f, int nf, uint64_t *n_out,
 		      char *err, size_t errlen)
@@ -496,7 +496,7 @@ int	sql_write_del(struct sql_conn *conn, struct store *st,
 		snprintf(err, errlen, "SQL has the change but the store "
 			 "failed (mq sync --from-sql repairs it): %s",
 			 store_errmsg(st));
-		return SQL_EXIT_SOFTWARE;
+		return RESULT_INTERNAL;
 	}
 	return 0;
 }

@@ -101,6 +101,42 @@ const char *store_strerror(enum store_rc rc)
 	return "unknown error";
 }
 
+enum result_kind store_rc_kind(enum store_rc rc)
+{
+	switch (rc) {
+	case STORE_OK:
+		return RESULT_OK;
+	case STORE_NOTFOUND:
+		return RESULT_NOTFOUND;
+	case STORE_BADDATA:
+	case STORE_EXISTS:
+	case STORE_CORRUPT:
+		return RESULT_BADDATA;
+	case STORE_READONLY:
+	case STORE_FULL:
+	case STORE_IO:
+	case STORE_INTERNAL:
+		break;
+	}
+	return RESULT_INTERNAL;
+}
+
+const char *result_kind_name(enum result_kind k)
+{
+	static const char *const names[] = {
+		[RESULT_OK] = "ok",
+		[RESULT_NOTFOUND] = "not found",
+		[RESULT_BADDATA] = "bad data",
+		[RESULT_CONFIG] = "configuration error",
+		[RESULT_TRYAGAIN] = "temporary failure",
+		[RESULT_INTERNAL] = "internal error",
+	};
+
+	if ((unsigned)k < sizeof(names) / sizeof(names[0]))
+		return names[k];
+	return "unknown result";
+}
+
 const char *store_errmsg(const struct store *st)
 {
 	(void)st;

@@ -43,6 +43,23 @@ enum store_rc {
 	STORE_INTERNAL,		/* unexpected LMDB or library failure */
 };
 
+/*
+ * The kinds of result every layer above maps its failures into: the
+ * command line turns a kind into an exit status (mq/cli/), the HTTP API
+ * into a status code (mq/http/); nothing below them knows either.
+ */
+enum result_kind {
+	RESULT_OK = 0,
+	RESULT_NOTFOUND,	/* no such row, table, list: exit 1, 404 */
+	RESULT_BADDATA,		/* the request or its data is refused: 65, 400 */
+	RESULT_CONFIG,		/* the configuration must change: 65, 500 */
+	RESULT_TRYAGAIN,	/* a server or lock is unavailable: 75, 503 */
+	RESULT_INTERNAL,	/* a bug, no memory, a broken file: 70, 500 */
+};
+
+/* result_kind_name - "ok", "not found", "bad data", ... */
+const char *result_kind_name(enum result_kind k);
+
 struct store;
 struct store_txn;
 
@@ -74,6 +91,8 @@ enum store_rc store_open(const char *path, unsigned flags,
 void store_close(struct store *st);
 
 const char *store_strerror(enum store_rc rc);
+/* store_rc_kind - the result kind of a store code. */
+enum result_kind store_rc_kind(enum store_rc rc);
 const char *store_errmsg(const struct store *st);
 const char *store_path(const struct store *st);
 

@@ -43,7 +43,7 @@ expect_no_grep "and no inline style" "style=|<style" "$TMP/body"
 expect_no_grep "and fetches nothing from elsewhere" "(src|href)=\"(https?:)?//" "$TMP/body"
 curl_head /app.js
 expect_grep "GET /app.js is JavaScript" "^Content-Type: text/javascript" "$TMP/h"
-check "the same bytes as mq/console/app.js" cmp "$TMP/body" "$REPO/mq/console/app.js"
+check "the same bytes as mq/http/console/app.js" cmp "$TMP/body" "$REPO/mq/http/console/app.js"
 curl_head /style.css
 expect_grep "GET /style.css is CSS" "^Content-Type: text/css" "$TMP/h"
 curl_head /nope.html
@@ -71,10 +71,10 @@ expect_no_grep "and logged no token" "$TOKEN" "$TMP/serve.log"
 SERVE_BIN=$MQ_STATIC serve_start "$TMP/static.log" ||
 	{ fail "the static mq serve starts" "$(tail -n 5 "$TMP/static.log")"; finish; }
 curl_head /
-check "the static binary serves mq/console/index.html" \
-	cmp "$TMP/body" "$REPO/mq/console/index.html"
+check "the static binary serves mq/http/console/index.html" \
+	cmp "$TMP/body" "$REPO/mq/http/console/index.html"
 curl_head /style.css
-check "and mq/console/style.css" cmp "$TMP/body" "$REPO/mq/console/style.css"
+check "and mq/http/console/style.css" cmp "$TMP/body" "$REPO/mq/http/console/style.css"
 serve_stop
 expect_eq "and stops cleanly" 0 "$?"
 finish

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mq/dkim_key.h"
+#include "mq/ops/dkim_key.h"
 #include "tests/unit/check.h"
 
 #define SECTION_MAX 8192

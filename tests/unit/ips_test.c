@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mq/ips.h"
+#include "mq/serve/ips.h"
 #include "tests/unit/check.h"
 
 #define MAX_ADDRS 256

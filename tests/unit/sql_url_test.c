@@ -236,12 +236,12 @@ static void test_redact(void)
 
 static void test_exit_codes(void)
 {
-	CHECK(sql_rc_exit(SQL_OK) == 0, "exit: ok is 0");
-	CHECK(sql_rc_exit(SQL_TEMPFAIL) == 75, "exit: temporary failure is 75");
-	CHECK(sql_rc_exit(SQL_CONFIG) == 65, "exit: configuration error is 65");
-	CHECK(sql_rc_exit(SQL_BADDATA) == 65, "exit: bad data is 65");
-	CHECK(sql_rc_exit(SQL_INTERNAL) == 70, "exit: internal error is 70");
-	CHECK(sql_rc_exit(SQL_UNSUPPORTED) == 70, "exit: unsupported is 70");
+	CHECK(sql_rc_kind(SQL_OK) == RESULT_OK, "kind: ok is ok");
+	CHECK(sql_rc_kind(SQL_TEMPFAIL) == RESULT_TRYAGAIN, "kind: temporary failure is tryagain");
+	CHECK(sql_rc_kind(SQL_CONFIG) == RESULT_BADDATA, "kind: configuration error is baddata");
+	CHECK(sql_rc_kind(SQL_BADDATA) == RESULT_BADDATA, "kind: bad data is baddata");
+	CHECK(sql_rc_kind(SQL_INTERNAL) == RESULT_INTERNAL, "kind: internal error is internal");
+	CHECK(sql_rc_kind(SQL_UNSUPPORTED) == RESULT_INTERNAL, "kind: unsupported is internal");
 }
 
 static void test_resolve(void)

@@ -1,0 +1,112 @@
+/*
+ * NAME
+ *	cli.c - helpers every mq command uses
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mq/cli/cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mq: %s\n", line);
+}
+
+int cli_exit(enum result_kind k)
+{
+	static const int status[] = {
+		[RESULT_OK] = 0,
+		[RESULT_NOTFOUND] = EXIT_NOTFOUND,
+		[RESULT_BADDATA] = EXIT_DATAERR,
+		[RESULT_CONFIG] = EXIT_USAGE,
+		[RESULT_TRYAGAIN] = EXIT_TEMPFAIL,
+		[RESULT_INTERNAL] = EXIT_SOFTWARE,
+	};
+
+	if ((unsigned)k < sizeof(status) / sizeof(status[0]))
+		return status[k];
+	return EXIT_SOFTWARE;
+}
+
+int cli_store_exit(enum store_rc rc)
+{
+	return cli_exit(store_rc_kind(rc));
+}
+
+int cli_store_fail(struct store *st, enum store_rc rc)
+{
+	const char *msg = st ? store_errmsg(st) : "";
+
+	cli_error("%s", *msg ? msg : store_strerror(rc));
+	return cli_store_exit(rc);
+}
+
+struct store *cli_open_store(unsigned flags, int *exit_out)
+{
+	struct store_options opt = {
+		.max_size = mq_conf.store_max_size,
+		.changes_keep = mq_conf.changes_keep,
+	};
+	struct store *st;
+	char err[1024];
+	enum store_rc rc = store_open(mq_conf.store_path, flags, &opt, &st,
+				      err, sizeof(err));
+
+	if (rc) {
+		cli_error("%s", err);
+		*exit_out = rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
+		return NULL;
+	}
+	return st;
+}
+
+bool cli_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return true;
+		}
+		if (strcmp(argv[i], "-") == 0)
+			break;
+	}
+	return false;
+}
+
+int cli_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+static bool progress_shown;
+
+void cli_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	progress_shown = true;
+}
+
+void cli_progress_done(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = false;
+}

@@ -1,0 +1,94 @@
+/*
+ * NAME
+ *	cli.h - what mq's command files share: exit codes, errors, the store
+ * DESCRIPTION
+ *	Each command lives in mq/cmd_*.c as int cmd_NAME(argc, argv), argv[0]
+ *	being the command's name, and returns mq's exit status:
+ *	0 ok, 1 not found / false, 64 usage, 65 bad data, 70 internal,
+ *	75 temporary failure.  Errors go to stderr as one line "mq: ...".
+ */
+#ifndef MQ_CLI_H
+#define MQ_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mq/config.h"
+#include "store/store.h"
+
+#define EXIT_NOTFOUND	1
+#define EXIT_USAGE	64
+#define EXIT_DATAERR	65
+#define EXIT_SOFTWARE	70
+#define EXIT_TEMPFAIL	75
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * cli_exit - the exit status of a result kind: ok 0, not found 1,
+ *	bad data 65, config 64, try again 75, internal 70.  The only place
+ *	exit statuses are made from results.
+ */
+int cli_exit(enum result_kind k);
+
+/* cli_store_exit - the exit status for a store failure. */
+int cli_store_exit(enum store_rc rc);
+
+/* cli_store_fail - report the store's last error; returns the exit status. */
+int cli_store_fail(struct store *st, enum store_rc rc);
+
+/* cli_open_store - open the configured store; on failure report, NULL. */
+struct store *cli_open_store(unsigned flags, int *exit_out);
+
+/*
+ * cli_help - if argv asks for help (-h, --help), print usage to stdout
+ *	and return true.
+ */
+bool cli_help(int argc, char **argv, const char *usage);
+
+/* cli_usage - print usage to stderr; returns EXIT_USAGE. */
+int cli_usage(const char *usage);
+
+/* cli_progress - a progress line on a terminal; silent when piped. */
+void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_progress_done(void);
+
+int cmd_serve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_del(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_list_create(int argc, char **argv);
+int cmd_list_drop(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+
+/* SQL mirror */
+int cmd_sync(int argc, char **argv);
+int cmd_check_database(int argc, char **argv);
+int cmd_repair_database(int argc, char **argv);
+int cmd_purge_database(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_health(int argc, char **argv);
+/* delivery-settings lookups */
+int cmd_lookup(int argc, char **argv);
+int cmd_dkim_record(int argc, char **argv);
+/* mailing lists */
+int cmd_sub(int argc, char **argv);
+int cmd_unsub(int argc, char **argv);
+int cmd_issub(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_split(int argc, char **argv);
+int cmd_cookie(int argc, char **argv);
+int cmd_checktag(int argc, char **argv);
+int cmd_mlog(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#endif

@@ -1,0 +1,713 @@
+/*
+ * NAME
+ *	cmd_list.c - mq sub, unsub, issub, list, log: a list's subscribers
+ * SYNOPSIS
+ *	mq sub T [--digest|--allow|--deny|--mod] [--hash N] [--from LINE] ADDR...|-
+ *	mq unsub T [--digest|--allow|--deny|--mod] [--hash N] ADDR...|-
+ *	mq issub T [--digest|--allow|--deny|--mod] ADDR
+ *	mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n]
+ *	mq list T [--digest] --sublist NAME --msgnum N [--listno] [-n]
+ *	mq log T [--digest|--allow|--deny|--mod] [SEARCH]
+ * DESCRIPTION
+ *	The command-line face of store/subscribe.c and store/sublist.c
+ *	(ezmlm-idx's ezmlm-sub, ezmlm-unsub, ezmlm-issubn, ezmlm-list and
+ *	the SQL plugin's searchlog).  Addresses from stdin are read whole
+ *	and checked before anything is written; all of them go into one
+ *	write transaction, so bad input changes nothing.
+ * DIAGNOSTICS
+ *	One line "mq: ..." naming the input line or address; exit status
+ *	as mq/cli.h.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mq/cli/cli.h"
+#include "mq/cli/list_cli.h"
+#include "mq/ops/list_sql.h"
+#include "mq/ops/ops.h"
+
+#define LINE_MAX_BYTES	1024	/* an stdin line: address and from line */
+#define OUT_BUF		(1 << 20)
+
+static const char sub_usage[] =
+	"usage: mq sub T [--digest|--allow|--deny|--mod] [--hash N] "
+	"[--from LINE] ADDR... | -\n"
+	"Subscribe addresses to list T (or its digest, allow, deny or mod\n"
+	"table); '-' reads one address a line from stdin, optionally\n"
+	"followed by a space and its from line.  The domain is stored\n"
+	"lower-cased; an address present in any case is left as it is.\n"
+	"--hash N forces the hash: 99 a sublist, 98 the return-receipt\n"
+	"address, other values above 52 block the address.  Each change\n"
+	"writes one T_slog row (etype 'm', from line LINE).  All addresses\n"
+	"are written in one transaction, or none when one is bad.\n";
+
+static const char unsub_usage[] =
+	"usage: mq unsub T [--digest|--allow|--deny|--mod] [--hash N] "
+	"[--from LINE] ADDR... | -\n"
+	"Unsubscribe addresses (any case) from list T.  Without --hash only\n"
+	"an address with a normal hash (0..52) is removed; with --hash N\n"
+	"only one whose hash is N.  Each change writes one T_slog row.\n";
+
+static const char issub_usage[] =
+	"usage: mq issub T [--digest|--allow|--deny|--mod] ADDR\n"
+	"Exit 0 and print the address as stored when ADDR (any case) is a\n"
+	"subscriber of T with a normal hash (0..52); exit 1 otherwise.\n";
+
+static const char list_usage[] =
+	"usage: mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n]\n"
+	"       mq list T [--digest] --sublist NAME --msgnum N [--listno] "
+	"[-n]\n"
+	"Print the addresses T sends to, one a line: hashes 0..52, then the\n"
+	"return-receipt addresses (hash 98).  --hash N prints those with\n"
+	"hash N instead (99: the sublists).  --sublist NAME --msgnum N\n"
+	"prints the addresses sublist NAME handles for message N (the\n"
+	"split of T_name, or T_digest_name with --digest), receipts last;\n"
+	"--listno prints only the listno it logs with.  -n prints the\n"
+	"count.  Exit 1 when the sublist has no entry active for N.\n";
+
+static const char log_usage[] =
+	"usage: mq log T [--digest|--allow|--deny|--mod] [SEARCH]\n"
+	"Print T's subscription log (T_slog), oldest first: time (UTC),\n"
+	"direction and type (+m, -p, ...), address, from line.  SEARCH\n"
+	"keeps the entries whose address or from line contains it (ASCII\n"
+	"case-insensitive; '_' matches any one character).\n";
+
+bool list_table_flag(const char *arg, enum sub_table *which)
+{
+	static const struct { const char *flag; enum sub_table t; } f[] = {
+		{ "--digest", SUB_DIGEST }, { "--allow", SUB_ALLOW },
+		{ "--deny", SUB_DENY }, { "--mod", SUB_MOD },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcmp(arg, f[i].flag) == 0) {
+			*which = f[i].t;
+			return true;
+		}
+	return false;
+}
+
+bool list_int_arg(const char *opt, const char *s, int64_t lo, int64_t hi,
+		  int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || *s == ' ' || *s == '+' || v < lo ||
+	    v > hi) {
+		cli_error("%s: not an integer in %lld..%lld: '%.40s'", opt,
+			  (long long)lo, (long long)hi, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool list_check_root(const char *root)
+{
+	if (strlen(root) < REG_NAME_MAX && reg_root_valid(root))
+		return true;
+	cli_error("%.80s: not a list name (a lower-case letter, then "
+		  "lower-case letters, digits and '_')", root);
+	return false;
+}
+
+/* The parsed arguments of sub and unsub. */
+struct sub_args {
+	const char *root;
+	enum sub_table which;
+	int hash;
+	const char *from;
+	bool from_stdin;
+	char **addrs;
+	int naddrs;
+};
+
+/* parse_sub_args - the arguments of sub and unsub; 0 or the exit status. */
+static int parse_sub_args(int argc, char **argv, const char *usage,
+			  struct sub_args *a)
+{
+	int64_t v;
+
+	memset(a, 0, sizeof(*a));
+	a->hash = -1;
+	a->addrs = calloc((size_t)argc, sizeof(char *));
+	if (!a->addrs)
+		return EXIT_SOFTWARE;
+	for (int i = 1; i < argc; i++) {
+		if (list_table_flag(argv[i], &a->which))
+			continue;
+		if (!strcmp(argv[i], "--hash") && i + 1 < argc) {
+			if (!list_int_arg("--hash", argv[++i], 0,
+					  SUB_HASH_LIMIT, &v))
+				return EXIT_USAGE;
+			a->hash = (int)v;
+		} else if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			a->from = argv[++i];
+		else if (!strcmp(argv[i], "-"))
+			a->from_stdin = true;
+		else if (argv[i][0] == '-' && argv[i][1] == '-' && !a->root)
+			return cli_usage(usage);
+		else if (!a->root)
+			a->root = argv[i];
+		else
+			a->addrs[a->naddrs++] = argv[i];
+	}
+	if (!a->root || (a->naddrs == 0) == !a->from_stdin)
+		return cli_usage(usage);
+	return list_check_root(a->root) ? 0 : EXIT_USAGE;
+}
+
+/* The requests of one sub/unsub run, with the input line of each. */
+struct sub_input {
+	struct sub_request *req;
+	size_t *line;
+	size_t n;
+	char *text;		/* stdin, split in place */
+};
+
+/*
+ * read_all - the whole of fd into a NUL-terminated buffer, sized at once
+ *	for a file (a million addresses are 30 MB: no copying as it grows).
+ */
+static char *read_all(int fd, size_t *len)
+{
+	struct stat sb;
+	size_t cap = 1 << 16, n = 0;
+	char *buf, *p;
+	ssize_t r;
+
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size < (off_t)1 << 40 && (size_t)sb.st_size + 2 > cap)
+		cap = (size_t)sb.st_size + 2;
+	buf = malloc(cap);
+	while (buf) {
+		if (n + 1 == cap) {
+			p = realloc(buf, cap * 2);
+			if (!p)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r == 0) {
+			buf[n] = 0;
+			*len = n;
+			return buf;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		n += r > 0 ? (size_t)r : 0;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* parse_line - "ADDRESS[ FROMLINE]" into one request. */
+static void parse_line(char *s, size_t len, const struct sub_args *a,
+		       struct sub_request *r)
+{
+	size_t i = 0, j;
+
+	while (i < len && s[i] != ' ' && s[i] != '\t')
+		i++;
+	*r = (struct sub_request){ .addr = s, .len = i, .hash = a->hash,
+				   .etype = 'm', .fromline = a->from,
+				   .fromlen = a->from ? strlen(a->from) : 0 };
+	for (j = i; j < len && (s[j] == ' ' || s[j] == '\t'); j++)
+		;
+	if (j < len) {
+		r->fromline = s + j;
+		r->fromlen = len - j;
+	}
+}
+
+/* read_stdin - the requests of stdin, one address (and from line) a line. */
+static int read_stdin(const struct sub_args *a, struct sub_input *in)
+{
+	size_t len, cap = 0, lineno = 0;
+	char *p, *end;
+
+	if (!(in->text = read_all(STDIN_FILENO, &len))) {
+		cli_error("stdin: %s", strerror(errno ? errno : ENOMEM));
+		return EXIT_SOFTWARE;
+	}
+	end = in->text + len;
+	for (p = in->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		cap++;
+	cap++;
+	in->req = malloc(cap * sizeof(*in->req));
+	in->line = malloc(cap * sizeof(*in->line));
+	if (!in->req || !in->line)
+		return EXIT_SOFTWARE;
+	for (p = in->text; p < end; p++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (nl ? nl : end) - p;
+
+		lineno++;
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n > LINE_MAX_BYTES) {
+			cli_error("stdin:%zu: line longer than %d bytes",
+				  lineno, LINE_MAX_BYTES);
+			return EXIT_DATAERR;
+		}
+		if (n) {
+			parse_line(p, n, a, &in->req[in->n]);
+			in->line[in->n++] = lineno;
+		}
+		p += nl ? (size_t)(nl - p) : n;
+		if (!nl)
+			break;
+	}
+	return 0;
+}
+
+/* args_input - the requests, from the arguments or from stdin. */
+static int args_input(const struct sub_args *a, struct sub_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (a->from_stdin && a->naddrs == 0)
+		return read_stdin(a, in);
+	in->req = malloc((size_t)a->naddrs * sizeof(*in->req));
+	in->line = calloc((size_t)a->naddrs, sizeof(*in->line));
+	if (!in->req || !in->line)
+		return EXIT_SOFTWARE;
+	for (int i = 0; i < a->naddrs; i++)
+		parse_line(a->addrs[i], 0, a, &in->req[in->n++]);
+	for (size_t i = 0; i < in->n; i++)
+		in->req[i].len = strlen(in->req[i].addr);
+	return 0;
+}
+
+/* open_read - the store and a read snapshot, or the exit status. */
+static int open_read(struct store **st, struct store_txn **txn)
+{
+	int ex = 0;
+	enum store_rc rc;
+
+	*st = cli_open_store(STORE_RDONLY, &ex);
+	if (!*st)
+		return ex ? ex : EXIT_SOFTWARE;
+	if ((rc = store_read_begin(*st, txn))) {
+		ex = cli_store_fail(*st, rc);
+		store_close(*st);
+		return ex;
+	}
+	return 0;
+}
+
+/* list_fail - report rc of a list command; unknown lists are bad data. */
+static int list_fail(struct store *st, enum store_rc rc)
+{
+	int ex = cli_store_fail(st, rc);
+
+	return rc == STORE_NOTFOUND && !strncmp(store_errmsg(st), "no such "
+						"list", 12) ? EXIT_DATAERR : ex;
+}
+
+struct sub_job {
+	const struct sub_args *a;
+	const struct sub_input *in;
+	bool add;
+	struct sub_counts counts;
+	size_t failed;
+};
+
+/* sub_job_fn - the write transaction of sub and unsub. */
+static enum store_rc sub_job_fn(struct store_txn *txn, void *arg)
+{
+	struct sub_job *j = arg;
+
+	return store_sub(txn, j->a->root, j->a->which, j->add, j->in->req,
+			 j->in->n, &j->counts, &j->failed);
+}
+
+/* sub_report - the one-line summary of what changed. */
+static void sub_report(const struct sub_job *j, const char *table)
+{
+	const struct sub_counts *c = &j->counts;
+
+	if (j->add)
+		printf("%s: %llu subscribed, %llu already subscribed", table,
+		       (unsigned long long)c->changed,
+		       (unsigned long long)c->unchanged);
+	else
+		printf("%s: %llu unsubscribed, %llu not subscribed", table,
+		       (unsigned long long)c->changed,
+		       (unsigned long long)c->unchanged);
+	if (c->blocked)
+		printf(", %llu blocked", (unsigned long long)c->blocked);
+	putchar('\n');
+}
+
+/*
+ * sub_through_sql - sub or unsub with SQL authoritative (SQL first, then
+ *	the store); a bad request is reported as the store's would be.
+ */
+static int sub_through_sql(struct store *st, struct sub_job *j)
+{
+	char err[512];
+	size_t bad = SIZE_MAX;
+	int ex = cli_exit(list_sub_through_sql(st, j->a->root, j->a->which, j->add,
+				      j->in->req, j->in->n, &j->counts, &bad,
+				      err, sizeof(err)));
+
+	if (ex == EXIT_DATAERR && bad < j->in->n && j->in->line[bad])
+		cli_error("stdin:%zu: %s", j->in->line[bad], err);
+	else if (ex == EXIT_DATAERR && bad < j->in->n)
+		cli_error("%s", err);
+	return ex;
+}
+
+/* run_sub - sub (add) or unsub; the exit status. */
+static int run_sub(int argc, char **argv, bool add, const char *usage)
+{
+	struct sub_args a;
+	struct sub_input in;
+	struct sub_job j = { .a = &a, .in = &in, .add = add };
+	struct store *st = NULL;
+	char table[REG_NAME_MAX + 16];
+	int ex = parse_sub_args(argc, argv, usage, &a);
+	enum store_rc rc;
+
+	memset(&in, 0, sizeof(in));
+	if (!ex)
+		ex = args_input(&a, &in);
+	if (!ex && !(st = cli_open_store(0, &ex)))
+		ex = ex ? ex : EXIT_SOFTWARE;
+	if (!ex && mq_conf.database_address[0])
+		ex = sub_through_sql(st, &j);
+	else if (!ex) {
+		j.failed = SIZE_MAX;
+		rc = in.n > 1000 ? store_sub_reserve(st, in.n) : STORE_OK;
+		if (rc == STORE_OK)
+			rc = store_write(st, sub_job_fn, &j, NULL);
+		if (rc == STORE_BADDATA && j.failed < in.n && in.line[j.failed])
+			cli_error("stdin:%zu: %s", in.line[j.failed],
+				  store_errmsg(st));
+		else if (rc == STORE_BADDATA)
+			cli_error("%s", store_errmsg(st));
+		ex = rc == STORE_BADDATA ? EXIT_DATAERR
+			: rc ? list_fail(st, rc) : 0;
+	}
+	if (!ex) {
+		snprintf(table, sizeof(table), "%s%s", a.root,
+			 sub_table_suffix(a.which));
+		sub_report(&j, table);
+	}
+	if (st)
+		store_close(st);
+	free(in.req);
+	free(in.line);
+	free(in.text);
+	free(a.addrs);
+	return ex;
+}
+
+int cmd_sub(int argc, char **argv)
+{
+	if (cli_help(argc, argv, sub_usage))
+		return 0;
+	return run_sub(argc, argv, true, sub_usage);
+}
+
+int cmd_unsub(int argc, char **argv)
+{
+	if (cli_help(argc, argv, unsub_usage))
+		return 0;
+	return run_sub(argc, argv, false, unsub_usage);
+}
+
+int cmd_issub(int argc, char **argv)
+{
+	enum sub_table which = SUB_MAIN;
+	const char *pos[2] = { NULL, NULL };
+	struct store *st;
+	struct store_txn *txn;
+	char addr[SUB_ADDR_MAX + 1], err[512];
+	struct store_value stored;
+	size_t len;
+	int npos = 0, hash = -1, ex;
+	enum store_rc rc;
+
+	if (cli_help(argc, argv, issub_usage))
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (!list_table_flag(argv[i], &which)) {
+			if (npos == 2)
+				return cli_usage(issub_usage);
+			pos[npos++] = argv[i];
+		}
+	if (npos != 2)
+		return cli_usage(issub_usage);
+	if (!list_check_root(pos[0]))
+		return EXIT_USAGE;
+	if (sub_address(pos[1], strlen(pos[1]), addr, &len, err, sizeof(err))) {
+		cli_error("%s", err);
+		return EXIT_DATAERR;
+	}
+	if ((ex = open_read(&st, &txn)))
+		return ex;
+	rc = store_issub(txn, pos[0], which, addr, len, &hash, &stored);
+	if (rc == STORE_OK && hash <= SUB_HASH_MAX)
+		printf("%.*s\n", (int)stored.len, stored.s);
+	else if (rc == STORE_OK)
+		cli_error("%s: present with hash %d (%s), not a subscriber",
+			  addr, hash, hash == SUB_HASH_SUBLIST ? "a sublist"
+			  : hash == SUB_HASH_RECEIPT ? "return receipt"
+			  : "blocked");
+	ex = rc == STORE_OK ? (hash <= SUB_HASH_MAX ? 0 : EXIT_NOTFOUND)
+		: rc == STORE_NOTFOUND && strncmp(store_errmsg(st), "no such",
+						  7) ? EXIT_NOTFOUND
+		: list_fail(st, rc);
+	store_read_end(txn);
+	store_close(st);
+	return ex;
+}
+
+/* The buffered output of a listing: one write per megabyte. */
+struct out {
+	char *buf;
+	size_t n;
+	uint64_t count;
+	bool count_only, failed;
+};
+
+/* out_flush - write the buffered listing to stdout. */
+static void out_flush(struct out *o)
+{
+	size_t off = 0;
+
+	while (off < o->n && !o->failed) {
+		ssize_t w = write(STDOUT_FILENO, o->buf + off, o->n - off);
+
+		if (w < 0 && errno != EINTR)
+			o->failed = true;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	o->n = 0;
+}
+
+/* out_addr - buffer one address of a listing (or just count it). */
+static int out_addr(const char *addr, size_t len, int hash, void *arg)
+{
+	struct out *o = arg;
+
+	(void)hash;
+	o->count++;
+	if (o->count_only)
+		return 0;
+	if (o->n + len + 1 > OUT_BUF)
+		out_flush(o);
+	memcpy(o->buf + o->n, addr, len);
+	o->n += len;
+	o->buf[o->n++] = '\n';
+	return o->failed;
+}
+
+/* The parsed arguments of list. */
+struct list_args {
+	const char *root, *sublist;
+	enum sub_table which;
+	int64_t hash, msgnum;
+	bool count, listno, have_msgnum;
+};
+
+/* parse_list_args - the arguments of list; 0 or the exit status. */
+static int parse_list_args(int argc, char **argv, struct list_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->hash = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (list_table_flag(argv[i], &a->which))
+			continue;
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--count"))
+			a->count = true;
+		else if (!strcmp(argv[i], "--listno"))
+			a->listno = true;
+		else if (!strcmp(argv[i], "--hash") && v) {
+			if (!list_int_arg("--hash", argv[++i], 0,
+					  SUB_HASH_LIMIT, &a->hash))
+				return EXIT_USAGE;
+		} else if (!strcmp(argv[i], "--msgnum") && v) {
+			if (!list_int_arg("--msgnum", argv[++i], 0,
+					  SPLIT_MSGNUM_MAX, &a->msgnum))
+				return EXIT_USAGE;
+			a->have_msgnum = true;
+		} else if (!strcmp(argv[i], "--sublist") && v)
+			a->sublist = argv[++i];
+		else if (argv[i][0] == '-' || a->root)
+			return cli_usage(list_usage);
+		else
+			a->root = argv[i];
+	}
+	if (!a->root || (a->sublist && (!a->have_msgnum || a->hash >= 0 ||
+					(a->which != SUB_MAIN &&
+					 a->which != SUB_DIGEST))) ||
+	    (!a->sublist && (a->have_msgnum || a->listno)))
+		return cli_usage(list_usage);
+	return list_check_root(a->root) ? 0 : EXIT_USAGE;
+}
+
+/* list_run - the listing the arguments ask for. */
+static enum store_rc list_run(struct store_txn *txn, const struct list_args *a,
+			      struct out *o, int64_t *listno)
+{
+	if (a->sublist)
+		return store_split_each(txn, a->root, a->which == SUB_DIGEST,
+					a->sublist, a->msgnum,
+					a->listno ? NULL : out_addr, o,
+					listno);
+	if (a->hash >= 0)
+		return store_sub_each(txn, a->root, a->which, (int)a->hash,
+				      (int)a->hash, false, out_addr, o);
+	return store_sub_each(txn, a->root, a->which, 0, SUB_HASH_MAX, true,
+			      out_addr, o);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct list_args a;
+	struct out o = { 0 };
+	struct store *st;
+	struct store_txn *txn;
+	int64_t listno = 0;
+	int ex = 0;
+	enum store_rc rc;
+
+	if (cli_help(argc, argv, list_usage))
+		return 0;
+	if ((ex = parse_list_args(argc, argv, &a)))
+		return ex;
+	o.count_only = a.count;
+	if (!(o.buf = malloc(OUT_BUF)))
+		return EXIT_SOFTWARE;
+	if ((ex = open_read(&st, &txn))) {
+		free(o.buf);
+		return ex;
+	}
+	rc = list_run(txn, &a, &o, &listno);
+	if (rc == STORE_OK && a.listno)
+		o.n = (size_t)snprintf(o.buf, OUT_BUF, "%lld\n",
+				       (long long)listno);
+	else if (rc == STORE_OK && a.count)
+		o.n = (size_t)snprintf(o.buf, OUT_BUF, "%llu\n",
+				       (unsigned long long)o.count);
+	out_flush(&o);
+	if (rc == STORE_OK && o.failed) {
+		cli_error("stdout: %s", strerror(errno));
+		ex = EXIT_SOFTWARE;
+	} else if (rc == STORE_NOTFOUND && a.sublist &&
+		   strncmp(store_errmsg(st), "no such", 7)) {
+		cli_error("%s", store_errmsg(st));
+		ex = EXIT_NOTFOUND;
+	} else if (rc)
+		ex = list_fail(st, rc);
+	store_read_end(txn);
+	store_close(st);
+	free(o.buf);
+	return ex;
+}
+
+/* Columns of a _slog table (store/registry.c). */
+enum { SLOG_TAI, SLOG_ADDRESS, SLOG_FROMLINE, SLOG_EDIR, SLOG_ETYPE };
+
+struct log_state {
+	const char *search;
+	FILE *out;
+	uint64_t shown;
+};
+
+/* put_text - a text value as it is; NULL prints nothing. */
+static void put_text(FILE *out, const struct store_value *v)
+{
+	if (v->kind == SV_TEXT)
+		fwrite(v->s, 1, v->len, out);
+}
+
+/* log_row - one slog row as a line, if it matches the search. */
+static int log_row(const struct store_row *row, void *arg)
+{
+	struct log_state *ls = arg;
+
+	if (ls->search &&
+	    !ops_log_contains(&row->col[SLOG_ADDRESS], ls->search,
+			       strlen(ls->search)) &&
+	    !ops_log_contains(&row->col[SLOG_FROMLINE], ls->search,
+			       strlen(ls->search)))
+		return 0;
+	put_text(ls->out, &row->col[SLOG_TAI]);
+	fputc(' ', ls->out);
+	put_text(ls->out, &row->col[SLOG_EDIR]);
+	put_text(ls->out, &row->col[SLOG_ETYPE]);
+	fputc(' ', ls->out);
+	put_text(ls->out, &row->col[SLOG_ADDRESS]);
+	if (row->col[SLOG_FROMLINE].kind == SV_TEXT &&
+	    row->col[SLOG_FROMLINE].len) {
+		fputc(' ', ls->out);
+		put_text(ls->out, &row->col[SLOG_FROMLINE]);
+	}
+	fputc('\n', ls->out);
+	ls->shown++;
+	return 0;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	enum sub_table which = SUB_MAIN;
+	struct log_state ls = { .out = stdout };
+	const char *root = NULL;
+	char table[REG_NAME_MAX + 16];
+	struct store *st;
+	struct store_txn *txn;
+	int ex;
+	enum store_rc rc;
+
+	if (cli_help(argc, argv, log_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (list_table_flag(argv[i], &which))
+			continue;
+		if (argv[i][0] == '-' && argv[i][1] == '-')
+			return cli_usage(log_usage);
+		if (!root)
+			root = argv[i];
+		else if (!ls.search)
+			ls.search = argv[i];
+		else
+			return cli_usage(log_usage);
+	}
+	if (!root)
+		return cli_usage(log_usage);
+	if (!list_check_root(root))
+		return EXIT_USAGE;
+	if (ls.search && strlen(ls.search) > SUB_ADDR_MAX) {
+		cli_error("search: longer than %d bytes", SUB_ADDR_MAX);
+		return EXIT_USAGE;
+	}
+	snprintf(table, sizeof(table), "%s%s_slog", root,
+		 sub_table_suffix(which));
+	if ((ex = open_read(&st, &txn)))
+		return ex;
+	rc = store_scan(txn, table, NULL, 0, log_row, &ls);
+	if (rc == STORE_NOTFOUND)
+		cli_error("no such list: %s", root);
+	ex = rc == STORE_NOTFOUND ? EXIT_DATAERR : rc ? cli_store_fail(st, rc)
+		: 0;
+	store_read_end(txn);
+	store_close(st);
+	if (fflush(stdout) != 0 && !ex) {
+		cli_error("stdout: %s", strerror(errno));
+		ex = EXIT_SOFTWARE;
+	}
+	return ex;
+}

@@ -1,0 +1,131 @@
+/*
+ * NAME
+ *	cmd_sync.c - mq sync and mq reload
+ * SYNOPSIS
+ *	mq sync --from-sql | --to-sql [--address URL]
+ *	mq reload
+ * DESCRIPTION
+ *	mq sync makes the store equal to the SQL database (--from-sql, one
+ *	LMDB write transaction) or the SQL database equal to the store
+ *	(--to-sql, one SQL transaction), and prints what changed per
+ *	table.  mq reload sends SIGHUP to the mq serve of this store,
+ *	found through its pid file.
+ * DIAGNOSTICS
+ *	Exit 0 ok, 64 usage or no database-address, 65 bad data or
+ *	schema, 70 store failure, 75 SQL unreachable; mq reload exits 1
+ *	when no mq serve runs.  A failed sync leaves its target as it was.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mq/cli/cli.h"
+#include "mq/ops/ops.h"
+
+static const char sync_usage[] =
+	"usage: mq sync --from-sql | --to-sql [--address URL]\n"
+	"--from-sql makes the store equal to the SQL database of\n"
+	"database-address (or URL): every MailerQ table and every list found\n"
+	"in SQL (a table T with its T_slog), in one store transaction.\n"
+	"--to-sql makes the SQL database equal to the store, in one SQL\n"
+	"transaction, creating missing tables and columns first.  Both print\n"
+	"what changed per table; an unchanged source writes nothing.  Exit 75\n"
+	"when the server is unreachable; a failed sync changes nothing.\n";
+
+static const char reload_usage[] =
+	"usage: mq reload\n"
+	"Make the running 'mq serve' of this store reload from\n"
+	"database-address (it sends SIGHUP to the pid in <store-path>.pid).\n"
+	"Exit 1 when no mq serve runs.\n";
+
+/* print_line - sync_print line callback: to a stdio stream */
+static void print_line(void *ctx, const char *text)
+{
+	fprintf(ctx, "%s\n", text);
+}
+
+/* cmd_sync - mq sync --from-sql | --to-sql [--address URL] */
+int	cmd_sync(int argc, char **argv)
+{
+	const char *address = NULL;
+	struct sql_sync_result res;
+	struct sql_conn *conn;
+	struct store *st;
+	int from = -1, ex;
+
+	if (cli_help(argc, argv, sync_usage))
+		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--from-sql") == 0 && from < 0)
+			from = 1;
+		else if (strcmp(argv[i], "--to-sql") == 0 && from < 0)
+			from = 0;
+		else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc)
+			address = argv[++i];
+		else
+			return cli_usage(sync_usage);
+	}
+	if (from < 0)
+		return cli_usage(sync_usage);
+	if ((ex = cli_exit(ops_sql_connect(address, &conn))))
+		return ex;
+	if (!(st = cli_open_store(0, &ex))) {
+		sql_close(conn);
+		return ex;
+	}
+	ex = cli_exit(from ? sql_sync_from(conn, st, ops_sync_flags(), &res)
+		      : sql_sync_to(conn, st, ops_sync_flags(), &res));
+	if (ex)
+		cli_error("sync %s: %s", from ? "--from-sql" : "--to-sql",
+			  res.err);
+	else
+		ops_sync_print(&res, from ? "from-sql" : "to-sql", print_line,
+			   stdout);
+	sql_sync_result_free(&res);
+	store_close(st);
+	sql_close(conn);
+	return ex;
+}
+
+/* serve_pid - the pid in the pid file of a running serve, or 0. */
+static pid_t serve_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+		pid = 0;
+	fclose(f);
+	if (pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		pid = 0;
+	return (pid_t)pid;
+}
+
+/* cmd_reload - mq reload: SIGHUP to the running serve */
+int	cmd_reload(int argc, char **argv)
+{
+	char path[sizeof(mq_conf.store_path) + 8];
+	pid_t pid;
+
+	if (cli_help(argc, argv, reload_usage))
+		return 0;
+	if (argc != 1)
+		return cli_usage(reload_usage);
+	config_pid_path(&mq_conf, path, sizeof(path));
+	if (!(pid = serve_pid(path))) {
+		cli_error("%s: no mq serve runs for store %s", path,
+			  mq_conf.store_path);
+		return EXIT_NOTFOUND;
+	}
+	if (kill(pid, SIGHUP) != 0) {
+		cli_error("%s: cannot signal pid %ld: %s", path, (long)pid,
+			  strerror(errno));
+		return EXIT_SOFTWARE;
+	}
+	printf("reload: SIGHUP sent to mq serve, pid %ld\n", (long)pid);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * NAME
+ *	table_io.h - printing, loading and writing rows: the CLI and the API
+ */
+#ifndef MQ_TABLE_IO_H
+#define MQ_TABLE_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/*
+ * table_print - the rows of table name matching f, as TSV with a header
+ *	or a JSON array.  Returns 0, EXIT_NOTFOUND when no row matched,
+ *	or another exit status after reporting the error.
+ */
+int table_print(struct store *st, const char *name, const struct reg_table *t,
+		const struct store_filter *f, int nf, bool json);
+
+/* table_load_stdin - "mq set TABLE - [--batch N]"; returns exit status. */
+int table_load_stdin(int argc, char **argv, const char *usage);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * NAME
+ *	http_metrics.c - /metrics (Prometheus text) and /health
+ * DESCRIPTION
+ *	Counters are relaxed atomics bumped by the workers as requests
+ *	finish; nothing on the request path takes a lock.  The load state
+ *	(last reload time and result) is set by mq serve's main thread
+ *	under a mutex and read here.
+ *
+ *	/health answers 200 when the store is open and either no SQL is
+ *	configured or the last load from it succeeded, 503 otherwise.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mq/config.h"
+#include "mq/ops/ops.h"
+#include "mq/http/server.h"
+
+static const char *const lookup_kinds[] = {
+	"capacity", "flood", "local", "delegate", "paused", "error",
+	"mtaname", "dns", "response", "rewrite", "dkim", "other"
+};
+#define NKINDS (sizeof(lookup_kinds) / sizeof(lookup_kinds[0]))
+
+/* latency bucket bounds in seconds; the last bucket is +Inf */
+static const double bounds[] = {
+	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 1, 5
+};
+#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+
+static struct {
+	_Atomic uint64_t requests[ROUTE_COUNT][6];	/* by code / 100 */
+	_Atomic uint64_t lookups[NKINDS];
+	_Atomic uint64_t latency[NBOUNDS + 1];
+	_Atomic uint64_t latency_ns_sum;
+	_Atomic int64_t inflight;
+	_Atomic uint64_t syncs, sync_failures, sync_ns_sum;
+} m;
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_state state;
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+#define ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
+#define GET(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+void	http_metrics_request(int route, int code, const char *lookup_kind,
+			     uint64_t ns)
+{
+	int cls = code / 100;
+	size_t b = 0;
+
+	INC(m.requests[route][cls >= 1 && cls <= 5 ? cls : 0]);
+	if (lookup_kind) {
+		size_t k = 0;
+
+		while (k < NKINDS - 1 && strcmp(lookup_kinds[k], lookup_kind))
+			k++;
+		INC(m.lookups[k]);
+	}
+	while (b < NBOUNDS && (double)ns > bounds[b] * 1e9)
+		b++;
+	INC(m.latency[b]);
+	ADD(m.latency_ns_sum, ns);
+}
+
+void	http_metrics_inflight(int delta)
+{
+	ADD(m.inflight, delta);
+}
+
+void	http_metric_sync(double seconds, bool ok)
+{
+	INC(m.syncs);
+	if (!ok)
+		INC(m.sync_failures);
+	ADD(m.sync_ns_sum, (uint64_t)(seconds * 1e9));
+}
+
+void	http_state_set(const struct http_state *s)
+{
+	pthread_mutex_lock(&state_lock);
+	state = *s;
+	pthread_mutex_unlock(&state_lock);
+}
+
+void	http_state_get(struct http_state *s)
+{
+	pthread_mutex_lock(&state_lock);
+	*s = state;
+	pthread_mutex_unlock(&state_lock);
+}
+
+/* store_figures - the store's sequence and file figures */
+static bool store_figures(struct store *st, struct store_meta *meta,
+			  struct store_stat *ss)
+{
+	struct store_txn *txn;
+	enum store_rc rc = store_read_begin(st, &txn);
+
+	if (rc == STORE_OK) {
+		rc = store_meta_get(txn, meta);
+		store_read_end(txn);
+	}
+	return rc == STORE_OK && store_stat(st, ss) == STORE_OK;
+}
+
+void	http_health_handle(struct http_req *r)
+{
+	struct http_state s;
+	struct store_meta meta;
+	struct store_stat ss;
+	bool store_ok = store_figures(r->st, &meta, &ss), ok;
+	char uuid[37] = "";
+
+	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+		http_method_not_allowed(r, "GET, HEAD");
+		return;
+	}
+	http_state_get(&s);
+	ok = store_ok && (!s.sql || s.last_load_ok);
+	if (store_ok)
+		store_uuid_format(meta.uuid, uuid);
+	http_reply_json(r, ok ? 200 : 503, json_pack(
+		"{s:s, s:s, s:b, s:s, s:I, s:I, s:b, s:b, s:I, s:f, s:I, s:I}",
+		"status", ok ? "ok" : "unavailable",
+		"store", store_path(r->st), "store_ok", store_ok,
+		"uuid", uuid,
+		"sequence", (json_int_t)(store_ok ? meta.seq : 0),
+		"epoch", (json_int_t)(store_ok ? meta.epoch : 0),
+		"sql", s.sql, "last_load_ok", s.last_load_ok,
+		"last_load_time", (json_int_t)s.last_load_time,
+		"last_load_seconds", s.last_load_seconds,
+		"loads", (json_int_t)s.loads,
+		"load_failures", (json_int_t)s.load_failures));
+}
+
+/* put_requests - mq_http_requests_total by route and code class */
+static void put_requests(struct evbuffer *b)
+{
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
+					    "4xx", "5xx" };
+
+	evbuffer_add_printf(b, "# HELP mq_http_requests_total HTTP requests "
+			    "answered, by route and status class.\n"
+			    "# TYPE mq_http_requests_total counter\n");
+	for (int rt = 0; rt < ROUTE_COUNT; rt++)
+		for (int c = 0; c < 6; c++)
+			if (GET(m.requests[rt][c]) || c == 2)
+				evbuffer_add_printf(b, "mq_http_requests_total"
+					"{route=\"%s\",code=\"%s\"} %" PRIu64
+					"\n", http_route_name(rt), cls[c],
+					GET(m.requests[rt][c]));
+	evbuffer_add_printf(b, "# HELP mq_http_requests_in_flight Requests "
+			    "being answered.\n# TYPE mq_http_requests_in_flight"
+			    " gauge\nmq_http_requests_in_flight %" PRId64 "\n",
+			    GET(m.inflight));
+	evbuffer_add_printf(b, "# HELP mq_lookups_total Lookups answered over "
+			    "HTTP, by kind.\n# TYPE mq_lookups_total counter\n");
+	for (size_t k = 0; k < NKINDS; k++)
+		evbuffer_add_printf(b, "mq_lookups_total{kind=\"%s\"} %" PRIu64
+				    "\n", lookup_kinds[k], GET(m.lookups[k]));
+}
+
+/* put_latency - the request latency histogram */
+static void put_latency(struct evbuffer *b)
+{
+	uint64_t cum = 0;
+
+	evbuffer_add_printf(b, "# HELP mq_http_request_duration_seconds Time "
+			    "from request to answer.\n# TYPE mq_http_request_"
+			    "duration_seconds histogram\n");
+	for (size_t i = 0; i <= NBOUNDS; i++) {
+		cum += GET(m.latency[i]);
+		if (i < NBOUNDS)
+			evbuffer_add_printf(b, "mq_http_request_duration_"
+					    "seconds_bucket{le=\"%g\"} %" PRIu64
+					    "\n", bounds[i], cum);
+		else
+			evbuffer_add_printf(b, "mq_http_request_duration_"
+					    "seconds_bucket{le=\"+Inf\"} %"
+					    PRIu64 "\n", cum);
+	}
+	evbuffer_add_printf(b, "mq_http_request_duration_seconds_sum %.9f\n"
+			    "mq_http_request_duration_seconds_count %" PRIu64
+			    "\n", (double)GET(m.latency_ns_sum) / 1e9, cum);
+}
+
+/* gauge - one HELP/TYPE/value triple */
+static void gauge(struct evbuffer *b, const char *name, const char *type,
+		  const char *help, double v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name,
+			    help, name, type, name, v);
+}
+
+/* put_store - the store's size, sequence, readers and the loads */
+static void put_store(struct evbuffer *b, struct store *st)
+{
+	struct store_meta meta;
+	struct store_stat ss;
+	struct http_state s;
+
+	if (store_figures(st, &meta, &ss)) {
+		gauge(b, "mq_store_file_bytes", "gauge", "Size of the store "
+		      "file.", (double)ss.file_size);
+		gauge(b, "mq_store_map_bytes", "gauge", "Size of the store's "
+		      "memory map.", (double)ss.map_size);
+		gauge(b, "mq_store_sequence", "gauge", "The store's change "
+		      "sequence.", (double)meta.seq);
+		gauge(b, "mq_store_readers", "gauge", "Reader slots in use.",
+		      (double)ss.num_readers);
+		gauge(b, "mq_store_readers_max", "gauge", "Reader slots.",
+		      (double)ss.max_readers);
+	}
+	http_state_get(&s);
+	gauge(b, "mq_sql_configured", "gauge", "1 when a database-address is "
+	      "set.", s.sql);
+	gauge(b, "mq_last_reload_timestamp_seconds", "gauge", "When the last "
+	      "load from SQL ended (unix time).", (double)s.last_load_time);
+	gauge(b, "mq_last_reload_success", "gauge", "1 when the last load "
+	      "from SQL succeeded.", s.last_load_ok);
+	gauge(b, "mq_reloads_total", "counter", "Loads from SQL.",
+	      (double)s.loads);
+	gauge(b, "mq_reload_failures_total", "counter", "Loads from SQL that "
+	      "failed.", (double)s.load_failures);
+	gauge(b, "mq_last_sync_duration_seconds", "gauge", "Duration of the "
+	      "last load from SQL.", s.last_load_seconds);
+	evbuffer_add_printf(b, "# HELP mq_sync_duration_seconds Loads from SQL"
+			    ".\n# TYPE mq_sync_duration_seconds summary\n"
+			    "mq_sync_duration_seconds_sum %.9f\n"
+			    "mq_sync_duration_seconds_count %" PRIu64 "\n",
+			    (double)GET(m.sync_ns_sum) / 1e9, GET(m.syncs));
+}
+
+void	http_metrics_handle(struct http_req *r)
+{
+	struct evbuffer *b;
+	size_t len;
+
+	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+		http_method_not_allowed(r, "GET, HEAD");
+		return;
+	}
+	if (!(b = evbuffer_new())) {
+		http_reply_error(r, 500, "out of memory");
+		return;
+	}
+	put_requests(b);
+	put_latency(b);
+	put_store(b, r->st);
+	len = evbuffer_get_length(b);
+	http_reply_text(r, 200, "text/plain; version=0.0.4",
+			evbuffer_pullup(b, -1), len);
+	evbuffer_free(b);
+}

@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	http_int.h - what the HTTP server's own files share (not handlers)
+ * DESCRIPTION
+ *	http.c runs the workers and routes; http_reply.c answers and
+ *	streams; http_metrics.c counts and answers /health and /metrics.
+ *	Handlers see only mq/http.h.
+ */
+#ifndef MQ_HTTP_INT_H
+#define MQ_HTTP_INT_H
+
+#include <pthread.h>
+#include <event2/event.h>
+
+#include "mq/http/http.h"
+
+/* The routes, also the metrics' "route" label. */
+enum http_route {
+	ROUTE_TABLES, ROUTE_LOOKUP, ROUTE_LISTS, ROUTE_CONSOLE,
+	ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER, ROUTE_COUNT
+};
+
+/* One worker thread: its event base, evhttp and listening socket. */
+struct http_worker {
+	pthread_t thread;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct event *stop_ev;		/* activated by http_stop */
+	struct event *drain_ev;		/* polls in-flight while stopping */
+	struct timespec deadline;	/* when stopping gives up waiting */
+	int inflight;			/* requests not yet answered */
+	bool stopping;
+};
+
+/* http_route_name - the label of a route */
+const char *http_route_name(int route);
+
+/* http_now_ns - the monotonic clock in nanoseconds */
+uint64_t http_now_ns(void);
+
+/*
+ * http_req_done - the request is answered (or its client is gone):
+ *	count it, take it out of flight and free it.
+ */
+void	http_req_done(struct http_req *r);
+
+/* http_metrics_request - count one answered request */
+void	http_metrics_request(int route, int code, const char *lookup_kind,
+			     uint64_t nanoseconds);
+
+/* http_metrics_inflight - requests in flight over all workers */
+void	http_metrics_inflight(int delta);
+
+/* http_writer_start/stop - the writer thread (http_write.c); stop
+ *	returns once everything queued is written. */
+int	http_writer_start(struct store *st);
+void	http_writer_stop(void);
+
+void	http_health_handle(struct http_req *r);
+void	http_metrics_handle(struct http_req *r);
+
+#endif

@@ -1,0 +1,453 @@
+/*
+ * NAME
+ *	dkim_check.c - DKIM keys against DNS: jobs, threads, c-ares queries
+ * SYNOPSIS
+ *	#include "mq/ops/dkim_check.h"
+ * DESCRIPTION
+ *	The keys are copied out of one read transaction into jobs (so no
+ *	transaction stays open while DNS answers), shared by the threads
+ *	through an atomic counter.  Each thread reads its jobs' private
+ *	keys with OpenSSL and sends the TXT queries of those with verify
+ *	on its own c-ares channel, polling the channel's sockets until
+ *	every query it sent has its answer or its timeout.  The copies of
+ *	the private keys are wiped before they are freed.
+ * DIAGNOSTICS
+ *	See dkim_check.h.
+ */
+#include <ares.h>
+#include <arpa/nameser.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/crypto.h>
+
+#include "mq/config.h"
+#include "mq/ops/ops.h"
+#include "mq/ops/dkim_check.h"
+#include "mq/ops/dkim_key.h"
+#include "mq/log.h"
+
+#define QNAME_MAX	600	/* selector + "._domainkey." + domain */
+#define TXT_JOINED_MAX	4096	/* bytes of one record's strings joined */
+
+struct job {
+	struct dkim_check_report *rep;
+	char *pem;		/* a copy of privatekey, wiped when freed */
+	size_t pemlen;
+	int64_t expire;
+};
+
+struct check {
+	struct job *jobs;
+	struct dkim_check_report *reps;
+	size_t n;
+	atomic_size_t next;
+	const char *servers;
+	int64_t now;
+	atomic_int failed;	/* a thread could not set up c-ares */
+	char err[DKIM_CHECK_ERR_MAX];
+};
+
+/* A query in flight: the job and its key, for the answer callback. */
+struct query {
+	struct job *job;
+	EVP_PKEY *key;
+	int *inflight;
+};
+
+/* set_status - a report's verdict and its reason. */
+static void set_status(struct dkim_check_report *r, enum dkim_status s,
+		       const char *why)
+{
+	r->rec.status = s;
+	snprintf(r->rec.detail, sizeof(r->rec.detail), "%s", why);
+}
+
+/* copy_text - a column's text into buf (cut), NUL-terminated. */
+static void copy_text(const struct store_value *v, char *buf, size_t len)
+{
+	size_t n = v->kind == SV_TEXT ? v->len : 0;
+
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memcpy(buf, v->s, n);
+	buf[n] = 0;
+}
+
+struct collect {
+	struct check *c;
+	size_t cap;
+	bool nomem;
+};
+
+/* add_job - copy one dkim_keys row into a job. */
+static int add_job(const struct store_row *row, void *arg)
+{
+	struct collect *col = arg;
+	struct check *c = col->c;
+	const struct store_value *pk = &row->col[DKIM_COL_PRIVATEKEY];
+	const struct store_value *vf = &row->col[DKIM_COL_VERIFY];
+	struct job *j;
+
+	if (c->n == col->cap) {
+		size_t cap = col->cap ? 2 * col->cap : 64;
+		struct job *jobs = realloc(c->jobs, cap * sizeof(*jobs));
+		struct dkim_check_report *reps;
+
+		if (jobs)
+			c->jobs = jobs;
+		reps = jobs ? realloc(c->reps, cap * sizeof(*reps)) : NULL;
+		if (!reps)
+			return col->nomem = true;
+		c->reps = reps;
+		col->cap = cap;
+	}
+	j = &c->jobs[c->n];
+	memset(j, 0, sizeof(*j));
+	memset(&c->reps[c->n], 0, sizeof(c->reps[0]));
+	if (pk->kind == SV_TEXT && pk->len && !(j->pem = malloc(pk->len)))
+		return col->nomem = true;
+	if (j->pem)
+		memcpy(j->pem, pk->s, pk->len);
+	j->pemlen = j->pem ? pk->len : 0;
+	j->expire = store_dkim_expire(row);
+	c->reps[c->n].rec.key_id = row->col[DKIM_COL_ID].i;
+	store_dkim_digest(row, c->reps[c->n].rec.digest);
+	copy_text(&row->col[DKIM_COL_DOMAIN], c->reps[c->n].domain,
+		  sizeof(c->reps[0].domain));
+	copy_text(&row->col[DKIM_COL_SELECTOR], c->reps[c->n].selector,
+		  sizeof(c->reps[0].selector));
+	c->reps[c->n].verify = vf->kind == SV_INT && vf->i != 0;
+	c->n++;
+	return 0;
+}
+
+/* collect_jobs - every dkim_keys row, copied out of one snapshot. */
+static int collect_jobs(struct store *st, struct check *c)
+{
+	struct collect col = { c, 0, false };
+	struct store_txn *txn;
+	enum store_rc rc = store_read_begin(st, &txn);
+
+	if (rc == STORE_OK) {
+		rc = store_scan(txn, "dkim_keys", NULL, 0, add_job, &col);
+		store_read_end(txn);
+	}
+	if (rc || col.nomem) {
+		snprintf(c->err, sizeof(c->err), "%s", rc ? store_errmsg(st)
+			 : "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		c->jobs[i].rep = &c->reps[i];
+	return 0;
+}
+
+/* join_record - the strings of the record starting at t, joined. */
+static struct ares_txt_ext *join_record(struct ares_txt_ext *t, char *buf,
+					size_t *len)
+{
+	*len = 0;
+	do {
+		size_t n = t->length;
+
+		if (n > TXT_JOINED_MAX - *len)
+			n = TXT_JOINED_MAX - *len;
+		memcpy(buf + *len, t->txt, n);
+		*len += n;
+		t = t->next;
+	} while (t && !t->record_start);
+	return t;
+}
+
+/* judge_answer - the status a TXT answer gives the key. */
+static void judge_answer(struct dkim_check_report *r, EVP_PKEY *key,
+			 const unsigned char *abuf, int alen)
+{
+	struct ares_txt_ext *txt = NULL, *t;
+	char joined[TXT_JOINED_MAX], why[DKIM_WHY_MAX] = "";
+	enum dkim_match best = DKIM_MATCH_INVALID;
+	size_t len;
+
+	if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS) {
+		set_status(r, DKIM_STATUS_DNSERROR, "unreadable TXT answer");
+		return;
+	}
+	for (t = txt; t && best != DKIM_MATCH_SAME;) {
+		char w[DKIM_WHY_MAX];
+		enum dkim_match m;
+
+		t = join_record(t, joined, &len);
+		m = dkim_record_match(joined, len, key, w, sizeof(w));
+		if (m == DKIM_MATCH_SAME || best == DKIM_MATCH_INVALID) {
+			best = m;
+			memcpy(why, w, sizeof(why));
+		}
+	}
+	ares_free_data(txt);
+	if (best == DKIM_MATCH_SAME)
+		set_status(r, DKIM_STATUS_VERIFIED, "DNS publishes this key");
+	else if (best == DKIM_MATCH_INVALID)
+		set_status(r, DKIM_STATUS_NORECORD, *why ? why
+			   : "no DKIM record");
+	else
+		set_status(r, DKIM_STATUS_MISMATCH, why);
+}
+
+/* on_answer - c-ares callback: judge the answer, end the query. */
+static void on_answer(void *arg, int status, int timeouts,
+		      unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct dkim_check_report *r = q->job->rep;
+	char why[DKIM_DETAIL_MAX];
+
+	(void)timeouts;
+	if (status == ARES_SUCCESS)
+		judge_answer(r, q->key, abuf, alen);
+	else if (status == ARES_ENODATA || status == ARES_ENOTFOUND) {
+		snprintf(why, sizeof(why), "no TXT record (%s)",
+			 ares_strerror(status));
+		set_status(r, DKIM_STATUS_NORECORD, why);
+	} else {
+		snprintf(why, sizeof(why), "TXT query failed: %s",
+			 ares_strerror(status));
+		set_status(r, DKIM_STATUS_DNSERROR, why);
+	}
+	(*q->inflight)--;
+	EVP_PKEY_free(q->key);
+	free(q);
+}
+
+/* prepare - judge what needs no DNS; the key when DNS must be asked. */
+static EVP_PKEY *prepare(struct check *c, struct job *j)
+{
+	struct dkim_check_report *r = j->rep;
+	char why[DKIM_WHY_MAX];
+	EVP_PKEY *key;
+
+	r->rec.checked = c->now;
+	if (j->expire <= c->now) {
+		set_status(r, DKIM_STATUS_EXPIRED, "expire is past");
+		return NULL;
+	}
+	if (dkim_key_read(j->pem, j->pemlen, &key, why, sizeof(why)) < 0) {
+		set_status(r, DKIM_STATUS_BADKEY, why);
+		return NULL;
+	}
+	if (!r->verify || !r->domain[0] || !r->selector[0]) {
+		set_status(r, r->verify ? DKIM_STATUS_BADKEY
+			   : DKIM_STATUS_UNCHECKED, r->verify ?
+			   "domain or selector is empty" : "verify is off");
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+/* send_query - ask the TXT record of the job's key. */
+static void send_query(ares_channel ch, struct job *j, EVP_PKEY *key,
+		       int *inflight)
+{
+	struct dkim_check_report *r = j->rep;
+	struct query *q = malloc(sizeof(*q));
+	char name[QNAME_MAX];
+
+	if (!q) {
+		EVP_PKEY_free(key);
+		set_status(r, DKIM_STATUS_DNSERROR, "out of memory");
+		return;
+	}
+	*q = (struct query){ j, key, inflight };
+	snprintf(name, sizeof(name), "%s._domainkey.%s", r->selector,
+		 r->domain);
+	(*inflight)++;
+	ares_query(ch, name, ns_c_in, ns_t_txt, on_answer, q);
+}
+
+/* wait_channel - poll the channel's sockets once and process them. */
+static void wait_channel(ares_channel ch)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+	struct timeval max = { 1, 0 }, tv, *tvp;
+	int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
+
+	/* ares.h's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign. */
+	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+		unsigned b = (unsigned)bits;
+		short ev = (short)((b & (1u << i) ? POLLIN : 0) |
+				   (b & (1u << (i + ARES_GETSOCK_MAXNUM))
+				    ? POLLOUT : 0));
+
+		if (ev)
+			pfd[n++] = (struct pollfd){ socks[i], ev, 0 };
+	}
+	tvp = ares_timeout(ch, &max, &tv);
+	poll(pfd, (nfds_t)n, (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000));
+	for (int i = 0; i < n; i++)
+		ares_process_fd(ch, pfd[i].revents & (POLLIN | POLLERR |
+						      POLLHUP) ? pfd[i].fd
+				: ARES_SOCKET_BAD, pfd[i].revents & POLLOUT
+				? pfd[i].fd : ARES_SOCKET_BAD);
+	ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+}
+
+/* open_channel - a c-ares channel with mq's timeouts and servers. */
+static int open_channel(struct check *c, ares_channel *ch)
+{
+	struct ares_options o = { .timeout = DKIM_CHECK_TIMEOUT_MS,
+				  .tries = DKIM_CHECK_TRIES };
+	int rc = ares_init_options(ch, &o, ARES_OPT_TIMEOUTMS |
+				   ARES_OPT_TRIES);
+
+	if (rc == ARES_SUCCESS && c->servers && *c->servers) {
+		rc = ares_set_servers_ports_csv(*ch, c->servers);
+		if (rc != ARES_SUCCESS)
+			ares_destroy(*ch);
+	}
+	if (rc != ARES_SUCCESS && !atomic_exchange(&c->failed, 1))
+		snprintf(c->err, sizeof(c->err), "DNS: %s", ares_strerror(rc));
+	return rc == ARES_SUCCESS ? 0 : -1;
+}
+
+/* worker - take jobs until none is left and every answer is in. */
+static void *worker(void *arg)
+{
+	struct check *c = arg;
+	ares_channel ch;
+	int inflight = 0;
+	bool more = true;
+
+	if (open_channel(c, &ch) < 0)
+		return NULL;
+	while (more || inflight > 0) {
+		while (more && inflight < DKIM_CHECK_INFLIGHT) {
+			size_t i = atomic_fetch_add(&c->next, 1);
+			EVP_PKEY *key;
+
+			if (i >= c->n) {
+				more = false;
+				break;
+			}
+			if ((key = prepare(c, &c->jobs[i])))
+				send_query(ch, &c->jobs[i], key, &inflight);
+		}
+		if (inflight > 0)
+			wait_channel(ch);
+	}
+	ares_destroy(ch);
+	return NULL;
+}
+
+/* run_threads - the workers, threads of them, to the end. */
+static int run_threads(struct check *c, unsigned threads)
+{
+	pthread_t tid[256];
+	unsigned started = 0;
+
+	if (threads == 0)
+		threads = 1;
+	if (threads > sizeof(tid) / sizeof(tid[0]))
+		threads = sizeof(tid) / sizeof(tid[0]);
+	if (threads > c->n)
+		threads = c->n ? (unsigned)c->n : 1;
+	for (; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, worker, c))
+			break;
+	if (started == 0)
+		worker(c);	/* no thread to be had: work here */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return atomic_load(&c->failed) ? -1 : 0;
+}
+
+/* free_jobs - wipe the private key copies and free the jobs. */
+static void free_jobs(struct check *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->jobs[i].pem) {
+			OPENSSL_cleanse(c->jobs[i].pem, c->jobs[i].pemlen);
+			free(c->jobs[i].pem);
+		}
+	free(c->jobs);
+}
+
+static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
+
+/* ares_start - c-ares's one-time global set-up. */
+static void ares_start(void)
+{
+	ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+int dkim_check_run(struct store *st, unsigned threads, const char *servers,
+		   struct dkim_check_report **out, size_t *n, char *err,
+		   size_t errlen)
+{
+	struct check c = { .servers = servers, .now = (int64_t)time(NULL) };
+	struct dkim_status_rec *recs = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	pthread_once(&ares_once, ares_start);
+	if (collect_jobs(st, &c) == 0 && run_threads(&c, threads) == 0 &&
+	    (recs = malloc((c.n + 1) * sizeof(*recs)))) {
+		for (size_t i = 0; i < c.n; i++) {
+			struct dkim_check_report *r = &c.reps[i];
+
+			recs[i] = r->rec;
+			r->left_out = r->rec.status == DKIM_STATUS_EXPIRED ||
+				      (r->verify && r->rec.status !=
+				       DKIM_STATUS_VERIFIED);
+		}
+		if (store_dkim_status_put(st, recs, c.n) == STORE_OK)
+			rc = 0;
+		else
+			snprintf(c.err, sizeof(c.err), "%s", store_errmsg(st));
+	} else if (!c.err[0])
+		snprintf(c.err, sizeof(c.err), "out of memory");
+	free(recs);
+	free_jobs(&c);
+	if (rc == 0) {
+		*out = c.reps;
+		*n = c.n;
+	} else {
+		free(c.reps);
+		snprintf(err, errlen, "dkim check: %s", c.err);
+	}
+	return rc;
+}
+
+int dkim_check_all(struct store *st, unsigned threads)
+{
+	struct dkim_check_report *reps;
+	char err[DKIM_CHECK_ERR_MAX];
+	size_t n;
+	int left = 0;
+
+	if (dkim_check_run(st, threads, mq_conf.dns_servers, &reps, &n,
+			   err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!reps[i].left_out)
+			continue;
+		left++;
+		log_warning("dkim key %lld (%s._domainkey.%s) left out: %s: "
+			    "%s", (long long)reps[i].rec.key_id,
+			    reps[i].selector, reps[i].domain,
+			    dkim_status_name(reps[i].rec.status),
+			    reps[i].rec.detail);
+	}
+	log_info("dkim: %zu keys checked, %d left out", n, left);
+	free(reps);
+	return left;
+}

@@ -1,0 +1,71 @@
+/*
+ * NAME
+ *	dkim_check.h - check DKIM keys against the public keys in DNS
+ * SYNOPSIS
+ *	#include "mq/ops/dkim_check.h"
+ *
+ *	int left_out = dkim_check_all(st, mq_conf.database_threads);
+ * DESCRIPTION
+ *	For each dkim_keys row: an expired key is "expired"; a private key
+ *	that does not read (or does not fit its algorithm column) is
+ *	"bad-key"; a key without verify is "not-verified" (DNS is not
+ *	asked); a key with verify has its TXT record at
+ *	selector._domainkey.domain asked with c-ares (no glibc resolver,
+ *	so the static binary works in an empty chroot) and is "verified"
+ *	when a DKIM record there publishes its public key, "mismatch" when
+ *	the record holds another or a revoked key, "no-record" when the
+ *	name has no DKIM record, "dns-error" when the query failed or
+ *	timed out.  The statuses are then written to the store in one
+ *	transaction (store_dkim_status_put), where dkim() lookups read
+ *	them: a lookup never waits on DNS.
+ *
+ *	The work is shared by `threads` threads, each with its own c-ares
+ *	channel and up to DKIM_CHECK_INFLIGHT queries in flight.  A query
+ *	gives up after DKIM_CHECK_TIMEOUT_MS per try, DKIM_CHECK_TRIES
+ *	tries.  DNS servers: the dns-servers config key (IP[:PORT],...),
+ *	or /etc/resolv.conf when it is empty.
+ * DIAGNOSTICS
+ *	dkim_check_all logs one warning per key left out of dkim(), naming
+ *	its id, selector, domain, status and why (never key bytes), and
+ *	returns how many keys are left out, or -1 after logging why the
+ *	check could not run (store unreadable or unwritable, no memory,
+ *	c-ares failure).
+ */
+#ifndef MQ_DKIM_CHECK_H
+#define MQ_DKIM_CHECK_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+#define DKIM_CHECK_TIMEOUT_MS	2000
+#define DKIM_CHECK_TRIES	2
+#define DKIM_CHECK_INFLIGHT	32
+#define DKIM_CHECK_ERR_MAX	512
+
+/* One key's outcome, for reports. */
+struct dkim_check_report {
+	struct dkim_status_rec rec;
+	char domain[256], selector[256];	/* cut at 255 bytes */
+	bool verify;
+	bool left_out;		/* not used by dkim() (expired or verify) */
+};
+
+/*
+ * dkim_check_run - check every key (see above) with threads threads
+ *	(0 counts as 1) against servers ("" or NULL: resolv.conf), write
+ *	the statuses, and hand back one report per key in id order in
+ *	*out (free it with free()).  Returns 0, or -1 with a message in
+ *	err; on -1 no status was written.
+ */
+int dkim_check_run(struct store *st, unsigned threads, const char *servers,
+		   struct dkim_check_report **out, size_t *n, char *err,
+		   size_t errlen);
+
+/*
+ * dkim_check_all - dkim_check_run with the configured dns-servers,
+ *	logging each key left out; see DIAGNOSTICS.
+ */
+int dkim_check_all(struct store *st, unsigned threads);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * NAME
+ *	split.c - one entry of a list's split table, checked and written
+ * DESCRIPTION
+ *	What mq split (mq/cli/cmd_split.c) and the API's
+ *	/v1/lists/T/split (mq/http/list_split.c) share, so an entry is
+ *	checked the same way whichever way it comes in (split_entry.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mq/ops/split_entry.h"
+
+const struct split_int_field split_int_fields[SPLIT_INT_FIELDS] = {
+	{ "--hash-lo", "hash_lo", N_HASH_LO, 0, SUB_HASH_MAX },
+	{ "--hash-hi", "hash_hi", N_HASH_HI, 0, SUB_HASH_MAX },
+	{ "--msgnum-lo", "msgnum_lo", N_MSGNUM_LO, 0, SPLIT_MSGNUM_MAX },
+	{ "--msgnum-hi", "msgnum_hi", N_MSGNUM_HI, 0, SPLIT_MSGNUM_MAX },
+};
+
+/* assign - col := v; an option given twice keeps its last value. */
+static void assign(struct split_add *s, int col, struct store_value v)
+{
+	int i = 0;
+
+	while (i < s->na && s->a[i].col != col)
+		i++;
+	if (i == SPLIT_ASSIGNS)
+		return;		/* cannot be: one slot per column */
+	s->a[i] = (struct store_assign){ col, v };
+	if (i == s->na)
+		s->na++;
+}
+
+void	split_assign_int(struct split_add *s, int col, int64_t v)
+{
+	assign(s, col, (struct store_value){ .kind = SV_INT, .i = v });
+}
+
+void	split_assign_text(struct split_add *s, int col, const char *v)
+{
+	assign(s, col, (struct store_value){ .kind = SV_TEXT, .s = v,
+					      .len = strlen(v) });
+}
+
+/* int_of - the value assigned to col, or dflt. */
+static int64_t int_of(const struct split_add *s, int col, int64_t dflt)
+{
+	for (int i = 0; i < s->na; i++)
+		if (s->a[i].col == col)
+			return s->a[i].v.i;
+	return dflt;
+}
+
+bool	split_assign_domain(struct split_add *s, const char *d, char *err,
+			    size_t errlen)
+{
+	size_t n = strlen(d);
+
+	for (size_t i = 0; i < n && n <= SUB_DOMAIN_MAX; i++) {
+		if (d[i] == '.' || d[i] == '@' || (unsigned char)d[i] <= ' ')
+			n = 0;
+		s->domain[i] = d[i] >= 'A' && d[i] <= 'Z'
+			? (char)(d[i] + ('a' - 'A')) : d[i];
+	}
+	if (n < 1 || n > SUB_DOMAIN_MAX) {
+		snprintf(err, errlen, "'%.40s' is not the first 1 to 3 "
+			 "letters of a domain's last label (e.g. 'edu', 'jp', "
+			 "'hom')", d);
+		return false;
+	}
+	s->domain[n] = 0;
+	split_assign_text(s, N_DOMAIN, s->domain);
+	return true;
+}
+
+int	split_bounds_bad(const struct split_add *s)
+{
+	if (int_of(s, N_HASH_LO, 0) > int_of(s, N_HASH_HI, SUB_HASH_MAX))
+		return N_HASH_LO;
+	if (int_of(s, N_MSGNUM_LO, 0) > int_of(s, N_MSGNUM_HI,
+					       SPLIT_MSGNUM_MAX))
+		return N_MSGNUM_LO;
+	return -1;
+}
+
+enum store_rc split_add_fn(struct store_txn *txn, void *arg)
+{
+	struct split_add *s = arg;
+
+	return store_set(txn, s->table, s->a, s->na, &s->listno);
+}
+
+void	split_table_name(char *out, size_t len, const char *root, bool digest)
+{
+	snprintf(out, len, "%s%s", root, digest ? "_digest_name" : "_name");
+}
+
+enum store_rc split_del_fn(struct store_txn *txn, void *arg)
+{
+	struct split_del *d = arg;
+
+	return store_del(txn, d->table, &d->f, 1, &d->n);
+}
+
