@@ -216,6 +216,15 @@ static int sql_host_char_ok(int c, int bracketed)
 	return bracketed && (c == ':' || c == '%');
 }
 
+/* sql_host_needs_brackets - a host with a character only "[...]" allows */
+static int sql_host_needs_brackets(const char *host)
+{
+	for (; *host; host++)
+		if (!sql_host_char_ok((unsigned char) *host, 0))
+			return 1;
+	return 0;
+}
+
 /* sql_parse_hostport - "host", "host:port", "[v6]" or "[v6]:port" */
 static enum sql_rc sql_parse_hostport(struct sql_parse *ps, const char *s,
 				      size_t n)
@@ -467,7 +476,7 @@ size_t	sql_address_format(char *buf, size_t len,
 				sql_puts(&b, ":***");
 			sql_puts(&b, "@");
 		}
-		if (a->host && strchr(a->host, ':')) {
+		if (a->host && sql_host_needs_brackets(a->host)) {
 			sql_puts(&b, "[");
 			sql_puts(&b, a->host);
 			sql_puts(&b, "]");

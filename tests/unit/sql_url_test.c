@@ -39,6 +39,10 @@ static const struct good_case good[] = {
 	 SQL_ENGINE_MYSQL, "mysql", "root", "p@ss:w/d", "::1", 3306, "my db",
 	 NULL, "sslmode=require&charset=utf8mb4",
 	 "mysql://root:***@[::1]:3306/my%20db?sslmode=require&charset=utf8mb4"},
+	/* a bracketed host without ':' keeps its brackets when formatted */
+	{"postgresql://u@[fe80%1]:5432/db", SQL_ENGINE_PGSQL,
+	 "postgresql", "u", NULL, "fe80%1", 5432, "db", NULL, "",
+	 "postgresql://u@[fe80%1]:5432/db"},
 	{"mariadb://u:pw@host-1.example/db_1", SQL_ENGINE_MYSQL,
 	 "mariadb", "u", "pw", "host-1.example", 0, "db_1", NULL, "",
 	 "mariadb://u:***@host-1.example/db_1"},
