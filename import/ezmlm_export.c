@@ -9,7 +9,7 @@
  *	address + NUL records, in the store's order, and a Log made from
  *	the _slog table, in the layout of ezmlm_dir.h, so that ezmlm-idx's
  *	ezmlm-list reads the subscribers.  Everything is written into
- *	DIR.mq-XXXXXX next to DIR (directories 0700, files 0600, each file
+ *	DIR.mq-PID-XXXXXX next to DIR (directories 0700, files 0600, each file
  *	fsynced), which is then renamed to DIR, refusing to replace
  *	anything: DIR appears whole or not at all.
  *
@@ -313,13 +313,16 @@ enum import_rc ezmlm_dump(struct store *st, const char *root,
 	enum import_rc rc;
 
 	memset(res, 0, sizeof(*res));
-	if (strlen(path) > EZ_PATH)
+	/* room for the temporary's ".mq-PID-XXXXXX" beside it */
+	if (strlen(path) > EZ_PATH - 24)
 		return ezmlm_fail(res, IMPORT_BADDATA, "directory name longer than "
-			    "%d bytes", EZ_PATH);
+			    "%d bytes", EZ_PATH - 24);
 	if (lstat(path, &sb) == 0)
 		return ezmlm_fail(res, IMPORT_EXISTS, "%s: exists already; export "
 			    "writes a new directory", path);
-	if (snprintf(tmp, sizeof(tmp), "%s.mq-XXXXXX", path) >=
+	store_stale_temps_remove(path, ".mq-");
+	if (snprintf(tmp, sizeof(tmp), "%s.mq-%ld-XXXXXX", path,
+		     (long)getpid()) >=
 	    (int)sizeof(tmp) || !mkdtemp(tmp))
 		return ezmlm_fail(res, IMPORT_IO, "%s: cannot create a directory "
 			    "beside it: %s", path, strerror(errno));

@@ -77,6 +77,7 @@ enum store_rc store_backup(struct store *st, const char *path)
 
 	if (strlen(path) > 4096)
 		return store_fail(st, STORE_BADDATA, "backup path too long");
+	store_stale_temps_remove(path, ".tmp.");
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)

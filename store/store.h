@@ -277,6 +277,15 @@ enum store_rc store_stat(struct store *st, struct store_stat *out);
 enum store_rc store_backup(struct store *st, const char *path);
 
 /*
+ * store_stale_temps_remove - remove the temporaries that killed runs
+ *	left beside path: entries named "<name of path><sep><pid>" (or
+ *	"...<pid>-anything"), files or directory trees, whose pid no
+ *	longer runs.  mq backup uses sep ".tmp.", mq export ezmlm ".mq-".
+ *	Returns how many were removed.
+ */
+int store_stale_temps_remove(const char *path, const char *sep);
+
+/*
  * store_verify_file - open the file read-only in a child process and walk
  *	every table and the meta and change databases, decoding every row.
  *	A corrupt or truncated file is reported in err, never crashes the
