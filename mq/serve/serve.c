@@ -212,7 +212,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 /* serve_after_load - work that follows each good load. */
 static void serve_after_load(struct serve *s)
 {
-	if (dkim_check_all(s->st, mq_conf.database_threads) < 0)
+	if (dkim_check_all(s->st, mq_conf.database_threads, NULL) < 0)
 		log_warning("dkim: the keys were not checked");
 }
 
