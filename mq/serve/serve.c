@@ -42,6 +42,7 @@
 #include "mq/ops/dkim_check.h"
 #include "mq/http/http.h"
 #include "mq/serve/ips.h"
+#include "mq/serve/writer.h"
 #include "mq/log.h"
 #include "mq/ops/ops.h"
 
@@ -268,9 +269,13 @@ static void ips_through_sql(struct serve *s)
 static int serve_http(struct serve *s)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int ex = http_start(s->st, cores > 0 ? (int)cores : 1);
+	int ex = writer_start(s->st);
 
+	if (!ex)
+		ex = http_start(s->st, cores > 0 ? (int)cores : 1,
+				writer_submit);
 	if (ex) {
+		writer_stop();
 		store_close(s->st);
 		unlink(s->pidfile);
 		return ex;
@@ -328,6 +333,7 @@ static void serve_stop(struct serve *s)
 {
 	if (s->http)
 		http_stop(HTTP_GRACE_SECONDS);
+	writer_stop();
 	store_close(s->st);
 	unlink(s->pidfile);
 	log_info("stopped");
