@@ -23,7 +23,8 @@
  *		Like every store_write body it may run more than once.
  *	work	when body is NULL: a function run alone on the writer's
  *		thread (an SQL write-through, a load), returning an enum
- *		result_kind; its ops_error lines are captured into err.
+ *		result_kind; its ops_error lines are captured into err
+ *		(with err NULL they go to stderr, beside the log).
  *	finished  called once, on the writer's thread, when the job ran
  *		(or could not be run); status and err are then set.  It
  *		must be short: hand the answer to the submitter's own

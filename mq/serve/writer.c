@@ -55,6 +55,10 @@ static void run_work(struct write_job *job)
 {
 	char line[1024] = "";
 
+	if (!job->err) {	/* its messages go to the log's stderr */
+		job->status = job->work(q.st, job->arg);
+		return;
+	}
 	ops_capture(line, sizeof(line));
 	job->status = job->work(q.st, job->arg);
 	ops_capture_end();
