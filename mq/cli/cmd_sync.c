@@ -9,7 +9,8 @@
  *	LMDB write transaction) or the SQL database equal to the store
  *	(--to-sql, one SQL transaction), and prints what changed per
  *	table.  mq reload sends SIGHUP to the mq serve of this store,
- *	found through its pid file.
+ *	found through its pid file: only while that file's lock is held,
+ *	so a stale file never gets another process signalled.
  * DIAGNOSTICS
  *	Exit 0 ok, 64 usage or no database-address, 65 bad data or
  *	schema, 70 store failure, 75 SQL unreachable; mq reload exits 1
@@ -23,6 +24,7 @@
 
 #include "mq/cli/cli.h"
 #include "mq/ops/ops.h"
+#include "mq/serve/serve.h"
 
 static const char sync_usage[] =
 	"usage: mq sync --from-sql | --to-sql [--address URL]\n"
@@ -37,8 +39,9 @@ static const char sync_usage[] =
 static const char reload_usage[] =
 	"usage: mq reload\n"
 	"Make the running 'mq serve' of this store reload from\n"
-	"database-address (it sends SIGHUP to the pid in <store-path>.pid).\n"
-	"Exit 1 when no mq serve runs.\n";
+	"database-address (it sends SIGHUP to the pid in <store-path>.pid\n"
+	"while mq serve holds that file's lock).  Exit 1 when no mq serve\n"
+	"runs.\n";
 
 /* print_line - sync_print line callback: to a stdio stream */
 static void print_line(void *ctx, const char *text)
@@ -89,22 +92,6 @@ int	cmd_sync(int argc, char **argv)
 	return ex;
 }
 
-/* serve_pid - the pid in the pid file of a running serve, or 0. */
-static pid_t serve_pid(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long pid = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1)
-		pid = 0;
-	fclose(f);
-	if (pid && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-		pid = 0;
-	return (pid_t)pid;
-}
-
 /* cmd_reload - mq reload: SIGHUP to the running serve */
 int	cmd_reload(int argc, char **argv)
 {
@@ -116,7 +103,7 @@ int	cmd_reload(int argc, char **argv)
 	if (argc != 1)
 		return cli_usage(reload_usage);
 	config_pid_path(&mq_conf, path, sizeof(path));
-	if (!(pid = serve_pid(path))) {
+	if (!(pid = serve_running_pid())) {
 		cli_error("%s: no mq serve runs for store %s", path,
 			  mq_conf.store_path);
 		return EXIT_NOTFOUND;

@@ -42,6 +42,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "mq/ops/write_job.h"
 #include "store/store.h"
 
 #define HTTP_MAX_SEGS	8		/* path segments after the prefix */
@@ -162,8 +163,9 @@ void	http_stream_end(struct http_req *r);
  * Writes leave the event loop: a commit waits for the disk (fdatasync)
  * and a write-through for SQL, and lookups on the same worker must not
  * wait behind them.  A handler parses and checks the request, fills a
- * struct http_write and submits it; mq serve's one writer thread runs
- * it, then done() runs back on the request's worker and answers r.
+ * struct http_write and submits it; mq serve's one writer (the submit
+ * function given to http_start) runs it, then done() runs back on the
+ * request's worker and answers r.
  *
  *   body	a store_write body.  Bodies queued together run in ONE
  *		write transaction (group commit: one disk flush for many
@@ -183,12 +185,12 @@ struct http_write {
 	int (*work)(struct store *st, void *arg);
 	void *arg;
 	void (*done)(struct http_req *r, struct http_write *w);
-	int status;		/* out: body's enum store_rc, work's exit */
+	int status;		/* out: body's enum store_rc, work's kind */
 	char err[1024];		/* out: the reason when status != 0 */
 	/* the core's own */
 	struct http_req *r;
 	struct event *ev;
-	struct http_write *next;
+	struct write_job job;	/* what the writer runs */
 };
 void	http_write_submit(struct http_req *r, struct http_write *w);
 
@@ -213,12 +215,15 @@ void	http_state_set(const struct http_state *s);
 void	http_state_get(struct http_state *s);
 
 /*
- * http_start - bind www-ip:www-port on nthreads workers and run them.
- *	Returns RESULT_OK, or after logging the reason RESULT_INTERNAL (the
- *	port cannot be bound).  http_stop - stop accepting, let requests in
- *	flight finish (up to grace_seconds), then join the workers.
+ * http_start - bind www-ip:www-port on nthreads workers and run them;
+ *	writes go to submit (mq serve's writer, which must run until
+ *	http_stop has returned).  Returns RESULT_OK, or after logging the
+ *	reason RESULT_INTERNAL (the port cannot be bound).  http_stop -
+ *	stop accepting, let requests in flight finish, writes included (up
+ *	to grace_seconds), join the workers, then wait until the writer
+ *	has finished every write they handed it.
  */
-int	http_start(struct store *st, int nthreads);
+int	http_start(struct store *st, int nthreads, write_submit_fn submit);
 void	http_stop(int grace_seconds);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * NAME
- *	http.c - mq serve's HTTP server: workers, routing, the token, stop
+ *	server.c - mq serve's HTTP server: workers, routing, the token, stop
  * SYNOPSIS
- *	http_start(st, nthreads); ... http_stop(grace_seconds);
+ *	http_start(st, nthreads, submit); ... http_stop(grace_seconds);
  * DESCRIPTION
  *	Each worker thread owns an event base, an evhttp and a listening
  *	socket bound with SO_REUSEPORT to www-ip:www-port, so the kernel
@@ -11,14 +11,16 @@
  *	headers HTTP_MAX_HEADERS bytes, body HTTP_MAX_BODY (413 beyond),
  *	HTTP_TIMEOUT_SECONDS for an idle or stalled client.
  *
- *	Writes run on one writer thread (http_write.c), so a commit never
- *	holds up the lookups of a worker.
+ *	Writes run on mq serve's one writer thread (write.c hands them to
+ *	the submit function given here), so a commit never holds up the
+ *	lookups of a worker.
  *
  *	Stopping: each worker closes its listener, answers what is in
  *	flight (marking replies "Connection: close"), and leaves its loop
  *	when nothing is left or the grace period is over.
  * DIAGNOSTICS
- *	http_start logs and returns 70 when www-ip:www-port cannot be bound.
+ *	http_start logs and returns RESULT_INTERNAL when www-ip:www-port
+ *	cannot be bound.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -413,7 +415,7 @@ static void token_setup(void)
 			   NULL, 0);
 }
 
-int	http_start(struct store *st, int nthreads)
+int	http_start(struct store *st, int nthreads, write_submit_fn submit)
 {
 	int i;
 
@@ -438,11 +440,7 @@ int	http_start(struct store *st, int nthreads)
 			worker_free(&server.w[j]);
 		return RESULT_INTERNAL;
 	}
-	if (http_writer_start(st) != 0) {
-		for (int j = 0; j < nthreads; j++)
-			worker_free(&server.w[j]);
-		return RESULT_INTERNAL;
-	}
+	http_write_use(submit);
 	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&server.w[i].thread, NULL, worker_run,
 				   &server.w[i]) != 0)
@@ -466,8 +464,9 @@ void	http_stop(int grace_seconds)
 	for (int i = 0; i < server.nworkers; i++)
 		pthread_join(server.w[i].thread, NULL);
 	/* after the workers: they wait for their writes while draining;
-	 * before freeing them: a write may still point at their base */
-	http_writer_stop();
+	 * before freeing them: a write past the grace period may still
+	 * point at their base */
+	http_write_idle();
 	for (int i = 0; i < server.nworkers; i++)
 		worker_free(&server.w[i]);
 	server.nworkers = 0;

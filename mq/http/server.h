@@ -1,10 +1,11 @@
 /*
  * NAME
- *	http_int.h - what the HTTP server's own files share (not handlers)
+ *	server.h - what the HTTP server's own files share (not handlers)
  * DESCRIPTION
- *	http.c runs the workers and routes; http_reply.c answers and
- *	streams; http_metrics.c counts and answers /health and /metrics.
- *	Handlers see only mq/http.h.
+ *	server.c runs the workers and routes; reply.c answers and
+ *	streams; metrics.c counts and answers /health and /metrics;
+ *	write.c hands writes to mq serve's writer.  Handlers see only
+ *	mq/http/http.h.
  */
 #ifndef MQ_HTTP_INT_H
 #define MQ_HTTP_INT_H
@@ -52,10 +53,14 @@ void	http_metrics_request(int route, int code, const char *lookup_kind,
 /* http_metrics_inflight - requests in flight over all workers */
 void	http_metrics_inflight(int delta);
 
-/* http_writer_start/stop - the writer thread (http_write.c); stop
- *	returns once everything queued is written. */
-int	http_writer_start(struct store *st);
-void	http_writer_stop(void);
+/* http_write_use - the writer's submit function, for http_write_submit */
+void	http_write_use(write_submit_fn submit);
+
+/*
+ * http_write_idle - wait until the writer has finished every write the
+ *	API handed it: after that it touches no worker's event base.
+ */
+void	http_write_idle(void);
 
 void	http_health_handle(struct http_req *r);
 void	http_metrics_handle(struct http_req *r);

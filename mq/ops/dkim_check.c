@@ -386,9 +386,20 @@ static void ares_start(void)
 	ares_library_init(ARES_LIB_INIT_ALL);
 }
 
-int dkim_check_run(struct store *st, unsigned threads, const char *servers,
-		   struct dkim_check_report **out, size_t *n, char *err,
-		   size_t errlen)
+/* store_put - the statuses straight into the store */
+static int store_put(struct store *st, const struct dkim_status_rec *recs,
+		     size_t n, char *err, size_t errlen)
+{
+	if (store_dkim_status_put(st, recs, n) == STORE_OK)
+		return 0;
+	snprintf(err, errlen, "%s", store_errmsg(st));
+	return -1;
+}
+
+/* check_run - dkim_check_run with the statuses written by put */
+static int check_run(struct store *st, unsigned threads, const char *servers,
+		     dkim_put_fn put, struct dkim_check_report **out,
+		     size_t *n, char *err, size_t errlen)
 {
 	struct check c = { .servers = servers, .now = (int64_t)time(NULL) };
 	struct dkim_status_rec *recs = NULL;
@@ -407,10 +418,7 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 				      (r->verify && r->rec.status !=
 				       DKIM_STATUS_VERIFIED);
 		}
-		if (store_dkim_status_put(st, recs, c.n) == STORE_OK)
-			rc = 0;
-		else
-			snprintf(c.err, sizeof(c.err), "%s", store_errmsg(st));
+		rc = put(st, recs, c.n, c.err, sizeof(c.err));
 	} else if (!c.err[0])
 		snprintf(c.err, sizeof(c.err), "out of memory");
 	free(recs);
@@ -425,15 +433,22 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 	return rc;
 }
 
-int dkim_check_all(struct store *st, unsigned threads)
+int dkim_check_run(struct store *st, unsigned threads, const char *servers,
+		   struct dkim_check_report **out, size_t *n, char *err,
+		   size_t errlen)
+{
+	return check_run(st, threads, servers, store_put, out, n, err, errlen);
+}
+
+int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put)
 {
 	struct dkim_check_report *reps;
 	char err[DKIM_CHECK_ERR_MAX];
 	size_t n;
 	int left = 0;
 
-	if (dkim_check_run(st, threads, mq_conf.dns_servers, &reps, &n,
-			   err, sizeof(err)) < 0) {
+	if (check_run(st, threads, mq_conf.dns_servers, put ? put : store_put,
+		      &reps, &n, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
 	}

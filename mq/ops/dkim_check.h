@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "mq/ops/dkim_check.h"
  *
- *	int left_out = dkim_check_all(st, mq_conf.database_threads);
+ *	int left_out = dkim_check_all(st, mq_conf.database_threads, NULL);
  * DESCRIPTION
  *	For each dkim_keys row: an expired key is "expired"; a private key
  *	that does not read (or does not fit its algorithm column) is
@@ -63,9 +63,17 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 		   size_t errlen);
 
 /*
- * dkim_check_all - dkim_check_run with the configured dns-servers,
- *	logging each key left out; see DIAGNOSTICS.
+ * dkim_put_fn - how the statuses reach the store: 0, or -1 with the
+ *	reason in err.  mq serve writes them through its single writer.
  */
-int dkim_check_all(struct store *st, unsigned threads);
+typedef int (*dkim_put_fn)(struct store *st, const struct dkim_status_rec *recs,
+			   size_t n, char *err, size_t errlen);
+
+/*
+ * dkim_check_all - dkim_check_run with the configured dns-servers, the
+ *	statuses written by put (NULL: store_dkim_status_put), logging
+ *	each key left out; see DIAGNOSTICS.
+ */
+int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put);
 
 #endif

@@ -1,117 +1,64 @@
 /*
  * NAME
- *	cmd_serve.c - mq serve: keep the store loaded from SQL and serve it
+ *	serve.c - the mq serve process: its event base, start and stop
  * SYNOPSIS
- *	mq serve [--repair-database | --purge-database]
+ *	#include "mq/serve/serve.h"
+ *
+ *	enum result_kind k = serve_run(act);
  * DESCRIPTION
- *	Opens (creating it if need be) the configured store and writes its
- *	pid to <store-path>.pid (mode 0600; mq reload reads it).  With a
- *	database-address, it repairs or purges the SQL tables when asked,
- *	then loads the store from SQL (sql_sync_from), and loads again
- *	every database-ttl seconds, on SIGHUP and on mq reload.  A load
- *	that fails is logged and the store keeps the last good data; the
- *	next one is tried at the next tick.  After each good load the DKIM
- *	keys are checked against DNS.  Every minute stale reader slots of
- *	dead processes are cleared.
+ *	serve_run takes the pid file (pidfile.c), opens the store with its
+ *	map reserved (the HTTP workers read while loads write: the map
+ *	must not move), starts the writer (writer.c) and then lives in one
+ *	libevent event base in this thread, which waits for everything:
+ *	  SIGTERM, SIGINT	stop;
+ *	  SIGHUP		reload from SQL (mq reload sends it);
+ *	  a timer		reload database-ttl seconds after the last
+ *				load ended;
+ *	  a timer		every minute, clear the reader slots of dead
+ *				processes (store_stat);
+ *	  load_done, dkim_done	activated by the writer and the DKIM
+ *				thread (load.c) when their work ended.
+ *	A reload is a job of the writer, so the loop goes on answering
+ *	signals while it runs; a reload asked for meanwhile runs after it.
  *
- *	Unless www-port is 0, the HTTP API (http.h) runs on one worker
- *	thread per core; this thread keeps the signals and the timers.
- *	SIGTERM and SIGINT stop it cleanly: requests in flight are
- *	answered (up to HTTP_GRACE_SECONDS), then the store is closed.
+ *	Start: the first load (with --repair-database or --purge-database
+ *	first when asked) and the ips rows, then the DKIM check, then the
+ *	HTTP workers (http.h, unless www-port is 0), which hand their
+ *	writes to the same writer.  The signals are blocked in every other
+ *	thread, so only this loop sees them.
  *
- *	The service is one struct serve and four steps (start, load, tick,
- *	stop) driven here by sigtimedwait; an event loop (HTTP) can drive
- *	the same steps from its timers and signal events.
+ *	Stop: the workers stop accepting and answer what is in flight,
+ *	writes included (up to HTTP_GRACE_SECONDS); the DKIM thread is
+ *	joined; the writer runs what is queued; then the store is closed
+ *	and the pid file removed.
  * DIAGNOSTICS
- *	Exit 0 after SIGTERM/SIGINT; 64 usage or another serve running on
- *	the store; 70 when the store or the pid file cannot be opened.
- *	The logs never hold a password: SQL messages carry the redacted
- *	address.
+ *	See serve.h.  A load that fails is logged and the store keeps the
+ *	last good data; the next one is tried at the next tick.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "mq/cli/cli.h"
-#include "mq/ops/dkim_check.h"
-#include "mq/http/http.h"
-#include "mq/serve/ips.h"
+#include <event2/thread.h>
+
 #include "mq/log.h"
 #include "mq/ops/ops.h"
+#include "mq/serve/service.h"
+#include "mq/serve/writer.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define HTTP_GRACE_SECONDS 10	/* for requests in flight at SIGTERM */
 
-enum db_action { DB_NONE, DB_REPAIR, DB_PURGE };
-
-struct serve {
-	struct store *st;
-	char pidfile[sizeof(mq_conf.store_path) + 8];
-	bool sql;		/* database-address set: SQL authoritative */
-	time_t next_load;	/* monotonic seconds */
-	time_t next_housekeeping;
-	struct http_state state;	/* what /health and /metrics show */
-	bool http;			/* the HTTP workers run */
-};
-
-static const char serve_usage[] =
-	"usage: mq serve [--config FILE] [--repair-database | --purge-database]\n"
-	"Open the store (store-path, default ./var/mq.mdb; created mode 0600\n"
-	"if missing) and serve it until SIGTERM or SIGINT.  With\n"
-	"database-address set, load it from SQL at start and every\n"
-	"database-ttl seconds, on SIGHUP and on 'mq reload'; a failed load\n"
-	"keeps the last good data.  --repair-database creates missing SQL\n"
-	"tables and columns first; --purge-database drops and recreates them.\n"
-	"The HTTP API and console listen on www-ip:www-port (default\n"
-	"127.0.0.1:8485; www-port 0 turns them off); writes need the\n"
-	"www-token as 'Authorization: Bearer TOKEN'.  See docs/http.md.\n";
-
-/* mono_now - seconds on the monotonic clock */
-static time_t mono_now(void)
+void	serve_signals(bool block)
 {
-	struct timespec ts;
+	sigset_t set;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* pid_write - the pid file; refused while another serve is alive. */
-static int pid_write(struct serve *s)
-{
-	char buf[32];
-	long other = 0;
-	int fd, n;
-	FILE *f;
-
-	config_pid_path(&mq_conf, s->pidfile, sizeof(s->pidfile));
-	if ((f = fopen(s->pidfile, "r"))) {
-		if (fscanf(f, "%ld", &other) != 1)
-			other = 0;
-		fclose(f);
-	}
-	if (other > 1 && other != (long)getpid() &&
-	    (kill((pid_t)other, 0) == 0 || errno == EPERM)) {
-		cli_error("%s: mq serve runs already as pid %ld", s->pidfile,
-			  other);
-		return EXIT_USAGE;
-	}
-	fd = open(s->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
-		cli_error("%s: %s", s->pidfile, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return EXIT_SOFTWARE;
-	}
-	fchmod(fd, 0600);
-	close(fd);
-	return 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 /* log_ready - the store's uuid, epoch and sequence, once at start */
@@ -132,91 +79,25 @@ static void log_ready(struct store *st)
 	store_read_end(txn);
 }
 
-/* log_line - sync_print line callback: to the log */
-static void log_line(void *ctx, const char *text)
+/* open_store - the configured store, created if missing, map reserved */
+static enum result_kind open_store(struct serve *s)
 {
-	(void)ctx;
-	log_info("load: %s", text);
-}
+	struct store_options opt = {
+		.max_size = mq_conf.store_max_size,
+		.changes_keep = mq_conf.changes_keep,
+	};
+	char err[1024];
+	enum store_rc rc = store_open(mq_conf.store_path, STORE_MAP_RESERVE,
+				      &opt, &s->st, err, sizeof(err));
 
-/* log_ddl - repair/purge callback: log each statement run */
-static void log_ddl(void *ctx, const char *statement)
-{
-	log_info("%s: %s", (const char *)ctx, statement);
-}
-
-/* schema_action - --repair-database or --purge-database before a load. */
-static int schema_action(struct sql_conn *conn, enum db_action act)
-{
-	unsigned flags = mq_conf.database_validate ? 0
-		: SQL_SCHEMA_KEEP_EXTRA;
-	enum sql_rc rc = act == DB_PURGE
-		? sql_schema_purge(conn, NULL, log_ddl, "purge-database")
-		: sql_schema_repair(conn, NULL, flags, log_ddl,
-				    "repair-database");
-
-	if (rc)
-		log_error("%s: %s", act == DB_PURGE ? "purge-database"
-			  : "repair-database", sql_errmsg(conn));
-	return sql_rc_kind(rc);
-}
-
-/* load_state - count a load and tell /health and /metrics about it. */
-static void load_state(struct serve *s, bool ok, double seconds)
-{
-	s->state.loads++;
-	s->state.load_failures += !ok;
-	s->state.last_load_ok = ok;
-	s->state.last_load_time = (int64_t)time(NULL);
-	s->state.last_load_seconds = seconds;
-	http_state_set(&s->state);
-	http_metric_sync(seconds, ok);
-}
-
-/* serve_load - make the store equal to SQL; false when it failed. */
-static bool serve_load(struct serve *s, enum db_action act)
-{
-	struct sql_sync_result res = { 0 };
-	struct sql_conn *conn = NULL;
-	struct timespec t0, t1;
-	int ex;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ex = ops_sql_connect(NULL, &conn);
-
-	s->next_load = mono_now() + (time_t)mq_conf.database_ttl;
-	/* A server already gone fails here, one that goes mid-load below:
-	 * either way the log says the last good data stays. */
-	if (ex)
-		log_error("load from SQL failed, keeping the last good data "
-			  "(%s): cannot connect", result_kind_name(ex));
-	if (!ex && act != DB_NONE)
-		ex = schema_action(conn, act);
-	if (!ex) {
-		ex = sql_sync_from(conn, s->st, ops_sync_flags(), &res);
-		if (ex)
-			log_error("load from SQL failed, keeping the last "
-				  "good data (%s): %s", result_kind_name(ex),
-				  res.err);
-		else
-			ops_sync_print(&res, "from-sql", log_line, NULL);
+	if (rc) {
+		ops_error("%s", err);
+		return rc == STORE_CORRUPT ? RESULT_BADDATA : RESULT_INTERNAL;
 	}
-	sql_sync_result_free(&res);
-	sql_close(conn);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	load_state(s, ex == 0, (double)(t1.tv_sec - t0.tv_sec) +
-		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return ex == 0;
+	return RESULT_OK;
 }
 
-/* serve_after_load - work that follows each good load. */
-static void serve_after_load(struct serve *s)
-{
-	if (dkim_check_all(s->st, mq_conf.database_threads) < 0)
-		log_warning("dkim: the keys were not checked");
-}
-
-/* serve_reload - a load on SIGHUP, mq reload or the ttl. */
+/* serve_reload - a load on SIGHUP, mq reload or the ttl */
 static void serve_reload(struct serve *s, const char *why)
 {
 	if (!s->sql) {
@@ -224,165 +105,223 @@ static void serve_reload(struct serve *s, const char *why)
 			 "is authoritative: nothing to reload");
 		return;
 	}
-	log_info("reload (%s)", why);
-	if (serve_load(s, DB_NONE))
-		serve_after_load(s);
-}
-
-/* ips_through_sql - the host's addresses into ips, SQL first. */
-static void ips_through_sql(struct serve *s)
-{
-	const struct reg_table *t = reg_mailerq_find("ips");
-	char (*ips)[IPS_TEXT_MAX] = calloc(IPS_MAX, IPS_TEXT_MAX);
-	char host[256] = "", now[32], err[SQL_SYNC_ERR_MAX];
-	struct sql_write_col c[3];
-	struct sql_conn *conn = NULL;
-	time_t tt = time(NULL);
-	struct tm tm;
-	int64_t id;
-	int n = ips ? ips_collect(ips, IPS_MAX) : -1, ex = 0;
-
-	gethostname(host, sizeof(host) - 1);
-	gmtime_r(&tt, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
-	if (n > 0)
-		ex = ops_sql_connect(NULL, &conn);
-	for (int i = 0; i < n && !ex; i++) {
-		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
-			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
-		c[1] = (struct sql_write_col){ reg_column_index(t, "hostname"),
-			{ .kind = SV_TEXT, .s = host, .len = strlen(host) } };
-		c[2] = (struct sql_write_col){ reg_column_index(t, "updated"),
-			{ .kind = SV_TEXT, .s = now, .len = strlen(now) } };
-		if ((ex = sql_write_set(conn, s->st, ops_sync_flags(), "ips", c, 3,
-					&id, err, sizeof(err))))
-			log_warning("ips: %s", err);
+	if (s->loading) {
+		log_info("reload (%s): after the load that runs", why);
+		s->reload_again = true;
+		return;
 	}
-	if (n < 0 || ex)
-		log_warning("ips: the host's addresses were not written");
-	sql_close(conn);
-	free(ips);
+	log_info("reload (%s)", why);
+	load_submit(s);
 }
 
-/* serve_http - the HTTP workers, one per core. */
-static int serve_http(struct serve *s)
+/* serve_open - after the first load: the HTTP workers, unless port 0 */
+static void serve_open(struct serve *s)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int ex = http_start(s->st, cores > 0 ? (int)cores : 1);
 
-	if (ex) {
-		store_close(s->st);
-		unlink(s->pidfile);
-		return ex;
-	}
-	s->http = true;
-	return 0;
+	s->started = true;
+	if (!mq_conf.www_port)
+		return;
+	serve_signals(true);	/* the workers inherit the mask */
+	s->result = http_start(s->st, cores > 0 ? (int)cores : 1,
+			       writer_submit);
+	serve_signals(false);
+	if (s->result)
+		event_base_loopbreak(s->base);
+	else
+		s->http = true;
 }
 
-/* serve_start - pid file, store, first load, the HTTP workers. */
-static int serve_start(struct serve *s, enum db_action act)
+/* serve_dkim - check the DKIM keys, after the check that runs if any */
+static void serve_dkim(struct serve *s)
 {
-	int ex = pid_write(s);
-	bool loaded;
+	if (s->dkim_running)
+		s->dkim_again = true;
+	else if (!dkim_thread_start(s) && !s->started)
+		serve_open(s);
+}
 
-	if (ex)
-		return ex;
-	/* The HTTP workers read while loads write: the map must not move. */
-	if (!(s->st = cli_open_store(STORE_MAP_RESERVE, &ex))) {
-		unlink(s->pidfile);
-		return ex;
+/* on_signal - SIGHUP reloads, SIGTERM and SIGINT stop */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *s = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		serve_reload(s, "SIGHUP");
+		return;
 	}
+	log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(s->base);
+}
+
+/* on_reload_timer - database-ttl seconds after the last load */
+static void on_reload_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	serve_reload(arg, "database-ttl");
+}
+
+/* on_housekeeping - every minute: clear stale reader slots */
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *s = arg;
+	struct store_stat ss;
+
+	(void)fd;
+	(void)what;
+	store_stat(s->st, &ss);
+}
+
+/* on_load_done - a load ended: the next reload, the DKIM check */
+static void on_load_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *s = arg;
+	time_t now = mono_now();
+	struct timeval ttl = { s->next_load > now ? s->next_load - now : 0, 0 };
+
+	(void)fd;
+	(void)what;
+	s->loading = false;
+	if (s->sql)
+		evtimer_add(s->reload_ev, &ttl);
+	if (s->load_ok)
+		serve_dkim(s);
+	else if (!s->started)
+		serve_open(s);
+	if (s->reload_again) {
+		s->reload_again = false;
+		serve_reload(s, "asked for during the last one");
+	}
+}
+
+/* on_dkim_done - the DKIM thread ended: join it, open at start */
+static void on_dkim_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	pthread_join(s->dkim_thread, NULL);
+	s->dkim_running = false;
+	if (!s->started)
+		serve_open(s);
+	if (s->dkim_again) {
+		s->dkim_again = false;
+		serve_dkim(s);
+	}
+}
+
+/* events_new - the event base and every event of the main thread */
+static bool events_new(struct serve *s)
+{
+	struct timeval every = { HOUSEKEEPING_SECONDS, 0 };
+	struct event_base *b;
+
+	/* the writer and the DKIM thread activate events of this base */
+	if (evthread_use_pthreads() != 0 || !(b = s->base = event_base_new()))
+		return false;
+	s->sig_term = evsignal_new(b, SIGTERM, on_signal, s);
+	s->sig_int = evsignal_new(b, SIGINT, on_signal, s);
+	s->sig_hup = evsignal_new(b, SIGHUP, on_signal, s);
+	s->reload_ev = evtimer_new(b, on_reload_timer, s);
+	s->housekeeping_ev = event_new(b, -1, EV_PERSIST, on_housekeeping, s);
+	s->load_done_ev = event_new(b, -1, 0, on_load_done, s);
+	s->dkim_done_ev = event_new(b, -1, 0, on_dkim_done, s);
+	return s->sig_term && s->sig_int && s->sig_hup && s->reload_ev &&
+	       s->housekeeping_ev && s->load_done_ev && s->dkim_done_ev &&
+	       event_add(s->sig_term, NULL) == 0 &&
+	       event_add(s->sig_int, NULL) == 0 &&
+	       event_add(s->sig_hup, NULL) == 0 &&
+	       event_add(s->housekeeping_ev, &every) == 0;
+}
+
+/* events_free - after the writer and the DKIM thread have ended */
+static void events_free(struct serve *s)
+{
+	struct event **all[] = { &s->sig_term, &s->sig_int, &s->sig_hup,
+				 &s->reload_ev, &s->housekeeping_ev,
+				 &s->load_done_ev, &s->dkim_done_ev };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (*all[i]) {
+			event_free(*all[i]);
+			*all[i] = NULL;
+		}
+	if (s->base)
+		event_base_free(s->base);
+	s->base = NULL;
+}
+
+/* serve_start - store, event base, writer, then the first load */
+static enum result_kind serve_start(struct serve *s)
+{
+	enum result_kind k = open_store(s);
+
+	if (k)
+		return k;
 	log_ready(s->st);
 	s->sql = mq_conf.database_address[0] != 0;
 	s->state.sql = s->sql;
 	http_state_set(&s->state);
-	s->next_housekeeping = mono_now() + HOUSEKEEPING_SECONDS;
-	if (!s->sql && act != DB_NONE)
+	if (!s->sql && s->act != DB_NONE)
 		log_warning("--repair-database/--purge-database: no "
 			    "database-address configured");
-	loaded = !s->sql || serve_load(s, act);
-	if (!s->sql && ips_refresh(s->st) < 0)
-		log_warning("ips: the host's addresses were not written");
-	else if (s->sql && loaded)
-		ips_through_sql(s);
-	if (loaded)
-		serve_after_load(s);
-	return mq_conf.www_port ? serve_http(s) : 0;
-}
-
-/* serve_tick - the timers: reload after database-ttl, housekeeping. */
-static void serve_tick(struct serve *s)
-{
-	struct store_stat ss;
-	time_t now = mono_now();
-
-	if (s->sql && now >= s->next_load)
-		serve_reload(s, "database-ttl");
-	if (now >= s->next_housekeeping) {
-		store_stat(s->st, &ss);	/* clears stale readers */
-		s->next_housekeeping = now + HOUSEKEEPING_SECONDS;
+	if (!events_new(s)) {
+		ops_error("serve: cannot set up the event loop");
+		return RESULT_INTERNAL;
 	}
+	if ((k = writer_start(s->st))) {
+		ops_error("serve: cannot start the writer");
+		return k;
+	}
+	load_submit(s);
+	return RESULT_OK;
 }
 
+/* serve_stop - answer what is in flight, end the threads, close */
 static void serve_stop(struct serve *s)
 {
 	if (s->http)
 		http_stop(HTTP_GRACE_SECONDS);
-	store_close(s->st);
-	unlink(s->pidfile);
-	log_info("stopped");
-}
-
-/* wait_for_stop - signals and timers until SIGTERM or SIGINT. */
-static void wait_for_stop(struct serve *s, const sigset_t *set)
-{
-	for (;;) {
-		time_t now = mono_now(), next = s->next_housekeeping;
-		struct timespec wait = { 0, 0 };
-		int sig;
-
-		if (s->sql && s->next_load < next)
-			next = s->next_load;
-		wait.tv_sec = next > now ? next - now : 0;
-		if (wait.tv_sec == 0)
-			wait.tv_nsec = 1000000;
-		sig = sigtimedwait(set, NULL, &wait);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("stopping on %s", sig == SIGTERM ? "SIGTERM"
-				 : "SIGINT");
-			return;
-		}
-		if (sig == SIGHUP)
-			serve_reload(s, "SIGHUP");
-		serve_tick(s);
+	if (s->dkim_running)
+		pthread_join(s->dkim_thread, NULL);
+	writer_stop();
+	events_free(s);
+	if (s->st) {
+		store_close(s->st);
+		log_info("stopped");
 	}
+	pidfile_release(&s->pid);
 }
 
-int cmd_serve(int argc, char **argv)
+enum result_kind serve_run(enum db_action act)
 {
-	struct serve s = { 0 };
-	enum db_action act = DB_NONE;
-	sigset_t set;
-	int ex;
+	struct serve s = { .act = act, .at_start = true, .pid.fd = -1 };
+	char path[sizeof(s.pid.path)];
+	enum result_kind k;
 
-	if (cli_help(argc, argv, serve_usage))
-		return 0;
-	if (argc == 2 && strcmp(argv[1], "--repair-database") == 0)
-		act = DB_REPAIR;
-	else if (argc == 2 && strcmp(argv[1], "--purge-database") == 0)
-		act = DB_PURGE;
-	else if (argc != 1)
-		return cli_usage(serve_usage);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	/* blocked before any thread starts, so only sigtimedwait sees them */
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* blocked until the event base listens: none is lost meanwhile,
+	 * and the threads started meanwhile inherit the mask */
+	serve_signals(true);
 	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-answer */
-	if ((ex = serve_start(&s, act)))
-		return ex;
-	wait_for_stop(&s, &set);
+	config_pid_path(&mq_conf, path, sizeof(path));
+	if ((k = pidfile_take(&s.pid, path)))
+		return k;
+	if ((k = serve_start(&s)) == RESULT_OK) {
+		serve_signals(false);
+		event_base_dispatch(s.base);
+		k = s.result;
+	}
 	serve_stop(&s);
-	return 0;
+	return k;
+}
+
+pid_t	serve_running_pid(void)
+{
+	char path[sizeof(mq_conf.store_path) + 8];
+
+	config_pid_path(&mq_conf, path, sizeof(path));
+	return pidfile_holder(path);
 }

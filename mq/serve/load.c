@@ -1,0 +1,247 @@
+/*
+ * NAME
+ *	load.c - mq serve's loads from SQL, the ips rows, the DKIM check
+ * SYNOPSIS
+ *	#include "mq/serve/service.h"
+ * DESCRIPTION
+ *	A load is a job of the writer (writer.h): it makes the store equal
+ *	to SQL (sql_sync_from) after --repair-database or
+ *	--purge-database when asked, and at start it writes the host's
+ *	addresses into ips (through SQL when a database-address is set).
+ *	A load that fails is logged and the store keeps the last good data.
+ *	Each load is counted for /health and /metrics.
+ *
+ *	After a good load the DKIM keys are checked against DNS on a
+ *	thread of their own, so that DNS never holds up the writer: only
+ *	the statuses found are written, as one more writer job.
+ * DIAGNOSTICS
+ *	The logs never hold a password: SQL messages carry the redacted
+ *	address.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mq/log.h"
+#include "mq/ops/dkim_check.h"
+#include "mq/ops/ops.h"
+#include "mq/serve/ips.h"
+#include "mq/serve/service.h"
+#include "mq/serve/writer.h"
+
+time_t	mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* log_line - sync_print line callback: to the log */
+static void log_line(void *ctx, const char *text)
+{
+	(void)ctx;
+	log_info("load: %s", text);
+}
+
+/* log_ddl - repair/purge callback: log each statement run */
+static void log_ddl(void *ctx, const char *statement)
+{
+	log_info("%s: %s", (const char *)ctx, statement);
+}
+
+/* schema_action - --repair-database or --purge-database before a load. */
+static int schema_action(struct sql_conn *conn, enum db_action act)
+{
+	unsigned flags = mq_conf.database_validate ? 0
+		: SQL_SCHEMA_KEEP_EXTRA;
+	enum sql_rc rc = act == DB_PURGE
+		? sql_schema_purge(conn, NULL, log_ddl, "purge-database")
+		: sql_schema_repair(conn, NULL, flags, log_ddl,
+				    "repair-database");
+
+	if (rc)
+		log_error("%s: %s", act == DB_PURGE ? "purge-database"
+			  : "repair-database", sql_errmsg(conn));
+	return sql_rc_kind(rc);
+}
+
+/* load_state - count a load and tell /health and /metrics about it. */
+static void load_state(struct serve *s, bool ok, double seconds)
+{
+	s->state.loads++;
+	s->state.load_failures += !ok;
+	s->state.last_load_ok = ok;
+	s->state.last_load_time = (int64_t)time(NULL);
+	s->state.last_load_seconds = seconds;
+	http_state_set(&s->state);
+	http_metric_sync(seconds, ok);
+}
+
+/* serve_load - make the store equal to SQL; false when it failed. */
+static bool serve_load(struct serve *s, enum db_action act)
+{
+	struct sql_sync_result res = { 0 };
+	struct sql_conn *conn = NULL;
+	struct timespec t0, t1;
+	int ex;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ex = ops_sql_connect(NULL, &conn);
+
+	s->next_load = mono_now() + (time_t)mq_conf.database_ttl;
+	/* A server already gone fails here, one that goes mid-load below:
+	 * either way the log says the last good data stays. */
+	if (ex)
+		log_error("load from SQL failed, keeping the last good data "
+			  "(%s): cannot connect", result_kind_name(ex));
+	if (!ex && act != DB_NONE)
+		ex = schema_action(conn, act);
+	if (!ex) {
+		ex = sql_sync_from(conn, s->st, ops_sync_flags(), &res);
+		if (ex)
+			log_error("load from SQL failed, keeping the last "
+				  "good data (%s): %s", result_kind_name(ex),
+				  res.err);
+		else
+			ops_sync_print(&res, "from-sql", log_line, NULL);
+	}
+	sql_sync_result_free(&res);
+	sql_close(conn);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	load_state(s, ex == 0, (double)(t1.tv_sec - t0.tv_sec) +
+		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return ex == 0;
+}
+
+/* ips_through_sql - the host's addresses into ips, SQL first. */
+static void ips_through_sql(struct serve *s)
+{
+	const struct reg_table *t = reg_mailerq_find("ips");
+	char (*ips)[IPS_TEXT_MAX] = calloc(IPS_MAX, IPS_TEXT_MAX);
+	char host[256] = "", now[32], err[SQL_SYNC_ERR_MAX];
+	struct sql_write_col c[3];
+	struct sql_conn *conn = NULL;
+	time_t tt = time(NULL);
+	struct tm tm;
+	int64_t id;
+	int n = ips ? ips_collect(ips, IPS_MAX) : -1, ex = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
+	if (n > 0)
+		ex = ops_sql_connect(NULL, &conn);
+	for (int i = 0; i < n && !ex; i++) {
+		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
+			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
+		c[1] = (struct sql_write_col){ reg_column_index(t, "hostname"),
+			{ .kind = SV_TEXT, .s = host, .len = strlen(host) } };
+		c[2] = (struct sql_write_col){ reg_column_index(t, "updated"),
+			{ .kind = SV_TEXT, .s = now, .len = strlen(now) } };
+		if ((ex = sql_write_set(conn, s->st, ops_sync_flags(), "ips", c, 3,
+					&id, err, sizeof(err))))
+			log_warning("ips: %s", err);
+	}
+	if (n < 0 || ex)
+		log_warning("ips: the host's addresses were not written");
+	sql_close(conn);
+	free(ips);
+}
+
+/* ips_write - the host's addresses into ips, once at start */
+static void ips_write(struct serve *s)
+{
+	if (!s->sql && ips_refresh(s->st) < 0)
+		log_warning("ips: the host's addresses were not written");
+	else if (s->sql && s->load_ok)
+		ips_through_sql(s);
+}
+
+/* load_work - the writer job: a load, and the ips rows at start */
+static int load_work(struct store *st, void *arg)
+{
+	struct serve *s = arg;
+
+	(void)st;
+	s->load_ok = !s->sql || serve_load(s, s->act);
+	if (s->at_start)
+		ips_write(s);
+	s->act = DB_NONE;
+	s->at_start = false;
+	return s->load_ok ? RESULT_OK : RESULT_TRYAGAIN;
+}
+
+/* load_finished - on the writer's thread: tell the main thread */
+static void load_finished(struct write_job *job)
+{
+	struct serve *s = job->ctx;
+
+	event_active(s->load_done_ev, EV_TIMEOUT, 0);
+}
+
+void	load_submit(struct serve *s)
+{
+	s->loading = true;
+	s->load_job = (struct write_job){ .work = load_work, .arg = s,
+					  .finished = load_finished, .ctx = s };
+	writer_submit(&s->load_job);
+}
+
+/* The statuses of one DKIM check, for the writer. */
+struct dkim_put {
+	const struct dkim_status_rec *recs;
+	size_t n;
+};
+
+/* dkim_put_work - the writer job: the statuses into the store */
+static int dkim_put_work(struct store *st, void *arg)
+{
+	struct dkim_put *p = arg;
+	enum store_rc rc = store_dkim_status_put(st, p->recs, p->n);
+
+	return rc ? ops_store_fail(st, rc) : RESULT_OK;
+}
+
+/* dkim_put - dkim_check_all's status writer: through the writer */
+static int dkim_put(struct store *st, const struct dkim_status_rec *recs,
+		    size_t n, char *err, size_t errlen)
+{
+	struct dkim_put p = { recs, n };
+	struct write_job job = { .work = dkim_put_work, .arg = &p,
+				 .err = err, .errlen = errlen };
+
+	(void)st;
+	return writer_call(&job) ? -1 : 0;
+}
+
+/* dkim_run - the DKIM thread: check the keys, then tell the main thread */
+static void *dkim_run(void *arg)
+{
+	struct serve *s = arg;
+
+	if (dkim_check_all(s->st, mq_conf.database_threads, dkim_put) < 0)
+		log_warning("dkim: the keys were not checked");
+	event_active(s->dkim_done_ev, EV_TIMEOUT, 0);
+	return NULL;
+}
+
+bool	dkim_thread_start(struct serve *s)
+{
+	int rc;
+
+	/* the thread and the c-ares threads it starts leave the signals
+	 * to the main thread's event base */
+	serve_signals(true);
+	rc = pthread_create(&s->dkim_thread, NULL, dkim_run, s);
+	serve_signals(false);
+	if (rc != 0) {
+		log_warning("dkim: cannot start a thread: the keys were not "
+			    "checked");
+		return false;
+	}
+	s->dkim_running = true;
+	return true;
+}

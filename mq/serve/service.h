@@ -1,0 +1,76 @@
+/*
+ * NAME
+ *	service.h - what the files of the serve process share
+ * DESCRIPTION
+ *	serve.c runs the main thread: the event base with the signals and
+ *	the timers, start and stop.  load.c holds what runs off it: the
+ *	loads from SQL and the ips rows (jobs of the writer, writer.c),
+ *	and the DKIM check after a load (a thread of its own, whose
+ *	statuses go through the writer).  Each of those tells the main
+ *	thread it finished by activating an event of the base.
+ *
+ *	Between submitting a load and its load_done event the writer's
+ *	thread owns load_ok, act, at_start, next_load and state; the main
+ *	thread reads them only after that event.
+ */
+#ifndef MQ_SERVE_SERVICE_H
+#define MQ_SERVE_SERVICE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "mq/http/http.h"
+#include "mq/ops/write_job.h"
+#include "mq/serve/pidfile.h"
+#include "mq/serve/serve.h"
+
+struct serve {
+	struct store *st;
+	struct pidfile pid;
+	bool sql;		/* database-address set: SQL authoritative */
+	struct http_state state;	/* what /health and /metrics show */
+	enum result_kind result;	/* what serve_run returns */
+	/* the main thread's event base and its events */
+	struct event_base *base;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *reload_ev;	/* database-ttl after a load */
+	struct event *housekeeping_ev;
+	struct event *load_done_ev;	/* a load job finished */
+	struct event *dkim_done_ev;	/* the DKIM thread finished */
+	bool started;		/* the first load is done, HTTP opened */
+	bool http;		/* the HTTP workers run */
+	/* the load job */
+	struct write_job load_job;
+	bool loading, reload_again;
+	bool at_start;		/* the first load: ips rows after it */
+	enum db_action act;
+	bool load_ok;
+	time_t next_load;	/* monotonic seconds */
+	/* the DKIM check after a load */
+	pthread_t dkim_thread;
+	bool dkim_running, dkim_again;
+};
+
+/* mono_now - seconds on the monotonic clock */
+time_t	mono_now(void);
+
+/*
+ * load_submit - queue a load (and at start, the ips rows) for the
+ *	writer; load_done_ev fires when it ran, load_ok saying how.
+ */
+void	load_submit(struct serve *s);
+
+/*
+ * dkim_thread_start - check the DKIM keys on a thread of their own;
+ *	dkim_done_ev fires when it ended (join it).  False when the
+ *	thread could not start.
+ */
+bool	dkim_thread_start(struct serve *s);
+
+/* serve_signals - block (or unblock) SIGTERM, SIGINT, SIGHUP here */
+void	serve_signals(bool block);
+
+#endif
