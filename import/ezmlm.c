@@ -96,16 +96,16 @@ char ezmlm_file_char(const char *addr, size_t len, bool fold_local)
 {
 	char buf[1 + EZ_RECORD_MAX];
 	const char *at = memrchr(addr, '@', len);
+	/* ezmlm folds the domain; fold_local: the whole address */
+	size_t kept = fold_local ? 0 : at ? (size_t)(at - addr) + 1 : len;
 
 	if (len >= EZ_RECORD_MAX)
 		len = EZ_RECORD_MAX - 1;
+	if (kept > len)
+		kept = len;
 	buf[0] = 'T';
-	for (size_t i = 0; i < len; i++) {
-		char c = addr[i];
-		bool fold = fold_local || (at && addr + i > at);
-
-		buf[i + 1] = fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
+	memcpy(buf + 1, addr, kept);
+	store_ascii_fold(buf + 1 + kept, addr + kept, len - kept);
 	return (char)('@' + sub_hash_bytes(buf, len + 1));
 }
 
@@ -397,15 +397,18 @@ static enum store_rc write_log(struct store_txn *txn, struct ez_load *l,
 		return rc;
 	for (size_t i = 0; i < l->t[which].nlog; i++) {
 		const struct ez_log *e = &l->t[which].log[i];
-		struct store_assign a[5] = {
-			{ 0, { SV_TEXT, 0, e->tai, strlen(e->tai) } },
-			{ 1, { SV_TEXT, 0, e->addr, e->addrlen } },
-			{ 2, { SV_TEXT, 0, e->comment, e->commentlen } },
-			{ 3, { SV_TEXT, 0, &e->edir, 1 } },
-			{ 4, { SV_TEXT, 0, &e->etype, 1 } },
+		struct store_assign a[REG_SLOG_NCOLS] = {
+			{ REG_SLOG_TAI, { SV_TEXT, 0, e->tai,
+					  strlen(e->tai) } },
+			{ REG_SLOG_ADDRESS, { SV_TEXT, 0, e->addr,
+					      e->addrlen } },
+			{ REG_SLOG_FROMLINE, { SV_TEXT, 0, e->comment,
+					       e->commentlen } },
+			{ REG_SLOG_EDIR, { SV_TEXT, 0, &e->edir, 1 } },
+			{ REG_SLOG_ETYPE, { SV_TEXT, 0, &e->etype, 1 } },
 		};
 
-		if ((rc = store_set(txn, name, a, 5, NULL)))
+		if ((rc = store_set(txn, name, a, REG_SLOG_NCOLS, NULL)))
 			return rc;
 	}
 	l->res->log_lines[which] = l->t[which].nlog;

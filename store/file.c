@@ -174,8 +174,8 @@ static bool index_entry_matches(struct verify *v, const struct reg_table *t,
 	if (k->mv_size < 2 || mdb_get(v->txn, dbi, &rk, &rd) ||
 	    !row_decode(t, rd.mv_data, rd.mv_size, &row))
 		return false;
-	h = row.col[0].i;
-	addr = &row.col[1];
+	h = row.col[REG_ADDR_HASH].i;
+	addr = &row.col[REG_ADDR_ADDRESS];
 	if (*(const uint8_t *)k->mv_data != idx_bucket(h))
 		return false;
 	if (d->mv_size == 0)

@@ -257,6 +257,24 @@ enum store_rc store_list_each(struct store_txn *txn,
 			      int (*fn)(const char *root, void *arg),
 			      void *arg);
 
+/*
+ * ASCII case: the one folding rule of the tables, lookups and list
+ * addresses (DESIGN.md section 6): 'A'..'Z' become 'a'..'z', every
+ * other byte (UTF-8 included) stays; no locale is consulted.
+ */
+
+/* store_ascii_lower - c with an ASCII capital made small. */
+static inline int store_ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* store_ascii_fold - n bytes of src into dst, folded; dst may be src. */
+void store_ascii_fold(void *dst, const void *src, size_t n);
+
+/* store_ascii_caseeq - are a and b (n bytes each) equal but for case? */
+bool store_ascii_caseeq(const void *a, const void *b, size_t n);
+
 /* Whole-file operations. */
 
 struct store_stat {
