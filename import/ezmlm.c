@@ -34,7 +34,6 @@
 #include "import/ezmlm_dir.h"
 #include "store/mlist.h"
 
-#define KEY_MAX		4096	/* the store's limit on a list key */
 #define SECS_MAX	253402300799LL	/* 9999-12-31 23:59:59 */
 
 const char *const ezmlm_subdir[IMPORT_TABLES] = {
@@ -345,9 +344,9 @@ static enum import_rc read_key(struct ez_load *l)
 	snprintf(path, sizeof(path), "%s/key", l->dir);
 	if ((rc = slurp(l, path, true, &buf, &len)))
 		return rc;
-	if (buf && len > KEY_MAX)
+	if (buf && len > STORE_LIST_KEY_MAX)
 		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: longer than %d bytes",
-			    path, KEY_MAX);
+			    path, STORE_LIST_KEY_MAX);
 	l->key = buf ? (uint8_t *)buf : (uint8_t *)l->opt->key;
 	l->keylen = buf ? len : l->opt->keylen;
 	l->res->key_generated = !buf;

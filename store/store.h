@@ -244,7 +244,18 @@ enum store_rc store_count(struct store_txn *txn, const char *name,
 
 /* Lists (ezmlm table roots). */
 
-/* store_list_create - register list root T with its secret key. */
+#define STORE_LIST_KEY_LEN 32	/* bytes of a secret key the store makes */
+#define STORE_LIST_KEY_MAX 4096	/* bytes of a secret key at most */
+
+/*
+ * store_list_create - register list root T with its secret key (the
+ *	bytes of ezmlm's DIR/key, from which cookies are derived).  key
+ *	NULL: the store makes a random one of STORE_LIST_KEY_LEN bytes
+ *	(libsodium), so no caller needs to; a key passed in (an import of
+ *	DIR/key) is kept as it is.  STORE_EXISTS when T exists,
+ *	STORE_BADDATA for a bad root or a key longer than
+ *	STORE_LIST_KEY_MAX.
+ */
 enum store_rc store_list_create(struct store_txn *txn, const char *root,
 				const uint8_t *key, size_t keylen);
 /* store_list_drop - remove list T and all its tables' rows. */
