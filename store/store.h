@@ -269,6 +269,78 @@ enum store_rc store_list_each(struct store_txn *txn,
 			      void *arg);
 
 /*
+ * The change log (DESIGN.md sections 4 and 9): every write transaction
+ * leaves one record per change, in order, under its sequence; the
+ * oldest records beyond changes-keep are pruned.  A transaction with
+ * more changes than changes-keep leaves only an overflow record: a
+ * reader that meets it cannot replay that transaction and must start
+ * again from a snapshot.  Replication and the change feed read the log
+ * through these calls only.
+ */
+enum store_change_op {
+	STORE_CHANGE_PUT = 'P',		/* a row written, new or replaced */
+	STORE_CHANGE_DEL = 'D',		/* the row under key deleted */
+	STORE_CHANGE_LIST_CREATE = 'C',	/* list root created */
+	STORE_CHANGE_LIST_DROP = 'X',	/* list root dropped */
+	STORE_CHANGE_OVERFLOW = 'O',	/* the sequence's changes not kept */
+};
+
+/*
+ * One change record as the log keeps it.  key and row point into the
+ * memory map and are valid until the transaction ends.
+ */
+struct store_change {
+	uint64_t seq;			/* the transaction's sequence */
+	uint32_t index;			/* the record's place in it, from 0 */
+	enum store_change_op op;
+	char table[256];		/* put, del: the table; list create,
+					 * drop: the root; overflow: "" */
+	const uint8_t *key;		/* put, del: the row's key as the
+					 * store encodes it */
+	size_t keylen;
+	const uint8_t *row;		/* put: the encoded row (see
+					 * store_change_row); list create:
+					 * a format byte and the list's
+					 * secret key, never to be shown */
+	size_t rowlen;
+};
+
+/* store_change_fn - one record; non-zero stops the reading. */
+typedef int (*store_change_fn)(const struct store_change *c, void *arg);
+
+/*
+ * store_changes_after - call fn for each change record of a sequence
+ *	above seq, in order (sequence, then index), as txn's snapshot
+ *	holds them.  An overflow record above seq is passed like any
+ *	other: the reader must then start again from a snapshot.
+ *	STORE_NOTFOUND, with fn never called, when the log no longer
+ *	holds every change after seq (pruned; store_changes_oldest tells
+ *	how far back it reaches); STORE_CORRUPT for a malformed record.
+ */
+enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
+				  store_change_fn fn, void *arg);
+
+/*
+ * store_changes_oldest - the oldest sequence whose changes the log
+ *	holds whole: a reader at sequence S can catch up from the log
+ *	when S + 1 >= *oldest.  A sequence cut by pruning or overflowed
+ *	does not count; an empty log gives the store's sequence + 1.
+ */
+enum store_rc store_changes_oldest(struct store_txn *txn, uint64_t *oldest);
+
+/*
+ * store_change_row - the registry entry of a put's table and its row
+ *	decoded (values valid until the transaction ends).  STORE_NOTFOUND
+ *	for a table the registry does not know, STORE_BADDATA for a
+ *	record that is not a put, STORE_CORRUPT for a row that does not
+ *	decode.
+ */
+enum store_rc store_change_row(struct store_txn *txn,
+			       const struct store_change *c,
+			       const struct reg_table **t,
+			       struct store_row *row);
+
+/*
  * ASCII case: the one folding rule of the tables, lookups and list
  * addresses (DESIGN.md section 6): 'A'..'Z' become 'a'..'z', every
  * other byte (UTF-8 included) stays; no locale is consulted.
