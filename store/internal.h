@@ -62,6 +62,8 @@ struct store {
 	pthread_mutex_t idle_lock;	/* idle */
 	struct store_txn *idle[STORE_IDLE_READERS];
 	int nidle;
+	pthread_mutex_t lookups_lock;	/* lookups (lookup_cache.c) */
+	struct lookup_set *lookups;	/* the newest shared set, or NULL */
 };
 
 struct store_txn {

@@ -316,9 +316,9 @@ static enum store_rc build_dns(struct lookup_set *ls, struct store_txn *txn)
 	return rc;
 }
 
-/* read_version - the MailerQ sequence and epoch txn sees. */
-static enum store_rc read_version(struct store_txn *txn, uint64_t *version,
-				  uint64_t *epoch)
+/* lookup_version - the MailerQ sequence and epoch txn sees. */
+enum store_rc lookup_version(struct store_txn *txn, uint64_t *version,
+			     uint64_t *epoch)
 {
 	int rc = store_meta_get_u64(txn, META_MAILERQ_SEQ, version);
 
@@ -343,7 +343,7 @@ enum store_rc lookup_set_build(struct store_txn *txn,
 		return store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	ls->report = report;
 	ls->arg = arg;
-	rc = read_version(txn, &ls->version, &ls->epoch);
+	rc = lookup_version(txn, &ls->version, &ls->epoch);
 	if (rc == STORE_OK)
 		rc = capacity_build(ls, txn);
 	if (rc == STORE_OK)
@@ -390,7 +390,7 @@ enum store_rc lookup_set_current(const struct lookup_set *ls,
 				 struct store_txn *txn, bool *current)
 {
 	uint64_t version, epoch;
-	enum store_rc rc = read_version(txn, &version, &epoch);
+	enum store_rc rc = lookup_version(txn, &version, &epoch);
 
 	*current = rc == STORE_OK && version == ls->version &&
 		   epoch == ls->epoch;
