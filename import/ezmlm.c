@@ -34,7 +34,6 @@
 #include "import/ezmlm_dir.h"
 #include "store/mlist.h"
 
-#define KEY_MAX		4096	/* the store's limit on a list key */
 #define SECS_MAX	253402300799LL	/* 9999-12-31 23:59:59 */
 
 const char *const ezmlm_subdir[IMPORT_TABLES] = {
@@ -96,16 +95,16 @@ char ezmlm_file_char(const char *addr, size_t len, bool fold_local)
 {
 	char buf[1 + EZ_RECORD_MAX];
 	const char *at = memrchr(addr, '@', len);
+	/* ezmlm folds the domain; fold_local: the whole address */
+	size_t kept = fold_local ? 0 : at ? (size_t)(at - addr) + 1 : len;
 
 	if (len >= EZ_RECORD_MAX)
 		len = EZ_RECORD_MAX - 1;
+	if (kept > len)
+		kept = len;
 	buf[0] = 'T';
-	for (size_t i = 0; i < len; i++) {
-		char c = addr[i];
-		bool fold = fold_local || (at && addr + i > at);
-
-		buf[i + 1] = fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
+	memcpy(buf + 1, addr, kept);
+	store_ascii_fold(buf + 1 + kept, addr + kept, len - kept);
 	return (char)('@' + sub_hash_bytes(buf, len + 1));
 }
 
@@ -345,9 +344,9 @@ static enum import_rc read_key(struct ez_load *l)
 	snprintf(path, sizeof(path), "%s/key", l->dir);
 	if ((rc = slurp(l, path, true, &buf, &len)))
 		return rc;
-	if (buf && len > KEY_MAX)
+	if (buf && len > STORE_LIST_KEY_MAX)
 		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: longer than %d bytes",
-			    path, KEY_MAX);
+			    path, STORE_LIST_KEY_MAX);
 	l->key = buf ? (uint8_t *)buf : (uint8_t *)l->opt->key;
 	l->keylen = buf ? len : l->opt->keylen;
 	l->res->key_generated = !buf;
@@ -397,15 +396,18 @@ static enum store_rc write_log(struct store_txn *txn, struct ez_load *l,
 		return rc;
 	for (size_t i = 0; i < l->t[which].nlog; i++) {
 		const struct ez_log *e = &l->t[which].log[i];
-		struct store_assign a[5] = {
-			{ 0, { SV_TEXT, 0, e->tai, strlen(e->tai) } },
-			{ 1, { SV_TEXT, 0, e->addr, e->addrlen } },
-			{ 2, { SV_TEXT, 0, e->comment, e->commentlen } },
-			{ 3, { SV_TEXT, 0, &e->edir, 1 } },
-			{ 4, { SV_TEXT, 0, &e->etype, 1 } },
+		struct store_assign a[REG_SLOG_NCOLS] = {
+			{ REG_SLOG_TAI, { SV_TEXT, 0, e->tai,
+					  strlen(e->tai) } },
+			{ REG_SLOG_ADDRESS, { SV_TEXT, 0, e->addr,
+					      e->addrlen } },
+			{ REG_SLOG_FROMLINE, { SV_TEXT, 0, e->comment,
+					       e->commentlen } },
+			{ REG_SLOG_EDIR, { SV_TEXT, 0, &e->edir, 1 } },
+			{ REG_SLOG_ETYPE, { SV_TEXT, 0, &e->etype, 1 } },
 		};
 
-		if ((rc = store_set(txn, name, a, 5, NULL)))
+		if ((rc = store_set(txn, name, a, REG_SLOG_NCOLS, NULL)))
 			return rc;
 	}
 	l->res->log_lines[which] = l->t[which].nlog;

@@ -193,14 +193,17 @@ static int collect_log(const struct store_row *row, void *arg)
 	struct ez_dump *d = arg;
 	char head[64], event[EZ_EVENT_MAX + 1];
 
-	ezmlm_event_word(text_char(&row->col[3], '+'),
-			 text_char(&row->col[4], ' '), event);
-	snprintf(head, sizeof(head), "%lld %s ", tai_secs(&row->col[0]), event);
+	const struct store_value *from = &row->col[REG_SLOG_FROMLINE];
+
+	ezmlm_event_word(text_char(&row->col[REG_SLOG_EDIR], '+'),
+			 text_char(&row->col[REG_SLOG_ETYPE], ' '), event);
+	snprintf(head, sizeof(head), "%lld %s ",
+		 tai_secs(&row->col[REG_SLOG_TAI]), event);
 	buf_add(&d->log, head, strlen(head));
-	add_printable(&d->log, &row->col[1], '!');
-	if (row->col[2].kind == SV_TEXT && row->col[2].len) {
+	add_printable(&d->log, &row->col[REG_SLOG_ADDRESS], '!');
+	if (from->kind == SV_TEXT && from->len) {
 		buf_add(&d->log, " ", 1);
-		add_printable(&d->log, &row->col[2], ' ');
+		add_printable(&d->log, from, ' ');
 	}
 	buf_add(&d->log, "\n", 1);
 	d->count++;

@@ -40,9 +40,8 @@ int import_root_from_path(const char *path, char *out, size_t outlen)
 
 		if (n + 1 >= sizeof(root))
 			return -1;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		else if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9'))
+		c = (char)store_ascii_lower(c);
+		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9'))
 			c = '_';
 		root[n++] = c;
 	}

@@ -57,7 +57,8 @@ struct import_result {
 
 struct import_options {
 	bool replace;		/* load over an existing list (drop it first) */
-	const uint8_t *key;	/* key for a source without one */
+	const uint8_t *key;	/* key for a source without one; NULL:
+				 * the store makes a random one */
 	size_t keylen;
 };
 

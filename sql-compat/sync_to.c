@@ -106,12 +106,6 @@ static void key_get(const struct to_table *x, size_t off,
 	}
 }
 
-/* fold - c ASCII-lower-cased when f is set */
-static char fold(char c, bool f)
-{
-	return f && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* key_hash - of the key values, ASCII-case-folded where the key folds. */
 static uint64_t key_hash(const struct reg_table *t,
 			 const struct store_value *kv)
@@ -124,8 +118,8 @@ static uint64_t key_hash(const struct reg_table *t,
 		if (kv[k].kind == SV_INT)
 			h = (h ^ (uint64_t)kv[k].i) * 0x100000001b3ULL;
 		for (size_t i = 0; kv[k].kind == SV_TEXT && i < kv[k].len; i++)
-			h = (h ^ (uint8_t)fold(kv[k].s[i], f)) *
-				0x100000001b3ULL;
+			h = (h ^ (uint8_t)(f ? store_ascii_lower(kv[k].s[i])
+					   : kv[k].s[i])) * 0x100000001b3ULL;
 		h = (h ^ 0xff) * 0x100000001b3ULL;
 	}
 	return h;
@@ -143,11 +137,10 @@ static bool key_equal(const struct reg_table *t, const struct store_value *a,
 			return false;
 		if (a[k].kind != SV_TEXT)
 			continue;
-		if (a[k].len != b[k].len)
+		if (a[k].len != b[k].len || (a[k].len &&
+		    (f ? !store_ascii_caseeq(a[k].s, b[k].s, a[k].len)
+		       : memcmp(a[k].s, b[k].s, a[k].len) != 0)))
 			return false;
-		for (size_t i = 0; i < a[k].len; i++)
-			if (fold(a[k].s[i], f) != fold(b[k].s[i], f))
-				return false;
 	}
 	return true;
 }

@@ -33,9 +33,6 @@
 #include "store/internal.h"
 #include "store/mlist_int.h"
 
-/* Column positions of an address table (registry.c). */
-enum { A_HASH, A_ADDRESS };
-
 uint8_t idx_bucket(int64_t hash)
 {
 	return hash >= 0 && hash < IDX_OTHER ? (uint8_t)hash : IDX_OTHER;
@@ -100,11 +97,11 @@ static bool row_hash_addr(const struct reg_table *tb, const MDB_val *d,
 	struct store_row row;
 
 	if (!row_decode(tb, d->mv_data, d->mv_size, &row) ||
-	    row.col[A_HASH].kind != SV_INT ||
-	    row.col[A_ADDRESS].kind != SV_TEXT)
+	    row.col[REG_ADDR_HASH].kind != SV_INT ||
+	    row.col[REG_ADDR_ADDRESS].kind != SV_TEXT)
 		return false;
-	*hash = row.col[A_HASH].i;
-	*addr = row.col[A_ADDRESS];
+	*hash = row.col[REG_ADDR_HASH].i;
+	*addr = row.col[REG_ADDR_ADDRESS];
 	return true;
 }
 
@@ -123,10 +120,10 @@ enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
 	if (!reg_list_addresses(tb))
 		return STORE_OK;
 	/* The row's text may lie in a dirty page, which a put may spill. */
-	if (row->col[A_ADDRESS].len > sizeof(addr))
+	if (row->col[REG_ADDR_ADDRESS].len > sizeof(addr))
 		return store_fail(t->st, STORE_BADDATA, "%s: address longer "
 				  "than %zu bytes", name, sizeof(addr));
-	memcpy(addr, row->col[A_ADDRESS].s, row->col[A_ADDRESS].len);
+	memcpy(addr, row->col[REG_ADDR_ADDRESS].s, row->col[REG_ADDR_ADDRESS].len);
 	if ((rc = idx_open(t, name, false, &x)))
 		return rc;
 	mrc = mdb_get(t->txn, dbi, &k, &d);
@@ -138,8 +135,8 @@ enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
 		rc = store_mdb_rc(t->st, mrc, name);
 	if (rc)
 		return rc;
-	return idx_add(t, x, name, NULL, row->col[A_HASH].i, key, keylen,
-		       addr, row->col[A_ADDRESS].len);
+	return idx_add(t, x, name, NULL, row->col[REG_ADDR_HASH].i, key, keylen,
+		       addr, row->col[REG_ADDR_ADDRESS].len);
 }
 
 enum store_rc idx_on_del(struct store_txn *t, const struct reg_table *tb,
@@ -262,11 +259,8 @@ static size_t seek_key(uint8_t *out, int h, const struct sub_place *after)
 		size_t len = after->len < SUB_ADDR_MAX ? after->len
 			: SUB_ADDR_MAX;
 
-		for (size_t i = 0; i < len; i++) {
-			char ch = after->addr[i];
-			out[n++] = (uint8_t)(ch >= 'A' && ch <= 'Z'
-					     ? ch + ('a' - 'A') : ch);
-		}
+		store_ascii_fold(out + n, after->addr, len);
+		n += len;
 	}
 	return n;
 }

@@ -143,7 +143,7 @@ static enum store_rc cookie_verdict(struct mlist_tagger *g, int64_t msgnum,
 		return store_mdb_rc(g->txn->st, mrc, g->cookie_name);
 	if (!row_decode(g->cookie_t, d.mv_data, d.mv_size, &row))
 		return table_corrupt_row(g->txn->st, g->cookie_name);
-	*result = same_cookie(&row.col[MLIST_COOKIE_COL], cookie)
+	*result = same_cookie(&row.col[REG_COOKIE_COOKIE], cookie)
 		? MLIST_TAG_OK : MLIST_TAG_MISMATCH;
 	return STORE_OK;
 }

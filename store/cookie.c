@@ -91,7 +91,7 @@ static enum store_rc cookie_row(struct store_txn *txn, const char *table,
 static void cookie_text(const struct store_row *row,
 			char out[MLIST_COOKIE_LEN + 1])
 {
-	const struct store_value *v = &row->col[MLIST_COOKIE_COL];
+	const struct store_value *v = &row->col[REG_COOKIE_COOKIE];
 	size_t n = v->kind == SV_TEXT ? v->len : 0;
 
 	if (n > MLIST_COOKIE_LEN)
@@ -133,11 +133,12 @@ enum store_rc mlist_cookie_make(struct store_txn *txn,
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	struct store_assign a[] = {
-		{ 0, { .kind = SV_INT, .i = req->msgnum } },
-		{ MLIST_COOKIE_COL, { .kind = SV_TEXT, .s = out,
-				      .len = MLIST_COOKIE_LEN } },
-		{ 3, { .kind = SV_INT, .i = req->chunk } },
-		{ 4, { .kind = SV_INT, .i = req->bodysize } },
+		{ REG_COOKIE_MSGNUM, { .kind = SV_INT, .i = req->msgnum } },
+		{ REG_COOKIE_COOKIE, { .kind = SV_TEXT, .s = out,
+				       .len = MLIST_COOKIE_LEN } },
+		{ REG_COOKIE_CHUNK, { .kind = SV_INT, .i = req->chunk } },
+		{ REG_COOKIE_BODYSIZE, { .kind = SV_INT,
+					 .i = req->bodysize } },
 	};
 	return store_set(txn, table, a, 4, NULL);
 }

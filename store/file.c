@@ -140,29 +140,6 @@ static bool row_key_matches(const struct reg_table *t,
 	return len == k->mv_size && memcmp(key, k->mv_data, len) == 0;
 }
 
-static bool change_wellformed(const MDB_val *k, const MDB_val *d)
-{
-	const uint8_t *p = d->mv_data;
-	size_t namelen, keylen;
-
-	if (k->mv_size != 12 || d->mv_size < 4)
-		return false;
-	namelen = p[1];
-	keylen = ((size_t)p[2] << 8) | p[3];
-	if (4 + namelen + keylen > d->mv_size)
-		return false;
-	switch (p[0]) {
-	case CHANGE_PUT:
-	case CHANGE_DEL:
-	case CHANGE_LIST_CREATE:
-	case CHANGE_LIST_DROP:
-		return true;
-	case CHANGE_OVERFLOW:
-		return d->mv_size == 4 && namelen == 0 && keylen == 0;
-	}
-	return false;
-}
-
 /* index_entry_matches - an index entry is the row of table dbi it names. */
 static bool index_entry_matches(struct verify *v, const struct reg_table *t,
 				MDB_dbi dbi, const MDB_val *k, const MDB_val *d)
@@ -175,8 +152,8 @@ static bool index_entry_matches(struct verify *v, const struct reg_table *t,
 	if (k->mv_size < 2 || mdb_get(v->txn, dbi, &rk, &rd) ||
 	    !row_decode(t, rd.mv_data, rd.mv_size, &row))
 		return false;
-	h = row.col[0].i;
-	addr = &row.col[1];
+	h = row.col[REG_ADDR_HASH].i;
+	addr = &row.col[REG_ADDR_ADDRESS];
 	if (*(const uint8_t *)k->mv_data != idx_bucket(h))
 		return false;
 	if (d->mv_size == 0)
@@ -243,6 +220,7 @@ static bool walk_db(struct verify *v, const char *name)
 {
 	const struct reg_table *t = NULL;
 	char root[REG_NAME_MAX];
+	struct store_change ch;
 	struct store_row row;
 	MDB_cursor *c;
 	MDB_val k, d;
@@ -274,7 +252,7 @@ static bool walk_db(struct verify *v, const char *name)
 				     "or sits under the wrong key", name + 2);
 		if (t)
 			v->rows++;
-		if (!strcmp(name, DB_CHANGES) && !change_wellformed(&k, &d))
+		if (!strcmp(name, DB_CHANGES) && !change_decode(&k, &d, &ch))
 			return vfail(v, "change log: a bad record");
 		if (!strcmp(name, DB_CHANGES) &&
 		    (uint64_t)key_decode_int(k.mv_data) > v->seq)

@@ -34,8 +34,12 @@
  * (sequence, 0)), telling a reader to start again from a snapshot; its
  * other records are not written at all.
  */
-enum change_op { CHANGE_PUT = 'P', CHANGE_DEL = 'D', CHANGE_LIST_CREATE = 'C',
-		 CHANGE_LIST_DROP = 'X', CHANGE_OVERFLOW = 'O' };
+enum change_op {
+	CHANGE_PUT = STORE_CHANGE_PUT, CHANGE_DEL = STORE_CHANGE_DEL,
+	CHANGE_LIST_CREATE = STORE_CHANGE_LIST_CREATE,
+	CHANGE_LIST_DROP = STORE_CHANGE_LIST_DROP,
+	CHANGE_OVERFLOW = STORE_CHANGE_OVERFLOW,
+};
 
 /* A database handle known to this process, by name. */
 struct dbi_entry {
@@ -58,6 +62,8 @@ struct store {
 	pthread_mutex_t idle_lock;	/* idle */
 	struct store_txn *idle[STORE_IDLE_READERS];
 	int nidle;
+	pthread_mutex_t lookups_lock;	/* lookups (lookup_cache.c) */
+	struct lookup_set *lookups;	/* the newest shared set, or NULL */
 };
 
 struct store_txn {
@@ -71,6 +77,12 @@ struct store_txn {
 	uint8_t *scratch;	/* write: a row being encoded */
 	size_t scratchcap;
 };
+
+/*
+ * change_decode - a change log record (key k, data d) into *c; false
+ *	when it is malformed (changes.c).
+ */
+bool change_decode(const MDB_val *k, const MDB_val *d, struct store_change *c);
 
 /* store.c, txn.c */
 enum store_rc store_fail(struct store *st, enum store_rc rc,

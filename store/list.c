@@ -4,17 +4,18 @@
  * DESCRIPTION
  *	The "lists" database maps each list root T to its record: a format
  *	byte and the list's secret key (the bytes of ezmlm's DIR/key, from
- *	which the cookies are derived).  A list's tables, and the indexes
- *	by hash of its address tables, exist exactly while its record
- *	does.
+ *	which the cookies are derived: imported, or made here at random
+ *	when a list is created without one).  A list's tables, and the
+ *	indexes by hash of its address tables, exist exactly while its
+ *	record does.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "store/internal.h"
 
 #define LIST_FORMAT	0x01
-#define LIST_KEY_MAX	4096
 
 static enum store_rc list_table_dbi(struct store_txn *t, const char *root,
 				    const struct reg_table *tb, MDB_dbi *dbi)
@@ -56,23 +57,41 @@ static enum store_rc root_check(struct store *st, const char *root)
 	return STORE_OK;
 }
 
+/*
+ * list_record - the lists database's record of a list: the format byte,
+ *	then the key given or, for none, a random one made here (the one
+ *	place a list's secret is made).
+ */
+static enum store_rc list_record(struct store *st, const char *root,
+				 const uint8_t *key, size_t keylen,
+				 uint8_t rec[1 + STORE_LIST_KEY_MAX],
+				 size_t *reclen)
+{
+	if (keylen > STORE_LIST_KEY_MAX)
+		return store_fail(st, STORE_BADDATA, "list %s: key longer "
+				  "than %d bytes", root, STORE_LIST_KEY_MAX);
+	rec[0] = LIST_FORMAT;
+	if (!key) {
+		keylen = STORE_LIST_KEY_LEN;
+		randombytes_buf(rec + 1, keylen);
+	} else if (keylen)
+		memcpy(rec + 1, key, keylen);
+	*reclen = 1 + keylen;
+	return STORE_OK;
+}
+
 enum store_rc store_list_create(struct store_txn *t, const char *root,
 				const uint8_t *key, size_t keylen)
 {
-	uint8_t rec[1 + LIST_KEY_MAX];
-	MDB_val k = { strlen(root), (void *)root }, d = { 1 + keylen, rec };
+	uint8_t rec[1 + STORE_LIST_KEY_MAX];
+	MDB_val k = { strlen(root), (void *)root }, d = { 0, rec };
 	MDB_dbi dbi;
 	enum store_rc rc = root_check(t->st, root);
 	int mrc;
 
-	if (rc)
+	if (rc || (rc = list_record(t->st, root, key, keylen, rec,
+				    &d.mv_size)))
 		return rc;
-	if (keylen > LIST_KEY_MAX)
-		return store_fail(t->st, STORE_BADDATA, "list %s: key longer "
-				  "than %d bytes", root, LIST_KEY_MAX);
-	rec[0] = LIST_FORMAT;
-	if (keylen)
-		memcpy(rec + 1, key, keylen);
 	mrc = mdb_put(t->txn, t->st->lists, &k, &d, MDB_NOOVERWRITE);
 	if (mrc == MDB_KEYEXIST)
 		return store_fail(t->st, STORE_EXISTS, "list %s exists "
@@ -84,7 +103,7 @@ enum store_rc store_list_create(struct store_txn *t, const char *root,
 		    (rc = list_index_dbi(t, root, reg_list[i], &dbi)))
 			return rc;
 	return store_change(t, CHANGE_LIST_CREATE, root, NULL, 0, rec,
-			    1 + keylen);
+			    d.mv_size);
 }
 
 /* forget_ids - a list created again later starts its ids at 1. */

@@ -4,12 +4,14 @@
  * SYNOPSIS
  *	#include "store/store.h"	(includes this header)
  *
- *	struct lookup_set *ls;
  *	struct lookup_ctx c = { 0 };
+ *	c.scratch = pattern_scratch_new();		   once per thread
  *	store_read_begin(st, &c.txn);
- *	lookup_set_build(c.txn, report, arg, &ls);	   once per version
- *	c.set = ls; c.scratch = pattern_scratch_new();	   once per thread
+ *	store_lookups_renew(&c.txn, &c.set);		   the shared set
  *	store_lookup_capacity(&c, "192.0.2.1", "example.com", &lim);
+ *	store_read_end(c.txn);
+ *	...
+ *	store_lookups_release(c.set);			   thread ends
  * DESCRIPTION
  *	A lookup_set is what the lookups precompute from one store
  *	version: every pattern of capacity_rules, locals, flood_responses,
@@ -23,11 +25,12 @@
  *
  *	Keeping a set current: every write transaction that changes a
  *	MailerQ table records its sequence in the store's meta database;
- *	lookup_set_current() compares that (one read) and an MTA rebuilds
- *	the set when it moved, typically once per read transaction it
- *	opens.  Lookups through a set older than the transaction's
- *	snapshot answer from the set's version for what the set holds
- *	(capacity, patterns, orders) and from the snapshot for rows.
+ *	lookup_set_current() compares that (one read); the store's shared
+ *	set (store_lookups_acquire/renew) is rebuilt when it moved, once
+ *	for every thread of the process.  Lookups through a set older than
+ *	the transaction's snapshot answer from the set's version for what
+ *	the set holds (capacity, patterns, orders) and from the snapshot
+ *	for rows.
  *
  *	Comparisons: local ips, domains, targets and tags compare
  *	ASCII-case-insensitively; an empty column in paused, errors,
@@ -128,6 +131,45 @@ enum store_rc lookup_set_current(const struct lookup_set *ls,
 int lookup_set_skipped(const struct lookup_set *ls);
 
 /*
+ * The shared lookup set of an open store: one per store version for
+ * every thread of the process (mq lookup, mq serve's workers, an MTA
+ * linking libmq.a), built by the first thread that needs that version
+ * while the others that need it wait.  A set is reference-counted: a
+ * thread keeps using the set it holds while a newer one is built, and
+ * the last holder frees it.
+ */
+
+/*
+ * store_lookups_acquire - the shared set for *txn's snapshot, one more
+ *	reference to it: the newest set when it fits (one meta read and
+ *	a mutex), else one built now from *txn (report, when not NULL,
+ *	gets the patterns that build skips).  A read transaction whose
+ *	snapshot is older than the newest set is renewed in place (*txn
+ *	changes; NULL when the renewal failed): a reader never goes back
+ *	to an older version.  A write transaction gets a set of its own,
+ *	never shared.  Returns STORE_OK, STORE_INTERNAL when out of
+ *	memory, or a read failure.
+ */
+enum store_rc store_lookups_acquire(struct store_txn **txn,
+				    pattern_report_fn report, void *arg,
+				    const struct lookup_set **out);
+
+/*
+ * store_lookups_renew - keep *held when it fits *txn (one meta read, no
+ *	lock), else release it and acquire the current set into *held
+ *	(*held may be NULL at first).  For a thread that keeps its set
+ *	from one read transaction to the next.
+ */
+enum store_rc store_lookups_renew(struct store_txn **txn,
+				  const struct lookup_set **held);
+
+/*
+ * store_lookups_release - let go of a set store_lookups_acquire gave;
+ *	NULL is ignored.  Never lookup_set_free a shared set.
+ */
+void store_lookups_release(const struct lookup_set *ls);
+
+/*
  * store_lookup_capacity - the limits for mail from localip to domain
  *	(either may be empty): DESIGN.md section 5's cascade, column by
  *	column, see docs/lookups.md.  A NULL limit counts as 0 (the
@@ -219,5 +261,60 @@ struct lookup_prop {
 enum store_rc store_lookup_rewrite(const struct lookup_ctx *c,
 				   const struct lookup_prop *props, int nprops,
 				   store_row_fn fn, void *arg);
+
+/*
+ * The lookups by kind, as mq lookup and GET /v1/lookup/KIND name them
+ * (docs/lookups.md): one list that both faces read.
+ */
+#define LOOKUP_MAX_ARGS	3
+
+/* The kinds, in the order of docs/lookups.md; indexes of lookup_kinds. */
+enum lookup_kind_id {
+	LOOKUP_CAPACITY, LOOKUP_FLOOD, LOOKUP_DKIM, LOOKUP_LOCAL,
+	LOOKUP_DELEGATE, LOOKUP_PAUSED, LOOKUP_ERROR, LOOKUP_MTANAME,
+	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE,
+	LOOKUP_KINDS
+};
+
+struct dkim_set;
+
+struct lookup_kind {
+	enum lookup_kind_id id;
+	const char *name;		/* "capacity", "flood", ... */
+	const char *params[LOOKUP_MAX_ARGS]; /* argument names in order;
+					 * none: NAME=VALUE properties */
+	size_t max[LOOKUP_MAX_ARGS];	/* bytes an argument may have;
+					 * 0: any */
+	const char *table;		/* whose rows answer; NULL: capacity
+					 * answers limits */
+};
+
+/* lookup_kinds - every kind, indexed by its id. */
+extern const struct lookup_kind lookup_kinds[LOOKUP_KINDS];
+
+/* lookup_kind_find - the kind called name, or NULL. */
+const struct lookup_kind *lookup_kind_find(const char *name);
+
+/* One lookup by kind: its arguments and where its answer goes. */
+struct lookup_request {
+	const struct lookup_kind *kind;
+	const char *args[LOOKUP_MAX_ARGS];	/* the kind's params */
+	const struct lookup_prop *props;	/* no params: properties */
+	int nprops;
+	const struct dkim_set *dkim;		/* dkim: the set to ask */
+	struct capacity_limits *limits;		/* capacity: filled in */
+	store_row_fn fn;			/* each row answered */
+	void *fn_arg;
+};
+
+/*
+ * store_lookup_ask - run q's lookup with ctx: capacity fills
+ *	*q->limits, every other kind passes its rows to q->fn in the
+ *	lookup's order (the one-row lookups once).  Returns what the
+ *	lookup returns (STORE_NOTFOUND: nothing applies); STORE_BADDATA
+ *	for a dkim lookup without a set or a rewrite without properties.
+ */
+enum store_rc store_lookup_ask(const struct lookup_ctx *ctx,
+			       const struct lookup_request *q);
 
 #endif

@@ -71,6 +71,7 @@ struct dns_entry {
 
 struct lookup_set {
 	uint64_t version, epoch;
+	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */
 	int skipped;
 	pattern_report_fn report;
 	void *arg;
@@ -96,6 +97,9 @@ struct lookup_set {
 };
 
 /* lookup_set.c */
+/* lookup_version - the MailerQ tables' sequence and the epoch of txn. */
+enum store_rc lookup_version(struct store_txn *txn, uint64_t *version,
+			     uint64_t *epoch);
 char *arena_copy(struct lookup_set *ls, const char *s, size_t len);
 void lookup_report(struct lookup_set *ls, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -58,18 +58,13 @@ void lookup_report(struct lookup_set *ls, const char *fmt, ...)
 	ls->report(ls->arg, line);
 }
 
-static inline unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 /* shash_hash - FNV-1a of s, ASCII-folded. */
 uint32_t shash_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ lower((unsigned char)s[i])) * 16777619u;
+		h = (h ^ store_ascii_lower((unsigned char)s[i])) * 16777619u;
 	/* FNV's multiply carries low bits up, never down: the tables index
 	 * by the low bits, and keys sharing a suffix (d1.example,
 	 * d2.example...) clustered.  A final mix (murmur3's) spreads them. */
@@ -97,14 +92,10 @@ static uint32_t key_hash(const char *a, size_t alen, const char *b,
 	return b ? shash_hash2(ha, shash_hash(b, blen)) : ha;
 }
 
+/* text_fold_equal - same length, same bytes but for ASCII case. */
 bool text_fold_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return false;
-	return true;
+	return alen == blen && store_ascii_caseeq(a, b, alen);
 }
 
 /* shash_init - room for expect keys at a load of at most one half. */
@@ -178,8 +169,7 @@ bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
 		return false;
 	if (b)
 		memcpy(key + alen + 1, b, blen);
-	for (size_t k = 0; k < klen; k++)
-		key[k] = (char)lower((unsigned char)key[k]);
+	store_ascii_fold(key, key, klen);
 	h->e[i] = (struct shash_entry){ key, hv, (uint32_t)klen, val };
 	h->n++;
 	return true;
@@ -302,8 +292,8 @@ int dns_compare(const void *pa, const void *pb)
 	size_t n = a->len < b->len ? a->len : b->len;
 
 	for (size_t i = 0; i < n; i++) {
-		int d = lower((unsigned char)a->domain[i]) -
-			lower((unsigned char)b->domain[i]);
+		int d = store_ascii_lower((unsigned char)a->domain[i]) -
+			store_ascii_lower((unsigned char)b->domain[i]);
 		if (d)
 			return d;
 	}
@@ -326,9 +316,9 @@ static enum store_rc build_dns(struct lookup_set *ls, struct store_txn *txn)
 	return rc;
 }
 
-/* read_version - the MailerQ sequence and epoch txn sees. */
-static enum store_rc read_version(struct store_txn *txn, uint64_t *version,
-				  uint64_t *epoch)
+/* lookup_version - the MailerQ sequence and epoch txn sees. */
+enum store_rc lookup_version(struct store_txn *txn, uint64_t *version,
+			     uint64_t *epoch)
 {
 	int rc = store_meta_get_u64(txn, META_MAILERQ_SEQ, version);
 
@@ -353,7 +343,7 @@ enum store_rc lookup_set_build(struct store_txn *txn,
 		return store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	ls->report = report;
 	ls->arg = arg;
-	rc = read_version(txn, &ls->version, &ls->epoch);
+	rc = lookup_version(txn, &ls->version, &ls->epoch);
 	if (rc == STORE_OK)
 		rc = capacity_build(ls, txn);
 	if (rc == STORE_OK)
@@ -400,7 +390,7 @@ enum store_rc lookup_set_current(const struct lookup_set *ls,
 				 struct store_txn *txn, bool *current)
 {
 	uint64_t version, epoch;
-	enum store_rc rc = read_version(txn, &version, &epoch);
+	enum store_rc rc = lookup_version(txn, &version, &epoch);
 
 	*current = rc == STORE_OK && version == ls->version &&
 		   epoch == ls->epoch;

@@ -18,14 +18,6 @@
 #include "store/internal.h"
 #include "store/mlist.h"
 
-#define MLOG_COL_MSGNUM	0
-#define MLOG_COL_LISTNO	1
-#define MLOG_COL_TAI	2
-#define MLOG_COL_SUBS	3
-#define MLOG_COL_DONE	4
-
-#define NAME_COL_NAME	1
-
 /* mlog_table - "T_mlog" or "T_digest_mlog" into out. */
 static enum store_rc mlog_table(struct store_txn *txn, const char *root,
 				bool digest, char *out, size_t outlen)
@@ -47,11 +39,11 @@ enum store_rc mlist_mlog_add(struct store_txn *txn,
 		{ .kind = SV_INT, .i = req->done },
 	};
 	struct store_assign a[5] = {
-		{ MLOG_COL_MSGNUM, kv[1] },
-		{ MLOG_COL_LISTNO, kv[0] },
-		{ MLOG_COL_DONE, kv[2] },
-		{ MLOG_COL_SUBS, { .kind = SV_INT, .i = req->subs } },
-		{ MLOG_COL_TAI, { .kind = SV_TEXT, .s = req->tai,
+		{ REG_MLOG_MSGNUM, kv[1] },
+		{ REG_MLOG_LISTNO, kv[0] },
+		{ REG_MLOG_DONE, kv[2] },
+		{ REG_MLOG_SUBS, { .kind = SV_INT, .i = req->subs } },
+		{ REG_MLOG_TAI, { .kind = SV_TEXT, .s = req->tai,
 				  .len = req->tai ? strlen(req->tai) : 0 } },
 	};
 	enum store_rc rc;
@@ -82,7 +74,7 @@ struct top_msgnums {
 static int top_add(const struct store_row *row, void *arg)
 {
 	struct top_msgnums *top = arg;
-	int64_t m = row->col[MLOG_COL_MSGNUM].i;
+	int64_t m = row->col[REG_MLOG_MSGNUM].i;
 	size_t lo = 0, hi = top->n;
 
 	if (top->n == top->max && m <= top->v[top->n - 1])
@@ -156,15 +148,15 @@ static int event_of(int64_t done)
 static int status_add(const struct store_row *row, void *arg)
 {
 	struct status_build *b = arg;
-	int64_t m = row->col[MLOG_COL_MSGNUM].i;
-	const struct store_value *tai = &row->col[MLOG_COL_TAI];
+	int64_t m = row->col[REG_MLOG_MSGNUM].i;
+	const struct store_value *tai = &row->col[REG_MLOG_TAI];
 	struct mlist_status *s;
-	int ev = event_of(row->col[MLOG_COL_DONE].i);
+	int ev = event_of(row->col[REG_MLOG_DONE].i);
 	size_t n;
 
 	if (b->top->n == 0 || m < b->top->v[b->top->n - 1])
 		return 0;
-	if (!(s = status_slot(b, m, row->col[MLOG_COL_LISTNO].i))) {
+	if (!(s = status_slot(b, m, row->col[REG_MLOG_LISTNO].i))) {
 		b->oom = true;
 		return 1;
 	}
@@ -205,7 +197,7 @@ static enum store_rc status_names(struct store_txn *txn, const char *root,
 	for (size_t i = 0; i < b->n; i++) {
 		struct store_value key = { .kind = SV_INT,
 					   .i = b->rows[i].listno };
-		const struct store_value *v = &row.col[NAME_COL_NAME];
+		const struct store_value *v = &row.col[REG_SPLIT_NAME];
 
 		rc = store_get_by_key(txn, t, table, &key, &row);
 		if (rc == STORE_NOTFOUND)

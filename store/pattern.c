@@ -22,7 +22,7 @@
 #include <fnmatch.h>
 #include <pcre2.h>
 
-#include "store/pattern.h"
+#include "store/store.h"
 
 #define REPORT_MAX	512	/* bytes of one report line */
 #define SHOWN_MAX	80	/* bytes of a pattern shown in a report */
@@ -59,11 +59,6 @@ static const char *const type_names[] = {
 	[PATTERN_FNMATCH] = "fnmatch", [PATTERN_REGEX] = "regex",
 };
 
-static inline unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 bool pattern_type_parse(const char *s, size_t len, enum pattern_type dflt,
 			enum pattern_type *out)
 {
@@ -73,7 +68,7 @@ bool pattern_type_parse(const char *s, size_t len, enum pattern_type dflt,
 	}
 	for (int t = 0; t <= PATTERN_REGEX; t++)
 		if (strlen(type_names[t]) == len &&
-		    strncasecmp(type_names[t], s, len) == 0) {
+		    store_ascii_caseeq(type_names[t], s, len)) {
 			*out = (enum pattern_type)t;
 			return true;
 		}
@@ -180,8 +175,7 @@ enum pattern_rc pattern_set_add(struct pattern_set *set, int64_t id,
 	memcpy(pat.text, p, len);
 	pat.text[len] = '\0';
 	if (pat.type == PATTERN_SUBSTR && (set->flags & PATTERN_FOLD))
-		for (size_t i = 0; i < len; i++)
-			pat.text[i] = (char)ascii_lower((unsigned char)p[i]);
+		store_ascii_fold(pat.text, p, len);
 	set->p[set->n++] = pat;
 	return PATTERN_OK;
 nomem:
@@ -198,7 +192,7 @@ static uint32_t hash_bytes(const struct pattern_set *set, const char *s,
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		h = (h ^ (fold ? ascii_lower(c) : c)) * 16777619u;
+		h = (h ^ (fold ? store_ascii_lower(c) : c)) * 16777619u;
 	}
 	return h;
 }
@@ -294,13 +288,8 @@ void pattern_scratch_free(struct pattern_scratch *sc)
 /* bytes_equal - a == b over len bytes, ASCII-folded when fold. */
 static bool bytes_equal(const char *a, const char *b, size_t len, bool fold)
 {
-	if (!fold)
-		return memcmp(a, b, len) == 0;
-	for (size_t i = 0; i < len; i++)
-		if (ascii_lower((unsigned char)a[i]) !=
-		    ascii_lower((unsigned char)b[i]))
-			return false;
-	return true;
+	return fold ? store_ascii_caseeq(a, b, len)
+		: memcmp(a, b, len) == 0;
 }
 
 /*
@@ -317,16 +306,10 @@ static bool contains(const char *s, size_t len, const char *p, size_t plen,
 	if (plen == 0)
 		return true;
 	first = (unsigned char)p[0];
-	for (size_t i = 0; i + plen <= len; i++) {
-		size_t k = 1;
-		if (ascii_lower((unsigned char)s[i]) != first)
-			continue;
-		while (k < plen && ascii_lower((unsigned char)s[i + k]) ==
-				   (unsigned char)p[k])
-			k++;
-		if (k == plen)
+	for (size_t i = 0; i + plen <= len; i++)
+		if (store_ascii_lower((unsigned char)s[i]) == first &&
+		    store_ascii_caseeq(s + i + 1, p + 1, plen - 1))
 			return true;
-	}
 	return false;
 }
 

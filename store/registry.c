@@ -206,74 +206,99 @@ const struct reg_table *const reg_mailerq[] = {
 	&rewrite_triggers_table, &rewrite_actions_table, NULL,
 };
 
+/*
+ * The list tables' columns sit at the positions registry.h names; the
+ * assertions keep each enum as long as its array.
+ */
+#define COL_COUNT(a, n) _Static_assert(NCOLS(a) == (n), #a " and its enum")
+
 /* ezmlm-idx 7 address table plus the seed's 3-letter domain column. */
 static const struct reg_column address_cols[] = {
-	{ "hash", REG_INT, REG_NOTNULL, 0, NULL },
-	{ "address", REG_TEXT, REG_PK | REG_NOTNULL | REG_FOLD, SHORT, NULL },
-	{ "domain", REG_TEXT, 0, 3, "" },
+	[REG_ADDR_HASH] = { "hash", REG_INT, REG_NOTNULL, 0, NULL },
+	[REG_ADDR_ADDRESS] = { "address", REG_TEXT,
+			       REG_PK | REG_NOTNULL | REG_FOLD, SHORT, NULL },
+	[REG_ADDR_DOMAIN] = { "domain", REG_TEXT, 0, 3, "" },
 };
+COL_COUNT(address_cols, REG_ADDR_NCOLS);
 
 /* Subscription log: no key in ezmlm-idx; rows keyed by a row number. */
 static const struct reg_column slog_cols[] = {
-	{ "tai", REG_TIME, 0, 0, "now" },
-	{ "address", REG_TEXT, REG_NOTNULL, SHORT, NULL },
-	{ "fromline", REG_TEXT, REG_NOTNULL, SHORT, "" },
-	{ "edir", REG_TEXT, REG_NOTNULL, 1, NULL },
-	{ "etype", REG_TEXT, REG_NOTNULL, 1, " " },
+	[REG_SLOG_TAI] = { "tai", REG_TIME, 0, 0, "now" },
+	[REG_SLOG_ADDRESS] = { "address", REG_TEXT, REG_NOTNULL, SHORT,
+			       NULL },
+	[REG_SLOG_FROMLINE] = { "fromline", REG_TEXT, REG_NOTNULL, SHORT,
+				"" },
+	[REG_SLOG_EDIR] = { "edir", REG_TEXT, REG_NOTNULL, 1, NULL },
+	[REG_SLOG_ETYPE] = { "etype", REG_TEXT, REG_NOTNULL, 1, " " },
 };
+COL_COUNT(slog_cols, REG_SLOG_NCOLS);
 
 static const struct reg_column cookie_cols[] = {
-	{ "msgnum", REG_INT, REG_PK | REG_NOTNULL, 0, NULL },
-	{ "tai", REG_TIME, REG_NOTNULL, 0, "now" },
-	{ "cookie", REG_TEXT, REG_NOTNULL, 20, NULL },
-	{ "chunk", REG_INT, REG_NOTNULL, 0, "0" },
-	{ "bodysize", REG_INT, REG_NOTNULL, 0, "0" },
+	[REG_COOKIE_MSGNUM] = { "msgnum", REG_INT, REG_PK | REG_NOTNULL, 0,
+				NULL },
+	[REG_COOKIE_TAI] = { "tai", REG_TIME, REG_NOTNULL, 0, "now" },
+	[REG_COOKIE_COOKIE] = { "cookie", REG_TEXT, REG_NOTNULL, 20, NULL },
+	[REG_COOKIE_CHUNK] = { "chunk", REG_INT, REG_NOTNULL, 0, "0" },
+	[REG_COOKIE_BODYSIZE] = { "bodysize", REG_INT, REG_NOTNULL, 0, "0" },
 };
+COL_COUNT(cookie_cols, REG_COOKIE_NCOLS);
 
 static const struct reg_column mlog_cols[] = {
-	{ "msgnum", REG_INT, REG_PK | REG_NOTNULL, 0, NULL },
-	{ "listno", REG_INT, REG_PK | REG_NOTNULL, 0, NULL },
-	{ "tai", REG_TIME, 0, 0, "now" },
-	{ "subs", REG_INT, REG_NOTNULL, 0, "0" },
-	{ "done", REG_INT, REG_PK | REG_NOTNULL, 0, "0" },
+	[REG_MLOG_MSGNUM] = { "msgnum", REG_INT, REG_PK | REG_NOTNULL, 0,
+			      NULL },
+	[REG_MLOG_LISTNO] = { "listno", REG_INT, REG_PK | REG_NOTNULL, 0,
+			      NULL },
+	[REG_MLOG_TAI] = { "tai", REG_TIME, 0, 0, "now" },
+	[REG_MLOG_SUBS] = { "subs", REG_INT, REG_NOTNULL, 0, "0" },
+	[REG_MLOG_DONE] = { "done", REG_INT, REG_PK | REG_NOTNULL, 0, "0" },
 };
+COL_COUNT(mlog_cols, REG_MLOG_NCOLS);
 
 static const struct reg_column name_cols[] = {
-	{ "listno", REG_INT, REG_PK | REG_AUTO | REG_NOTNULL, 0, NULL },
-	{ "name", REG_TEXT, REG_NOTNULL, SHORT, NULL },
-	{ "notuse", REG_INT, REG_NOTNULL, 0, "0" },
-	{ "msgnum_lo", REG_INT, REG_NOTNULL, 0, "0" },
-	{ "msgnum_hi", REG_INT, REG_NOTNULL, 0, "4294967295" },
-	{ "hash_lo", REG_INT, REG_NOTNULL, 0, "0" },
-	{ "hash_hi", REG_INT, REG_NOTNULL, 0, "52" },
-	{ "domain", REG_TEXT, REG_NOTNULL, 3, "" },
+	[REG_SPLIT_LISTNO] = { "listno", REG_INT,
+			       REG_PK | REG_AUTO | REG_NOTNULL, 0, NULL },
+	[REG_SPLIT_NAME] = { "name", REG_TEXT, REG_NOTNULL, SHORT, NULL },
+	[REG_SPLIT_NOTUSE] = { "notuse", REG_INT, REG_NOTNULL, 0, "0" },
+	[REG_SPLIT_MSGNUM_LO] = { "msgnum_lo", REG_INT, REG_NOTNULL, 0,
+				  "0" },
+	[REG_SPLIT_MSGNUM_HI] = { "msgnum_hi", REG_INT, REG_NOTNULL, 0,
+				  "4294967295" },
+	[REG_SPLIT_HASH_LO] = { "hash_lo", REG_INT, REG_NOTNULL, 0, "0" },
+	[REG_SPLIT_HASH_HI] = { "hash_hi", REG_INT, REG_NOTNULL, 0, "52" },
+	[REG_SPLIT_DOMAIN] = { "domain", REG_TEXT, REG_NOTNULL, 3, "" },
 };
+COL_COUNT(name_cols, REG_SPLIT_NCOLS);
 
 #define LIST(var, suffix, cols, k, about) \
 	static const struct reg_table var = { suffix, REG_LIST, \
 		cols, NCOLS(cols), k, about }
 #define NOKEY	{ 0 }, 0
 
-LIST(list_main, "", address_cols, KEY1(1), "list subscribers");
-LIST(list_digest, "_digest", address_cols, KEY1(1), "digest subscribers");
-LIST(list_allow, "_allow", address_cols, KEY1(1), "sender aliases");
-LIST(list_deny, "_deny", address_cols, KEY1(1), "denied addresses");
-LIST(list_mod, "_mod", address_cols, KEY1(1), "moderators");
+#define ADDR_KEY	KEY1(REG_ADDR_ADDRESS)
+#define COOKIE_KEY	KEY1(REG_COOKIE_MSGNUM)
+/* One row per (listno, msgnum, done), as ezmlm-idx 7's primary key. */
+#define MLOG_KEY	KEY3(REG_MLOG_LISTNO, REG_MLOG_MSGNUM, REG_MLOG_DONE)
+#define SPLIT_KEY	KEY1(REG_SPLIT_LISTNO)
+
+LIST(list_main, "", address_cols, ADDR_KEY, "list subscribers");
+LIST(list_digest, "_digest", address_cols, ADDR_KEY, "digest subscribers");
+LIST(list_allow, "_allow", address_cols, ADDR_KEY, "sender aliases");
+LIST(list_deny, "_deny", address_cols, ADDR_KEY, "denied addresses");
+LIST(list_mod, "_mod", address_cols, ADDR_KEY, "moderators");
 LIST(list_slog, "_slog", slog_cols, NOKEY, "subscription log");
 LIST(list_digest_slog, "_digest_slog", slog_cols, NOKEY,
      "digest subscription log");
 LIST(list_allow_slog, "_allow_slog", slog_cols, NOKEY, "allow log");
 LIST(list_deny_slog, "_deny_slog", slog_cols, NOKEY, "deny log");
 LIST(list_mod_slog, "_mod_slog", slog_cols, NOKEY, "moderator log");
-LIST(list_cookie, "_cookie", cookie_cols, KEY1(0), "message cookies");
-LIST(list_digest_cookie, "_digest_cookie", cookie_cols, KEY1(0),
+LIST(list_cookie, "_cookie", cookie_cols, COOKIE_KEY, "message cookies");
+LIST(list_digest_cookie, "_digest_cookie", cookie_cols, COOKIE_KEY,
      "digest cookies");
-/* One row per (listno, msgnum, done), as ezmlm-idx 7's primary key. */
-LIST(list_mlog, "_mlog", mlog_cols, KEY3(1, 0, 4), "message log");
-LIST(list_digest_mlog, "_digest_mlog", mlog_cols, KEY3(1, 0, 4),
+LIST(list_mlog, "_mlog", mlog_cols, MLOG_KEY, "message log");
+LIST(list_digest_mlog, "_digest_mlog", mlog_cols, MLOG_KEY,
      "digest message log");
-LIST(list_name, "_name", name_cols, KEY1(0), "sublist split");
-LIST(list_digest_name, "_digest_name", name_cols, KEY1(0),
+LIST(list_name, "_name", name_cols, SPLIT_KEY, "sublist split");
+LIST(list_digest_name, "_digest_name", name_cols, SPLIT_KEY,
      "digest sublist split");
 
 const struct reg_table *const reg_list[] = {

@@ -56,6 +56,42 @@ struct reg_table {
 	const char *about;	/* one line for --help and docs */
 };
 
+/*
+ * Column positions of the list tables (DESIGN.md section 6): the
+ * registry's own arrays are written with them, so a file that needs a
+ * column by position names it here instead of re-typing the order.
+ */
+
+/* T, T_digest, T_allow, T_deny, T_mod: the address tables. */
+enum reg_address_col {
+	REG_ADDR_HASH, REG_ADDR_ADDRESS, REG_ADDR_DOMAIN, REG_ADDR_NCOLS
+};
+
+/* T_slog and the other subscription logs. */
+enum reg_slog_col {
+	REG_SLOG_TAI, REG_SLOG_ADDRESS, REG_SLOG_FROMLINE, REG_SLOG_EDIR,
+	REG_SLOG_ETYPE, REG_SLOG_NCOLS
+};
+
+/* T_cookie, T_digest_cookie. */
+enum reg_cookie_col {
+	REG_COOKIE_MSGNUM, REG_COOKIE_TAI, REG_COOKIE_COOKIE,
+	REG_COOKIE_CHUNK, REG_COOKIE_BODYSIZE, REG_COOKIE_NCOLS
+};
+
+/* T_mlog, T_digest_mlog. */
+enum reg_mlog_col {
+	REG_MLOG_MSGNUM, REG_MLOG_LISTNO, REG_MLOG_TAI, REG_MLOG_SUBS,
+	REG_MLOG_DONE, REG_MLOG_NCOLS
+};
+
+/* T_name, T_digest_name: the sublist split. */
+enum reg_split_col {
+	REG_SPLIT_LISTNO, REG_SPLIT_NAME, REG_SPLIT_NOTUSE,
+	REG_SPLIT_MSGNUM_LO, REG_SPLIT_MSGNUM_HI, REG_SPLIT_HASH_LO,
+	REG_SPLIT_HASH_HI, REG_SPLIT_DOMAIN, REG_SPLIT_NCOLS
+};
+
 /* reg_mailerq - the MailerQ tables, NULL-terminated. */
 extern const struct reg_table *const reg_mailerq[];
 /* reg_list - the list tables (suffix "" is T itself), NULL-terminated. */

@@ -257,12 +257,11 @@ enum store_rc key_encode(const struct reg_table *t,
 				 "%d bytes", t->name, c->name, STORE_KEY_MAX);
 			return STORE_BADDATA;
 		}
-		for (size_t i = 0; i < v->len; i++) {
-			char ch = v->s[i];
-			if ((c->flags & REG_FOLD) && ch >= 'A' && ch <= 'Z')
-				ch = (char)(ch - 'A' + 'a');
-			out[n++] = (uint8_t)ch;
-		}
+		if (c->flags & REG_FOLD)
+			store_ascii_fold(out + n, v->s, v->len);
+		else if (v->len)
+			memcpy(out + n, v->s, v->len);
+		n += v->len;
 	}
 	*len = n;
 	return STORE_OK;

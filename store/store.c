@@ -565,6 +565,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 	}
 	pthread_mutex_init(&st->dbi_lock, NULL);
 	pthread_mutex_init(&st->idle_lock, NULL);
+	pthread_mutex_init(&st->lookups_lock, NULL);
 	st->flags = flags;
 	if (opt)
 		st->opt = *opt;
@@ -608,8 +609,10 @@ void store_close(struct store *st)
 	}
 	if (st->env)
 		mdb_env_close(st->env);
+	store_lookups_release(st->lookups);
 	pthread_mutex_destroy(&st->dbi_lock);
 	pthread_mutex_destroy(&st->idle_lock);
+	pthread_mutex_destroy(&st->lookups_lock);
 	free(st->dbis);
 	free(st);
 }

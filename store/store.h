@@ -244,7 +244,18 @@ enum store_rc store_count(struct store_txn *txn, const char *name,
 
 /* Lists (ezmlm table roots). */
 
-/* store_list_create - register list root T with its secret key. */
+#define STORE_LIST_KEY_LEN 32	/* bytes of a secret key the store makes */
+#define STORE_LIST_KEY_MAX 4096	/* bytes of a secret key at most */
+
+/*
+ * store_list_create - register list root T with its secret key (the
+ *	bytes of ezmlm's DIR/key, from which cookies are derived).  key
+ *	NULL: the store makes a random one of STORE_LIST_KEY_LEN bytes
+ *	(libsodium), so no caller needs to; a key passed in (an import of
+ *	DIR/key) is kept as it is.  STORE_EXISTS when T exists,
+ *	STORE_BADDATA for a bad root or a key longer than
+ *	STORE_LIST_KEY_MAX.
+ */
 enum store_rc store_list_create(struct store_txn *txn, const char *root,
 				const uint8_t *key, size_t keylen);
 /* store_list_drop - remove list T and all its tables' rows. */
@@ -256,6 +267,96 @@ enum store_rc store_list_key(struct store_txn *txn, const char *root,
 enum store_rc store_list_each(struct store_txn *txn,
 			      int (*fn)(const char *root, void *arg),
 			      void *arg);
+
+/*
+ * The change log (DESIGN.md sections 4 and 9): every write transaction
+ * leaves one record per change, in order, under its sequence; the
+ * oldest records beyond changes-keep are pruned.  A transaction with
+ * more changes than changes-keep leaves only an overflow record: a
+ * reader that meets it cannot replay that transaction and must start
+ * again from a snapshot.  Replication and the change feed read the log
+ * through these calls only.
+ */
+enum store_change_op {
+	STORE_CHANGE_PUT = 'P',		/* a row written, new or replaced */
+	STORE_CHANGE_DEL = 'D',		/* the row under key deleted */
+	STORE_CHANGE_LIST_CREATE = 'C',	/* list root created */
+	STORE_CHANGE_LIST_DROP = 'X',	/* list root dropped */
+	STORE_CHANGE_OVERFLOW = 'O',	/* the sequence's changes not kept */
+};
+
+/*
+ * One change record as the log keeps it.  key and row point into the
+ * memory map and are valid until the transaction ends.
+ */
+struct store_change {
+	uint64_t seq;			/* the transaction's sequence */
+	uint32_t index;			/* the record's place in it, from 0 */
+	enum store_change_op op;
+	char table[256];		/* put, del: the table; list create,
+					 * drop: the root; overflow: "" */
+	const uint8_t *key;		/* put, del: the row's key as the
+					 * store encodes it */
+	size_t keylen;
+	const uint8_t *row;		/* put: the encoded row (see
+					 * store_change_row); list create:
+					 * a format byte and the list's
+					 * secret key, never to be shown */
+	size_t rowlen;
+};
+
+/* store_change_fn - one record; non-zero stops the reading. */
+typedef int (*store_change_fn)(const struct store_change *c, void *arg);
+
+/*
+ * store_changes_after - call fn for each change record of a sequence
+ *	above seq, in order (sequence, then index), as txn's snapshot
+ *	holds them.  An overflow record above seq is passed like any
+ *	other: the reader must then start again from a snapshot.
+ *	STORE_NOTFOUND, with fn never called, when the log no longer
+ *	holds every change after seq (pruned; store_changes_oldest tells
+ *	how far back it reaches); STORE_CORRUPT for a malformed record.
+ */
+enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
+				  store_change_fn fn, void *arg);
+
+/*
+ * store_changes_oldest - the oldest sequence whose changes the log
+ *	holds whole: a reader at sequence S can catch up from the log
+ *	when S + 1 >= *oldest.  A sequence cut by pruning or overflowed
+ *	does not count; an empty log gives the store's sequence + 1.
+ */
+enum store_rc store_changes_oldest(struct store_txn *txn, uint64_t *oldest);
+
+/*
+ * store_change_row - the registry entry of a put's table and its row
+ *	decoded (values valid until the transaction ends).  STORE_NOTFOUND
+ *	for a table the registry does not know, STORE_BADDATA for a
+ *	record that is not a put, STORE_CORRUPT for a row that does not
+ *	decode.
+ */
+enum store_rc store_change_row(struct store_txn *txn,
+			       const struct store_change *c,
+			       const struct reg_table **t,
+			       struct store_row *row);
+
+/*
+ * ASCII case: the one folding rule of the tables, lookups and list
+ * addresses (DESIGN.md section 6): 'A'..'Z' become 'a'..'z', every
+ * other byte (UTF-8 included) stays; no locale is consulted.
+ */
+
+/* store_ascii_lower - c with an ASCII capital made small. */
+static inline int store_ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* store_ascii_fold - n bytes of src into dst, folded; dst may be src. */
+void store_ascii_fold(void *dst, const void *src, size_t n);
+
+/* store_ascii_caseeq - are a and b (n bytes each) equal but for case? */
+bool store_ascii_caseeq(const void *a, const void *b, size_t n);
 
 /* Whole-file operations. */
 

@@ -32,19 +32,13 @@ unsigned sub_hash_bytes(const void *s, size_t len)
 	return (unsigned)(h % 53);
 }
 
-/* ascii_lower - ASCII letter c lower-cased, any other byte unchanged. */
-static inline char ascii_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
-
 unsigned sub_hash(const char *addr, size_t len)
 {
 	uint64_t h = 5381;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h + (h << 5)) ^ (uint32_t)(int32_t)(signed char)
-			ascii_lower(addr[i]);
+			store_ascii_lower(addr[i]);
 	return (unsigned)(h % 53);
 }
 
@@ -64,8 +58,7 @@ size_t sub_domain(const char *addr, size_t len, char out[SUB_DOMAIN_MAX + 1])
 		while (n > 0 && ((unsigned char)label[n] & 0xC0) == 0x80)
 			n--;
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = ascii_lower(label[i]);
+	store_ascii_fold(out, label, n);
 	out[n] = 0;
 	return n;
 }
@@ -95,8 +88,7 @@ enum store_rc sub_address(const char *in, size_t len, char *out,
 	}
 	dom = (size_t)(at - in) + 1;
 	memcpy(out, in, dom);
-	for (size_t i = dom; i < len; i++)
-		out[i] = ascii_lower(in[i]);
+	store_ascii_fold(out + dom, in + dom, len - dom);
 	out[len] = 0;
 	*outlen = len;
 	return STORE_OK;

@@ -26,10 +26,6 @@
 
 #include "store/mlist_int.h"
 
-/* Columns of T_name (registry.c). */
-enum { N_LISTNO, N_NAME, N_NOTUSE, N_MSGNUM_LO, N_MSGNUM_HI, N_HASH_LO,
-       N_HASH_HI, N_DOMAIN };
-
 #define SPLIT_ENTRIES_MAX 4096	/* rows of T_name read at most */
 
 struct split_entry {
@@ -56,10 +52,9 @@ static uint32_t domain_pack(const char *s, size_t len)
 	uint32_t v = (uint32_t)len << 24;
 
 	for (size_t i = 0; i < len && i < SUB_DOMAIN_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c + ('a' - 'A'));
-		v |= (uint32_t)c << (16 - 8 * i);
+		uint32_t c = (uint32_t)store_ascii_lower((unsigned char)s[i]);
+
+		v |= c << (16 - 8 * i);
 	}
 	return v;
 }
@@ -85,20 +80,20 @@ static int load_entry(const struct store_row *row, void *arg)
 {
 	struct split_table *tab = arg;
 	struct split_entry *e;
-	const struct store_value *name = &row->col[N_NAME];
-	const struct store_value *dom = &row->col[N_DOMAIN];
+	const struct store_value *name = &row->col[REG_SPLIT_NAME];
+	const struct store_value *dom = &row->col[REG_SPLIT_DOMAIN];
 
 	if (tab->n == SPLIT_ENTRIES_MAX) {
 		tab->too_many = true;
 		return 1;
 	}
 	e = &tab->e[tab->n++];
-	e->listno = int_or(&row->col[N_LISTNO], 0);
-	e->notuse = int_or(&row->col[N_NOTUSE], 0) != 0;
-	e->msgnum_lo = int_or(&row->col[N_MSGNUM_LO], 0);
-	e->msgnum_hi = int_or(&row->col[N_MSGNUM_HI], SPLIT_MSGNUM_MAX);
-	e->hash_lo = (int)int_or(&row->col[N_HASH_LO], 0);
-	e->hash_hi = (int)int_or(&row->col[N_HASH_HI], SUB_HASH_MAX);
+	e->listno = int_or(&row->col[REG_SPLIT_LISTNO], 0);
+	e->notuse = int_or(&row->col[REG_SPLIT_NOTUSE], 0) != 0;
+	e->msgnum_lo = int_or(&row->col[REG_SPLIT_MSGNUM_LO], 0);
+	e->msgnum_hi = int_or(&row->col[REG_SPLIT_MSGNUM_HI], SPLIT_MSGNUM_MAX);
+	e->hash_lo = (int)int_or(&row->col[REG_SPLIT_HASH_LO], 0);
+	e->hash_hi = (int)int_or(&row->col[REG_SPLIT_HASH_HI], SUB_HASH_MAX);
 	e->domain = dom->kind == SV_TEXT ? domain_pack(dom->s, dom->len) : 0;
 	snprintf(e->name, sizeof(e->name), "%.*s",
 		 name->kind == SV_TEXT ? (int)name->len : 0,

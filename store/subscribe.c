@@ -26,10 +26,6 @@
 
 #include "store/mlist_int.h"
 
-/* Column positions of the address and slog tables (registry.c). */
-enum { A_HASH, A_ADDRESS, A_DOMAIN };
-enum { S_TAI, S_ADDRESS, S_FROMLINE, S_EDIR, S_ETYPE };
-
 #define SUB_ROW_MAX	(64 + SUB_ADDR_MAX + SUB_DOMAIN_MAX)
 #define SLOG_ROW_MAX	(64 + 2 * SUB_ADDR_MAX + 32)
 
@@ -108,12 +104,12 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 				&run->next_id)))
 		return rc;
 	row.nextra = 0;
-	row.col[S_TAI] = text(run->now, strlen(run->now));
-	row.col[S_ADDRESS] = text(addr, len);
-	row.col[S_FROMLINE] = text(r->fromline ? r->fromline : "",
+	row.col[REG_SLOG_TAI] = text(run->now, strlen(run->now));
+	row.col[REG_SLOG_ADDRESS] = text(addr, len);
+	row.col[REG_SLOG_FROMLINE] = text(r->fromline ? r->fromline : "",
 				   r->fromline ? r->fromlen : 0);
-	row.col[S_EDIR] = text(&edir, 1);
-	row.col[S_ETYPE] = text(&etype, 1);
+	row.col[REG_SLOG_EDIR] = text(&edir, 1);
+	row.col[REG_SLOG_ETYPE] = text(&etype, 1);
 	d = (MDB_val){ row_size(run->tb.ts, &row), run->buf };
 	row_encode(run->tb.ts, &row, run->buf);
 	key_encode_int(run->next_id++, key);
@@ -131,9 +127,9 @@ static int stored_hash(const struct reg_table *t, const MDB_val *d)
 	struct store_row row;
 
 	if (!row_decode(t, d->mv_data, d->mv_size, &row) ||
-	    row.col[A_HASH].kind != SV_INT)
+	    row.col[REG_ADDR_HASH].kind != SV_INT)
 		return -1;
-	return (int)row.col[A_HASH].i;
+	return (int)row.col[REG_ADDR_HASH].i;
 }
 
 /*
@@ -155,10 +151,10 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 	struct store_row row;
 
 	row.nextra = 0;
-	row.col[A_HASH] = (struct store_value){ .kind = SV_INT,
+	row.col[REG_ADDR_HASH] = (struct store_value){ .kind = SV_INT,
 						.i = it->hash };
-	row.col[A_ADDRESS] = text(it->addr, it->len);
-	row.col[A_DOMAIN] = text(dom, sub_domain(it->addr, it->len, dom));
+	row.col[REG_ADDR_ADDRESS] = text(it->addr, it->len);
+	row.col[REG_ADDR_DOMAIN] = text(dom, sub_domain(it->addr, it->len, dom));
 	row_encode(run->tb.t, &row, run->buf);
 	return row_size(run->tb.t, &row);
 }
@@ -289,9 +285,7 @@ static enum store_rc item_make(struct sub_run *run,
 	it->index = i;
 	it->addr = addr;
 	it->key = key = (uint8_t *)addr + it->len;
-	for (size_t j = 0; j < it->len; j++)
-		key[j] = (uint8_t)(addr[j] >= 'A' && addr[j] <= 'Z'
-				   ? addr[j] + ('a' - 'A') : addr[j]);
+	store_ascii_fold(key, addr, it->len);
 	run->arena_used += 2 * it->len;
 	return STORE_OK;
 }
@@ -478,9 +472,7 @@ enum store_rc store_issub(struct store_txn *txn, const char *root,
 		return rc;
 	if (len == 0 || len > SUB_ADDR_MAX)
 		return store_fail(txn->st, STORE_NOTFOUND, "not subscribed");
-	for (size_t i = 0; i < len; i++)
-		key[i] = (uint8_t)(addr[i] >= 'A' && addr[i] <= 'Z'
-				   ? addr[i] + ('a' - 'A') : addr[i]);
+	store_ascii_fold(key, addr, len);
 	mrc = mdb_get(txn->txn, tb.dbi, &k, &d);
 	if (mrc == MDB_NOTFOUND)
 		return store_fail(txn->st, STORE_NOTFOUND, "%.*s: not in %s",
@@ -488,11 +480,11 @@ enum store_rc store_issub(struct store_txn *txn, const char *root,
 	if (mrc)
 		return store_mdb_rc(txn->st, mrc, tb.name);
 	if (!row_decode(tb.t, d.mv_data, d.mv_size, &row) ||
-	    row.col[A_HASH].kind != SV_INT)
+	    row.col[REG_ADDR_HASH].kind != SV_INT)
 		return table_corrupt_row(txn->st, tb.name);
-	*hash = (int)row.col[A_HASH].i;
+	*hash = (int)row.col[REG_ADDR_HASH].i;
 	if (stored)
-		*stored = row.col[A_ADDRESS];
+		*stored = row.col[REG_ADDR_ADDRESS];
 	return STORE_OK;
 }
 

@@ -136,20 +136,6 @@ enum store_rc store_value_parse(const struct reg_table *t,
 	return rc;
 }
 
-static bool ascii_caseeq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* A REG_FOLD column compares as its key does: ASCII case-insensitively. */
 bool table_filter_match(const struct reg_table *t, const struct store_row *r,
 			 const struct store_filter *f, int nf)
@@ -160,7 +146,7 @@ bool table_filter_match(const struct reg_table *t, const struct store_row *r,
 		if ((t->cols[f[i].col].flags & REG_FOLD) &&
 		    v->kind == SV_TEXT && f[i].v.kind == SV_TEXT) {
 			if (v->len != f[i].v.len ||
-			    !ascii_caseeq(v->s, f[i].v.s, v->len))
+			    !store_ascii_caseeq(v->s, f[i].v.s, v->len))
 				return false;
 		} else if (!value_equal(v, &f[i].v))
 			return false;

@@ -4,9 +4,10 @@
  * SYNOPSIS
  *	mq lookup KIND ARGS... [--json]
  * DESCRIPTION
- *	Builds the lookup set (store/lookup.h) of the store's current
- *	snapshot and asks one lookup, the way an MTA linking libmq.a
- *	would.  Row answers print as TSV with a header line (or a JSON
+ *	Takes the store's lookup set (store/lookup.h) for its current
+ *	snapshot and asks one lookup by kind (lookup_kinds,
+ *	store_lookup_ask), the way an MTA linking libmq.a would.  Row
+ *	answers print as TSV with a header line (or a JSON
  *	array), in the lookup's order; capacity prints one line per limit
  *	column with its value, the cascade level that gave it and that
  *	row's id.
@@ -51,7 +52,7 @@ static const char lookup_usage[] =
 struct lookup_run {
 	struct store *st;
 	struct lookup_ctx c;
-	struct lookup_set *set;
+	struct lookup_request q;
 	const struct reg_table *t;	/* table of the rows printed */
 	bool json;
 	int rows;
@@ -154,27 +155,16 @@ static int finish_rows(struct lookup_run *r, enum store_rc rc)
 	return rc ? cli_store_fail(r->st, rc) : 0;
 }
 
-/* one_row - print the single row a lookup filled in. */
-static int one_row(struct lookup_run *r, const char *table, enum store_rc rc,
-		   const struct store_row *row)
-{
-	r->t = reg_mailerq_find(table);
-	if (r->json)
-		fputs("[", stdout);
-	if (rc == STORE_OK)
-		print_row(row, r);
-	return finish_rows(r, rc);
-}
-
-static int print_capacity(struct lookup_run *r, const char *ip,
-			  const char *domain)
+/* print_capacity - each limit with its value, level and row id. */
+static int print_capacity(struct lookup_run *r)
 {
 	struct capacity_limits lim;
-	enum store_rc rc = store_lookup_capacity(&r->c, ip, domain, &lim);
+	enum store_rc rc;
 	json_t *o, *lv;
 	char *s;
 
-	if (rc)
+	r->q.limits = &lim;
+	if ((rc = store_lookup_ask(&r->c, &r->q)))
 		return cli_store_fail(r->st, rc);
 	if (!r->json) {
 		puts("limit\tvalue\tlevel\tid");
@@ -205,30 +195,24 @@ static int print_capacity(struct lookup_run *r, const char *ip,
 	return fflush(stdout) ? EXIT_SOFTWARE : 0;
 }
 
-/* multi_rows - a lookup that calls back with each row of table. */
-static int multi_rows(struct lookup_run *r, const char *table,
-		      enum store_rc (*ask)(struct lookup_run *, void *),
-		      void *arg)
+/* print_rows - a lookup answered by rows of its kind's table. */
+static int print_rows(struct lookup_run *r)
 {
-	enum store_rc rc;
+	struct dkim_set *ds = NULL;
+	enum store_rc rc = STORE_OK;
 
-	r->t = reg_mailerq_find(table);
+	r->t = reg_mailerq_find(r->q.kind->table);
+	if (r->q.kind->id == LOOKUP_DKIM)
+		rc = dkim_set_build(r->c.txn, report_skipped, NULL, &ds);
+	r->q.dkim = ds;
+	r->q.fn = print_row;
+	r->q.fn_arg = r;
 	if (r->json)
 		fputs("[", stdout);
-	rc = ask(r, arg);
+	if (rc == STORE_OK)
+		rc = store_lookup_ask(&r->c, &r->q);
+	dkim_set_free(ds);
 	return finish_rows(r, rc);
-}
-
-static enum store_rc ask_dns(struct lookup_run *r, void *arg)
-{
-	return store_lookup_dns(&r->c, arg, print_row, r);
-}
-
-static enum store_rc ask_response(struct lookup_run *r, void *arg)
-{
-	char **a = arg;
-
-	return store_lookup_response(&r->c, a[0], a[1], a[2], print_row, r);
 }
 
 /* The properties of a rewrite lookup. */
@@ -236,24 +220,6 @@ struct props {
 	struct lookup_prop p[MAX_PROPS];
 	int n;
 };
-
-static enum store_rc ask_rewrite(struct lookup_run *r, void *arg)
-{
-	struct props *p = arg;
-
-	return store_lookup_rewrite(&r->c, p->p, p->n, print_row, r);
-}
-
-static enum store_rc ask_dkim(struct lookup_run *r, void *arg)
-{
-	struct dkim_set *ds;
-	enum store_rc rc = dkim_set_build(r->c.txn, report_skipped, NULL, &ds);
-
-	if (rc == STORE_OK)
-		rc = store_lookup_dkim(ds, &r->c, arg, print_row, r);
-	dkim_set_free(ds);
-	return rc;
-}
 
 /* parse_props - NAME=VALUE arguments; EXIT_USAGE on a bad one. */
 static int parse_props(int argc, char **argv, struct props *p)
@@ -275,70 +241,46 @@ static int parse_props(int argc, char **argv, struct props *p)
 	return 0;
 }
 
-/* A lookup kind: its name and how many arguments it takes. */
-struct kind {
-	const char *name;
-	int nargs;		/* -1: one or more */
-};
-
-static const struct kind kinds[] = {
-	{ "capacity", 2 }, { "flood", 1 }, { "dkim", 1 }, { "local", 1 },
-	{ "delegate", 2 }, { "paused", 3 }, { "error", 3 }, { "mtaname", 1 },
-	{ "dns", 1 }, { "response", 3 }, { "rewrite", -1 }, { NULL, 0 },
-};
-
-/* ask - run lookup kind k with its arguments a; the exit status. */
-static int ask(struct lookup_run *r, const char *k, char **a, int n)
+/* kind_nargs - the arguments kind k takes; -1: one or more properties. */
+static int kind_nargs(const struct lookup_kind *k)
 {
-	struct store_row row;
-	struct props p = { .n = 0 };
+	int n = 0;
+
+	while (n < LOOKUP_MAX_ARGS && k->params[n])
+		n++;
+	return n ? n : -1;
+}
+
+/* take_args - the kind's arguments into r->q; EXIT_USAGE on bad ones. */
+static int take_args(struct lookup_run *r, char **a, int n, struct props *p)
+{
 	int ex;
 
-	if (!strcmp(k, "capacity"))
-		return print_capacity(r, a[0], a[1]);
-	if (!strcmp(k, "flood"))
-		return one_row(r, "flood_responses",
-			       store_lookup_flood(&r->c, a[0], &row), &row);
-	if (!strcmp(k, "local"))
-		return one_row(r, "locals",
-			       store_lookup_local(&r->c, a[0], &row), &row);
-	if (!strcmp(k, "delegate"))
-		return one_row(r, "delegates", store_lookup_delegate(&r->c,
-			       a[0], a[1], &row), &row);
-	if (!strcmp(k, "paused"))
-		return one_row(r, "paused", store_lookup_paused(&r->c, a[0],
-			       a[1], a[2], &row), &row);
-	if (!strcmp(k, "error"))
-		return one_row(r, "errors", store_lookup_error(&r->c, a[0],
-			       a[1], a[2], &row), &row);
-	if (!strcmp(k, "mtaname"))
-		return one_row(r, "mtanames",
-			       store_lookup_mtaname(&r->c, a[0], &row), &row);
-	if (!strcmp(k, "dns"))
-		return multi_rows(r, "dns", ask_dns, a[0]);
-	if (!strcmp(k, "response"))
-		return multi_rows(r, "response_actions", ask_response, a);
-	if (!strcmp(k, "dkim"))
-		return multi_rows(r, "dkim_keys", ask_dkim, a[0]);
-	if ((ex = parse_props(n, a, &p)))
+	if (kind_nargs(r->q.kind) > 0) {
+		for (int i = 0; i < n; i++)
+			r->q.args[i] = a[i];
+		return 0;
+	}
+	if ((ex = parse_props(n, a, p)))
 		return ex;
-	return multi_rows(r, "rewrite_actions", ask_rewrite, &p);
+	r->q.props = p->p;
+	r->q.nprops = p->n;
+	return 0;
 }
 
 /* parse_args - kind and arguments; --json anywhere. */
 static int parse_args(int argc, char **argv, struct lookup_run *r,
-		      const struct kind **k, char **a, int *n)
+		      char **a, int *n)
 {
+	const struct lookup_kind *k = NULL;
+	int want;
+
 	*n = 0;
-	*k = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			r->json = true;
-		else if (!*k) {
-			for (const struct kind *x = kinds; x->name && !*k; x++)
-				if (!strcmp(x->name, argv[i]))
-					*k = x;
-			if (!*k) {
+		else if (!k) {
+			if (!(k = lookup_kind_find(argv[i]))) {
 				cli_error("lookup: unknown kind '%s'", argv[i]);
 				return cli_usage(lookup_usage);
 			}
@@ -347,43 +289,53 @@ static int parse_args(int argc, char **argv, struct lookup_run *r,
 		else
 			return cli_usage(lookup_usage);
 	}
-	if (!*k || ((*k)->nargs >= 0 && *n != (*k)->nargs) ||
-	    ((*k)->nargs < 0 && *n == 0)) {
-		if (*k)
+	want = k ? kind_nargs(k) : 0;
+	if (!k || (want >= 0 && *n != want) || (want < 0 && *n == 0)) {
+		if (k)
 			cli_error("lookup %s: wrong number of arguments",
-				  (*k)->name);
+				  k->name);
 		return cli_usage(lookup_usage);
 	}
+	r->q.kind = k;
 	return 0;
+}
+
+/* ask - the lookup with the shared set of the store's snapshot. */
+static int ask(struct lookup_run *r)
+{
+	enum store_rc rc = store_read_begin(r->st, &r->c.txn);
+	int ex;
+
+	if (rc == STORE_OK && !(r->c.scratch = pattern_scratch_new()))
+		rc = STORE_INTERNAL;
+	if (rc == STORE_OK)
+		rc = store_lookups_acquire(&r->c.txn, report_skipped, NULL,
+					   &r->c.set);
+	if (rc)
+		ex = cli_store_fail(r->st, rc);
+	else
+		ex = r->q.kind->table ? print_rows(r) : print_capacity(r);
+	store_lookups_release(r->c.set);
+	pattern_scratch_free(r->c.scratch);
+	store_read_end(r->c.txn);
+	return ex;
 }
 
 int cmd_lookup(int argc, char **argv)
 {
 	struct lookup_run r = { 0 };
-	const struct kind *k;
+	struct props p = { .n = 0 };
 	char *a[MAX_PROPS + 1];
 	int n, ex;
-	enum store_rc rc;
 
 	if (cli_help(argc, argv, lookup_usage))
 		return 0;
-	if ((ex = parse_args(argc, argv, &r, &k, a, &n)))
+	if ((ex = parse_args(argc, argv, &r, a, &n)) ||
+	    (ex = take_args(&r, a, n, &p)))
 		return ex;
 	if (!(r.st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
-	rc = store_read_begin(r.st, &r.c.txn);
-	if (rc == STORE_OK && !(r.c.scratch = pattern_scratch_new()))
-		rc = STORE_INTERNAL;
-	if (rc == STORE_OK)
-		rc = lookup_set_build(r.c.txn, report_skipped, NULL, &r.set);
-	if (rc == STORE_OK) {
-		r.c.set = r.set;
-		ex = ask(&r, k->name, a, n);
-	} else
-		ex = cli_store_fail(r.st, rc);
-	lookup_set_free(r.set);
-	pattern_scratch_free(r.c.scratch);
-	store_read_end(r.c.txn);
+	ex = ask(&r);
 	store_close(r.st);
 	return ex;
 }

@@ -14,17 +14,19 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "mq/config.h"
 #include "mq/ops/ops.h"
 #include "mq/http/server.h"
 
-static const char *const lookup_kinds[] = {
-	"capacity", "flood", "local", "delegate", "paused", "error",
-	"mtaname", "dns", "response", "rewrite", "dkim", "other"
-};
-#define NKINDS (sizeof(lookup_kinds) / sizeof(lookup_kinds[0]))
+/* Lookups are counted by kind (store/lookup.h's list), then "other". */
+#define NKINDS (LOOKUP_KINDS + 1)
+
+/* kind_name - the name lookup counter k is shown under */
+static const char *kind_name(size_t k)
+{
+	return k < LOOKUP_KINDS ? lookup_kinds[k].name : "other";
+}
 
 /* latency bucket bounds in seconds; the last bucket is +Inf */
 static const double bounds[] = {
@@ -57,11 +59,9 @@ void	http_metrics_request(int route, int code, const char *lookup_kind,
 
 	INC(m.requests[route][cls >= 1 && cls <= 5 ? cls : 0]);
 	if (lookup_kind) {
-		size_t k = 0;
+		const struct lookup_kind *k = lookup_kind_find(lookup_kind);
 
-		while (k < NKINDS - 1 && strcmp(lookup_kinds[k], lookup_kind))
-			k++;
-		INC(m.lookups[k]);
+		INC(m.lookups[k ? k->id : LOOKUP_KINDS]);
 	}
 	while (b < NBOUNDS && (double)ns > bounds[b] * 1e9)
 		b++;
@@ -164,7 +164,7 @@ static void put_requests(struct evbuffer *b)
 			    "HTTP, by kind.\n# TYPE mq_lookups_total counter\n");
 	for (size_t k = 0; k < NKINDS; k++)
 		evbuffer_add_printf(b, "mq_lookups_total{kind=\"%s\"} %" PRIu64
-				    "\n", lookup_kinds[k], GET(m.lookups[k]));
+				    "\n", kind_name(k), GET(m.lookups[k]));
 }
 
 /* put_latency - the request latency histogram */

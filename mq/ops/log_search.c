@@ -11,18 +11,10 @@
 /* like_at - does pattern match text at its start ('_' any one byte)? */
 static bool like_at(const char *text, const char *pat, size_t plen)
 {
-	for (size_t i = 0; i < plen; i++) {
-		char a = text[i], b = pat[i];
-
-		if (b == '_')
-			continue;
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a + ('a' - 'A'));
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b + ('a' - 'A'));
-		if (a != b)
+	for (size_t i = 0; i < plen; i++)
+		if (pat[i] != '_' && store_ascii_lower(text[i]) !=
+		    store_ascii_lower(pat[i]))
 			return false;
-	}
 	return true;
 }
 
