@@ -543,12 +543,31 @@ enum sql_rc sql_catalog_columns(struct sql_conn *conn, const char *query,
 				void *ctx);
 
 /*
+ * sql_resolver - a program's way to look a host name up: SQL_OK with
+ *	the numeric address in addr, SQL_CONFIG (no such host),
+ *	SQL_TEMPFAIL (DNS failed or timed out) or SQL_INTERNAL, with a
+ *	one-line "host: reason" in errbuf.  It waits at most timeout
+ *	seconds and must be safe to call from any thread.
+ */
+typedef enum sql_rc (*sql_resolver)(const char *host, int timeout,
+				    char *addr, size_t addrlen,
+				    char *errbuf, size_t errlen);
+
+/*
+ * sql_set_resolver - the resolver sql_connect() hands host names to;
+ *	set once at start (NULL: none).  sql-compat/ has no DNS client of
+ *	its own: glibc's would need shared libraries at run time, which
+ *	the static mq does not have.
+ */
+void	sql_set_resolver(sql_resolver fn);
+
+/*
  * sql_resolve - the numeric address of host, for the client libraries.
  *	A numeric host is copied; "localhost" is 127.0.0.1 without any
- *	lookup (it works in an empty container); other names are looked
- *	up with c-ares (/etc/hosts, then DNS; IPv4 first), never through
- *	glibc's NSS.  Returns SQL_OK, SQL_CONFIG (no such host) or
- *	SQL_TEMPFAIL (DNS failed or timed out); errbuf says why.
+ *	lookup (it works in an empty container); another name goes to the
+ *	resolver set with sql_set_resolver(), and without one is
+ *	SQL_CONFIG ("give a numeric address").  Otherwise the resolver's
+ *	code; errbuf says why.
  */
 enum sql_rc sql_resolve(const char *host, int timeout, char *addr,
 			size_t addrlen, char *errbuf, size_t errlen);
