@@ -351,6 +351,86 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 			     sql_column_cb cb, void *ctx);
 
 /* ---------------------------------------------------------------- */
+/* one connection kept between uses: struct sql_session (session.c)  */
+/* ---------------------------------------------------------------- */
+
+/* After a failure the server is left alone this long, doubling. */
+#define SQL_SESSION_BACKOFF_MIN_MS	250
+#define SQL_SESSION_BACKOFF_MAX_MS	1000
+/* The caller that starts a probe waits this long for it at most. */
+#define SQL_SESSION_PROBE_WAIT_MS	500
+
+/*
+ * struct sql_session - one database's connection kept between uses,
+ *	the way Postfix's dict_pgsql keeps its: a caller takes the live
+ *	connection (sql_session_get) and gives it back (sql_session_put);
+ *	a connection unused for idle_seconds is closed by
+ *	sql_session_idle(), which a timer calls, so none stays open
+ *	between loads when nothing is written.
+ *
+ *	A server that fails (connect, or a statement, ends in
+ *	SQL_TEMPFAIL) is marked down: for SQL_SESSION_BACKOFF_MIN_MS,
+ *	doubling with each failed retry up to SQL_SESSION_BACKOFF_MAX_MS,
+ *	every get fails at once with SQL_TEMPFAIL and "database
+ *	unreachable (retrying in N s): <the last reason>", instead of
+ *	each caller waiting for DNS and connect timeouts.  After that
+ *	time the next get starts a probe (a connect on a thread of its
+ *	own) and waits for it SQL_SESSION_PROBE_WAIT_MS at most, so not
+ *	even that caller waits out the connect timeout of a server that
+ *	drops packets; the callers that come while the probe runs fail
+ *	at once.  A probe that connects ends the backoff and leaves its
+ *	connection kept for the next get.  The maximum is short so that
+ *	writes work again within about a second of the server's return.
+ *	SQLite has no server: its failures are returned but never mark
+ *	it down.
+ *
+ *	A session keeps at most one idle connection; a get while that one
+ *	is in use connects another, which put closes when the kept slot
+ *	is taken.  Every function is safe to call from several threads.
+ */
+struct sql_session;
+
+/*
+ * sql_session_new - a session for addr (copied), not yet connected;
+ *	idle_seconds 0 closes each connection when it is put back.
+ *	NULL without memory.
+ */
+struct sql_session *sql_session_new(const struct sql_address *addr,
+				    unsigned idle_seconds);
+
+/*
+ * sql_session_get - a live connection in *conn: the kept one (checked
+ *	with sql_ping) or a new one.  On failure *conn is NULL and errbuf
+ *	holds the message: sql_connect()'s codes, or SQL_TEMPFAIL at once
+ *	while the server is marked down.  Every connection got goes back
+ *	through sql_session_put(), outside any transaction.
+ */
+enum sql_rc sql_session_get(struct sql_session *s, struct sql_conn **conn,
+			    char *errbuf, size_t errlen);
+
+/*
+ * sql_session_put - give conn back (NULL allowed) with the code its
+ *	use ended with: SQL_TEMPFAIL closes it and marks the server down,
+ *	SQL_INTERNAL closes it; otherwise it is kept for the next get.
+ */
+void	sql_session_put(struct sql_session *s, struct sql_conn *conn,
+			enum sql_rc last_rc);
+
+/*
+ * sql_session_idle - close the kept connection when it has not been
+ *	used for idle_seconds; true when it did.  Cheap: call it from a
+ *	timer every second or so.
+ */
+bool	sql_session_idle(struct sql_session *s);
+
+/*
+ * sql_session_free - close the kept connection and free s (NULL
+ *	allowed), after a probe that still runs has ended; every
+ *	connection got must have been put back.
+ */
+void	sql_session_free(struct sql_session *s);
+
+/* ---------------------------------------------------------------- */
 /* statement text                                                    */
 /* ---------------------------------------------------------------- */
 
