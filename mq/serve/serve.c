@@ -182,7 +182,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 	int ex;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ex = ops_sql_connect(NULL, &conn);
+	ex = ops_sql_acquire(&conn);
 
 	s->next_load = mono_now() + (time_t)mq_conf.database_ttl;
 	/* A server already gone fails here, one that goes mid-load below:
@@ -202,7 +202,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 			ops_sync_print(&res, "from-sql", log_line, NULL);
 	}
 	sql_sync_result_free(&res);
-	sql_close(conn);
+	ops_sql_release(conn, ex);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	load_state(s, ex == 0, (double)(t1.tv_sec - t0.tv_sec) +
 		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -246,7 +246,7 @@ static void ips_through_sql(struct serve *s)
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
 	if (n > 0)
-		ex = ops_sql_connect(NULL, &conn);
+		ex = ops_sql_acquire(&conn);
 	for (int i = 0; i < n && !ex; i++) {
 		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
 			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
@@ -260,7 +260,7 @@ static void ips_through_sql(struct serve *s)
 	}
 	if (n < 0 || ex)
 		log_warning("ips: the host's addresses were not written");
-	sql_close(conn);
+	ops_sql_release(conn, ex);
 	free(ips);
 }
 
@@ -296,6 +296,8 @@ static int serve_start(struct serve *s, enum db_action act)
 	s->sql = mq_conf.database_address[0] != 0;
 	s->state.sql = s->sql;
 	http_state_set(&s->state);
+	if (s->sql && ops_sql_session_start() != RESULT_OK)
+		log_warning("sql: no session: each use connects anew");
 	s->next_housekeeping = mono_now() + HOUSEKEEPING_SECONDS;
 	if (!s->sql && act != DB_NONE)
 		log_warning("--repair-database/--purge-database: no "
@@ -320,6 +322,7 @@ static void serve_tick(struct serve *s)
 		serve_reload(s, "database-ttl");
 	if (now >= s->next_housekeeping) {
 		store_stat(s->st, &ss);	/* clears stale readers */
+		ops_sql_session_idle();
 		s->next_housekeeping = now + HOUSEKEEPING_SECONDS;
 	}
 }
@@ -328,6 +331,7 @@ static void serve_stop(struct serve *s)
 {
 	if (s->http)
 		http_stop(HTTP_GRACE_SECONDS);
+	ops_sql_session_stop();
 	store_close(s->st);
 	unlink(s->pidfile);
 	log_info("stopped");
