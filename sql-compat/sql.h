@@ -354,9 +354,13 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 /* one connection kept between uses: struct sql_session (session.c)  */
 /* ---------------------------------------------------------------- */
 
-/* After a failure the server is left alone this long, doubling. */
+/*
+ * After a failure the server is left alone this long, doubling; the
+ * maximum stays under a second so that a reload every second (the
+ * shortest database-ttl) is never turned away by the backoff alone.
+ */
 #define SQL_SESSION_BACKOFF_MIN_MS	250
-#define SQL_SESSION_BACKOFF_MAX_MS	1000
+#define SQL_SESSION_BACKOFF_MAX_MS	750
 /* The caller that starts a probe waits this long for it at most. */
 #define SQL_SESSION_PROBE_WAIT_MS	500
 
@@ -380,7 +384,7 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
  *	drops packets; the callers that come while the probe runs fail
  *	at once.  A probe that connects ends the backoff and leaves its
  *	connection kept for the next get.  The maximum is short so that
- *	writes work again within about a second of the server's return.
+ *	writes work again within a second of the server's return.
  *	SQLite has no server: its failures are returned but never mark
  *	it down.
  *
