@@ -46,6 +46,7 @@ struct mq_config {
 	uint64_t changes_keep;		/* changes-keep, change records kept, default 1000000, >= 1 */
 	char database_address[4096];	/* database-address, default "" (none: the store is authoritative) */
 	unsigned database_ttl;		/* database-ttl, seconds, default 600, >= 1 */
+	unsigned database_idle;		/* database-idle, seconds, default 60, 0 = close after each use */
 	unsigned database_threads;	/* database-threads, default 1, 1..256 */
 	char dns_servers[1024];		/* dns-servers, "" or IP[:PORT],[IPv6]:PORT,... */
 	bool database_validate;		/* database-validate, default true */

@@ -5,14 +5,16 @@
  *	mq [--config FILE] COMMAND [ARGS...]
  * DESCRIPTION
  *	Loads the configuration (built-in defaults, the config file, then
- *	MQ_* environment variables) and runs one command.  --config may
- *	stand anywhere before a lone "--".
+ *	MQ_* environment variables), hands sql-compat/ mq's resolver for
+ *	host names, and runs one command.  --config may stand anywhere
+ *	before a lone "--".
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "mq/cli/cli.h"
 #include "mq/log.h"
+#include "mq/ops/dns.h"
 
 struct command {
 	const char *name;
@@ -146,5 +148,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_level(mq_conf.log_level);
+	/* SQL host names go through c-ares and dns-servers, never NSS. */
+	sql_set_resolver(dns_sql_resolve);
 	return cmd->run(argc - 1, argv + 1);
 }

@@ -1,55 +1,42 @@
 /*
  * NAME
- *	resolve.c - host names to numeric addresses, without glibc's NSS
+ *	resolve.c - host names to numeric addresses, through a resolver
+ *	handed in
  * SYNOPSIS
  *	#include "sql-compat/sql.h"
  *
+ *	void	sql_set_resolver(sql_resolver fn);
  *	enum sql_rc sql_resolve(const char *host, int timeout, char *addr,
  *				size_t addrlen, char *errbuf, size_t errlen);
  * DESCRIPTION
  *	The static mq cannot use getaddrinfo() for names: glibc's NSS
  *	loads shared libraries at run time, which an empty container does
  *	not have.  So the SQL client libraries only ever see numeric
- *	addresses, and names are looked up here with c-ares, which reads
- *	/etc/hosts and /etc/resolv.conf itself.
- *
- *	"localhost" is 127.0.0.1 with no lookup at all, so it works where
- *	there is no /etc/hosts.  When a name has both IPv4 and IPv6
- *	addresses the first IPv4 one wins, as database servers are most
- *	often bound to IPv4 only.
- *
- *	The lookup waits at most timeout seconds, with poll(), so a large
- *	file descriptor number (mq serve) is fine.
+ *	addresses.  What needs no lookup is answered here: a numeric
+ *	address is itself, and "localhost" is 127.0.0.1, so it works
+ *	where there is no /etc/hosts.  Any other name goes to the
+ *	resolver the program set (mq's uses c-ares and the dns-servers
+ *	key); sql-compat/ keeps no DNS client of its own, so a program
+ *	that links it for SQLite or numeric addresses needs none.
  * DIAGNOSTICS
- *	SQL_CONFIG when the name does not exist, SQL_TEMPFAIL when DNS
- *	fails or times out, SQL_INTERNAL when c-ares cannot start.
+ *	Without a resolver a name is SQL_CONFIG, saying to give a numeric
+ *	address; otherwise the resolver's code and message.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 #include <strings.h>
-#include <time.h>
-
-#include <ares.h>
 
 #include "sql-compat/sql.h"
 
-/* The answer of one lookup, filled in by resolve_done(). */
-struct resolve_state {
-	int	done;
-	int	status;
-	char	addr[INET6_ADDRSTRLEN];
-};
+/* Set once at start, read by every thread that connects. */
+static _Atomic(sql_resolver) resolver;
 
-static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static int resolve_init_status;
-
-static void resolve_library_init(void)
+/* sql_set_resolver - see sql.h */
+void	sql_set_resolver(sql_resolver fn)
 {
-	resolve_init_status = ares_library_init(ARES_LIB_INIT_ALL);
+	atomic_store(&resolver, fn);
 }
 
 /* resolve_numeric - copy host when it is an IPv4 or IPv6 address */
@@ -64,108 +51,11 @@ static int resolve_numeric(const char *host, char *addr, size_t addrlen)
 	return 1;
 }
 
-/* resolve_done - c-ares callback: keep the first IPv4, else the first */
-static void resolve_done(void *arg, int status, int timeouts,
-			 struct ares_addrinfo *res)
-{
-	struct resolve_state *st = arg;
-	struct ares_addrinfo_node *n, *pick = NULL;
-
-	(void) timeouts;
-	st->done = 1;
-	st->status = status;
-	for (n = res ? res->nodes : NULL; n; n = n->ai_next)
-		if (pick == NULL || (n->ai_family == AF_INET
-				     && pick->ai_family != AF_INET))
-			pick = n;
-	if (status == ARES_SUCCESS && pick == NULL)
-		st->status = ARES_ENODATA;
-	if (pick && pick->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *) pick->ai_addr)->sin_addr,
-			  st->addr, sizeof(st->addr));
-	else if (pick)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *) pick->ai_addr)->sin6_addr,
-			  st->addr, sizeof(st->addr));
-	if (res)
-		ares_freeaddrinfo(res);
-}
-
-/* resolve_now_ms - a monotonic clock in milliseconds */
-static long long resolve_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* resolve_wait - drive the channel until the answer or the deadline */
-static void resolve_wait(ares_channel ch, struct resolve_state *st,
-			 long long deadline)
-{
-	while (!st->done) {
-		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-		int	bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-		nfds_t	n = 0;
-		long long left = deadline - resolve_now_ms();
-		struct timeval tv, buf, *tvp;
-
-		if (left <= 0) {
-			ares_cancel(ch);	/* calls resolve_done */
-			break;
-		}
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short	ev = (short) ((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0)
-					  | (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
-
-			if (ev)
-				pfd[n++] = (struct pollfd) {.fd = socks[i], .events = ev};
-		}
-		tv = (struct timeval) {.tv_sec = left / 1000,
-				       .tv_usec = (left % 1000) * 1000};
-		tvp = ares_timeout(ch, &tv, &buf);
-		if (poll(pfd, n, (int) (tvp->tv_sec * 1000 + tvp->tv_usec / 1000)) <= 0) {
-			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-			continue;
-		}
-		for (nfds_t i = 0; i < n; i++)
-			if (pfd[i].revents)
-				ares_process_fd(ch,
-					(pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
-					? pfd[i].fd : ARES_SOCKET_BAD,
-					(pfd[i].revents & POLLOUT)
-					? pfd[i].fd : ARES_SOCKET_BAD);
-	}
-}
-
-/* resolve_lookup - one c-ares getaddrinfo, answer in *st */
-static int resolve_lookup(const char *host, int timeout,
-			  struct resolve_state *st)
-{
-	struct ares_options opts = {.timeout = 2000, .tries = 2};
-	struct ares_addrinfo_hints hints = {.ai_family = AF_UNSPEC};
-	ares_channel ch;
-	int	status;
-
-	pthread_once(&resolve_once, resolve_library_init);
-	if (resolve_init_status != ARES_SUCCESS)
-		return resolve_init_status;
-	status = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-	if (status != ARES_SUCCESS)
-		return status;
-	ares_getaddrinfo(ch, host, NULL, &hints, resolve_done, st);
-	resolve_wait(ch, st, resolve_now_ms() + (long long) timeout * 1000);
-	ares_destroy(ch);
-	return ARES_SUCCESS;
-}
-
 /* sql_resolve - see sql.h */
 enum sql_rc sql_resolve(const char *host, int timeout, char *addr,
 			size_t addrlen, char *errbuf, size_t errlen)
 {
-	struct resolve_state st = {0, ARES_ETIMEOUT, ""};
-	int	status;
+	sql_resolver fn = atomic_load(&resolver);
 
 	if (resolve_numeric(host, addr, addrlen))
 		return SQL_OK;
@@ -173,25 +63,9 @@ enum sql_rc sql_resolve(const char *host, int timeout, char *addr,
 		snprintf(addr, addrlen, "127.0.0.1");
 		return SQL_OK;
 	}
-	if ((status = resolve_lookup(host, timeout, &st)) != ARES_SUCCESS) {
-		snprintf(errbuf, errlen, "%s: cannot start the resolver: %s",
-			 host, ares_strerror(status));
-		return SQL_INTERNAL;
-	}
-	if (st.status == ARES_SUCCESS) {
-		snprintf(addr, addrlen, "%s", st.addr);
-		return SQL_OK;
-	}
-	if (st.status == ARES_ECANCELLED)
-		st.status = ARES_ETIMEOUT;
-	snprintf(errbuf, errlen, "%s: %s", host, ares_strerror(st.status));
-	switch (st.status) {
-	case ARES_ENOTFOUND:
-	case ARES_ENODATA:
-	case ARES_ENONAME:
-	case ARES_EBADNAME:
-		return SQL_CONFIG;
-	default:
-		return SQL_TEMPFAIL;
-	}
+	if (fn)
+		return fn(host, timeout, addr, addrlen, errbuf, errlen);
+	snprintf(errbuf, errlen, "%s: no resolver for host names in this "
+		 "program: give a numeric address", host);
+	return SQL_CONFIG;
 }

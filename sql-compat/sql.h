@@ -351,6 +351,90 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 			     sql_column_cb cb, void *ctx);
 
 /* ---------------------------------------------------------------- */
+/* one connection kept between uses: struct sql_session (session.c)  */
+/* ---------------------------------------------------------------- */
+
+/*
+ * After a failure the server is left alone this long, doubling; the
+ * maximum stays under a second so that a reload every second (the
+ * shortest database-ttl) is never turned away by the backoff alone.
+ */
+#define SQL_SESSION_BACKOFF_MIN_MS	250
+#define SQL_SESSION_BACKOFF_MAX_MS	750
+/* The caller that starts a probe waits this long for it at most. */
+#define SQL_SESSION_PROBE_WAIT_MS	500
+
+/*
+ * struct sql_session - one database's connection kept between uses,
+ *	the way Postfix's dict_pgsql keeps its: a caller takes the live
+ *	connection (sql_session_get) and gives it back (sql_session_put);
+ *	a connection unused for idle_seconds is closed by
+ *	sql_session_idle(), which a timer calls, so none stays open
+ *	between loads when nothing is written.
+ *
+ *	A server that fails (connect, or a statement, ends in
+ *	SQL_TEMPFAIL) is marked down: for SQL_SESSION_BACKOFF_MIN_MS,
+ *	doubling with each failed retry up to SQL_SESSION_BACKOFF_MAX_MS,
+ *	every get fails at once with SQL_TEMPFAIL and "database
+ *	unreachable (retrying in N s): <the last reason>", instead of
+ *	each caller waiting for DNS and connect timeouts.  After that
+ *	time the next get starts a probe (a connect on a thread of its
+ *	own) and waits for it SQL_SESSION_PROBE_WAIT_MS at most, so not
+ *	even that caller waits out the connect timeout of a server that
+ *	drops packets; the callers that come while the probe runs fail
+ *	at once.  A probe that connects ends the backoff and leaves its
+ *	connection kept for the next get.  The maximum is short so that
+ *	writes work again within a second of the server's return.
+ *	SQLite has no server: its failures are returned but never mark
+ *	it down.
+ *
+ *	A session keeps at most one idle connection; a get while that one
+ *	is in use connects another, which put closes when the kept slot
+ *	is taken.  Every function is safe to call from several threads.
+ */
+struct sql_session;
+
+/*
+ * sql_session_new - a session for addr (copied), not yet connected;
+ *	idle_seconds 0 closes each connection when it is put back.
+ *	NULL without memory.
+ */
+struct sql_session *sql_session_new(const struct sql_address *addr,
+				    unsigned idle_seconds);
+
+/*
+ * sql_session_get - a live connection in *conn: the kept one (checked
+ *	with sql_ping) or a new one.  On failure *conn is NULL and errbuf
+ *	holds the message: sql_connect()'s codes, or SQL_TEMPFAIL at once
+ *	while the server is marked down.  Every connection got goes back
+ *	through sql_session_put(), outside any transaction.
+ */
+enum sql_rc sql_session_get(struct sql_session *s, struct sql_conn **conn,
+			    char *errbuf, size_t errlen);
+
+/*
+ * sql_session_put - give conn back (NULL allowed) with the code its
+ *	use ended with: SQL_TEMPFAIL closes it and marks the server down,
+ *	SQL_INTERNAL closes it; otherwise it is kept for the next get.
+ */
+void	sql_session_put(struct sql_session *s, struct sql_conn *conn,
+			enum sql_rc last_rc);
+
+/*
+ * sql_session_idle - close the kept connection when it has not been
+ *	used for idle_seconds; true when it did.  Cheap: call it from a
+ *	timer every second or so.
+ */
+bool	sql_session_idle(struct sql_session *s);
+
+/*
+ * sql_session_free - close the kept connection and free s (NULL
+ *	allowed), after a probe that still runs has ended; every
+ *	connection got must have been put back.
+ */
+void	sql_session_free(struct sql_session *s);
+
+/* ---------------------------------------------------------------- */
 /* statement text                                                    */
 /* ---------------------------------------------------------------- */
 
@@ -543,12 +627,31 @@ enum sql_rc sql_catalog_columns(struct sql_conn *conn, const char *query,
 				void *ctx);
 
 /*
+ * sql_resolver - a program's way to look a host name up: SQL_OK with
+ *	the numeric address in addr, SQL_CONFIG (no such host),
+ *	SQL_TEMPFAIL (DNS failed or timed out) or SQL_INTERNAL, with a
+ *	one-line "host: reason" in errbuf.  It waits at most timeout
+ *	seconds and must be safe to call from any thread.
+ */
+typedef enum sql_rc (*sql_resolver)(const char *host, int timeout,
+				    char *addr, size_t addrlen,
+				    char *errbuf, size_t errlen);
+
+/*
+ * sql_set_resolver - the resolver sql_connect() hands host names to;
+ *	set once at start (NULL: none).  sql-compat/ has no DNS client of
+ *	its own: glibc's would need shared libraries at run time, which
+ *	the static mq does not have.
+ */
+void	sql_set_resolver(sql_resolver fn);
+
+/*
  * sql_resolve - the numeric address of host, for the client libraries.
  *	A numeric host is copied; "localhost" is 127.0.0.1 without any
- *	lookup (it works in an empty container); other names are looked
- *	up with c-ares (/etc/hosts, then DNS; IPv4 first), never through
- *	glibc's NSS.  Returns SQL_OK, SQL_CONFIG (no such host) or
- *	SQL_TEMPFAIL (DNS failed or timed out); errbuf says why.
+ *	lookup (it works in an empty container); another name goes to the
+ *	resolver set with sql_set_resolver(), and without one is
+ *	SQL_CONFIG ("give a numeric address").  Otherwise the resolver's
+ *	code; errbuf says why.
  */
 enum sql_rc sql_resolve(const char *host, int timeout, char *addr,
 			size_t addrlen, char *errbuf, size_t errlen);

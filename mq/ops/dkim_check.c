@@ -8,15 +8,15 @@
  *	transaction stays open while DNS answers), shared by the threads
  *	through an atomic counter.  Each thread reads its jobs' private
  *	keys with OpenSSL and sends the TXT queries of those with verify
- *	on its own c-ares channel, polling the channel's sockets until
- *	every query it sent has its answer or its timeout.  The copies of
+ *	on its own c-ares channel (opened and driven by dns.c, c-ares's
+ *	one owner), until every query it sent has its answer or its
+ *	timeout.  The copies of
  *	the private keys are wiped before they are freed.
  * DIAGNOSTICS
  *	See dkim_check.h.
  */
 #include <ares.h>
 #include <arpa/nameser.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@
 #include "mq/ops/ops.h"
 #include "mq/ops/dkim_check.h"
 #include "mq/ops/dkim_key.h"
+#include "mq/ops/dns.h"
 #include "mq/log.h"
 
 #define QNAME_MAX	600	/* selector + "._domainkey." + domain */
@@ -270,50 +271,17 @@ static void send_query(ares_channel ch, struct job *j, EVP_PKEY *key,
 	ares_query(ch, name, ns_c_in, ns_t_txt, on_answer, q);
 }
 
-/* wait_channel - poll the channel's sockets once and process them. */
-static void wait_channel(ares_channel ch)
-{
-	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-	struct timeval max = { 1, 0 }, tv, *tvp;
-	int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
-
-	/* ares.h's ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign. */
-	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		unsigned b = (unsigned)bits;
-		short ev = (short)((b & (1u << i) ? POLLIN : 0) |
-				   (b & (1u << (i + ARES_GETSOCK_MAXNUM))
-				    ? POLLOUT : 0));
-
-		if (ev)
-			pfd[n++] = (struct pollfd){ socks[i], ev, 0 };
-	}
-	tvp = ares_timeout(ch, &max, &tv);
-	poll(pfd, (nfds_t)n, (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000));
-	for (int i = 0; i < n; i++)
-		ares_process_fd(ch, pfd[i].revents & (POLLIN | POLLERR |
-						      POLLHUP) ? pfd[i].fd
-				: ARES_SOCKET_BAD, pfd[i].revents & POLLOUT
-				? pfd[i].fd : ARES_SOCKET_BAD);
-	ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
-}
-
 /* open_channel - a c-ares channel with mq's timeouts and servers. */
 static int open_channel(struct check *c, ares_channel *ch)
 {
-	struct ares_options o = { .timeout = DKIM_CHECK_TIMEOUT_MS,
-				  .tries = DKIM_CHECK_TRIES };
-	int rc = ares_init_options(ch, &o, ARES_OPT_TIMEOUTMS |
-				   ARES_OPT_TRIES);
+	char err[DKIM_CHECK_ERR_MAX];
 
-	if (rc == ARES_SUCCESS && c->servers && *c->servers) {
-		rc = ares_set_servers_ports_csv(*ch, c->servers);
-		if (rc != ARES_SUCCESS)
-			ares_destroy(*ch);
-	}
-	if (rc != ARES_SUCCESS && !atomic_exchange(&c->failed, 1))
-		snprintf(c->err, sizeof(c->err), "DNS: %s", ares_strerror(rc));
-	return rc == ARES_SUCCESS ? 0 : -1;
+	if (dns_channel_open(ch, c->servers, DKIM_CHECK_TIMEOUT_MS,
+			     DKIM_CHECK_TRIES, err, sizeof(err)) == 0)
+		return 0;
+	if (!atomic_exchange(&c->failed, 1))
+		snprintf(c->err, sizeof(c->err), "%s", err);
+	return -1;
 }
 
 /* worker - take jobs until none is left and every answer is in. */
@@ -339,7 +307,7 @@ static void *worker(void *arg)
 				send_query(ch, &c->jobs[i], key, &inflight);
 		}
 		if (inflight > 0)
-			wait_channel(ch);
+			dns_channel_wait(ch, 1000);
 	}
 	ares_destroy(ch);
 	return NULL;
@@ -378,14 +346,6 @@ static void free_jobs(struct check *c)
 	free(c->jobs);
 }
 
-static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
-
-/* ares_start - c-ares's one-time global set-up. */
-static void ares_start(void)
-{
-	ares_library_init(ARES_LIB_INIT_ALL);
-}
-
 /* store_put - the statuses straight into the store */
 static int store_put(struct store *st, const struct dkim_status_rec *recs,
 		     size_t n, char *err, size_t errlen)
@@ -407,7 +367,6 @@ static int check_run(struct store *st, unsigned threads, const char *servers,
 
 	*out = NULL;
 	*n = 0;
-	pthread_once(&ares_once, ares_start);
 	if (collect_jobs(st, &c) == 0 && run_threads(&c, threads) == 0 &&
 	    (recs = malloc((c.n + 1) * sizeof(*recs)))) {
 		for (size_t i = 0; i < c.n; i++) {

@@ -3,7 +3,9 @@
  *	ops.c - the operations' message sink and their SQL connection
  * DESCRIPTION
  *	See ops.h.  The sink is per thread, so mq serve's HTTP workers
- *	and its writer never see each other's messages.
+ *	and its writer never see each other's messages.  The SQL
+ *	connection comes from mq serve's one session when it runs
+ *	(sql-compat/session.c), else from a connect per call.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -51,13 +53,14 @@ enum result_kind ops_store_fail(struct store *st, enum store_rc rc)
 	return store_rc_kind(rc);
 }
 
-enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
+/* ops_sql_address - parse address (NULL: the configured one) into *addr */
+static enum result_kind ops_sql_address(const char *address,
+					struct sql_address **addr)
 {
-	struct sql_address *addr;
 	char err[SQL_ERRMSG_SIZE + 256];
 	enum sql_rc rc;
 
-	*conn = NULL;
+	*addr = NULL;
 	if (!address)
 		address = mq_conf.database_address;
 	if (!*address) {
@@ -65,10 +68,24 @@ enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
 			  "as MQ_DATABASE_ADDRESS, or give --address URL");
 		return RESULT_CONFIG;
 	}
-	if ((rc = sql_address_parse(address, &addr, err, sizeof(err)))) {
+	if ((rc = sql_address_parse(address, addr, err, sizeof(err)))) {
 		ops_error("database-address: %s", err);
 		return sql_rc_kind(rc);
 	}
+	return RESULT_OK;
+}
+
+/* ops_sql_connect - see ops.h */
+enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
+{
+	struct sql_address *addr;
+	char err[SQL_ERRMSG_SIZE + 256];
+	enum result_kind kind = ops_sql_address(address, &addr);
+	enum sql_rc rc;
+
+	*conn = NULL;
+	if (kind)
+		return kind;
 	rc = sql_connect(addr, conn, err, sizeof(err));
 	sql_address_free(addr);
 	if (rc) {
@@ -76,6 +93,71 @@ enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
 		return sql_rc_kind(rc);
 	}
 	return RESULT_OK;
+}
+
+/*
+ * The session of mq serve, NULL in a command.  Set and cleared while
+ * no other thread acquires, so it needs no lock of its own.
+ */
+static struct sql_session *ops_session;
+
+/* ops_sql_session_start - see ops.h */
+enum result_kind ops_sql_session_start(void)
+{
+	struct sql_address *addr;
+	enum result_kind kind = ops_sql_address(NULL, &addr);
+
+	if (kind)
+		return kind;
+	ops_sql_session_stop();
+	ops_session = sql_session_new(addr, mq_conf.database_idle);
+	sql_address_free(addr);
+	if (!ops_session) {
+		ops_error("sql session: out of memory");
+		return RESULT_INTERNAL;
+	}
+	return RESULT_OK;
+}
+
+/* ops_sql_session_idle - see ops.h */
+void	ops_sql_session_idle(void)
+{
+	if (ops_session)
+		sql_session_idle(ops_session);
+}
+
+/* ops_sql_session_stop - see ops.h */
+void	ops_sql_session_stop(void)
+{
+	sql_session_free(ops_session);
+	ops_session = NULL;
+}
+
+/* ops_sql_acquire - see ops.h */
+enum result_kind ops_sql_acquire(struct sql_conn **conn)
+{
+	char err[SQL_ERRMSG_SIZE + 256];
+	enum sql_rc rc;
+
+	if (!ops_session)
+		return ops_sql_connect(NULL, conn);
+	if ((rc = sql_session_get(ops_session, conn, err, sizeof(err)))) {
+		ops_error("%s", err);
+		return sql_rc_kind(rc);
+	}
+	return RESULT_OK;
+}
+
+/* ops_sql_release - see ops.h */
+void	ops_sql_release(struct sql_conn *conn, enum result_kind kind)
+{
+	if (!ops_session) {
+		sql_close(conn);
+		return;
+	}
+	sql_session_put(ops_session, conn, kind == RESULT_TRYAGAIN
+			? SQL_TEMPFAIL : kind == RESULT_INTERNAL
+			? SQL_INTERNAL : SQL_OK);
 }
 
 unsigned ops_sync_flags(void)

@@ -39,10 +39,51 @@ void	ops_capture_end(void);
 enum result_kind ops_store_fail(struct store *st, enum store_rc rc);
 
 /*
- * ops_sql_connect - connect to address (NULL: the configured
- *	database-address).  RESULT_OK, or after reporting: RESULT_CONFIG
- *	(none configured), RESULT_BADDATA (bad address, refused
- *	credentials), RESULT_TRYAGAIN (unreachable).
+ * ops_sql_acquire, ops_sql_release - the way an operation gets its
+ *	connection to the configured database-address, and gives it back
+ *	with the result kind its SQL work ended with:
+ *
+ *	    if ((kind = ops_sql_acquire(&conn)) != RESULT_OK)
+ *		    return kind;		(already reported)
+ *	    kind = ... statements on conn ...;
+ *	    ops_sql_release(conn, kind);
+ *
+ *	In mq serve (after ops_sql_session_start) the connection is the
+ *	process's one session's (sql_session_get): reused by the loads and
+ *	writes that come while it is open, and while the server is marked
+ *	down acquire fails at once with RESULT_TRYAGAIN, "database
+ *	unreachable (retrying in N s): ..." .  Release with
+ *	RESULT_TRYAGAIN closes the connection and marks the server down;
+ *	give it back outside any transaction.  In a command (no session)
+ *	acquire is ops_sql_connect(NULL, ...) and release sql_close().
+ *	Acquire's failures are ops_sql_connect's.
+ */
+enum result_kind ops_sql_acquire(struct sql_conn **conn);
+void	ops_sql_release(struct sql_conn *conn, enum result_kind kind);
+
+/*
+ * ops_sql_session_start - from now on ops_sql_acquire() takes its
+ *	connections from one session for the configured database-address,
+ *	closed after database-idle seconds unused.  Call it before the
+ *	threads that acquire start.  RESULT_OK, or after reporting:
+ *	RESULT_CONFIG (no database-address), RESULT_BADDATA (bad address),
+ *	RESULT_INTERNAL (no memory).
+ * ops_sql_session_idle - close the session's connection once it has been
+ *	unused for database-idle seconds; mq serve calls it from a timer
+ *	(every second or so: a check costs one mutex).
+ * ops_sql_session_stop - close and free the session, after the threads
+ *	that acquire have stopped; acquire connects per call again.
+ */
+enum result_kind ops_sql_session_start(void);
+void	ops_sql_session_idle(void);
+void	ops_sql_session_stop(void);
+
+/*
+ * ops_sql_connect - a new connection to address (NULL: the configured
+ *	database-address), for sql_close(); an operation on the
+ *	configured database uses ops_sql_acquire() instead.  RESULT_OK, or
+ *	after reporting: RESULT_CONFIG (none configured), RESULT_BADDATA
+ *	(bad address, refused credentials), RESULT_TRYAGAIN (unreachable).
  */
 enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn);
 

@@ -57,7 +57,7 @@ static int set_through_sql(struct store *st, const char *table,
 	struct sql_write_col c[REG_MAX_COLS];
 	struct sql_conn *conn;
 	char err[SQL_SYNC_ERR_MAX];
-	int ex = ops_sql_connect(NULL, &conn);
+	int ex = ops_sql_acquire(&conn);
 
 	for (size_t i = 0; !ex && i < n; i++) {
 		to_sql_cols(rows[i].a, rows[i].n, c);
@@ -71,8 +71,7 @@ static int set_through_sql(struct store *st, const char *table,
 			ops_error("row %zu: %s (rows 1-%zu were written)",
 				  i + 1, err, i);
 	}
-	if (conn)
-		sql_close(conn);
+	ops_sql_release(conn, ex);
 	return ex;
 }
 
@@ -110,7 +109,7 @@ static int del_through_sql(struct store *st, struct table_del_job *d)
 	struct sql_write_col c[REG_MAX_COLS];
 	struct sql_conn *conn;
 	char err[SQL_SYNC_ERR_MAX];
-	int ex = ops_sql_connect(NULL, &conn);
+	int ex = ops_sql_acquire(&conn);
 
 	if (ex)
 		return ex;
@@ -120,7 +119,7 @@ static int del_through_sql(struct store *st, struct table_del_job *d)
 			   &d->deleted, err, sizeof(err));
 	if (ex)
 		ops_error("%s", err);
-	sql_close(conn);
+	ops_sql_release(conn, ex);
 	return ex;
 }
 

@@ -89,7 +89,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 	int ex;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ex = ops_sql_connect(NULL, &conn);
+	ex = ops_sql_acquire(&conn);
 
 	s->next_load = mono_now() + (time_t)mq_conf.database_ttl;
 	/* A server already gone fails here, one that goes mid-load below:
@@ -109,7 +109,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 			ops_sync_print(&res, "from-sql", log_line, NULL);
 	}
 	sql_sync_result_free(&res);
-	sql_close(conn);
+	ops_sql_release(conn, ex);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	load_state(s, ex == 0, (double)(t1.tv_sec - t0.tv_sec) +
 		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -133,7 +133,7 @@ static void ips_through_sql(struct serve *s)
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
 	if (n > 0)
-		ex = ops_sql_connect(NULL, &conn);
+		ex = ops_sql_acquire(&conn);
 	for (int i = 0; i < n && !ex; i++) {
 		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
 			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
@@ -147,7 +147,7 @@ static void ips_through_sql(struct serve *s)
 	}
 	if (n < 0 || ex)
 		log_warning("ips: the host's addresses were not written");
-	sql_close(conn);
+	ops_sql_release(conn, ex);
 	free(ips);
 }
 

@@ -174,6 +174,15 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	store_stat(s->st, &ss);
 }
 
+/* on_sql_idle - each second: the SQL session closes after database-idle */
+static void on_sql_idle(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	ops_sql_session_idle();
+}
+
 /* on_load_done - a load ended: the next reload, the DKIM check */
 static void on_load_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -216,7 +225,7 @@ static void on_dkim_done(evutil_socket_t fd, short what, void *arg)
 /* events_new - the event base and every event of the main thread */
 static bool events_new(struct serve *s)
 {
-	struct timeval every = { HOUSEKEEPING_SECONDS, 0 };
+	struct timeval every = { HOUSEKEEPING_SECONDS, 0 }, second = { 1, 0 };
 	struct event_base *b;
 
 	/* the writer and the DKIM thread activate events of this base */
@@ -227,21 +236,24 @@ static bool events_new(struct serve *s)
 	s->sig_hup = evsignal_new(b, SIGHUP, on_signal, s);
 	s->reload_ev = evtimer_new(b, on_reload_timer, s);
 	s->housekeeping_ev = event_new(b, -1, EV_PERSIST, on_housekeeping, s);
+	s->sql_idle_ev = event_new(b, -1, EV_PERSIST, on_sql_idle, s);
 	s->load_done_ev = event_new(b, -1, 0, on_load_done, s);
 	s->dkim_done_ev = event_new(b, -1, 0, on_dkim_done, s);
 	return s->sig_term && s->sig_int && s->sig_hup && s->reload_ev &&
-	       s->housekeeping_ev && s->load_done_ev && s->dkim_done_ev &&
+	       s->housekeeping_ev && s->sql_idle_ev && s->load_done_ev &&
+	       s->dkim_done_ev &&
 	       event_add(s->sig_term, NULL) == 0 &&
 	       event_add(s->sig_int, NULL) == 0 &&
 	       event_add(s->sig_hup, NULL) == 0 &&
-	       event_add(s->housekeeping_ev, &every) == 0;
+	       event_add(s->housekeeping_ev, &every) == 0 &&
+	       event_add(s->sql_idle_ev, &second) == 0;
 }
 
 /* events_free - after the writer and the DKIM thread have ended */
 static void events_free(struct serve *s)
 {
 	struct event **all[] = { &s->sig_term, &s->sig_int, &s->sig_hup,
-				 &s->reload_ev, &s->housekeeping_ev,
+				 &s->reload_ev, &s->housekeeping_ev, &s->sql_idle_ev,
 				 &s->load_done_ev, &s->dkim_done_ev };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -265,6 +277,8 @@ static enum result_kind serve_start(struct serve *s)
 	s->sql = mq_conf.database_address[0] != 0;
 	s->state.sql = s->sql;
 	http_state_set(&s->state);
+	if (s->sql && ops_sql_session_start() != RESULT_OK)
+		log_warning("sql: no session: each use connects anew");
 	if (!s->sql && s->act != DB_NONE)
 		log_warning("--repair-database/--purge-database: no "
 			    "database-address configured");
@@ -288,6 +302,7 @@ static void serve_stop(struct serve *s)
 	if (s->dkim_running)
 		pthread_join(s->dkim_thread, NULL);
 	writer_stop();
+	ops_sql_session_stop();
 	events_free(s);
 	if (s->st) {
 		store_close(s->st);

@@ -38,6 +38,7 @@ struct serve {
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *reload_ev;	/* database-ttl after a load */
 	struct event *housekeeping_ev;
+	struct event *sql_idle_ev;	/* each second: close an idle session */
 	struct event *load_done_ev;	/* a load job finished */
 	struct event *dkim_done_ev;	/* the DKIM thread finished */
 	bool started;		/* the first load is done, HTTP opened */

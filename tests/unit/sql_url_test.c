@@ -8,7 +8,9 @@
  *	and its redacted form, each bad address with a word its error
  *	must contain.  No error and no redacted form may hold a password.
  *	Ends with the exit-status mapping, the resolver's no-lookup
- *	cases and the dispatcher against a throwaway SQLite file.
+ *	cases, host names handed to the resolver set with
+ *	sql_set_resolver() (or refused without one) and the dispatcher
+ *	against a throwaway SQLite file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +250,47 @@ static void test_exit_codes(void)
 	CHECK(sql_rc_kind(SQL_UNSUPPORTED) == RESULT_INTERNAL, "kind: unsupported is internal");
 }
 
+static int resolver_calls;
+
+/* test_resolver - a resolver that knows one name */
+static enum sql_rc test_resolver(const char *host, int timeout, char *addr,
+				 size_t addrlen, char *errbuf, size_t errlen)
+{
+	(void) timeout;
+	resolver_calls++;
+	if (strcmp(host, "db.example.test") == 0) {
+		snprintf(addr, addrlen, "192.0.2.7");
+		return SQL_OK;
+	}
+	snprintf(errbuf, errlen, "%s: no such name", host);
+	return SQL_CONFIG;
+}
+
+/* test_resolve_names - names go to the resolver handed in, or fail */
+static void test_resolve_names(void)
+{
+	char	addr[64] = "", err[256] = "";
+
+	CHECK(sql_resolve("db.example.test", 2, addr, sizeof(addr), err,
+			  sizeof(err)) == SQL_CONFIG
+	      && strstr(err, "give a numeric address"),
+	      "resolve: a name without a resolver is a config error (%s)", err);
+	sql_set_resolver(test_resolver);
+	CHECK(sql_resolve("db.example.test", 2, addr, sizeof(addr), err,
+			  sizeof(err)) == SQL_OK && strcmp(addr, "192.0.2.7") == 0,
+	      "resolve: a name goes to the resolver (%s)", addr);
+	CHECK(sql_resolve("nx.example.test", 2, addr, sizeof(addr), err,
+			  sizeof(err)) == SQL_CONFIG && strstr(err, "no such name"),
+	      "resolve: with the resolver's code and message (%s)", err);
+	resolver_calls = 0;
+	CHECK(sql_resolve("127.0.0.1", 2, addr, sizeof(addr), err,
+			  sizeof(err)) == SQL_OK
+	      && sql_resolve("localhost", 2, addr, sizeof(addr), err,
+			     sizeof(err)) == SQL_OK && resolver_calls == 0,
+	      "resolve: numbers and localhost never reach it");
+	sql_set_resolver(NULL);
+}
+
 static void test_resolve(void)
 {
 	static const struct {
@@ -341,6 +384,7 @@ int	main(void)
 	test_redact();
 	test_exit_codes();
 	test_resolve();
+	test_resolve_names();
 	test_sqlite();
 	return check_done();
 }
