@@ -1,0 +1,74 @@
+/*
+ * NAME
+ *	write.c - the operations' write: a batch, SQL first when configured
+ * DESCRIPTION
+ *	See write.h.  The SQL connection of a write is taken in one place,
+ *	write_conn(), and given back in write_conn_done().
+ */
+#include <stdio.h>
+
+#include "mq/config.h"
+#include "mq/ops/ops.h"
+#include "mq/ops/write.h"
+
+/* write_conn - the connection a write runs its SQL part on */
+static enum result_kind write_conn(struct sql_conn **conn)
+{
+	return ops_sql_connect(NULL, conn);
+}
+
+/* write_conn_done - the write is over with the connection */
+static void write_conn_done(struct sql_conn *conn)
+{
+	sql_close(conn);
+}
+
+struct sql_write *ops_write_new(struct store *st)
+{
+	struct sql_write *w = sql_write_new(st, ops_sync_flags());
+
+	if (!w)
+		ops_error("out of memory");
+	return w;
+}
+
+enum result_kind ops_write(struct sql_write *w)
+{
+	struct sql_conn *conn = NULL;
+	enum result_kind k = RESULT_OK;
+
+	if (mq_conf.database_address[0])
+		k = write_conn(&conn);
+	if (k)
+		return k;
+	k = sql_write_run(w, conn);
+	if (conn)
+		write_conn_done(conn);
+	if (k)
+		ops_error("%s", sql_write_errmsg(w));
+	return k;
+}
+
+int	ops_write_work(struct store *st, void *w)
+{
+	(void)st;
+	return ops_write(w);
+}
+
+bool	ops_write_grouped(void)
+{
+	return !mq_conf.database_address[0];
+}
+
+enum result_kind ops_write_failed(const struct sql_write *w, bool body,
+				  int status, const char *err,
+				  const char **msg)
+{
+	bool own = sql_write_kind(w) != RESULT_OK;
+
+	*msg = own ? sql_write_errmsg(w) : err;
+	if (own)
+		return sql_write_kind(w);
+	return body ? store_rc_kind((enum store_rc)status)
+		: (enum result_kind)status;
+}
