@@ -565,29 +565,30 @@ static enum sql_rc pgsql_insert_id(struct sql_conn *conn, const char *sql,
 
 /*
  * pgsql_serial_reset - move the identity sequence of table.col to its
- *	largest value, or leave it where it is when it is ahead already
- *	(GREATEST with nextval: never backwards, ids of deleted rows are
- *	not handed out again)
+ *	largest value when it is behind (rows inserted with explicit ids);
+ *	a sequence ahead, or a table without rows, is left alone, so no id
+ *	is used up and none handed out twice
  */
 static enum sql_rc pgsql_serial_reset(struct sql_conn *conn,
 				      const char *table, const char *col)
 {
-	struct sql_value p[4];
+	struct sql_value p[2];
 	struct sql_buf b = SQL_BUF_INIT;
 	int64_t	v;
 	enum sql_rc rc;
 
-	p[0] = p[2] = (struct sql_value) {SQL_TEXT, 0, table, strlen(table)};
-	p[1] = p[3] = (struct sql_value) {SQL_TEXT, 0, col, strlen(col)};
-	sql_buf_add(&b, "SELECT setval(pg_get_serial_sequence(?, ?), "
-		    "GREATEST((SELECT COALESCE(MAX(");
+	p[0] = (struct sql_value) {SQL_TEXT, 0, table, strlen(table)};
+	p[1] = (struct sql_value) {SQL_TEXT, 0, col, strlen(col)};
+	sql_buf_add(&b, "SELECT setval(s, m) FROM (SELECT "
+		    "pg_get_serial_sequence(?, ?) AS s, (SELECT MAX(");
 	sql_buf_ident(&b, SQL_ENGINE_PGSQL, col);
-	sql_buf_add(&b, "), 0) FROM ");
+	sql_buf_add(&b, ") FROM ");
 	sql_buf_ident(&b, SQL_ENGINE_PGSQL, table);
-	sql_buf_add(&b, "), nextval(pg_get_serial_sequence(?, ?))))");
+	sql_buf_add(&b, ") AS m) x WHERE m > COALESCE("
+		    "pg_sequence_last_value(s::regclass), 0)");
 	rc = b.oom ? sql_conn_fail(conn, SQL_INTERNAL, "serial",
 				   "out of memory")
-		: sql_exec_int(conn, b.p, p, 4, &v);
+		: sql_exec_int(conn, b.p, p, 2, &v);
 	sql_buf_free(&b);
 	return rc == SQL_END ? SQL_OK : rc;
 }

@@ -74,7 +74,9 @@ void	sql_write_free(struct sql_write *w)
 		return;
 	for (size_t i = 0; i < w->n; i++) {
 		change_free(&w->c[i]);
-		explicit_bzero(w->c[i].key, sizeof(w->c[i].key));
+		if (w->c[i].key)
+			explicit_bzero(w->c[i].key, w->c[i].keylen);
+		free(w->c[i].key);
 	}
 	free(w->c);
 	free(w->tabs);
@@ -185,13 +187,13 @@ int	sql_write_list_create(struct sql_write *w, const char *root,
 {
 	struct wchange *c = add_change(w, W_LIST_CREATE, root);
 
-	if (c && keylen > sizeof(c->key)) {
-		w->early = write_fail(w, RESULT_BADDATA, "%s: a key of more "
-				      "than %zu bytes", root, sizeof(c->key));
+	if (c && !(c->key = malloc(keylen ? keylen : 1))) {
+		w->early = write_fail(w, RESULT_INTERNAL, "out of memory");
 		return -1;
 	}
 	if (c) {
-		memcpy(c->key, key, keylen);
+		if (keylen)
+			memcpy(c->key, key, keylen);
 		c->keylen = keylen;
 	}
 	return added(w, c);

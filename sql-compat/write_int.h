@@ -15,8 +15,6 @@
 
 #include "sql-compat/sync_int.h"
 
-#define WRITE_KEY_MAX	64	/* bytes of a list's secret key */
-
 enum wkind { W_SET, W_DEL, W_ADD, W_SUB, W_LIST_CREATE, W_LIST_DROP,
 	     W_ROWS };
 
@@ -45,7 +43,7 @@ struct wchange {
 	bool	add;
 	const struct sub_request *req;
 	size_t	nreq;
-	uint8_t	key[WRITE_KEY_MAX];	/* list create, copied */
+	uint8_t	*key;			/* list create: a copy, wiped */
 	size_t	keylen;
 	sql_write_rows_fn each;		/* rows */
 	void   *each_arg;
