@@ -254,12 +254,15 @@ void	write_now(char out[32])
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* creates_root - does a change before c create list root? */
-static bool creates_root(const struct sql_write *w, const struct wchange *c,
-			 const char *root)
+/* write_list_op - see write_int.h */
+bool	write_list_op(const struct sql_write *w, const struct wchange *c,
+		      enum wkind kind, const char *root, bool later)
 {
-	for (const struct wchange *p = w->c; p < c; p++)
-		if (p->kind == W_LIST_CREATE && !strcmp(p->name, root))
+	const struct wchange *p = later ? c + 1 : w->c;
+	const struct wchange *end = later ? w->c + w->n : c;
+
+	for (; p < end; p++)
+		if (p->kind == kind && !strcmp(p->name, root))
 			return true;
 	return false;
 }
@@ -283,7 +286,7 @@ static enum result_kind resolve_table(struct sql_write *w,
 	rc = store_table_find(txn, table, &c->t);
 	if (rc == STORE_NOTFOUND && (c->t = reg_list_split(table, root,
 							   sizeof(root))) &&
-	    creates_root(w, c, root))
+	    write_list_op(w, c, W_LIST_CREATE, root, false))
 		rc = STORE_OK;
 	if (rc == STORE_NOTFOUND && c->kind == W_SUB)
 		return write_fail(w, RESULT_NOTFOUND, "no such list: %s",
@@ -326,7 +329,6 @@ static enum result_kind sql_part(struct sql_write *w, struct wchange *c)
 		[W_LIST_DROP] = write_sql_list_drop, [W_ROWS] = write_sql_rows,
 	};
 
-	c->sql_done = true;
 	return part[c->kind](w, c);
 }
 
@@ -364,15 +366,6 @@ static enum result_kind through_sql(struct sql_write *w)
 		return k;
 	}
 	return write_ddl_after(w);
-}
-
-/* later_creates - does a change after c create c's list again? */
-static bool later_creates(const struct sql_write *w, const struct wchange *c)
-{
-	for (const struct wchange *p = c + 1; p < w->c + w->n; p++)
-		if (p->kind == W_LIST_CREATE && !strcmp(p->name, c->name))
-			return true;
-	return false;
 }
 
 struct put_rows {
@@ -499,7 +492,8 @@ static enum store_rc store_decided(struct sql_write *w, struct store_txn *txn,
 			: store_list_create(txn, c->name, c->key, c->keylen);
 	case W_LIST_DROP:
 		rc = store_list_drop(txn, c->name);
-		return rc == STORE_NOTFOUND && (c->out.n || later_creates(w, c))
+		return rc == STORE_NOTFOUND && (c->out.n ||
+			write_list_op(w, c, W_LIST_CREATE, c->name, true))
 			? STORE_OK : rc;
 	case W_ROWS:
 		return store_rows(txn, c);
@@ -572,8 +566,11 @@ enum result_kind sql_write_run(struct sql_write *w, struct sql_conn *conn)
 	rc = store_write(w->st, sql_write_body, w, NULL);
 	if (rc == STORE_OK)
 		return RESULT_OK;
-	if (w->kind == RESULT_OK)	/* the commit itself failed */
-		body_fail(w, rc);
+	if (w->kind == RESULT_OK) {	/* the commit itself failed */
+		w->kind = store_rc_kind(rc);
+		snprintf(w->err, sizeof(w->err), "%s", *store_errmsg(w->st)
+			 ? store_errmsg(w->st) : store_strerror(rc));
+	}
 	if (!conn)
 		return w->kind;
 	snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, w->err);

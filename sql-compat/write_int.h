@@ -50,7 +50,6 @@ struct wchange {
 	/* outputs */
 	struct sql_write_out out;
 	/* what SQL decided, for the store part */
-	bool	sql_done;		/* the SQL part ran */
 	struct store_row *row;		/* set: the row read back */
 	char   *mem;			/* its texts, and the items' */
 	struct store_assign *full;	/* set (keyless) and add: with the
@@ -142,6 +141,13 @@ enum sql_rc write_prepare_insert(struct sql_conn *conn, const char *table,
 
 /* write_store_sub - the store part of a subscribe SQL decided. */
 enum store_rc write_store_sub(struct store_txn *txn, struct wchange *c);
+
+/*
+ * write_list_op - does a change of kind on list root come before c
+ *	(later false) or after it (later true) in the batch?
+ */
+bool	write_list_op(const struct sql_write *w, const struct wchange *c,
+		      enum wkind kind, const char *root, bool later);
 
 /* write_now - the current UTC time as a time column's text. */
 void	write_now(char out[32]);

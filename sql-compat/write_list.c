@@ -91,26 +91,6 @@ static enum result_kind tables_ddl(struct sql_write *w, const char *root,
 	return rc ? write_sql_fail(w, rc) : RESULT_OK;
 }
 
-/* before - does a change before c do kind to c's list? */
-static bool before(const struct sql_write *w, const struct wchange *c,
-		   enum wkind kind)
-{
-	for (const struct wchange *p = w->c; p < c; p++)
-		if (p->kind == kind && !strcmp(p->name, c->name))
-			return true;
-	return false;
-}
-
-/* after - does a change after c do kind to c's list? */
-static bool after(const struct sql_write *w, const struct wchange *c,
-		  enum wkind kind)
-{
-	for (const struct wchange *p = c + 1; p < w->c + w->n; p++)
-		if (p->kind == kind && !strcmp(p->name, c->name))
-			return true;
-	return false;
-}
-
 /* root_ok - a name the store takes as a list (store/list.c's rules) */
 static enum result_kind root_ok(struct sql_write *w, const char *root)
 {
@@ -139,7 +119,7 @@ static enum result_kind new_list(struct sql_write *w, struct wchange *c,
 	if (!r)
 		r = tables_of(w, c->name, bits);
 	if (!r && (*bits & ~c->created & LIST_T) &&
-	    !before(w, c, W_LIST_DROP)) {
+	    !write_list_op(w, c, W_LIST_DROP, c->name, false)) {
 		c->out.exists = true;
 		r = write_fail(w, RESULT_BADDATA, "list %s exists already",
 			       c->name);
@@ -189,7 +169,7 @@ enum result_kind write_sql_list_create(struct sql_write *w,
 
 	if (r)
 		return r;
-	c->emptied = before(w, c, W_LIST_DROP);
+	c->emptied = write_list_op(w, c, W_LIST_DROP, c->name, false);
 	if (c->emptied && (r = empty_tables(w, c->name, bits & ~c->created)))
 		return r;
 	return w->conn->driver->ddl_commits ? RESULT_OK
@@ -203,7 +183,8 @@ enum result_kind write_sql_list_drop(struct sql_write *w, struct wchange *c)
 	enum result_kind r = tables_of(w, c->name, &bits);
 
 	c->out.n = !r && (bits & LIST_T);
-	if (r || after(w, c, W_LIST_CREATE) || w->conn->driver->ddl_commits)
+	if (r || w->conn->driver->ddl_commits ||
+	    write_list_op(w, c, W_LIST_CREATE, c->name, true))
 		return r;
 	return tables_ddl(w, c->name, bits, true, NULL);
 }
@@ -249,7 +230,8 @@ enum result_kind write_ddl_after(struct sql_write *w)
 		struct wchange *c = &w->c[i];
 
 		w->cur = i;
-		if (c->kind == W_LIST_DROP && !after(w, c, W_LIST_CREATE))
+		if (c->kind == W_LIST_DROP &&
+		    !write_list_op(w, c, W_LIST_CREATE, c->name, true))
 			r = tables_ddl(w, c->name, all_tables(), true, NULL);
 	}
 	if (r)

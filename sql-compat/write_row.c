@@ -338,7 +338,10 @@ static enum result_kind missing_key(struct sql_write *w,
 			  c->name, t->nkey > 1 ? "s" : "", cols);
 }
 
-/* upsert - update the keyed row k or insert it; *fresh: an id is new */
+/*
+ * upsert - update the row with key k or insert it; without the whole key
+ *	SQL allocates the id (c->out.id), which becomes k
+ */
 static enum result_kind upsert(struct sql_write *w, struct wchange *c,
 			       struct store_filter *k, bool all_key)
 {

@@ -81,6 +81,13 @@ cli_checks() {
 	check "$ENGINE: sync --from-sql after the drop" "$MQ" sync --from-sql
 	expect_status "$ENGINE: gone stays gone" 65 "$MQ" split list gone
 	check "$ENGINE: t is still there" "$MQ" split list t
+
+	printf 'address\na@x.example\nb@x.example\nc@x.example\n' > "$TMP/locals.tsv"
+	check "$ENGINE: set locals - (stdin) through SQL" "$MQ" set locals - < "$TMP/locals.tsv"
+	expect_eq "$ENGINE: SQL has the 3 rows" "3" "$(q 'SELECT count(*) FROM locals')"
+	expect_eq "$ENGINE: with the ids SQL gave, as the store has them" \
+		"$(q 'SELECT id, address FROM locals ORDER BY id' | tr '\t\n' ' ;')" \
+		"$("$MQ" dump locals | tail -n +2 | cut -f 1,3 | tr '\t\n' ' ;')"
 }
 
 api_checks() {
