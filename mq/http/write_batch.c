@@ -12,6 +12,8 @@
  *	commits together with other requests' bodies; with one it is a job
  *	of its own, SQL first.  The answer of a failure is the batch's
  *	own message and kind ("row 5: ..."), or the writer's.
+ * DIAGNOSTICS
+ *	The status code comes from the result kind (http_result_code).
  */
 #include "mq/http/http.h"
 #include "mq/ops/write.h"

@@ -1,10 +1,17 @@
 /*
  * NAME
  *	list_write.c - subscribe, unsubscribe, list create and drop
+ * SYNOPSIS
+ *	#include "mq/ops/list_write.h"
+ *
+ *	kind = list_sub(st, "news", SUB_MAIN, true, req, n, &counts, &bad);
+ *	kind = list_create(st, "news");
  * DESCRIPTION
  *	See list_write.h.  A list's secret key is made here, random, for
  *	the store (SQL has no place for it; a list that comes from SQL
  *	gets a random key of the store's own).
+ * DIAGNOSTICS
+ *	One line through ops_error (write.c); the result kind.
  */
 #include <stdint.h>
 

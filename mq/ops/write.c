@@ -1,9 +1,16 @@
 /*
  * NAME
  *	write.c - the operations' write: a batch, SQL first when configured
+ * SYNOPSIS
+ *	#include "mq/ops/write.h"
+ *
+ *	kind = ops_write(batch);
  * DESCRIPTION
  *	See write.h.  The SQL connection of a write is taken in one place,
  *	write_conn(), and given back in write_conn_done().
+ * DIAGNOSTICS
+ *	The batch's one line (or the connection's) through ops_error; the
+ *	result kind.
  */
 #include <stdio.h>
 
