@@ -311,3 +311,78 @@ enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 {
 	return SQL_DISPATCH(conn, list_columns, conn, table, cb, ctx);
 }
+
+/* sql_insert_id - see sql.h */
+enum sql_rc sql_insert_id(struct sql_conn *conn, const char *sql,
+			  const struct sql_value *params, size_t nparams,
+			  const char *col, int64_t *id)
+{
+	*id = 0;
+	return SQL_DISPATCH(conn, insert_id, conn, sql, params, nparams, col,
+			    id);
+}
+
+/* sql_serial_reset - see sql.h; a driver without it has nothing to do */
+enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
+			     const char *col)
+{
+	if (conn->driver->serial_reset == NULL)
+		return SQL_OK;
+	return conn->driver->serial_reset(conn, table, col);
+}
+
+/* sql_exec_script - see sql.h */
+enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
+			    void (*cb)(void *ctx, const char *statement),
+			    void *ctx)
+{
+	enum sql_rc rc = SQL_OK;
+	const char *end;
+
+	for (; text && *text && rc == SQL_OK; text = end + 2) {
+		char   *one;
+
+		if ((end = strstr(text, ";\n")) == NULL)
+			break;
+		if ((one = strndup(text, (size_t) (end - text))) == NULL)
+			return sql_conn_fail(conn, SQL_INTERNAL, "execute",
+					     "out of memory");
+		rc = sql_exec(conn, one, NULL, 0, NULL, NULL);
+		if (rc == SQL_OK && cb)
+			cb(ctx, one);
+		free(one);
+	}
+	return rc;
+}
+
+/* sql_exec_int - see sql.h */
+enum sql_rc sql_exec_int(struct sql_conn *conn, const char *sql,
+			 const struct sql_value *params, size_t nparams,
+			 int64_t *out)
+{
+	struct sql_rows *rows;
+	const struct sql_value *v;
+	enum sql_rc rc, end;
+	size_t	n;
+	char   *stop;
+
+	rc = sql_exec(conn, sql, params, nparams, &rows, NULL);
+	if (rc == SQL_OK)
+		rc = sql_rows_next(conn, rows, &v, &n);
+	if (rc == SQL_OK && (n < 1 || v[0].type != SQL_TEXT))
+		rc = SQL_END;
+	if (rc == SQL_OK) {
+		errno = 0;
+		*out = strtoll(v[0].p, &stop, 10);
+		if (errno || *stop || stop == v[0].p)
+			rc = sql_conn_fail(conn, SQL_INTERNAL, "execute",
+					   "not an integer: %.40s", v[0].p);
+	}
+	/* the rest of the result (none expected) is read, so a streaming
+	 * engine's connection is ready for the next statement */
+	while (rc == SQL_OK && (end = sql_rows_next(conn, rows, &v, &n)) !=
+	       SQL_END)
+		rc = end;
+	sql_rows_free(conn, rows);
+	return rc;
+}

@@ -269,6 +269,44 @@ struct sql_driver {
 				   void *ctx);
 	enum sql_rc (*list_columns)(struct sql_conn *conn, const char *table,
 				    sql_column_cb cb, void *ctx);
+
+	/*
+	 * The dialect: what the engines spell differently, so that the
+	 * statements built elsewhere in sql-compat/ never ask which
+	 * engine they talk to.
+	 */
+	const char *insert_new;		/* an INSERT that skips a row whose
+					 * key exists: "INSERT OR IGNORE
+					 * INTO", "INSERT IGNORE INTO" */
+	const char *insert_new_end;	/* after its VALUES (...): "" or
+					 * " ON CONFLICT DO NOTHING" */
+	const char *null_safe_eq;	/* equal, NULL to NULL too: " IS ?",
+					 * " IS NOT DISTINCT FROM ?",
+					 * " <=> ?" */
+	const char *insert_defaults;	/* a row of defaults only:
+					 * " DEFAULT VALUES", " () VALUES ()" */
+	bool	fold_collation;		/* text = compares ASCII letters in
+					 * any case (MySQL's collation): no
+					 * lower() around a folded column */
+	bool	ddl_commits;		/* DDL commits the open transaction
+					 * (MySQL): create before, drop after */
+
+	/*
+	 * Run an INSERT into a table whose auto-increment column is col;
+	 * *id gets the value SQL allocated (RETURNING, the library's last
+	 * insert id).
+	 */
+	enum sql_rc (*insert_id)(struct sql_conn *conn, const char *sql,
+				 const struct sql_value *params,
+				 size_t nparams, const char *col,
+				 int64_t *id);
+	/*
+	 * Move the auto-increment sequence of table.col past its largest
+	 * value; NULL where the engine does so itself (an explicit id
+	 * leaves a PostgreSQL identity sequence behind, not the others).
+	 */
+	enum sql_rc (*serial_reset)(struct sql_conn *conn, const char *table,
+				    const char *col);
 };
 
 extern const struct sql_driver sql_sqlite_driver;
@@ -329,6 +367,32 @@ enum sql_rc sql_prepare(struct sql_conn *conn, const char *sql,
 enum sql_rc sql_stmt_exec(struct sql_conn *conn, struct sql_stmt *stmt,
 			  const struct sql_value *params, uint64_t *affected);
 void	sql_stmt_free(struct sql_conn *conn, struct sql_stmt *stmt);
+
+/*
+ * sql_insert_id - run an INSERT (sql_exec's contract, no result rows)
+ *	into a table whose auto-increment column is col, and give the id
+ *	SQL allocated in *id.
+ */
+enum sql_rc sql_insert_id(struct sql_conn *conn, const char *sql,
+			  const struct sql_value *params, size_t nparams,
+			  const char *col, int64_t *id);
+
+/*
+ * sql_serial_reset - make the next id SQL generates for table.col (an
+ *	auto-increment column) follow its largest value, never moving it
+ *	back; nothing to do but on PostgreSQL.
+ */
+enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
+			     const char *col);
+
+/*
+ * sql_exec_script - run each statement of text, statements ended by
+ *	";\n" (as the schema renderers write them); cb (may be NULL) sees
+ *	each one after it succeeded.  Stops at the first failure.
+ */
+enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
+			    void (*cb)(void *ctx, const char *statement),
+			    void *ctx);
 
 /*
  * sql_begin, sql_commit, sql_rollback - one transaction.  PostgreSQL
@@ -615,6 +679,15 @@ void	sql_schema_grant(struct sql_buf *out, enum sql_engine engine,
 enum sql_rc sql_conn_fail(struct sql_conn *conn, enum sql_rc rc,
 			  const char *action, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * sql_exec_int - run a statement that answers one row and give its
+ *	first column as an integer in *out; SQL_END when it answered no
+ *	row (or NULL), SQL_INTERNAL when not an integer.
+ */
+enum sql_rc sql_exec_int(struct sql_conn *conn, const char *sql,
+			 const struct sql_value *params, size_t nparams,
+			 int64_t *out);
 
 /*
  * sql_catalog_tables, sql_catalog_columns - run a driver's catalog

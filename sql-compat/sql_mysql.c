@@ -678,6 +678,24 @@ static enum sql_rc mysql_drv_list_columns(struct sql_conn *conn,
 		"AND table_name = ? ORDER BY ordinal_position", table, cb, ctx);
 }
 
+/*
+ * mysql_drv_insert_id - the INSERT, then LAST_INSERT_ID(): the server's
+ *	own, right for the binary protocol too
+ */
+static enum sql_rc mysql_drv_insert_id(struct sql_conn *conn, const char *sql,
+				       const struct sql_value *params,
+				       size_t nparams, const char *col,
+				       int64_t *id)
+{
+	enum sql_rc rc = mysql_drv_exec(conn, sql, params, nparams, NULL, NULL);
+
+	(void) col;
+	if (rc == SQL_OK)
+		rc = sql_exec_int(conn, "SELECT LAST_INSERT_ID()", NULL, 0, id);
+	return rc == SQL_END ? sql_conn_fail(conn, SQL_INTERNAL, "insert",
+					     "no id returned") : rc;
+}
+
 const struct sql_driver sql_mysql_driver = {
 	.name = "mysql",
 	.engine = SQL_ENGINE_MYSQL,
@@ -696,4 +714,11 @@ const struct sql_driver sql_mysql_driver = {
 	.rollback = mysql_drv_rollback,
 	.list_tables = mysql_drv_list_tables,
 	.list_columns = mysql_drv_list_columns,
+	.insert_new = "INSERT IGNORE INTO",
+	.insert_new_end = "",
+	.null_safe_eq = " <=> ?",
+	.insert_defaults = " () VALUES ()",
+	.fold_collation = true,
+	.ddl_commits = true,
+	.insert_id = mysql_drv_insert_id,
 };

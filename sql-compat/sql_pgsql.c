@@ -544,6 +544,55 @@ static enum sql_rc pgsql_list_columns(struct sql_conn *conn, const char *table,
 		"ORDER BY c.ordinal_position", table, cb, ctx);
 }
 
+/* pgsql_insert_id - the INSERT with RETURNING col: the id in one trip */
+static enum sql_rc pgsql_insert_id(struct sql_conn *conn, const char *sql,
+				   const struct sql_value *params,
+				   size_t nparams, const char *col,
+				   int64_t *id)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc;
+
+	sql_buf_add(&b, "%s RETURNING ", sql);
+	sql_buf_ident(&b, SQL_ENGINE_PGSQL, col);
+	rc = b.oom ? sql_conn_fail(conn, SQL_INTERNAL, "insert",
+				   "out of memory")
+		: sql_exec_int(conn, b.p, params, nparams, id);
+	sql_buf_free(&b);
+	return rc == SQL_END ? sql_conn_fail(conn, SQL_INTERNAL, "insert",
+					     "no id returned") : rc;
+}
+
+/*
+ * pgsql_serial_reset - move the identity sequence of table.col to its
+ *	largest value when it is behind (rows inserted with explicit ids);
+ *	a sequence ahead, or a table without rows, is left alone, so no id
+ *	is used up and none handed out twice
+ */
+static enum sql_rc pgsql_serial_reset(struct sql_conn *conn,
+				      const char *table, const char *col)
+{
+	struct sql_value p[2];
+	struct sql_buf b = SQL_BUF_INIT;
+	int64_t	v;
+	enum sql_rc rc;
+
+	p[0] = (struct sql_value) {SQL_TEXT, 0, table, strlen(table)};
+	p[1] = (struct sql_value) {SQL_TEXT, 0, col, strlen(col)};
+	sql_buf_add(&b, "SELECT setval(s, m) FROM (SELECT "
+		    "pg_get_serial_sequence(?, ?) AS s, (SELECT MAX(");
+	sql_buf_ident(&b, SQL_ENGINE_PGSQL, col);
+	sql_buf_add(&b, ") FROM ");
+	sql_buf_ident(&b, SQL_ENGINE_PGSQL, table);
+	sql_buf_add(&b, ") AS m) x WHERE m > COALESCE("
+		    "pg_sequence_last_value(s::regclass), 0)");
+	rc = b.oom ? sql_conn_fail(conn, SQL_INTERNAL, "serial",
+				   "out of memory")
+		: sql_exec_int(conn, b.p, p, 2, &v);
+	sql_buf_free(&b);
+	return rc == SQL_END ? SQL_OK : rc;
+}
+
 const struct sql_driver sql_pgsql_driver = {
 	.name = "postgresql",
 	.engine = SQL_ENGINE_PGSQL,
@@ -562,4 +611,10 @@ const struct sql_driver sql_pgsql_driver = {
 	.rollback = pgsql_rollback,
 	.list_tables = pgsql_list_tables,
 	.list_columns = pgsql_list_columns,
+	.insert_new = "INSERT INTO",
+	.insert_new_end = " ON CONFLICT DO NOTHING",
+	.null_safe_eq = " IS NOT DISTINCT FROM ?",
+	.insert_defaults = " DEFAULT VALUES",
+	.insert_id = pgsql_insert_id,
+	.serial_reset = pgsql_serial_reset,
 };

@@ -411,6 +411,20 @@ static enum sql_rc sqlite_list_columns(struct sql_conn *conn, const char *table,
 				   "ORDER BY cid", table, cb, ctx);
 }
 
+/* sqlite_insert_id - the INSERT, then the rowid it gave */
+static enum sql_rc sqlite_insert_id(struct sql_conn *conn, const char *sql,
+				    const struct sql_value *params,
+				    size_t nparams, const char *col,
+				    int64_t *id)
+{
+	enum sql_rc rc = sqlite_exec(conn, sql, params, nparams, NULL, NULL);
+
+	(void) col;		/* the auto-increment column is the rowid */
+	if (rc == SQL_OK)
+		*id = sqlite3_last_insert_rowid(conn->handle);
+	return rc;
+}
+
 const struct sql_driver sql_sqlite_driver = {
 	.name = "sqlite",
 	.engine = SQL_ENGINE_SQLITE,
@@ -429,4 +443,9 @@ const struct sql_driver sql_sqlite_driver = {
 	.rollback = sqlite_rollback,
 	.list_tables = sqlite_list_tables,
 	.list_columns = sqlite_list_columns,
+	.insert_new = "INSERT OR IGNORE INTO",
+	.insert_new_end = "",
+	.null_safe_eq = " IS ?",
+	.insert_defaults = " DEFAULT VALUES",
+	.insert_id = sqlite_insert_id,
 };

@@ -87,40 +87,6 @@ struct sql_value sync_param(const struct store_value *v)
 	return p;
 }
 
-/* sync_pg_sequence - see sync_int.h */
-int	sync_pg_sequence(struct sql_conn *conn, const struct sync_name *tn,
-			 char *err, size_t errlen)
-{
-	const struct reg_table *t = tn->t;
-	const char *id = t->nkey == 1 ? t->cols[t->key[0]].name : "";
-	struct sql_value p[4];
-	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_rows *rows = NULL;
-	const struct sql_value *v;
-	size_t n;
-	enum sql_rc rc;
-
-	if (sql_conn_engine(conn) != SQL_ENGINE_PGSQL || t->nkey != 1 ||
-	    !(t->cols[t->key[0]].flags & REG_AUTO))
-		return 0;
-	p[0] = p[2] = (struct sql_value){ .type = SQL_TEXT, .p = tn->name,
-					  .len = strlen(tn->name) };
-	p[1] = p[3] = (struct sql_value){ .type = SQL_TEXT, .p = id,
-					  .len = strlen(id) };
-	sql_buf_add(&b, "SELECT setval(pg_get_serial_sequence(?, ?), "
-		    "GREATEST((SELECT COALESCE(MAX(");
-	sql_buf_ident(&b, SQL_ENGINE_PGSQL, id);
-	sql_buf_add(&b, "), 0) FROM ");
-	sql_buf_ident(&b, SQL_ENGINE_PGSQL, tn->name);
-	sql_buf_add(&b, "), nextval(pg_get_serial_sequence(?, ?))))");
-	rc = b.oom ? SQL_INTERNAL : sql_exec(conn, b.p, p, 4, &rows, NULL);
-	while (rc == SQL_OK)
-		rc = sql_rows_next(conn, rows, &v, &n);
-	sql_rows_free(conn, rows);
-	sql_buf_free(&b);
-	return rc == SQL_END ? 0 : sync_sql_fail(conn, rc, err, errlen);
-}
-
 /* The columns SQL lists for one table. */
 struct col_names {
 	const struct reg_table *t;

@@ -17,8 +17,8 @@
  *	not have are dropped (after the commit on MySQL, whose DDL is not
  *	transactional).
  *
- *	The row write-through of mq set / mq del (SQL first, then the
- *	store) is sql_write_set() / sql_write_del().
+ *	Every other write of mq, SQL first or the store alone, is a
+ *	struct sql_write batch (below).
  *
  *	Text from SQL becomes a store value through store_value_parse()
  *	with the registry column; a value that does not fit fails the
@@ -63,32 +63,118 @@ enum result_kind sql_sync_to(struct sql_conn *conn, struct store *st, unsigned f
 		    struct sql_sync_result *res);
 void	sql_sync_result_free(struct sql_sync_result *res);
 
-/* One column := value of a write-through. */
-struct sql_write_col {
-	int col;			/* registry column */
-	struct store_value v;
+/* ---------------------------------------------------------------- */
+/* the write path (write.c, write_row.c, write_sub.c, write_list.c)  */
+/* ---------------------------------------------------------------- */
+
+/*
+ * struct sql_write - ONE write of mq, whoever asks for it (mq set, sub,
+ *	import, split, list-create, every API write): a batch of changes.
+ *	sql_write_run() runs it with SQL authoritative (conn given) as ONE
+ *	SQL transaction, commits, then applies what SQL decided in ONE
+ *	store transaction; without conn it is one store transaction.
+ *	All of it or nothing: when SQL fails nothing changed anywhere.
+ *
+ *	The changes refer to their inputs (assignments, filters, requests,
+ *	rows) without copying them: keep those until sql_write_free().
+ *	Each adder returns the change's index (the batch's row number
+ *	minus one) for sql_write_out().
+ */
+struct sql_write;
+
+/* What one change did, once the batch ran. */
+struct sql_write_out {
+	int64_t	id;			/* set: the auto id allocated, 0: none */
+	uint64_t n;			/* del: rows deleted; add: 1 inserted,
+					 * 0 present; list drop: 1 dropped */
+	struct sub_counts counts;	/* sub and unsub */
+	size_t	failed;			/* sub: the request refused, else
+					 * SIZE_MAX */
+	bool	exists;			/* list create: refused, it exists */
 };
 
 /*
- * sql_write_set - mq set with SQL authoritative: in one SQL transaction
- *	update the row with the whole key given (only the columns given)
- *	or insert it (SQL allocating an auto-increment id left out), read
- *	the complete row back, commit, then put that row into the store.
- *	*id_out gets an allocated id (0: none).
+ * sql_write_rows_fn - call fn for every row a table of an imported list
+ *	gets (store_scan's contract: non-zero from fn stops); it is called
+ *	once for SQL and once for the store (again if the store's body
+ *	runs again).
  */
-enum result_kind sql_write_set(struct sql_conn *conn, struct store *st,
-		      unsigned flags, const char *table,
-		      const struct sql_write_col *a, int na, int64_t *id_out,
-		      char *err, size_t errlen);
+typedef enum store_rc (*sql_write_rows_fn)(void *arg, store_row_fn fn,
+					   void *fnarg);
 
 /*
- * sql_write_del - mq del with SQL authoritative: delete the rows whose
- *	columns equal the values given (all rows with na 0) in SQL, then
- *	the same in the store.  *n_out counts the rows SQL deleted.
+ * sql_write_new - an empty batch for st; flags SQL_SYNC_KEEP_EXTRA
+ *	(database-validate false) carries SQL's extra columns along.
+ *	NULL without memory.
  */
-enum result_kind sql_write_del(struct sql_conn *conn, struct store *st,
-		      unsigned flags, const char *table,
-		      const struct sql_write_col *f, int nf, uint64_t *n_out,
-		      char *err, size_t errlen);
+struct sql_write *sql_write_new(struct store *st, unsigned flags);
+void	sql_write_free(struct sql_write *w);
+
+/*
+ * sql_write_set - mq set: with the whole key given, update the columns
+ *	given or insert; else insert allocating the auto id.  SQL holds
+ *	the row's defaults; the store gets the row as SQL holds it.
+ */
+int	sql_write_set(struct sql_write *w, const char *table,
+		      const struct store_assign *a, int na);
+/* sql_write_del - delete the rows matching all filters (none: all). */
+int	sql_write_del(struct sql_write *w, const char *table,
+		      const struct store_filter *f, int nf);
+/*
+ * sql_write_add - insert the row unless one with its key exists (the
+ *	first stays: cookies, the message log).  With same >= 0 a present
+ *	row whose column same differs refuses the batch, the message
+ *	"TABLE: conflict".
+ */
+int	sql_write_add(struct sql_write *w, const char *table,
+		      const struct store_assign *a, int na, int same,
+		      const char *conflict);
+/*
+ * sql_write_sub - store_sub()'s subscribe (add) or unsubscribe of n
+ *	requests to list root's table which, each change with its _slog
+ *	row; with SQL authoritative SQL decides what is present.
+ */
+int	sql_write_sub(struct sql_write *w, const char *root,
+		      enum sub_table which, bool add,
+		      const struct sub_request *r, size_t n);
+/* sql_write_list_create - list root, its tables, its secret key. */
+int	sql_write_list_create(struct sql_write *w, const char *root,
+			      const uint8_t *key, size_t keylen);
+/* sql_write_list_drop - list root with every row of its tables. */
+int	sql_write_list_drop(struct sql_write *w, const char *root);
+/*
+ * sql_write_rows - put the rows each() gives into table (of a list
+ *	created earlier in the batch): mq import with SQL authoritative.
+ */
+int	sql_write_rows(struct sql_write *w, const char *table,
+		       sql_write_rows_fn each, void *arg);
+
+/*
+ * sql_write_run - run the batch: SQL first when conn is given.  Returns
+ *	RESULT_OK or the failure's kind with sql_write_errmsg() naming the
+ *	table, column and, in a batch of several, the change ("row 5:
+ *	...").  When the store fails after SQL committed, the message says
+ *	so and that mq sync --from-sql repairs it.  Run a batch once.
+ */
+enum result_kind sql_write_run(struct sql_write *w, struct sql_conn *conn);
+
+/*
+ * sql_write_body - the batch's store part without SQL, as a
+ *	store_write_fn for a caller that commits several bodies in one
+ *	transaction (mq serve's writer).  It may run more than once; on
+ *	failure sql_write_kind/errmsg say why.
+ */
+enum store_rc sql_write_body(struct store_txn *txn, void *w);
+
+/* sql_write_kind, sql_write_errmsg - the outcome of the last run. */
+enum result_kind sql_write_kind(const struct sql_write *w);
+const char *sql_write_errmsg(const struct sql_write *w);
+
+/* sql_write_out - what change i did; NULL when there is no change i. */
+const struct sql_write_out *sql_write_out(const struct sql_write *w,
+					  int i);
+
+/* sql_write_count - the changes of the batch. */
+size_t	sql_write_count(const struct sql_write *w);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * NAME
- *	sync_int.h - what sync.c, sync_to.c and sync_write.c share
+ *	sync_int.h - what sync.c, sync_to.c and the write path share
  * DESCRIPTION
  *	The tables to sync, the mapping of a table's SQL columns onto its
  *	registry columns, and the conversion of SQL text rows to store
- *	rows.  Private to sql-compat/sync*.c.
+ *	rows.  Private to sql-compat/sync*.c and write*.c.
  */
 #ifndef MQ_SQL_SYNC_INT_H
 #define MQ_SQL_SYNC_INT_H
@@ -60,14 +60,6 @@ int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 /* sync_store_fail - the store's message into err; result kind. */
 int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 			size_t errlen);
-
-/*
- * sync_pg_sequence - on PostgreSQL, move the serial sequence of an
- *	auto-increment table past its largest id (rows inserted with
- *	explicit ids leave it behind); elsewhere nothing.  0 or result kind.
- */
-int	sync_pg_sequence(struct sql_conn *conn, const struct sync_name *tn,
-			 char *err, size_t errlen);
 
 /* sync_param - a store value as a bound parameter. */
 struct sql_value sync_param(const struct store_value *v);

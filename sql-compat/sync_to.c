@@ -371,11 +371,6 @@ static const char *col_name(const struct to_table *x, int i)
 /* delete_one - a DELETE of one row equal to all values (NULL-safe). */
 static void delete_one(struct sql_buf *b, const struct to_table *x)
 {
-	static const char *const eq[] = {
-		[SQL_ENGINE_SQLITE] = " IS ?",
-		[SQL_ENGINE_PGSQL] = " IS NOT DISTINCT FROM ?",
-		[SQL_ENGINE_MYSQL] = " <=> ?",
-	};
 	const char *rowid = x->engine == SQL_ENGINE_PGSQL ? "ctid" : "rowid";
 
 	sql_buf_add(b, "DELETE FROM ");
@@ -387,7 +382,7 @@ static void delete_one(struct sql_buf *b, const struct to_table *x)
 	for (int i = 0; i < x->cols->nsel; i++) {
 		sql_buf_add(b, i ? " AND " : " WHERE ");
 		sql_buf_ident(b, x->engine, col_name(x, i));
-		sql_buf_add(b, "%s", eq[x->engine]);
+		sql_buf_add(b, "%s", x->conn->driver->null_safe_eq);
 	}
 	sql_buf_add(b, x->engine == SQL_ENGINE_MYSQL ? " LIMIT 1" : " LIMIT 1)");
 }
@@ -542,6 +537,7 @@ static int to_table(struct sql_conn *conn, struct store *st,
 			      .counts = &res->tables[i].n, .err = res->err,
 			      .errlen = sizeof(res->err) };
 	enum store_rc src;
+	enum sql_rc rc;
 	int ex = grow(&x) ? read_sql(&x) : RESULT_INTERNAL;
 
 	if (!ex)
@@ -553,8 +549,9 @@ static int to_table(struct sql_conn *conn, struct store *st,
 	}
 	if (!ex)
 		ex = tn->t->nkey ? delete_unseen(&x) : delete_surplus(&x);
-	if (!ex && x.counts->inserted)
-		ex = sync_pg_sequence(conn, tn, res->err, sizeof(res->err));
+	if (!ex && x.counts->inserted &&
+	    (rc = sql_schema_sync_serial(conn, tn->name, tn->t)))
+		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
 	sql_stmt_free(conn, x.ins);
 	sql_stmt_free(conn, x.upd);
 	sql_stmt_free(conn, x.del);

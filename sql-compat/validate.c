@@ -335,19 +335,11 @@ enum sql_rc sql_schema_check(struct sql_conn *conn, const char *const *roots,
  */
 static enum sql_rc schema_exec(struct schema_run *run, struct sql_buf *text)
 {
-	enum sql_rc rc = SQL_OK;
-	char   *p, *end;
+	enum sql_rc rc;
 
 	if (text->oom)
 		return sql_conn_fail(run->conn, SQL_INTERNAL, "schema", "out of memory");
-	for (p = text->p; p && *p && rc == SQL_OK; p = end + 2) {
-		if ((end = strstr(p, ";\n")) == NULL)
-			break;
-		*end = 0;
-		if ((rc = sql_exec(run->conn, p, NULL, 0, NULL, NULL)) == SQL_OK
-		    && run->ddl_cb)
-			run->ddl_cb(run->ctx, p);
-	}
+	rc = sql_exec_script(run->conn, text->p, run->ddl_cb, run->ctx);
 	sql_buf_reset(text);
 	return rc;
 }
@@ -453,35 +445,12 @@ enum sql_rc sql_schema_purge(struct sql_conn *conn, const char *const *roots,
 	return schema_change(conn, roots, 0, purge_table, cb, ctx);
 }
 
-/*
- * sql_schema_sync_serial - see sql.h.  Only PostgreSQL needs it: an
- *	explicit id does not move an identity sequence there, while MySQL's
- *	AUTO_INCREMENT and SQLite's AUTOINCREMENT follow the largest id.
- */
+/* sql_schema_sync_serial - see sql.h: the driver's sequence reset */
 enum sql_rc sql_schema_sync_serial(struct sql_conn *conn, const char *name,
 				   const struct reg_table *t)
 {
-	struct sql_buf sql = SQL_BUF_INIT, quoted = SQL_BUF_INIT;
-	const char *col = NULL;
-	enum sql_rc rc;
-
 	for (int c = 0; c < t->ncols; c++)
 		if (t->cols[c].flags & REG_AUTO)
-			col = t->cols[c].name;
-	if (col == NULL || sql_conn_engine(conn) != SQL_ENGINE_PGSQL)
-		return SQL_OK;
-	sql_buf_ident(&quoted, SQL_ENGINE_PGSQL, name);
-	sql_buf_add(&sql, "SELECT setval(pg_get_serial_sequence(?, ?), "
-		    "COALESCE(MAX(");
-	sql_buf_ident(&sql, SQL_ENGINE_PGSQL, col);
-	sql_buf_add(&sql, "), 0) + 1, false) FROM %s", quoted.p ? quoted.p : "");
-	if (sql.oom || quoted.oom)
-		rc = sql_conn_fail(conn, SQL_INTERNAL, "serial", "out of memory");
-	else
-		rc = sql_exec(conn, sql.p, (struct sql_value[]) {
-			{SQL_TEXT, 0, quoted.p, quoted.len},
-			{SQL_TEXT, 0, col, strlen(col)}}, 2, NULL, NULL);
-	sql_buf_free(&sql);
-	sql_buf_free(&quoted);
-	return rc;
+			return sql_serial_reset(conn, name, t->cols[c].name);
+	return SQL_OK;
 }

@@ -7,8 +7,9 @@
  * DESCRIPTION
  *	The formats live in import/ behind struct import_format; this file
  *	parses the command line, picks the list name, supplies a random
- *	key for a source without one, and reports what was done.  With a
- *	database-address set the list goes to SQL first (mq/list_sql.h).
+ *	key for a source without one, and reports what was done.  The
+ *	import itself is list_import() (mq/ops/list_write.h): with a
+ *	database-address set, one batch of the write path, SQL first.
  * DIAGNOSTICS
  *	Exit 0 ok; 1 no such directory (import) or list (export); 64
  *	usage; 65 a malformed or truncated file, or the list (import) or
@@ -22,7 +23,7 @@
 
 #include "import/import.h"
 #include "mq/cli/cli.h"
-#include "mq/ops/list_sql.h"
+#include "mq/ops/list_write.h"
 
 #define GENERATED_KEY	32	/* bytes, as mq list-create makes */
 
@@ -152,11 +153,8 @@ int cmd_import(int argc, char **argv)
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	cli_progress("importing %s into list %s ...", arg[1], root);
-	if (mq_conf.database_address[0])
-		ex = cli_exit(list_import_through_sql(st, f, arg[1], root,
-						      &opt, &res, &rc));
-	else
-		rc = f->load(st, arg[1], root, &opt, &res);
+	ex = list_import(st, f, arg[1], root, &opt, &res, &rc);
+	ex = rc ? 0 : cli_exit(ex);
 	cli_progress_done();
 	sodium_memzero(key, sizeof(key));
 	if (rc)

@@ -27,7 +27,7 @@
 
 #include "mq/cli/cli.h"
 #include "mq/cli/list_cli.h"
-#include "mq/ops/list_sql.h"
+#include "mq/ops/list_write.h"
 #include "mq/ops/ops.h"
 
 #define LINE_MAX_BYTES	1024	/* an stdin line: address and from line */
@@ -317,17 +317,7 @@ struct sub_job {
 	const struct sub_input *in;
 	bool add;
 	struct sub_counts counts;
-	size_t failed;
 };
-
-/* sub_job_fn - the write transaction of sub and unsub. */
-static enum store_rc sub_job_fn(struct store_txn *txn, void *arg)
-{
-	struct sub_job *j = arg;
-
-	return store_sub(txn, j->a->root, j->a->which, j->add, j->in->req,
-			 j->in->n, &j->counts, &j->failed);
-}
 
 /* sub_report - the one-line summary of what changed. */
 static void sub_report(const struct sub_job *j, const char *table)
@@ -348,22 +338,24 @@ static void sub_report(const struct sub_job *j, const char *table)
 }
 
 /*
- * sub_through_sql - sub or unsub with SQL authoritative (SQL first, then
- *	the store); a bad request is reported as the store's would be.
+ * sub_write - the requests through the write path; a refused one is
+ *	reported with its input line
  */
-static int sub_through_sql(struct store *st, struct sub_job *j)
+static int sub_write(struct store *st, struct sub_job *j)
 {
-	char err[512];
+	char msg[1024];
 	size_t bad = SIZE_MAX;
-	int ex = cli_exit(list_sub_through_sql(st, j->a->root, j->a->which, j->add,
-				      j->in->req, j->in->n, &j->counts, &bad,
-				      err, sizeof(err)));
+	enum result_kind k;
 
-	if (ex == EXIT_DATAERR && bad < j->in->n && j->in->line[bad])
-		cli_error("stdin:%zu: %s", j->in->line[bad], err);
-	else if (ex == EXIT_DATAERR && bad < j->in->n)
-		cli_error("%s", err);
-	return ex;
+	ops_capture(msg, sizeof(msg));
+	k = list_sub(st, j->a->root, j->a->which, j->add, j->in->req,
+		     j->in->n, &j->counts, &bad);
+	ops_capture_end();
+	if (k && bad < j->in->n && j->in->line[bad])
+		cli_error("stdin:%zu: %s", j->in->line[bad], msg);
+	else if (k)
+		cli_error("%s", msg);
+	return cli_exit(k);
 }
 
 /* run_sub - sub (add) or unsub; the exit status. */
@@ -375,28 +367,14 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	struct store *st = NULL;
 	char table[REG_NAME_MAX + 16];
 	int ex = parse_sub_args(argc, argv, usage, &a);
-	enum store_rc rc;
 
 	memset(&in, 0, sizeof(in));
 	if (!ex)
 		ex = args_input(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
-	if (!ex && mq_conf.database_address[0])
-		ex = sub_through_sql(st, &j);
-	else if (!ex) {
-		j.failed = SIZE_MAX;
-		rc = in.n > 1000 ? store_sub_reserve(st, in.n) : STORE_OK;
-		if (rc == STORE_OK)
-			rc = store_write(st, sub_job_fn, &j, NULL);
-		if (rc == STORE_BADDATA && j.failed < in.n && in.line[j.failed])
-			cli_error("stdin:%zu: %s", in.line[j.failed],
-				  store_errmsg(st));
-		else if (rc == STORE_BADDATA)
-			cli_error("%s", store_errmsg(st));
-		ex = rc == STORE_BADDATA ? EXIT_DATAERR
-			: rc ? list_fail(st, rc) : 0;
-	}
+	if (!ex)
+		ex = sub_write(st, &j);
 	if (!ex) {
 		snprintf(table, sizeof(table), "%s%s", a.root,
 			 sub_table_suffix(a.which));

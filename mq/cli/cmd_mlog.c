@@ -14,9 +14,9 @@
  *	list logs arrival, processing, receipt and bounce, and status
  *	shows the last messages per sublist with the delays between those
  *	events.  The semantics live in store/cookie.c, store/checktag.c
- *	and store/mlog.c.  With a database-address set, cookie and mlog
- *	insert into SQL first (msg_sql.c), then mirror the row into the
- *	store.
+ *	and store/mlog.c.  cookie and mlog write through the one write
+ *	path (mq/ops/msg_write.h): with a database-address set SQL first,
+ *	then the store.
  * DIAGNOSTICS
  *	Exit 0 ok; 1 no such list, or checktag refused the message (the
  *	reason on stderr); 64 usage; 65 a bad value or a message that has
@@ -32,7 +32,7 @@
 #include <jansson.h>
 
 #include "mq/cli/cli.h"
-#include "mq/ops/msg_sql.h"
+#include "mq/ops/msg_write.h"
 #include "store/mlist.h"
 
 #define STATUS_DEFAULT	10
@@ -218,25 +218,12 @@ static bool parse_msgnum(const char *s, int64_t *out)
 	return false;
 }
 
-struct cookie_op {
-	struct mlist_cookie_req req;
-	char out[MLIST_COOKIE_LEN + 1];
-	bool kept;
-};
-
-static enum store_rc cookie_fn(struct store_txn *txn, void *arg)
-{
-	struct cookie_op *op = arg;
-
-	return mlist_cookie_make(txn, &op->req, op->out, &op->kept);
-}
-
 int cmd_cookie(int argc, char **argv)
 {
+	struct mlist_cookie_req req;
+	char out[MLIST_COOKIE_LEN + 1];
 	struct msg_opts o;
-	struct cookie_op op;
 	struct store *st;
-	enum store_rc rc;
 	int ex;
 
 	if (cli_help(argc, argv, cookie_usage))
@@ -244,10 +231,9 @@ int cmd_cookie(int argc, char **argv)
 	if ((ex = parse_opts(argc, argv, OPT_DIGEST | OPT_ACTION | OPT_CHUNK |
 			     OPT_BODYSIZE, 3, cookie_usage, &o)))
 		return ex;
-	memset(&op, 0, sizeof(op));
-	op.req = (struct mlist_cookie_req){ o.arg[0], o.digest, 0, o.arg[2],
-					    o.action, o.chunk, o.bodysize };
-	if (!parse_msgnum(o.arg[1], &op.req.msgnum))
+	req = (struct mlist_cookie_req){ o.arg[0], o.digest, 0, o.arg[2],
+					 o.action, o.chunk, o.bodysize };
+	if (!parse_msgnum(o.arg[1], &req.msgnum))
 		return EXIT_DATAERR;
 	if (strlen(o.arg[2]) > MLIST_SENDER_MAX) {
 		cli_error("sender longer than %d bytes", MLIST_SENDER_MAX);
@@ -255,12 +241,8 @@ int cmd_cookie(int argc, char **argv)
 	}
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
-	if (mq_conf.database_address[0])
-		ex = cli_exit(msg_cookie_through_sql(st, &op.req, op.out));
-	else if ((rc = store_write(st, cookie_fn, &op, NULL)))
-		ex = cli_store_fail(st, rc);
-	if (!ex)
-		printf("%s\n", op.out);
+	if (!(ex = cli_exit(msg_cookie(st, &req, out))))
+		printf("%s\n", out);
 	store_close(st);
 	return ex;
 }
@@ -328,24 +310,12 @@ int cmd_checktag(int argc, char **argv)
 	return ex;
 }
 
-struct mlog_op {
-	struct mlist_mlog_req req;
-	bool already;
-};
-
-static enum store_rc mlog_fn(struct store_txn *txn, void *arg)
-{
-	struct mlog_op *op = arg;
-
-	return mlist_mlog_add(txn, &op->req, &op->already);
-}
-
 int cmd_mlog(int argc, char **argv)
 {
-	struct mlog_op op = { 0 };
+	struct mlist_mlog_req req;
 	struct msg_opts o;
 	struct store *st;
-	enum store_rc rc;
+	bool already = false;
 	int ex;
 
 	if (cli_help(argc, argv, mlog_usage))
@@ -353,25 +323,20 @@ int cmd_mlog(int argc, char **argv)
 	if ((ex = parse_opts(argc, argv, OPT_DIGEST | OPT_SUBS | OPT_TAI, 4,
 			     mlog_usage, &o)))
 		return ex;
-	op.req = (struct mlist_mlog_req){ o.arg[0], o.digest, 0, 0, 0,
-					  o.subs, o.tai };
-	if (!parse_msgnum(o.arg[1], &op.req.msgnum))
+	req = (struct mlist_mlog_req){ o.arg[0], o.digest, 0, 0, 0, o.subs,
+				       o.tai };
+	if (!parse_msgnum(o.arg[1], &req.msgnum))
 		return EXIT_DATAERR;
-	if (!parse_int(o.arg[2], 0, INT64_MAX, &op.req.listno) ||
-	    !parse_int(o.arg[3], INT32_MIN, INT32_MAX, &op.req.done)) {
+	if (!parse_int(o.arg[2], 0, INT64_MAX, &req.listno) ||
+	    !parse_int(o.arg[3], INT32_MIN, INT32_MAX, &req.done)) {
 		cli_error("LISTNO must be an integer >= 0 and CODE an integer "
 			  "(0, 1, 2, -1): '%s' '%s'", o.arg[2], o.arg[3]);
 		return EXIT_DATAERR;
 	}
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
-	if (mq_conf.database_address[0])
-		ex = cli_exit(msg_mlog_through_sql(st, &op.req,
-						  &op.already));
-	else if ((rc = store_write(st, mlog_fn, &op, NULL)))
-		ex = cli_store_fail(st, rc);
-	if (!ex)
-		printf("%s\n", op.already ? "already logged" : "logged");
+	if (!(ex = cli_exit(msg_mlog(st, &req, &already))))
+		printf("%s\n", already ? "already logged" : "logged");
 	store_close(st);
 	return ex;
 }

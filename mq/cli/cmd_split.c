@@ -10,7 +10,9 @@
  * DESCRIPTION
  *	Edits and checks T_name (T_digest_name with --digest), the table
  *	that says which sublist sends to which addresses (seed 5.4); the
- *	split itself is "mq list T --sublist NAME --msgnum N".
+ *	split itself is "mq list T --sublist NAME --msgnum N".  add and
+ *	del take the one write path (mq/ops/split_entry.h): with a
+ *	database-address set SQL first.
  * DIAGNOSTICS
  *	One line "mq: ..." naming the option and value; check prints one
  *	line per gap and exits 65 when there is one.
@@ -98,28 +100,22 @@ static int parse_add(int argc, char **argv, struct split_add *s,
 	return 0;
 }
 
-/* write_or_report - run fn in a write transaction; the exit status. */
-static int write_or_report(store_write_fn fn, void *arg, const char *root)
+/* split_write - open the store, run the add or the delete; exit status */
+static int split_write(const char *root, struct split_add *s,
+		       struct split_del *d)
 {
 	int ex = 0;
 	struct store *st = cli_open_store(0, &ex);
-	enum store_rc rc;
 
 	if (!st)
 		return ex ? ex : EXIT_SOFTWARE;
-	rc = store_write(st, fn, arg, NULL);
-	if (rc == STORE_NOTFOUND && !strncmp(store_errmsg(st), "no such "
-					     "table", 13)) {
-		cli_error("no such list: %s", root);
-		ex = EXIT_DATAERR;
-	} else if (rc)
-		ex = cli_store_fail(st, rc);
+	ex = cli_exit(s ? split_add(st, root, s) : split_del(st, root, d));
 	store_close(st);
 	return ex;
 }
 
-/* split_add - mq split add T NAME [options]. */
-static int split_add(int argc, char **argv)
+/* run_add - mq split add T NAME [options]. */
+static int run_add(int argc, char **argv)
 {
 	struct split_add s = { .na = 0 };
 	bool digest = false;
@@ -132,14 +128,14 @@ static int split_add(int argc, char **argv)
 	if ((ex = parse_add(argc, argv, &s, &digest)))
 		return ex;
 	split_table_name(s.table, sizeof(s.table), argv[2], digest);
-	if ((ex = write_or_report(split_add_fn, &s, argv[2])))
+	if ((ex = split_write(argv[2], &s, NULL)))
 		return ex;
 	printf("%s: listno=%lld\n", s.table, (long long)s.listno);
 	return 0;
 }
 
-/* split_del - mq split del T LISTNO [--digest]. */
-static int split_del(int argc, char **argv)
+/* run_del - mq split del T LISTNO [--digest]. */
+static int run_del(int argc, char **argv)
 {
 	struct split_del d = { .f = { N_LISTNO, { .kind = SV_INT } } };
 	bool digest = argc == 5 && !strcmp(argv[4], "--digest");
@@ -150,7 +146,7 @@ static int split_del(int argc, char **argv)
 	if (!list_int_arg("LISTNO", argv[3], 1, INT64_MAX, &d.f.v.i))
 		return EXIT_USAGE;
 	split_table_name(d.table, sizeof(d.table), argv[2], digest);
-	if ((ex = write_or_report(split_del_fn, &d, argv[2])))
+	if ((ex = split_write(argv[2], NULL, &d)))
 		return ex;
 	if (d.n == 0) {
 		cli_error("%s: no entry with listno %lld", d.table,
@@ -253,7 +249,7 @@ int cmd_split(int argc, char **argv)
 		const char *name;
 		int (*run)(int argc, char **argv);
 	} subs[] = {
-		{ "add", split_add }, { "del", split_del },
+		{ "add", run_add }, { "del", run_del },
 		{ "list", split_list }, { "check", split_check },
 	};
 

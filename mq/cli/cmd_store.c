@@ -4,12 +4,12 @@
  *	list-drop, config
  */
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mq/cli/cli.h"
+#include "mq/ops/list_write.h"
 
 static const char tables_usage[] =
 	"usage: mq tables [TABLE]\n"
@@ -234,61 +234,35 @@ int cmd_backup(int argc, char **argv)
 	return 0;
 }
 
-struct list_op {
-	const char *root;
-	uint8_t key[32];
-};
-
-static enum store_rc list_create_fn(struct store_txn *txn, void *arg)
-{
-	struct list_op *op = arg;
-
-	return store_list_create(txn, op->root, op->key, sizeof(op->key));
-}
-
-static enum store_rc list_drop_fn(struct store_txn *txn, void *arg)
-{
-	struct list_op *op = arg;
-
-	return store_list_drop(txn, op->root);
-}
-
+/* list_write - list-create or list-drop through the write path */
 static int list_write(int argc, char **argv, const char *usage,
-		      store_write_fn fn, const char *done)
+		      enum result_kind (*fn)(struct store *, const char *),
+		      const char *done)
 {
-	struct list_op op = { 0 };
 	struct store *st;
-	enum store_rc rc;
 	int ex = 0;
 
 	if (cli_help(argc, argv, usage))
 		return 0;
 	if (argc != 2)
 		return cli_usage(usage);
-	op.root = argv[1];
-	randombytes_buf(op.key, sizeof(op.key));
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
-	rc = store_write(st, fn, &op, NULL);
-	sodium_memzero(op.key, sizeof(op.key));
-	if (rc)
-		ex = cli_store_fail(st, rc);
-	else
-		printf("list %s %s\n", op.root, done);
+	if (!(ex = cli_exit(fn(st, argv[1]))))
+		printf("list %s %s\n", argv[1], done);
 	store_close(st);
 	return ex;
 }
 
 int cmd_list_create(int argc, char **argv)
 {
-	return list_write(argc, argv, list_create_usage, list_create_fn,
+	return list_write(argc, argv, list_create_usage, list_create,
 			  "created");
 }
 
 int cmd_list_drop(int argc, char **argv)
 {
-	return list_write(argc, argv, list_drop_usage, list_drop_fn,
-			  "dropped");
+	return list_write(argc, argv, list_drop_usage, list_drop, "dropped");
 }
 
 int cmd_config(int argc, char **argv)

@@ -4,10 +4,10 @@
  * DESCRIPTION
  *	table_load_stdin() reads and checks the whole input before it
  *	writes anything, so a bad line costs nothing; the rows are then
- *	written in one transaction or in batches, each batch a committed
- *	transaction (a process killed between two leaves whole batches).
- *	With database-address set it refuses: SQL is authoritative, and
- *	the rows belong there first (then mq sync --from-sql).
+ *	written as one batch of the write path (mq/ops/table_write.h) or
+ *	in batches of N rows, each committed (a process killed between
+ *	two leaves whole batches); with database-address set each batch
+ *	is one SQL transaction first.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -17,6 +17,8 @@
 #include "mq/cli/cli.h"
 #include "mq/cli/table_io.h"
 #include "mq/cli/tsv.h"
+#include "mq/ops/ops.h"
+#include "mq/ops/table_write.h"
 
 #define INPUT_MAX	(16ull << 30)	/* bytes of stdin at most */
 
@@ -246,37 +248,51 @@ static bool parse_input(struct load *l, char *buf, size_t len)
 	return lineno > 0;
 }
 
-static enum store_rc load_batch_fn(struct store_txn *txn, void *arg)
+/* write_one - rows start..end of l as one batch of the write path */
+static int write_one(struct store *st, struct load *l,
+		     struct table_set_row *rows)
 {
-	struct load *l = arg;
-	enum store_rc rc = STORE_OK;
+	char msg[1024];
+	enum result_kind k;
 
-	for (size_t r = l->start; r < l->end && rc == STORE_OK; r++)
-		rc = store_set(txn, l->table, l->a + r * (size_t)l->ncols,
-			       l->ncols, NULL);
-	return rc;
+	for (size_t r = l->start; r < l->end; r++)
+		rows[r - l->start] = (struct table_set_row){
+			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+	ops_capture(msg, sizeof(msg));
+	k = table_write_set(st, l->table, rows, l->end - l->start);
+	ops_capture_end();
+	if (!k)
+		return 0;
+	cli_progress_done();
+	if (l->start)
+		cli_error("%s: rows 1-%zu were written; rows %zu-%zu failed",
+			  l->table, l->start, l->start + 1, l->end);
+	cli_error("%s", msg);
+	return cli_exit(k);
 }
 
+/* write_batches - the rows in batches of batch (0: one for all) */
 static int write_batches(struct store *st, struct load *l, size_t batch)
 {
+	struct table_set_row *rows;
 	size_t txns = 0;
-	enum store_rc rc;
+	int ex = 0;
 
-	for (l->start = 0; l->start < l->nrows; l->start = l->end) {
+	if (!(rows = calloc(batch && batch < l->nrows ? batch : l->nrows + 1,
+			    sizeof(*rows)))) {
+		cli_error("out of memory");
+		return EXIT_SOFTWARE;
+	}
+	for (l->start = 0; l->start < l->nrows && !ex; l->start = l->end) {
 		l->end = batch && l->nrows - l->start > batch
 			? l->start + batch : l->nrows;
-		rc = store_write(st, load_batch_fn, l, NULL);
-		if (rc) {
-			cli_progress_done();
-			if (l->start)
-				cli_error("%s: rows 1-%zu were written; row %zu "
-					  "on failed", l->table, l->start,
-					  l->start + 1);
-			return cli_store_fail(st, rc);
-		}
-		txns++;
+		if (!(ex = write_one(st, l, rows)))
+			txns++;
 		cli_progress("%s: %zu/%zu rows", l->table, l->end, l->nrows);
 	}
+	free(rows);
+	if (ex)
+		return ex;
 	cli_progress_done();
 	printf("%s: set %zu row%s in %zu transaction%s\n", l->table, l->nrows,
 	       l->nrows == 1 ? "" : "s", txns, txns == 1 ? "" : "s");
@@ -299,13 +315,6 @@ int table_load_stdin(int argc, char **argv, const char *usage)
 			return cli_usage(usage);
 	} else if (argc != 3)
 		return cli_usage(usage);
-	/* One store transaction cannot also be one SQL transaction here. */
-	if (mq_conf.database_address[0]) {
-		cli_error("%s: with database-address set SQL is authoritative: "
-			  "load the rows into SQL, then run 'mq sync "
-			  "--from-sql'", l.table);
-		return EXIT_USAGE;
-	}
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	rc = store_read_begin(st, &txn);

@@ -154,9 +154,9 @@ void	http_stream_chunk(struct http_req *r, struct evbuffer *buf);
 void	http_stream_end(struct http_req *r);
 
 /*
- * A handler that reuses a CLI write path (sql_write_set, the lists'
- * write-through) wraps it in ops_capture()/ops_capture_end()
- * (mq/ops/ops.h): the error line then lands in its buffer for the reply.
+ * A handler that calls an operation outside the writer wraps it in
+ * ops_capture()/ops_capture_end() (mq/ops/ops.h): the error line then
+ * lands in its buffer for the reply.
  */
 
 /*
@@ -173,8 +173,8 @@ void	http_stream_end(struct http_req *r);
  *		again without it, and the failed one alone, so a bad
  *		request never costs another its write.  Like every
  *		store_write body it may run more than once.
- *   work	when body is NULL: run alone, e.g. a write-through to SQL
- *		(sql_write_set); returns an enum result_kind; its ops_error
+ *   work	when body is NULL: run alone, e.g. a batch with SQL first
+ *		(ops_write_work); returns an enum result_kind; its ops_error
  *		lines are captured into err.
  *
  * After done() the core frees nothing of w: done owns it.  Between
@@ -193,6 +193,19 @@ struct http_write {
 	struct write_job job;	/* what the writer runs */
 };
 void	http_write_submit(struct http_req *r, struct http_write *w);
+
+/*
+ * http_write_batch - submit batch (mq/ops/write.h) through the writer
+ *	as w: grouped with other writes without a database-address, a job
+ *	of its own (SQL first) with one.  Set w->done first.
+ * http_reply_batch - the answer for w when it failed: the batch's kind
+ *	and message ("row 5: ..."), or the writer's.
+ */
+struct sql_write;
+void	http_write_batch(struct http_req *r, struct http_write *w,
+			 struct sql_write *batch);
+void	http_reply_batch(struct http_req *r, const struct http_write *w,
+			 const struct sql_write *batch);
 
 /*
  * http_reply_write - the answer for a failed write (w->status != 0):

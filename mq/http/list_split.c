@@ -11,9 +11,10 @@
  *	GET    /v1/lists/T/split/check[?digest=1]	mq split check
  * DESCRIPTION
  *	The entries of T_name (T_digest_name) with mq split's checks
- *	(mq/split_entry.h).  check answers 200 with the gaps listed, an
- *	empty list when every hash is covered.  Adding and deleting run
- *	on the writer thread (http_write_submit).
+ *	(mq/ops/split_entry.h).  check answers 200 with the gaps listed,
+ *	an empty list when every hash is covered.  Adding and deleting are
+ *	batches of the one write path, run on the writer thread
+ *	(http_write_batch): with a database-address set SQL first.
  * DIAGNOSTICS
  *	400 naming the field or parameter; 404 for an unknown listno.
  */
@@ -183,9 +184,18 @@ static bool add_entry(struct http_req *r, json_t *body, struct split_add *s)
 /* A split add on its way through the writer. */
 struct add_op {
 	struct http_write w;	/* first: done() is handed &op->w */
+	struct sql_write *batch;
 	struct split_add s;
 	json_t *body;		/* owns the name s points into */
 };
+
+/* add_op_free - the op, its batch and the body its name points into */
+static void add_op_free(struct add_op *op)
+{
+	sql_write_free(op->batch);
+	json_decref(op->body);
+	free(op);
+}
 
 /* add_done - on the worker: answer POST split */
 static void add_done(struct http_req *r, struct http_write *w)
@@ -193,13 +203,12 @@ static void add_done(struct http_req *r, struct http_write *w)
 	struct add_op *op = (struct add_op *)w;
 
 	if (w->status)
-		http_reply_write(r, w);
+		http_reply_batch(r, w, op->batch);
 	else
-		http_reply_json(r, 201, json_pack("{s:s,s:I}", "table",
-						  op->s.table, "listno",
-						  (json_int_t)op->s.listno));
-	json_decref(op->body);
-	free(op);
+		http_reply_json(r, 201, json_pack(
+			"{s:s,s:I}", "table", op->s.table, "listno",
+			(json_int_t)sql_write_out(op->batch, 0)->id));
+	add_op_free(op);
 }
 
 /* add_op_new - an op owning body; NULL: answered 500 (body freed) */
@@ -213,10 +222,19 @@ static struct add_op *add_op_new(struct http_req *r, json_t *body)
 		return NULL;
 	}
 	op->body = body;
-	op->w.body = split_add_fn;
-	op->w.arg = &op->s;
 	op->w.done = add_done;
 	return op;
+}
+
+/* add_submit - the checked entry through the writer; false: answered */
+static bool add_submit(struct http_req *r, struct add_op *op)
+{
+	if (!(op->batch = split_add_batch(r->st, &op->s))) {
+		http_reply_error(r, 500, "out of memory");
+		return false;
+	}
+	http_write_batch(r, &op->w, op->batch);
+	return true;
 }
 
 /* split_post - POST: add an entry */
@@ -235,16 +253,16 @@ static void split_post(struct http_req *r, const char *root)
 		split_table_name(op->s.table, sizeof(op->s.table), root,
 				 json_is_true(digest) ||
 				 http_list_flag(r, "digest"));
-		http_write_submit(r, &op->w);
-		return;
+		if (add_submit(r, op))
+			return;
 	}
-	json_decref(body);
-	free(op);
+	add_op_free(op);
 }
 
 /* A split del on its way through the writer. */
 struct del_op {
 	struct http_write w;	/* first: done() is handed &op->w */
+	struct sql_write *batch;
 	struct split_del d;
 };
 
@@ -252,15 +270,17 @@ struct del_op {
 static void del_done(struct http_req *r, struct http_write *w)
 {
 	struct del_op *op = (struct del_op *)w;
+	uint64_t n = sql_write_out(op->batch, 0)->n;
 
 	if (w->status)
-		http_reply_write(r, w);
-	else if (op->d.n == 0)
+		http_reply_batch(r, w, op->batch);
+	else if (n == 0)
 		http_reply_error(r, 404, "%s: no entry with listno %lld",
 				 op->d.table, (long long)op->d.f.v.i);
 	else
 		http_reply_json(r, 200, json_pack("{s:I}", "removed",
-						  (json_int_t)op->d.n));
+						  (json_int_t)n));
+	sql_write_free(op->batch);
 	free(op);
 }
 
@@ -284,10 +304,13 @@ static void split_delete(struct http_req *r, const char *table)
 	op->d.f = (struct store_filter){ N_LISTNO, { .kind = SV_INT,
 						     .i = listno } };
 	snprintf(op->d.table, sizeof(op->d.table), "%s", table);
-	op->w.body = split_del_fn;	/* store_del sets d.n on every run */
-	op->w.arg = &op->d;
+	if (!(op->batch = split_del_batch(r->st, &op->d))) {
+		free(op);
+		http_reply_error(r, 500, "out of memory");
+		return;
+	}
 	op->w.done = del_done;
-	http_write_submit(r, &op->w);
+	http_write_batch(r, &op->w, op->batch);
 }
 
 void	http_list_split(struct http_req *r, const char *root)

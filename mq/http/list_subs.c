@@ -18,11 +18,11 @@
  *	address added or removed meanwhile is seen or not according to
  *	where the listing is.
  *
- *	Subscribing takes the CLI's path: every address is checked first
- *	(a bad one changes nothing), then on the writer thread
- *	(http_write_submit), with a database-address set SQL is written
- *	first (list_sub_through_sql), else the store (group-committed with
- *	the other writes queued meanwhile).
+ *	Subscribing takes the one write path: every address is checked
+ *	first (a bad one changes nothing), then the batch runs on the
+ *	writer thread (http_write_batch): with a database-address set SQL
+ *	first (list_sub_batch), else the store (group-committed with the
+ *	other writes queued meanwhile).
  * DIAGNOSTICS
  *	400 naming the parameter, field or addresses[i]; 404 for a sublist
  *	without an active entry, an address not subscribed, or nothing to
@@ -31,10 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mq/config.h"
-#include "mq/ops/ops.h"
 #include "mq/http/lists.h"
-#include "mq/ops/list_sql.h"
+#include "mq/ops/list_write.h"
 #include "mq/log.h"
 
 #define CHUNK_BYTES	(64 << 10)
@@ -445,41 +443,17 @@ static bool batch_query(struct http_req *r, struct sub_batch *b)
 /* A subscribe or unsubscribe on its way through the writer. */
 struct sub_op {
 	struct http_write w;	/* first: done() is handed &op->w */
+	struct sql_write *batch;
 	char root[REG_NAME_MAX];
 	enum sub_table which;
 	bool add;
 	struct sub_batch b;
-	struct sub_counts counts;
-	size_t bad;		/* SQL: the bad request's index */
-	char err[512];		/* SQL: why it is bad */
 };
-
-/* sub_job_fn - the store's write transaction of a batch */
-static enum store_rc sub_job_fn(struct store_txn *txn, void *arg)
-{
-	struct sub_op *op = arg;
-
-	/* store_sub zeroes the counts: a run again counts afresh; a bad
-	 * address cannot reach it (checked before submitting) */
-	return store_sub(txn, op->root, op->which, op->add, op->b.req,
-			 op->b.n, &op->counts, NULL);
-}
-
-/* sub_sql_fn - the writer's work with SQL authoritative: SQL first */
-static int sub_sql_fn(struct store *st, void *arg)
-{
-	struct sub_op *op = arg;
-
-	op->bad = SIZE_MAX;
-	op->err[0] = 0;
-	return list_sub_through_sql(st, op->root, op->which, op->add,
-				    op->b.req, op->b.n, &op->counts,
-				    &op->bad, op->err, sizeof(op->err));
-}
 
 /* sub_op_free - the op and the request body its addresses point into */
 static void sub_op_free(struct sub_op *op)
 {
+	sql_write_free(op->batch);
 	free(op->b.req);
 	json_decref(op->b.body);
 	free(op);
@@ -488,38 +462,36 @@ static void sub_op_free(struct sub_op *op)
 /* sub_failed - the answer for a write that failed */
 static void sub_failed(struct http_req *r, const struct sub_op *op)
 {
-	const struct http_write *w = &op->w;
-	bool bad = w->work && w->status == RESULT_BADDATA && op->bad < op->b.n;
+	const struct sql_write_out *out = sql_write_out(op->batch, 0);
+	const char *msg = sql_write_errmsg(op->batch);
 
-	if (bad && op->b.many)
-		http_reply_error(r, 400, "addresses[%zu]: %s", op->bad,
-				 op->err);
-	else if (bad)
-		http_reply_error(r, 400, "address: %s", op->err);
-	else if (w->work)
-		http_reply_result(r, (enum result_kind)w->status, w->err);
-	else if (w->status == STORE_NOTFOUND)
+	if (out->failed < op->b.n && op->b.many)
+		http_reply_error(r, 400, "addresses[%zu]: %s", out->failed,
+				 msg);
+	else if (out->failed < op->b.n)
+		http_reply_error(r, 400, "address: %s", msg);
+	else if (sql_write_kind(op->batch) == RESULT_NOTFOUND)
 		http_list_missing(r, op->root);
 	else
-		http_reply_write(r, w);
+		http_reply_batch(r, &op->w, op->batch);
 }
 
 /* sub_done - on the worker: answer the POST or DELETE from the op */
 static void sub_done(struct http_req *r, struct http_write *w)
 {
 	struct sub_op *op = (struct sub_op *)w;
+	const struct sub_counts *c = &sql_write_out(op->batch, 0)->counts;
 
 	if (w->status)
 		sub_failed(r, op);
 	else if (op->add)
 		http_reply_json(r, 200, json_pack(
-			"{s:I,s:I,s:I}", "added",
-			(json_int_t)op->counts.changed, "existing",
-			(json_int_t)op->counts.unchanged, "blocked",
-			(json_int_t)op->counts.blocked));
-	else if (op->counts.changed)
+			"{s:I,s:I,s:I}", "added", (json_int_t)c->changed,
+			"existing", (json_int_t)c->unchanged, "blocked",
+			(json_int_t)c->blocked));
+	else if (c->changed)
 		http_reply_json(r, 200, json_pack(
-			"{s:I}", "removed", (json_int_t)op->counts.changed));
+			"{s:I}", "removed", (json_int_t)c->changed));
 	else
 		http_reply_error(r, 404, "%s%s: none of the %zu address%s was "
 				 "subscribed", op->root,
@@ -552,13 +524,14 @@ static void subs_write(struct http_req *r, const char *root,
 		sub_op_free(op);
 		return;
 	}
-	if (mq_conf.database_address[0])
-		op->w.work = sub_sql_fn;
-	else
-		op->w.body = sub_job_fn;
-	op->w.arg = op;
+	if (!(op->batch = list_sub_batch(r->st, root, which, add, op->b.req,
+					 op->b.n))) {
+		sub_op_free(op);
+		http_reply_error(r, 500, "out of memory");
+		return;
+	}
 	op->w.done = sub_done;
-	http_write_submit(r, &op->w);
+	http_write_batch(r, &op->w, op->batch);
 }
 
 void	http_list_subs(struct http_req *r, const char *root,

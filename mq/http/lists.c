@@ -14,21 +14,22 @@
  *	The router of the list API and its small answers.  A path naming
  *	a list is checked once here (a list name, tables present) so the
  *	part handlers start from a list that exists.  Writes need the
- *	token; creating and dropping a list write the store as the CLI
- *	commands do.
+ *	token; creating and dropping a list are batches of the one write
+ *	path (mq/ops/list_write.h), as the CLI commands are: with a
+ *	database-address set SQL first.
  * DIAGNOSTICS
  *	404 naming the list or the path part; 400 naming the field or
  *	query parameter; 401 without the token on a write; 409 when the
  *	list exists already.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mq/http/lists.h"
+#include "mq/ops/list_write.h"
+#include "mq/ops/msg_write.h"
 #include "mq/ops/ops.h"
-#include "mq/ops/msg_sql.h"
 
 #define STATUS_MAX	1000	/* messages of a status, as mq status -n */
 #define LOG_DEFAULT	1000	/* log entries answered by default */
@@ -154,43 +155,38 @@ static void lists_index(struct http_req *r)
 /* A list create or drop on its way through the writer. */
 struct list_op {
 	struct http_write w;	/* first: done() is handed &op->w */
+	struct sql_write *batch;
 	char root[REG_NAME_MAX];
-	uint8_t key[32];	/* create: the list's new secret */
 };
 
-/* create_fn - the write transaction of POST /v1/lists */
-static enum store_rc create_fn(struct store_txn *txn, void *arg)
-{
-	struct list_op *op = arg;
-
-	return store_list_create(txn, op->root, op->key, sizeof(op->key));
-}
-
-/* drop_fn - the write transaction of DELETE /v1/lists/T */
-static enum store_rc drop_fn(struct store_txn *txn, void *arg)
-{
-	struct list_op *op = arg;
-
-	return store_list_drop(txn, op->root);
-}
-
-/* list_op_new - an op for root with body and done; NULL: answered 500 */
-static struct list_op *list_op_new(struct http_req *r, const char *root,
-				   store_write_fn body,
-				   void (*done)(struct http_req *,
-						struct http_write *))
+/*
+ * list_submit - the create or drop batch of root through the writer,
+ *	done() answering; false: answered 500
+ */
+static bool list_submit(struct http_req *r, const char *root, bool create,
+			void (*done)(struct http_req *, struct http_write *))
 {
 	struct list_op *op = calloc(1, sizeof(*op));
 
-	if (!op) {
+	if (op)
+		op->batch = create ? list_create_batch(r->st, root)
+			: list_drop_batch(r->st, root);
+	if (!op || !op->batch) {
+		free(op);
 		http_reply_error(r, 500, "out of memory");
-		return NULL;
+		return false;
 	}
 	snprintf(op->root, sizeof(op->root), "%s", root);
-	op->w.body = body;
-	op->w.arg = op;
 	op->w.done = done;
-	return op;
+	http_write_batch(r, &op->w, op->batch);
+	return true;
+}
+
+/* list_op_free - the op and its batch */
+static void list_op_free(struct list_op *op)
+{
+	sql_write_free(op->batch);
+	free(op);
 }
 
 /* root_ok - a list name, else 400 naming what (field or path) */
@@ -209,21 +205,19 @@ static void create_done(struct http_req *r, struct http_write *w)
 {
 	struct list_op *op = (struct list_op *)w;
 
-	sodium_memzero(op->key, sizeof(op->key));
-	if (w->status == STORE_EXISTS)
+	if (w->status && sql_write_out(op->batch, 0)->exists)
 		http_reply_error(r, 409, "list %s exists already", op->root);
 	else if (w->status)
-		http_reply_write(r, w);
+		http_reply_batch(r, w, op->batch);
 	else
 		http_reply_json(r, 201, json_pack("{s:s,s:b}", "name",
 						  op->root, "created", 1));
-	free(op);
+	list_op_free(op);
 }
 
-/* list_create - POST /v1/lists {"name": "T"} */
-static void list_create(struct http_req *r)
+/* lists_post - POST /v1/lists {"name": "T"} */
+static void lists_post(struct http_req *r)
 {
-	struct list_op *op;
 	json_t *body, *name;
 
 	if (!http_require_token(r) || !(body = http_body_json(r, false)))
@@ -231,12 +225,8 @@ static void list_create(struct http_req *r)
 	name = json_object_get(body, "name");
 	if (!json_is_string(name))
 		http_reply_error(r, 400, "name: missing or not a string");
-	else if (root_ok(r, "name", json_string_value(name)) &&
-		 (op = list_op_new(r, json_string_value(name), create_fn,
-				   create_done))) {
-		randombytes_buf(op->key, sizeof(op->key));
-		http_write_submit(r, &op->w);
-	}
+	else if (root_ok(r, "name", json_string_value(name)))
+		list_submit(r, json_string_value(name), true, create_done);
 	json_decref(body);
 }
 
@@ -245,24 +235,21 @@ static void drop_done(struct http_req *r, struct http_write *w)
 {
 	struct list_op *op = (struct list_op *)w;
 
-	if (w->status == STORE_NOTFOUND)
+	if (w->status && sql_write_kind(op->batch) == RESULT_NOTFOUND)
 		http_list_missing(r, op->root);
 	else if (w->status)
-		http_reply_write(r, w);
+		http_reply_batch(r, w, op->batch);
 	else
 		http_reply_json(r, 200, json_pack("{s:s,s:b}", "name",
 						  op->root, "dropped", 1));
-	free(op);
+	list_op_free(op);
 }
 
-/* list_drop - DELETE /v1/lists/T */
-static void list_drop(struct http_req *r, const char *root)
+/* list_delete - DELETE /v1/lists/T */
+static void list_delete(struct http_req *r, const char *root)
 {
-	struct list_op *op;
-
-	if (http_require_token(r) &&
-	    (op = list_op_new(r, root, drop_fn, drop_done)))
-		http_write_submit(r, &op->w);
+	if (http_require_token(r))
+		list_submit(r, root, false, drop_done);
 }
 
 /* list_one - GET /v1/lists/T */
@@ -523,7 +510,7 @@ static void list_part(struct http_req *r, const char *root, const char *part)
 static void list_root(struct http_req *r, const char *root)
 {
 	if (r->method == EVHTTP_REQ_DELETE)
-		list_drop(r, root);
+		list_delete(r, root);
 	else if (r->method != EVHTTP_REQ_GET)
 		http_method_not_allowed(r, "GET, DELETE");
 	else if (list_exists(r, root))
@@ -537,7 +524,7 @@ void	http_lists_handle(struct http_req *r)
 	if (!root && r->method == EVHTTP_REQ_GET)
 		lists_index(r);
 	else if (!root && r->method == EVHTTP_REQ_POST)
-		list_create(r);
+		lists_post(r);
 	else if (!root)
 		http_method_not_allowed(r, "GET, POST");
 	else if (strlen(root) >= REG_NAME_MAX || !reg_root_valid(root))

@@ -13,10 +13,10 @@
  *	www-token; asking for it (secrets=1, or a filter on it) without the
  *	token is refused.  POST and DELETE need the token.
  *
- *	POST has mq set's semantics and takes its write path
- *	(table_write_set: one store transaction for all rows, or SQL
- *	first when database-address is set); every row is checked before
- *	anything is written.  The answer holds the rows as stored (read
+ *	POST has mq set's semantics and takes the one write path
+ *	(table_set_batch: all rows of a POST in one batch, all or none,
+ *	SQL first when database-address is set); every row is checked
+ *	before anything is written.  The answer holds the rows as stored (read
  *	back), 201 when one of them is new, else 200.  See docs/http.md.
  * DIAGNOSTICS
  *	404 an unknown table or no row to delete, 400 naming the parameter,
@@ -27,8 +27,6 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "mq/config.h"
-#include "mq/ops/ops.h"
 #include "mq/http/http.h"
 #include "mq/http/rows.h"
 #include "mq/ops/table_write.h"
@@ -402,32 +400,25 @@ static void reply_stored(struct http_req *r, const char *name,
 /* A POST's rows on their way through the writer thread. */
 struct set_op {
 	struct http_write w;
-	struct table_set_job job;
+	struct sql_write *batch;
+	const char *table;
 	const struct reg_table *t;
+	struct table_set_row *rows;
+	size_t n;
 	json_t *body;			/* the values point into it */
 	struct store_assign *a;
 	bool many;
 	int code;			/* 201 when a row is new, else 200 */
 };
 
-/* set_sql - the write-through: SQL first, row by row (table_write_set) */
-static int set_sql(struct store *st, void *arg)
+/* set_op_free - the op with the body its values point into */
+static void set_op_free(struct set_op *op)
 {
-	struct set_op *op = arg;
-
-	return table_write_set(st, op->job.table, op->job.rows, op->job.n);
-}
-
-/* set_failed - the answer for rows the store refused */
-static void set_failed(struct http_req *r, struct set_op *op)
-{
-	if (op->job.n == 1 || !op->w.body)
-		http_reply_write(r, &op->w);
-	else
-		http_reply_error(r, op->w.status == STORE_BADDATA ||
-				 op->w.status == STORE_EXISTS ? 400 : 500,
-				 "row %zu: %s (no row was written)",
-				 op->job.failed + 1, op->w.err);
+	sql_write_free(op->batch);
+	json_decref(op->body);
+	free(op->a);
+	free(op->rows);
+	free(op);
 }
 
 /* set_done - back on the worker: answer with the rows as stored */
@@ -436,14 +427,14 @@ static void set_done(struct http_req *r, struct http_write *w)
 	struct set_op *op = (struct set_op *)w;
 
 	if (w->status)
-		set_failed(r, op);
-	else
-		reply_stored(r, op->job.table, op->t, op->job.rows, op->job.n,
-			     op->many, op->code);
-	json_decref(op->body);
-	free(op->a);
-	free(op->job.rows);
-	free(op);
+		http_reply_batch(r, w, op->batch);
+	else {
+		for (size_t i = 0; i < op->n; i++)
+			op->rows[i].id = sql_write_out(op->batch, (int)i)->id;
+		reply_stored(r, op->table, op->t, op->rows, op->n, op->many,
+			     op->code);
+	}
+	set_op_free(op);
 }
 
 /* set_op_new - parse every row of body; NULL when answered already */
@@ -457,9 +448,10 @@ static struct set_op *set_op_new(struct http_req *r, const char *name,
 
 	if (op) {
 		op->a = calloc(n, REG_MAX_COLS * sizeof(*op->a));
-		op->job.rows = calloc(n, sizeof(*op->job.rows));
+		op->rows = calloc(n, sizeof(*op->rows));
+		op->body = json_incref(body);
 	}
-	ok = op && op->a && op->job.rows;
+	ok = op && op->a && op->rows;
 	if (!ok)
 		http_reply_error(r, 500, "%s: out of memory", name);
 	for (size_t i = 0; ok && i < n; i++) {
@@ -469,17 +461,20 @@ static struct set_op *set_op_new(struct http_req *r, const char *name,
 		if (json_is_array(body))
 			snprintf(where, sizeof(where), "row %zu: ", i + 1);
 		ok = parse_row(r, name, t, obj, where,
-			       op->a + i * REG_MAX_COLS, &op->job.rows[i]);
+			       op->a + i * REG_MAX_COLS, &op->rows[i]);
+	}
+	if (ok && !(op->batch = table_set_batch(r->st, name, op->rows, n))) {
+		http_reply_error(r, 500, "%s: out of memory", name);
+		ok = false;
 	}
 	if (!ok && op) {
-		free(op->a);
-		free(op->job.rows);
-		free(op);
+		set_op_free(op);
 		return NULL;
 	}
-	*op = (struct set_op){ .job = { name, op->job.rows, n, 0 }, .t = t,
-			       .body = json_incref(body), .a = op->a,
-			       .many = json_is_array(body) };
+	op->table = name;
+	op->t = t;
+	op->n = n;
+	op->many = json_is_array(body);
 	return op;
 }
 
@@ -491,14 +486,9 @@ static void write_rows(struct http_req *r, const char *name,
 
 	if (!op)
 		return;
-	op->code = any_new(r, name, t, op->job.rows, op->job.n) ? 201 : 200;
-	if (mq_conf.database_address[0])
-		op->w.work = set_sql;
-	else
-		op->w.body = table_set_body;
-	op->w.arg = op->w.body ? (void *)&op->job : (void *)op;
+	op->code = any_new(r, name, t, op->rows, op->n) ? 201 : 200;
 	op->w.done = set_done;
-	http_write_submit(r, &op->w);
+	http_write_batch(r, &op->w, op->batch);
 }
 
 /* table_post - POST /v1/tables/NAME: one row or an array of rows */
@@ -522,31 +512,25 @@ static void table_post(struct http_req *r, const char *name,
 /* A DELETE on its way through the writer thread. */
 struct del_op {
 	struct http_write w;
-	struct table_del_job job;
+	struct sql_write *batch;
+	const char *table;
 	struct store_filter f[REG_MAX_COLS];
 };
-
-/* del_sql - the write-through: SQL first (table_write_del) */
-static int del_sql(struct store *st, void *arg)
-{
-	struct del_op *op = arg;
-
-	return table_write_del(st, op->job.table, op->job.f, op->job.n,
-			       &op->job.deleted);
-}
 
 /* del_done - back on the worker: how many went */
 static void del_done(struct http_req *r, struct http_write *w)
 {
 	struct del_op *op = (struct del_op *)w;
+	uint64_t n = sql_write_out(op->batch, 0)->n;
 
 	if (w->status)
-		http_reply_write(r, w);
-	else if (op->job.deleted == 0)
-		http_reply_error(r, 404, "%s: no row matches", op->job.table);
+		http_reply_batch(r, w, op->batch);
+	else if (n == 0)
+		http_reply_error(r, 404, "%s: no row matches", op->table);
 	else
 		http_reply_json(r, 200, json_pack("{s:I}", "deleted",
-					(json_int_t)op->job.deleted));
+						  (json_int_t)n));
+	sql_write_free(op->batch);
 	free(op);
 }
 
@@ -575,14 +559,14 @@ static void table_delete(struct http_req *r, const char *name,
 		return;
 	}
 	memcpy(op->f, q.f, (size_t)q.n * sizeof(q.f[0]));
-	op->job = (struct table_del_job){ name, op->f, q.n, 0 };
-	if (mq_conf.database_address[0])
-		op->w.work = del_sql;
-	else
-		op->w.body = table_del_body;
-	op->w.arg = op->w.body ? (void *)&op->job : (void *)op;
+	op->table = name;
+	if (!(op->batch = table_del_batch(r->st, name, op->f, q.n))) {
+		free(op);
+		http_reply_error(r, 500, "%s: out of memory", name);
+		return;
+	}
 	op->w.done = del_done;
-	http_write_submit(r, &op->w);
+	http_write_batch(r, &op->w, op->batch);
 }
 
 void	http_tables_handle(struct http_req *r)

@@ -1,6 +1,7 @@
 /*
  * NAME
  *	split.c - one entry of a list's split table, checked and written
+ *	through the one write path
  * DESCRIPTION
  *	What mq split (mq/cli/cmd_split.c) and the API's
  *	/v1/lists/T/split (mq/http/list_split.c) share, so an entry is
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mq/ops/ops.h"
 #include "mq/ops/split_entry.h"
+#include "mq/ops/write.h"
 
 const struct split_int_field split_int_fields[SPLIT_INT_FIELDS] = {
 	{ "--hash-lo", "hash_lo", N_HASH_LO, 0, SUB_HASH_MAX },
@@ -84,22 +87,64 @@ int	split_bounds_bad(const struct split_add *s)
 	return -1;
 }
 
-enum store_rc split_add_fn(struct store_txn *txn, void *arg)
-{
-	struct split_add *s = arg;
-
-	return store_set(txn, s->table, s->a, s->na, &s->listno);
-}
-
 void	split_table_name(char *out, size_t len, const char *root, bool digest)
 {
 	snprintf(out, len, "%s%s", root, digest ? "_digest_name" : "_name");
 }
 
-enum store_rc split_del_fn(struct store_txn *txn, void *arg)
+struct sql_write *split_add_batch(struct store *st, const struct split_add *s)
 {
-	struct split_del *d = arg;
+	struct sql_write *w = ops_write_new(st);
 
-	return store_del(txn, d->table, &d->f, 1, &d->n);
+	if (w)
+		sql_write_set(w, s->table, s->a, s->na);
+	return w;
 }
 
+struct sql_write *split_del_batch(struct store *st, const struct split_del *d)
+{
+	struct sql_write *w = ops_write_new(st);
+
+	if (w)
+		sql_write_del(w, d->table, &d->f, 1);
+	return w;
+}
+
+/* run - a split batch at once; a list that is not there is bad data */
+static enum result_kind run(struct sql_write *w, const char *root,
+			    uint64_t *out, bool id)
+{
+	char msg[1024];
+	enum result_kind k = RESULT_INTERNAL;
+
+	ops_capture(msg, sizeof(msg));
+	if (w)
+		k = ops_write(w);
+	ops_capture_end();
+	if (!k)
+		*out = id ? (uint64_t)sql_write_out(w, 0)->id
+			: sql_write_out(w, 0)->n;
+	else if (k == RESULT_NOTFOUND) {
+		ops_error("no such list: %s", root);
+		k = RESULT_BADDATA;
+	} else if (w)
+		ops_error("%s", msg);
+	sql_write_free(w);
+	return k;
+}
+
+enum result_kind split_add(struct store *st, const char *root,
+			   struct split_add *s)
+{
+	uint64_t listno = 0;
+	enum result_kind k = run(split_add_batch(st, s), root, &listno, true);
+
+	s->listno = (int64_t)listno;
+	return k;
+}
+
+enum result_kind split_del(struct store *st, const char *root,
+			   struct split_del *d)
+{
+	return run(split_del_batch(st, d), root, &d->n, false);
+}

@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	Shared by mq split (mq/cli/cmd_split.c) and the HTTP API's
  *	/v1/lists/T/split (mq/http/list_split.c), so an entry is checked
- *	the same way whichever way it comes in (defined in split.c).
+ *	and written the same way whichever way it comes in (defined in
+ *	split.c).
  */
 #ifndef MQ_SPLIT_ENTRY_H
 #define MQ_SPLIT_ENTRY_H
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sql-compat/sync.h"
 #include "store/store.h"
 
 /* Columns of T_name (store/registry.c). */
@@ -64,8 +66,6 @@ bool	split_assign_domain(struct split_add *s, const char *d, char *err,
  */
 int	split_bounds_bad(const struct split_add *s);
 
-/* split_add_fn - write transaction: insert the entry, allocating listno */
-enum store_rc split_add_fn(struct store_txn *txn, void *arg);
 
 /* One entry to delete, by listno; n counts the rows deleted. */
 struct split_del {
@@ -74,7 +74,24 @@ struct split_del {
 	uint64_t n;
 };
 
-/* split_del_fn - write transaction: delete the entry with the listno */
-enum store_rc split_del_fn(struct store_txn *txn, void *arg);
+/*
+ * split_add_batch - a batch inserting entry s (T_name's listno allocated:
+ *	sql_write_out(w, 0)->id); split_del_batch - a batch deleting entry
+ *	d (sql_write_out(w, 0)->n counts it).  Both write SQL first with a
+ *	database-address set.  s and d must live as long as the batch.
+ *	NULL: reported.
+ */
+struct sql_write *split_add_batch(struct store *st, const struct split_add *s);
+struct sql_write *split_del_batch(struct store *st, const struct split_del *d);
+
+/*
+ * split_add, split_del - the batches run at once: s->listno is the new
+ *	entry's, d->n counts the entries deleted.  RESULT_OK, or the kind
+ *	after reporting (bad data for a list root that is not there).
+ */
+enum result_kind split_add(struct store *st, const char *root,
+			   struct split_add *s);
+enum result_kind split_del(struct store *st, const char *root,
+			   struct split_del *d);
 
 #endif

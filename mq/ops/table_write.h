@@ -3,6 +3,10 @@
  *	table_write.h - writing rows of any table: mq set, mq del, the API
  * SYNOPSIS
  *	#include "mq/ops/table_write.h"
+ * DESCRIPTION
+ *	Rows are set and deleted through the one write path (write.h):
+ *	all rows of a call in one batch, all of them or none, with a
+ *	database-address SQL first.
  */
 #ifndef MQ_OPS_TABLE_WRITE_H
 #define MQ_OPS_TABLE_WRITE_H
@@ -10,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sql-compat/sync.h"
 #include "store/store.h"
 
 /* One row of table_write_set: its assignments; id gets an allocated id. */
@@ -20,42 +25,36 @@ struct table_set_row {
 };
 
 /*
- * table_write_set - mq set's semantics for n rows (table_write.c): with
- *	the whole key given update the given columns or insert, else
- *	insert allocating the auto id.  One store transaction for all rows;
- *	with database-address set, SQL first, row by row.  Returns RESULT_OK or a
- *	result kind after reporting through ops_error.
+ * table_set_batch - a batch of mq set's semantics for n rows: with the
+ *	whole key given update the given columns or insert, else insert
+ *	allocating the auto id (sql_write_out(w, i)->id for row i).  The
+ *	rows must live as long as the batch.  NULL: reported.
+ */
+struct sql_write *table_set_batch(struct store *st, const char *table,
+				  const struct table_set_row *rows, size_t n);
+
+/*
+ * table_del_batch - a batch deleting the rows matching all nf filters
+ *	(none: every row); sql_write_out(w, 0)->n counts them.  NULL:
+ *	reported.
+ */
+struct sql_write *table_del_batch(struct store *st, const char *table,
+				  const struct store_filter *f, int nf);
+
+/*
+ * table_write_set - table_set_batch run at once; each row's id filled
+ *	in.  RESULT_OK or the failure's kind after reporting through
+ *	ops_error ("row N: ..." naming the row of several).
  */
 enum result_kind table_write_set(struct store *st, const char *table,
-		    struct table_set_row *rows, size_t n);
+				 struct table_set_row *rows, size_t n);
 
 /*
- * table_write_del - delete the rows matching all nf filters (none: every
- *	row); *deleted counts them.  SQL first when database-address is
- *	set.  RESULT_OK (also when none matched) or the failure's kind.
+ * table_write_del - table_del_batch run at once; *deleted counts the
+ *	rows.  RESULT_OK (also when none matched) or the failure's kind.
  */
 enum result_kind table_write_del(struct store *st, const char *table,
-		    const struct store_filter *f, int nf, uint64_t *deleted);
-
-/*
- * The store bodies of table_write_set and table_write_del without SQL,
- * for a caller running its own write transaction (mq serve's writer
- * thread commits several requests' bodies together).  Re-runnable.
- */
-struct table_set_job {
-	const char *table;
-	struct table_set_row *rows;
-	size_t n;
-	size_t failed;		/* out: the row whose store_set failed */
-};
-enum store_rc table_set_body(struct store_txn *txn, void *job);
-
-struct table_del_job {
-	const char *table;
-	const struct store_filter *f;
-	int n;
-	uint64_t deleted;	/* out */
-};
-enum store_rc table_del_body(struct store_txn *txn, void *job);
+				 const struct store_filter *f, int nf,
+				 uint64_t *deleted);
 
 #endif

@@ -27,6 +27,7 @@
 #include "mq/log.h"
 #include "mq/ops/dkim_check.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/table_write.h"
 #include "mq/serve/ips.h"
 #include "mq/serve/service.h"
 #include "mq/serve/writer.h"
@@ -116,38 +117,38 @@ static bool serve_load(struct serve *s, enum db_action act)
 	return ex == 0;
 }
 
-/* ips_through_sql - the host's addresses into ips, SQL first. */
+/* ips_through_sql - the host's addresses into ips: one batch, SQL first */
 static void ips_through_sql(struct serve *s)
 {
 	const struct reg_table *t = reg_mailerq_find("ips");
 	char (*ips)[IPS_TEXT_MAX] = calloc(IPS_MAX, IPS_TEXT_MAX);
+	struct store_assign (*a)[3] = calloc(IPS_MAX, sizeof(*a));
+	struct table_set_row *rows = calloc(IPS_MAX, sizeof(*rows));
 	char host[256] = "", now[32], err[SQL_SYNC_ERR_MAX];
-	struct sql_write_col c[3];
-	struct sql_conn *conn = NULL;
 	time_t tt = time(NULL);
 	struct tm tm;
-	int64_t id;
-	int n = ips ? ips_collect(ips, IPS_MAX) : -1, ex = 0;
+	int n = ips && a && rows ? ips_collect(ips, IPS_MAX) : -1, ex = 0;
 
 	gethostname(host, sizeof(host) - 1);
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
-	if (n > 0)
-		ex = ops_sql_acquire(&conn);
-	for (int i = 0; i < n && !ex; i++) {
-		c[0] = (struct sql_write_col){ reg_column_index(t, "ip"),
+	for (int i = 0; i < n; i++) {
+		a[i][0] = (struct store_assign){ reg_column_index(t, "ip"),
 			{ .kind = SV_TEXT, .s = ips[i], .len = strlen(ips[i]) } };
-		c[1] = (struct sql_write_col){ reg_column_index(t, "hostname"),
+		a[i][1] = (struct store_assign){ reg_column_index(t, "hostname"),
 			{ .kind = SV_TEXT, .s = host, .len = strlen(host) } };
-		c[2] = (struct sql_write_col){ reg_column_index(t, "updated"),
+		a[i][2] = (struct store_assign){ reg_column_index(t, "updated"),
 			{ .kind = SV_TEXT, .s = now, .len = strlen(now) } };
-		if ((ex = sql_write_set(conn, s->st, ops_sync_flags(), "ips", c, 3,
-					&id, err, sizeof(err))))
-			log_warning("ips: %s", err);
+		rows[i] = (struct table_set_row){ a[i], 3, 0 };
 	}
+	ops_capture(err, sizeof(err));
+	if (n > 0 && (ex = table_write_set(s->st, "ips", rows, (size_t)n)))
+		log_warning("ips: %s", err);
+	ops_capture_end();
 	if (n < 0 || ex)
 		log_warning("ips: the host's addresses were not written");
-	ops_sql_release(conn, ex);
+	free(rows);
+	free(a);
 	free(ips);
 }
 

@@ -1,0 +1,70 @@
+/*
+ * NAME
+ *	write.c - the operations' write: a batch, SQL first when configured
+ * SYNOPSIS
+ *	#include "mq/ops/write.h"
+ *
+ *	kind = ops_write(batch);
+ * DESCRIPTION
+ *	See write.h.  The SQL connection of a write is taken with
+ *	ops_sql_acquire() (mq serve's one session, or a new connection in a
+ *	command) and given back with the result of the write.
+ * DIAGNOSTICS
+ *	The batch's one line (or the connection's) through ops_error; the
+ *	result kind.
+ */
+#include <stdio.h>
+
+#include "mq/config.h"
+#include "mq/ops/ops.h"
+#include "mq/ops/write.h"
+
+struct sql_write *ops_write_new(struct store *st)
+{
+	struct sql_write *w = sql_write_new(st, ops_sync_flags());
+
+	if (!w)
+		ops_error("out of memory");
+	return w;
+}
+
+enum result_kind ops_write(struct sql_write *w)
+{
+	struct sql_conn *conn = NULL;
+	enum result_kind k = RESULT_OK;
+
+	if (mq_conf.database_address[0])
+		k = ops_sql_acquire(&conn);
+	if (k)
+		return k;
+	k = sql_write_run(w, conn);
+	if (conn)
+		ops_sql_release(conn, k);
+	if (k)
+		ops_error("%s", sql_write_errmsg(w));
+	return k;
+}
+
+int	ops_write_work(struct store *st, void *w)
+{
+	(void)st;
+	return ops_write(w);
+}
+
+bool	ops_write_grouped(void)
+{
+	return !mq_conf.database_address[0];
+}
+
+enum result_kind ops_write_failed(const struct sql_write *w, bool body,
+				  int status, const char *err,
+				  const char **msg)
+{
+	bool own = sql_write_kind(w) != RESULT_OK;
+
+	*msg = own ? sql_write_errmsg(w) : err;
+	if (own)
+		return sql_write_kind(w);
+	return body ? store_rc_kind((enum store_rc)status)
+		: (enum result_kind)status;
+}
