@@ -23,9 +23,10 @@
  *	ANSWER_SECONDS.
  *
  *	The server runs on its own threads, as in mq serve, so a write
- *	may still be committing when the next input starts; the store
- *	grows with the rows that inputs add, up to fuzz_store's limit,
- *	past which writes are answered as a full store.
+ *	may still be committing when the next input starts.  The store
+ *	keeps what inputs write, and every RESET_EVERY inputs it goes
+ *	back to its first contents: a store that only grew (a seed
+ *	subscribes 150 addresses) would make every later input slower.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -45,8 +46,11 @@
 
 #define ANSWER_SECONDS	20	/* the server's own timeout is 10 s */
 #define TOKEN		"fuzz-token"
+#define RESET_EVERY	2000	/* inputs between two resets of the store */
+#define MAX_LISTS	64	/* lists dropped by one reset at most */
 
 static struct sockaddr_in server;
+static struct store *st;
 
 /* One row for the store's first contents: table and column=value texts. */
 static const char *const rows[][6] = {
@@ -84,7 +88,23 @@ static enum store_rc put_row(struct store_txn *txn, const char *const *row)
 	return rc ? rc : store_set(txn, row[0], a, na, NULL);
 }
 
-/* fill - the store's first contents */
+/* The lists of the store, collected for a reset. */
+struct roots {
+	char name[MAX_LISTS][REG_NAME_MAX];
+	int n;
+};
+
+/* note_root - store_list_each callback: remember one list */
+static int note_root(const char *root, void *arg)
+{
+	struct roots *r = arg;
+
+	if (r->n < MAX_LISTS)
+		snprintf(r->name[r->n++], REG_NAME_MAX, "%s", root);
+	return 0;
+}
+
+/* fill - the store's first contents, replacing everything in it */
 static enum store_rc fill(struct store_txn *txn, void *arg)
 {
 	static const struct sub_request subs[] = {
@@ -93,10 +113,17 @@ static enum store_rc fill(struct store_txn *txn, void *arg)
 		{ "sub1@example.net", 16, 99, NULL, 0, 'm' },
 	};
 	struct sub_counts c = { 0 };
-	enum store_rc rc = store_list_create(txn, "news",
-					     (const uint8_t *)"news-key", 8);
+	struct roots lists = { .n = 0 };
+	enum store_rc rc = store_list_each(txn, note_root, &lists);
 
 	(void)arg;
+	for (int i = 0; rc == STORE_OK && i < lists.n; i++)
+		rc = store_list_drop(txn, lists.name[i]);
+	for (int i = 0; rc == STORE_OK && reg_mailerq[i]; i++)
+		rc = store_del(txn, reg_mailerq[i]->name, NULL, 0, NULL);
+	if (rc == STORE_OK)
+		rc = store_list_create(txn, "news",
+				       (const uint8_t *)"news-key", 8);
 	if (rc == STORE_OK)
 		rc = store_sub(txn, "news", SUB_MAIN, true, subs, 3, &c, NULL);
 	for (size_t i = 0; rc == STORE_OK && i < sizeof(rows) / sizeof(rows[0]);
@@ -124,7 +151,6 @@ static unsigned free_port(void)
 static void start(void)
 {
 	struct http_state state = { .last_load_ok = true };
-	struct store *st;
 
 	fuzz_quiet();
 	/* a client that leaves mid-answer must not kill the server */
@@ -212,10 +238,13 @@ static void read_answer(int fd)
 /* LLVMFuzzerTestOneInput - send the input on a new connection */
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static unsigned long inputs;
 	int fd;
 
 	if (!server.sin_port)
 		start();
+	else if (++inputs % RESET_EVERY == 0)
+		fuzz_check_store(st, store_write(st, fill, NULL, NULL), "reset");
 	fd = connect_server();
 	send_all(fd, data, size);
 	shutdown(fd, SHUT_WR);
