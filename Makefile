@@ -2,7 +2,7 @@
 #	Makefile - build mq: the static release binary, the sanitized test
 #	build, a valgrind build, unit tests and benchmarks
 # SYNOPSIS
-#	make [-j2] [all | release | asan | valgrind | unit | bench | clean]
+#	make [-j2] [all | release | asan | valgrind | unit | bench | fuzz | clean]
 # DESCRIPTION
 #	Sources are found by wildcard so that files added to store/,
 #	sql-compat/, import/, replicate/ and mq/ are picked up without
@@ -18,6 +18,11 @@
 #	valgrind  build/valgrind/mq, dynamic, -O1 -g, no sanitizers.
 #	bench     build/bench/NAME for each bench/NAME.c, -O2, dynamic,
 #		  linked with the release objects.
+#	fuzz      build/fuzz/NAME for each fuzz target tests/fuzz/NAME.c:
+#		  clang's libFuzzer with ASan and UBSan, linked with
+#		  build/fuzz/libmq.a, the library compiled again by clang
+#		  with coverage (gcc's objects stay as they are).  Not
+#		  part of all: it needs clang (tests/fuzz/run.sh runs them).
 #
 #	glibc warns that getaddrinfo, getpwuid and dlopen need its shared
 #	libraries in a static link; those warnings are expected (mq hands
@@ -154,6 +159,41 @@ $(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(B)/asan/libmq.a
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libmq.a
 	@mkdir -p $(@D)
 	$(CC) -O2 -o $@ $< $(B)/libmq.a $(DYN_LIBS)
+
+# Fuzz targets.  Every tests/fuzz/*.c but the shared fuzz_util.c is one
+# libFuzzer program; the library's objects get coverage instrumentation
+# (fuzzer-no-link), the programs libFuzzer's main.  UBSan findings stop
+# the run, as ASan's do, so that libFuzzer keeps the input.
+FUZZ_CC		?= clang
+FUZZ_UTILSRC	:= tests/fuzz/fuzz_util.c
+FUZZSRC		:= $(filter-out $(FUZZ_UTILSRC),$(wildcard tests/fuzz/*.c))
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS	:= $(BASEFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_OBJS	:= $(call obj,$(B)/fuzz,$(LIBSRCS))
+FUZZ_UTIL	:= $(call obj,$(B)/fuzz,$(FUZZ_UTILSRC))
+FUZZ_TOBJS	:= $(call obj,$(B)/fuzz,$(FUZZSRC))
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZSRC))
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BINS)
+
+$(call obj,$(B)/fuzz,mq/http/console.c): $(CONSOLE_FILES)
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(B)/fuzz/libmq.a: $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINS): $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(FUZZ_UTIL) \
+		$(B)/fuzz/libmq.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_UTIL) \
+		$(B)/fuzz/libmq.a $(DYN_LIBS)
+
+-include $(patsubst %.o,%.d,$(FUZZ_OBJS) $(FUZZ_UTIL) $(FUZZ_TOBJS))
 
 clean:
 	rm -rf $(B)

@@ -2,18 +2,27 @@
 # NAME
 #	build.sh - install what mq needs, build it, run it, test it
 # SYNOPSIS
-#	./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench | clean]
+#	./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench |
+#		    fuzz [TARGET|all SECONDS [FLAGS...]] | clean]
 # DESCRIPTION
 #	deps   install the Debian packages mq builds and tests with (only
 #	       when one is missing: one apt-get update, one install);
-#	       deps --build-only: only those the build needs
+#	       deps --build-only: only those the build needs;
+#	       deps --fuzz: those and clang's libFuzzer
 #	build  deps, then make -j2: build/mq (static release),
 #	       build/libmq.a, build/asan/ (sanitized mq and unit tests)
 #	       and build/valgrind/mq (the default)
 #	run    build, then exec build/mq serve ARGS; the store defaults
 #	       to ./var/mq.mdb (store-path), ./var is created 0700
-#	test   deps, build, then tests/run.sh [REGEX]
+#	test   deps, build, the fuzz targets, then tests/run.sh [REGEX]
+#	       (tests/integration/fuzz_smoke.sh runs each target briefly)
 #	bench  build, build/bench/*, then bench/run.sh
+#	fuzz   deps --fuzz, then make fuzz: build/fuzz/NAME for each
+#	       fuzz target tests/fuzz/NAME.c; with TARGET SECONDS, run
+#	       that target for SECONDS (tests/fuzz/run.sh: new inputs
+#	       under build/fuzz/work, not in the tree; FLAGS go to
+#	       libFuzzer); with all SECONDS, run every target in turn
+#	       and fail if any crashed.  tests/README.md says more.
 #	clean  remove build/
 #
 #	JOBS=N overrides the parallelism of make.
@@ -37,7 +46,9 @@ TEST_PACKAGES=(
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
 	wrk nginx-light chromium nodejs curl
 )
-PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+# What the fuzz targets need: clang and its libFuzzer runtime.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 
 # missing_packages - the PACKAGES not installed, one per line
 missing_packages() {
@@ -52,8 +63,11 @@ missing_packages() {
 
 deps() {
 	local missing sudo=
-	# --build-only: what a build needs, not the test servers (Dockerfile)
-	[ "${1:-}" = --build-only ] && PACKAGES=("${BUILD_PACKAGES[@]}")
+	case ${1:-} in
+	# what a build needs, not the test servers (Dockerfile)
+	--build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+	--fuzz) PACKAGES=("${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}") ;;
+	esac
 	missing=$(missing_packages)
 	[ -z "$missing" ] && return 0
 	[ "$(id -u)" = 0 ] || sudo=sudo
@@ -79,6 +93,7 @@ run() {
 
 test_() {
 	build
+	make -j"$JOBS" fuzz
 	exec tests/run.sh "$@"
 }
 
@@ -88,6 +103,32 @@ bench() {
 	exec bench/run.sh "$@"
 }
 
+# fuzz_targets - the names of the fuzz targets, one per line
+fuzz_targets() {
+	local f
+	for f in tests/fuzz/*.c; do
+		f=$(basename "$f" .c)
+		[ "$f" = fuzz_util ] || echo "$f"
+	done
+}
+
+fuzz() {
+	local t failed=0
+	deps --fuzz
+	make -j"$JOBS" fuzz
+	[ $# = 0 ] && return 0
+	if [ $# -lt 2 ]; then
+		echo "usage: ./build.sh fuzz [TARGET|all SECONDS [FLAGS...]]" >&2
+		exit 64
+	fi
+	[ "$1" != all ] && exec tests/fuzz/run.sh "$@"
+	shift
+	for t in $(fuzz_targets); do
+		tests/fuzz/run.sh "$t" "$@" || failed=1
+	done
+	return "$failed"
+}
+
 clean() {
 	make clean
 }
@@ -95,10 +136,10 @@ clean() {
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case $cmd in
-deps | build | run | bench | clean) "$cmd" "$@" ;;
+deps | build | run | bench | fuzz | clean) "$cmd" "$@" ;;
 test) test_ "$@" ;;
 *)
-	echo "usage: ./build.sh [deps [--build-only] | build | run [ARGS...] | test [REGEX] | bench | clean]" >&2
+	echo "usage: ./build.sh [deps [--build-only|--fuzz] | build | run [ARGS...] | test [REGEX] | bench | fuzz [TARGET|all SECONDS [FLAGS...]] | clean]" >&2
 	exit 64
 	;;
 esac
