@@ -8,14 +8,15 @@
  * DESCRIPTION
  *	A difference (diff.c) is applied in order: the lists to create,
  *	the changes of each table, the lists to drop.  One write
- *	transaction takes as much of it as fits in APPLY_TXN_MS (or in
- *	batch changes, when the caller gives a batch), so a small
- *	difference is one transaction and a large one holds the write
- *	lock for that long at a time: between two transactions the lock
- *	is left free for APPLY_PAUSE_US, as LMDB's mutex does not queue
- *	the writers that wait for it.  The lists to drop are dropped in
- *	the last transaction: a drop is the one change that cannot be
- *	undone.
+ *	transaction takes as much of it as holds the write lock for about
+ *	APPLY_LOCK_MS, its commit included (the time the last commit took
+ *	is taken off the next one's share, so a slow disk means smaller
+ *	transactions), or batch changes when the caller gives a batch.  A
+ *	small difference is one transaction; between two transactions of
+ *	a large one the lock is left free for APPLY_PAUSE_US, as LMDB's
+ *	mutex does not queue the writers that wait for it.  The lists to
+ *	drop are dropped in the last transaction: a drop is the one change
+ *	that cannot be undone.
  *
  *	Each transaction first compares the store's uuid, epoch and
  *	sequence with the snapshot the difference was computed on (then
@@ -43,7 +44,9 @@
 
 #include "store/diff_int.h"
 
-#define APPLY_TXN_MS	40	/* one write transaction's share of time */
+#define APPLY_LOCK_MS	50	/* the write lock held at a time, at most */
+#define APPLY_MIN_MS	5	/* the least share of a transaction's body */
+#define APPLY_COMMIT_MS	10	/* a commit's time, until one was measured */
 #define APPLY_PAUSE_US	1000	/* the write lock left free between two */
 #define APPLY_CLOCK_EVERY 16	/* changes between two looks at the clock */
 
@@ -63,6 +66,8 @@ struct run {
 	bool moved;		/* another writer wrote since the snapshot */
 	struct store_meta expect;	/* the store as the last run left it */
 	struct timespec start;
+	long share_ms;		/* this run's body may take that long */
+	long body_ms;		/* it took that long */
 	size_t n;		/* changes in this run */
 };
 
@@ -90,7 +95,7 @@ static bool spent(const struct run *r)
 	if (r->batch && r->n >= r->batch)
 		return true;
 	return r->n % APPLY_CLOCK_EVERY == 0 &&
-		ms_since(&r->start) >= APPLY_TXN_MS;
+		ms_since(&r->start) >= r->share_ms;
 }
 
 /* check_moved - did anyone else write since the snapshot?  Sticky. */
@@ -308,6 +313,7 @@ static enum store_rc run_body(struct store_txn *t, void *arg)
 		r->finished = true;
 		rc = lists_finish(t, r);
 	}
+	r->body_ms = ms_since(&r->start);
 	return rc;
 }
 
@@ -345,17 +351,30 @@ static void pause_for_writers(void)
 	nanosleep(&ts, NULL);
 }
 
+/* share - a body's time: the lock's time less what the last commit took */
+static long share(long commit_ms)
+{
+	long ms = APPLY_LOCK_MS - commit_ms;
+
+	return ms < APPLY_MIN_MS ? APPLY_MIN_MS : ms;
+}
+
 /* walk - run r, one transaction at a time, to its end; *seq: the last */
 static enum store_rc walk(struct store *st, struct run *r, uint64_t *seq)
 {
+	struct timespec t0;
+	long commit_ms = APPLY_COMMIT_MS;
 	enum store_rc rc = STORE_OK;
 
 	r->first = true;
 	r->from = (struct pos){ 0, 0 };
 	for (;;) {
+		r->share_ms = share(commit_ms);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = store_write(st, run_body, r, seq);
 		if (rc)
 			return rc;
+		commit_ms = ms_since(&t0) - r->body_ms;
 		if (!r->undo)
 			settle(r);
 		if (!r->moved)
