@@ -44,10 +44,12 @@
 
 #include "store/diff_int.h"
 
-#define APPLY_LOCK_MS	50	/* the write lock held at a time, at most */
+#define APPLY_LOCK_MS	30	/* the write lock held at a time: the aim */
 #define APPLY_MIN_MS	5	/* the least share of a transaction's body */
 #define APPLY_COMMIT_MS	10	/* a commit's time, until one was measured */
-#define APPLY_PAUSE_US	1000	/* the write lock left free between two */
+/* The lock left free between two: a woken waiter on a busy machine may
+ * take a few milliseconds to run, and would find it taken again. */
+#define APPLY_PAUSE_US	5000
 #define APPLY_CLOCK_EVERY 16	/* changes between two looks at the clock */
 
 /* A place in a difference: a table and one of its changes. */
