@@ -92,6 +92,12 @@ check "SQL: about half the rows change" pg "$DB" \
 	    FROM generate_series(1, 1000) AS n" \
 	-c "VACUUM ANALYZE list"
 
+# What the changes left to write goes to disk now, not during the sync.
+if [ -n "${MQ_TEST_PG_SOCKDIR:-}" ] && [ "$(id -u)" = 0 ]; then
+	(cd / && runuser -u postgres -- psql -X -q -h "$MQ_TEST_PG_SOCKDIR" \
+		-p "$MQ_TEST_PG_PORT" -d "$DB" -c CHECKPOINT)
+fi
+sync
 SERVE_BIN=$BIN
 if serve_start "$TMP/serve.log" MQ_WWW_TOKEN="$TOKEN"; then
 	check "mq serve takes a POST before the sync" curl -sf -o /dev/null \
@@ -115,14 +121,18 @@ if serve_start "$TMP/serve.log" MQ_WWW_TOKEN="$TOKEN"; then
 	awk -v s="$sync_start" -v e="$sync_end" \
 		'$1 >= s && $2 <= e' "$TMP/posts" > "$TMP/during"
 	during=$(wc -l < "$TMP/during")
-	slowest=$(awk '{ ms = $4 * 1000; if (ms > m) m = ms } END { printf "%d", m }' "$TMP/during")
-	echo "# sync: $((sync_end - sync_start)) ms; $during POSTs during it, the slowest $slowest ms"
+	awk '{ printf "%d\n", $4 * 1000 }' "$TMP/during" | sort -n > "$TMP/ms"
+	slowest=$(tail -n 1 "$TMP/ms")
+	echo "# sync: $((sync_end - sync_start)) ms; $during POSTs during it:" \
+		"median $(sed -n "$(((during + 1) / 2))p" "$TMP/ms") ms," \
+		"90% $(sed -n "$(((during * 9 + 9) / 10))p" "$TMP/ms") ms," \
+		"slowest ${slowest:-0} ms"
 	check "at least 10 POSTs were made while the sync ran ($during)" \
 		test "$during" -ge 10
 	expect_eq "every POST during the sync was answered 201" "" \
 		"$(awk '$3 != 201' "$TMP/during" | head -n 3)"
-	check "every POST during the sync answered within $LIMIT_MS ms (slowest $slowest ms)" \
-		test "$slowest" -lt "$LIMIT_MS"
+	check "every POST during the sync answered within $LIMIT_MS ms (slowest ${slowest:-0} ms)" \
+		test "${slowest:-0}" -lt "$LIMIT_MS"
 	serve_stop
 else
 	fail "mq serve starts"
