@@ -5,11 +5,14 @@
  * bad rows and failing sources leaving everything as it was, then lists;
  * then rows of one key out of order (the last wins), writers that come
  * between a diff and its apply (their writes stay, the rest is exact),
- * small transactions, and an apply that fails half way (undone).
+ * small transactions, an unchanged source that takes no write lock, and
+ * an apply that fails half way (undone).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -527,6 +530,89 @@ static void racing_writers(struct store *st)
 		      "edir=+ etype=s", 1, 0, 1, 0);
 }
 
+/* A writer that holds the write lock until it is told to let go. */
+struct holder {
+	struct store *st;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool holding, release;
+	/* the unchanged apply of the other thread */
+	struct apply_op op;
+	enum store_rc rc;
+	bool empty, done;
+};
+
+/* hold_fn - the body of the holder's write transaction: wait */
+static enum store_rc hold_fn(struct store_txn *txn, void *arg)
+{
+	struct holder *h = arg;
+
+	(void)txn;
+	pthread_mutex_lock(&h->m);
+	h->holding = true;
+	pthread_cond_broadcast(&h->c);
+	while (!h->release)
+		pthread_cond_wait(&h->c, &h->m);
+	pthread_mutex_unlock(&h->m);
+	return STORE_OK;
+}
+
+static void *hold_thread(void *arg)
+{
+	struct holder *h = arg;
+
+	store_write(h->st, hold_fn, h, NULL);
+	return NULL;
+}
+
+static void *unchanged_thread(void *arg)
+{
+	struct holder *h = arg;
+	enum store_rc rc = apply_rows(h->st, &h->op, 0, &h->empty);
+
+	pthread_mutex_lock(&h->m);
+	h->rc = rc;
+	h->done = true;
+	pthread_cond_broadcast(&h->c);
+	pthread_mutex_unlock(&h->m);
+	return NULL;
+}
+
+/* An unchanged source while another writer holds the lock: no wait. */
+static void no_write_lock(struct store *st)
+{
+	const char *rows = "localip=a hostname=1 | localip=b hostname=2";
+	struct holder h = { .st = st, .m = PTHREAD_MUTEX_INITIALIZER,
+			    .c = PTHREAD_COND_INITIALIZER };
+	struct rows r;
+	struct timespec until;
+	pthread_t holder, other;
+	enum store_rc rc;
+
+	set_rows(st, "mtanames", rows, 0, &rc);
+	parse_rows(reg_mailerq_find("mtanames"), rows, &r);
+	h.op = (struct apply_op){ "mtanames", &r, { 0 } };
+	pthread_create(&holder, NULL, hold_thread, &h);
+	pthread_mutex_lock(&h.m);
+	while (!h.holding)
+		pthread_cond_wait(&h.c, &h.m);
+	pthread_mutex_unlock(&h.m);
+	pthread_create(&other, NULL, unchanged_thread, &h);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&h.m);
+	while (!h.done && pthread_cond_timedwait(&h.c, &h.m, &until) == 0)
+		;
+	CHECK(h.done && h.rc == STORE_OK && h.empty, "an unchanged source "
+	      "is done while another writer holds the write lock");
+	h.release = true;
+	pthread_cond_broadcast(&h.c);
+	pthread_mutex_unlock(&h.m);
+	pthread_join(holder, NULL);
+	pthread_join(other, NULL);
+	rows_free(&r);
+}
+
 /* A batch of 2 changes a transaction: 5 changes take 3. */
 static void small_batches(struct store *st)
 {
@@ -648,6 +734,7 @@ int main(void)
 		one_key_twice(st);
 		racing_writers(st);
 		small_batches(st);
+		no_write_lock(st);
 		lists(st);
 		store_close(st);
 		full_store();
