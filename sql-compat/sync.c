@@ -6,16 +6,21 @@
  *
  *	ex = sql_sync_from(conn, st, flags, &res);
  * DESCRIPTION
- *	The catalog is read first (lists, then every table's columns), so
- *	a missing table or column fails before the store is touched.
- *	Then, inside one read-only SQL transaction (one snapshot of every
- *	table) and one LMDB write transaction, each table is
- *	selected in key order and streamed into store_apply_table(): the
- *	rows are never all in memory.  Also the helpers the other sync
- *	files share (sync_int.h).
+ *	Inside one read-only SQL transaction (one snapshot of every
+ *	table), the catalog is read first (lists, then every table's
+ *	columns), so a missing table or column fails before the store is
+ *	touched, and the catalog and the rows are of the same moment.
+ *	Then, under one store read transaction, each table is selected
+ *	in key order and streamed into store_diff_table(), which keeps
+ *	only what differs: the rows are never all in memory, and nobody
+ *	waits for the store's write lock meanwhile.  The SQL transaction
+ *	ends, and store_diff_apply() writes the difference, if there is
+ *	one, in short write transactions.  Also the helpers the other
+ *	sync files share (sync_int.h).
  * DIAGNOSTICS
- *	See sync.h.  A failure of SQL in the middle aborts the LMDB
- *	transaction: the store stays as it was.
+ *	See sync.h.  A failure of SQL in the middle leaves the store
+ *	untouched: nothing is written before every table was read; a
+ *	failure while applying undoes what was applied.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +158,41 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	return 0;
 }
 
+/*
+ * order_term - a key column in the store's key order (row.c): bytes, the
+ *	ASCII letters of a REG_FOLD column lower-cased, integers by value.
+ *	Rows in that order merge with the stored ones (store_diff_table);
+ *	SQL's own collation would put "Zed@x" before "adam@x" or "a_b@x"
+ *	after "ab@x", and each such row costs a lookup and an entry.
+ */
+static void order_term(struct sql_buf *b, enum sql_engine engine,
+		       const struct reg_column *c)
+{
+	bool fold = c->flags & REG_FOLD;
+
+	if (c->type == REG_INT) {
+		sql_buf_ident(b, engine, c->name);
+		return;
+	}
+	switch (engine) {
+	case SQL_ENGINE_PGSQL:	/* lower() of collation "C" is ASCII only */
+		sql_buf_add(b, fold ? "lower(" : "(");
+		sql_buf_ident(b, engine, c->name);
+		sql_buf_add(b, " COLLATE \"C\") COLLATE \"C\"");
+		break;
+	case SQL_ENGINE_MYSQL:	/* LOWER() folds more: such rows cost more */
+		sql_buf_add(b, fold ? "CAST(LOWER(" : "CAST((");
+		sql_buf_ident(b, engine, c->name);
+		sql_buf_add(b, ") AS BINARY)");
+		break;
+	case SQL_ENGINE_SQLITE:	/* the built-in lower() is ASCII only */
+		sql_buf_add(b, fold ? "lower(" : "(");
+		sql_buf_ident(b, engine, c->name);
+		sql_buf_add(b, ") COLLATE BINARY");
+		break;
+	}
+}
+
 /* sync_select - see sync_int.h */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols)
@@ -172,7 +212,7 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	sql_buf_ident(b, engine, tn->name);
 	for (int k = 0; k < t->nkey; k++) {
 		sql_buf_add(b, k ? ", " : " ORDER BY ");
-		sql_buf_ident(b, engine, t->cols[t->key[k]].name);
+		order_term(b, engine, &t->cols[t->key[k]]);
 	}
 }
 
@@ -236,7 +276,7 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 	return 0;
 }
 
-/* The state of one --from-sql, shared by the write body and the source. */
+/* The state of one --from-sql, shared by the diff and the row source. */
 struct from {
 	struct sql_conn *conn;
 	const struct sync_name *names;
@@ -246,7 +286,7 @@ struct from {
 	size_t nroots;
 	struct sql_rows *rows;
 	struct sql_sync_result *res;
-	int fail;		/* exit status of a failure of SQL or data */
+	int fail;		/* result kind of a failure of SQL or data */
 };
 
 /* next_sql_row - the store_row_source reading the current table. */
@@ -271,8 +311,9 @@ static enum store_rc next_sql_row(void *arg, struct store_row *row)
 	return STORE_OK;
 }
 
-/* from_table - stream one SQL table into the store. */
-static enum store_rc from_table(struct store_txn *txn, struct from *f)
+/* from_table - stream one SQL table into the difference. */
+static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
+				struct from *f)
 {
 	struct sql_buf b = SQL_BUF_INIT;
 	const struct sync_name *tn = &f->names[f->cur];
@@ -291,28 +332,42 @@ static enum store_rc from_table(struct store_txn *txn, struct from *f)
 					sizeof(f->res->err));
 		return STORE_IO;
 	}
-	src = store_apply_table(txn, tn->name, next_sql_row, f,
-				&f->res->tables[f->cur].n);
+	src = store_diff_table(txn, d, tn->name, next_sql_row, f,
+			       &f->res->tables[f->cur].n);
 	sql_rows_free(f->conn, f->rows);
 	f->rows = NULL;
 	return src;
 }
 
-/* from_fn - the LMDB write transaction: lists, then every table */
-static enum store_rc from_fn(struct store_txn *txn, void *arg)
+/*
+ * from_diff - under one store read transaction, the difference between
+ *	the store and SQL: lists, then every table.  The store's sequence
+ *	at that snapshot goes into res->seq.
+ */
+static enum store_rc from_diff(struct store *st, struct from *f,
+			       struct store_diff **d)
 {
-	struct from *f = arg;
-	enum store_rc rc;
+	struct sql_sync_result *res = f->res;
+	struct store_txn *txn;
+	struct store_meta m = { .seq = 0 };
+	enum store_rc rc = store_read_begin(st, &txn);
 
+	if (rc)
+		return rc;
 	f->fail = 0;
-	rc = store_apply_lists(txn, f->roots, f->nroots,
-			       &f->res->lists_created, &f->res->lists_dropped);
+	if ((rc = store_meta_get(txn, &m)) == STORE_OK &&
+	    (rc = store_diff_new(txn, d)) == STORE_OK)
+		rc = store_diff_lists(txn, *d, f->roots, f->nroots,
+				      &res->lists_created,
+				      &res->lists_dropped);
+	res->seq = m.seq;
 	for (f->cur = 0; rc == STORE_OK && f->cur < f->nnames; f->cur++)
-		rc = from_table(txn, f);
+		rc = from_table(txn, *d, f);
+	store_read_end(txn);
 	return rc;
 }
 
-/* from_prepare - lists and columns from the catalog, before any write. */
+/* from_prepare - lists and columns from the catalog, in the snapshot. */
 static int from_prepare(struct from *f, char ***roots, unsigned flags,
 			struct sync_cols **cols, struct sync_name **names)
 {
@@ -357,11 +412,15 @@ static enum sql_rc one_snapshot(struct sql_conn *conn)
 			"READ, READ ONLY", NULL, 0, NULL, NULL);
 }
 
-/* sql_sync_from - see sync.h */
-enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
-		      struct sql_sync_result *res)
+/*
+ * from_read - inside one SQL snapshot: the catalog (lists, columns),
+ *	then the difference of every table.  The transaction only reads:
+ *	it is rolled back, before anything is written to the store.
+ */
+static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
+		     struct from *f, struct store_diff **d)
 {
-	struct from f = { .conn = conn, .res = res };
+	struct sql_sync_result *res = f->res;
 	struct sync_name *names = NULL;
 	struct sync_cols *cols = NULL;
 	char **roots = NULL;
@@ -369,24 +428,34 @@ enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st, unsigned
 	enum sql_rc rc;
 	int ex;
 
-	memset(res, 0, sizeof(*res));
-	ex = from_prepare(&f, &roots, flags, &cols, &names);
-	if (!ex && ((rc = sql_begin(conn)) || (rc = one_snapshot(conn)))) {
+	if ((rc = sql_begin(conn)) || (rc = one_snapshot(conn)))
 		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
-		sql_rollback(conn);
-	} else if (!ex) {
-		src = store_write(st, from_fn, &f, &res->seq);
-		if (src && f.fail)
-			ex = f.fail;
-		else if (src)
-			ex = sync_store_fail(st, src, res->err,
-					     sizeof(res->err));
-		/* Only read: the end of the transaction decides nothing. */
-		sql_rollback(conn);
-	}
+	else if (!(ex = from_prepare(f, &roots, flags, &cols, &names)) &&
+		 (src = from_diff(st, f, d)))
+		ex = f->fail ? f->fail : sync_store_fail(st, src, res->err,
+							 sizeof(res->err));
+	sql_rollback(conn);
 	sql_schema_lists_free(roots);
 	free(names);
 	free(cols);
+	return ex;
+}
+
+/* sql_sync_from - see sync.h */
+enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st,
+			       unsigned flags, struct sql_sync_result *res)
+{
+	struct from f = { .conn = conn, .res = res };
+	struct store_diff *d = NULL;
+	enum store_rc src;
+	int ex;
+
+	memset(res, 0, sizeof(*res));
+	ex = from_read(conn, st, flags, &f, &d);
+	if (!ex && !store_diff_empty(d) &&
+	    (src = store_diff_apply(st, d, 0, &res->seq)))
+		ex = sync_store_fail(st, src, res->err, sizeof(res->err));
+	store_diff_free(d);
 	return ex;
 }
 

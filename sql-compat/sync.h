@@ -4,11 +4,12 @@
  * SYNOPSIS
  *	#include "sql-compat/sync.h"
  * DESCRIPTION
- *	sql_sync_from() reads every MailerQ table and the tables of every
- *	list found in SQL (a table T with its T_slog) and applies them to
- *	the store in ONE LMDB write transaction as a minimal diff
- *	(store_apply_table): lists SQL has are created, lists it lacks
- *	are dropped; an unchanged database writes nothing.
+ *	sql_sync_from() reads, in ONE SQL snapshot, the catalog and every
+ *	MailerQ table and the tables of every list found in SQL (a table T
+ *	with its T_slog), computes the minimal difference under a store
+ *	read transaction (store_diff_table) and applies it in short write
+ *	transactions (store_diff_apply): lists SQL has are created, lists
+ *	it lacks are dropped; an unchanged database writes nothing.
  *
  *	sql_sync_to() first creates missing tables and columns
  *	(sql_schema_repair, dropping nothing), then, in ONE SQL

@@ -40,7 +40,11 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     unsigned flags, struct sync_cols *cols, char *err,
 		     size_t errlen);
 
-/* sync_select - "SELECT registry cols, extras FROM name ORDER BY key" */
+/*
+ * sync_select - "SELECT registry cols, extras FROM name ORDER BY key",
+ *	the key in the store's order (bytes, ASCII case folded where the
+ *	store folds it), so that store_diff_table() merges.
+ */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols);
 

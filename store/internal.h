@@ -123,6 +123,9 @@ enum store_rc store_next_id(struct store_txn *txn, const char *table,
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);
+/* row_check - every column of row fits tb, NOT NULL columns have a value. */
+enum store_rc row_check(struct store *st, const struct reg_table *tb,
+			const struct store_row *row);
 /* store_del_current - delete the row of table tb under the cursor. */
 enum store_rc store_del_current(struct store_txn *t,
 				const struct reg_table *tb, const char *name,

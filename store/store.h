@@ -399,42 +399,87 @@ enum store_rc store_verify_file(const char *path, uint64_t *rows_out,
 #include "store/lookup.h"
 #include "store/dkim.h"
 
-/* Applying a table's wanted contents (apply.c): loaders such as SQL sync. */
+/*
+ * Making tables equal to their wanted contents (diff.c, apply.c), for
+ * loaders such as SQL sync: the difference is computed under a read
+ * transaction, so the write lock is taken only to apply it, and not at
+ * all when there is none.
+ */
 
 struct store_apply_counts {
 	uint64_t inserted, updated, deleted;
+	uint64_t skipped;	/* left as a writer that came between made them */
 };
 
 /*
  * store_row_source - the next row of a table's wanted contents:
  *	STORE_OK with *row set (its values valid until the next call),
  *	STORE_NOTFOUND after the last row, any other code to fail the
- *	apply with it.  It may be asked again from the first row when
- *	store_write runs its body again.
+ *	difference with it.
  */
 typedef enum store_rc (*store_row_source)(void *arg, struct store_row *row);
 
-/*
- * store_apply_table - make table name equal to the rows next yields,
- *	inside the caller's write transaction: insert new rows, replace
- *	changed ones, delete those the source lacks, leave equal ones
- *	untouched (no change record).  A keyed table's rows may come in
- *	any order (key order is fastest); a keyless (_slog) table compares
- *	as a multiset.  Memory: the encoded keys seen, or 24 bytes per
- *	stored row of a keyless table.  A row that does not fit fails with
- *	STORE_BADDATA naming table, column and the row's key.
- */
-enum store_rc store_apply_table(struct store_txn *txn, const char *name,
-				store_row_source next, void *arg,
-				struct store_apply_counts *counts);
+/* A difference between the store and the wanted contents of tables. */
+struct store_diff;
 
 /*
- * store_apply_lists - make the set of lists equal to roots: create the
- *	missing ones (with a random secret key), drop the others.
+ * store_diff_new - an empty difference against the snapshot of txn (a
+ *	read transaction, usually).  Every store_diff_lists() and
+ *	store_diff_table() of it must use that same transaction; end it
+ *	before store_diff_apply().  Free the difference with
+ *	store_diff_free().
  */
-enum store_rc store_apply_lists(struct store_txn *txn,
-				const char *const *roots, size_t n,
-				unsigned *created, unsigned *dropped);
+enum store_rc store_diff_new(struct store_txn *txn, struct store_diff **out);
+
+/*
+ * store_diff_lists - the lists to create (roots the store lacks, each
+ *	with a new random secret key) and to drop (lists not in roots).
+ *	*created and *dropped count them; they must stay valid until
+ *	store_diff_apply() returns, which takes off what it skipped.
+ */
+enum store_rc store_diff_lists(struct store_txn *txn, struct store_diff *d,
+			       const char *const *roots, size_t n,
+			       unsigned *created, unsigned *dropped);
+
+/*
+ * store_diff_table - add the changes that make table name equal to the
+ *	rows next yields: rows to insert, to replace, to delete; equal
+ *	rows add nothing.  The table is a stored one or one of a list that
+ *	store_diff_lists() creates.  A keyed table's rows may come in any
+ *	order (key order is fastest and keeps memory to the changes; of
+ *	rows with one key the last wins); a keyless (_slog) table compares
+ *	as a multiset (24 bytes per stored row).  Each row that makes a
+ *	change is checked as a put would check it: one that does not fit
+ *	fails with STORE_BADDATA naming table, column and the row's key.
+ *	*counts says what the changes do; it must stay valid until
+ *	store_diff_apply() returns, which moves what it skipped into
+ *	counts->skipped.
+ */
+enum store_rc store_diff_table(struct store_txn *txn, struct store_diff *d,
+			       const char *name, store_row_source next,
+			       void *arg, struct store_apply_counts *counts);
+
+/* store_diff_empty - nothing to change? */
+bool store_diff_empty(const struct store_diff *d);
+
+/*
+ * store_diff_apply - apply d: lists created, rows changed, lists
+ *	dropped, in write transactions of a few tens of milliseconds (or of
+ *	at most batch changes, when batch is not 0), so that other writers
+ *	wait no longer than that.  While the store's sequence is the
+ *	snapshot's, nobody else wrote and changes are applied as they are;
+ *	once it moved, a change is applied only if the stored row is still
+ *	the one it was computed from, otherwise skipped (the other write
+ *	is the later one).  A failure undoes the transactions already
+ *	committed: the store is as it was.  *seq_out (if given) receives
+ *	the sequence after the last transaction.  The difference is spent:
+ *	free it.
+ */
+enum store_rc store_diff_apply(struct store *st, struct store_diff *d,
+			       size_t batch, uint64_t *seq_out);
+
+/* store_diff_free - release a difference (NULL: nothing). */
+void store_diff_free(struct store_diff *d);
 
 /* store_row_hash - a 64-bit hash of a row's values (extras included). */
 uint64_t store_row_hash(const struct reg_table *t, const struct store_row *row);

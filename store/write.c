@@ -57,9 +57,9 @@ static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
 	return store_change(t, CHANGE_PUT, name, key, keylen, buf, n);
 }
 
-/* check_row - every column fits, NOT NULL columns have a value. */
-static enum store_rc check_row(struct store *st, const struct reg_table *tb,
-			       const struct store_row *row)
+/* row_check - see internal.h */
+enum store_rc row_check(struct store *st, const struct reg_table *tb,
+			const struct store_row *row)
 {
 	enum store_rc rc;
 
@@ -120,7 +120,7 @@ enum store_rc store_put_row(struct store_txn *t, const char *name,
 	enum store_rc rc;
 
 	if ((rc = table_resolve(t, name, &tb, &dbi)) ||
-	    (rc = check_row(t->st, tb, row)) ||
+	    (rc = row_check(t->st, tb, row)) ||
 	    (rc = row_key(t, tb, name, dbi, row, key, &keylen)))
 		return rc;
 	/* An explicit id at or below 0 moves no counter (ids start at 1). */
@@ -271,7 +271,7 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 			? store_next_id(t, name, dbi, row.col[auto_col].i, NULL)
 			: STORE_OK;
 	if (rc == STORE_OK)
-		rc = check_row(t->st, tb, &row);
+		rc = row_check(t->st, tb, &row);
 	if (rc == STORE_OK && (keylen == 0 || tb->nkey == 0))
 		rc = row_key(t, tb, name, dbi, &row, key, &keylen);
 	if (rc == STORE_OK)

@@ -5,8 +5,8 @@
  *	mq sync --from-sql | --to-sql [--address URL]
  *	mq reload
  * DESCRIPTION
- *	mq sync makes the store equal to the SQL database (--from-sql, one
- *	LMDB write transaction) or the SQL database equal to the store
+ *	mq sync makes the store equal to the SQL database (--from-sql, the
+ *	difference applied in short write transactions) or the SQL database equal to the store
  *	(--to-sql, one SQL transaction), and prints what changed per
  *	table.  mq reload sends SIGHUP to the mq serve of this store,
  *	found through its pid file: only while that file's lock is held,
@@ -30,7 +30,7 @@ static const char sync_usage[] =
 	"usage: mq sync --from-sql | --to-sql [--address URL]\n"
 	"--from-sql makes the store equal to the SQL database of\n"
 	"database-address (or URL): every MailerQ table and every list found\n"
-	"in SQL (a table T with its T_slog), in one store transaction.\n"
+	"in SQL (a table T with its T_slog), in short store transactions.\n"
 	"--to-sql makes the SQL database equal to the store, in one SQL\n"
 	"transaction, creating missing tables and columns first.  Both print\n"
 	"what changed per table; an unchanged source writes nothing.  Exit 75\n"

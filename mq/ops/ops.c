@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mq/config.h"
 #include "mq/ops/ops.h"
@@ -174,13 +175,18 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 	for (size_t i = 0; i < res->ntables; i++) {
 		const struct store_apply_counts *n = &res->tables[i].n;
 
-		if (!n->inserted && !n->updated && !n->deleted)
+		if (!n->inserted && !n->updated && !n->deleted && !n->skipped)
 			continue;
 		changed++;
 		snprintf(text, sizeof(text), "%s: %" PRIu64 " inserted, %"
 			 PRIu64 " updated, %" PRIu64 " deleted",
 			 res->tables[i].name, n->inserted, n->updated,
 			 n->deleted);
+		/* Rows a writer changed after the sync's snapshot (sync.md). */
+		if (n->skipped)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 ", %" PRIu64 " skipped: written meanwhile",
+				 n->skipped);
 		line(ctx, text);
 	}
 	snprintf(text, sizeof(text), "%s: %zu tables, %zu changed, %u lists "

@@ -1,12 +1,18 @@
 /*
- * apply_test - store_apply_table and store_apply_lists: the cases of
+ * apply_test - store_diff_* and store_diff_apply: the cases of
  * tests/unit/apply_cases.txt (minimal diff, counts, the table equal to
- * the source afterwards, a second apply writing nothing), then bad rows
- * and failing sources leaving everything as it was, then lists.
+ * the source afterwards, a second diff empty and writing nothing), then
+ * bad rows and failing sources leaving everything as it was, then lists;
+ * then rows of one key out of order (the last wins), writers that come
+ * between a diff and its apply (their writes stay, the rest is exact),
+ * small transactions, an unchanged source that takes no write lock, and
+ * an apply that fails half way (undone).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -128,21 +134,47 @@ struct apply_op {
 	struct store_apply_counts n;
 };
 
-static enum store_rc apply_fn(struct store_txn *txn, void *arg)
+/* apply_rows - diff a table against rows under a read snapshot, apply. */
+static enum store_rc apply_rows(struct store *st, struct apply_op *op,
+				size_t batch, bool *empty)
 {
-	struct apply_op *op = arg;
+	struct store_diff *d = NULL;
+	struct store_txn *txn;
+	enum store_rc rc = store_read_begin(st, &txn);
 
+	if (rc)
+		return rc;
 	op->rows->next = 0;
-	return store_apply_table(txn, op->table, next_row, op->rows, &op->n);
+	if ((rc = store_diff_new(txn, &d)) == STORE_OK)
+		rc = store_diff_table(txn, d, op->table, next_row, op->rows,
+				      &op->n);
+	store_read_end(txn);
+	if (empty)
+		*empty = d && store_diff_empty(d);
+	if (rc == STORE_OK && !store_diff_empty(d))
+		rc = store_diff_apply(st, d, batch, NULL);
+	store_diff_free(d);
+	return rc;
 }
 
-static enum store_rc make_list(struct store_txn *txn, void *arg)
+/* lists_apply - make the lists roots, as a diff and its apply */
+static enum store_rc lists_apply(struct store *st, const char *const *roots,
+				 size_t n, unsigned *created,
+				 unsigned *dropped)
 {
-	const char *roots[] = { "list" };
-	unsigned c, d;
+	struct store_diff *d = NULL;
+	struct store_txn *txn;
+	enum store_rc rc = store_read_begin(st, &txn);
 
-	(void)arg;
-	return store_apply_lists(txn, roots, 1, &c, &d);
+	if (rc)
+		return rc;
+	if ((rc = store_diff_new(txn, &d)) == STORE_OK)
+		rc = store_diff_lists(txn, d, roots, n, created, dropped);
+	store_read_end(txn);
+	if (rc == STORE_OK && !store_diff_empty(d))
+		rc = store_diff_apply(st, d, 0, NULL);
+	store_diff_free(d);
+	return rc;
 }
 
 /* match_row - count the source rows equal to a stored row. */
@@ -189,6 +221,7 @@ static void run_case(struct store *st, int lineno, char *line)
 	struct store_txn *txn;
 	unsigned long ins, upd, del;
 	uint64_t seq;
+	bool empty = false;
 	int n = 0;
 
 	for (char *p = strtok_r(line, "\t", &save); p && n < 4;
@@ -205,11 +238,11 @@ static void run_case(struct store *st, int lineno, char *line)
 	CHECK(parse_rows(t, f[1], &before) && parse_rows(t, f[2], &source),
 	      "%s:%d: rows parse", CASES, lineno);
 	op = (struct apply_op){ f[0], &before, { 0 } };
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_OK &&
+	CHECK(apply_rows(st, &op, 0, NULL) == STORE_OK &&
 	      table_equals(st, f[0], &before), "%s:%d: %s set up", CASES,
 	      lineno, f[0]);
 	op.rows = &source;
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_OK,
+	CHECK(apply_rows(st, &op, 0, NULL) == STORE_OK,
 	      "%s:%d: apply: %s", CASES, lineno, store_errmsg(st));
 	CHECK(op.n.inserted == ins && op.n.updated == upd &&
 	      op.n.deleted == del, "%s:%d: counts %lu %lu %lu, want %s",
@@ -218,10 +251,10 @@ static void run_case(struct store *st, int lineno, char *line)
 	CHECK(table_equals(st, f[0], &source), "%s:%d: table equals source",
 	      CASES, lineno);
 	seq = seq_of(st);
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_OK &&
+	CHECK(apply_rows(st, &op, 0, &empty) == STORE_OK && empty &&
 	      op.n.inserted + op.n.updated + op.n.deleted == 0 &&
-	      seq_of(st) == seq, "%s:%d: again: nothing written", CASES,
-	      lineno);
+	      seq_of(st) == seq, "%s:%d: again: an empty diff, nothing "
+	      "written", CASES, lineno);
 	rows_free(&before);
 	rows_free(&source);
 }
@@ -256,11 +289,11 @@ static void bad_sources(struct store *st)
 	store_table_find(txn, "list", &t);
 	store_read_end(txn);
 	parse_rows(t, "hash=1 address=a@x domain=x | hash=2 address=b@x", &good);
-	store_write(st, apply_fn, &op, NULL);
+	apply_rows(st, &op, 0, NULL);
 	seq = seq_of(st);
 	parse_rows(t, "hash=1 address=c@x | hash=\\N address=d@x", &bad);
 	op.rows = &bad;
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_BADDATA,
+	CHECK(apply_rows(st, &op, 0, NULL) == STORE_BADDATA,
 	      "a NULL in a NOT NULL column is refused");
 	CHECK(strstr(store_errmsg(st), "hash") &&
 	      strstr(store_errmsg(st), "address=d@x"),
@@ -268,61 +301,416 @@ static void bad_sources(struct store *st)
 	CHECK(seq_of(st) == seq && table_equals(st, "list", &good),
 	      "and nothing was applied");
 	bad.fail_at = STORE_IO;
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_IO &&
+	CHECK(apply_rows(st, &op, 0, NULL) == STORE_IO &&
 	      seq_of(st) == seq && table_equals(st, "list", &good),
 	      "a source failing mid-way changes nothing");
 	bad.fail_at = STORE_OK;
 	rows_free(&bad);
 	parse_rows(reg_mailerq_find("capacity"), "id=0 domain=x", &bad);
 	op = (struct apply_op){ "capacity", &bad, { 0 } };
-	CHECK(store_write(st, apply_fn, &op, NULL) == STORE_BADDATA &&
+	CHECK(apply_rows(st, &op, 0, NULL) == STORE_BADDATA &&
 	      strstr(store_errmsg(st), "positive") && seq_of(st) == seq,
 	      "an auto-increment id of 0 is refused: %s", store_errmsg(st));
 	rows_free(&good);
 	rows_free(&bad);
 }
 
-struct lists_op {
-	const char *const *roots;
-	size_t n;
-	unsigned created, dropped;
-};
-
-static enum store_rc lists_fn(struct store_txn *txn, void *arg)
-{
-	struct lists_op *op = arg;
-
-	return store_apply_lists(txn, op->roots, op->n, &op->created,
-				 &op->dropped);
-}
-
 static void lists(struct store *st)
 {
 	const char *const two[] = { "list", "news" }, *const one[] = { "news" };
-	struct lists_op op = { two, 2, 0, 0 };
 	const uint8_t *key;
 	struct store_txn *txn;
+	unsigned created = 0, dropped = 0;
 	size_t keylen = 0;
 	uint64_t seq;
 
-	CHECK(store_write(st, lists_fn, &op, NULL) == STORE_OK &&
-	      op.created == 1 && op.dropped == 0, "a missing list is created");
+	CHECK(lists_apply(st, two, 2, &created, &dropped) == STORE_OK &&
+	      created == 1 && dropped == 0, "a missing list is created");
 	store_read_begin(st, &txn);
 	CHECK(store_list_key(txn, "news", &key, &keylen) == STORE_OK &&
 	      keylen == 32, "with a 32-byte secret key");
 	store_read_end(txn);
 	seq = seq_of(st);
-	CHECK(store_write(st, lists_fn, &op, NULL) == STORE_OK &&
-	      op.created + op.dropped == 0 && seq_of(st) == seq,
+	CHECK(lists_apply(st, two, 2, &created, &dropped) == STORE_OK &&
+	      created + dropped == 0 && seq_of(st) == seq,
 	      "the same lists again write nothing");
-	op = (struct lists_op){ one, 1, 0, 0 };
-	CHECK(store_write(st, lists_fn, &op, NULL) == STORE_OK &&
-	      op.dropped == 1 && op.created == 0, "a list not wanted is "
-	      "dropped");
+	CHECK(lists_apply(st, one, 1, &created, &dropped) == STORE_OK &&
+	      dropped == 1 && created == 0, "a list not wanted is dropped");
 	store_read_begin(st, &txn);
 	CHECK(store_list_key(txn, "list", &key, &keylen) == STORE_NOTFOUND,
 	      "and gone");
 	store_read_end(txn);
+}
+
+
+/* table_is - does table hold exactly the rows of text? */
+static bool table_is(struct store *st, const char *table, const char *text)
+{
+	const struct reg_table *t = NULL;
+	struct store_txn *txn;
+	struct rows want;
+	bool same;
+
+	store_read_begin(st, &txn);
+	store_table_find(txn, table, &t);
+	store_read_end(txn);
+	if (!t || !parse_rows(t, text, &want))
+		return false;
+	same = table_equals(st, table, &want);
+	rows_free(&want);
+	return same;
+}
+
+/* set_rows - make table hold the rows of text, as a loader would. */
+static struct store_apply_counts set_rows(struct store *st, const char *table,
+					  const char *text, size_t batch,
+					  enum store_rc *rc)
+{
+	const struct reg_table *t = NULL;
+	struct store_txn *txn;
+	struct rows r;
+	struct apply_op op = { table, &r, { 0 } };
+
+	store_read_begin(st, &txn);
+	store_table_find(txn, table, &t);
+	store_read_end(txn);
+	*rc = t && parse_rows(t, text, &r) ? apply_rows(st, &op, batch, NULL)
+		: STORE_BADDATA;
+	if (t)
+		rows_free(&r);
+	return op.n;
+}
+
+struct put_op {
+	const char *table;
+	struct rows *rows;
+};
+
+/* put_fn - a writer's transaction: put its rows */
+static enum store_rc put_fn(struct store_txn *txn, void *arg)
+{
+	struct put_op *p = arg;
+	enum store_rc rc = STORE_OK;
+
+	for (int i = 0; rc == STORE_OK && i < p->rows->n; i++)
+		rc = store_put_row(txn, p->table, &p->rows->row[i]);
+	return rc;
+}
+
+/* writer - another writer puts the rows of text into table. */
+static bool writer(struct store *st, const char *table, const char *text)
+{
+	struct rows r;
+	struct put_op op = { table, &r };
+	const struct reg_table *t = NULL;
+	struct store_txn *txn;
+	bool ok;
+
+	store_read_begin(st, &txn);
+	store_table_find(txn, table, &t);
+	store_read_end(txn);
+	ok = t && parse_rows(t, text, &r) &&
+		store_write(st, put_fn, &op, NULL) == STORE_OK;
+	if (t)
+		rows_free(&r);
+	return ok;
+}
+
+/* Rows of one key (a list's address in two cases) out of order. */
+static void one_key_twice(struct store *st)
+{
+	struct store_apply_counts n;
+	enum store_rc rc;
+	uint64_t seq;
+
+	set_rows(st, "list", "hash=5 address=alice@x.org", 0, &rc);
+	n = set_rows(st, "list", "hash=1 address=Bob@y.org | hash=2 "
+		     "address=alice@x.org | hash=3 address=ALICE@x.org", 0,
+		     &rc);
+	CHECK(rc == STORE_OK && n.inserted == 1 && n.updated == 1 &&
+	      n.deleted == 0 && table_is(st, "list", "hash=1 address=Bob@y.org"
+					 " | hash=3 address=ALICE@x.org"),
+	      "of rows with one key the last wins");
+	seq = seq_of(st);
+	n = set_rows(st, "list", "hash=9 address=bob@y.org | hash=1 "
+		     "address=Bob@y.org | hash=3 address=ALICE@x.org", 0, &rc);
+	CHECK(rc == STORE_OK && n.inserted + n.updated + n.deleted == 0 &&
+	      seq_of(st) == seq, "also when the last is what the store has");
+}
+
+/* diff_of - the diff of table against text, under a read snapshot */
+static struct store_diff *diff_of(struct store *st, const char *table,
+				  struct rows *r, struct store_apply_counts *n)
+{
+	struct store_diff *d = NULL;
+	struct store_txn *txn;
+	const struct reg_table *t = NULL;
+
+	store_read_begin(st, &txn);
+	store_table_find(txn, table, &t);
+	r->next = 0;
+	if (store_diff_new(txn, &d) ||
+	    store_diff_table(txn, d, table, next_row, r, n)) {
+		store_diff_free(d);
+		d = NULL;
+	}
+	store_read_end(txn);
+	return d;
+}
+
+/* A writer between diff and apply: its rows stay, the rest is exact. */
+static void racing_writer(struct store *st, const char *table,
+			  const char *before, const char *source,
+			  const char *between, const char *after,
+			  unsigned ins, unsigned upd, unsigned del,
+			  unsigned skipped)
+{
+	const struct reg_table *t = reg_mailerq_find(table);
+	struct store_apply_counts n = { 0 };
+	struct store_diff *d;
+	struct rows src;
+	enum store_rc rc;
+	uint64_t seq;
+
+	if (!t) {	/* a list table: the list is "list" */
+		struct store_txn *txn;
+
+		store_read_begin(st, &txn);
+		store_table_find(txn, table, &t);
+		store_read_end(txn);
+	}
+	set_rows(st, table, before, 0, &rc);
+	parse_rows(t, source, &src);
+	d = diff_of(st, table, &src, &n);
+	CHECK(d && writer(st, between[0] == '@' ? "ips" : table,
+			  between[0] == '@' ? "ip=192.0.2.9" : between),
+	      "%s: a diff, then a writer: %s", table, between);
+	seq = seq_of(st);
+	rc = d ? store_diff_apply(st, d, 0, NULL) : STORE_INTERNAL;
+	CHECK(rc == STORE_OK && n.inserted == ins && n.updated == upd &&
+	      n.deleted == del && n.skipped == skipped, "%s: applied %lu %lu "
+	      "%lu, skipped %lu: %s", table, (unsigned long)n.inserted,
+	      (unsigned long)n.updated, (unsigned long)n.deleted,
+	      (unsigned long)n.skipped, rc ? store_errmsg(st) : "");
+	CHECK(table_is(st, table, after) && seq_of(st) > seq,
+	      "%s: the table holds the source and the writer's rows", table);
+	store_diff_free(d);
+	rows_free(&src);
+}
+
+/* The writers of racing_writer, one per kind of conflict. */
+static void racing_writers(struct store *st)
+{
+	const char *before = "localip=a hostname=1 | localip=b hostname=1 | "
+		"localip=c hostname=1 | localip=d hostname=1";
+	const char *source = "localip=a hostname=2 | localip=b hostname=2 | "
+		"localip=c hostname=1 | localip=e hostname=2";
+
+	racing_writer(st, "mtanames", before, source, "@another table",
+		      source, 1, 2, 1, 0);
+	racing_writer(st, "mtanames", before, source, "localip=z hostname=w",
+		      "localip=a hostname=2 | localip=b hostname=2 | "
+		      "localip=c hostname=1 | localip=e hostname=2 | "
+		      "localip=z hostname=w", 1, 2, 1, 0);
+	racing_writer(st, "mtanames", before, source, "localip=b hostname=w | "
+		      "localip=d hostname=w | localip=e hostname=w",
+		      "localip=a hostname=2 | localip=b hostname=w | "
+		      "localip=c hostname=1 | localip=d hostname=w | "
+		      "localip=e hostname=w", 0, 1, 0, 3);
+	racing_writer(st, "list_slog", "tai=2026-01-01\\s00:00:00 address=a "
+		      "fromline= edir=+ etype=s | tai=2026-01-01\\s00:00:00 "
+		      "address=b fromline= edir=+ etype=s",
+		      "tai=2026-01-01\\s00:00:00 address=a fromline= edir=+ "
+		      "etype=s | tai=2026-01-02\\s00:00:00 address=c fromline= "
+		      "edir=- etype=s", "tai=2026-01-03\\s00:00:00 address=d "
+		      "fromline= edir=+ etype=s", "tai=2026-01-01\\s00:00:00 "
+		      "address=a fromline= edir=+ etype=s | "
+		      "tai=2026-01-02\\s00:00:00 address=c fromline= edir=- "
+		      "etype=s | tai=2026-01-03\\s00:00:00 address=d fromline= "
+		      "edir=+ etype=s", 1, 0, 1, 0);
+}
+
+/* A writer that holds the write lock until it is told to let go. */
+struct holder {
+	struct store *st;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool holding, release;
+	/* the unchanged apply of the other thread */
+	struct apply_op op;
+	enum store_rc rc;
+	bool empty, done;
+};
+
+/* hold_fn - the body of the holder's write transaction: wait */
+static enum store_rc hold_fn(struct store_txn *txn, void *arg)
+{
+	struct holder *h = arg;
+
+	(void)txn;
+	pthread_mutex_lock(&h->m);
+	h->holding = true;
+	pthread_cond_broadcast(&h->c);
+	while (!h->release)
+		pthread_cond_wait(&h->c, &h->m);
+	pthread_mutex_unlock(&h->m);
+	return STORE_OK;
+}
+
+static void *hold_thread(void *arg)
+{
+	struct holder *h = arg;
+
+	store_write(h->st, hold_fn, h, NULL);
+	return NULL;
+}
+
+static void *unchanged_thread(void *arg)
+{
+	struct holder *h = arg;
+	enum store_rc rc = apply_rows(h->st, &h->op, 0, &h->empty);
+
+	pthread_mutex_lock(&h->m);
+	h->rc = rc;
+	h->done = true;
+	pthread_cond_broadcast(&h->c);
+	pthread_mutex_unlock(&h->m);
+	return NULL;
+}
+
+/* An unchanged source while another writer holds the lock: no wait. */
+static void no_write_lock(struct store *st)
+{
+	const char *rows = "localip=a hostname=1 | localip=b hostname=2";
+	struct holder h = { .st = st, .m = PTHREAD_MUTEX_INITIALIZER,
+			    .c = PTHREAD_COND_INITIALIZER };
+	struct rows r;
+	struct timespec until;
+	pthread_t holder, other;
+	enum store_rc rc;
+
+	set_rows(st, "mtanames", rows, 0, &rc);
+	parse_rows(reg_mailerq_find("mtanames"), rows, &r);
+	h.op = (struct apply_op){ "mtanames", &r, { 0 } };
+	pthread_create(&holder, NULL, hold_thread, &h);
+	pthread_mutex_lock(&h.m);
+	while (!h.holding)
+		pthread_cond_wait(&h.c, &h.m);
+	pthread_mutex_unlock(&h.m);
+	pthread_create(&other, NULL, unchanged_thread, &h);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&h.m);
+	while (!h.done && pthread_cond_timedwait(&h.c, &h.m, &until) == 0)
+		;
+	CHECK(h.done && h.rc == STORE_OK && h.empty, "an unchanged source "
+	      "is done while another writer holds the write lock");
+	h.release = true;
+	pthread_cond_broadcast(&h.c);
+	pthread_mutex_unlock(&h.m);
+	pthread_join(holder, NULL);
+	pthread_join(other, NULL);
+	rows_free(&r);
+}
+
+/* A batch of 2 changes a transaction: 5 changes take 3. */
+static void small_batches(struct store *st)
+{
+	const char *five = "localip=p hostname=1 | localip=q hostname=1 | "
+		"localip=r hostname=1 | localip=s hostname=1 | "
+		"localip=t hostname=1";
+	enum store_rc rc;
+	uint64_t seq;
+
+	set_rows(st, "mtanames", "-", 0, &rc);
+	seq = seq_of(st);
+	set_rows(st, "mtanames", five, 2, &rc);
+	CHECK(rc == STORE_OK && table_is(st, "mtanames", five) &&
+	      seq_of(st) == seq + 3, "5 changes in batches of 2: 3 "
+	      "transactions, exact (sequence %lu -> %lu)",
+	      (unsigned long)seq, (unsigned long)seq_of(st));
+}
+
+/* A source of n capacity rows, each with a name of about 1 MB. */
+struct big_source {
+	const struct reg_table *t;
+	char *name;
+	int next, n;
+};
+
+static enum store_rc next_big(void *arg, struct store_row *row)
+{
+	struct big_source *b = arg;
+
+	if (b->next == b->n)
+		return STORE_NOTFOUND;
+	memset(row, 0, sizeof(*row));
+	row->col[0] = (struct store_value){ .kind = SV_INT, .i = ++b->next };
+	row->col[reg_column_index(b->t, "name")] = (struct store_value){
+		.kind = SV_TEXT, .s = b->name, .len = 1000000 };
+	return STORE_OK;
+}
+
+/* count_of - rows in table */
+static uint64_t count_of(struct store *st, const char *table)
+{
+	struct store_txn *t;
+	uint64_t n = 0;
+
+	store_read_begin(st, &t);
+	store_count(t, table, &n);
+	store_read_end(t);
+	return n;
+}
+
+/*
+ * An apply that fills the store (64 MB at most) half way, after it
+ * created a list and replaced a row: what it committed is undone.
+ */
+static void full_store(void)
+{
+	struct store_options opt = { .max_size = 64ull << 20 };
+	struct big_source b = { reg_mailerq_find("capacity"), NULL, 0, 80 };
+	const char *roots[] = { "undo" };
+	struct store_apply_counts n;
+	struct store_diff *d = NULL;
+	struct store *st = NULL;
+	struct store_txn *txn;
+	const uint8_t *key;
+	char p[300], err[512];
+	unsigned created, dropped;
+	size_t keylen;
+	enum store_rc rc;
+
+	snprintf(p, sizeof(p), "%s/full.mdb", dir);
+	if (store_open(p, 0, &opt, &st, err, sizeof(err)) ||
+	    !(b.name = malloc(1000000))) {
+		CHECK(0, "a store of 64 MB at most opens: %s", err);
+		return;
+	}
+	memset(b.name, 'n', 1000000);
+	set_rows(st, "capacity", "id=1 name=old | id=1000 name=keep", 0, &rc);
+	store_read_begin(st, &txn);
+	if (store_diff_new(txn, &d) == STORE_OK &&
+	    store_diff_lists(txn, d, roots, 1, &created, &dropped) == STORE_OK)
+		store_diff_table(txn, d, "capacity", next_big, &b, &n);
+	store_read_end(txn);
+	rc = d ? store_diff_apply(st, d, 4, NULL) : STORE_INTERNAL;
+	CHECK(rc == STORE_FULL && strstr(store_errmsg(st), "undone"),
+	      "80 MB into a store of 64 MB: full: %s", store_errmsg(st));
+	CHECK(table_is(st, "capacity", "id=1 name=old | id=1000 name=keep"),
+	      "the rows inserted are gone, the row replaced is back");
+	store_read_begin(st, &txn);
+	CHECK(store_list_key(txn, "undo", &key, &keylen) == STORE_NOTFOUND,
+	      "the list created is dropped again");
+	store_read_end(txn);
+	CHECK(count_of(st, "capacity") == 2, "two rows, as before");
+	store_diff_free(d);
+	free(b.name);
+	store_close(st);
+	unlink(p);
+	strcat(p, "-lock");
+	unlink(p);
 }
 
 int main(void)
@@ -336,12 +724,20 @@ int main(void)
 	CHECK(store_open(path, 0, NULL, &st, err, sizeof(err)) == STORE_OK,
 	      "store opens");
 	if (st) {
-		CHECK(store_write(st, make_list, NULL, NULL) == STORE_OK,
+		const char *roots[] = { "list" };
+		unsigned c, d;
+
+		CHECK(lists_apply(st, roots, 1, &c, &d) == STORE_OK,
 		      "list created");
 		run_cases(st);
 		bad_sources(st);
+		one_key_twice(st);
+		racing_writers(st);
+		small_batches(st);
+		no_write_lock(st);
 		lists(st);
 		store_close(st);
+		full_store();
 	}
 	unlink(path);
 	snprintf(err, sizeof(err), "%s/mq.mdb-lock", dir);
