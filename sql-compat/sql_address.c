@@ -327,11 +327,14 @@ static enum sql_rc sql_parse_sqlite(struct sql_parse *ps, const char *s)
 	if (s[0] != '/')
 		return sql_parse_fail(ps, "sqlite needs an absolute path "
 				      "after three slashes: sqlite:///path/file.db");
-	if (plen < 2 || s[plen - 1] == '/')
-		return sql_parse_fail(ps, "sqlite address has no file name");
 	rc = sql_parse_decode(ps, s, plen, &ps->addr->path, "path");
 	if (rc != SQL_OK)
 		return rc;
+	/* the decoded path: an encoded '/' at the end names no file either */
+	plen = strlen(ps->addr->path);
+	if (plen < 2 || ps->addr->path[plen - 1] == '/')
+		return sql_parse_fail(ps, "sqlite address has no file name");
+	plen = strcspn(s, "?");
 	return s[plen] == '?' ? sql_parse_query(ps, s + plen + 1) : SQL_OK;
 }
 

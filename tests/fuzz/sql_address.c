@@ -15,15 +15,6 @@
  *	parse again to the same address but for the password and the
  *	values of secret options, which it writes as "***" (sql.h's
  *	promise); sql_address_dup() must format the same.
- *
- *	Two round-trip failures are known and recorded, with their
- *	inputs, in tests/fuzz/crashes-found/ (issue 14, item 8): a
- *	bracketed host without ':' ("[fe80%25eth0]") loses its brackets,
- *	and a SQLite path whose last byte is an encoded '/' comes out
- *	with a plain '/' that parses as "no file name".  They are let
- *	through, so that a run finds what is not known yet, unless
- *	MQ_FUZZ_STRICT=1 is in the environment: then they abort like any
- *	other, as they must once fixed (delete known_failure() then).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,23 +59,6 @@ static const char *same_address(const struct sql_address *a,
 	return NULL;
 }
 
-/* known_failure - a round trip that fails in a recorded way. */
-static bool known_failure(const struct sql_address *a)
-{
-	static int strict = -1;
-	size_t n;
-
-	if (strict < 0)
-		strict = getenv("MQ_FUZZ_STRICT") &&
-			strcmp(getenv("MQ_FUZZ_STRICT"), "1") == 0;
-	if (strict)
-		return false;
-	if (a->host && !strchr(a->host, ':') && strchr(a->host, '%'))
-		return true;
-	n = a->path ? strlen(a->path) : 0;
-	return n && a->path[n - 1] == '/';
-}
-
 /* format_new - addr formatted into a new string; checks the cut form. */
 static char *format_new(const struct sql_address *addr, size_t cut)
 {
@@ -126,14 +100,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	text = format_new(a, size);
-	if (sql_address_parse(text, &b, err, sizeof(err)) != SQL_OK &&
-	    known_failure(a)) {
-		free(text);
-		sql_address_free(a);
-		free(url);
-		return 0;
-	}
-	if (!b)
+	if (sql_address_parse(text, &b, err, sizeof(err)) != SQL_OK)
 		fuzz_fail("'%s' parsed, formatted as '%s', which does not "
 			  "parse: %s", url, text, err);
 	if ((what = same_address(a, b)))

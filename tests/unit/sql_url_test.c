@@ -97,6 +97,7 @@ static const struct bad_case bad[] = {
 	{"mysql://u:Secr3t@h:/db", "port"},
 	{"mysql://u:Secr/3t@h/db", "port"},
 	{"mysql://u:Secr3t@[::1/db", "']'"},
+	{"sqlite:///var/lib/mq/%2F", "no file name"},
 	{"mysql://u:Secr3t@[::1]x/db", "junk"},
 	{"mysql://u:Secr3t@h!x/db", "host"},
 	{"mysql://u:Secr3t@:5432/db", "empty host"},
