@@ -9,15 +9,16 @@
  *	12-byte key (sequence, index) then the record
  *	op(1) namelen(1) keylen(2) name key row (store/txn.c).
  *
- *	The store's only reader of records today is the verifier's
- *	change_wellformed(), static in store/file.c, so this target
- *	compiles file.c into itself (the library's copy is then not
- *	linked).  A record it accepts is taken apart as a reader of the
- *	log would: its sequence, its table (a MailerQ table or a list
- *	table), the row of a put decoded with that table and checked
- *	against the record's key the way verify checks a table's rows
- *	(an integer key that matches must decode to the row's value).
- *	When replication reads the log, its decoder belongs here too.
+ *	Records are read by change_decode() (store/changes.c), the one
+ *	decoder of the log that the verifier, store_changes_after() and
+ *	replication share.  A record it accepts is taken apart as a
+ *	reader of the log would: its sequence, its table (a MailerQ table
+ *	or a list table), the row of a put decoded with that table and
+ *	checked against the record's key the way verify checks a table's
+ *	rows (an integer key that matches must decode to the row's
+ *	value).  The verifier's row_key_matches() is static in
+ *	store/file.c, so this target compiles file.c into itself (the
+ *	library's copy is then not linked).
  */
 #include "store/file.c"
 
@@ -49,33 +50,24 @@ static void read_put(const char *name, const uint8_t *key, size_t keylen,
 /* LLVMFuzzerTestOneInput - take one change-log entry apart */
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char name[256];
+	struct store_change c;
 	MDB_val k, d;
-	const uint8_t *p;
-	size_t namelen, keylen;
 
 	k.mv_size = size < 12 ? size : 12;
 	k.mv_data = (void *)data;
 	d.mv_size = size - k.mv_size;
 	d.mv_data = (void *)(data + k.mv_size);
-	if (!change_wellformed(&k, &d))
+	if (!change_decode(&k, &d, &c))
 		return 0;
-	p = d.mv_data;
-	namelen = p[1];
-	keylen = ((size_t)p[2] << 8) | p[3];
-	(void)key_decode_int(k.mv_data);
-	memcpy(name, p + 4, namelen);
-	name[namelen] = 0;
-	if (memchr(name, 0, namelen))
-		return 0;
-	switch (p[0]) {
-	case CHANGE_PUT:
-		read_put(name, p + 4 + namelen, keylen, p + 4 + namelen + keylen,
-			 d.mv_size - 4 - namelen - keylen);
+	switch (c.op) {
+	case STORE_CHANGE_PUT:
+		read_put(c.table, c.key, c.keylen, c.row, c.rowlen);
 		break;
-	case CHANGE_LIST_CREATE:
-	case CHANGE_LIST_DROP:
-		(void)reg_root_valid(name);
+	case STORE_CHANGE_LIST_CREATE:
+	case STORE_CHANGE_LIST_DROP:
+		(void)reg_root_valid(c.table);
+		break;
+	default:
 		break;
 	}
 	return 0;

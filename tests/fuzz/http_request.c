@@ -41,6 +41,7 @@
 #include "mq/config.h"
 #include "mq/http/http.h"
 #include "mq/log.h"
+#include "mq/serve/writer.h"
 #include "store/mlist.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -147,7 +148,7 @@ static unsigned free_port(void)
 	return ntohs(sa.sin_port);
 }
 
-/* start - the store, then the server, as mq serve starts them */
+/* start - the store, the writer, then the server, as mq serve does */
 static void start(void)
 {
 	struct http_state state = { .last_load_ok = true };
@@ -164,7 +165,8 @@ static void start(void)
 	st = fuzz_store("http.mdb", STORE_MAP_RESERVE);
 	fuzz_check_store(st, store_write(st, fill, NULL, NULL), "fill");
 	http_state_set(&state);
-	if (http_start(st, 1) != RESULT_OK)
+	if (writer_start(st) != RESULT_OK ||
+	    http_start(st, 1, writer_submit) != RESULT_OK)
 		fuzz_fail("the server did not start on port %u",
 			  mq_conf.www_port);
 	server.sin_family = AF_INET;
