@@ -441,22 +441,43 @@ static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
 	return ex;
 }
 
-/* sql_sync_from - see sync.h */
-enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st,
-			       unsigned flags, struct sql_sync_result *res)
+/* sql_sync_read, sql_sync_apply, sql_sync_from - see sync.h */
+enum result_kind sql_sync_read(struct sql_conn *conn, struct store *st,
+			       unsigned flags, struct sql_sync_result *res,
+			       struct store_diff **diff)
 {
 	struct from f = { .conn = conn, .res = res };
-	struct store_diff *d = NULL;
-	enum store_rc src;
 	int ex;
 
 	memset(res, 0, sizeof(*res));
-	ex = from_read(conn, st, flags, &f, &d);
-	if (!ex && !store_diff_empty(d) &&
-	    (src = store_diff_apply(st, d, 0, &res->seq)))
-		ex = sync_store_fail(st, src, res->err, sizeof(res->err));
-	store_diff_free(d);
+	*diff = NULL;
+	ex = from_read(conn, st, flags, &f, diff);
+	if (ex) {
+		store_diff_free(*diff);
+		*diff = NULL;
+	}
 	return ex;
+}
+
+enum result_kind sql_sync_apply(struct store *st, struct store_diff *diff,
+				struct sql_sync_result *res)
+{
+	enum store_rc src = STORE_OK;
+
+	if (!store_diff_empty(diff))
+		src = store_diff_apply(st, diff, 0, &res->seq);
+	store_diff_free(diff);
+	return src ? sync_store_fail(st, src, res->err, sizeof(res->err))
+		: RESULT_OK;
+}
+
+enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st,
+			       unsigned flags, struct sql_sync_result *res)
+{
+	struct store_diff *d;
+	enum result_kind k = sql_sync_read(conn, st, flags, res, &d);
+
+	return k ? k : sql_sync_apply(st, d, res);
 }
 
 /* sql_sync_result_free - release what a sync result holds */

@@ -58,8 +58,23 @@ struct sql_sync_result {
 	char err[SQL_SYNC_ERR_MAX];
 };
 
-enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st, unsigned flags,
-		      struct sql_sync_result *res);
+enum result_kind sql_sync_from(struct sql_conn *conn, struct store *st,
+			       unsigned flags, struct sql_sync_result *res);
+
+/*
+ * sql_sync_read, sql_sync_apply - sql_sync_from in its two halves, for
+ *	a caller that reads on one thread and writes on another (mq
+ *	serve: the load reads off its single writer, which applies).
+ *	read streams SQL's rows and leaves the difference in *diff (under
+ *	a store read transaction: no write lock); apply writes it and
+ *	frees it.  res->tables and the counts come from read, res->seq
+ *	from apply.
+ */
+enum result_kind sql_sync_read(struct sql_conn *conn, struct store *st,
+			       unsigned flags, struct sql_sync_result *res,
+			       struct store_diff **diff);
+enum result_kind sql_sync_apply(struct store *st, struct store_diff *diff,
+				struct sql_sync_result *res);
 enum result_kind sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
 		    struct sql_sync_result *res);
 void	sql_sync_result_free(struct sql_sync_result *res);

@@ -4,12 +4,16 @@
  * SYNOPSIS
  *	#include "mq/serve/service.h"
  * DESCRIPTION
- *	A load is a job of the writer (writer.h): it makes the store equal
- *	to SQL (sql_sync_from) after --repair-database or
- *	--purge-database when asked, and at start it writes the host's
- *	addresses into ips (through SQL when a database-address is set).
- *	A load that fails is logged and the store keeps the last good data.
- *	Each load is counted for /health and /metrics.
+ *	A load runs on a thread of its own: after --repair-database or
+ *	--purge-database when asked, it streams SQL's rows and computes
+ *	the difference under a store read transaction (sql_sync_read),
+ *	which takes seconds for a big list and holds no lock; only the
+ *	difference is applied by the writer (writer.h), as one job, so API
+ *	writes wait for the apply at most, never for the network.  At
+ *	start the host's addresses go into ips (through SQL when a
+ *	database-address is set), also a job of the writer.  A load that
+ *	fails is logged and the store keeps the last good data.  Each load
+ *	is counted for /health and /metrics.
  *
  *	After a good load the DKIM keys are checked against DNS on a
  *	thread of their own, so that DNS never holds up the writer: only
@@ -81,6 +85,31 @@ static void load_state(struct serve *s, bool ok, double seconds)
 	http_metric_sync(seconds, ok);
 }
 
+/* An apply of a load's difference, as a job of the writer. */
+struct load_apply {
+	struct store_diff *diff;
+	struct sql_sync_result *res;
+};
+
+/* apply_work - the writer job: the difference into the store */
+static int apply_work(struct store *st, void *arg)
+{
+	struct load_apply *a = arg;
+
+	return sql_sync_apply(st, a->diff, a->res);
+}
+
+/* load_sync - read SQL here, apply through the writer */
+static int load_sync(struct serve *s, struct sql_conn *conn,
+		     struct sql_sync_result *res)
+{
+	struct load_apply a = { NULL, res };
+	struct write_job job = { .work = apply_work, .arg = &a };
+	int ex = sql_sync_read(conn, s->st, ops_sync_flags(), res, &a.diff);
+
+	return ex ? ex : writer_call(&job);
+}
+
 /* serve_load - make the store equal to SQL; false when it failed. */
 static bool serve_load(struct serve *s, enum db_action act)
 {
@@ -101,7 +130,7 @@ static bool serve_load(struct serve *s, enum db_action act)
 	if (!ex && act != DB_NONE)
 		ex = schema_action(conn, act);
 	if (!ex) {
-		ex = sql_sync_from(conn, s->st, ops_sync_flags(), &res);
+		ex = load_sync(s, conn, &res);
 		if (ex)
 			log_error("load from SQL failed, keeping the last "
 				  "good data (%s): %s", result_kind_name(ex),
@@ -152,43 +181,48 @@ static void ips_through_sql(struct serve *s)
 	free(ips);
 }
 
-/* ips_write - the host's addresses into ips, once at start */
-static void ips_write(struct serve *s)
-{
-	if (!s->sql && ips_refresh(s->st) < 0)
-		log_warning("ips: the host's addresses were not written");
-	else if (s->sql && s->load_ok)
-		ips_through_sql(s);
-}
-
-/* load_work - the writer job: a load, and the ips rows at start */
-static int load_work(struct store *st, void *arg)
+/* ips_work - the writer job: the host's addresses into ips */
+static int ips_work(struct store *st, void *arg)
 {
 	struct serve *s = arg;
 
 	(void)st;
-	s->load_ok = !s->sql || serve_load(s, s->act);
-	if (s->at_start)
-		ips_write(s);
-	s->act = DB_NONE;
-	s->at_start = false;
-	return s->load_ok ? RESULT_OK : RESULT_TRYAGAIN;
+	if (!s->sql && ips_refresh(s->st) < 0)
+		log_warning("ips: the host's addresses were not written");
+	else if (s->sql && s->load_ok)
+		ips_through_sql(s);
+	return RESULT_OK;
 }
 
-/* load_finished - on the writer's thread: tell the main thread */
-static void load_finished(struct write_job *job)
+/* load_run - the load thread: a load, the ips rows at start, then tell */
+static void *load_run(void *arg)
 {
-	struct serve *s = job->ctx;
+	struct serve *s = arg;
+	struct write_job ips = { .work = ips_work, .arg = s };
 
+	s->load_ok = !s->sql || serve_load(s, s->act);
+	if (s->at_start)
+		writer_call(&ips);
+	s->act = DB_NONE;
+	s->at_start = false;
 	event_active(s->load_done_ev, EV_TIMEOUT, 0);
+	return NULL;
 }
 
 void	load_submit(struct serve *s)
 {
+	int rc;
+
 	s->loading = true;
-	s->load_job = (struct write_job){ .work = load_work, .arg = s,
-					  .finished = load_finished, .ctx = s };
-	writer_submit(&s->load_job);
+	serve_signals(true);	/* the signals stay the main thread's */
+	rc = pthread_create(&s->load_thread, NULL, load_run, s);
+	serve_signals(false);
+	if (rc != 0) {
+		log_error("load: cannot start a thread: the load did not run");
+		s->load_ok = false;
+		s->loading = false;
+		event_active(s->load_done_ev, EV_TIMEOUT, 0);
+	}
 }
 
 /* The statuses of one DKIM check, for the writer. */

@@ -16,10 +16,12 @@
  *				load ended;
  *	  a timer		every minute, clear the reader slots of dead
  *				processes (store_stat);
- *	  load_done, dkim_done	activated by the writer and the DKIM
- *				thread (load.c) when their work ended.
- *	A reload is a job of the writer, so the loop goes on answering
- *	signals while it runs; a reload asked for meanwhile runs after it.
+ *	  load_done, dkim_done	activated by the load and the DKIM
+ *				threads (load.c) when their work ended.
+ *	A reload runs on its own thread and hands only its difference to
+ *	the writer, so the loop goes on answering signals and the writer
+ *	API writes while it reads SQL; a reload asked for meanwhile runs
+ *	after it.
  *
  *	Start: the first load (with --repair-database or --purge-database
  *	first when asked) and the ips rows, then the DKIM check, then the
@@ -192,6 +194,8 @@ static void on_load_done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->loading)
+		pthread_join(s->load_thread, NULL);
 	s->loading = false;
 	if (s->sql)
 		evtimer_add(s->reload_ev, &ttl);
@@ -299,6 +303,8 @@ static void serve_stop(struct serve *s)
 {
 	if (s->http)
 		http_stop(HTTP_GRACE_SECONDS);
+	if (s->loading)		/* a reload that runs ends first */
+		pthread_join(s->load_thread, NULL);
 	if (s->dkim_running)
 		pthread_join(s->dkim_thread, NULL);
 	writer_stop();

@@ -4,14 +4,15 @@
  * DESCRIPTION
  *	serve.c runs the main thread: the event base with the signals and
  *	the timers, start and stop.  load.c holds what runs off it: the
- *	loads from SQL and the ips rows (jobs of the writer, writer.c),
- *	and the DKIM check after a load (a thread of its own, whose
- *	statuses go through the writer).  Each of those tells the main
- *	thread it finished by activating an event of the base.
+ *	loads from SQL (a thread of their own, whose difference and ips
+ *	rows the writer writes, writer.c) and the DKIM check after a load
+ *	(a thread of its own, whose statuses go through the writer).  Each
+ *	of those tells the main thread it finished by activating an event
+ *	of the base.
  *
- *	Between submitting a load and its load_done event the writer's
- *	thread owns load_ok, act, at_start, next_load and state; the main
- *	thread reads them only after that event.
+ *	Between submitting a load and its load_done event the load thread
+ *	owns load_ok, act, at_start, next_load and state; the main thread
+ *	reads them only after that event.
  */
 #ifndef MQ_SERVE_SERVICE_H
 #define MQ_SERVE_SERVICE_H
@@ -43,8 +44,8 @@ struct serve {
 	struct event *dkim_done_ev;	/* the DKIM thread finished */
 	bool started;		/* the first load is done, HTTP opened */
 	bool http;		/* the HTTP workers run */
-	/* the load job */
-	struct write_job load_job;
+	/* the load thread */
+	pthread_t load_thread;
 	bool loading, reload_again;
 	bool at_start;		/* the first load: ips rows after it */
 	enum db_action act;
@@ -59,8 +60,9 @@ struct serve {
 time_t	mono_now(void);
 
 /*
- * load_submit - queue a load (and at start, the ips rows) for the
- *	writer; load_done_ev fires when it ran, load_ok saying how.
+ * load_submit - start a load (and at start, the ips rows) on the load
+ *	thread; load_done_ev fires when it ended (join the thread unless
+ *	loading went false at once), load_ok saying how.
  */
 void	load_submit(struct serve *s);
 

@@ -11,7 +11,10 @@
 #	/v1/tables/locals, one after the other.  Every POST made while the
 #	sync runs must answer within 200 ms, and there must be some; the
 #	sync must report the changes; afterwards the store's list equals
-#	SQL's rows.  The 1M-row parts use the static release binary.
+#	SQL's rows.  Then mq serve WITH the database-address reloads the
+#	1M rows (SIGHUP) while POSTs write through to PostgreSQL: its load
+#	reads SQL off the writer, so they too answer within 200 ms.  The
+#	1M-row parts use the static release binary.
 #	Needs MQ_TEST_PG_URL (tests/run.sh).
 
 . "$(dirname "$0")/../lib/harness.sh"
@@ -55,6 +58,26 @@ post_while() {
 			-H "Authorization: Bearer $TOKEN" \
 			-H 'Content-Type: application/json' \
 			--data "{\"type\":\"user\",\"address\":\"post$i@example.org\"}" \
+			"$URL/v1/tables/locals")
+		echo "$start $(now_ms) $code"
+	done
+}
+
+# loads - the loads serve has logged so far
+loads() {
+	grep -c 'load: from-sql: ' "$TMP/serve-sql.log"
+}
+
+# post_during_reload N - POST locals rows until serve has logged load N+1
+post_during_reload() {
+	local n=$1 i=0 start code
+	while [ "$(loads)" -le "$n" ] && kill -0 "$SERVE_PID" 2>/dev/null; do
+		i=$((i + 1))
+		start=$(now_ms)
+		code=$(curl -s -o /dev/null --max-time 10 \
+			-w '%{http_code} %{time_total}' \
+			-H "Authorization: Bearer $TOKEN" \
+			--data "{\"type\":\"user\",\"address\":\"reload$i@example.org\"}" \
 			"$URL/v1/tables/locals")
 		echo "$start $(now_ms) $code"
 	done
@@ -143,4 +166,30 @@ list_dump_sql > "$TMP/sql.tsv"
 expect_eq "the store holds as many list rows as SQL" \
 	"$(wc -l < "$TMP/sql.tsv")" "$(wc -l < "$TMP/store.tsv")"
 check "the store's list equals SQL's rows" cmp -s "$TMP/sql.tsv" "$TMP/store.tsv"
+
+# mq serve with SQL authoritative: a reload of the 1M rows reads SQL on
+# the load thread; the POSTs, written through to PostgreSQL, go on.
+check "SQL: the locals the POSTs made, as mq's" "$BIN" sync --to-sql --address "$PG_DB_URL"
+if serve_start "$TMP/serve-sql.log" MQ_WWW_TOKEN="$TOKEN" \
+	MQ_DATABASE_ADDRESS="$PG_DB_URL" MQ_DATABASE_TTL=3600; then
+	n=$(loads)
+	kill -HUP "$SERVE_PID"
+	post_during_reload "$n" > "$TMP/reload-posts"
+	during=$(wc -l < "$TMP/reload-posts")
+	awk '{ printf "%d\n", $4 * 1000 }' "$TMP/reload-posts" | sort -n > "$TMP/ms"
+	slowest=$(tail -n 1 "$TMP/ms")
+	echo "# reload: $during POSTs during it, slowest ${slowest:-0} ms"
+	check "the reload ended ($(loads) loads)" test "$(loads)" -gt "$n"
+	check "at least 5 POSTs were made while serve reloaded ($during)" \
+		test "$during" -ge 5
+	expect_eq "every POST during the reload was answered 201" "" \
+		"$(awk '$3 != 201' "$TMP/reload-posts" | head -n 3)"
+	check "every POST during the reload answered within $LIMIT_MS ms (slowest ${slowest:-0} ms)" \
+		test "${slowest:-0}" -lt "$LIMIT_MS"
+	expect_eq "and each is in SQL" "$during" \
+		"$(pg "$DB" -c "SELECT count(*) FROM locals WHERE address LIKE 'reload%'")"
+	serve_stop
+else
+	fail "mq serve with the database-address starts"
+fi
 finish
