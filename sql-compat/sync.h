@@ -153,7 +153,10 @@ int	sql_write_add(struct sql_write *w, const char *table,
 int	sql_write_sub(struct sql_write *w, const char *root,
 		      enum sub_table which, bool add,
 		      const struct sub_request *r, size_t n);
-/* sql_write_list_create - list root, its tables, its secret key. */
+/*
+ * sql_write_list_create - list root and its tables, with key as its
+ *	secret; key NULL: store_list_create makes one.
+ */
 int	sql_write_list_create(struct sql_write *w, const char *root,
 			      const uint8_t *key, size_t keylen);
 /* sql_write_list_drop - list root with every row of its tables. */

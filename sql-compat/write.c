@@ -187,11 +187,12 @@ int	sql_write_list_create(struct sql_write *w, const char *root,
 {
 	struct wchange *c = add_change(w, W_LIST_CREATE, root);
 
-	if (c && !(c->key = malloc(keylen ? keylen : 1))) {
+	/* no key: store_list_create makes the list's secret */
+	if (c && key && !(c->key = malloc(keylen ? keylen : 1))) {
 		w->early = write_fail(w, RESULT_INTERNAL, "out of memory");
 		return -1;
 	}
-	if (c) {
+	if (c && key) {
 		if (keylen)
 			memcpy(c->key, key, keylen);
 		c->keylen = keylen;

@@ -53,31 +53,21 @@ struct sub_sql {
 	struct sql_stmt *ins, *del, *log;
 };
 
-/* lower - an ASCII letter lower-cased, any other byte as it is */
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
 /* fold_hash - FNV-1a of the bytes with ASCII case folded */
 static size_t fold_hash(const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ lower((unsigned char)s[i])) * 0x100000001b3ULL;
+		h = (h ^ (uint64_t)store_ascii_lower((unsigned char)s[i])) *
+			0x100000001b3ULL;
 	return (size_t)h;
 }
 
 /* fold_eq - equal with ASCII case folded? */
 static bool fold_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return false;
-	return true;
+	return alen == blen && store_ascii_caseeq(a, b, alen);
 }
 
 /* set_put - place p in a table with a free slot */

@@ -39,8 +39,11 @@
  *	the undo failed too, that the store holds part of the difference.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "store/diff_int.h"
 
@@ -252,6 +255,26 @@ static enum store_rc secret_is(struct store_txn *t, const struct diff_list *l,
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
+/*
+ * secret_keep - the secret store_list_create made for l, so that an undo
+ *	drops the list only while it is still the one this apply made
+ */
+static enum store_rc secret_keep(struct store_txn *t, struct diff_list *l,
+				 const uint8_t *secret, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return store_fail(t->st, STORE_INTERNAL, "out of memory");
+	memcpy(copy, secret, len);
+	if (l->secret)
+		sodium_memzero(l->secret, l->secretlen);
+	free(l->secret);
+	l->secret = copy;
+	l->secretlen = len;
+	return STORE_OK;
+}
+
 /* lists_create - the first run: create the lists still missing */
 static enum store_rc lists_create(struct store_txn *t, struct run *r)
 {
@@ -269,7 +292,9 @@ static enum store_rc lists_create(struct store_txn *t, struct run *r)
 						     &len)) != STORE_NOTFOUND)
 			continue;
 		l->state = CS_DONE;
-		rc = store_list_create(t, l->root, l->secret, l->secretlen);
+		if ((rc = store_list_create(t, l->root, NULL, 0)) == STORE_OK &&
+		    (rc = store_list_key(t, l->root, &secret, &len)) == STORE_OK)
+			rc = secret_keep(t, l, secret, len);
 	}
 	return rc;
 }

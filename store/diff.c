@@ -668,7 +668,10 @@ static bool root_wanted(const char *root, const char *const *roots, size_t n)
 	return false;
 }
 
-/* list_add - a list to create (secret made now) or to drop (its secret) */
+/*
+ * list_add - a list to create (its secret made by store_list_create) or
+ *	to drop (its secret kept, to create it again if the apply undoes)
+ */
 static enum store_rc list_add(struct store_txn *t, struct store_diff *d,
 			      const char *root, bool drop,
 			      const uint8_t *secret, size_t secretlen)
@@ -679,15 +682,15 @@ static enum store_rc list_add(struct store_txn *t, struct store_diff *d,
 	if (!GROW(d->lists, &d->listcap, d->nlists, 1))
 		return store_fail(t->st, STORE_INTERNAL, "out of memory");
 	l = &d->lists[d->nlists];
-	*l = (struct diff_list){ .drop = drop, .secretlen = secretlen };
+	*l = (struct diff_list){ .drop = drop };
 	snprintf(l->root, sizeof(l->root), "%s", root);
+	d->nlists++;
+	if (!drop)
+		return STORE_OK;
 	if (!(l->secret = malloc(secretlen ? secretlen : 1)))
 		return store_fail(t->st, STORE_INTERNAL, "out of memory");
-	if (drop)
-		memcpy(l->secret, secret, secretlen);
-	else
-		randombytes_buf(l->secret, secretlen);
-	d->nlists++;
+	memcpy(l->secret, secret, secretlen);
+	l->secretlen = secretlen;
 	return STORE_OK;
 }
 
@@ -716,8 +719,8 @@ enum store_rc store_diff_lists(struct store_txn *t, struct store_diff *d,
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		rc = store_list_key(t, roots[i], &secret, &len);
 		if (rc == STORE_NOTFOUND &&
-		    (rc = list_add(t, d, roots[i], false, NULL,
-				   LIST_SECRET_BYTES)) == STORE_OK)
+		    (rc = list_add(t, d, roots[i], false, NULL, 0)) ==
+		    STORE_OK)
 			(*created)++;
 	}
 	free(have.roots);

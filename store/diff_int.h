@@ -18,7 +18,6 @@
 
 #include "store/internal.h"
 
-#define LIST_SECRET_BYTES 32	/* the random secret of a created list */
 
 /* What a change does; CH_NOOP only lives until the table is finished. */
 enum change_kind { CH_INSERT = 1, CH_UPDATE, CH_DELETE, CH_NOOP };

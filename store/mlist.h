@@ -74,8 +74,6 @@ enum store_rc sub_address(const char *in, size_t len, char *out,
  */
 
 #define MLIST_COOKIE_LEN 20	/* letters 'a'..'p' */
-#define MLIST_COOKIE_COL REG_COOKIE_COOKIE /* the name used before
-						 * registry.h named it */
 #define MLIST_NAME_MAX	255	/* bytes of a sublist name in T_name */
 #define MLIST_SENDER_MAX 1024	/* bytes of a sender given to a cookie */
 

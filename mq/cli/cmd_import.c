@@ -19,13 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "import/import.h"
 #include "mq/cli/cli.h"
 #include "mq/ops/list_write.h"
 
-#define GENERATED_KEY	32	/* bytes, as mq list-create makes */
 
 static const char import_usage[] =
 	"usage: mq import ezmlm DIR [T] [--replace]\n"
@@ -122,7 +120,6 @@ int cmd_import(int argc, char **argv)
 	const struct import_format *f;
 	const char *arg[3], *root;
 	char made[REG_NAME_MAX];
-	uint8_t key[GENERATED_KEY];
 	struct store *st;
 	enum import_rc rc;
 	int n = 0, ex = 0;
@@ -147,16 +144,12 @@ int cmd_import(int argc, char **argv)
 			  "give T", arg[1]);
 		return EXIT_USAGE;
 	}
-	randombytes_buf(key, sizeof(key));
-	opt.key = key;
-	opt.keylen = sizeof(key);
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	cli_progress("importing %s into list %s ...", arg[1], root);
 	ex = list_import(st, f, arg[1], root, &opt, &res, &rc);
 	ex = rc ? 0 : cli_exit(ex);
 	cli_progress_done();
-	sodium_memzero(key, sizeof(key));
 	if (rc)
 		ex = import_exit(rc, &res);
 	else if (!ex) {

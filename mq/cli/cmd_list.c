@@ -596,8 +596,6 @@ int cmd_list(int argc, char **argv)
 	return ex;
 }
 
-/* Columns of a _slog table (store/registry.c). */
-enum { SLOG_TAI, SLOG_ADDRESS, SLOG_FROMLINE, SLOG_EDIR, SLOG_ETYPE };
 
 struct log_state {
 	const char *search;
@@ -618,21 +616,21 @@ static int log_row(const struct store_row *row, void *arg)
 	struct log_state *ls = arg;
 
 	if (ls->search &&
-	    !ops_log_contains(&row->col[SLOG_ADDRESS], ls->search,
+	    !ops_log_contains(&row->col[REG_SLOG_ADDRESS], ls->search,
 			       strlen(ls->search)) &&
-	    !ops_log_contains(&row->col[SLOG_FROMLINE], ls->search,
+	    !ops_log_contains(&row->col[REG_SLOG_FROMLINE], ls->search,
 			       strlen(ls->search)))
 		return 0;
-	put_text(ls->out, &row->col[SLOG_TAI]);
+	put_text(ls->out, &row->col[REG_SLOG_TAI]);
 	fputc(' ', ls->out);
-	put_text(ls->out, &row->col[SLOG_EDIR]);
-	put_text(ls->out, &row->col[SLOG_ETYPE]);
+	put_text(ls->out, &row->col[REG_SLOG_EDIR]);
+	put_text(ls->out, &row->col[REG_SLOG_ETYPE]);
 	fputc(' ', ls->out);
-	put_text(ls->out, &row->col[SLOG_ADDRESS]);
-	if (row->col[SLOG_FROMLINE].kind == SV_TEXT &&
-	    row->col[SLOG_FROMLINE].len) {
+	put_text(ls->out, &row->col[REG_SLOG_ADDRESS]);
+	if (row->col[REG_SLOG_FROMLINE].kind == SV_TEXT &&
+	    row->col[REG_SLOG_FROMLINE].len) {
 		fputc(' ', ls->out);
-		put_text(ls->out, &row->col[SLOG_FROMLINE]);
+		put_text(ls->out, &row->col[REG_SLOG_FROMLINE]);
 	}
 	fputc('\n', ls->out);
 	ls->shown++;

@@ -50,7 +50,7 @@ static bool split_name(struct split_add *s, const char *name)
 		cli_error("sublist name longer than %d bytes", SUB_ADDR_MAX);
 		return false;
 	}
-	split_assign_text(s, N_NAME, name);
+	split_assign_text(s, REG_SPLIT_NAME, name);
 	return true;
 }
 
@@ -70,7 +70,7 @@ static int parse_add(int argc, char **argv, struct split_add *s,
 			continue;
 		}
 		if (!strcmp(argv[i], "--notuse")) {
-			split_assign_int(s, N_NOTUSE, 1);
+			split_assign_int(s, REG_SPLIT_NOTUSE, 1);
 			continue;
 		}
 		if (!strcmp(argv[i], "--domain") && val) {
@@ -137,7 +137,7 @@ static int run_add(int argc, char **argv)
 /* run_del - mq split del T LISTNO [--digest]. */
 static int run_del(int argc, char **argv)
 {
-	struct split_del d = { .f = { N_LISTNO, { .kind = SV_INT } } };
+	struct split_del d = { .f = { REG_SPLIT_LISTNO, { .kind = SV_INT } } };
 	bool digest = argc == 5 && !strcmp(argv[4], "--digest");
 	int ex;
 

@@ -133,7 +133,7 @@ static bool add_field(struct http_req *r, struct split_add *s,
 			return int_field(r, s, &split_int_fields[k], v);
 	if (!strcmp(key, "notuse") && (json_is_boolean(v) ||
 				       json_is_integer(v))) {
-		split_assign_int(s, N_NOTUSE, json_is_true(v) ||
+		split_assign_int(s, REG_SPLIT_NOTUSE, json_is_true(v) ||
 				 json_integer_value(v) != 0);
 		return true;
 	}
@@ -165,7 +165,7 @@ static bool add_entry(struct http_req *r, json_t *body, struct split_add *s)
 				 "of 1 to %d bytes", SUB_ADDR_MAX);
 		return false;
 	}
-	s->a[s->na++] = (struct store_assign){ N_NAME, {
+	s->a[s->na++] = (struct store_assign){ REG_SPLIT_NAME, {
 		.kind = SV_TEXT, .s = json_string_value(name),
 		.len = json_string_length(name) } };
 	json_object_foreach(body, key, v)
@@ -173,8 +173,8 @@ static bool add_entry(struct http_req *r, json_t *body, struct split_add *s)
 			return false;
 	if (split_bounds_bad(s) >= 0) {
 		http_reply_error(r, 400, "%s: above %s",
-				 split_bounds_bad(s) == N_HASH_LO ? "hash_lo" :
-				 "msgnum_lo", split_bounds_bad(s) == N_HASH_LO
+				 split_bounds_bad(s) == REG_SPLIT_HASH_LO ? "hash_lo" :
+				 "msgnum_lo", split_bounds_bad(s) == REG_SPLIT_HASH_LO
 				 ? "hash_hi" : "msgnum_hi");
 		return false;
 	}
@@ -301,7 +301,7 @@ static void split_delete(struct http_req *r, const char *table)
 		http_reply_error(r, 500, "out of memory");
 		return;
 	}
-	op->d.f = (struct store_filter){ N_LISTNO, { .kind = SV_INT,
+	op->d.f = (struct store_filter){ REG_SPLIT_LISTNO, { .kind = SV_INT,
 						     .i = listno } };
 	snprintf(op->d.table, sizeof(op->d.table), "%s", table);
 	if (!(op->batch = split_del_batch(r->st, &op->d))) {

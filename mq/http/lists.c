@@ -35,9 +35,6 @@
 #define LOG_DEFAULT	1000	/* log entries answered by default */
 #define LOG_MAX		100000	/* and at most */
 
-/* Columns of a _slog table (store/registry.c). */
-enum { SLOG_TAI, SLOG_ADDRESS, SLOG_FROMLINE, SLOG_EDIR, SLOG_ETYPE };
-
 static const char *const parts[] = {
 	[SUB_MAIN] = "subscribers", [SUB_DIGEST] = "digest",
 	[SUB_ALLOW] = "allow", [SUB_DENY] = "deny", [SUB_MOD] = "mod",
@@ -317,18 +314,18 @@ static int log_row(const struct store_row *row, void *arg)
 	json_t *o, **slot;
 
 	if (w->search &&
-	    !ops_log_contains(&row->col[SLOG_ADDRESS], w->search, w->slen) &&
-	    !ops_log_contains(&row->col[SLOG_FROMLINE], w->search, w->slen))
+	    !ops_log_contains(&row->col[REG_SLOG_ADDRESS], w->search, w->slen) &&
+	    !ops_log_contains(&row->col[REG_SLOG_FROMLINE], w->search, w->slen))
 		return 0;
 	o = json_object();
 	if (!o)
 		return 1;
-	json_object_set_new(o, "tai", json_text(&row->col[SLOG_TAI]));
-	json_object_set_new(o, "edir", json_text(&row->col[SLOG_EDIR]));
-	json_object_set_new(o, "etype", json_text(&row->col[SLOG_ETYPE]));
-	json_object_set_new(o, "address", json_text(&row->col[SLOG_ADDRESS]));
+	json_object_set_new(o, "tai", json_text(&row->col[REG_SLOG_TAI]));
+	json_object_set_new(o, "edir", json_text(&row->col[REG_SLOG_EDIR]));
+	json_object_set_new(o, "etype", json_text(&row->col[REG_SLOG_ETYPE]));
+	json_object_set_new(o, "address", json_text(&row->col[REG_SLOG_ADDRESS]));
 	json_object_set_new(o, "fromline",
-			    json_text(&row->col[SLOG_FROMLINE]));
+			    json_text(&row->col[REG_SLOG_FROMLINE]));
 	slot = &w->ring[w->n++ % w->limit];
 	json_decref(*slot);
 	*slot = o;

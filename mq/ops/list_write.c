@@ -15,13 +15,9 @@
  */
 #include <stdint.h>
 
-#include <sodium.h>
-
 #include "mq/ops/list_write.h"
 #include "mq/ops/ops.h"
 #include "mq/ops/write.h"
-
-#define LIST_KEY_BYTES	32
 
 struct sql_write *list_sub_batch(struct store *st, const char *root,
 				 enum sub_table which, bool add,
@@ -53,12 +49,9 @@ enum result_kind list_sub(struct store *st, const char *root,
 struct sql_write *list_create_batch(struct store *st, const char *root)
 {
 	struct sql_write *w = ops_write_new(st);
-	uint8_t key[LIST_KEY_BYTES];
 
-	randombytes_buf(key, sizeof(key));
 	if (w)
-		sql_write_list_create(w, root, key, sizeof(key));
-	sodium_memzero(key, sizeof(key));
+		sql_write_list_create(w, root, NULL, 0);
 	return w;
 }
 

@@ -15,10 +15,10 @@
 #include "mq/ops/write.h"
 
 const struct split_int_field split_int_fields[SPLIT_INT_FIELDS] = {
-	{ "--hash-lo", "hash_lo", N_HASH_LO, 0, SUB_HASH_MAX },
-	{ "--hash-hi", "hash_hi", N_HASH_HI, 0, SUB_HASH_MAX },
-	{ "--msgnum-lo", "msgnum_lo", N_MSGNUM_LO, 0, SPLIT_MSGNUM_MAX },
-	{ "--msgnum-hi", "msgnum_hi", N_MSGNUM_HI, 0, SPLIT_MSGNUM_MAX },
+	{ "--hash-lo", "hash_lo", REG_SPLIT_HASH_LO, 0, SUB_HASH_MAX },
+	{ "--hash-hi", "hash_hi", REG_SPLIT_HASH_HI, 0, SUB_HASH_MAX },
+	{ "--msgnum-lo", "msgnum_lo", REG_SPLIT_MSGNUM_LO, 0, SPLIT_MSGNUM_MAX },
+	{ "--msgnum-hi", "msgnum_hi", REG_SPLIT_MSGNUM_HI, 0, SPLIT_MSGNUM_MAX },
 };
 
 /* assign - col := v; an option given twice keeps its last value. */
@@ -63,8 +63,7 @@ bool	split_assign_domain(struct split_add *s, const char *d, char *err,
 	for (size_t i = 0; i < n && n <= SUB_DOMAIN_MAX; i++) {
 		if (d[i] == '.' || d[i] == '@' || (unsigned char)d[i] <= ' ')
 			n = 0;
-		s->domain[i] = d[i] >= 'A' && d[i] <= 'Z'
-			? (char)(d[i] + ('a' - 'A')) : d[i];
+		s->domain[i] = (char)store_ascii_lower((unsigned char)d[i]);
 	}
 	if (n < 1 || n > SUB_DOMAIN_MAX) {
 		snprintf(err, errlen, "'%.40s' is not the first 1 to 3 "
@@ -73,17 +72,17 @@ bool	split_assign_domain(struct split_add *s, const char *d, char *err,
 		return false;
 	}
 	s->domain[n] = 0;
-	split_assign_text(s, N_DOMAIN, s->domain);
+	split_assign_text(s, REG_SPLIT_DOMAIN, s->domain);
 	return true;
 }
 
 int	split_bounds_bad(const struct split_add *s)
 {
-	if (int_of(s, N_HASH_LO, 0) > int_of(s, N_HASH_HI, SUB_HASH_MAX))
-		return N_HASH_LO;
-	if (int_of(s, N_MSGNUM_LO, 0) > int_of(s, N_MSGNUM_HI,
+	if (int_of(s, REG_SPLIT_HASH_LO, 0) > int_of(s, REG_SPLIT_HASH_HI, SUB_HASH_MAX))
+		return REG_SPLIT_HASH_LO;
+	if (int_of(s, REG_SPLIT_MSGNUM_LO, 0) > int_of(s, REG_SPLIT_MSGNUM_HI,
 					       SPLIT_MSGNUM_MAX))
-		return N_MSGNUM_LO;
+		return REG_SPLIT_MSGNUM_LO;
 	return -1;
 }
 

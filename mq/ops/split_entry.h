@@ -18,10 +18,6 @@
 #include "sql-compat/sync.h"
 #include "store/store.h"
 
-/* Columns of T_name (store/registry.c). */
-enum { N_LISTNO, N_NAME, N_NOTUSE, N_MSGNUM_LO, N_MSGNUM_HI, N_HASH_LO,
-       N_HASH_HI, N_DOMAIN };
-
 #define SPLIT_ASSIGNS	8
 
 /* A new entry: its table and column values; listno once written. */
@@ -62,7 +58,7 @@ bool	split_assign_domain(struct split_add *s, const char *d, char *err,
 
 /*
  * split_bounds_bad - the column of a low bound above its high bound
- *	(N_HASH_LO or N_MSGNUM_LO), or -1 when both ranges are in order.
+ *	(REG_SPLIT_HASH_LO or REG_SPLIT_MSGNUM_LO), or -1 when both ranges are in order.
  */
 int	split_bounds_bad(const struct split_add *s);
 
