@@ -177,17 +177,20 @@ static enum sql_rc sql_conn_resolve(struct sql_conn *conn)
 	return SQL_OK;
 }
 
-/* sql_connect - see sql.h */
-enum sql_rc sql_connect(const struct sql_address *addr, struct sql_conn **out,
-			char *errbuf, size_t errlen)
+/* connect_as - sql_connect, the database created when missing or not */
+static enum sql_rc connect_as(const struct sql_address *addr, bool must_exist,
+			      struct sql_conn **out, char *errbuf,
+			      size_t errlen)
 {
 	struct sql_conn *conn;
 	enum sql_rc rc;
 
 	*out = NULL;
 	if ((rc = sql_conn_new(addr, &conn)) == SQL_OK
-	    && (rc = sql_conn_resolve(conn)) == SQL_OK)
+	    && (rc = sql_conn_resolve(conn)) == SQL_OK) {
+		conn->must_exist = must_exist;
 		rc = conn->driver->connect(conn);
+	}
 	if (rc == SQL_OK) {
 		*out = conn;
 		return SQL_OK;
@@ -197,6 +200,21 @@ enum sql_rc sql_connect(const struct sql_address *addr, struct sql_conn **out,
 			 conn->errmsg : "sql: connect: out of memory");
 	sql_close(conn);
 	return rc;
+}
+
+/* sql_connect - see sql.h */
+enum sql_rc sql_connect(const struct sql_address *addr, struct sql_conn **out,
+			char *errbuf, size_t errlen)
+{
+	return connect_as(addr, false, out, errbuf, errlen);
+}
+
+/* sql_connect_existing - see sql.h */
+enum sql_rc sql_connect_existing(const struct sql_address *addr,
+				 struct sql_conn **out, char *errbuf,
+				 size_t errlen)
+{
+	return connect_as(addr, true, out, errbuf, errlen);
 }
 
 /* sql_close - see sql.h */

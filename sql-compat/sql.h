@@ -207,6 +207,7 @@ struct sql_conn {
 	struct sql_address *address;	/* owned by the connection */
 	char   *hostaddr;	/* numeric form of address->host, or NULL */
 	int	timeout;	/* connect timeout, seconds */
+	bool	must_exist;	/* never create the database (SQLite) */
 	void   *handle;		/* PGconn *, MYSQL *, sqlite3 * */
 	enum sql_rc last_rc;
 	char	errmsg[SQL_ERRMSG_SIZE];
@@ -322,6 +323,15 @@ extern const struct sql_driver sql_mysql_driver;
  */
 enum sql_rc sql_connect(const struct sql_address *addr, struct sql_conn **out,
 			char *errbuf, size_t errlen);
+
+/*
+ * sql_connect_existing - sql_connect to a database that must exist: a
+ *	SQLite file that is missing is an error (SQL_CONFIG), not created.
+ *	For what only reads or checks (mq check-database).
+ */
+enum sql_rc sql_connect_existing(const struct sql_address *addr,
+				 struct sql_conn **out, char *errbuf,
+				 size_t errlen);
 
 /* sql_close - close and free a connection; NULL is allowed. */
 void	sql_close(struct sql_conn *conn);

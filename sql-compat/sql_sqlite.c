@@ -8,8 +8,11 @@
  * DESCRIPTION
  *	Opens the file of a sqlite:///path address.  Options (anything
  *	else is a configuration error):
- *	    mode          rwc (default: read-write, create the file),
- *	                  rw (the file must exist), ro (read-only)
+ *	    mode          rwc (default: read-write, create the file, mode
+ *	                  0600: it may hold DKIM private keys), rw (the
+ *	                  file must exist), ro (read-only); a connection
+ *	                  that must find its database (sql_connect_existing,
+ *	                  mq check-database) never creates it
  *	    busy_timeout  milliseconds to wait for another writer's lock
  *	                  (default: connect_timeout, 5 s)
  *	    connect_timeout  seconds, via sql.c
@@ -26,9 +29,12 @@
  *	corrupt: SQL_BADDATA.  Busy, locked, I/O error, disk full:
  *	SQL_TEMPFAIL.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -107,6 +113,24 @@ static enum sql_rc sqlite_check_options(struct sql_conn *conn, int *busy_ms)
 	return SQL_OK;
 }
 
+/*
+ * sqlite_create_private - create a missing database file mode 0600
+ *	before SQLite opens it: SQLite would make it 0644 (less the
+ *	umask), and its journals take the file's mode.
+ */
+static enum sql_rc sqlite_create_private(struct sql_conn *conn,
+					 const char *path)
+{
+	int	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return sql_conn_fail(conn, SQL_CONFIG, "open", "%s: %s", path,
+				     strerror(errno));
+	return SQL_OK;
+}
+
 /* sqlite_read_schema - fails when the file is not a database */
 static enum sql_rc sqlite_read_schema(struct sql_conn *conn, const char *action)
 {
@@ -121,13 +145,18 @@ static enum sql_rc sqlite_connect(struct sql_conn *conn)
 {
 	const struct sql_address *a = conn->address;
 	sqlite3 *db = NULL;
-	int	busy_ms;
+	int	busy_ms, flags;
 	enum sql_rc rc;
 
 	if ((rc = sqlite_check_options(conn, &busy_ms)) != SQL_OK)
 		return rc;
-	if (sqlite3_open_v2(a->path, &db, sqlite_open_flags(
-			    sql_address_option(a, "mode")), NULL) != SQLITE_OK) {
+	flags = sqlite_open_flags(sql_address_option(a, "mode"));
+	if (conn->must_exist)
+		flags &= ~SQLITE_OPEN_CREATE;
+	if ((flags & SQLITE_OPEN_CREATE) &&
+	    (rc = sqlite_create_private(conn, a->path)) != SQL_OK)
+		return rc;
+	if (sqlite3_open_v2(a->path, &db, flags, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(conn, db, "open");
 		sqlite3_close(db);
 		return rc;

@@ -192,7 +192,10 @@ static int database_main(const struct database_command *cmd, int argc,
 		cli_error("%s: bad database-address %s: %s", cmd->name, shown, err);
 		return cli_exit(sql_rc_kind(rc));
 	}
-	rc = sql_connect(addr, &conn, err, sizeof(err));
+	/* a check never creates the database it looks at */
+	rc = cmd == &check_command
+		? sql_connect_existing(addr, &conn, err, sizeof(err))
+		: sql_connect(addr, &conn, err, sizeof(err));
 	sql_address_free(addr);
 	if (rc != SQL_OK) {
 		cli_error("%s: %s", cmd->name, err);
