@@ -49,7 +49,9 @@ struct split_table {
  */
 static uint32_t domain_pack(const char *s, size_t len)
 {
-	uint32_t v = (uint32_t)len << 24;
+	/* a longer value (only a damaged file holds one) keeps a length
+	 * no address's domain has, so it matches none */
+	uint32_t v = (uint32_t)(len < 255 ? len : 255) << 24;
 
 	for (size_t i = 0; i < len && i < SUB_DOMAIN_MAX; i++) {
 		uint32_t c = (uint32_t)store_ascii_lower((unsigned char)s[i]);
@@ -59,11 +61,13 @@ static uint32_t domain_pack(const char *s, size_t len)
 	return v;
 }
 
-/* domain_unpack - the text of a domain_pack() value. */
+/* domain_unpack - the text of a domain_pack() value, its first bytes. */
 static void domain_unpack(uint32_t v, char out[SUB_DOMAIN_MAX + 1])
 {
 	size_t len = v >> 24;
 
+	if (len > SUB_DOMAIN_MAX)
+		len = SUB_DOMAIN_MAX;
 	for (size_t i = 0; i < len; i++)
 		out[i] = (char)(v >> (16 - 8 * i));
 	out[len] = 0;
