@@ -17,7 +17,7 @@
 #	makes dkim-record exit 65 without showing it.
 . "$(dirname "$0")/../lib/harness.sh"
 
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
+. "$REPO/tests/lib/nsd.sh"
 if [ ! -x "$NSD" ]; then
 	skip "nsd is installed" "nsd not found (build.sh installs it)"
 	finish
@@ -25,63 +25,6 @@ fi
 
 export MQ_STORE_PATH=$TMP/mq.mdb
 ZONE=$TMP/nsd/example.test.zone
-
-# free_port - a port on 127.0.0.1 nobody uses, for UDP nor TCP
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hantu "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# nsd_start - nsd on 127.0.0.1:$PORT serving $ZONE; 0 once it answers
-nsd_start() {
-	mkdir -p "$TMP/nsd"
-	cat >"$TMP/nsd/nsd.conf" <<-EOF
-	server:
-		ip-address: 127.0.0.1
-		port: $PORT
-		username: ""
-		chroot: ""
-		zonesdir: "$TMP/nsd"
-		pidfile: "$TMP/nsd/nsd.pid"
-		database: ""
-		zonelistfile: "$TMP/nsd/zone.list"
-		xfrdfile: "$TMP/nsd/xfrd.state"
-		xfrdir: "$TMP/nsd"
-		logfile: "$TMP/nsd/nsd.log"
-		server-count: 1
-		hide-version: yes
-	remote-control:
-		control-enable: no
-	zone:
-		name: "example.test"
-		zonefile: "example.test.zone"
-	EOF
-	"$NSD" -c "$TMP/nsd/nsd.conf" || return 1
-	for _ in $(seq 100); do
-		grep -q "nsd started" "$TMP/nsd/nsd.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-nsd_stop() {
-	local pid
-	pid=$(cat "$TMP/nsd/nsd.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "$TMP/nsd/nsd.pid"
-}
-at_exit nsd_stop
 
 # add_key - a key with a substr pattern "@example.test"; prints its id
 add_key() {	# SELECTOR KEYFILE VERIFY PRIORITY [col=val...]
@@ -158,7 +101,7 @@ expect_grep "and names the id" "dkim_keys id 99" "$TMP/last.out"
 expect_eq "unchecked keys with verify are left out" "$PLAIN" \
 	"$(used_ids alice@example.test)"
 
-if ! nsd_start; then
+if ! nsd_start example.test; then
 	fail "nsd starts on 127.0.0.1:$PORT" "$(tail -n 5 "$TMP/nsd/nsd.log")"
 	finish
 fi
@@ -206,7 +149,7 @@ for i in $(seq 1 24); do
 	id=$(add_key "many$i" "many$i.pem" 1 $((100 + i)))
 	[ $((i % 3)) = 0 ] && $MQ dkim-record "$id" >>"$ZONE"
 done
-nsd_start || fail "nsd restarts with 8 more records"
+nsd_start example.test || fail "nsd restarts with 8 more records"
 unset MQ_DNS_SERVERS
 expect_status "check with database-threads: 8 exits 1" 1 \
 	env -u MQ_STORE_PATH $MQ --config mq.conf dkim-record --check
@@ -282,7 +225,7 @@ expect_no_grep "the JSON answer holds no private key" "privatekey|PRIVATE|MII|MC
 # whose name is a CNAME to a published record is verified through it.
 CNAME=$(add_key cname1 rsa.pem 1 60)
 echo "cname1._domainkey IN CNAME rsa1._domainkey.example.test." >>"$ZONE"
-if nsd_start; then
+if nsd_start example.test; then
 	root=$TMP/root
 	mkdir -p "$root/data"
 	cp "$MQ_STATIC" "$root/mq"

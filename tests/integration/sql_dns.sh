@@ -15,7 +15,7 @@
 
 . "$(dirname "$0")/../lib/harness.sh"
 
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
+. "$REPO/tests/lib/nsd.sh"
 if [ ! -x "$NSD" ]; then
 	skip "nsd is installed" "nsd not found (build.sh installs it)"
 	finish
@@ -25,21 +25,8 @@ if [ -z "${MQ_TEST_PG_URL:-}" ]; then
 	finish
 fi
 
-# free_port - a port on 127.0.0.1 nobody uses, for UDP nor TCP
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hantu "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# nsd_start - nsd on 127.0.0.1:$PORT serving mq.test; 0 once it answers
-nsd_start() {
+# mq_zone - the zone mq.test: db.mq.test is 127.0.0.1
+mq_zone() {
 	mkdir -p "$TMP/nsd"
 	cat >"$TMP/nsd/mq.test.zone" <<-EOF
 	\$ORIGIN mq.test.
@@ -49,44 +36,7 @@ nsd_start() {
 	ns IN A 127.0.0.1
 	db IN A 127.0.0.1
 	EOF
-	cat >"$TMP/nsd/nsd.conf" <<-EOF
-	server:
-		ip-address: 127.0.0.1
-		port: $PORT
-		username: ""
-		chroot: ""
-		zonesdir: "$TMP/nsd"
-		pidfile: "$TMP/nsd/nsd.pid"
-		database: ""
-		zonelistfile: "$TMP/nsd/zone.list"
-		xfrdfile: "$TMP/nsd/xfrd.state"
-		xfrdir: "$TMP/nsd"
-		logfile: "$TMP/nsd/nsd.log"
-		server-count: 1
-	remote-control:
-		control-enable: no
-	zone:
-		name: "mq.test"
-		zonefile: "mq.test.zone"
-	EOF
-	"$NSD" -c "$TMP/nsd/nsd.conf" || return 1
-	for _ in $(seq 100); do
-		grep -q "nsd started" "$TMP/nsd/nsd.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
 }
-
-nsd_stop() {
-	local pid
-	pid=$(cat "$TMP/nsd/nsd.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-}
-at_exit nsd_stop
 
 # with_host URL HOST - URL with its host replaced
 with_host() {
@@ -94,7 +44,8 @@ with_host() {
 }
 
 PORT=$(free_port) || { skip "a free port" "none found"; finish; }
-check "nsd starts" nsd_start
+mq_zone
+check "nsd starts" nsd_start mq.test
 NAMED=$(with_host "$MQ_TEST_PG_URL" db.mq.test)
 unset MQ_DNS_SERVERS
 
