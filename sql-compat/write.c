@@ -393,18 +393,6 @@ static enum store_rc store_rows(struct store_txn *txn, struct wchange *c)
 	return rc ? rc : p.rc;
 }
 
-/* value_equal - the same value (kind, integer or bytes)? */
-static bool value_equal(const struct store_value *a,
-			const struct store_value *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == SV_INT)
-		return a->i == b->i;
-	return a->kind == SV_NULL || (a->len == b->len &&
-				      (!a->len || !memcmp(a->s, b->s, a->len)));
-}
-
 /* store_add - insert c's row unless one with its key is there */
 static enum store_rc store_add(struct sql_write *w, struct store_txn *txn,
 			       struct wchange *c)
@@ -431,7 +419,7 @@ static enum store_rc store_add(struct sql_write *w, struct store_txn *txn,
 	}
 	for (int i = 0; rc == STORE_OK && i < c->na; i++)
 		if (c->a[i].col == c->same &&
-		    !value_equal(&row.col[c->same], &c->a[i].v)) {
+		    !store_value_equal(&row.col[c->same], &c->a[i].v)) {
 			write_fail(w, RESULT_BADDATA, "%s: %s", c->name,
 				   c->conflict);
 			return STORE_EXISTS;

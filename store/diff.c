@@ -108,13 +108,13 @@ bool store_row_equal(const struct reg_table *t, const struct store_row *a,
 	if (a->nextra != b->nextra)
 		return false;
 	for (int i = 0; i < t->ncols; i++)
-		if (!value_equal(&a->col[i], &b->col[i]))
+		if (!store_value_equal(&a->col[i], &b->col[i]))
 			return false;
 	for (int i = 0; i < a->nextra; i++)
 		if (a->extra[i].namelen != b->extra[i].namelen ||
 		    memcmp(a->extra[i].name, b->extra[i].name,
 			   a->extra[i].namelen) ||
-		    !value_equal(&a->extra[i].v, &b->extra[i].v))
+		    !store_value_equal(&a->extra[i].v, &b->extra[i].v))
 			return false;
 	return true;
 }

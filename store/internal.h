@@ -182,7 +182,6 @@ enum store_rc key_encode(const struct reg_table *t,
 			 size_t *len, char *err, size_t errlen);
 void key_encode_int(int64_t id, uint8_t out[8]);
 int64_t key_decode_int(const uint8_t in[8]);
-bool value_equal(const struct store_value *a, const struct store_value *b);
 
 /* table.c */
 enum store_rc table_resolve(struct store_txn *txn, const char *name,

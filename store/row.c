@@ -267,7 +267,9 @@ enum store_rc key_encode(const struct reg_table *t,
 	return STORE_OK;
 }
 
-bool value_equal(const struct store_value *a, const struct store_value *b)
+/* store_value_equal - see store.h */
+bool store_value_equal(const struct store_value *a,
+		       const struct store_value *b)
 {
 	if (a->kind != b->kind)
 		return false;

@@ -483,6 +483,10 @@ void store_diff_free(struct store_diff *d);
 
 /* store_row_hash - a 64-bit hash of a row's values (extras included). */
 uint64_t store_row_hash(const struct reg_table *t, const struct store_row *row);
+/* store_value_equal - same kind and the same integer or bytes. */
+bool store_value_equal(const struct store_value *a,
+		       const struct store_value *b);
+
 /* store_row_equal - same values (NULL, 0 and '' differ), same extras. */
 bool store_row_equal(const struct reg_table *t, const struct store_row *a,
 		     const struct store_row *b);

@@ -148,7 +148,7 @@ bool table_filter_match(const struct reg_table *t, const struct store_row *r,
 			if (v->len != f[i].v.len ||
 			    !store_ascii_caseeq(v->s, f[i].v.s, v->len))
 				return false;
-		} else if (!value_equal(v, &f[i].v))
+		} else if (!store_value_equal(v, &f[i].v))
 			return false;
 	}
 	return true;

@@ -35,18 +35,6 @@ static void init(void)
 	fuzz_quiet();
 }
 
-/* same_value - a and b hold the same value */
-static bool same_value(const struct store_value *a,
-		       const struct store_value *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == SV_INT)
-		return a->i == b->i;
-	return a->kind == SV_NULL || (a->len == b->len &&
-				      memcmp(a->s, b->s, a->len) == 0);
-}
-
 /* round_trip - value v of column c, written and read again, is v. */
 static void round_trip(const struct reg_table *t, int c,
 		       const struct store_value *v)
@@ -69,7 +57,7 @@ static void round_trip(const struct reg_table *t, int c,
 				       sizeof(err)))
 		fuzz_fail("%s.%s: a value read, written and read again: %s",
 			  t->name, t->cols[c].name, err);
-	if (!same_value(v, &w))
+	if (!store_value_equal(v, &w))
 		fuzz_fail("%s.%s: a value changed when written as TSV and "
 			  "read again", t->name, t->cols[c].name);
 	free(text);
