@@ -329,6 +329,17 @@ enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
 enum store_rc store_changes_oldest(struct store_txn *txn, uint64_t *oldest);
 
 /*
+ * store_watch_open - a file descriptor that becomes readable after any
+ *	process commits to st's file, or moves another file over its name
+ *	(see watch.c).  Poll it, call store_watch_drain, then read the
+ *	sequence: a wake-up may come with nothing new.  -1 and errno on
+ *	failure; the caller closes it.
+ */
+int store_watch_open(const struct store *st);
+/* store_watch_drain - consume the pending wake-ups of a watch fd. */
+void store_watch_drain(int fd);
+
+/*
  * store_change_row - the registry entry of a put's table and its row
  *	decoded (values valid until the transaction ends).  STORE_NOTFOUND
  *	for a table the registry does not know, STORE_BADDATA for a
