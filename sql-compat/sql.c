@@ -33,6 +33,14 @@ static const struct sql_driver *const sql_drivers[] = {
 	NULL,
 };
 
+bool sql_client_version(size_t i, char *buf, size_t len)
+{
+	if (i >= sizeof(sql_drivers) / sizeof(sql_drivers[0]) - 1)
+		return false;
+	sql_drivers[i]->client_version(buf, len);
+	return true;
+}
+
 /* sql_engine_name - the engine's name as mq prints it */
 const char *sql_engine_name(enum sql_engine engine)
 {

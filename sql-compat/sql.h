@@ -124,6 +124,12 @@ size_t	sql_address_format(char *buf, size_t len,
  */
 size_t	sql_url_redact(char *buf, size_t len, const char *url);
 
+/*
+ * sql_client_version - the client library of driver i (0, 1, ...) as
+ *	"libpq 15.14"; false past the last driver.
+ */
+bool sql_client_version(size_t i, char *buf, size_t len);
+
 /* sql_engine_name - "sqlite", "postgresql" or "mysql". */
 const char *sql_engine_name(enum sql_engine engine);
 
@@ -232,6 +238,9 @@ struct sql_driver {
 
 	/* A round trip to the server. */
 	enum sql_rc (*ping)(struct sql_conn *conn);
+
+	/* The client library linked in, e.g. "libpq 15.14" (mq --version). */
+	void	(*client_version)(char *buf, size_t len);
 
 	/* Product and version, e.g. "postgresql 15.18", "mariadb 10.11.6". */
 	enum sql_rc (*server_version)(struct sql_conn *conn, char *buf,

@@ -236,6 +236,12 @@ static enum sql_rc mysql_drv_ping(struct sql_conn *conn)
 			     "ping", "%s", mysql_error(conn->handle));
 }
 
+/* mysql_drv_client_version - "libmariadb 3.3.8" */
+static void mysql_drv_client_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "libmariadb %s", mysql_get_client_info());
+}
+
 /*
  * mysql_drv_server_version - "mariadb 10.11.6" or "mysql 8.0.36", from the
  *	server's banner ("10.11.6-MariaDB-0+deb12u1")
@@ -702,6 +708,7 @@ const struct sql_driver sql_mysql_driver = {
 	.connect = mysql_drv_connect,
 	.close = mysql_drv_close,
 	.ping = mysql_drv_ping,
+	.client_version = mysql_drv_client_version,
 	.server_version = mysql_drv_server_version,
 	.exec = mysql_drv_exec,
 	.rows_next = mysql_drv_rows_next,

@@ -177,6 +177,14 @@ static enum sql_rc pgsql_ping(struct sql_conn *conn)
 	return rc;
 }
 
+/* pgsql_client_version - "libpq 15.14" (PQlibVersion: 150014) */
+static void pgsql_client_version(char *buf, size_t len)
+{
+	int v = PQlibVersion();
+
+	snprintf(buf, len, "libpq %d.%d", v / 10000, v % 10000);
+}
+
 /* pgsql_server_version - "postgresql 15.18" from the startup message */
 static enum sql_rc pgsql_server_version(struct sql_conn *conn, char *buf,
 					size_t len)
@@ -599,6 +607,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.connect = pgsql_connect,
 	.close = pgsql_close,
 	.ping = pgsql_ping,
+	.client_version = pgsql_client_version,
 	.server_version = pgsql_server_version,
 	.exec = pgsql_exec,
 	.rows_next = pgsql_rows_next,

@@ -181,6 +181,12 @@ static enum sql_rc sqlite_ping(struct sql_conn *conn)
 	return sqlite_read_schema(conn, "ping");
 }
 
+/* sqlite_client_version - "sqlite 3.40.1", the library linked in */
+static void sqlite_client_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "sqlite %s", sqlite3_libversion());
+}
+
 /* sqlite_server_version - the linked library's version */
 static enum sql_rc sqlite_server_version(struct sql_conn *conn, char *buf,
 					 size_t len)
@@ -460,6 +466,7 @@ const struct sql_driver sql_sqlite_driver = {
 	.connect = sqlite_connect,
 	.close = sqlite_close,
 	.ping = sqlite_ping,
+	.client_version = sqlite_client_version,
 	.server_version = sqlite_server_version,
 	.exec = sqlite_exec,
 	.rows_next = sqlite_rows_next,

@@ -143,6 +143,11 @@ const char *store_errmsg(const struct store *st)
 	return thread_err;
 }
 
+const char *store_lmdb_version(void)
+{
+	return mdb_version(NULL, NULL, NULL);
+}
+
 const char *store_path(const struct store *st)
 {
 	return st->path;

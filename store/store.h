@@ -95,6 +95,8 @@ const char *store_strerror(enum store_rc rc);
 enum result_kind store_rc_kind(enum store_rc rc);
 const char *store_errmsg(const struct store *st);
 const char *store_path(const struct store *st);
+/* store_lmdb_version - the LMDB library linked in: "LMDB 0.9.24: ...". */
+const char *store_lmdb_version(void);
 
 /* Transactions. */
 
