@@ -357,9 +357,9 @@ enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
 	return conn->driver->serial_reset(conn, table, col);
 }
 
-/* sql_exec_script - see sql.h */
-enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
-			    void (*cb)(void *ctx, const char *statement),
+/* sql_script_each - see sql.h */
+enum sql_rc sql_script_each(const char *text,
+			    enum sql_rc (*fn)(void *ctx, const char *statement),
 			    void *ctx)
 {
 	enum sql_rc rc = SQL_OK;
@@ -371,13 +371,43 @@ enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
 		if ((end = strstr(text, ";\n")) == NULL)
 			break;
 		if ((one = strndup(text, (size_t) (end - text))) == NULL)
-			return sql_conn_fail(conn, SQL_INTERNAL, "execute",
-					     "out of memory");
-		rc = sql_exec(conn, one, NULL, 0, NULL, NULL);
-		if (rc == SQL_OK && cb)
-			cb(ctx, one);
+			return SQL_INTERNAL;
+		rc = fn(ctx, one);
 		free(one);
 	}
+	return rc;
+}
+
+/* What sql_exec_script hands each statement. */
+struct script_run {
+	struct sql_conn *conn;
+	void	(*cb)(void *ctx, const char *statement);
+	void   *ctx;
+	bool	failed;		/* a statement failed: conn says why */
+};
+
+static enum sql_rc script_exec_one(void *ctx, const char *statement)
+{
+	struct script_run *r = ctx;
+	enum sql_rc rc = sql_exec(r->conn, statement, NULL, 0, NULL, NULL);
+
+	if (rc == SQL_OK && r->cb)
+		r->cb(r->ctx, statement);
+	r->failed = rc != SQL_OK;
+	return rc;
+}
+
+/* sql_exec_script - see sql.h */
+enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
+			    void (*cb)(void *ctx, const char *statement),
+			    void *ctx)
+{
+	struct script_run r = { conn, cb, ctx, false };
+	enum sql_rc rc = sql_script_each(text, script_exec_one, &r);
+
+	if (rc != SQL_OK && !r.failed)
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute",
+				     "out of memory");
 	return rc;
 }
 

@@ -405,9 +405,18 @@ enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
 			     const char *col);
 
 /*
- * sql_exec_script - run each statement of text, statements ended by
- *	";\n" (as the schema renderers write them); cb (may be NULL) sees
- *	each one after it succeeded.  Stops at the first failure.
+ * sql_script_each - call fn for each statement of text, statements
+ *	ended by ";\n" (as the schema renderers write them), until one
+ *	returns other than SQL_OK.  SQL_INTERNAL without memory.
+ */
+enum sql_rc sql_script_each(const char *text,
+			    enum sql_rc (*fn)(void *ctx, const char *statement),
+			    void *ctx);
+
+/*
+ * sql_exec_script - run each statement of text (sql_script_each); cb
+ *	(may be NULL) sees each one after it succeeded.  Stops at the
+ *	first failure.
  */
 enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
 			    void (*cb)(void *ctx, const char *statement),
@@ -590,6 +599,8 @@ enum sql_issue_kind {
 	SQL_ISSUE_MISSING_COLUMN,
 	SQL_ISSUE_WRONG_TYPE,		/* found: the engine's type */
 	SQL_ISSUE_EXTRA_COLUMN,		/* not in the registry */
+	SQL_ISSUE_FOREIGN_TABLE,	/* a table of mq's name that is
+					 * not mq's (sql_schema_check) */
 };
 
 struct sql_issue {
@@ -619,6 +630,25 @@ typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
 					 * nor dropped */
 #define SQL_SCHEMA_NO_DROP	0x02	/* create missing tables and
 					 * columns only (sync --to-sql) */
+#define SQL_SCHEMA_ADOPT	0x04	/* treat tables that are not mq's
+					 * as mq's: repair and purge may
+					 * change them (--adopt) */
+#define SQL_SCHEMA_PLAN		0x08	/* repair, purge: run nothing, hand
+					 * each statement they would run to
+					 * the callback */
+
+/*
+ * A table of a name mq uses is mq's own when it has every column of
+ * the registry's key and at least half of the registry's columns (so
+ * ezmlm-idx 7's tables, which lack a column or two mq adds, are mq's,
+ * and another application's `locals (id, name, city)` is not).  Check
+ * reports a table that is not mq's as SQL_ISSUE_FOREIGN_TABLE; repair,
+ * purge and sync --to-sql refuse to touch it (SQL_CONFIG, nothing
+ * changed) unless SQL_SCHEMA_ADOPT.
+ */
+
+/* sql_ddl_destroys - does a statement repair or purge renders drop data? */
+bool	sql_ddl_destroys(const char *statement);
 
 /*
  * sql_schema_lists - the list roots found in SQL (a table T with its
@@ -657,10 +687,11 @@ enum sql_rc sql_schema_repair(struct sql_conn *conn, const char *const *roots,
 /*
  * sql_schema_purge - drop every MailerQ table and every table of each
  *	list in roots (NULL: the lists found in SQL) and create them
- *	empty.  cb sees each statement run.
+ *	empty.  cb sees each statement run.  flags: SQL_SCHEMA_ADOPT,
+ *	SQL_SCHEMA_PLAN.
  */
 enum sql_rc sql_schema_purge(struct sql_conn *conn, const char *const *roots,
-			     sql_ddl_cb cb, void *ctx);
+			     unsigned flags, sql_ddl_cb cb, void *ctx);
 
 /*
  * sql_schema_sync_serial - after rows with explicit auto-increment ids

@@ -63,7 +63,7 @@ static int schema_action(struct sql_conn *conn, enum db_action act)
 	unsigned flags = mq_conf.database_validate ? 0
 		: SQL_SCHEMA_KEEP_EXTRA;
 	enum sql_rc rc = act == DB_PURGE
-		? sql_schema_purge(conn, NULL, log_ddl, "purge-database")
+		? sql_schema_purge(conn, NULL, 0, log_ddl, "purge-database")
 		: sql_schema_repair(conn, NULL, flags, log_ddl,
 				    "repair-database");
 
