@@ -317,6 +317,11 @@ enum sql_rc sql_begin(struct sql_conn *conn)
 	return SQL_DISPATCH(conn, begin, conn);
 }
 
+enum sql_rc sql_begin_snapshot(struct sql_conn *conn)
+{
+	return SQL_DISPATCH(conn, begin_snapshot, conn);
+}
+
 enum sql_rc sql_commit(struct sql_conn *conn)
 {
 	return SQL_DISPATCH(conn, commit, conn);

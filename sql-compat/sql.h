@@ -215,6 +215,9 @@ struct sql_conn {
 	int	timeout;	/* connect timeout, seconds */
 	bool	must_exist;	/* never create the database (SQLite) */
 	void   *handle;		/* PGconn *, MYSQL *, sqlite3 * */
+	void   *snapshot;	/* the driver's, during a read snapshot
+				 * (SQLite: the file's handle while
+				 * statements read its copy) */
 	enum sql_rc last_rc;
 	char	errmsg[SQL_ERRMSG_SIZE];
 };
@@ -273,6 +276,12 @@ struct sql_driver {
 	enum sql_rc (*begin)(struct sql_conn *conn);
 	enum sql_rc (*commit)(struct sql_conn *conn);
 	enum sql_rc (*rollback)(struct sql_conn *conn);
+	/*
+	 * A read-only transaction in which every statement sees one
+	 * snapshot of the whole database, holding other writers off as
+	 * briefly as the engine allows; rollback ends it.
+	 */
+	enum sql_rc (*begin_snapshot)(struct sql_conn *conn);
 
 	/* The catalog: tables of the current database/schema, columns. */
 	enum sql_rc (*list_tables)(struct sql_conn *conn, sql_table_cb cb,
@@ -429,6 +438,17 @@ enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
  *	server has rolled back already.
  */
 enum sql_rc sql_begin(struct sql_conn *conn);
+/*
+ * sql_begin_snapshot - a read-only transaction seeing one snapshot of
+ *	the whole database (sync --from-sql), ended by sql_rollback:
+ *	PostgreSQL REPEATABLE READ; MySQL REPEATABLE READ WITH CONSISTENT
+ *	SNAPSHOT whatever the server's default isolation; SQLite a copy
+ *	of the database in memory, taken with the online backup API while
+ *	holding the file's read lock for only as long as the copy takes,
+ *	so that other programs writing the file (ezmlm-idx) are not held
+ *	off for the whole sync.
+ */
+enum sql_rc sql_begin_snapshot(struct sql_conn *conn);
 enum sql_rc sql_commit(struct sql_conn *conn);
 enum sql_rc sql_rollback(struct sql_conn *conn);
 

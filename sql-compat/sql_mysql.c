@@ -654,6 +654,20 @@ static enum sql_rc mysql_drv_begin(struct sql_conn *conn)
 	return mysql_drv_simple(conn, "START TRANSACTION");
 }
 
+/*
+ * mysql_drv_begin_snapshot - REPEATABLE READ set for this transaction
+ * alone, so that a server running READ-COMMITTED (tx_isolation) still
+ * gives one snapshot for every table read
+ */
+static enum sql_rc mysql_drv_begin_snapshot(struct sql_conn *conn)
+{
+	enum sql_rc rc = mysql_drv_simple(conn, "SET TRANSACTION ISOLATION "
+					  "LEVEL REPEATABLE READ");
+
+	return rc ? rc : mysql_drv_simple(conn, "START TRANSACTION WITH "
+					  "CONSISTENT SNAPSHOT, READ ONLY");
+}
+
 static enum sql_rc mysql_drv_commit(struct sql_conn *conn)
 {
 	return mysql_drv_simple(conn, "COMMIT");
@@ -717,6 +731,7 @@ const struct sql_driver sql_mysql_driver = {
 	.stmt_exec = mysql_drv_stmt_exec,
 	.stmt_free = mysql_drv_stmt_free,
 	.begin = mysql_drv_begin,
+	.begin_snapshot = mysql_drv_begin_snapshot,
 	.commit = mysql_drv_commit,
 	.rollback = mysql_drv_rollback,
 	.list_tables = mysql_drv_list_tables,

@@ -516,6 +516,12 @@ static enum sql_rc pgsql_begin(struct sql_conn *conn)
 	return pgsql_simple(conn, "BEGIN");
 }
 
+static enum sql_rc pgsql_begin_snapshot(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, "
+			    "READ ONLY");
+}
+
 static enum sql_rc pgsql_commit(struct sql_conn *conn)
 {
 	return pgsql_simple(conn, "COMMIT");
@@ -616,6 +622,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.stmt_exec = pgsql_stmt_exec,
 	.stmt_free = pgsql_stmt_free,
 	.begin = pgsql_begin,
+	.begin_snapshot = pgsql_begin_snapshot,
 	.commit = pgsql_commit,
 	.rollback = pgsql_rollback,
 	.list_tables = pgsql_list_tables,

@@ -400,19 +400,6 @@ static int from_prepare(struct from *f, char ***roots, unsigned flags,
 }
 
 /*
- * one_snapshot - every table read from one snapshot: PostgreSQL's READ
- *	COMMITTED would take one per statement (MariaDB's REPEATABLE READ
- *	and SQLite's read transaction already keep one).
- */
-static enum sql_rc one_snapshot(struct sql_conn *conn)
-{
-	if (sql_conn_engine(conn) != SQL_ENGINE_PGSQL)
-		return SQL_OK;
-	return sql_exec(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE "
-			"READ, READ ONLY", NULL, 0, NULL, NULL);
-}
-
-/*
  * from_read - inside one SQL snapshot: the catalog (lists, columns),
  *	then the difference of every table.  The transaction only reads:
  *	it is rolled back, before anything is written to the store.
@@ -428,7 +415,7 @@ static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
 	enum sql_rc rc;
 	int ex;
 
-	if ((rc = sql_begin(conn)) || (rc = one_snapshot(conn)))
+	if ((rc = sql_begin_snapshot(conn)))
 		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
 	else if (!(ex = from_prepare(f, &roots, flags, &cols, &names)) &&
 		 (src = from_diff(st, f, d)))
