@@ -328,7 +328,8 @@ static struct feed *feed_open(struct http_req *r)
 			evbuffer_free(f->out);
 		free(f);
 		atomic_fetch_sub(&feeds_open, 1);
-		http_reply_error(r, 500, "cannot start a change feed");
+		http_reply_result(r, RESULT_INTERNAL, "cannot start a change "
+				  "feed (see the log)");
 		return NULL;
 	}
 	f->r = r;
