@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "print a whole table as TSV or JSON" },
 	{ "tables", cmd_tables, "list the tables and their columns" },
 	{ "stat", cmd_stat, "store file, sequence, readers, row counts" },
+	{ "watch", cmd_watch, "print committed changes as they happen" },
 	{ "backup", cmd_backup, "write a verified hot copy of the store" },
 	{ "verify", cmd_verify, "check every table of a store file" },
 	{ "list-create", cmd_list_create, "create a mailing list's tables" },

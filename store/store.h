@@ -323,6 +323,16 @@ enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
 				  store_change_fn fn, void *arg);
 
 /*
+ * store_changes_resume - store_changes_after for a reader that stopped
+ *	inside sequence seq: the records from (seq, index) on, so a feed
+ *	may hand a long transaction over in parts.  Index 0 is
+ *	store_changes_after(txn, seq - 1, ...), with its codes.
+ */
+enum store_rc store_changes_resume(struct store_txn *txn, uint64_t seq,
+				   uint32_t index, store_change_fn fn,
+				   void *arg);
+
+/*
  * store_changes_oldest - the oldest sequence whose changes the log
  *	holds whole: a reader at sequence S can catch up from the log
  *	when S + 1 >= *oldest.  A sequence cut by pruning or overflowed
@@ -352,6 +362,21 @@ enum store_rc store_change_row(struct store_txn *txn,
 			       const struct store_change *c,
 			       const struct reg_table **t,
 			       struct store_row *row);
+
+/*
+ * store_change_key - the registry entry of a put's or del's table and
+ *	the key the record names: one value per primary key column, in
+ *	key order (*nkey of them; a text as the store compares it, folded
+ *	to lower case for a case-insensitive column), or for a table
+ *	without a key its hidden row number as one integer.  Values point
+ *	into the record.  STORE_BADDATA for another operation,
+ *	STORE_NOTFOUND for an unknown table, STORE_CORRUPT for a key that
+ *	does not decode.
+ */
+enum store_rc store_change_key(struct store_txn *txn,
+			       const struct store_change *c,
+			       const struct reg_table **t,
+			       struct store_value key[REG_MAX_KEY], int *nkey);
 
 /*
  * ASCII case: the one folding rule of the tables, lookups and list

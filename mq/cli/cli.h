@@ -66,6 +66,7 @@ int cmd_list_create(int argc, char **argv);
 int cmd_list_drop(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* SQL mirror */
 int cmd_sync(int argc, char **argv);

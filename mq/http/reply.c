@@ -40,6 +40,7 @@ static const char *reason(int code)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -328,4 +329,19 @@ void	http_stream_end(struct http_req *r)
 	evhttp_connection_set_closecb(s->conn, NULL, NULL);
 	evhttp_send_reply_end(r->ev);
 	stream_finish(s);
+}
+
+void	http_stream_wake(struct http_req *r)
+{
+	event_active(r->stream->more_ev, EV_TIMEOUT, 0);
+}
+
+struct event_base *http_event_base(struct http_req *r)
+{
+	return r->w->base;
+}
+
+bool	http_stopping(struct http_req *r)
+{
+	return r->w->stopping;
 }

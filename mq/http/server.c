@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ "/v1/tables", ROUTE_TABLES, http_tables_handle },
 	{ "/v1/lookup", ROUTE_LOOKUP, http_lookup_handle },
 	{ "/v1/lists", ROUTE_LISTS, http_lists_handle },
+	{ "/v1/changes", ROUTE_CHANGES, http_changes_handle },
 	{ "/health", ROUTE_HEALTH, http_health_handle },
 	{ "/metrics", ROUTE_METRICS, http_metrics_handle },
 	{ NULL, 0, NULL }
@@ -79,7 +80,7 @@ const char *http_route_name(int route)
 {
 	static const char *const names[ROUTE_COUNT] = {
 		"tables", "lookup", "lists", "console", "health", "metrics",
-		"other"
+		"other", "changes"
 	};
 
 	return route >= 0 && route < ROUTE_COUNT ? names[route] : "other";
