@@ -95,4 +95,18 @@ expect_grep "--replace with a FIFO: named" "team/allow/subscribers/E: a FIFO: re
 expect_eq "--replace refused: the list is as it was" "alice@example.org" \
 	"$("$MQ" dump team | awk -F'\t' 'NR > 1 { print $2 }')"
 
+# With SQL authoritative the directory is read into a scratch store first:
+# a refused file leaves SQL without the list too.
+fresh "$TMP/team"
+rm "$TMP/team/key"
+ln -s "$TMP/private" "$TMP/team/key"
+export MQ_DATABASE_ADDRESS="sqlite://$TMP/db.sqlite"
+check "SQL authoritative: repair-database" "$MQ" repair-database
+expect_status "SQL authoritative: a symbolic link key: exit 65" 65 \
+	timeout 20 "$MQ" import ezmlm "$TMP/team" sqlteam
+expect_grep "SQL authoritative: the message names the file" "team/key: a symbolic link: refused" "$TMP/last.out"
+expect_eq "SQL authoritative: SQL has no table of the list" 0 \
+	"$(sqlite3 "$TMP/db.sqlite" "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlteam%'")"
+unset MQ_DATABASE_ADDRESS
+
 finish
