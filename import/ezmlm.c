@@ -128,25 +128,29 @@ static int open_regular(struct ez_load *l, const char *path, bool missing_ok,
 {
 	struct stat sb;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int err = errno;
 
 	*rc = IMPORT_OK;
-	if (fd < 0 && errno == ENOENT && missing_ok)
+	if (fd < 0 && err == ENOENT && missing_ok)
 		return -1;
-	if (fd < 0 && errno == ELOOP)
-		sb.st_mode = S_IFLNK;
-	else if (fd < 0) {
+	/* a link (ELOOP), a socket (ENXIO): what it is, from lstat */
+	if ((fd < 0 ? lstat(path, &sb) : fstat(fd, &sb)) < 0) {
+		if (fd >= 0)
+			close(fd);
 		*rc = ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path,
-				 strerror(errno));
+				 strerror(fd < 0 ? err : errno));
 		return -1;
-	} else if (fstat(fd, &sb) < 0)
-		sb.st_mode = 0;
+	}
 	if (fd >= 0 && S_ISREG(sb.st_mode) &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	*rc = ezmlm_fail(l->res, IMPORT_BADDATA, "%s: %s: refused, only "
-			 "regular files are read", path, file_kind(sb.st_mode));
+	*rc = S_ISREG(sb.st_mode)
+		? ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path, strerror(err))
+		: ezmlm_fail(l->res, IMPORT_BADDATA, "%s: %s: refused, only "
+			     "regular files are read", path,
+			     file_kind(sb.st_mode));
 	return -1;
 }
 
