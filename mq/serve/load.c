@@ -45,10 +45,13 @@ time_t	mono_now(void)
 }
 
 /* log_line - sync_print line callback: to the log */
-static void log_line(void *ctx, const char *text)
+static void log_line(void *ctx, bool warning, const char *text)
 {
 	(void)ctx;
-	log_info("load: %s", text);
+	if (warning)
+		log_warning("load: %s", text);
+	else
+		log_info("load: %s", text);
 }
 
 /* log_ddl - repair/purge callback: log each statement run */
