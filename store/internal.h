@@ -64,6 +64,8 @@ struct store {
 	int nidle;
 	pthread_mutex_t lookups_lock;	/* lookups (lookup_cache.c) */
 	struct lookup_set *lookups;	/* the newest shared set, or NULL */
+	pthread_mutex_t health_lock;	/* health */
+	struct store_health health;
 };
 
 struct store_txn {
@@ -117,6 +119,14 @@ enum store_rc store_change(struct store_txn *txn, enum change_op op,
 enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out);
+
+/* damage.c */
+/* store_damaged - mark st damaged for why; STORE_DAMAGED with the text. */
+enum store_rc store_damaged(struct store *st, const char *why);
+/* store_on_assert - LMDB's assertion callback: a fault like a signal. */
+void store_on_assert(MDB_env *env, const char *msg);
+/* read transactions this thread holds: a guard jumps only inside one */
+extern __thread int store_reading;
 
 /* Meta key: the sequence that last changed a MailerQ table. */
 #define META_MAILERQ_SEQ "mailerq-seq"

@@ -64,7 +64,12 @@ enum store_rc store_mdb_rc(struct store *st, int rc, const char *what)
 		return store_fail(st, STORE_FULL, "%s: %s: store is full",
 				  st->path, what);
 	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
+	case MDB_PAGE_NOTFOUND: {
+		char why[STORE_ERR_MAX / 2];
+
+		snprintf(why, sizeof(why), "%s: %s", what, mdb_strerror(rc));
+		return store_damaged(st, why);
+	}
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH:
 		return store_fail(st, STORE_CORRUPT, "%s: %s: %s", st->path,
@@ -94,6 +99,7 @@ const char *store_strerror(enum store_rc rc)
 		[STORE_FULL] = "store is full",
 		[STORE_IO] = "input/output error",
 		[STORE_INTERNAL] = "internal error",
+		[STORE_DAMAGED] = "store file is damaged",
 	};
 
 	if ((unsigned)rc < sizeof(names) / sizeof(names[0]) && names[rc])
@@ -116,6 +122,7 @@ enum result_kind store_rc_kind(enum store_rc rc)
 	case STORE_FULL:
 	case STORE_IO:
 	case STORE_INTERNAL:
+	case STORE_DAMAGED:
 		break;
 	}
 	return RESULT_INTERNAL;
@@ -342,6 +349,7 @@ enum store_rc store_read_begin(struct store *st, struct store_txn **out)
 	*out = NULL;
 	if (t && mdb_txn_renew(t->txn) == 0) {
 		*out = t;
+		store_reading++;
 		return STORE_OK;
 	}
 	if (t)		/* renew failed, e.g. MDB_MAP_RESIZED: start afresh */
@@ -354,6 +362,7 @@ enum store_rc store_read_begin(struct store *st, struct store_txn **out)
 		return rc;
 	}
 	*out = t;
+	store_reading++;
 	return STORE_OK;
 }
 
@@ -366,6 +375,7 @@ void store_read_end(struct store_txn *t)
 {
 	if (!t)
 		return;
+	store_reading--;
 	if (!t->opened_dbi) {
 		mdb_txn_reset(t->txn);
 		if (idle_reader_push(t->st, t))
@@ -496,6 +506,8 @@ static enum store_rc env_open(struct store *st)
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
 	if (rc == 0)
+		rc = mdb_env_set_assert(st->env, store_on_assert);
+	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env,
 					 st->flags & STORE_MAP_RESERVE
 					 ? st->opt.max_size : MAP_INITIAL);
@@ -566,6 +578,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 	pthread_mutex_init(&st->dbi_lock, NULL);
 	pthread_mutex_init(&st->idle_lock, NULL);
 	pthread_mutex_init(&st->lookups_lock, NULL);
+	pthread_mutex_init(&st->health_lock, NULL);
 	st->flags = flags;
 	if (opt)
 		st->opt = *opt;
@@ -581,9 +594,12 @@ enum store_rc store_open(const char *path, unsigned flags,
 		rc = check_parent(st);
 	}
 	if (rc == STORE_OK)
+		rc = store_file_check(st, NULL);
+	if (rc == STORE_OK)
 		rc = env_open(st);
 	if (rc == STORE_OK)
 		rc = open_own_dbs(st);
+
 	if (rc && st->needs_upgrade) {
 		store_close(st);
 		return open_upgraded(path, flags, opt, out, errbuf, errlen);
@@ -613,6 +629,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->dbi_lock);
 	pthread_mutex_destroy(&st->idle_lock);
 	pthread_mutex_destroy(&st->lookups_lock);
+	pthread_mutex_destroy(&st->health_lock);
 	free(st->dbis);
 	free(st);
 }

@@ -49,6 +49,31 @@ int cli_store_fail(struct store *st, enum store_rc rc)
 	return cli_store_exit(rc);
 }
 
+static char fault_path[4096];
+static int fault_status;
+
+/* put - write(2) a string, in a signal handler */
+static void put(const char *s)
+{
+	if (write(STDERR_FILENO, s, strlen(s)) < 0)
+		return;
+}
+
+/*
+ * store_fault - a read of the store's map faulted (store/damage.c): the
+ *	file was cut short or overwritten.  One line, exit 70, no core.
+ */
+static void store_fault(const char *what)
+{
+	put("mq: ");
+	put(fault_path);
+	put(": damaged store: a read of its map faulted (");
+	put(what);
+	put("); run 'mq verify', and restore from a backup made by "
+	    "'mq backup' if it fails\n");
+	_exit(fault_status);
+}
+
 struct store *cli_open_store(unsigned flags, int *exit_out)
 {
 	struct store_options opt = {
@@ -57,9 +82,13 @@ struct store *cli_open_store(unsigned flags, int *exit_out)
 	};
 	struct store *st;
 	char err[1024];
-	enum store_rc rc = store_open(mq_conf.store_path, flags, &opt, &st,
-				      err, sizeof(err));
+	enum store_rc rc;
 
+	snprintf(fault_path, sizeof(fault_path), "%s", mq_conf.store_path);
+	fault_status = cli_store_exit(STORE_DAMAGED);
+	store_faults_catch(store_fault);
+	rc = store_open(mq_conf.store_path, flags, &opt, &st, err,
+			sizeof(err));
 	if (rc) {
 		cli_error("%s", err);
 		*exit_out = rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
