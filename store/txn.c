@@ -213,7 +213,9 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
  *	more than both the highest ever allocated and the highest key
  *	present), or, with at_least > 0, just make sure no later
  *	allocation returns at_least or less.  Ids are never reused, as in
- *	PostgreSQL sequences.
+ *	PostgreSQL sequences and SQLite's AUTOINCREMENT: the counter keeps
+ *	its value when the rows above it are deleted.  Past INT64_MAX
+ *	there is no id to give: STORE_BADDATA naming the table.
  */
 enum store_rc store_next_id(struct store_txn *t, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out)
@@ -244,8 +246,11 @@ enum store_rc store_next_id(struct store_txn *t, const char *table,
 	mdb_cursor_close(c);
 	if ((uint64_t)last > counter && last > 0)
 		counter = (uint64_t)last;
+	/* Not STORE_FULL: store_write would grow the map and retry. */
 	if (counter >= INT64_MAX)
-		return store_fail(t->st, STORE_FULL, "%s: no ids left", table);
+		return store_fail(t->st, STORE_BADDATA, "auto-increment for "
+				  "%s exhausted at %lld", table,
+				  (long long)INT64_MAX);
 	*out = (int64_t)counter + 1;
 	return store_mdb_rc(t->st, store_meta_put_u64(t, name, counter + 1),
 			    "meta");
