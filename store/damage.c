@@ -244,6 +244,7 @@ void store_faults_catch(store_fault_fn fatal)
 	fatal_fn = fatal;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 void store_guard_arm(struct store_guard *g)

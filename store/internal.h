@@ -120,6 +120,17 @@ enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out);
 
+/* space.c */
+/*
+ * store_nospace - a write failed with errno rc (ENOSPC, EIO, EFBIG):
+ *	when the store's file system is full (LMDB reports a short write
+ *	as EIO) or the file reached RLIMIT_FSIZE, fail with STORE_NOSPACE
+ *	naming the file and the room left, and return true.
+ */
+bool store_nospace(struct store *st, int rc);
+/* store_write_outcome - note a write's result for store_health; rc. */
+enum store_rc store_write_outcome(struct store *st, enum store_rc rc);
+
 /* damage.c */
 /* store_damaged - mark st damaged for why; STORE_DAMAGED with the text. */
 enum store_rc store_damaged(struct store *st, const char *why);

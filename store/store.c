@@ -80,6 +80,9 @@ enum store_rc store_mdb_rc(struct store *st, int rc, const char *what)
 				  what, mdb_strerror(rc));
 	case ENOSPC:
 	case EIO:
+	case EFBIG:
+		if (store_nospace(st, rc))
+			return STORE_NOSPACE;
 		return store_fail(st, STORE_IO, "%s: %s: %s", st->path, what,
 				  mdb_strerror(rc));
 	}
@@ -100,6 +103,7 @@ const char *store_strerror(enum store_rc rc)
 		[STORE_IO] = "input/output error",
 		[STORE_INTERNAL] = "internal error",
 		[STORE_DAMAGED] = "store file is damaged",
+		[STORE_NOSPACE] = "no space left for the store file",
 	};
 
 	if ((unsigned)rc < sizeof(names) / sizeof(names[0]) && names[rc])
@@ -118,8 +122,10 @@ enum result_kind store_rc_kind(enum store_rc rc)
 	case STORE_EXISTS:
 	case STORE_CORRUPT:
 		return RESULT_BADDATA;
-	case STORE_READONLY:
 	case STORE_FULL:
+	case STORE_NOSPACE:
+		return RESULT_NOSPACE;
+	case STORE_READONLY:
 	case STORE_IO:
 	case STORE_INTERNAL:
 	case STORE_DAMAGED:
@@ -137,6 +143,7 @@ const char *result_kind_name(enum result_kind k)
 		[RESULT_CONFIG] = "configuration error",
 		[RESULT_TRYAGAIN] = "temporary failure",
 		[RESULT_INTERNAL] = "internal error",
+		[RESULT_NOSPACE] = "no space",
 	};
 
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]))

@@ -43,6 +43,7 @@ enum store_rc {
 	STORE_IO,		/* open, create, write or sync failed */
 	STORE_INTERNAL,		/* unexpected LMDB or library failure */
 	STORE_DAMAGED,		/* the file is cut short or its pages broken */
+	STORE_NOSPACE,		/* disk full, or the file size limit */
 };
 
 /*
@@ -57,6 +58,7 @@ enum result_kind {
 	RESULT_CONFIG,		/* the configuration must change: 65, 500 */
 	RESULT_TRYAGAIN,	/* a server or lock is unavailable: 75, 503 */
 	RESULT_INTERNAL,	/* a bug, no memory, a broken file: 70, 500 */
+	RESULT_NOSPACE,		/* no room: disk full, store-max-size: 75, 507 */
 };
 
 /* result_kind_name - "ok", "not found", "bad data", ... */
@@ -417,7 +419,9 @@ typedef void (*store_fault_fn)(const char *what);
 /*
  * store_faults_catch - install the handler of SIGBUS and SIGSEGV for
  *	the process (LMDB's assertions are routed to it at open).  fatal
- *	NULL: a fault outside a guard kills the process as before.
+ *	NULL: a fault outside a guard kills the process as before.  It
+ *	also ignores SIGXFSZ, so that a file size limit (RLIMIT_FSIZE)
+ *	fails the write with STORE_NOSPACE instead of killing the process.
  */
 void store_faults_catch(store_fault_fn fatal);
 
@@ -461,6 +465,9 @@ enum store_rc store_file_check(struct store *st, uint64_t *used);
 struct store_health {
 	bool damaged;		/* sticky: the map is not read again */
 	char damage[200];	/* why */
+	bool nospace;		/* the last write failed for lack of room */
+	char nospace_why[512];	/* its message */
+	uint64_t nospace_total;	/* writes that failed so, since open */
 };
 void store_health_get(struct store *st, struct store_health *h);
 

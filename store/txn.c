@@ -107,7 +107,7 @@ enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
 	for (;;) {
 		rc = store_txn_begin(st, true, &t);
 		if (rc)
-			return rc;
+			return store_write_outcome(st, rc);
 		rc = store_mdb_rc(st, store_meta_get_u64(&t, "seq", &seq),
 				  "meta");
 		t.seq = seq + 1;
@@ -121,10 +121,10 @@ enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
 		}
 		store_txn_free_scratch(&t);
 		if (rc != STORE_FULL)
-			return rc;
+			return store_write_outcome(st, rc);
 		rc = grow_map(st);
 		if (rc)
-			return rc;
+			return store_write_outcome(st, rc);
 	}
 }
 

@@ -29,6 +29,7 @@ int cli_exit(enum result_kind k)
 		[RESULT_CONFIG] = EXIT_USAGE,
 		[RESULT_TRYAGAIN] = EXIT_TEMPFAIL,
 		[RESULT_INTERNAL] = EXIT_SOFTWARE,
+		[RESULT_NOSPACE] = EXIT_TEMPFAIL,
 	};
 
 	if ((unsigned)k < sizeof(status) / sizeof(status[0]))

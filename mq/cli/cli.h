@@ -26,7 +26,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * cli_exit - the exit status of a result kind: ok 0, not found 1,
- *	bad data 65, config 64, try again 75, internal 70.  The only place
+ *	bad data 65, config 64, try again 75, internal 70, no space (disk
+ *	full, store-max-size) 75: the write goes through once room is
+ *	made.  The only place
  *	exit statuses are made from results.
  */
 int cli_exit(enum result_kind k);

@@ -132,15 +132,17 @@ void	http_health_handle(struct http_req *r)
 		return;
 	}
 	http_state_get(&s);
-	ok = store_ok && (!s.sql || s.last_load_ok);
+	ok = store_ok && !h.nospace && (!s.sql || s.last_load_ok);
 	if (store_ok)
 		store_uuid_format(meta.uuid, uuid);
 	http_reply_json(r, ok ? 200 : 503, json_pack(
-		"{s:s, s:s, s:b, s:s?, s:s, s:I, s:I, s:b, s:b, s:I, s:f, s:I, "
-		"s:I}",
+		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:b, s:I, "
+		"s:f, s:I, s:I}",
 		"status", ok ? "ok" : "unavailable",
 		"store", store_path(r->st), "store_ok", store_ok,
 		"store_damaged", h.damaged ? h.damage : NULL,
+		"write_nospace", h.nospace ? h.nospace_why : NULL,
+		"write_nospace_failures", (json_int_t)h.nospace_total,
 		"uuid", uuid,
 		"sequence", (json_int_t)(store_ok ? meta.seq : 0),
 		"epoch", (json_int_t)(store_ok ? meta.epoch : 0),
@@ -230,6 +232,13 @@ static void put_store(struct evbuffer *b, struct store *st)
 		gauge(b, "mq_store_readers_max", "gauge", "Reader slots.",
 		      (double)ss.max_readers);
 	}
+	gauge(b, "mq_store_damaged", "gauge", "1 when the store file is found "
+	      "damaged.", h.damaged);
+	gauge(b, "mq_store_write_nospace", "gauge", "1 while the last write "
+	      "failed for lack of room (disk full, store-max-size).",
+	      h.nospace);
+	gauge(b, "mq_store_write_nospace_total", "counter", "Writes that "
+	      "failed for lack of room.", (double)h.nospace_total);
 	http_state_get(&s);
 	gauge(b, "mq_sql_configured", "gauge", "1 when a database-address is "
 	      "set.", s.sql);

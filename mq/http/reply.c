@@ -140,6 +140,10 @@ static void store_reply(struct http_req *r, enum store_rc rc, const char *msg)
 	case STORE_EXISTS:
 		http_reply_error(r, 409, "%s", msg);
 		break;
+	case STORE_FULL:
+	case STORE_NOSPACE:
+		http_reply_result(r, store_rc_kind(rc), msg);
+		break;
 	default:
 		http_reply_error(r, rc == STORE_OK ? 200 : 500, "%s", msg);
 	}
@@ -167,6 +171,7 @@ int	http_result_code(enum result_kind k)
 		[RESULT_CONFIG] = 500,
 		[RESULT_TRYAGAIN] = 503,
 		[RESULT_INTERNAL] = 500,
+		[RESULT_NOSPACE] = 507,
 	};
 
 	return (unsigned)k < sizeof(code) / sizeof(code[0]) ? code[k] : 500;
