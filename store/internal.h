@@ -66,6 +66,7 @@ struct store {
 	struct lookup_set *lookups;	/* the newest shared set, or NULL */
 	pthread_mutex_t health_lock;	/* health */
 	struct store_health health;
+	char warning[4352];	/* store_open_warning: the path and more */
 };
 
 struct store_txn {
@@ -128,6 +129,11 @@ enum store_rc store_next_id(struct store_txn *txn, const char *table,
  *	naming the file and the room left, and return true.
  */
 bool store_nospace(struct store *st, int rc);
+/*
+ * store_map_full - MDB_MAP_FULL: STORE_FULL, with the store-max-size
+ *	message once the map cannot grow (txn.c).
+ */
+enum store_rc store_map_full(struct store *st, const char *what);
 /* store_write_outcome - note a write's result for store_health; rc. */
 enum store_rc store_write_outcome(struct store *st, enum store_rc rc);
 

@@ -61,8 +61,7 @@ enum store_rc store_mdb_rc(struct store *st, int rc, const char *what)
 	case MDB_NOTFOUND:
 		return STORE_NOTFOUND;
 	case MDB_MAP_FULL:
-		return store_fail(st, STORE_FULL, "%s: %s: store is full",
-				  st->path, what);
+		return store_map_full(st, what);
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND: {
 		char why[STORE_ERR_MAX / 2];
@@ -514,9 +513,11 @@ static enum store_rc env_open(struct store *st)
 		rc = mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
 	if (rc == 0)
 		rc = mdb_env_set_assert(st->env, store_on_assert);
+	/* LMDB raises it to what an existing file's pages take. */
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env,
-					 st->flags & STORE_MAP_RESERVE
+					 st->flags & STORE_MAP_RESERVE ||
+					 st->opt.max_size < MAP_INITIAL
 					 ? st->opt.max_size : MAP_INITIAL);
 	if (rc)
 		return store_mdb_rc(st, rc, "create environment");
@@ -535,6 +536,25 @@ static enum store_rc env_open(struct store *st)
 	/* Readers of processes that died (SIGKILL) hold old pages. */
 	mdb_reader_check(st->env, &dead);
 	return STORE_OK;
+}
+
+/*
+ * warn_oversize - a store larger than store-max-size opens, for reads;
+ *	a write that needs a page more meets the limit (txn.c).
+ */
+static void warn_oversize(struct store *st, uint64_t used)
+{
+	if (used > st->opt.max_size)
+		snprintf(st->warning, sizeof(st->warning), "%s: the store "
+			 "takes %llu bytes, more than store-max-size (%llu "
+			 "bytes): reads work, writes that need more room are "
+			 "refused", st->path, (unsigned long long)used,
+			 (unsigned long long)st->opt.max_size);
+}
+
+const char *store_open_warning(const struct store *st)
+{
+	return st->warning;
 }
 
 /* keep_private - the store holds DKIM private keys: owner-only access. */
@@ -575,6 +595,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 {
 	struct store *st = calloc(1, sizeof(*st));
 	enum store_rc rc;
+	uint64_t used = 0;
 
 	*out = NULL;
 	if (!st || sodium_init() < 0) {
@@ -601,12 +622,13 @@ enum store_rc store_open(const char *path, unsigned flags,
 		rc = check_parent(st);
 	}
 	if (rc == STORE_OK)
-		rc = store_file_check(st, NULL);
+		rc = store_file_check(st, &used);
 	if (rc == STORE_OK)
 		rc = env_open(st);
 	if (rc == STORE_OK)
 		rc = open_own_dbs(st);
-
+	if (rc == STORE_OK)
+		warn_oversize(st, used);
 	if (rc && st->needs_upgrade) {
 		store_close(st);
 		return open_upgraded(path, flags, opt, out, errbuf, errlen);

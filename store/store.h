@@ -94,6 +94,13 @@ enum store_rc store_open(const char *path, unsigned flags,
 			 struct store **out, char *errbuf, size_t errlen);
 void store_close(struct store *st);
 
+/*
+ * store_open_warning - what the open found worth a warning, "" for
+ *	nothing: a store already larger than store-max-size (it opens,
+ *	reads work, a write that needs more room fails with STORE_FULL).
+ */
+const char *store_open_warning(const struct store *st);
+
 const char *store_strerror(enum store_rc rc);
 /* store_rc_kind - the result kind of a store code. */
 enum result_kind store_rc_kind(enum store_rc rc);

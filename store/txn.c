@@ -21,18 +21,37 @@
 
 #include "store/internal.h"
 
-static enum store_rc grow_map(struct store *st)
+/* at_max - has the map reached store-max-size (or more, see store.c)? */
+static bool at_max(struct store *st, uint64_t *mapsize)
 {
 	MDB_envinfo info;
-	uint64_t size;
 
 	mdb_env_info(st->env, &info);
-	if (info.me_mapsize >= st->opt.max_size)
-		return store_fail(st, STORE_FULL, "%s: store is full: it "
-				  "reached store-max-size (%llu bytes)",
-				  st->path,
+	*mapsize = info.me_mapsize;
+	return info.me_mapsize >= st->opt.max_size;
+}
+
+enum store_rc store_map_full(struct store *st, const char *what)
+{
+	uint64_t size;
+
+	if (at_max(st, &size))
+		return store_fail(st, STORE_FULL, "%s: store is full: the "
+				  "write needs more than store-max-size (%llu "
+				  "bytes) allows; nothing was written", st->path,
 				  (unsigned long long)st->opt.max_size);
-	size = info.me_mapsize * 2;
+	/* store_write grows the map and runs the body again */
+	return store_fail(st, STORE_FULL, "%s: %s: map of %llu bytes full",
+			  st->path, what, (unsigned long long)size);
+}
+
+static enum store_rc grow_map(struct store *st)
+{
+	uint64_t size;
+
+	if (at_max(st, &size))
+		return store_map_full(st, "grow map");
+	size *= 2;
 	if (size > st->opt.max_size)
 		size = st->opt.max_size;
 	return store_mdb_rc(st, mdb_env_set_mapsize(st->env, size),

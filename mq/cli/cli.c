@@ -95,6 +95,8 @@ struct store *cli_open_store(unsigned flags, int *exit_out)
 		*exit_out = rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
 		return NULL;
 	}
+	if (*store_open_warning(st))
+		cli_error("warning: %s", store_open_warning(st));
 	return st;
 }
 

@@ -41,7 +41,8 @@ int cli_store_fail(struct store *st, enum store_rc rc);
 
 /*
  * cli_open_store - open the configured store; on failure report, NULL.
- *	From then on a fault reading the store's map (a file damaged under the
+ *	A store larger than store-max-size is reported as a warning.  From
+ *	then on a fault reading the store's map (a file damaged under the
  *	command) ends the process with one line and exit 70, not a core.
  */
 struct store *cli_open_store(unsigned flags, int *exit_out);

@@ -99,6 +99,8 @@ static enum result_kind open_store(struct serve *s)
 		ops_error("%s", err);
 		return rc == STORE_CORRUPT ? RESULT_BADDATA : RESULT_INTERNAL;
 	}
+	if (*store_open_warning(s->st))
+		log_warning("%s", store_open_warning(s->st));
 	return RESULT_OK;
 }
 
