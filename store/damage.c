@@ -121,6 +121,22 @@ static bool meta_sane(const struct meta_page *m, uint64_t i, uint64_t size,
 	return true;
 }
 
+/*
+ * not_lmdb - neither meta page carries LMDB's magic (page 1 looked for
+ *	at the usual 4096): some other file, which LMDB's open refuses as
+ *	"not an LMDB store file" itself.
+ */
+static bool not_lmdb(int fd)
+{
+	struct meta_page m;
+
+	for (int i = 0; i < 2; i++)
+		if (meta_read(fd, (uint64_t)i * 4096, &m) &&
+		    m.magic == META_MAGIC)
+			return false;
+	return true;
+}
+
 /* file_sane - both meta pages of the open file fd; *used the newer's. */
 static bool file_sane(int fd, char *why, size_t len, uint64_t *used)
 {
@@ -129,7 +145,8 @@ static bool file_sane(int fd, char *why, size_t len, uint64_t *used)
 
 	if (fstat(fd, &sb) != 0)
 		return refuse(why, len, "%s", strerror(errno));
-	if (sb.st_size == 0)	/* a new file: LMDB writes its metas */
+	/* an empty file is new: LMDB writes its metas */
+	if (sb.st_size == 0 || not_lmdb(fd))
 		return true;
 	if (!meta_read(fd, 0, &m[0]) ||
 	    !meta_sane(&m[0], 0, (uint64_t)sb.st_size, why, len))
