@@ -150,6 +150,35 @@ if serve_start "$TMP/serve.log" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1; th
 	expect_eq "mq serve stops cleanly on SIGTERM" 0 "$?"
 fi
 
+# A long listing streamed while the store is cut short under it: the
+# stream's next read faults, the connection is cut (the client sees an
+# unfinished answer, never a short list), and serve stays up.  The
+# client reads nothing for a second, so that the listing (6 MB) waits
+# for room in the socket buffers (about 4 MB) when the file is cut.
+rm -f "$MQ_STORE_PATH" "$MQ_STORE_PATH-lock"
+"$MQ" list-create big > /dev/null
+seq 1 120000 | sed 's/.*/subscriber-with-a-long-name-&@list.example/' | "$MQ" sub big - > /dev/null
+if serve_start "$TMP/serve2.log" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1; then
+	exec 3<> "/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /v1/lists/big/subscribers HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+	sleep 1
+	truncate -s 8192 "$MQ_STORE_PATH"
+	timeout 30 cat <&3 > "$TMP/stream"
+	exec 3<&-
+	expect_grep "the listing had begun" '^HTTP/1.1 200' "$TMP/stream"
+	if [ "$(tail -c 5 "$TMP/stream" | od -An -c | tr -d ' ')" != '0\r\n\r\n' ]; then
+		ok "the listing cut short under it ends without the last chunk"
+	else
+		fail "the listing cut short under it ends without the last chunk" "$(tail -c 40 "$TMP/stream")"
+	fi
+	expect_no_grep "nor as a whole list would" '^\]' "$TMP/stream"
+	expect_grep "serve logged the fault" 'error: .*damaged store: a read of its map faulted' "$TMP/serve2.log"
+	check "mq serve is still running after the cut listing" kill -0 "$SERVE_PID"
+	req "/health then: 503" GET /health 503
+	serve_stop
+	expect_eq "and stops cleanly" 0 "$?"
+fi
+
 # A store cut short before mq serve starts: refused with the message.
 expect_status "mq serve on a store cut short: exit 70" 70 "$MQ" serve
 expect_grep "one line naming the file and mq verify" "mq: $MQ_STORE_PATH: damaged store: truncated: 8192 bytes.*mq verify.*mq backup" "$TMP/last.out"
