@@ -83,9 +83,7 @@ int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 {
 	snprintf(err, errlen, "%s", *store_errmsg(st) ? store_errmsg(st)
 		 : store_strerror(rc));
-	return rc == STORE_BADDATA || rc == STORE_NOTFOUND ||
-		rc == STORE_EXISTS || rc == STORE_CORRUPT
-		? RESULT_BADDATA : RESULT_INTERNAL;
+	return rc == STORE_NOTFOUND ? RESULT_BADDATA : store_rc_kind(rc);
 }
 
 /* sync_param - see sync_int.h */

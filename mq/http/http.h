@@ -105,7 +105,8 @@ void	http_reply_store(struct http_req *r, enum store_rc rc);
 /*
  * http_result_code - the status code of an operation's result kind
  *	(store/store.h): not found 404, bad data 400, try again 503,
- *	config and internal 500.  The only place a result becomes a code.
+ *	config and internal 500, no space (disk full, store-max-size) 507
+ *	Insufficient Storage.  The only place a result becomes a code.
  */
 int	http_result_code(enum result_kind k);
 
