@@ -107,17 +107,29 @@ static bool meta_sane(const struct meta_page *m, uint64_t i, uint64_t size,
 		return refuse(why, len, "meta page %llu: page size %llu",
 				(unsigned long long)i,
 				(unsigned long long)m->psize);
-	if (m->last_pg < 1 || m->last_pg >= size / m->psize)
-		return refuse(why, len, "truncated: %llu bytes, its pages "
-				"need %llu", (unsigned long long)size,
-				(unsigned long long)((m->last_pg + 1) *
-						     m->psize));
-	for (int d = 0; d < 2; d++)
-		if (m->root[d] != PGNO_INVALID &&
-		    (m->root[d] < 2 || m->root[d] > m->last_pg))
+	if (m->last_pg < 1)
+		return refuse(why, len, "meta page %llu: no pages",
+				(unsigned long long)i);
+	/*
+	 * The file may end before last_pg: pages a transaction took and
+	 * gave back before its commit are counted there but never
+	 * written.  The roots always are, so a root beyond the end is a
+	 * truncation; a cut elsewhere is a fault caught while reading.
+	 */
+	for (int d = 0; d < 2; d++) {
+		if (m->root[d] == PGNO_INVALID)
+			continue;
+		if (m->root[d] < 2 || m->root[d] > m->last_pg)
 			return refuse(why, len, "meta page %llu: a root "
 					"beyond the last page",
 					(unsigned long long)i);
+		if (m->root[d] >= size / m->psize)
+			return refuse(why, len, "truncated: %llu bytes, a "
+					"root needs %llu",
+					(unsigned long long)size,
+					(unsigned long long)((m->root[d] + 1) *
+							     m->psize));
+	}
 	return true;
 }
 
