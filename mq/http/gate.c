@@ -86,15 +86,17 @@ struct gate_conn {
 	int refused;			/* the status to answer, 0: none */
 	size_t held;			/* bytes left to evhttp, counted */
 	bool busy;			/* in the input callback: not again */
+	bool trim;			/* trim the heap once answered */
 	bool over;			/* past www-max-connections */
 };
 
 static atomic_uint gate_connections;
 static atomic_size_t gate_buffered;
-static atomic_llong gate_warned[2];	/* per limit: last warning, s */
+enum gate_limit { LIMIT_CONNECTIONS, LIMIT_BUFFERED, LIMIT_TIME };
+static atomic_llong gate_warned[3];	/* per limit: last warning, s */
 
 /* gate_warn - log that a limit closed a connection, once a minute */
-static void gate_warn(int which, const char *what)
+static void gate_warn(enum gate_limit which, const char *what)
 {
 	long long now = (long long)time(NULL), last = gate_warned[which];
 
@@ -113,22 +115,33 @@ static void gate_trim(evutil_socket_t fd, short what, void *arg)
 	malloc_trim(0);
 }
 
-/*
- * gate_release - the bytes c held are no longer counted.  After a large
- *	request, once the loop has freed it, the heap is trimmed: evbuffer
- *	chains are small heap blocks, and the heap they leave would keep
- *	the process's size long after the request.
- */
-static void gate_release(struct gate_conn *c)
+/* gate_trim_soon - trim the heap from the loop, if c asked for it */
+static void gate_trim_soon(struct gate_conn *c)
 {
 	static const struct timeval now = { 0, 0 };
+
+	if (c->trim)
+		event_base_once(c->w->base, -1, EV_TIMEOUT, gate_trim, NULL,
+				&now);
+	c->trim = false;
+}
+
+/*
+ * gate_release - the bytes c held are no longer counted.  After a large
+ *	request, once the loop has freed it (trim_now: it is being freed,
+ *	else c->trim says to when it is answered), the heap is trimmed:
+ *	evbuffer chains are small heap blocks, and the heap they leave
+ *	would keep the process's size long after the request.
+ */
+static void gate_release(struct gate_conn *c, bool trim_now)
+{
 	size_t n = c->held;
 
 	c->held = 0;
 	atomic_fetch_sub(&gate_buffered, n);
-	if (n >= GATE_TRIM_BYTES)
-		event_base_once(c->w->base, -1, EV_TIMEOUT, gate_trim, NULL,
-				&now);
+	c->trim |= n >= GATE_TRIM_BYTES;
+	if (trim_now)
+		gate_trim_soon(c);
 }
 
 /* gate_reserve - count n more bytes held, unless that passes the limit */
@@ -288,7 +301,8 @@ static void gate_close(evutil_socket_t fd, short what, void *arg)
 /* gate_timer - the request took longer than www-request-seconds */
 static void gate_timer(evutil_socket_t fd, short what, void *arg)
 {
-	gate_warn(1, "a request took longer than www-request-seconds");
+	gate_warn(LIMIT_TIME, "a request took longer than "
+		  "www-request-seconds");
 	gate_close(fd, what, arg);
 }
 
@@ -297,7 +311,8 @@ static void gate_pass(struct gate_conn *c, size_t n)
 {
 	if (gate_reserve(c, n))
 		return;
-	gate_warn(0, "requests being received passed www-max-buffered");
+	gate_warn(LIMIT_BUFFERED, "requests being received passed "
+		  "www-max-buffered");
 	evbuffer_drain(bufferevent_get_input(c->bev),
 		       evbuffer_get_length(bufferevent_get_input(c->bev)));
 	gate_close_soon(c);
@@ -380,7 +395,7 @@ static void gate_free(struct gate_conn *c)
 {
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), gate_input, c);
 	TAILQ_REMOVE(&c->w->gate_conns, c, link);
-	gate_release(c);
+	gate_release(c, true);
 	atomic_fetch_sub(&gate_connections, 1);
 	event_free(c->timer);
 	event_free(c->close_ev);
@@ -515,7 +530,7 @@ struct bufferevent *http_gate_bev(struct event_base *base, void *arg)
 	TAILQ_INSERT_TAIL(&c->w->gate_conns, c, link);
 	if (atomic_fetch_add(&gate_connections, 1) >=
 	    mq_conf.www_max_connections) {
-		gate_warn(0, "www-max-connections reached");
+		gate_warn(LIMIT_CONNECTIONS, "www-max-connections reached");
 		c->over = true;
 		c->state = GATE_DRAIN;
 	}
@@ -539,15 +554,17 @@ static struct gate_conn *gate_find(struct http_worker *w,
 }
 
 /*
- * gate_resume - the answer is sent, and evhttp is about to read again
+ * gate_answered - the answer is sent, and evhttp is about to read again
  *	(it reads at once what its input holds then): the bytes taken
- *	aside are looked at, as no new byte may come to do it.
+ *	aside are looked at, as no new byte may come to do it; after a
+ *	large request, freed now, the heap is trimmed.
  */
-static void gate_resume(struct evhttp_request *ev, void *arg)
+static void gate_answered(struct evhttp_request *ev, void *arg)
 {
 	struct gate_conn *c = arg;
 
 	(void)ev;
+	gate_trim_soon(c);
 	c->busy = true;
 	gate_decide(c);
 	c->busy = false;
@@ -561,7 +578,7 @@ int	http_gate_request(struct http_worker *w, struct evhttp_request *ev)
 	if (!c || c->state != GATE_PASS)
 		return c ? c->refused : 0;
 	event_del(c->timer);
-	gate_release(c);
+	gate_release(c, false);
 	c->state = GATE_HEAD;
 	/* bytes past this request are the next one's: its headers are
 	 * to be seen here before evhttp reads them */
@@ -570,8 +587,9 @@ int	http_gate_request(struct http_worker *w, struct evhttp_request *ev)
 		c->busy = true;
 		evbuffer_remove_buffer(in, c->aside, evbuffer_get_length(in));
 		c->busy = false;
-		evhttp_request_set_on_complete_cb(ev, gate_resume, c);
 	}
+	if (c->trim || evbuffer_get_length(c->aside))
+		evhttp_request_set_on_complete_cb(ev, gate_answered, c);
 	return 0;
 }
 
