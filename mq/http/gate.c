@@ -331,7 +331,9 @@ static void gate_decide(struct gate_conn *c)
 	struct gate_head h;
 	const char *buf;
 
-	if (len && !event_pending(c->timer, EV_TIMEOUT, NULL)) {
+	if (len == 0)
+		return;
+	if (!event_pending(c->timer, EV_TIMEOUT, NULL)) {
 		struct timeval tv = { (time_t)mq_conf.www_request_seconds, 0 };
 
 		event_add(c->timer, &tv);
