@@ -234,14 +234,13 @@ static uint64_t decimal(const char *v, size_t n)
 /* head_read - the headers of the head at buf (len bytes) */
 static void head_read(const char *buf, size_t len, struct gate_head *h)
 {
-	const char *end = buf + len, *p = buf, *lf, *v;
+	const char *end = buf + len, *lf = line_end(buf, end), *p, *v;
 	size_t n, vlen;
 
 	memset(h, 0, sizeof(*h));
-	for (lf = line_end(p, end); lf; lf = line_end(p, end)) {
-		p = lf + 1;
-		if (!(lf = line_end(p, end)) || (n = line_len(p, lf)) == 0)
-			break;
+	/* the lines after the request line, up to the empty one */
+	for (p = lf ? lf + 1 : end; (lf = line_end(p, end)) &&
+	     (n = line_len(p, lf)) != 0; p = lf + 1) {
 		if ((v = header_is(p, n, "Content-Length", &vlen))) {
 			h->lengths++;
 			h->length = decimal(v, vlen);
