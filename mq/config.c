@@ -398,6 +398,22 @@ static int parse_servers(const struct config_key *k, void *field,
 	}
 	return parse_text(k, field, value, why, whylen);
 }
+/*
+ * parse_hosts - www-hosts: names a Host header may carry, separated by
+ *	spaces; letters, digits, '.', '-', '_', ':' and '[' ']' only, so a
+ *	value can never smuggle a header or a pattern.
+ */
+static int parse_hosts(const struct config_key *k, void *field,
+		       const char *value, char *why, size_t whylen)
+{
+	size_t bad = strspn(value, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[] ");
+
+	if (value[bad] != '\0')
+		return fail(why, whylen, "not a host name list (names "
+			    "separated by spaces): bad byte %zu", bad + 1);
+	return parse_text(k, field, value, why, whylen);
+}
 
 /*
  * parse_address - a database-address is checked when the configuration
@@ -428,6 +444,7 @@ static const struct config_kind kind_ip = { parse_ip, format_text };
 static const struct config_kind kind_listen = { parse_listen, format_text };
 static const struct config_kind kind_host_port = { parse_host_port, format_text };
 static const struct config_kind kind_servers = { parse_servers, format_text };
+static const struct config_kind kind_hosts = { parse_hosts, format_text };
 
 static const char *const role_words[] = { "primary", "replica", NULL };
 static const char *const level_words[] = { "error", "warning", "info", "debug", NULL };
@@ -475,6 +492,18 @@ static const struct config_key keys[] = {
 	{ .name = "www-feeds", .kind = &kind_number, FIELD(www_feeds),
 	  .min = 0, .max = 65536, .def = "64",
 	  .help = "change feeds (GET /v1/changes) open at once at most" },
+	{ .name = "www-hosts", .kind = &kind_hosts, FIELD(www_hosts),
+	  .def = "",
+	  .help = "Host names the API answers besides www-ip and localhost" },
+	{ .name = "www-max-connections", .kind = &kind_number,
+	  FIELD(www_max_connections), .min = 1, .max = 1000000, .def = "256",
+	  .help = "HTTP connections open at once; more are closed at once" },
+	{ .name = "www-max-buffered", .kind = &kind_size, FIELD(www_max_buffered),
+	  .min = UINT64_C(1) << 20, .def = "64M",
+	  .help = "request bytes held over all HTTP connections (K, M, G)" },
+	{ .name = "www-request-seconds", .kind = &kind_number,
+	  FIELD(www_request_seconds), .min = 1, .max = 3600, .def = "30",
+	  .help = "seconds a request may take from its first byte to its last" },
 	{ .name = "cluster-role", .kind = &kind_word, FIELD(cluster_role),
 	  .words = role_words, .def = "primary",
 	  .help = "primary (takes writes) or replica (follows cluster-primary)" },

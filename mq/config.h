@@ -54,6 +54,10 @@ struct mq_config {
 	unsigned www_port;		/* www-port, default 8485, 1..65535, 0 = disabled */
 	char www_token[256];		/* www-token, default "" */
 	unsigned www_feeds;		/* www-feeds, open GET /v1/changes at most, default 64, 0 = none */
+	char www_hosts[1024];		/* www-hosts, more Host names the API answers, space-separated, default "" */
+	unsigned www_max_connections;	/* www-max-connections, default 256, 1..1000000 */
+	uint64_t www_max_buffered;	/* www-max-buffered, request bytes held over all connections, default 64M, min 1M */
+	unsigned www_request_seconds;	/* www-request-seconds, a request's time from first byte to last, default 30, 1..3600 */
 	enum cluster_role cluster_role;	/* cluster-role: primary|replica, default primary */
 	char cluster_listen[256];	/* cluster-listen, "" or IP:PORT / [IPv6]:PORT */
 	char cluster_primary[256];	/* cluster-primary, "" or HOST:PORT / [IPv6]:PORT */

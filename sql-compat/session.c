@@ -23,8 +23,13 @@
  *	starts it waits SQL_SESSION_PROBE_WAIT_MS at most; a probe that
  *	succeeds later leaves its connection kept for the next get.
  *	Times are on the monotonic clock.
+ *
+ *	The session connects with sql_connect_existing(): a load or a
+ *	write-through of mq serve never creates a missing SQLite file
+ *	(mq sync --to-sql and repair-database do), so a deleted file is an
+ *	outage mq serve keeps serving the store through.
  * DIAGNOSTICS
- *	The messages are sql_connect()'s, and while the server is marked
+ *	The messages are sql_connect_existing()'s, and while the server is marked
  *	down "database unreachable (retrying in N s): REASON" ("retrying
  *	now" while a probe runs), REASON being the last failure's message
  *	(address redacted).
@@ -125,7 +130,7 @@ static void *session_probe(void *arg)
 	struct sql_session *s = arg;
 	struct sql_conn *conn = NULL, *dead;
 	char	why[SQL_ERRMSG_SIZE];
-	enum sql_rc rc = sql_connect(s->addr, &conn, why, sizeof(why));
+	enum sql_rc rc = sql_connect_existing(s->addr, &conn, why, sizeof(why));
 
 	pthread_mutex_lock(&s->lock);
 	dead = session_outcome(s, rc, why);
@@ -221,7 +226,7 @@ static enum sql_rc session_connect(struct sql_session *s,
 {
 	char	why[SQL_ERRMSG_SIZE];
 	struct sql_conn *dead;
-	enum sql_rc rc = sql_connect(s->addr, conn, why, sizeof(why));
+	enum sql_rc rc = sql_connect_existing(s->addr, conn, why, sizeof(why));
 
 	pthread_mutex_lock(&s->lock);
 	dead = session_outcome(s, rc, why);

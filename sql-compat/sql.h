@@ -344,8 +344,9 @@ enum sql_rc sql_connect(const struct sql_address *addr, struct sql_conn **out,
 
 /*
  * sql_connect_existing - sql_connect to a database that must exist: a
- *	SQLite file that is missing is an error (SQL_CONFIG), not created.
- *	For what only reads or checks (mq check-database).
+ *	SQLite file that is missing is an outage (SQL_TEMPFAIL, "database
+ *	file FILE is missing"), not created.  For what only reads or
+ *	checks: mq check-database, loads from SQL, mq serve's session.
  */
 enum sql_rc sql_connect_existing(const struct sql_address *addr,
 				 struct sql_conn **out, char *errbuf,

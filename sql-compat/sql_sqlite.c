@@ -25,9 +25,10 @@
  *	IMMEDIATE, so two writers wait (busy_timeout) instead of
  *	deadlocking on the upgrade from read to write.
  * DIAGNOSTICS
- *	Cannot open or no permission: SQL_CONFIG.  Not a database or
- *	corrupt: SQL_BADDATA.  Busy, locked, I/O error, disk full:
- *	SQL_TEMPFAIL.
+ *	No permission, read-only: SQL_CONFIG.  A missing file where it
+ *	must exist ("database file FILE is missing"), cannot open, not a
+ *	database, corrupt, busy, locked, I/O error, disk full:
+ *	SQL_TEMPFAIL.  A value refused: SQL_BADDATA.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,18 +42,24 @@
 
 #include "sql-compat/sql.h"
 
-/* sqlite_classify - the failure kind of an SQLite result code */
+/*
+ * sqlite_classify - the failure kind of an SQLite result code.  A file
+ *	that cannot be opened, is not a database or is corrupt is the
+ *	server's outage, as an unreachable PostgreSQL is: try again (the
+ *	API's 503), never the client's bad data.
+ */
 static enum sql_rc sqlite_classify(int code)
 {
 	switch (code & 0xff) {
-	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
 	case SQLITE_READONLY:
 	case SQLITE_MISUSE:
 		return SQL_CONFIG;
+	case SQLITE_CANTOPEN:
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
+		return SQL_TEMPFAIL;
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 	case SQLITE_TOOBIG:
@@ -154,6 +161,10 @@ static enum sql_rc sqlite_connect(struct sql_conn *conn)
 	flags = sqlite_open_flags(sql_address_option(a, "mode"));
 	if (conn->must_exist)
 		flags &= ~SQLITE_OPEN_CREATE;
+	if (!(flags & SQLITE_OPEN_CREATE) && access(a->path, F_OK) != 0
+	    && errno == ENOENT)
+		return sql_conn_fail(conn, SQL_TEMPFAIL, "open",
+				     "database file %s is missing", a->path);
 	if ((flags & SQLITE_OPEN_CREATE) &&
 	    (rc = sqlite_create_private(conn, a->path)) != SQL_OK)
 		return rc;

@@ -76,7 +76,8 @@ int	cmd_sync(int argc, char **argv)
 	}
 	if (from < 0)
 		return cli_usage(sync_usage);
-	if ((ex = cli_exit(ops_sql_connect(address, &conn))))
+	/* a load only reads: it never creates a missing SQLite file */
+	if ((ex = cli_exit(ops_sql_connect(address, from == 1, &conn))))
 		return ex;
 	if (!(st = cli_open_store(0, &ex))) {
 		sql_close(conn);

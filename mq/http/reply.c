@@ -43,6 +43,7 @@ static const char *reason(int code)
 	case 409: return "Conflict";
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
+	case 421: return "Misdirected Request";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
@@ -69,10 +70,29 @@ static bool common_headers(struct http_req *r, const char *type)
 	return true;
 }
 
+/*
+ * head_only - the answer to HEAD: the headers GET would have, its
+ *	Content-Length included, and no body (evhttp would send the body,
+ *	and a keep-alive client would read it as the next answer).
+ */
+static void head_only(struct http_req *r)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	size_t len = evbuffer_get_length(out);
+	char n[24];
+
+	snprintf(n, sizeof(n), "%zu", len);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+			  "Content-Length", n);
+	evbuffer_drain(out, len);
+}
+
 /* reply_send - send the output buffer as it is (once). */
 static void reply_send(struct http_req *r, int code)
 {
 	r->code = code;
+	if (r->method == EVHTTP_REQ_HEAD)
+		head_only(r);
 	evhttp_send_reply(r->ev, code, reason(code), NULL);
 }
 
@@ -315,8 +335,18 @@ static void chunk_taken(struct evhttp_connection *conn, void *arg)
 void	http_stream_start(struct http_req *r, const char *type,
 			  http_more_fn more, http_done_fn done, void *arg)
 {
-	struct http_stream *s = calloc(1, sizeof(*s));
+	struct http_stream *s;
 
+	if (r->method == EVHTTP_REQ_HEAD) {
+		/* the headers only: no length known, and no body */
+		done(arg);
+		if (common_headers(r, type)) {
+			r->code = 200;
+			evhttp_send_reply(r->ev, 200, "OK", NULL);
+		}
+		return;
+	}
+	s = calloc(1, sizeof(*s));
 	r->later = true;
 	if (s)
 		s->more_ev = event_new(r->w->base, -1, 0, stream_more, s);
@@ -333,7 +363,7 @@ void	http_stream_start(struct http_req *r, const char *type,
 	r->code = 200;
 	r->stream = s;
 	evhttp_send_reply_start(r->ev, 200, "OK");
-	evhttp_connection_set_closecb(s->conn, stream_gone, s);
+	http_gate_closecb(r->w, r->ev, stream_gone, s);
 	event_active(s->more_ev, EV_TIMEOUT, 0);
 }
 
@@ -346,7 +376,7 @@ void	http_stream_end(struct http_req *r)
 {
 	struct http_stream *s = r->stream;
 
-	evhttp_connection_set_closecb(s->conn, NULL, NULL);
+	http_gate_closecb(r->w, r->ev, NULL, NULL);
 	evhttp_send_reply_end(r->ev);
 	stream_finish(s);
 }

@@ -9,7 +9,10 @@
  *	spreads connections over the workers and no lock sits on the
  *	request path (LMDB readers need none).  Limits: request line and
  *	headers HTTP_MAX_HEADERS bytes, body HTTP_MAX_BODY (413 beyond),
- *	HTTP_TIMEOUT_SECONDS for an idle or stalled client.
+ *	HTTP_TIMEOUT_SECONDS for an idle or stalled client; gate.c's
+ *	limits (connections, bytes held, time per request, the token at
+ *	the headers) before evhttp reads a request.  Every request passes
+ *	req_check: the URI, the Host header, the method.
  *
  *	Writes run on mq serve's one writer thread (write.c hands them to
  *	the submit function given here), so a commit never holds up the
@@ -99,18 +102,22 @@ static bool token_matches(const char *presented, size_t len)
 	return sodium_memcmp(h, server.token_hash, sizeof(h)) == 0;
 }
 
+bool	http_bearer_ok(const char *value, size_t len)
+{
+	if (!server.have_token || len < 7 || strncasecmp(value, "Bearer ", 7))
+		return false;
+	for (value += 7, len -= 7; len && *value == ' '; len--)
+		value++;
+	return token_matches(value, len < 1024 ? len : 1024);
+}
+
 /* bearer_ok - Authorization: Bearer <www-token> */
 static bool bearer_ok(struct evhttp_request *ev)
 {
 	const char *a = evhttp_find_header(evhttp_request_get_input_headers(ev),
 					   "Authorization");
 
-	if (!server.have_token || !a || strncasecmp(a, "Bearer ", 7) != 0)
-		return false;
-	a += 7;
-	while (*a == ' ')
-		a++;
-	return token_matches(a, strnlen(a, 1024));
+	return a && http_bearer_ok(a, strnlen(a, 2048));
 }
 
 /* split_segments - decode the path below prefix into r->seg. */
@@ -172,7 +179,6 @@ static bool req_parse(struct http_req *r, const struct route **rt)
 	const char *rest;
 	char buf[MAX_PATH];
 
-	TAILQ_INIT(&r->query);
 	if (!path || !*path)
 		path = "/";
 	if (strlen(path) >= MAX_PATH)
@@ -238,11 +244,102 @@ static void dispatch(struct http_req *r, const struct route *rt)
 	store_guard_disarm();
 }
 
-/* on_request - every request: parse, check the token, route. */
+/*
+ * host_name_is - whether the Host value host (name[:port]) names name:
+ *	the whole value, or its name before a numeric port.
+ */
+static bool host_name_is(const char *host, const char *name, size_t n)
+{
+	size_t len = strlen(host), h = len;
+	const char *colon = strrchr(host, ':'), *bracket = strrchr(host, ']');
+
+	/* a colon inside brackets is IPv6's, not a port's */
+	if (colon && (!bracket || colon > bracket) &&
+	    strspn(colon + 1, "0123456789") == strlen(colon + 1))
+		h = (size_t)(colon - host);
+	return (n == len || n == h) && strncasecmp(host, name, n) == 0;
+}
+
+/*
+ * host_ok - the Host header names this server: www-ip, localhost,
+ *	127.0.0.1, [::1] or a name of www-hosts (each with any port).  A
+ *	web page whose name an attacker points at 127.0.0.1 (DNS
+ *	rebinding) sends its own name, and is refused.  No Host at all
+ *	(HTTP/1.0) is accepted: browsers always send one.
+ */
+static bool host_ok(struct evhttp_request *ev)
+{
+	static const char *const local[] = { "localhost", "127.0.0.1",
+					      "[::1]" };
+	const char *host = evhttp_find_header(
+		evhttp_request_get_input_headers(ev), "Host");
+	char ip[sizeof(mq_conf.www_ip) + 2];
+	const char *p = mq_conf.www_hosts;
+
+	if (!host)
+		return true;
+	snprintf(ip, sizeof(ip), strchr(mq_conf.www_ip, ':') ? "[%s]" : "%s",
+		 mq_conf.www_ip);
+	if (host_name_is(host, ip, strlen(ip)))
+		return true;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (host_name_is(host, local[i], strlen(local[i])))
+			return true;
+	for (size_t n; *(p += strspn(p, " ")); p += n)
+		if (host_name_is(host, p, (n = strcspn(p, " "))))
+			return true;
+	return false;
+}
+
+/* method_known - the methods the routes answer (405 when not theirs) */
+static bool method_known(enum evhttp_cmd_type m)
+{
+	return m & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+		    EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS);
+}
+
+/*
+ * req_check - what every request must pass before its route: the URI,
+ *	the Host, the method, and what the gate refused at the headers.
+ *	False when it has answered.
+ */
+static bool req_check(struct http_req *r, const struct route **rt,
+		      int refused)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+
+	/* evhttp would decode it and cut the value short there */
+	if (q && strstr(q, "%00"))
+		http_reply_error(r, 400, "bad request URI: an encoded NUL "
+				 "(%%00) in the query");
+	else if (!req_parse(r, rt))
+		http_reply_error(r, 400, "bad request URI");
+	else if (!host_ok(r->ev))
+		http_reply_error(r, 421, "Host is not a name of this server "
+				 "(www-ip, localhost or www-hosts)");
+	else if (!method_known(r->method))
+		http_reply_error(r, 501, "method not implemented");
+	else if (refused == 400)
+		http_reply_error(r, 400, "refused: two Content-Length "
+				 "headers, or Content-Length with "
+				 "Transfer-Encoding");
+	else if (refused == 413)
+		http_reply_error(r, 413, "body larger than %d bytes",
+				 HTTP_MAX_BODY);
+	else if (refused)
+		http_require_token(r);
+	else
+		return true;
+	return false;
+}
+
+/* on_request - every request: parse, check, route. */
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct http_worker *w = arg;
 	struct http_req *r = calloc(1, sizeof(*r));
+	int refused = http_gate_request(w, ev);
 	const struct route *rt = NULL;
 
 	if (!r) {
@@ -254,11 +351,11 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	r->st = server.st;
 	r->method = evhttp_request_get_command(ev);
 	r->start_ns = http_now_ns();
+	r->route = ROUTE_OTHER;
+	TAILQ_INIT(&r->query);
 	w->inflight++;
 	http_metrics_inflight(1);
-	if (!req_parse(r, &rt))
-		http_reply_error(r, 400, "bad request URI");
-	else {
+	if (req_check(r, &rt, refused)) {
 		r->token_ok = bearer_ok(ev);
 		dispatch(r, rt);
 	}
@@ -402,9 +499,11 @@ static bool worker_init(struct http_worker *w)
 	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
 	evhttp_set_timeout(w->http, HTTP_TIMEOUT_SECONDS);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-				   EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-				   EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS);
+	/* every method reaches on_request, which answers the unknown
+	 * ones in JSON: evhttp's own 501 is an HTML page */
+	evhttp_set_allowed_methods(w->http, 0xffff);
+	TAILQ_INIT(&w->gate_conns);
+	evhttp_set_bevcb(w->http, http_gate_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
 	if (!(lev = listen_socket(w->base)))
 		return false;

@@ -11,6 +11,7 @@
 #define MQ_HTTP_INT_H
 
 #include <pthread.h>
+#include <sys/queue.h>
 #include <event2/event.h>
 
 #include "mq/http/http.h"
@@ -32,7 +33,35 @@ struct http_worker {
 	struct timespec deadline;	/* when stopping gives up waiting */
 	int inflight;			/* requests not yet answered */
 	bool stopping;
+	TAILQ_HEAD(gate_conns, gate_conn) gate_conns;	/* gate.c's */
 };
+
+/*
+ * http_bearer_ok - whether an Authorization value (len bytes, not
+ *	terminated) is "Bearer <www-token>"; false with no www-token.
+ */
+bool	http_bearer_ok(const char *value, size_t len);
+
+/*
+ * http_gate_bev - evhttp's bufferevent callback (arg: the worker): the
+ *	connection's bytes pass gate.c's filter, which enforces
+ *	www-max-connections, www-max-buffered and www-request-seconds and
+ *	refuses a body without the token once the headers are in.
+ * http_gate_request - the request ev is complete: 0, or the status it
+ *	is to be refused with (401: a body without the token, 400:
+ *	conflicting body lengths, 413: a body too large); its body was
+ *	never read.
+ */
+struct bufferevent *http_gate_bev(struct event_base *base, void *arg);
+int	http_gate_request(struct http_worker *w, struct evhttp_request *ev);
+
+/*
+ * http_gate_closecb - gone(conn, arg) is called when the connection of
+ *	ev goes (NULL: no longer): evhttp's close callback is the gate's.
+ */
+void	http_gate_closecb(struct http_worker *w, struct evhttp_request *ev,
+			  void (*gone)(struct evhttp_connection *, void *),
+			  void *arg);
 
 /* http_route_name - the label of a route */
 const char *http_route_name(int route);

@@ -77,7 +77,8 @@ static enum result_kind ops_sql_address(const char *address,
 }
 
 /* ops_sql_connect - see ops.h */
-enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
+enum result_kind ops_sql_connect(const char *address, bool must_exist,
+				 struct sql_conn **conn)
 {
 	struct sql_address *addr;
 	char err[SQL_ERRMSG_SIZE + 256];
@@ -87,7 +88,8 @@ enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn)
 	*conn = NULL;
 	if (kind)
 		return kind;
-	rc = sql_connect(addr, conn, err, sizeof(err));
+	rc = must_exist ? sql_connect_existing(addr, conn, err, sizeof(err))
+		: sql_connect(addr, conn, err, sizeof(err));
 	sql_address_free(addr);
 	if (rc) {
 		ops_error("%s", err);
@@ -141,7 +143,7 @@ enum result_kind ops_sql_acquire(struct sql_conn **conn)
 	enum sql_rc rc;
 
 	if (!ops_session)
-		return ops_sql_connect(NULL, conn);
+		return ops_sql_connect(NULL, false, conn);
 	if ((rc = sql_session_get(ops_session, conn, err, sizeof(err)))) {
 		ops_error("%s", err);
 		return sql_rc_kind(rc);

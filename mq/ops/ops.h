@@ -83,9 +83,11 @@ void	ops_sql_session_stop(void);
  *	database-address), for sql_close(); an operation on the
  *	configured database uses ops_sql_acquire() instead.  RESULT_OK, or
  *	after reporting: RESULT_CONFIG (none configured), RESULT_BADDATA
- *	(bad address, refused credentials), RESULT_TRYAGAIN (unreachable).
+ *	(bad address, refused credentials), RESULT_TRYAGAIN (unreachable,
+ *	or a SQLite file missing where must_exist: what only reads).
  */
-enum result_kind ops_sql_connect(const char *address, struct sql_conn **conn);
+enum result_kind ops_sql_connect(const char *address, bool must_exist,
+				 struct sql_conn **conn);
 
 /* ops_sync_flags - the sql_sync_* flags of the configuration. */
 unsigned ops_sync_flags(void);

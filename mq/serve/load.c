@@ -122,6 +122,10 @@ static bool serve_load(struct serve *s, enum db_action act)
 	int ex;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* the session never creates a SQLite file; --repair-database
+	 * does, as mq repair-database does */
+	if (act == DB_REPAIR && ops_sql_connect(NULL, false, &conn) == 0)
+		sql_close(conn);
 	ex = ops_sql_acquire(&conn);
 
 	s->next_load = mono_now() + (time_t)mq_conf.database_ttl;

@@ -115,7 +115,7 @@ req "rewrite without properties is 400" GET "/v1/lookup/rewrite" 400
 req "an unknown kind is 404" GET "/v1/lookup/nosuch?x=1" 404
 expect_grep "naming it" "no lookup 'nosuch'" "$TMP/body"
 req "/v1/lookup alone is 404" GET "/v1/lookup" 404
-req "POST to a lookup is 405" POST "/v1/lookup/capacity?localip=&domain=" 405 -d x
+req "POST to a lookup is 405" POST "/v1/lookup/capacity?localip=&domain=" 405 -H "$AUTH" -d x
 
 # Metrics count the lookups by kind.
 req "/metrics" GET /metrics 200

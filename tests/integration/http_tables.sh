@@ -30,7 +30,7 @@ req "POST /v1/tables is 405" POST /v1/tables 405 -H "$AUTH" -d '{}'
 req "an unknown table is 404" GET /v1/tables/nosuch 404
 body_is "naming it" '{"error":"no table '"'"'nosuch'"'"' (GET /v1/tables lists them)"}'
 req "a path below a table is 404" GET /v1/tables/capacity/1 404
-req "PUT is 405" PUT /v1/tables/capacity 405 -d '{}'
+req "PUT is 405" PUT /v1/tables/capacity 405 -H "$AUTH" -d '{}'
 req "an empty table is []" GET /v1/tables/capacity 200
 body_is "as an empty array" "[]"
 

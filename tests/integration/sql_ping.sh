@@ -82,7 +82,7 @@ expect_status "sqlite: static ping exits 0" 0 "$MQ_STATIC" sql ping --address "s
 expect_grep "sqlite: reports sqlite 3" "^sqlite 3\.[0-9.]+ at sqlite://$TMP/ping\.db$" "$TMP/last.out"
 check "sqlite: file created" test -f "$TMP/ping.db"
 echo "not a database, not at all, not in the least; $(seq 1 200)" >"$TMP/junk.db"
-expect_status "sqlite: a junk file exits 65" 65 "$MQ_STATIC" sql ping --address "sqlite://$TMP/junk.db"
+expect_status "sqlite: a junk file is an outage: exits 75" 75 "$MQ_STATIC" sql ping --address "sqlite://$TMP/junk.db"
 expect_status "sqlite: asan build pings" 0 "$MQ" sql ping --address "sqlite://$TMP/ping.db"
 
 expect_status "bad address exits 65" 65 "$MQ_STATIC" sql ping --address "mysql://u:Secr3tpw@h:99999/db"

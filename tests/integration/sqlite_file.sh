@@ -5,7 +5,8 @@
 #	A SQLite mirror holds dkim_keys with their private keys: mq creates
 #	the file mode 0600 whatever the umask, and its journal takes that
 #	mode.  mq check-database only looks: on a missing file it fails
-#	and leaves no file behind.
+#	(exit 75: a missing database is an outage, as an unreachable
+#	server is) and leaves no file behind.
 . "$(dirname "$0")/../lib/harness.sh"
 
 export MQ_STORE_PATH=$TMP/mq.mdb
@@ -13,9 +14,9 @@ umask 022
 "$MQ" set dkim_keys domain=example.org selector=s1 \
 	privatekey='-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----' > /dev/null
 
-expect_status "check-database on a missing SQLite file fails" 65 \
+expect_status "check-database on a missing SQLite file fails" 75 \
 	"$MQ" check-database --address "sqlite://$TMP/none.db"
-expect_grep "and says why" "unable to open|none.db" "$TMP/last.out"
+expect_grep "and says why" "database file .*none.db is missing" "$TMP/last.out"
 check "and creates no file" test ! -e "$TMP/none.db"
 
 check "sync --to-sql creates the SQLite file" \
