@@ -257,7 +257,8 @@ static void *dkim_run(void *arg)
 {
 	struct serve *s = arg;
 
-	if (dkim_check_all(s->st, mq_conf.database_threads, dkim_put) < 0)
+	if (dkim_check_all(s->st, mq_conf.database_threads, dkim_put,
+			   NULL) < 0)
 		log_warning("dkim: the keys were not checked");
 	event_active(s->dkim_done_ev, EV_TIMEOUT, 0);
 	return NULL;
