@@ -22,9 +22,11 @@
 
 #define INPUT_MAX	(16ull << 30)	/* bytes of stdin at most */
 
+#define HIDDEN	"(hidden: mq get --secrets shows it)"
+
 struct print_state {
 	const struct reg_table *t;
-	bool json;
+	bool json, secrets;
 	uint64_t rows;
 	int bad;		/* a value JSON cannot hold */
 };
@@ -67,9 +69,34 @@ static bool print_json_row(const struct reg_table *t,
 	return ok;
 }
 
+/* hide_secrets - row with its secret columns' values replaced. */
+static const struct store_row *hide_secrets(const struct reg_table *t,
+					    const struct store_row *row,
+					    struct store_row *copy)
+{
+	bool any = false;
+
+	for (int i = 0; i < t->ncols; i++)
+		any |= (t->cols[i].flags & REG_SECRET) &&
+		       row->col[i].kind != SV_NULL;
+	if (!any)
+		return row;
+	*copy = *row;
+	for (int i = 0; i < t->ncols; i++)
+		if ((t->cols[i].flags & REG_SECRET) &&
+		    row->col[i].kind != SV_NULL)
+			copy->col[i] = (struct store_value){ .kind = SV_TEXT,
+				.s = HIDDEN, .len = sizeof(HIDDEN) - 1 };
+	return copy;
+}
+
 static int print_row(const struct store_row *row, void *arg)
 {
 	struct print_state *p = arg;
+	static struct store_row copy;	/* the CLI prints from one thread */
+
+	if (!p->secrets)
+		row = hide_secrets(p->t, row, &copy);
 
 	if (p->json && !print_json_row(p->t, row, p->rows == 0)) {
 		p->bad = 1;
@@ -85,9 +112,9 @@ static int print_row(const struct store_row *row, void *arg)
 }
 
 int table_print(struct store *st, const char *name, const struct reg_table *t,
-		const struct store_filter *f, int nf, bool json)
+		const struct store_filter *f, int nf, bool json, bool secrets)
 {
-	struct print_state p = { t, json, 0, 0 };
+	struct print_state p = { t, json, secrets, 0, 0 };
 	struct store_txn *txn;
 	enum store_rc rc = store_read_begin(st, &txn);
 
