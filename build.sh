@@ -44,7 +44,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
 	sqlite3 postgresql-15 postgresql-client-15 mariadb-server
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
-	wrk nginx-light chromium nodejs curl
+	wrk nginx-light chromium nodejs curl opendkim-tools python3-dkim python3-nacl
 )
 # What the fuzz targets need: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
