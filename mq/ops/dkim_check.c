@@ -193,6 +193,76 @@ static struct ares_txt_ext *join_record(struct ares_txt_ext *t, char *buf,
 	return t;
 }
 
+/* skip_name - past the (compressed) name at *p; -1 when malformed */
+static int skip_name(const unsigned char *abuf, int alen,
+		     const unsigned char **p)
+{
+	char *name;
+	long len;
+
+	if (ares_expand_name(*p, abuf, alen, &name, &len) != ARES_SUCCESS)
+		return -1;
+	ares_free_string(name);
+	*p += len;
+	return 0;
+}
+
+/*
+ * cname_target - the target of a CNAME in an answer without TXT
+ *	records, into out; -1 when there is none.  A server that does not
+ *	recurse answers a CNAME out of its zones so, and says no more.
+ */
+static int cname_target(const unsigned char *abuf, int alen, char *out,
+			size_t outlen)
+{
+	const unsigned char *p = abuf + HFIXEDSZ, *end = abuf + alen;
+	int qd, an;
+
+	if (alen < HFIXEDSZ)
+		return -1;
+	qd = abuf[4] << 8 | abuf[5];
+	an = abuf[6] << 8 | abuf[7];
+	for (int i = 0; i < qd; i++)
+		if (skip_name(abuf, alen, &p) < 0 || (p += QFIXEDSZ) > end)
+			return -1;
+	for (int i = 0; i < an; i++) {
+		int type, rdlen;
+		char *name;
+		long len;
+
+		if (skip_name(abuf, alen, &p) < 0 || p + RRFIXEDSZ > end)
+			return -1;
+		type = p[0] << 8 | p[1];
+		rdlen = p[8] << 8 | p[9];
+		p += RRFIXEDSZ;
+		if (p + rdlen > end)
+			return -1;
+		if (type == ns_t_cname && ares_expand_name(p, abuf, alen, &name,
+							   &len) == ARES_SUCCESS) {
+			snprintf(out, outlen, "%s", name);
+			ares_free_string(name);
+			return 0;
+		}
+		p += rdlen;
+	}
+	return -1;
+}
+
+/* judge_no_txt - an answer that holds no TXT record: no-record, why */
+static void judge_no_txt(struct dkim_check_report *r,
+			 const unsigned char *abuf, int alen)
+{
+	char target[256], why[DKIM_DETAIL_MAX];
+
+	if (cname_target(abuf, alen, target, sizeof(target)) < 0) {
+		set_status(r, DKIM_STATUS_NORECORD, "no TXT record");
+		return;
+	}
+	snprintf(why, sizeof(why), "a CNAME to %.70s, not followed by the "
+		 "DNS server (not a recursive resolver?)", target);
+	set_status(r, DKIM_STATUS_NORECORD, why);
+}
+
 /* judge_answer - the status a TXT answer gives the key. */
 static void judge_answer(struct dkim_check_report *r, EVP_PKEY *key,
 			 const unsigned char *abuf, int alen)
@@ -201,8 +271,13 @@ static void judge_answer(struct dkim_check_report *r, EVP_PKEY *key,
 	char joined[TXT_JOINED_MAX], why[DKIM_WHY_MAX] = "";
 	enum dkim_match m = DKIM_MATCH_INVALID;
 	size_t len, records = 0;
+	int rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
 
-	if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS) {
+	if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && !txt)) {
+		judge_no_txt(r, abuf, alen);
+		return;
+	}
+	if (rc != ARES_SUCCESS) {
 		set_status(r, DKIM_STATUS_DNSERROR, "unreadable TXT answer");
 		return;
 	}

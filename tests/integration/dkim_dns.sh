@@ -231,6 +231,8 @@ expect_no_grep "the JSON answer holds no private key" "privatekey|PRIVATE|MII|MC
 # whose name is a CNAME to a published record is verified through it.
 CNAME=$(add_key cname1 rsa.pem 1 60)
 echo "cname1._domainkey IN CNAME rsa1._domainkey.example.test." >>"$ZONE"
+XCNAME=$(add_key xcname1 rsa.pem 1 61)
+echo "xcname1._domainkey IN CNAME rsa1._domainkey.elsewhere.test." >>"$ZONE"
 if nsd_start example.test; then
 	root=$TMP/root
 	mkdir -p "$root/data"
@@ -245,6 +247,11 @@ if nsd_start example.test; then
 		chroot.out)"
 	expect_eq "a key published through a CNAME is verified" verified \
 		"$(awk -F'\t' -v id="$CNAME" '$1 == id { print $5 }' chroot.out)"
+	# nsd is authoritative only: it does not follow a CNAME out of
+	# its zone, and the verdict says so.
+	expect_grep "a CNAME to another server's zone: no-record, naming it" \
+		"^$XCNAME	.*	no-record	no	.*a CNAME to rsa1\._domainkey\.elsewhere\.test, not followed by the DNS server" \
+		chroot.out
 else
 	fail "nsd restarts for the chroot check"
 fi
