@@ -5,13 +5,14 @@
  *	#include "mq/ops/dkim_check.h"
  * DESCRIPTION
  *	The keys are copied out of one read transaction into jobs (so no
- *	transaction stays open while DNS answers), shared by the threads
- *	through an atomic counter.  Each thread reads its jobs' private
- *	keys with OpenSSL and sends the TXT queries of those with verify
- *	on its own c-ares channel (opened and driven by dns.c, c-ares's
- *	one owner), until every query it sent has its answer or its
- *	timeout.  The copies of
- *	the private keys are wiped before they are freed.
+ *	transaction stays open while DNS answers).  Their private keys are
+ *	read with OpenSSL first, and what needs no DNS (bad, expired,
+ *	without verify) is written at once; the jobs are then shared by
+ *	the threads through an atomic counter, each sending the TXT
+ *	queries of its jobs on its own c-ares channel (opened and driven
+ *	by dns.c, c-ares's one owner), until every query it sent has its
+ *	answer or its timeout.  The copies of the private keys are wiped
+ *	before they are freed.
  * DIAGNOSTICS
  *	See dkim_check.h.
  */
@@ -45,6 +46,7 @@ struct job {
 	int64_t expire;
 	struct dkim_status_rec prev;	/* the last status of this key data */
 	bool has_prev;
+	EVP_PKEY *key;		/* read, DNS to be asked; the query's then */
 };
 
 struct check {
@@ -410,8 +412,10 @@ static void *worker(void *arg)
 				more = false;
 				break;
 			}
-			if ((key = prepare(c, &c->jobs[i])))
+			if ((key = c->jobs[i].key)) {
+				c->jobs[i].key = NULL;
 				send_query(ch, &c->jobs[i], key, &inflight);
+			}
 		}
 		if (inflight > 0)
 			dns_channel_wait(ch, 1000);
@@ -449,11 +453,13 @@ static int run_threads(struct check *c, unsigned threads)
 /* free_jobs - wipe the private key copies and free the jobs. */
 static void free_jobs(struct check *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
+		EVP_PKEY_free(c->jobs[i].key);
 		if (c->jobs[i].pem) {
 			OPENSSL_cleanse(c->jobs[i].pem, c->jobs[i].pemlen);
 			free(c->jobs[i].pem);
 		}
+	}
 	free(c->jobs);
 }
 
@@ -498,6 +504,38 @@ static void settle(const struct check *c, struct job *j)
 	set_status(j->rep, DKIM_STATUS_KEPT, why);
 }
 
+/*
+ * interim - what no DNS answer is needed for, written before asking:
+ *	a bad, expired or unverified key's status takes effect at once,
+ *	not after a silent DNS server's timeouts.  A key that waits for
+ *	DNS keeps its last status, or has none (unverified-yet).
+ */
+static int interim(struct check *c, struct store *st, dkim_put_fn put,
+		   struct dkim_status_rec *recs)
+{
+	size_t asking = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct job *j = &c->jobs[i];
+
+		if (!(j->key = prepare(c, j))) {
+			settle(c, j);
+			recs[i] = j->rep->rec;
+			continue;
+		}
+		asking++;
+		if (j->has_prev)
+			recs[i] = j->prev;
+		else
+			recs[i] = (struct dkim_status_rec){
+				.key_id = j->rep->rec.key_id,
+				.status = DKIM_STATUS_NONE,
+				.detail = "its first check is in progress" };
+		memcpy(recs[i].digest, j->rep->rec.digest, DKIM_DIGEST_LEN);
+	}
+	return asking ? put(st, recs, c->n, c->err, sizeof(c->err)) : 0;
+}
+
 /* check_run - dkim_check_run with the statuses written by put */
 static int check_run(struct store *st, unsigned threads, const char *servers,
 		     dkim_put_fn put, struct dkim_check_report **out,
@@ -510,8 +548,9 @@ static int check_run(struct store *st, unsigned threads, const char *servers,
 
 	*out = NULL;
 	*n = 0;
-	if (collect_jobs(st, &c) == 0 && run_threads(&c, threads) == 0 &&
-	    (recs = malloc((c.n + 1) * sizeof(*recs)))) {
+	if (collect_jobs(st, &c) == 0 &&
+	    (recs = malloc((c.n + 1) * sizeof(*recs))) &&
+	    interim(&c, st, put, recs) == 0 && run_threads(&c, threads) == 0) {
 		for (size_t i = 0; i < c.n; i++) {
 			struct dkim_check_report *r = &c.reps[i];
 

@@ -214,11 +214,12 @@ static void on_load_done(evutil_socket_t fd, short what, void *arg)
 	s->loading = false;
 	if (s->sql)
 		evtimer_add(s->reload_ev, &ttl);
-	if (s->load_ok)
-		serve_dkim(s);
-	/* the API answers from the last statuses while the check runs */
+	/* the API first: it answers from the last statuses while the
+	 * check runs */
 	if (!s->started)
 		serve_open(s);
+	if (s->load_ok)
+		serve_dkim(s);
 	if (s->reload_again) {
 		s->reload_again = false;
 		serve_reload(s, "asked for during the last one");
