@@ -117,9 +117,9 @@ static void serve_dkim(struct serve *s)
 static void serve_reload(struct serve *s, const char *why)
 {
 	if (!s->sql) {
-		log_info("reload (%s): no database-address configured, the "
-			 "store is authoritative: the DKIM keys are checked",
-			 why);
+		log_info("reload: no database-address configured, the store "
+			 "is authoritative: nothing to load; the DKIM keys are "
+			 "checked (%s)", why);
 		serve_dkim(s);
 		return;
 	}
