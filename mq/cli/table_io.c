@@ -275,6 +275,42 @@ static bool parse_input(struct load *l, char *buf, size_t len)
 	return lineno > 0;
 }
 
+/* fill_rows - rows start..end of l as table_set_rows */
+static void fill_rows(const struct load *l, struct table_set_row *rows)
+{
+	for (size_t r = l->start; r < l->end; r++)
+		rows[r - l->start] = (struct table_set_row){
+			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+}
+
+/*
+ * check_batches - table_set_check of every batch before any is
+ *	written, so that --batch writes nothing of an input with a row
+ *	that rule refuses (a DKIM key that does not fit its algorithm).
+ */
+static int check_batches(struct store *st, struct load *l, size_t batch,
+			 struct table_set_row *rows)
+{
+	char msg[1024];
+	enum result_kind k = RESULT_OK;
+
+	for (l->start = 0; l->start < l->nrows; l->start = l->end) {
+		l->end = batch && l->nrows - l->start > batch
+			? l->start + batch : l->nrows;
+		fill_rows(l, rows);
+		ops_capture(msg, sizeof(msg));
+		k = table_set_check(st, l->table, rows, l->end - l->start);
+		ops_capture_end();
+		if (k)
+			break;
+	}
+	if (!k)
+		return 0;
+	cli_error("%s: nothing written: in rows %zu-%zu: %s", l->table,
+		  l->start + 1, l->end, msg);
+	return cli_exit(k);
+}
+
 /* write_one - rows start..end of l as one batch of the write path */
 static int write_one(struct store *st, struct load *l,
 		     struct table_set_row *rows)
@@ -282,9 +318,7 @@ static int write_one(struct store *st, struct load *l,
 	char msg[1024];
 	enum result_kind k;
 
-	for (size_t r = l->start; r < l->end; r++)
-		rows[r - l->start] = (struct table_set_row){
-			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+	fill_rows(l, rows);
 	ops_capture(msg, sizeof(msg));
 	k = table_write_set(st, l->table, rows, l->end - l->start);
 	ops_capture_end();
@@ -310,6 +344,8 @@ static int write_batches(struct store *st, struct load *l, size_t batch)
 		cli_error("out of memory");
 		return EXIT_SOFTWARE;
 	}
+	if (batch && batch < l->nrows)
+		ex = check_batches(st, l, batch, rows);
 	for (l->start = 0; l->start < l->nrows && !ex; l->start = l->end) {
 		l->end = batch && l->nrows - l->start > batch
 			? l->start + batch : l->nrows;

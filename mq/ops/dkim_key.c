@@ -367,19 +367,21 @@ static int usable_tags(const char *txt, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
-/* same_note - why for a match: the warnings a receiver might raise. */
+/* same_note - a match, with the warnings a receiver might raise in why */
 static enum dkim_match same_note(const char *txt, size_t len, int pkcs1,
 				 char *why, size_t whylen)
 {
+	static const char pkcs1_note[] = "warning: p= is a bare PKCS#1 "
+		"RSAPublicKey, which OpenDKIM-based receivers reject; publish "
+		"the record mq dkim-record prints";
+	static const char testing_note[] = "warning: t=y: the domain is "
+		"testing DKIM, receivers may ignore signatures";
 	struct tag t;
 	int testing = !find_tag(txt, len, "t", &t) && list_has(&t, "y");
 
-	snprintf(why, whylen, "%s%s", pkcs1 ? "warning: p= is a bare PKCS#1 "
-		 "RSAPublicKey, which OpenDKIM-based receivers reject; "
-		 "publish the record mq dkim-record prints" : "",
-		 testing ? (pkcs1 ? "; t=y: testing" : "warning: t=y: the "
-		 "domain is testing DKIM, receivers may ignore signatures")
-		 : "");
+	/* the PKCS#1 warning matters more: it is the one that fails mail */
+	snprintf(why, whylen, "%s", pkcs1 ? pkcs1_note
+		 : testing ? testing_note : "");
 	ERR_clear_error();
 	return DKIM_MATCH_SAME;
 }

@@ -80,6 +80,12 @@ expect_grep "naming the row" "row 2: dkim_keys: an Ed25519 key does not fit" \
 	"$TMP/last.out"
 expect_eq "and writes no row of the batch" "" \
 	"$($MQ get dkim_keys selector=b1 2>/dev/null | sed 1d)"
+expect_status "with --batch 1 too" 65 \
+	sh -c "$MQ set dkim_keys - --batch 1 <batch.tsv"
+expect_grep "naming the rows" "dkim_keys: nothing written: in rows 2-2: dkim_keys: an Ed25519 key does not fit" \
+	"$TMP/last.out"
+expect_eq "and the first batch is not written either" "" \
+	"$($MQ get dkim_keys selector=b1 2>/dev/null | sed 1d)"
 
 for id in "$ED" "$RSA" "$BIG"; do
 	$MQ set dkim_patterns "dkim_key=$id" type=substr sign=@example.test >/dev/null
