@@ -47,7 +47,8 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
 	sqlite3 postgresql-15 postgresql-client-15 mariadb-server
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
-	wrk nginx-light chromium nodejs curl python3
+	wrk nginx-light chromium nodejs curl python3 opendkim-tools python3-dkim
+	python3-nacl
 )
 # What the fuzz targets need: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -49,6 +49,8 @@ struct mq_config {
 	unsigned database_idle;		/* database-idle, seconds, default 60, 0 = close after each use */
 	unsigned database_threads;	/* database-threads, default 1, 1..256 */
 	char dns_servers[1024];		/* dns-servers, "" or IP[:PORT],[IPv6]:PORT,... */
+	unsigned dkim_verify_grace;	/* dkim-verify-grace, seconds a verified key outlives DNS failures, default 86400 */
+	unsigned dkim_verify_interval;	/* dkim-verify-interval, seconds between DKIM checks in mq serve, default 3600, 0 = only after loads and reloads */
 	bool database_validate;		/* database-validate, default true */
 	char www_ip[64];		/* www-ip, default "127.0.0.1", a numeric IPv4/IPv6 address */
 	unsigned www_port;		/* www-port, default 8485, 1..65535, 0 = disabled */

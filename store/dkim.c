@@ -73,22 +73,25 @@ static enum store_rc set_version(struct store_txn *txn, uint64_t *seq,
 	return store_dkim_status_gen(txn, gen);
 }
 
-/* key_usable - verify off, or a "verified" status of this key data. */
+/*
+ * key_usable - dkim_status_usable of the key's status, when it was
+ *	made on this key data; without one, only a key without verify.
+ */
 static bool key_usable(struct build *b, const struct store_row *row,
 		       int64_t id)
 {
 	struct dkim_status_rec s;
 	uint8_t digest[DKIM_DIGEST_LEN];
+	bool verify = row->col[DKIM_COL_VERIFY].kind == SV_INT &&
+		      row->col[DKIM_COL_VERIFY].i != 0;
 
-	if (row->col[DKIM_COL_VERIFY].kind != SV_INT ||
-	    row->col[DKIM_COL_VERIFY].i == 0)
-		return true;
 	/* No status, or one that does not read: not verified. */
 	if (store_dkim_status_get(b->txn, id, &s) != STORE_OK)
-		return false;
+		return !verify;
 	store_dkim_digest(row, digest);
-	return s.status == DKIM_STATUS_VERIFIED &&
-	       !memcmp(digest, s.digest, DKIM_DIGEST_LEN);
+	if (memcmp(digest, s.digest, DKIM_DIGEST_LEN))
+		return !verify;
+	return dkim_status_usable(s.status, verify);
 }
 
 /* add_key - store_scan callback: one dkim_keys row into keys[]. */

@@ -28,13 +28,14 @@
  *	status generation: two meta reads); rebuild it when it does not.
  *
  *	Key status: the DNS checks (mq/dkim_check.h) write one status per
- *	key (verified, mismatch, no record, dns error, expired, bad key,
- *	not checked) with the time of the check and a digest of the key
- *	data checked, into the store's meta database, out of the change
+ *	key (verified, kept, mismatch, ambiguous, no record, dns error,
+ *	expired, bad key, not checked) with the time of the check, the
+ *	time the key was last verified and a digest of the key data
+ *	checked, into the store's meta database, out of the change
  *	log: SQL never sees them, the replication stream does not carry
  *	them (a snapshot copy does; each host checks after its loads),
- *	and writing them does not move the store's sequence.  Each write replaces every status and
- *	moves the status generation.
+ *	and writing them does not move the store's sequence.  Each write
+ *	replaces every status and moves the status generation.
  *
  *	Lifetimes: a row passed to a store_lookup_dkim callback points
  *	into the memory map and is valid until ctx->txn ends.  A dkim_set
@@ -83,6 +84,8 @@ enum dkim_status {
 	DKIM_STATUS_EXPIRED,	/* expire is past */
 	DKIM_STATUS_BADKEY,	/* the private key is unreadable */
 	DKIM_STATUS_UNCHECKED,	/* verify is off: DNS not asked */
+	DKIM_STATUS_KEPT,	/* verified before; DNS failed since, in grace */
+	DKIM_STATUS_AMBIGUOUS,	/* several DKIM records at the name */
 	DKIM_STATUS_COUNT
 };
 
@@ -94,9 +97,17 @@ struct dkim_status_rec {
 	int64_t key_id;
 	enum dkim_status status;
 	int64_t checked;		/* unix seconds */
+	int64_t verified;		/* last verified (unix seconds); 0: never */
 	uint8_t digest[DKIM_DIGEST_LEN]; /* store_dkim_digest of the row */
 	char detail[DKIM_DETAIL_MAX];	/* why, NUL-terminated; never key bytes */
 };
+
+/*
+ * dkim_status_usable - whether dkim() may hand out a key with this
+ *	status of its current data: without verify anything but bad-key,
+ *	with verify only verified or kept.  The one place this rule lives.
+ */
+bool dkim_status_usable(enum dkim_status s, bool verify);
 
 /*
  * store_dkim_digest - a digest of the key data a check depends on

@@ -6,7 +6,10 @@
  * DESCRIPTION
  *	A status lives in the meta database under "dkim:" + the key id as
  *	8 big-endian bytes, so it sorts by id and a cursor finds them all:
- *		format(1) status(1) checked(8, big-endian) digest(16) detail
+ *		format(1) status(1) checked(8) digest(16) verified(8) detail
+ *	(integers big-endian).  Format 1, written before "verified" was
+ *	kept, has no verified field: it reads as the time of the check for
+ *	a verified key, else 0.
  *	The meta database is the store's own (no SQL table, no change
  *	record, ignored by replication's change stream), and "mq verify"
  *	already accepts any entry in it.  "dkim-gen" counts the writes so
@@ -28,14 +31,15 @@
 #define STATUS_PREFIX	"dkim:"
 #define STATUS_PREFIX_LEN 5
 #define STATUS_KEY_LEN	(STATUS_PREFIX_LEN + 8)
-#define STATUS_FORMAT	1
-#define STATUS_FIXED	(2 + 8 + DKIM_DIGEST_LEN)
+#define STATUS_FORMAT	2
+#define STATUS_FIXED_V1	(2 + 8 + DKIM_DIGEST_LEN)
+#define STATUS_FIXED	(STATUS_FIXED_V1 + 8)
 #define META_DKIM_GEN	"dkim-gen"
 
 const char *dkim_status_name(enum dkim_status s)
 {
 	static const char *const names[DKIM_STATUS_COUNT] = {
-		[DKIM_STATUS_NONE] = "unchecked",
+		[DKIM_STATUS_NONE] = "unverified-yet",
 		[DKIM_STATUS_VERIFIED] = "verified",
 		[DKIM_STATUS_MISMATCH] = "mismatch",
 		[DKIM_STATUS_NORECORD] = "no-record",
@@ -43,9 +47,18 @@ const char *dkim_status_name(enum dkim_status s)
 		[DKIM_STATUS_EXPIRED] = "expired",
 		[DKIM_STATUS_BADKEY] = "bad-key",
 		[DKIM_STATUS_UNCHECKED] = "not-verified",
+		[DKIM_STATUS_KEPT] = "kept",
+		[DKIM_STATUS_AMBIGUOUS] = "ambiguous",
 	};
 
 	return (unsigned)s < DKIM_STATUS_COUNT ? names[s] : "unknown";
+}
+
+bool dkim_status_usable(enum dkim_status s, bool verify)
+{
+	if (!verify)
+		return s != DKIM_STATUS_BADKEY;
+	return s == DKIM_STATUS_VERIFIED || s == DKIM_STATUS_KEPT;
 }
 
 /* digest_value - feed one column, length first, so fields cannot merge. */
@@ -111,6 +124,7 @@ static int put_one(struct store_txn *t, const struct dkim_status_rec *rec)
 	val[1] = (uint8_t)rec->status;
 	key_encode_int(rec->checked, val + 2);
 	memcpy(val + 10, rec->digest, DKIM_DIGEST_LEN);
+	key_encode_int(rec->verified, val + STATUS_FIXED_V1);
 	memcpy(val + STATUS_FIXED, rec->detail, dlen);
 	return mdb_put(t->txn, t->st->meta, &k, &d, 0);
 }
@@ -173,7 +187,7 @@ enum store_rc store_dkim_status_get(struct store_txn *txn, int64_t key_id,
 	uint8_t key[STATUS_KEY_LEN];
 	MDB_val k = { sizeof(key), key }, d;
 	const uint8_t *v;
-	size_t dlen;
+	size_t dlen, fixed;
 	int rc;
 
 	status_key(key_id, key);
@@ -181,7 +195,8 @@ enum store_rc store_dkim_status_get(struct store_txn *txn, int64_t key_id,
 	if (rc)
 		return store_mdb_rc(txn->st, rc, "dkim key status");
 	v = d.mv_data;
-	if (d.mv_size < STATUS_FIXED || v[0] != STATUS_FORMAT ||
+	fixed = d.mv_size > 0 && v[0] == 1 ? STATUS_FIXED_V1 : STATUS_FIXED;
+	if (d.mv_size < fixed || (v[0] != 1 && v[0] != STATUS_FORMAT) ||
 	    v[1] >= DKIM_STATUS_COUNT)
 		return store_fail(txn->st, STORE_CORRUPT, "%s: dkim key %lld: "
 				  "bad status record", txn->st->path,
@@ -190,10 +205,15 @@ enum store_rc store_dkim_status_get(struct store_txn *txn, int64_t key_id,
 	out->status = (enum dkim_status)v[1];
 	out->checked = key_decode_int(v + 2);
 	memcpy(out->digest, v + 10, DKIM_DIGEST_LEN);
-	dlen = d.mv_size - STATUS_FIXED;
+	if (fixed == STATUS_FIXED)
+		out->verified = key_decode_int(v + STATUS_FIXED_V1);
+	else
+		out->verified = out->status == DKIM_STATUS_VERIFIED
+				? out->checked : 0;
+	dlen = d.mv_size - fixed;
 	if (dlen > DKIM_DETAIL_MAX - 1)
 		dlen = DKIM_DETAIL_MAX - 1;
-	memcpy(out->detail, v + STATUS_FIXED, dlen);
+	memcpy(out->detail, v + fixed, dlen);
 	out->detail[dlen] = 0;
 	return STORE_OK;
 }

@@ -145,19 +145,21 @@ static int show_record(const char *arg, bool text)
 /* print_header - the TSV header of --check and --status. */
 static void print_header(void)
 {
-	puts("id\tdomain\tselector\tverify\tstatus\tused\tchecked\tdetail");
+	puts("id\tdomain\tselector\tverify\tstatus\tused\tchecked\tdetail\t"
+	     "verified");
 }
 
 /* print_report - one key's TSV line. */
 static void print_report(const struct dkim_check_report *r)
 {
-	char when[32];
+	char when[32], verified[32];
 
 	format_time(r->rec.checked, when);
-	printf("%" PRId64 "\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r->rec.key_id,
-	       r->domain, r->selector, r->verify,
+	format_time(r->rec.verified, verified);
+	printf("%" PRId64 "\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
+	       r->rec.key_id, r->domain, r->selector, r->verify,
 	       dkim_status_name(r->rec.status), r->left_out ? "no" : "yes",
-	       when, r->rec.detail);
+	       when, r->rec.detail, verified);
 }
 
 /* run_check - mq dkim-record --check. */
@@ -181,10 +183,11 @@ static int run_check(unsigned threads)
 	print_header();
 	for (size_t i = 0; i < n; i++) {
 		print_report(&reps[i]);
+		dns_failed |= reps[i].rec.status == DKIM_STATUS_DNSERROR ||
+			      reps[i].rec.status == DKIM_STATUS_KEPT;
 		if (!reps[i].left_out)
 			continue;
 		left_out = true;
-		dns_failed |= reps[i].rec.status == DKIM_STATUS_DNSERROR;
 		cli_error("dkim_keys id %" PRId64 " (%s._domainkey.%s) left "
 			  "out: %s: %s", reps[i].rec.key_id, reps[i].selector,
 			  reps[i].domain, dkim_status_name(reps[i].rec.status),
@@ -216,11 +219,12 @@ static int status_row(const struct store_row *row, void *arg)
 		r.rec.status = DKIM_STATUS_NONE;
 	else if (memcmp(digest, r.rec.digest, DKIM_DIGEST_LEN)) {
 		r.rec.status = DKIM_STATUS_NONE;
+		r.rec.verified = 0;
 		snprintf(r.rec.detail, sizeof(r.rec.detail), "the key changed "
 			 "since its last check");
 	}
 	r.left_out = store_dkim_expire(row) <= (int64_t)time(NULL) ||
-		     (r.verify && r.rec.status != DKIM_STATUS_VERIFIED);
+		     !dkim_status_usable(r.rec.status, r.verify);
 	print_report(&r);
 	return 0;
 }

@@ -185,7 +185,7 @@ static int split_list(int argc, char **argv)
 	if (rc == STORE_NOTFOUND)
 		cli_error("no such list: %s", argv[2]);
 	ex = rc == STORE_NOTFOUND ? EXIT_DATAERR : rc ? cli_store_fail(st, rc)
-		: table_print(st, table, t, NULL, 0, json);
+		: table_print(st, table, t, NULL, 0, json, false);
 	store_close(st);
 	return ex == EXIT_NOTFOUND ? 0 : ex;
 }

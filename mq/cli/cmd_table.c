@@ -2,7 +2,7 @@
  * NAME
  *	cmd_table.c - mq get, set, del, dump: rows of any table
  * SYNOPSIS
- *	mq get TABLE [--json] [col=val ...]
+ *	mq get TABLE [--json] [--secrets] [col=val ...]
  *	mq set TABLE col=val ...
  *	mq set TABLE - [--batch N]		(TSV rows on stdin)
  *	mq del TABLE col=val ... | --all
@@ -27,10 +27,12 @@
 #define MAX_PAIRS REG_MAX_COLS
 
 static const char get_usage[] =
-	"usage: mq get TABLE [--json] [col=val ...]\n"
+	"usage: mq get TABLE [--json] [--secrets] [col=val ...]\n"
 	"Print the rows of TABLE whose columns equal the values given (all\n"
 	"rows without any), as TSV with a header line or as JSON.  A value\n"
-	"\\N matches NULL.  Exit status 1 when no row matches.\n";
+	"\\N matches NULL.  A secret column (dkim_keys.privatekey) shows\n"
+	"a placeholder unless --secrets is given ('mq dump' shows it).\n"
+	"Exit status 1 when no row matches.\n";
 
 static const char set_usage[] =
 	"usage: mq set TABLE col=val ...\n"
@@ -149,12 +151,13 @@ int cmd_get(int argc, char **argv)
 	struct store_filter f[MAX_PAIRS];
 	const struct reg_table *t;
 	struct store *st;
-	bool json;
+	bool json, secrets;
 	int n, ex;
 
 	if (cli_help(argc, argv, get_usage))
 		return 0;
 	json = take_flag(&argc, argv, "--json");
+	secrets = take_flag(&argc, argv, "--secrets");
 	if (argc < 2)
 		return cli_usage(get_usage);
 	if ((ex = table_args(argc - 1, argv + 1, STORE_RDONLY, &st, &t, pairs,
@@ -162,7 +165,7 @@ int cmd_get(int argc, char **argv)
 		return ex;
 	for (int i = 0; i < n; i++)
 		f[i] = (struct store_filter){ pairs[i].col, pairs[i].v };
-	ex = table_print(st, argv[1], t, f, n, json);
+	ex = table_print(st, argv[1], t, f, n, json, secrets);
 	store_close(st);
 	return ex;
 }
@@ -181,7 +184,7 @@ int cmd_dump(int argc, char **argv)
 		return cli_usage(dump_usage);
 	if ((ex = table_args(1, argv + 1, STORE_RDONLY, &st, &t, NULL, &n)))
 		return ex;
-	ex = table_print(st, argv[1], t, NULL, 0, json);
+	ex = table_print(st, argv[1], t, NULL, 0, json, true);	/* lossless */
 	store_close(st);
 	return ex == EXIT_NOTFOUND ? 0 : ex;
 }

@@ -22,9 +22,11 @@
 
 #define INPUT_MAX	(16ull << 30)	/* bytes of stdin at most */
 
+#define HIDDEN	"(hidden: mq get --secrets shows it)"
+
 struct print_state {
 	const struct reg_table *t;
-	bool json;
+	bool json, secrets;
 	uint64_t rows;
 	int bad;		/* a value JSON cannot hold */
 };
@@ -67,9 +69,34 @@ static bool print_json_row(const struct reg_table *t,
 	return ok;
 }
 
+/* hide_secrets - row with its secret columns' values replaced. */
+static const struct store_row *hide_secrets(const struct reg_table *t,
+					    const struct store_row *row,
+					    struct store_row *copy)
+{
+	bool any = false;
+
+	for (int i = 0; i < t->ncols; i++)
+		any |= (t->cols[i].flags & REG_SECRET) &&
+		       row->col[i].kind != SV_NULL;
+	if (!any)
+		return row;
+	*copy = *row;
+	for (int i = 0; i < t->ncols; i++)
+		if ((t->cols[i].flags & REG_SECRET) &&
+		    row->col[i].kind != SV_NULL)
+			copy->col[i] = (struct store_value){ .kind = SV_TEXT,
+				.s = HIDDEN, .len = sizeof(HIDDEN) - 1 };
+	return copy;
+}
+
 static int print_row(const struct store_row *row, void *arg)
 {
 	struct print_state *p = arg;
+	static struct store_row copy;	/* the CLI prints from one thread */
+
+	if (!p->secrets)
+		row = hide_secrets(p->t, row, &copy);
 
 	if (p->json && !print_json_row(p->t, row, p->rows == 0)) {
 		p->bad = 1;
@@ -85,9 +112,9 @@ static int print_row(const struct store_row *row, void *arg)
 }
 
 int table_print(struct store *st, const char *name, const struct reg_table *t,
-		const struct store_filter *f, int nf, bool json)
+		const struct store_filter *f, int nf, bool json, bool secrets)
 {
-	struct print_state p = { t, json, 0, 0 };
+	struct print_state p = { t, json, secrets, 0, 0 };
 	struct store_txn *txn;
 	enum store_rc rc = store_read_begin(st, &txn);
 
@@ -264,6 +291,42 @@ static bool parse_input(struct load *l, char *buf, size_t len)
 	return lineno > 0;
 }
 
+/* fill_rows - rows start..end of l as table_set_rows */
+static void fill_rows(const struct load *l, struct table_set_row *rows)
+{
+	for (size_t r = l->start; r < l->end; r++)
+		rows[r - l->start] = (struct table_set_row){
+			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+}
+
+/*
+ * check_batches - table_set_check of every batch before any is
+ *	written, so that --batch writes nothing of an input with a row
+ *	that rule refuses (a DKIM key that does not fit its algorithm).
+ */
+static int check_batches(struct store *st, struct load *l, size_t batch,
+			 struct table_set_row *rows)
+{
+	char msg[1024];
+	enum result_kind k = RESULT_OK;
+
+	for (l->start = 0; l->start < l->nrows; l->start = l->end) {
+		l->end = batch && l->nrows - l->start > batch
+			? l->start + batch : l->nrows;
+		fill_rows(l, rows);
+		ops_capture(msg, sizeof(msg));
+		k = table_set_check(st, l->table, rows, l->end - l->start);
+		ops_capture_end();
+		if (k)
+			break;
+	}
+	if (!k)
+		return 0;
+	cli_error("%s: nothing written: in rows %zu-%zu: %s", l->table,
+		  l->start + 1, l->end, msg);
+	return cli_exit(k);
+}
+
 /* write_one - rows start..end of l as one batch of the write path */
 static int write_one(struct store *st, struct load *l,
 		     struct table_set_row *rows)
@@ -271,9 +334,7 @@ static int write_one(struct store *st, struct load *l,
 	char msg[1024];
 	enum result_kind k;
 
-	for (size_t r = l->start; r < l->end; r++)
-		rows[r - l->start] = (struct table_set_row){
-			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+	fill_rows(l, rows);
 	ops_capture(msg, sizeof(msg));
 	k = table_write_set(st, l->table, rows, l->end - l->start);
 	ops_capture_end();
@@ -299,6 +360,8 @@ static int write_batches(struct store *st, struct load *l, size_t batch)
 		cli_error("out of memory");
 		return EXIT_SOFTWARE;
 	}
+	if (batch && batch < l->nrows)
+		ex = check_batches(st, l, batch, rows);
 	for (l->start = 0; l->start < l->nrows && !ex; l->start = l->end) {
 		l->end = batch && l->nrows - l->start > batch
 			? l->start + batch : l->nrows;

@@ -13,11 +13,13 @@
 
 /*
  * table_print - the rows of table name matching f, as TSV with a header
- *	or a JSON array.  Returns 0, EXIT_NOTFOUND when no row matched,
- *	or another exit status after reporting the error.
+ *	or a JSON array; without secrets the value of a secret column
+ *	(REG_SECRET: dkim_keys.privatekey) is replaced by a placeholder.
+ *	Returns 0, EXIT_NOTFOUND when no row matched, or another exit
+ *	status after reporting the error.
  */
 int table_print(struct store *st, const char *name, const struct reg_table *t,
-		const struct store_filter *f, int nf, bool json);
+		const struct store_filter *f, int nf, bool json, bool secrets);
 
 /* table_load_stdin - "mq set TABLE - [--batch N]"; returns exit status. */
 int table_load_stdin(int argc, char **argv, const char *usage);

@@ -242,6 +242,20 @@ void	http_state_set(const struct http_state *s);
 void	http_state_get(struct http_state *s);
 
 /*
+ * What /health and /metrics show of the DKIM checks (mq/ops/dkim_check.h):
+ * whether one runs now (it runs beside the API, which answers from the
+ * statuses of the last one meanwhile: not a failure) and what the last
+ * one found.
+ */
+struct http_dkim_state {
+	bool checking;			/* a check runs now */
+	uint64_t checks;		/* checks finished */
+	int64_t last_check_time;	/* unix seconds; 0: none yet */
+	size_t keys, left_out, kept;	/* of the last check */
+};
+void	http_dkim_state_set(const struct http_dkim_state *d);
+
+/*
  * http_start - bind www-ip:www-port on nthreads workers and run them;
  *	writes go to submit (mq serve's writer, which must run until
  *	http_stop has returned).  Returns RESULT_OK, or after logging the

@@ -48,6 +48,7 @@ static struct {
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct http_state state;
+static struct http_dkim_state dkim_state;
 
 #define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 #define ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
@@ -98,6 +99,29 @@ void	http_state_get(struct http_state *s)
 	pthread_mutex_unlock(&state_lock);
 }
 
+void	http_dkim_state_set(const struct http_dkim_state *d)
+{
+	pthread_mutex_lock(&state_lock);
+	dkim_state = *d;
+	pthread_mutex_unlock(&state_lock);
+}
+
+/* dkim_state_get - a copy of what the last http_dkim_state_set gave */
+static void dkim_state_get(struct http_dkim_state *d)
+{
+	pthread_mutex_lock(&state_lock);
+	*d = dkim_state;
+	pthread_mutex_unlock(&state_lock);
+}
+
+/* dkim_check_word - /health's dkim_check: a check running is no failure */
+static const char *dkim_check_word(const struct http_dkim_state *d)
+{
+	if (d->checking)
+		return "dkim check in progress";
+	return d->checks ? "done" : "none yet";
+}
+
 /* store_figures - the store's sequence and file figures; *h its health */
 static bool store_figures(struct store *st, struct store_meta *meta,
 			  struct store_stat *ss, struct store_health *h)
@@ -121,6 +145,7 @@ static bool store_figures(struct store *st, struct store_meta *meta,
 void	http_health_handle(struct http_req *r)
 {
 	struct http_state s;
+	struct http_dkim_state d;
 	struct store_meta meta;
 	struct store_stat ss;
 	struct store_health h;
@@ -132,12 +157,13 @@ void	http_health_handle(struct http_req *r)
 		return;
 	}
 	http_state_get(&s);
+	dkim_state_get(&d);
 	ok = store_ok && !h.nospace && (!s.sql || s.last_load_ok);
 	if (store_ok)
 		store_uuid_format(meta.uuid, uuid);
 	http_reply_json(r, ok ? 200 : 503, json_pack(
 		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:b, s:I, "
-		"s:f, s:I, s:I}",
+		"s:f, s:I, s:I, s:s, s:I, s:I}",
 		"status", ok ? "ok" : "unavailable",
 		"store", store_path(r->st), "store_ok", store_ok,
 		"store_damaged", h.damaged ? h.damage : NULL,
@@ -150,7 +176,10 @@ void	http_health_handle(struct http_req *r)
 		"last_load_time", (json_int_t)s.last_load_time,
 		"last_load_seconds", s.last_load_seconds,
 		"loads", (json_int_t)s.loads,
-		"load_failures", (json_int_t)s.load_failures));
+		"load_failures", (json_int_t)s.load_failures,
+		"dkim_check", dkim_check_word(&d),
+		"dkim_keys_left_out", (json_int_t)d.left_out,
+		"dkim_keys_kept", (json_int_t)d.kept));
 }
 
 /* put_requests - mq_http_requests_total by route and code class */
@@ -212,6 +241,25 @@ static void gauge(struct evbuffer *b, const char *name, const char *type,
 			    help, name, type, name, v);
 }
 
+/* put_dkim - the DKIM checks: running, and what the last one found */
+static void put_dkim(struct evbuffer *b)
+{
+	struct http_dkim_state d;
+
+	dkim_state_get(&d);
+	gauge(b, "mq_dkim_check_running", "gauge", "1 while a DKIM check "
+	      "runs.", d.checking);
+	gauge(b, "mq_dkim_checks_total", "counter", "DKIM checks finished.",
+	      (double)d.checks);
+	gauge(b, "mq_dkim_last_check_timestamp_seconds", "gauge", "When the "
+	      "last DKIM check ended (unix time).", (double)d.last_check_time);
+	gauge(b, "mq_dkim_keys_left_out", "gauge", "DKIM keys the last check "
+	      "left out of dkim().", (double)d.left_out);
+	gauge(b, "mq_dkim_keys_kept", "gauge", "DKIM keys verified before and "
+	      "kept in use through a DNS failure at the last check.",
+	      (double)d.kept);
+}
+
 /* put_store - the store's size, sequence, readers and the loads */
 static void put_store(struct evbuffer *b, struct store *st)
 {
@@ -252,6 +300,7 @@ static void put_store(struct evbuffer *b, struct store *st)
 	      "failed.", (double)s.load_failures);
 	gauge(b, "mq_last_sync_duration_seconds", "gauge", "Duration of the "
 	      "last load from SQL.", s.last_load_seconds);
+	put_dkim(b);
 	evbuffer_add_printf(b, "# HELP mq_sync_duration_seconds Loads from SQL"
 			    ".\n# TYPE mq_sync_duration_seconds summary\n"
 			    "mq_sync_duration_seconds_sum %.9f\n"

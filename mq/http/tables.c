@@ -29,6 +29,7 @@
 
 #include "mq/http/http.h"
 #include "mq/http/rows.h"
+#include "mq/ops/ops.h"
 #include "mq/ops/table_write.h"
 
 #define MAX_POST_ROWS	10000	/* rows of one POST */
@@ -437,6 +438,21 @@ static void set_done(struct http_req *r, struct http_write *w)
 	set_op_free(op);
 }
 
+/* rows_check - table_set_check; false when it answered r already */
+static bool rows_check(struct http_req *r, const char *name,
+		       const struct table_set_row *rows, size_t n)
+{
+	char err[512] = "";
+	enum result_kind k;
+
+	ops_capture(err, sizeof(err));
+	k = table_set_check(r->st, name, rows, n);
+	ops_capture_end();
+	if (k)
+		http_reply_result(r, k, err);
+	return k == RESULT_OK;
+}
+
 /* set_op_new - parse every row of body; NULL when answered already */
 static struct set_op *set_op_new(struct http_req *r, const char *name,
 				 const struct reg_table *t, json_t *body)
@@ -463,7 +479,10 @@ static struct set_op *set_op_new(struct http_req *r, const char *name,
 		ok = parse_row(r, name, t, obj, where,
 			       op->a + i * REG_MAX_COLS, &op->rows[i]);
 	}
-	if (ok && !(op->batch = table_set_batch(r->st, name, op->rows, n))) {
+	if (ok && !rows_check(r, name, op->rows, n))
+		ok = false;
+	else if (ok && !(op->batch = table_set_batch(r->st, name, op->rows,
+						      n))) {
 		http_reply_error(r, 500, "%s: out of memory", name);
 		ok = false;
 	}

@@ -5,18 +5,20 @@
  *	#include "mq/ops/dkim_check.h"
  * DESCRIPTION
  *	The keys are copied out of one read transaction into jobs (so no
- *	transaction stays open while DNS answers), shared by the threads
- *	through an atomic counter.  Each thread reads its jobs' private
- *	keys with OpenSSL and sends the TXT queries of those with verify
- *	on its own c-ares channel (opened and driven by dns.c, c-ares's
- *	one owner), until every query it sent has its answer or its
- *	timeout.  The copies of
- *	the private keys are wiped before they are freed.
+ *	transaction stays open while DNS answers).  Their private keys are
+ *	read with OpenSSL first, and what needs no DNS (bad, expired,
+ *	without verify) is written at once; the jobs are then shared by
+ *	the threads through an atomic counter, each sending the TXT
+ *	queries of its jobs on its own c-ares channel (opened and driven
+ *	by dns.c, c-ares's one owner), until every query it sent has its
+ *	answer or its timeout.  The copies of the private keys are wiped
+ *	before they are freed.
  * DIAGNOSTICS
  *	See dkim_check.h.
  */
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,7 +41,12 @@ struct job {
 	struct dkim_check_report *rep;
 	char *pem;		/* a copy of privatekey, wiped when freed */
 	size_t pemlen;
+	char alg[33];		/* the algorithm column (registry: 32 bytes) */
+	size_t alglen;
 	int64_t expire;
+	struct dkim_status_rec prev;	/* the last status of this key data */
+	bool has_prev;
+	EVP_PKEY *key;		/* read, DNS to be asked; the query's then */
 };
 
 struct check {
@@ -48,10 +55,18 @@ struct check {
 	size_t n;
 	atomic_size_t next;
 	const char *servers;
-	int64_t now;
+	int64_t now, grace;
 	atomic_int failed;	/* a thread could not set up c-ares */
 	char err[DKIM_CHECK_ERR_MAX];
 };
+
+/* set by dkim_check_stop: every check gives up, for good */
+static atomic_bool stopping;
+
+void dkim_check_stop(void)
+{
+	atomic_store(&stopping, true);
+}
 
 /* A query in flight: the job and its key, for the answer callback. */
 struct query {
@@ -82,9 +97,20 @@ static void copy_text(const struct store_value *v, char *buf, size_t len)
 
 struct collect {
 	struct check *c;
+	struct store_txn *txn;
 	size_t cap;
 	bool nomem;
 };
+
+/* previous - the key's last status, when it was made on this data */
+static void previous(struct collect *col, struct job *j)
+{
+	const struct dkim_status_rec *r = &j->rep->rec;
+
+	j->has_prev = store_dkim_status_get(col->txn, r->key_id, &j->prev)
+		      == STORE_OK && !memcmp(j->prev.digest, r->digest,
+					     DKIM_DIGEST_LEN);
+}
 
 /* add_job - copy one dkim_keys row into a job. */
 static int add_job(const struct store_row *row, void *arg)
@@ -117,8 +143,12 @@ static int add_job(const struct store_row *row, void *arg)
 		memcpy(j->pem, pk->s, pk->len);
 	j->pemlen = j->pem ? pk->len : 0;
 	j->expire = store_dkim_expire(row);
+	copy_text(&row->col[DKIM_COL_ALGORITHM], j->alg, sizeof(j->alg));
+	j->alglen = strlen(j->alg);
 	c->reps[c->n].rec.key_id = row->col[DKIM_COL_ID].i;
 	store_dkim_digest(row, c->reps[c->n].rec.digest);
+	j->rep = &c->reps[c->n];	/* for now: reps may move, see below */
+	previous(col, j);
 	copy_text(&row->col[DKIM_COL_DOMAIN], c->reps[c->n].domain,
 		  sizeof(c->reps[0].domain));
 	copy_text(&row->col[DKIM_COL_SELECTOR], c->reps[c->n].selector,
@@ -131,13 +161,12 @@ static int add_job(const struct store_row *row, void *arg)
 /* collect_jobs - every dkim_keys row, copied out of one snapshot. */
 static int collect_jobs(struct store *st, struct check *c)
 {
-	struct collect col = { c, 0, false };
-	struct store_txn *txn;
-	enum store_rc rc = store_read_begin(st, &txn);
+	struct collect col = { c, NULL, 0, false };
+	enum store_rc rc = store_read_begin(st, &col.txn);
 
 	if (rc == STORE_OK) {
-		rc = store_scan(txn, "dkim_keys", NULL, 0, add_job, &col);
-		store_read_end(txn);
+		rc = store_scan(col.txn, "dkim_keys", NULL, 0, add_job, &col);
+		store_read_end(col.txn);
 	}
 	if (rc || col.nomem) {
 		snprintf(c->err, sizeof(c->err), "%s", rc ? store_errmsg(st)
@@ -166,34 +195,109 @@ static struct ares_txt_ext *join_record(struct ares_txt_ext *t, char *buf,
 	return t;
 }
 
+/* skip_name - past the (compressed) name at *p; -1 when malformed */
+static int skip_name(const unsigned char *abuf, int alen,
+		     const unsigned char **p)
+{
+	char *name;
+	long len;
+
+	if (ares_expand_name(*p, abuf, alen, &name, &len) != ARES_SUCCESS)
+		return -1;
+	ares_free_string(name);
+	*p += len;
+	return 0;
+}
+
+/*
+ * cname_target - the target of a CNAME in an answer without TXT
+ *	records, into out; -1 when there is none.  A server that does not
+ *	recurse answers a CNAME out of its zones so, and says no more.
+ */
+static int cname_target(const unsigned char *abuf, int alen, char *out,
+			size_t outlen)
+{
+	const unsigned char *p = abuf + HFIXEDSZ, *end = abuf + alen;
+	int qd, an;
+
+	if (alen < HFIXEDSZ)
+		return -1;
+	qd = abuf[4] << 8 | abuf[5];
+	an = abuf[6] << 8 | abuf[7];
+	for (int i = 0; i < qd; i++)
+		if (skip_name(abuf, alen, &p) < 0 || (p += QFIXEDSZ) > end)
+			return -1;
+	for (int i = 0; i < an; i++) {
+		int type, rdlen;
+		char *name;
+		long len;
+
+		if (skip_name(abuf, alen, &p) < 0 || p + RRFIXEDSZ > end)
+			return -1;
+		type = p[0] << 8 | p[1];
+		rdlen = p[8] << 8 | p[9];
+		p += RRFIXEDSZ;
+		if (p + rdlen > end)
+			return -1;
+		if (type == ns_t_cname && ares_expand_name(p, abuf, alen, &name,
+							   &len) == ARES_SUCCESS) {
+			snprintf(out, outlen, "%s", name);
+			ares_free_string(name);
+			return 0;
+		}
+		p += rdlen;
+	}
+	return -1;
+}
+
+/* judge_no_txt - an answer that holds no TXT record: no-record, why */
+static void judge_no_txt(struct dkim_check_report *r,
+			 const unsigned char *abuf, int alen)
+{
+	char target[256], why[DKIM_DETAIL_MAX];
+
+	if (cname_target(abuf, alen, target, sizeof(target)) < 0) {
+		set_status(r, DKIM_STATUS_NORECORD, "no TXT record");
+		return;
+	}
+	snprintf(why, sizeof(why), "a CNAME to %.70s, not followed by the "
+		 "DNS server (not a recursive resolver?)", target);
+	set_status(r, DKIM_STATUS_NORECORD, why);
+}
+
 /* judge_answer - the status a TXT answer gives the key. */
 static void judge_answer(struct dkim_check_report *r, EVP_PKEY *key,
 			 const unsigned char *abuf, int alen)
 {
 	struct ares_txt_ext *txt = NULL, *t;
 	char joined[TXT_JOINED_MAX], why[DKIM_WHY_MAX] = "";
-	enum dkim_match best = DKIM_MATCH_INVALID;
-	size_t len;
+	enum dkim_match m = DKIM_MATCH_INVALID;
+	size_t len, records = 0;
+	int rc = ares_parse_txt_reply_ext(abuf, alen, &txt);
 
-	if (ares_parse_txt_reply_ext(abuf, alen, &txt) != ARES_SUCCESS) {
+	if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && !txt)) {
+		judge_no_txt(r, abuf, alen);
+		return;
+	}
+	if (rc != ARES_SUCCESS) {
 		set_status(r, DKIM_STATUS_DNSERROR, "unreadable TXT answer");
 		return;
 	}
-	for (t = txt; t && best != DKIM_MATCH_SAME;) {
-		char w[DKIM_WHY_MAX];
-		enum dkim_match m;
-
+	for (t = txt; t; records++)
 		t = join_record(t, joined, &len);
-		m = dkim_record_match(joined, len, key, w, sizeof(w));
-		if (m == DKIM_MATCH_SAME || best == DKIM_MATCH_INVALID) {
-			best = m;
-			memcpy(why, w, sizeof(why));
-		}
-	}
+	if (records == 1)
+		m = dkim_record_match(joined, len, key, why, sizeof(why));
 	ares_free_data(txt);
-	if (best == DKIM_MATCH_SAME)
-		set_status(r, DKIM_STATUS_VERIFIED, "DNS publishes this key");
-	else if (best == DKIM_MATCH_INVALID)
+	/* OpenDKIM fails on several TXT records, dkimpy takes the first:
+	 * which one a receiver uses is not ours to know. */
+	if (records > 1) {
+		snprintf(why, sizeof(why), "%zu TXT records at the name: "
+			 "receivers use one of them or none", records);
+		set_status(r, DKIM_STATUS_AMBIGUOUS, why);
+	} else if (m == DKIM_MATCH_SAME)
+		set_status(r, DKIM_STATUS_VERIFIED, *why ? why
+			   : "DNS publishes this key");
+	else if (m == DKIM_MATCH_INVALID)
 		set_status(r, DKIM_STATUS_NORECORD, *why ? why
 			   : "no DKIM record");
 	else
@@ -237,7 +341,8 @@ static EVP_PKEY *prepare(struct check *c, struct job *j)
 		set_status(r, DKIM_STATUS_EXPIRED, "expire is past");
 		return NULL;
 	}
-	if (dkim_key_read(j->pem, j->pemlen, &key, why, sizeof(why)) < 0) {
+	if (dkim_key_check(j->pem, j->pemlen, j->alg, j->alglen, &key, why,
+			   sizeof(why)) < 0) {
 		set_status(r, DKIM_STATUS_BADKEY, why);
 		return NULL;
 	}
@@ -295,6 +400,10 @@ static void *worker(void *arg)
 	if (open_channel(c, &ch) < 0)
 		return NULL;
 	while (more || inflight > 0) {
+		if (atomic_load(&stopping)) {
+			ares_cancel(ch);	/* each query's callback runs */
+			break;
+		}
 		while (more && inflight < DKIM_CHECK_INFLIGHT) {
 			size_t i = atomic_fetch_add(&c->next, 1);
 			EVP_PKEY *key;
@@ -303,8 +412,10 @@ static void *worker(void *arg)
 				more = false;
 				break;
 			}
-			if ((key = prepare(c, &c->jobs[i])))
+			if ((key = c->jobs[i].key)) {
+				c->jobs[i].key = NULL;
 				send_query(ch, &c->jobs[i], key, &inflight);
+			}
 		}
 		if (inflight > 0)
 			dns_channel_wait(ch, 1000);
@@ -332,17 +443,23 @@ static int run_threads(struct check *c, unsigned threads)
 		worker(c);	/* no thread to be had: work here */
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	if (atomic_load(&stopping)) {
+		snprintf(c->err, sizeof(c->err), "stopped before the end");
+		return -1;
+	}
 	return atomic_load(&c->failed) ? -1 : 0;
 }
 
 /* free_jobs - wipe the private key copies and free the jobs. */
 static void free_jobs(struct check *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
+		EVP_PKEY_free(c->jobs[i].key);
 		if (c->jobs[i].pem) {
 			OPENSSL_cleanse(c->jobs[i].pem, c->jobs[i].pemlen);
 			free(c->jobs[i].pem);
 		}
+	}
 	free(c->jobs);
 }
 
@@ -356,26 +473,92 @@ static int store_put(struct store *st, const struct dkim_status_rec *recs,
 	return -1;
 }
 
+/*
+ * settle - the last-verified time, and a DNS failure's verdict: a key
+ *	verified before and within the grace keeps being used ("kept"),
+ *	since a resolver's hiccup says nothing about the key.
+ */
+static void settle(const struct check *c, struct job *j)
+{
+	struct dkim_status_rec *r = &j->rep->rec;
+	const struct dkim_status_rec *p = &j->prev;
+	char was[32], why[DKIM_DETAIL_MAX];
+	time_t t;
+	struct tm tm;
+
+	if (r->status == DKIM_STATUS_VERIFIED) {
+		r->verified = c->now;
+		return;
+	}
+	r->verified = j->has_prev ? p->verified : 0;
+	if (r->status != DKIM_STATUS_DNSERROR || !j->has_prev ||
+	    (p->status != DKIM_STATUS_VERIFIED &&
+	     p->status != DKIM_STATUS_KEPT) || p->verified <= 0 ||
+	    c->now - p->verified >= c->grace)
+		return;
+	t = (time_t)p->verified;
+	gmtime_r(&t, &tm);
+	strftime(was, sizeof(was), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(why, sizeof(why), "verified %s UTC, kept: %.100s", was,
+		 r->detail);
+	set_status(j->rep, DKIM_STATUS_KEPT, why);
+}
+
+/*
+ * interim - what no DNS answer is needed for, written before asking:
+ *	a bad, expired or unverified key's status takes effect at once,
+ *	not after a silent DNS server's timeouts.  A key that waits for
+ *	DNS keeps its last status, or has none (unverified-yet).
+ */
+static int interim(struct check *c, struct store *st, dkim_put_fn put,
+		   struct dkim_status_rec *recs)
+{
+	size_t asking = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct job *j = &c->jobs[i];
+
+		if (!(j->key = prepare(c, j))) {
+			settle(c, j);
+			recs[i] = j->rep->rec;
+			continue;
+		}
+		asking++;
+		if (j->has_prev)
+			recs[i] = j->prev;
+		else
+			recs[i] = (struct dkim_status_rec){
+				.key_id = j->rep->rec.key_id,
+				.status = DKIM_STATUS_NONE,
+				.detail = "its first check is in progress" };
+		memcpy(recs[i].digest, j->rep->rec.digest, DKIM_DIGEST_LEN);
+	}
+	return asking ? put(st, recs, c->n, c->err, sizeof(c->err)) : 0;
+}
+
 /* check_run - dkim_check_run with the statuses written by put */
 static int check_run(struct store *st, unsigned threads, const char *servers,
 		     dkim_put_fn put, struct dkim_check_report **out,
 		     size_t *n, char *err, size_t errlen)
 {
-	struct check c = { .servers = servers, .now = (int64_t)time(NULL) };
+	struct check c = { .servers = servers, .now = (int64_t)time(NULL),
+			   .grace = (int64_t)mq_conf.dkim_verify_grace };
 	struct dkim_status_rec *recs = NULL;
 	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
-	if (collect_jobs(st, &c) == 0 && run_threads(&c, threads) == 0 &&
-	    (recs = malloc((c.n + 1) * sizeof(*recs)))) {
+	if (collect_jobs(st, &c) == 0 &&
+	    (recs = malloc((c.n + 1) * sizeof(*recs))) &&
+	    interim(&c, st, put, recs) == 0 && run_threads(&c, threads) == 0) {
 		for (size_t i = 0; i < c.n; i++) {
 			struct dkim_check_report *r = &c.reps[i];
 
+			settle(&c, &c.jobs[i]);
 			recs[i] = r->rec;
 			r->left_out = r->rec.status == DKIM_STATUS_EXPIRED ||
-				      (r->verify && r->rec.status !=
-				       DKIM_STATUS_VERIFIED);
+				      !dkim_status_usable(r->rec.status,
+							  r->verify);
 		}
 		rc = put(st, recs, c.n, c.err, sizeof(c.err));
 	} else if (!c.err[0])
@@ -399,29 +582,42 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 	return check_run(st, threads, servers, store_put, out, n, err, errlen);
 }
 
-int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put)
+int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put,
+		   struct dkim_check_totals *tot)
 {
 	struct dkim_check_report *reps;
 	char err[DKIM_CHECK_ERR_MAX];
+	struct dkim_check_totals t = { 0 };
 	size_t n;
-	int left = 0;
 
 	if (check_run(st, threads, mq_conf.dns_servers, put ? put : store_put,
 		      &reps, &n, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
 	}
+	t.keys = n;
 	for (size_t i = 0; i < n; i++) {
-		if (!reps[i].left_out)
+		const struct dkim_check_report *r = &reps[i];
+
+		if (r->rec.status == DKIM_STATUS_KEPT) {
+			t.kept++;
+			log_warning("dkim key %lld (%s._domainkey.%s) kept "
+				    "through a DNS failure: %s",
+				    (long long)r->rec.key_id, r->selector,
+				    r->domain, r->rec.detail);
+		}
+		if (!r->left_out)
 			continue;
-		left++;
+		t.left_out++;
 		log_warning("dkim key %lld (%s._domainkey.%s) left out: %s: "
-			    "%s", (long long)reps[i].rec.key_id,
-			    reps[i].selector, reps[i].domain,
-			    dkim_status_name(reps[i].rec.status),
-			    reps[i].rec.detail);
+			    "%s", (long long)r->rec.key_id, r->selector,
+			    r->domain, dkim_status_name(r->rec.status),
+			    r->rec.detail);
 	}
-	log_info("dkim: %zu keys checked, %d left out", n, left);
+	log_info("dkim: %zu keys checked, %zu left out, %zu kept through DNS "
+		 "failures", n, t.left_out, t.kept);
 	free(reps);
-	return left;
+	if (tot)
+		*tot = t;
+	return (int)(t.left_out > INT_MAX ? INT_MAX : t.left_out);
 }

@@ -7,15 +7,20 @@
  *	int left_out = dkim_check_all(st, mq_conf.database_threads, NULL);
  * DESCRIPTION
  *	For each dkim_keys row: an expired key is "expired"; a private key
- *	that does not read (or does not fit its algorithm column) is
- *	"bad-key"; a key without verify is "not-verified" (DNS is not
- *	asked); a key with verify has its TXT record at
- *	selector._domainkey.domain asked with c-ares (no glibc resolver,
- *	so the static binary works in an empty chroot) and is "verified"
- *	when a DKIM record there publishes its public key, "mismatch" when
- *	the record holds another or a revoked key, "no-record" when the
- *	name has no DKIM record, "dns-error" when the query failed or
- *	timed out.  The statuses are then written to the store in one
+ *	that fails dkim_key_check (does not read, encrypted, weak, or does
+ *	not fit its algorithm column) is "bad-key"; a key without verify
+ *	is "not-verified" (DNS is not asked); a key with verify has its
+ *	TXT record at selector._domainkey.domain asked with c-ares (no
+ *	glibc resolver, so the static binary works in an empty chroot) and
+ *	is "verified" when the one TXT record there publishes its public
+ *	key as a verifier reads it (dkim_record_match), "ambiguous" when
+ *	the name has several TXT records, "mismatch" when the record holds
+ *	another or a revoked key or one a verifier refuses (k=, h=, s=),
+ *	"no-record" when the name has no DKIM record, "dns-error" when the
+ *	query failed or timed out (SERVFAIL, REFUSED, no answer) - or
+ *	"kept" instead when the key was verified before and less than
+ *	dkim-verify-grace seconds ago: a temporary failure keeps the last
+ *	definitive verdict.  The statuses are then written to the store in one
  *	transaction (store_dkim_status_put), where dkim() lookups read
  *	them: a lookup never waits on DNS.
  *
@@ -69,11 +74,28 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 typedef int (*dkim_put_fn)(struct store *st, const struct dkim_status_rec *recs,
 			   size_t n, char *err, size_t errlen);
 
+/* What one dkim_check_all found. */
+struct dkim_check_totals {
+	size_t keys;
+	size_t left_out;	/* not used by dkim() */
+	size_t kept;		/* used although DNS failed (status kept) */
+};
+
 /*
  * dkim_check_all - dkim_check_run with the configured dns-servers, the
  *	statuses written by put (NULL: store_dkim_status_put), logging
- *	each key left out; see DIAGNOSTICS.
+ *	each key left out and each key kept; the counts into *tot (when
+ *	not NULL); see DIAGNOSTICS.
  */
-int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put);
+int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put,
+		   struct dkim_check_totals *tot);
+
+/*
+ * dkim_check_stop - the checks running give up their queries and end
+ *	without writing a status, and later ones do not start: for a
+ *	process that stops (mq serve), so that a silent DNS server does
+ *	not hold up its exit.  Safe from any thread.
+ */
+void dkim_check_stop(void);
 
 #endif

@@ -10,8 +10,11 @@
  *	key's 32 bytes, and EVP_PKEY_eq compares a published key with
  *	ours.  A published RSA p= is read as SubjectPublicKeyInfo (what
  *	"openssl rsa -pubout" writes and RFC 6376's example uses) or,
- *	failing that, as a bare PKCS#1 RSAPublicKey, which some
- *	publishers use.
+ *	failing that, as a bare PKCS#1 RSAPublicKey: the letter of RFC
+ *	6376 section 3.6.1, which OpenDKIM rejects, so such a match
+ *	carries a warning.  Like a receiver, the match honours k=
+ *	(default rsa), h= (must list sha256), s= (email or *) and an
+ *	empty p= (revoked); t=y is noted.
  * DIAGNOSTICS
  *	Reasons name what is wrong (type, size, encryption, tag), never
  *	the key's bytes.  OpenSSL's error queue is cleared after each
@@ -107,14 +110,53 @@ const char *dkim_key_type(const EVP_PKEY *key)
 							     : "rsa";
 }
 
-int dkim_key_algorithm_ok(const EVP_PKEY *key, const char *alg, size_t alglen)
+/* known_algorithm - the key type an algorithm value names; NULL: none. */
+static const char *known_algorithm(const char *alg, size_t alglen)
 {
-	const char *want = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519
-			   ? "ed25519-sha256" : "rsa-sha256";
+	static const char *const algs[][2] = {
+		{ "rsa-sha256", "rsa" }, { "ed25519-sha256", "ed25519" },
+	};
 
 	if (alglen == 0)	/* the column's default is rsa-sha256 */
-		return !strcmp(want, "rsa-sha256");
-	return alglen == strlen(want) && !strncasecmp(alg, want, alglen);
+		return "rsa";
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (alglen == strlen(algs[i][0]) &&
+		    !strncasecmp(alg, algs[i][0], alglen))
+			return algs[i][1];
+	return NULL;
+}
+
+int dkim_key_algorithm_ok(const EVP_PKEY *key, const char *alg, size_t alglen)
+{
+	const char *type = known_algorithm(alg, alglen);
+
+	return type && !strcmp(type, dkim_key_type(key));
+}
+
+int dkim_key_check(const char *pem, size_t pemlen, const char *alg,
+		   size_t alglen, EVP_PKEY **out, char *why, size_t whylen)
+{
+	EVP_PKEY *key;
+
+	*out = NULL;
+	if (!known_algorithm(alg, alglen)) {
+		snprintf(why, whylen, "algorithm '%.*s' is neither rsa-sha256 "
+			 "nor ed25519-sha256", (int)(alglen > 32 ? 32 : alglen),
+			 alg);
+		return -1;
+	}
+	if (dkim_key_read(pem, pemlen, &key, why, whylen) < 0)
+		return -1;
+	if (!dkim_key_algorithm_ok(key, alg, alglen)) {
+		snprintf(why, whylen, "an %s key does not fit algorithm %.*s%s",
+			 strcmp(dkim_key_type(key), "rsa") ? "Ed25519" : "RSA",
+			 (int)alglen, alg, alglen ? "" : "rsa-sha256 (the "
+			 "default)");
+		EVP_PKEY_free(key);
+		return -1;
+	}
+	*out = key;
+	return 0;
 }
 
 /* public_bytes - the bytes p= carries: SPKI DER or raw Ed25519. */
@@ -253,19 +295,43 @@ static int decode_p(const struct tag *p, unsigned char *buf, size_t cap,
 	return 0;
 }
 
-/* published_key - the key p= holds, read as the record's k= says. */
+/* list_has - whether a colon-separated tag value lists word. */
+static int list_has(const struct tag *t, const char *word)
+{
+	const char *p = t->value, *end = t->value + t->valuelen;
+
+	while (p <= end) {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		const char *stop = colon ? colon : end;
+		const char *w = p;
+		size_t n = (size_t)(stop - p);
+
+		trim(&w, &n);
+		if (n == strlen(word) && !strncasecmp(w, word, n))
+			return 1;
+		p = stop + 1;
+	}
+	return 0;
+}
+
+/*
+ * published_key - the key p= holds, read as the record's k= says;
+ *	*pkcs1 tells an RSA key published as a bare RSAPublicKey.
+ */
 static EVP_PKEY *published_key(const unsigned char *der, size_t len,
-			       int ed25519)
+			       int ed25519, int *pkcs1)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pub;
 
+	*pkcs1 = 0;
 	if (ed25519)
 		return len == ED25519_RAW ? EVP_PKEY_new_raw_public_key(
 			EVP_PKEY_ED25519, NULL, der, len) : NULL;
 	if ((pub = d2i_PUBKEY(NULL, &p, (long)len)))
 		return pub;
 	p = der;
+	*pkcs1 = 1;
 	return d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
 }
 
@@ -278,6 +344,48 @@ static enum dkim_match match_fail(enum dkim_match m, char *why, size_t whylen,
 	return m;
 }
 
+/*
+ * usable_tags - what a verifier refuses before it looks at p=: a hash
+ *	list (h=) without sha256, which both algorithms use, and a
+ *	service list (s=) without email or *.  0, or -1 with the reason.
+ */
+static int usable_tags(const char *txt, size_t len, char *why, size_t whylen)
+{
+	struct tag t;
+
+	if (!find_tag(txt, len, "h", &t) && !list_has(&t, "sha256")) {
+		snprintf(why, whylen, "the record's h=%.*s excludes sha256",
+			 (int)(t.valuelen > 32 ? 32 : t.valuelen), t.value);
+		return -1;
+	}
+	if (!find_tag(txt, len, "s", &t) && !list_has(&t, "email") &&
+	    !list_has(&t, "*")) {
+		snprintf(why, whylen, "the record's s=%.*s excludes email",
+			 (int)(t.valuelen > 32 ? 32 : t.valuelen), t.value);
+		return -1;
+	}
+	return 0;
+}
+
+/* same_note - a match, with the warnings a receiver might raise in why */
+static enum dkim_match same_note(const char *txt, size_t len, int pkcs1,
+				 char *why, size_t whylen)
+{
+	static const char pkcs1_note[] = "warning: p= is a bare PKCS#1 "
+		"RSAPublicKey, which OpenDKIM-based receivers reject; publish "
+		"the record mq dkim-record prints";
+	static const char testing_note[] = "warning: t=y: the domain is "
+		"testing DKIM, receivers may ignore signatures";
+	struct tag t;
+	int testing = !find_tag(txt, len, "t", &t) && list_has(&t, "y");
+
+	/* the PKCS#1 warning matters more: it is the one that fails mail */
+	snprintf(why, whylen, "%s", pkcs1 ? pkcs1_note
+		 : testing ? testing_note : "");
+	ERR_clear_error();
+	return DKIM_MATCH_SAME;
+}
+
 enum dkim_match dkim_record_match(const char *txt, size_t len,
 				  const EVP_PKEY *key, char *why,
 				  size_t whylen)
@@ -287,7 +395,7 @@ enum dkim_match dkim_record_match(const char *txt, size_t len,
 	struct tag v, k, p;
 	EVP_PKEY *pub;
 	size_t n;
-	int same;
+	int same, pkcs1;
 
 	if (!find_tag(txt, len, "v", &v) &&
 	    (v.valuelen != 5 || memcmp(v.value, "DKIM1", 5)))
@@ -310,10 +418,12 @@ enum dkim_match dkim_record_match(const char *txt, size_t len,
 			 type);
 		return DKIM_MATCH_OTHER;
 	}
+	if (usable_tags(txt, len, why, whylen) < 0)
+		return DKIM_MATCH_OTHER;
 	if (decode_p(&p, der, sizeof(der), &n) < 0)
 		return match_fail(DKIM_MATCH_INVALID, why, whylen,
 				  "the record's p= is not base64 of a key");
-	pub = published_key(der, n, !strcmp(type, "ed25519"));
+	pub = published_key(der, n, !strcmp(type, "ed25519"), &pkcs1);
 	if (!pub)
 		return match_fail(DKIM_MATCH_INVALID, why, whylen,
 				  "the record's p= is not a public key");
@@ -322,6 +432,5 @@ enum dkim_match dkim_record_match(const char *txt, size_t len,
 	if (!same)
 		return match_fail(DKIM_MATCH_OTHER, why, whylen,
 				  "the record publishes another key");
-	ERR_clear_error();
-	return DKIM_MATCH_SAME;
+	return same_note(txt, len, pkcs1, why, whylen);
 }

@@ -56,10 +56,22 @@ const char *dkim_key_type(const EVP_PKEY *key);
 
 /*
  * dkim_key_algorithm_ok - whether the dkim_keys algorithm column
- *	(rsa-sha256, ed25519-sha256; empty: rsa-sha256) fits the key.
+ *	(rsa-sha256, ed25519-sha256, ASCII case ignored; empty:
+ *	rsa-sha256) fits the key.  An unknown value fits no key.
  */
 int dkim_key_algorithm_ok(const EVP_PKEY *key, const char *alg,
 			  size_t alglen);
+
+/*
+ * dkim_key_check - what a dkim_keys row's privatekey and algorithm must
+ *	be to be stored and used: a known algorithm, a key that reads
+ *	(dkim_key_read: not encrypted, RSA of 1024 bits or more, or
+ *	Ed25519) and fits the algorithm.  Returns 0 with the key in *out
+ *	(EVP_PKEY_free it), or -1 with the reason in why and *out NULL.
+ *	The one rule that mq set, the API and the DNS check apply.
+ */
+int dkim_key_check(const char *pem, size_t pemlen, const char *alg,
+		   size_t alglen, EVP_PKEY **out, char *why, size_t whylen);
 
 /*
  * dkim_key_record - the TXT record text, one line without quotes, into
@@ -78,8 +90,11 @@ int dkim_record_zone_line(const char *name, const char *record, char *buf,
 
 /*
  * dkim_record_match - compare a published TXT record (its strings
- *	joined) with key.  why says what differs for anything but
- *	DKIM_MATCH_SAME.
+ *	joined) with key as a verifier would: k= (default rsa) names the
+ *	key's type, h= (when present) lists sha256, s= lists email or *,
+ *	p= is not empty.  why says what differs for anything but
+ *	DKIM_MATCH_SAME; for DKIM_MATCH_SAME it holds a warning ("" for
+ *	none): p= a bare PKCS#1 key (OpenDKIM rejects it), or t=y.
  */
 enum dkim_match dkim_record_match(const char *txt, size_t len,
 				  const EVP_PKEY *key, char *why,

@@ -42,7 +42,17 @@ struct sql_write *table_del_batch(struct store *st, const char *table,
 				  const struct store_filter *f, int nf);
 
 /*
- * table_write_set - table_set_batch run at once; each row's id filled
+ * table_set_check - what a table's rows must be beyond their columns'
+ *	types, checked before a batch is made: a dkim_keys row's
+ *	privatekey and algorithm pass dkim_key_check (dkim_key.h).
+ *	RESULT_OK, or RESULT_BADDATA after reporting ("row N: " naming
+ *	the row of several) through ops_error, never with key bytes.
+ */
+enum result_kind table_set_check(struct store *st, const char *table,
+				 const struct table_set_row *rows, size_t n);
+
+/*
+ * table_write_set - table_set_check, then table_set_batch run at once; each row's id filled
  *	in.  RESULT_OK or the failure's kind after reporting through
  *	ops_error ("row N: ..." naming the row of several).
  */

@@ -15,9 +15,11 @@
  *	fails is logged and the store keeps the last good data.  Each load
  *	is counted for /health and /metrics.
  *
- *	After a good load the DKIM keys are checked against DNS on a
- *	thread of their own, so that DNS never holds up the writer: only
- *	the statuses found are written, as one more writer job.
+ *	The DKIM keys are checked against DNS on a thread of their own
+ *	(after a good load, a reload, each dkim-verify-interval), so that
+ *	DNS never holds up the writer nor the API, which answers from the
+ *	last statuses meanwhile: only the statuses found are written, as
+ *	one more writer job.
  * DIAGNOSTICS
  *	The logs never hold a password: SQL messages carry the redacted
  *	address.
@@ -264,8 +266,10 @@ static void *dkim_run(void *arg)
 {
 	struct serve *s = arg;
 
-	if (dkim_check_all(s->st, mq_conf.database_threads, dkim_put) < 0)
-		log_warning("dkim: the keys were not checked");
+	if (dkim_check_all(s->st, mq_conf.database_threads, dkim_put,
+			   &s->dkim_tot) < 0)
+		log_warning("dkim: the keys were not checked, their last "
+			    "statuses stay");
 	event_active(s->dkim_done_ev, EV_TIMEOUT, 0);
 	return NULL;
 }

@@ -104,12 +104,28 @@ static enum result_kind open_store(struct serve *s)
 	return RESULT_OK;
 }
 
+/* serve_dkim - check the DKIM keys, after the check that runs if any */
+static void serve_dkim(struct serve *s)
+{
+	if (s->dkim_running) {
+		s->dkim_again = true;
+		return;
+	}
+	evtimer_del(s->dkim_ev);
+	if (!dkim_thread_start(s))
+		return;
+	s->dkim_state.checking = true;
+	http_dkim_state_set(&s->dkim_state);
+}
+
 /* serve_reload - a load on SIGHUP, mq reload or the ttl */
 static void serve_reload(struct serve *s, const char *why)
 {
 	if (!s->sql) {
 		log_info("reload: no database-address configured, the store "
-			 "is authoritative: nothing to reload");
+			 "is authoritative: nothing to load; the DKIM keys are "
+			 "checked (%s)", why);
+		serve_dkim(s);
 		return;
 	}
 	if (s->loading) {
@@ -139,15 +155,6 @@ static void serve_open(struct serve *s)
 		s->http = true;
 }
 
-/* serve_dkim - check the DKIM keys, after the check that runs if any */
-static void serve_dkim(struct serve *s)
-{
-	if (s->dkim_running)
-		s->dkim_again = true;
-	else if (!dkim_thread_start(s) && !s->started)
-		serve_open(s);
-}
-
 /* on_signal - SIGHUP reloads, SIGTERM and SIGINT stop */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -168,6 +175,14 @@ static void on_reload_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	serve_reload(arg, "database-ttl");
+}
+
+/* on_dkim_timer - dkim-verify-interval after the last check */
+static void on_dkim_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	serve_dkim(arg);
 }
 
 /* on_housekeeping - every minute: clear stale reader slots */
@@ -204,10 +219,12 @@ static void on_load_done(evutil_socket_t fd, short what, void *arg)
 	s->loading = false;
 	if (s->sql)
 		evtimer_add(s->reload_ev, &ttl);
+	/* the API first: it answers from the last statuses while the
+	 * check runs */
+	if (!s->started)
+		serve_open(s);
 	if (s->load_ok)
 		serve_dkim(s);
-	else if (!s->started)
-		serve_open(s);
 	if (s->reload_again) {
 		s->reload_again = false;
 		serve_reload(s, "asked for during the last one");
@@ -223,8 +240,17 @@ static void on_dkim_done(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	pthread_join(s->dkim_thread, NULL);
 	s->dkim_running = false;
-	if (!s->started)
-		serve_open(s);
+	s->dkim_state = (struct http_dkim_state){
+		.checks = s->dkim_state.checks + 1,
+		.last_check_time = (int64_t)time(NULL),
+		.keys = s->dkim_tot.keys, .left_out = s->dkim_tot.left_out,
+		.kept = s->dkim_tot.kept };
+	http_dkim_state_set(&s->dkim_state);
+	if (mq_conf.dkim_verify_interval) {
+		struct timeval next = { mq_conf.dkim_verify_interval, 0 };
+
+		evtimer_add(s->dkim_ev, &next);
+	}
 	if (s->dkim_again) {
 		s->dkim_again = false;
 		serve_dkim(s);
@@ -248,9 +274,10 @@ static bool events_new(struct serve *s)
 	s->sql_idle_ev = event_new(b, -1, EV_PERSIST, on_sql_idle, s);
 	s->load_done_ev = event_new(b, -1, 0, on_load_done, s);
 	s->dkim_done_ev = event_new(b, -1, 0, on_dkim_done, s);
+	s->dkim_ev = evtimer_new(b, on_dkim_timer, s);
 	return s->sig_term && s->sig_int && s->sig_hup && s->reload_ev &&
 	       s->housekeeping_ev && s->sql_idle_ev && s->load_done_ev &&
-	       s->dkim_done_ev &&
+	       s->dkim_done_ev && s->dkim_ev &&
 	       event_add(s->sig_term, NULL) == 0 &&
 	       event_add(s->sig_int, NULL) == 0 &&
 	       event_add(s->sig_hup, NULL) == 0 &&
@@ -263,7 +290,7 @@ static void events_free(struct serve *s)
 {
 	struct event **all[] = { &s->sig_term, &s->sig_int, &s->sig_hup,
 				 &s->reload_ev, &s->housekeeping_ev, &s->sql_idle_ev,
-				 &s->load_done_ev, &s->dkim_done_ev };
+				 &s->load_done_ev, &s->dkim_done_ev, &s->dkim_ev };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (*all[i]) {
@@ -310,8 +337,10 @@ static void serve_stop(struct serve *s)
 		http_stop(HTTP_GRACE_SECONDS);
 	if (s->loading)		/* a reload that runs ends first */
 		pthread_join(s->load_thread, NULL);
-	if (s->dkim_running)
+	if (s->dkim_running) {	/* gives up its DNS queries at once */
+		dkim_check_stop();
 		pthread_join(s->dkim_thread, NULL);
+	}
 	writer_stop();
 	ops_sql_session_stop();
 	events_free(s);

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "mq/http/http.h"
+#include "mq/ops/dkim_check.h"
 #include "mq/ops/write_job.h"
 #include "mq/serve/pidfile.h"
 #include "mq/serve/serve.h"
@@ -42,6 +43,7 @@ struct serve {
 	struct event *sql_idle_ev;	/* each second: close an idle session */
 	struct event *load_done_ev;	/* a load job finished */
 	struct event *dkim_done_ev;	/* the DKIM thread finished */
+	struct event *dkim_ev;		/* dkim-verify-interval after a check */
 	bool started;		/* the first load is done, HTTP opened */
 	bool http;		/* the HTTP workers run */
 	/* the load thread */
@@ -51,9 +53,12 @@ struct serve {
 	enum db_action act;
 	bool load_ok;
 	time_t next_load;	/* monotonic seconds */
-	/* the DKIM check after a load */
+	/* the DKIM check after a load, a reload, each interval; the DKIM
+	 * thread owns dkim_tot until dkim_done_ev */
 	pthread_t dkim_thread;
 	bool dkim_running, dkim_again;
+	struct dkim_check_totals dkim_tot;
+	struct http_dkim_state dkim_state;	/* the main thread's */
 };
 
 /* mono_now - seconds on the monotonic clock */
@@ -68,8 +73,8 @@ void	load_submit(struct serve *s);
 
 /*
  * dkim_thread_start - check the DKIM keys on a thread of their own;
- *	dkim_done_ev fires when it ended (join it).  False when the
- *	thread could not start.
+ *	dkim_done_ev fires when it ended (join it; dkim_tot holds what it
+ *	found).  False when the thread could not start.
  */
 bool	dkim_thread_start(struct serve *s);
 

@@ -66,11 +66,11 @@ expect_grep "the traditional key is traditional" "BEGIN RSA PRIVATE KEY" \
 	rsa_trad.pem
 
 RSA=$(add_key rsa1 rsa.pem 1 10)
-ED=$(add_key ed1 ed.pem 1 5)
+ED=$(add_key ed1 ed.pem 1 5 algorithm=ed25519-sha256)
 TRAD=$(add_key trad1 rsa_trad.pem 1 7)
 BAD=$(add_key bad1 other.pem 1 1)
 NOREC=$(add_key none1 rsa.pem 1 2)
-OLD=$(add_key old1 ed.pem 1 3 "expire=2020-01-01 00:00:00")
+OLD=$(add_key old1 ed.pem 1 3 algorithm=ed25519-sha256 "expire=2020-01-01 00:00:00")
 PLAIN=$(add_key plain1 other.pem 0 20)
 expect_eq "seven keys" "1 2 3 4 5 6 7" \
 	"$RSA $ED $TRAD $BAD $NOREC $OLD $PLAIN"
@@ -146,7 +146,7 @@ EOF
 nsd_stop
 for i in $(seq 1 24); do
 	openssl genpkey -algorithm ed25519 -out "many$i.pem"
-	id=$(add_key "many$i" "many$i.pem" 1 $((100 + i)))
+	id=$(add_key "many$i" "many$i.pem" 1 $((100 + i)) algorithm=ed25519-sha256)
 	[ $((i % 3)) = 0 ] && $MQ dkim-record "$id" >>"$ZONE"
 done
 nsd_start example.test || fail "nsd restarts with 8 more records"
@@ -198,19 +198,25 @@ end=$(date +%s%N)
 expect_eq "the check against a silent server exits 75" 75 "$status"
 check "and gives up within 15 s ($(( (end - start) / 1000000 )) ms)" \
 	test $(( (end - start) / 1000000 )) -lt 15000
-expect_grep "keys are reported with a timeout" \
-	"dkim_keys id $RSA .* left out: dns-error: .*(imeout|contact)" slow.out
+expect_grep "verified keys are kept through the timeout" \
+	"^$RSA	.*	kept	yes	.*verified .* UTC, kept: .*(imeout|contact)" \
+	slow.out
 kill "$SILENT_PID" 2>/dev/null
 
-# nsd stopped: lookups still answer; a check reports the keys unverified.
+# nsd stopped: lookups still answer; verified keys are kept, and keys
+# never verified stay out.
 nsd_stop
 MQ_DNS_SERVERS=127.0.0.1:$PORT $MQ dkim-record --check --threads 1 \
 	>down.out 2>&1
 expect_eq "check with nsd stopped exits 75" 75 "$?"
-expect_grep "verify keys are reported as dns-error with their id" \
-	"dkim_keys id $ED .* left out: dns-error" down.out
-expect_eq "with DNS down, dkim() still answers: the key without verify" \
-	"$PLAIN" "$(used_ids dave@example.test)"
+expect_grep "a verified key is kept, with its last-verified time" \
+	"^$ED	.*	kept	yes	.*	verified [0-9-]+ [0-9:]+ UTC, kept: .*	[0-9-]+ [0-9:]+\$" \
+	down.out
+expect_grep "a key never verified is reported as dns-error with its id" \
+	"dkim_keys id $NOREC .* left out: dns-error" down.out
+expect_eq "with DNS down, dkim() still answers with the verified keys" \
+	"$ED $TRAD $RSA $PLAIN 10 13 16 19 22 25 28 31" \
+	"$(used_ids dave@example.test)"
 expect_status "dkim() of an unmatched address still says not found" 1 \
 	$MQ lookup dkim dave@example.org
 
@@ -225,6 +231,8 @@ expect_no_grep "the JSON answer holds no private key" "privatekey|PRIVATE|MII|MC
 # whose name is a CNAME to a published record is verified through it.
 CNAME=$(add_key cname1 rsa.pem 1 60)
 echo "cname1._domainkey IN CNAME rsa1._domainkey.example.test." >>"$ZONE"
+XCNAME=$(add_key xcname1 rsa.pem 1 61)
+echo "xcname1._domainkey IN CNAME rsa1._domainkey.elsewhere.test." >>"$ZONE"
 if nsd_start example.test; then
 	root=$TMP/root
 	mkdir -p "$root/data"
@@ -239,20 +247,42 @@ if nsd_start example.test; then
 		chroot.out)"
 	expect_eq "a key published through a CNAME is verified" verified \
 		"$(awk -F'\t' -v id="$CNAME" '$1 == id { print $5 }' chroot.out)"
+	# nsd is authoritative only: it does not follow a CNAME out of
+	# its zone, and the verdict says so.
+	expect_grep "a CNAME to another server's zone: no-record, naming it" \
+		"^$XCNAME	.*	no-record	no	.*a CNAME to rsa1\._domainkey\.elsewhere\.test, not followed by the DNS server" \
+		chroot.out
 else
 	fail "nsd restarts for the chroot check"
 fi
 
-# An unreadable key: exit 65, the message names the id, never the key.
+# An unreadable key (mq set refuses it: it comes from SQL): exit 65,
+# the message names the id, never the key.
 printf -- '-----BEGIN PRIVATE KEY-----\nc2VjcmV0Z2FyYmFnZQ==\n-----END PRIVATE KEY-----\n' \
 	>garbage.pem
-GARBAGE=$(add_key garbage1 garbage.pem 0 50)
+$MQ sync --to-sql --address "sqlite://$TMP/keys.db" >/dev/null 2>&1
+sqlite3 "$TMP/keys.db" "INSERT INTO dkim_keys (domain, selector, privatekey,
+	verify, priority) VALUES ('example.test', 'garbage1',
+	CAST(readfile('garbage.pem') AS TEXT), 0, 50)"
+$MQ sync --from-sql --address "sqlite://$TMP/keys.db" >/dev/null 2>&1
+GARBAGE=$($MQ get dkim_keys selector=garbage1 | awk -F'\t' 'NR == 2 { print $1 }')
+check "the unreadable key came in from SQL" test -n "$GARBAGE"
 expect_status "dkim-record of an unreadable key exits 65" 65 \
 	$MQ dkim-record "$GARBAGE"
 expect_grep "the message names the id" "^mq: dkim_keys id $GARBAGE: " \
 	"$TMP/last.out"
 expect_no_grep "the message shows no key material" "c2VjcmV0|BEGIN" \
 	"$TMP/last.out"
+# Read from SQL, not refused at write time: the check reports it by id
+# as bad-key, and dkim() leaves it out although verify is off.
+$MQ set dkim_patterns "dkim_key=$GARBAGE" type=exact sign=erin@example.test \
+	>/dev/null
+MQ_DNS_SERVERS=127.0.0.1:$PORT $MQ dkim-record --check >garbage.out 2>&1
+expect_grep "the check reports the key from SQL by id as bad-key" \
+	"dkim_keys id $GARBAGE \(garbage1\._domainkey\.example\.test\) left out: bad-key: not a PEM" \
+	garbage.out
+expect_no_grep "dkim() never returns a bad key, even without verify" \
+	"^$GARBAGE	" "$($MQ lookup dkim erin@example.test >erin.out 2>&1; echo erin.out)"
 check "dkim-record --help starts with usage: mq dkim-record" \
 	sh -c "$MQ dkim-record --help | head -1 | grep -q '^usage: mq dkim-record'"
 

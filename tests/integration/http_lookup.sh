@@ -54,7 +54,7 @@ post response_actions '{"id":1,"action":"bounce"}'
 post response_patterns_actions '{"pattern":1,"action":1}'
 post rewrite_triggers '{"id":1,"property":"domain","type":"exact","pattern":"example.com"}'
 post rewrite_actions '{"id":1,"rewrite_trigger":1,"action":"set","property":"x","value":"y","position":1}'
-post dkim_keys '{"id":1,"domain":"example.com","selector":"s1","privatekey":"PRIVATE-KEY-TEXT"}'
+post dkim_keys '{"id":1,"domain":"example.com","selector":"s1","algorithm":"ed25519-sha256","privatekey":"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n"}'
 post dkim_patterns '{"id":1,"dkim_key":1,"type":"substr","sign":"example.com"}'
 
 # Every kind, against the CLI on the same store.
@@ -86,9 +86,9 @@ same_as_cli "rewrite" rewrite "domain=example.com&localip=192.0.2.1" domain=exam
 expect_grep "finds the rewrite action" '"value":"y"' "$TMP/body"
 same_as_cli "dkim" dkim "from=alice%40example.com" alice@example.com
 expect_grep "finds the key" '"selector":"s1"' "$TMP/body"
-expect_no_grep "never with the private key" "privatekey|PRIVATE-KEY" "$TMP/body"
+expect_no_grep "never with the private key" "privatekey|PRIVATE KEY|MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v" "$TMP/body"
 req "not even with the token" GET "/v1/lookup/dkim?from=alice%40example.com" 200 -H "$AUTH"
-expect_no_grep "(no private key)" "privatekey|PRIVATE-KEY" "$TMP/body"
+expect_no_grep "(no private key)" "privatekey|PRIVATE KEY|MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v" "$TMP/body"
 
 # A write moves the answer, on every worker (each keeps its own set).
 req "POST an update to capacity" POST /v1/tables/capacity 200 -H "$AUTH" \

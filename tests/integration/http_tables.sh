@@ -128,18 +128,27 @@ req "DELETE ?all=1" DELETE "/v1/tables/capacity?all=1" 200 -H "$AUTH"
 body_is "deletes the other three" '{"deleted":3}'
 
 # The secret column.
+ED_KEY='-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n'
+req "POST a DKIM key that does not fit its algorithm is 400" POST \
+	/v1/tables/dkim_keys 400 -H "$AUTH" \
+	-d '{"domain":"example.com","selector":"s1","algorithm":"rsa-sha256","privatekey":"'"$ED_KEY"'"}'
+expect_grep "saying why" "dkim_keys: an Ed25519 key does not fit algorithm rsa-sha256" "$TMP/body"
+expect_no_grep "without the key" "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v" "$TMP/body"
+req "POST a key that is no key is 400" POST /v1/tables/dkim_keys 400 \
+	-H "$AUTH" -d '{"domain":"example.com","selector":"s1","privatekey":"PRIVATE-KEY-TEXT"}'
+expect_grep "saying why" "dkim_keys: not a PEM private key" "$TMP/body"
 req "POST a DKIM key" POST /v1/tables/dkim_keys 201 -H "$AUTH" \
-	-d '{"domain":"example.com","selector":"s1","privatekey":"PRIVATE-KEY-TEXT"}'
-expect_grep "the writer sees the key it wrote" '"privatekey":"PRIVATE-KEY-TEXT"' "$TMP/body"
+	-d '{"domain":"example.com","selector":"s1","algorithm":"ed25519-sha256","privatekey":"'"$ED_KEY"'"}'
+expect_grep "the writer sees the key it wrote" '"privatekey":"-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v' "$TMP/body"
 req "GET dkim_keys without a token" GET /v1/tables/dkim_keys 200
-expect_no_grep "leaves the private key out" "privatekey|PRIVATE-KEY" "$TMP/body"
+expect_no_grep "leaves the private key out" "privatekey|PRIVATE KEY" "$TMP/body"
 expect_grep "but shows the row" '"selector":"s1"' "$TMP/body"
 req "asking for secrets without a token is 401" GET "/v1/tables/dkim_keys?secrets=1" 401
 req "filtering on the private key without a token is 401" GET \
 	"/v1/tables/dkim_keys?privatekey=PRIVATE-KEY-TEXT" 401
 req "GET dkim_keys with the token" GET /v1/tables/dkim_keys 200 -H "$AUTH"
-expect_grep "shows the private key" '"privatekey":"PRIVATE-KEY-TEXT"' "$TMP/body"
-expect_no_grep "the log never holds the key" "PRIVATE-KEY" "$TMP/serve.log"
+expect_grep "shows the private key" '"privatekey":"-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v' "$TMP/body"
+expect_no_grep "the log never holds the key" "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v|PRIVATE-KEY" "$TMP/serve.log"
 
 serve_stop
 expect_eq "SIGTERM stops serve with 0" 0 "$?"

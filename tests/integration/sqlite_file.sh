@@ -11,8 +11,10 @@
 
 export MQ_STORE_PATH=$TMP/mq.mdb
 umask 022
-"$MQ" set dkim_keys domain=example.org selector=s1 \
-	privatekey='-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----' > /dev/null
+"$MQ" set dkim_keys domain=example.org selector=s1 algorithm=ed25519-sha256 \
+	privatekey='-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
+-----END PRIVATE KEY-----' > /dev/null
 
 expect_status "check-database on a missing SQLite file fails" 75 \
 	"$MQ" check-database --address "sqlite://$TMP/none.db"

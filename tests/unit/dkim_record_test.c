@@ -21,7 +21,7 @@
 #define SECTION_MAX 8192
 
 enum section { S_NONE, S_KEY, S_RECORD, S_TYPE, S_ERROR, S_PUBLISHED,
-	       S_MATCH, S_COUNT };
+	       S_MATCH, S_WHY, S_ALGORITHM, S_CHECK, S_COUNT };
 
 struct dkcase {
 	char name[256];
@@ -32,7 +32,8 @@ struct dkcase {
 static const char *const section_names[S_COUNT] = {
 	[S_KEY] = "[key]", [S_RECORD] = "[record]", [S_TYPE] = "[type]",
 	[S_ERROR] = "[error]", [S_PUBLISHED] = "[published]",
-	[S_MATCH] = "[match]",
+	[S_MATCH] = "[match]", [S_WHY] = "[why]",
+	[S_ALGORITHM] = "[algorithm]", [S_CHECK] = "[check]",
 };
 
 static const char *const match_names[] = {
@@ -70,6 +71,26 @@ static void check_zone_line(const struct dkcase *c, const char *record)
 	      c->name, longest);
 }
 
+/* check_algorithm - dkim_key_check of the key with [algorithm]. */
+static void check_algorithm(const struct dkcase *c)
+{
+	const char *alg = strcmp(c->text[S_ALGORITHM], "(empty)")
+			  ? c->text[S_ALGORITHM] : "";
+	char why[DKIM_WHY_MAX] = "";
+	EVP_PKEY *key;
+	int rc = dkim_key_check(c->text[S_KEY], strlen(c->text[S_KEY]), alg,
+				strlen(alg), &key, why, sizeof(why));
+
+	if (!strcmp(c->text[S_CHECK], "ok"))
+		CHECK(rc == 0 && key, "%s: fits algorithm '%s' (%s)", c->name,
+		      alg, rc ? why : "ok");
+	else
+		CHECK(rc < 0 && !key && strstr(why, c->text[S_CHECK]),
+		      "%s: refused with '%s' (got %s'%s')", c->name,
+		      c->text[S_CHECK], rc < 0 ? "" : "success, ", why);
+	EVP_PKEY_free(key);
+}
+
 /* run_case - one case of the file. */
 static void run_case(struct dkcase *c)
 {
@@ -78,6 +99,8 @@ static void run_case(struct dkcase *c)
 	int rc = dkim_key_read(c->text[S_KEY], strlen(c->text[S_KEY]), &key,
 			       why, sizeof(why));
 
+	if (c->has[S_CHECK])
+		check_algorithm(c);
 	if (c->has[S_ERROR]) {
 		CHECK(rc < 0 && !key && strstr(why, c->text[S_ERROR]),
 		      "%s: refused with '%s' (got %s'%s')", c->name,
@@ -108,7 +131,14 @@ static void run_case(struct dkcase *c)
 
 		CHECK(!strcmp(match_names[m], c->text[S_MATCH]),
 		      "%s: published record: %s (%s)", c->name,
-		      match_names[m], m == DKIM_MATCH_SAME ? "-" : why);
+		      match_names[m], why);
+		if (c->has[S_WHY])
+			CHECK(strstr(why, c->text[S_WHY]) != NULL,
+			      "%s: why holds '%s' (%s)", c->name,
+			      c->text[S_WHY], why);
+		else if (m == DKIM_MATCH_SAME)
+			CHECK(why[0] == 0, "%s: no warning (%s)", c->name,
+			      why);
 	}
 	EVP_PKEY_free(key);
 }
