@@ -17,7 +17,9 @@
 
 export MQ_STORE_PATH=$TMP/mq.mdb
 TOKEN=feed-test-token
-KEY_TEXT=PRIVATE-KEY-TEXT-NEVER-SHOWN-4711
+# A real Ed25519 key (mq refuses a key that does not parse); its base64
+# body is what must never show.
+KEY_B64=MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g
 
 seq_now() {
 	"$MQ" stat | awk '$1 == "sequence" { print $2 }'
@@ -52,7 +54,7 @@ check "a set by the CLI reaches an open feed within 1 s" \
 	wait_for "$TMP/all.out" '"op":"put","table":"locals","key":\{"id":1\},"row":\{"id":1,"type":"domain","address":"cli.example"\}' 10
 req "a write through the API" POST /v1/tables/dkim_keys 201 \
 	-H "Authorization: Bearer $TOKEN" \
-	-d "{\"domain\":\"example.org\",\"selector\":\"s1\",\"privatekey\":\"$KEY_TEXT\"}"
+	-d "{\"domain\":\"example.org\",\"selector\":\"s1\",\"algorithm\":\"ed25519-sha256\",\"privatekey\":\"-----BEGIN PRIVATE KEY-----\\n$KEY_B64\\n-----END PRIVATE KEY-----\\n\"}"
 check "reaches the open feed within 1 s" \
 	wait_for "$TMP/all.out" '"table":"dkim_keys","key":\{"id":1\},"row":\{"id":1,"domain":"example.org","selector":"s1"' 10
 check "the table=dkim_keys feed gets it too" \
@@ -124,5 +126,5 @@ wait "$ALL"
 expect_eq "a feed open at SIGTERM ends cleanly" 0 "$?"
 wait "$SERVE_PID"
 expect_eq "mq serve exits 0 (nothing leaked)" 0 "$?"
-expect_no_grep "the private key never shows in the feed" "$KEY_TEXT|privatekey" "$TMP/all.out"
+expect_no_grep "the private key never shows in the feed" "$KEY_B64|privatekey" "$TMP/all.out"
 finish
