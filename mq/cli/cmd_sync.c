@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mq/cli/cli.h"
+#include "mq/ops/write.h"
 #include "mq/ops/ops.h"
 #include "mq/serve/serve.h"
 
@@ -72,6 +73,8 @@ int	cmd_sync(int argc, char **argv)
 	}
 	if (from < 0)
 		return cli_usage(sync_usage);
+	if (from && (ex = cli_exit(ops_write_refused())))
+		return ex;
 	if ((ex = cli_exit(ops_sql_connect(address, &conn))))
 		return ex;
 	if (!(st = cli_open_store(0, &ex))) {

@@ -54,6 +54,7 @@ struct serve {
 	/* the DKIM check after a load */
 	pthread_t dkim_thread;
 	bool dkim_running, dkim_again;
+	bool replicating;	/* the replication thread runs */
 };
 
 /* mono_now - seconds on the monotonic clock */
