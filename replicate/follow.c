@@ -11,7 +11,8 @@
  *	installed into the live store (store_snapshot_install).  A link
  *	lost mid-snapshot removes the temporary file; the store keeps
  *	serving what it had.  A transaction that cannot be applied makes
- *	the next hello ask for a snapshot.
+ *	the next hello ask for a snapshot.  A link silent for SILENCE_MAX_S
+ *	seconds (the primary pings each second) is given up.
  * DIAGNOSTICS
  *	Through repl_log.
  */
@@ -29,6 +30,7 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS	5000
 #define PENDING_MAX	(1ull << 30)	/* one transaction's records */
+#define SILENCE_MAX_S	10	/* the primary pings each second */
 
 static bool resync_asked;	/* the next hello asks for a snapshot */
 
@@ -83,6 +85,9 @@ void	follow_connect(struct repl *r)
 		retry_later(r);
 		return;
 	}
+	/* a link that stalls (a dropping middlebox) is given up */
+	bufferevent_set_timeouts(bev, &(struct timeval){ SILENCE_MAX_S, 0 },
+				 NULL);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss,
 				       sslen) != 0)
 		link_close(l);	/* follow_link_free retries */

@@ -53,7 +53,9 @@ struct repl {
 	SSL_CTX *ctx;
 	pthread_t thread;
 	struct evconnlistener *listener;
-	struct event *watch_ev, *tick_ev, *stop_ev, *retry_ev;
+	struct event *watch_ev, *tick_ev, *stop_ev, *retry_ev, *recheck_ev;
+	uint64_t woken_seq;		/* primary: the sequence at a wake */
+	unsigned rechecks;
 	int watch_fd;
 	struct link *links;
 	unsigned backoff_ms;

@@ -277,11 +277,51 @@ void	primary_link_free(struct link *l)
 		close(l->snap_fd);
 }
 
+/*
+ * LMDB publishes a commit's transaction id in the lock file (a store to
+ * shared memory, which inotify does not see) just after writing the
+ * meta page that woke us: a reader woken by that write may still see
+ * the transaction before.  So a wake is followed by a few re-reads,
+ * 1, 2, 4, 8 and 16 ms later, stopping as soon as the sequence moved.
+ */
+#define RECHECKS 5
+
+static uint64_t store_seq_now(struct repl *r)
+{
+	struct store_meta m;
+
+	repl_store_meta(r, &m);
+	return m.seq;
+}
+
+static void recheck_arm(struct repl *r)
+{
+	struct timeval tv = { 0, 1000 << r->rechecks };
+
+	evtimer_add(r->recheck_ev, &tv);
+}
+
+static void on_recheck(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+
+	(void)fd;
+	(void)what;
+	primary_wake(r);
+	if (store_seq_now(r) == r->woken_seq && ++r->rechecks < RECHECKS)
+		recheck_arm(r);
+}
+
 static void on_commit(evutil_socket_t fd, short what, void *arg)
 {
+	struct repl *r = arg;
+
 	(void)what;
 	store_watch_drain(fd);
-	primary_wake(arg);
+	r->woken_seq = store_seq_now(r);
+	primary_wake(r);
+	r->rechecks = 0;
+	recheck_arm(r);
 }
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -312,6 +352,8 @@ bool	primary_start(struct repl *r, char *err, size_t errlen)
 
 	if (!r->o.listen || !*r->o.listen)
 		return true;
+	/* copies a killed primary left behind */
+	store_stale_temps_remove(store_path(r->o.st), ".repl-send.");
 	if (evutil_parse_sockaddr_port(r->o.listen, (struct sockaddr *)&ss,
 				       &sslen) != 0) {
 		snprintf(err, errlen, "cluster-listen: %s is not IP:PORT",
@@ -326,7 +368,8 @@ bool	primary_start(struct repl *r, char *err, size_t errlen)
 			 r->o.listen, strerror(errno));
 		return false;
 	}
-	if ((r->watch_fd = store_watch_open(r->o.st)) < 0 ||
+	if (!(r->recheck_ev = evtimer_new(r->base, on_recheck, r)) ||
+	    (r->watch_fd = store_watch_open(r->o.st)) < 0 ||
 	    !(r->watch_ev = event_new(r->base, r->watch_fd,
 				      EV_READ | EV_PERSIST, on_commit, r)) ||
 	    event_add(r->watch_ev, NULL) != 0) {

@@ -374,7 +374,7 @@ static void repl_free(struct repl *r)
 	if (r->listener)
 		evconnlistener_free(r->listener);
 	struct event *all[] = { r->watch_ev, r->tick_ev, r->stop_ev,
-				r->retry_ev };
+				r->retry_ev, r->recheck_ev };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (all[i])
 			event_free(all[i]);
