@@ -40,10 +40,11 @@ check "the replica's store verifies" R verify "$TMP/r/mq.mdb"
 
 expect_status "CLI write on a replica: exit 75" 75 R set locals type=domain address=no.example
 expect_grep "the refusal names the primary" "127.0.0.1:$CPORT" "$TMP/last.out"
-code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Bearer t" \
+code=$(curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Bearer t" \
 	"$R_URL/v1/tables/locals" -d '{"type":"domain","address":"no.example"}')
 expect_eq "API write on a replica: 503" 503 "$code"
 expect_grep "the API refusal names the primary" "127.0.0.1:$CPORT" "$TMP/body"
+expect_grep "and says it in X-MQ-Primary" "^X-MQ-Primary: 127.0.0.1:$CPORT" "$TMP/headers"
 
 sleep 1.2
 check "mq cluster status on the replica" R cluster status
