@@ -9,7 +9,10 @@
  *	skipped.  Store C, with rows of its own, has A's snapshot
  *	(store_snapshot_write) installed: afterwards it holds A's uuid,
  *	epoch, sequence and rows and not its own, while a read
- *	transaction begun before the install still sees the old rows.
+ *	transaction begun before the install still sees the old rows, and
+ *	another process that opened C read-only before the install (as an
+ *	MTA linking libmq.a does) sees A's rows afterwards without
+ *	reopening.
  *	store_epoch_start moves the epoch by one.
  * DIAGNOSTICS
  *	TAP lines through check.h.
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "store/store.h"
 #include "tests/unit/check.h"
@@ -158,8 +162,33 @@ static bool apply_all(struct store *a, struct store *b)
 	return ok;
 }
 
+/*
+ * reader_child - open C read-only, read its `before` rows, tell the
+ *	parent, wait for its word, then exit 0 when C's locals count after
+ */
+static pid_t reader_child(int ready[2], int go[2], uint64_t before,
+			  uint64_t after)
+{
+	pid_t pid = fork();
+	char path[256], err[512], byte;
+	struct store *st = NULL;
+
+	if (pid != 0)
+		return pid;
+	snprintf(path, sizeof(path), "%s/c.mdb", dir);
+	if (store_open(path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
+	    count(st, "locals") != before)
+		_exit(2);
+	if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 1)
+		_exit(3);
+	_exit(count(st, "locals") == after ? 0 : 1);
+}
+
 int	main(void)
 {
+	int ready[2], go[2], status = -1;
+	pid_t child;
+	char byte;
 	struct store *a, *b, *c;
 	struct store_meta ma, mb, mc;
 	struct store_txn *old;
@@ -194,12 +223,18 @@ int	main(void)
 	close(fd);
 	CHECK(store_file_meta(snap, &mc) == STORE_OK && mc.seq == ma.seq,
 	      "the snapshot's meta is A's");
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
+	child = reader_child(ready, go, 3, 1);
+	CHECK(read(ready[0], &byte, 1) == 1, "another process opened C");
 	CHECK(store_read_begin(c, &old) == STORE_OK, "a reader of C begins");
 	CHECK(store_snapshot_install(c, snap) == STORE_OK, "installed into C");
 	n = 0;
 	store_count(old, "locals", &n);
 	CHECK(n == 3, "the reader begun before still sees C's own rows");
 	store_read_end(old);
+	CHECK(write(go[1], "g", 1) == 1 && waitpid(child, &status, 0) == child &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the other process sees A's rows without reopening");
 	seq_of(c, &mc);
 	CHECK(mc.seq == ma.seq && mc.epoch == ma.epoch &&
 	      !memcmp(mc.uuid, ma.uuid, 16), "C has A's uuid, epoch, sequence");
