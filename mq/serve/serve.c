@@ -324,7 +324,9 @@ static enum result_kind serve_start(struct serve *s)
 	if (k)
 		return k;
 	log_ready(s->st);
-	s->sql = mq_conf.database_address[0] != 0;
+	/* a replica never reads SQL: its primary's loads reach it */
+	s->sql = mq_conf.database_address[0] != 0 &&
+		 mq_conf.cluster_role != CLUSTER_REPLICA;
 	s->state.sql = s->sql;
 	http_state_set(&s->state);
 	if (s->sql && ops_sql_session_start() != RESULT_OK)

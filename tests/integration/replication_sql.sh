@@ -4,8 +4,9 @@
 # DESCRIPTION
 #	A primary mirrors an SQLite database.  A row inserted in SQL behind
 #	mq's back and loaded by the primary (mq reload) reaches two
-#	replicas, which never read SQL themselves: a replica's reload says
-#	it has nothing to reload.
+#	replicas configured with the same database-address, which never
+#	read SQL themselves: a replica's reload says it has nothing to
+#	reload, and its /health does not wait for a load.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/cluster.sh"
 
@@ -18,8 +19,8 @@ P repair-database >/dev/null 2>&1
 P set locals type=domain address=first.example >/dev/null ||
 	fail "a write through SQL on the primary"
 primary_start MQ_DATABASE_ADDRESS="$DB" || { fail "primary starts"; finish; }
-replica_start r1 || { fail "replica 1 starts"; finish; }
-replica_start r2 || { fail "replica 2 starts"; finish; }
+replica_start r1 MQ_DATABASE_ADDRESS="$DB" || { fail "replica 1 starts"; finish; }
+replica_start r2 MQ_DATABASE_ADDRESS="$DB" || { fail "replica 2 starts"; finish; }
 wait_seq r1 "$(store_seq p)" 20 && wait_seq r2 "$(store_seq p)" 20 ||
 	fail "replicas catch up"
 
@@ -34,5 +35,7 @@ expect_grep "the replica holds the SQL row" "from-sql.example" "$TMP/row"
 kill -HUP "$R_PID"
 sleep 0.5
 expect_grep "a replica does not load from SQL" "a replica follows its primary, which alone loads from SQL" "$TMP/r2.log"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$R_URL/health")
+expect_eq "a replica with the same database-address is healthy" 200 "$code"
 same_dump "replica and primary dump the same" p r1
 finish
