@@ -58,6 +58,19 @@ static void retry_later(struct repl *r)
 		: r->backoff_ms * 2;
 }
 
+bool	follow_check(struct repl *r, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+
+	if (evutil_parse_sockaddr_port(r->o.primary_addr,
+				       (struct sockaddr *)&ss, &sslen) == 0)
+		return true;
+	snprintf(err, errlen, "cluster-primary: %s is not a numeric IP:PORT "
+		 "(replication resolves no host names)", r->o.primary_addr);
+	return false;
+}
+
 void	follow_connect(struct repl *r)
 {
 	struct sockaddr_storage ss;
@@ -66,12 +79,9 @@ void	follow_connect(struct repl *r)
 	struct bufferevent *bev = NULL;
 	struct link *l;
 
-	if (evutil_parse_sockaddr_port(r->o.primary_addr,
-				       (struct sockaddr *)&ss, &sslen) != 0) {
-		repl_log(r, true, "replication: cluster-primary %s is not "
-			 "IP:PORT", r->o.primary_addr);
-		return;
-	}
+	/* follow_check made sure it parses */
+	evutil_parse_sockaddr_port(r->o.primary_addr, (struct sockaddr *)&ss,
+				   &sslen);
 	if ((ssl = SSL_new(r->ctx)))
 		bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
 			BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -271,11 +281,6 @@ void	follow_frame(struct link *l, const struct frame *f)
 		snap_end(l);
 	else
 		link_refuse(l, "an unexpected frame (type %u)", f->type);
-}
-
-void	follow_tick(struct repl *r)
-{
-	(void)r;	/* reconnecting is retry_later's, on its own timer */
 }
 
 void	follow_link_free(struct link *l)

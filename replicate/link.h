@@ -35,6 +35,7 @@ struct link {
 	char peer[80];
 	uint64_t tx_counter, rx_counter;
 	uint64_t sent;			/* primary: last sequence sent */
+	uint64_t acked;			/* primary: the replica's, as acked */
 	int snap_fd;			/* primary: the copy being sent;
 					 * replica: the file received */
 	uint64_t snap_seq;
@@ -91,10 +92,11 @@ void	primary_tick(struct repl *r);
 void	primary_link_free(struct link *l);
 
 /* follow.c */
+/* follow_check - is cluster-primary a numeric IP:PORT? */
+bool	follow_check(struct repl *r, char *err, size_t errlen);
 void	follow_connect(struct repl *r);
 void	follow_authed(struct link *l);
 void	follow_frame(struct link *l, const struct frame *f);
 void	follow_link_free(struct link *l);
-void	follow_tick(struct repl *r);
 
 #endif

@@ -239,7 +239,7 @@ void	primary_frame(struct link *l, const struct frame *f)
 	if (l->state == L_HELLO && f->type == F_HELLO)
 		on_hello(l, f);
 	else if (l->state >= L_SNAPSHOT && f->type == F_ACK)
-		;	/* the replica's sequence: the status reads its own */
+		l->acked = f->seq;	/* for the status file */
 	else
 		link_refuse(l, "an unexpected frame (type %u)", f->type);
 }

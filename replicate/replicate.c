@@ -33,6 +33,8 @@
 
 #include "replicate/link.h"
 
+#define AUTH_TIMEOUT_S	10
+
 static struct repl *running;	/* the one replication thread, or NULL */
 
 uint64_t repl_now_ms(void)
@@ -158,6 +160,8 @@ static void on_auth(struct link *l, const struct frame *f)
 		return;
 	}
 	l->state = L_HELLO;
+	if (l->server)	/* a replica may be quiet for long: no timeout */
+		bufferevent_set_timeouts(l->bev, NULL, NULL);
 	repl_log(l->r, false, "replication: peer %s authenticated", l->peer);
 	if (!l->server)
 		follow_authed(l);
@@ -204,6 +208,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (want > FRAME_HEAD + FRAME_MAX) {
 			link_refuse(l, "a frame longer than %u bytes",
 				    FRAME_MAX);
+			return;
+		}
+		/* nothing but an AUTH frame is buffered for a stranger */
+		if (l->state == L_AUTH && want != FRAME_HEAD + AUTH_LEN) {
+			link_refuse(l, "a frame before authentication");
 			return;
 		}
 		if (have < want)
@@ -263,6 +272,11 @@ struct link *link_new(struct repl *r, struct bufferevent *bev, SSL *ssl,
 	r->links = l;
 	bufferevent_setcb(bev, on_read, on_write, on_event, l);
 	bufferevent_setwatermark(bev, EV_WRITE, LINK_HIGH / 4, 0);
+	/* at most two whole frames wait in memory */
+	bufferevent_setwatermark(bev, EV_READ, 0, 2 * (FRAME_HEAD + FRAME_MAX));
+	/* a peer that does not authenticate within this is dropped */
+	bufferevent_set_timeouts(bev, &(struct timeval){ AUTH_TIMEOUT_S, 0 },
+				 NULL);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	return l;
 }
@@ -296,9 +310,10 @@ static void status_write(struct repl *r, const struct replicate_status *s)
 			(unsigned long long)s->disconnected_ms);
 	for (struct link *l = r->links; l; l = l->next)
 		if (l->server && l->state >= L_SNAPSHOT)
-			fprintf(f, "peer: %s %s sent %llu\n", l->peer,
-				l->state == L_SNAPSHOT ? "snapshot"
-				: "streaming", (unsigned long long)l->sent);
+			fprintf(f, "peer: %s %s sent %llu acked %llu\n",
+				l->peer, l->state == L_SNAPSHOT ? "snapshot"
+				: "streaming", (unsigned long long)l->sent,
+				(unsigned long long)l->acked);
 	fprintf(f, "snapshots: %llu\nrefused: %llu\n",
 		(unsigned long long)s->snapshots,
 		(unsigned long long)s->refused);
@@ -342,9 +357,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->o.primary)
-		primary_tick(r);
-	else
-		follow_tick(r);
+		primary_tick(r);	/* a replica reconnects on its own timer */
 	status_refresh(r);
 }
 
@@ -404,7 +417,8 @@ static bool repl_events(struct repl *r, char *err, size_t errlen)
 	}
 	if (!(r->ctx = auth_tls_context(r->o.primary, err, errlen)))
 		return false;
-	return r->o.primary ? primary_start(r, err, errlen) : true;
+	return r->o.primary ? primary_start(r, err, errlen)
+		: follow_check(r, err, errlen);
 }
 
 bool	replicate_start(const struct replicate_options *o, char *err,

@@ -6,7 +6,9 @@
 #	replica that connects through a proxy terminating TLS with its own
 #	certificate (tests/lib/tls_mitm.py), are refused and logged with
 #	the peer's address; nothing reaches their stores (sequence 0).  The
-#	same replica connecting directly with the right keys follows.
+#	same replica connecting directly with the right keys follows.  A
+#	host name as cluster-primary, or a cluster-key that is not a key,
+#	stops mq serve at start (exit 64), the key never printed.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/cluster.sh"
 
@@ -46,4 +48,16 @@ kill -9 "$R_PID"; wait "$R_PID" 2>/dev/null
 CPORT=$CPORT_REAL
 replica_start m || fail "the same replica, directly"
 check "with the right keys and no proxy it follows" wait_seq m "$(store_seq p)"
+
+mkdir -p "$TMP/h"
+expect_status "a host name as cluster-primary: serve refuses to start" 64 \
+	env MQ_STORE_PATH="$TMP/h/mq.mdb" MQ_WWW_PORT=0 MQ_CLUSTER_ROLE=replica \
+	MQ_CLUSTER_PRIMARY=localhost:1 MQ_CLUSTER_KEY="$KEY_R" \
+	MQ_CLUSTER_PEERS="$PUB_P" "$MQ" serve
+expect_grep "saying why" "cluster-primary: localhost:1 is not a numeric IP:PORT" "$TMP/last.out"
+expect_status "a bad cluster-key: serve refuses to start" 64 \
+	env MQ_STORE_PATH="$TMP/h/mq.mdb" MQ_WWW_PORT=0 MQ_CLUSTER_ROLE=replica \
+	MQ_CLUSTER_PRIMARY=127.0.0.1:1 MQ_CLUSTER_KEY=nonsense \
+	MQ_CLUSTER_PEERS="$PUB_P" "$MQ" serve
+expect_no_grep "the bad key is not printed" "nonsense" "$TMP/last.out"
 finish

@@ -50,6 +50,9 @@ sleep 1.2
 check "mq cluster status on the replica" R cluster status
 expect_grep "status says connected" "^state: connected" "$TMP/last.out"
 expect_grep "status gives the lag" "^lag-records: 0" "$TMP/last.out"
+check "mq cluster status on the primary" P cluster status
+expect_grep "it lists the replica, streaming, with what it acked" \
+	"^peer: 127\.0\.0\.1:[0-9]+ streaming sent $(store_seq p) acked $(store_seq p)$" "$TMP/last.out"
 
 kill -TERM "$R_PID"; wait "$R_PID" 2>/dev/null
 for i in 1 2 3; do P set locals type=domain address=while$i.example >/dev/null; done
