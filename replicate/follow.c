@@ -58,11 +58,13 @@ static void retry_later(struct repl *r)
 		: r->backoff_ms * 2;
 }
 
-bool	follow_check(struct repl *r, char *err, size_t errlen)
+bool	follow_start(struct repl *r, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 
+	/* snapshots a killed replica was receiving */
+	store_stale_temps_remove(store_path(r->o.st), ".repl-recv.");
 	if (evutil_parse_sockaddr_port(r->o.primary_addr,
 				       (struct sockaddr *)&ss, &sslen) == 0)
 		return true;
@@ -79,7 +81,7 @@ void	follow_connect(struct repl *r)
 	struct bufferevent *bev = NULL;
 	struct link *l;
 
-	/* follow_check made sure it parses */
+	/* follow_start made sure it parses */
 	evutil_parse_sockaddr_port(r->o.primary_addr, (struct sockaddr *)&ss,
 				   &sslen);
 	if ((ssl = SSL_new(r->ctx)))

@@ -92,8 +92,8 @@ void	primary_tick(struct repl *r);
 void	primary_link_free(struct link *l);
 
 /* follow.c */
-/* follow_check - is cluster-primary a numeric IP:PORT? */
-bool	follow_check(struct repl *r, char *err, size_t errlen);
+/* follow_start - remove stale snapshot files; is cluster-primary numeric? */
+bool	follow_start(struct repl *r, char *err, size_t errlen);
 void	follow_connect(struct repl *r);
 void	follow_authed(struct link *l);
 void	follow_frame(struct link *l, const struct frame *f);

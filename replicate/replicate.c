@@ -418,7 +418,7 @@ static bool repl_events(struct repl *r, char *err, size_t errlen)
 	if (!(r->ctx = auth_tls_context(r->o.primary, err, errlen)))
 		return false;
 	return r->o.primary ? primary_start(r, err, errlen)
-		: follow_check(r, err, errlen);
+		: follow_start(r, err, errlen);
 }
 
 bool	replicate_start(const struct replicate_options *o, char *err,
