@@ -24,10 +24,29 @@
 #		  with coverage (gcc's objects stay as they are).  Not
 #		  part of all: it needs clang (tests/fuzz/run.sh runs them).
 #
-#	glibc warns that getaddrinfo, getpwuid and dlopen need its shared
-#	libraries in a static link; those warnings are expected (mq hands
-#	numeric addresses to the SQL clients) and filtered out, and any
-#	other linker warning fails the build.
+#	The build prints one line per file ("CC store/row.c"); V=1 shows
+#	the full command lines.
+#
+#	The static link gets glibc's notes that a few functions "require at
+#	runtime the shared libraries from the glibc version used for
+#	linking" (NSS and dlopen).  They are expected, kept in
+#	build/mq.link.log and not shown; any other linker warning fails the
+#	build.  Where they come from and why they do not bite:
+#	  getaddrinfo, gethostbyname, getservbyname, getservbyport_r,
+#	  getprotobynumber: libpq, libmariadb, libevent and OpenSSL's name
+#	    resolvers.  mq resolves SQL host names itself (c-ares,
+#	    sql-compat/session.c) and hands the clients numeric addresses,
+#	    and its own listeners bind numeric addresses, so these never
+#	    consult NSS.
+#	  getpwuid, getpwuid_r: libpq's and libmariadb's default user name,
+#	    used only when database-address names no user; a static binary
+#	    then reads /etc/passwd through glibc's built-in files lookup.
+#	  dlopen: libmariadb's client plugins and OpenSSL's engines; mq
+#	    uses the authentication methods built into the client library
+#	    and no engine.
+
+# Plain "make" builds everything (rules for single objects come first).
+.DEFAULT_GOAL := all
 
 ifeq ($(origin CC),default)
 CC	= gcc
@@ -45,7 +64,7 @@ BENCHSRC := $(wildcard bench/*.c)
 PG_LIBDIR := /usr/lib/postgresql/15/lib
 
 WARN	:= -Wall -Wextra -Werror
-BASEFLAGS := -std=gnu11 -I. -I/usr/include/postgresql -I/usr/include/mariadb \
+BASEFLAGS := -std=gnu11 -I. -I$(B)/gen -I/usr/include/postgresql -I/usr/include/mariadb \
 	-D_GNU_SOURCE -MMD -MP $(WARN)
 
 REL_CFLAGS	:= $(BASEFLAGS) -O2
@@ -66,6 +85,16 @@ DYN_LIBS := -llmdb -lpq -lmariadb -lcares -levent_openssl -levent_extra \
 # Lines of the static link that are expected and not an error.
 EXPECTED_LINK_NOISE := in statically linked applications requires at runtime
 
+# Quiet by default: one line per step; V=1 prints the commands.
+V	?= 0
+ifeq ($(V),1)
+Q	:=
+say	= @:
+else
+Q	:= @
+say	= @printf '  %-6s %s\n' '$(1)' '$(2)'
+endif
+
 obj	= $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 # The console's files are assembled into http_console.o (.incbin): a
@@ -73,6 +102,21 @@ obj	= $(patsubst %.c,$(1)/obj/%.o,$(2))
 CONSOLE_FILES := $(wildcard mq/http/console/*)
 $(call obj,$(B),mq/http/console.c) $(call obj,$(B)/asan,mq/http/console.c) \
 $(call obj,$(B)/valgrind,mq/http/console.c): $(CONSOLE_FILES)
+
+# build/gen/version.h: the VERSION file and the commit built.  Rewritten
+# only when either changed, so that only what includes it is rebuilt.
+VERSION_H := $(B)/gen/version.h
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@{ printf '#define MQ_VERSION "%s"\n' "$$(cat VERSION)"; \
+	  printf '#define MQ_COMMIT "%s"\n' \
+		"$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"; \
+	} > $@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+.PHONY: FORCE
+FORCE:
+$(call obj,$(B),mq/cli/cmd_version.c) $(call obj,$(B)/asan,mq/cli/cmd_version.c) \
+$(call obj,$(B)/valgrind,mq/cli/cmd_version.c) \
+$(call obj,$(B)/fuzz,mq/cli/cmd_version.c): $(VERSION_H)
 
 REL_OBJS	:= $(call obj,$(B),$(LIBSRCS))
 ASAN_OBJS	:= $(call obj,$(B)/asan,$(LIBSRCS))
@@ -107,58 +151,69 @@ bench: $(BENCH_BINS) $(B)/mq
 # build/*/obj mirrors the source tree.
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(REL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(REL_CFLAGS) -c $< -o $@
 
 $(B)/asan/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	$(call say,CC,$< [asan])
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 $(B)/valgrind/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(VG_CFLAGS) -c $< -o $@
+	$(call say,CC,$< [valgrind])
+	$(Q)$(CC) $(VG_CFLAGS) -c $< -o $@
 
 # Archives: a test or benchmark pulls in only the objects it needs.
 # Remove first so that objects of deleted sources do not linger.
 $(B)/libmq.a: $(REL_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/asan/libmq.a: $(ASAN_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/valgrind/libmq.a: $(VG_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The static release binary.  The link's stderr is kept; the expected
 # glibc notes are shown but filtered before deciding whether any other
 # warning remains.
 $(B)/mq: $(REL_MAIN) $(REL_OBJS) $(STUB_OBJ)
 	@mkdir -p $(@D)
-	@echo "$(CC) -static -O2 -o $@ ... $(STATIC_LIBS)"
-	@$(CC) -static -O2 -o $@ $^ $(STATIC_LIBS) 2> $@.link.log; \
-	rc=$$?; cat $@.link.log >&2; \
-	if [ $$rc -ne 0 ]; then rm -f $@; exit $$rc; fi; \
-	if grep -vE "$(EXPECTED_LINK_NOISE)" $@.link.log | grep -qi warning; \
-	then echo "error: unexpected warning in static link of $@" >&2; \
+	$(call say,LINK,$@ [static])
+	$(Q)$(CC) -static -O2 -o $@ $^ $(STATIC_LIBS) 2> $@.link.log; \
+	rc=$$?; \
+	if [ $$rc -ne 0 ]; then cat $@.link.log >&2; rm -f $@; exit $$rc; fi; \
+	if grep -vE "$(EXPECTED_LINK_NOISE)|: in function " $@.link.log \
+		| grep -qi warning; then cat $@.link.log >&2; \
+	echo "error: unexpected warning in static link of $@" >&2; \
 	rm -f $@; exit 1; fi
 
 $(B)/asan/mq: $(ASAN_MAIN) $(ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DYN_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ASAN_FLAGS) -o $@ $^ $(DYN_LIBS)
 
 $(B)/valgrind/mq: $(VG_MAIN) $(VG_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(DYN_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -o $@ $^ $(DYN_LIBS)
 
 $(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(B)/asan/libmq.a
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_FLAGS) -o $@ $< $(B)/asan/libmq.a $(DYN_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ASAN_FLAGS) -o $@ $< $(B)/asan/libmq.a $(DYN_LIBS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libmq.a
 	@mkdir -p $(@D)
-	$(CC) -O2 -o $@ $< $(B)/libmq.a $(DYN_LIBS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) -O2 -o $@ $< $(B)/libmq.a $(DYN_LIBS)
 
 # Fuzz targets.  Every tests/fuzz/*.c but the shared fuzz_util.c is one
 # libFuzzer program; the library's objects get coverage instrumentation
@@ -182,15 +237,18 @@ $(call obj,$(B)/fuzz,mq/http/console.c): $(CONSOLE_FILES)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(call say,CC,$< [fuzz])
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(B)/fuzz/libmq.a: $(FUZZ_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BINS): $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(FUZZ_UTIL) \
 		$(B)/fuzz/libmq.a
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_UTIL) \
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_UTIL) \
 		$(B)/fuzz/libmq.a $(DYN_LIBS)
 
 -include $(patsubst %.o,%.d,$(FUZZ_OBJS) $(FUZZ_UTIL) $(FUZZ_TOBJS))

@@ -14,6 +14,9 @@
 #	       and build/valgrind/mq (the default)
 #	run    build, then exec build/mq serve ARGS; the store defaults
 #	       to ./var/mq.mdb (store-path), ./var is created 0700
+#	       (MQ_RUN_DIR=DIR: DIR instead).  Without an operator's
+#	       www-token a random one is made on the first start, kept
+#	       in var/www-token (0600) and printed as a console link.
 #	test   deps, build, the fuzz targets, then tests/run.sh [REGEX]
 #	       (tests/integration/fuzz_smoke.sh runs each target briefly)
 #	bench  build, build/bench/*, then bench/run.sh
@@ -83,11 +86,54 @@ build() {
 	make -j"$JOBS" all
 }
 
+# config_args ARGS... - the --config FILE of mq serve's ARGS, one a line
+config_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--config) [ $# -gt 1 ] && printf '%s\n%s\n' "$1" "$2"; shift ;;
+		--config=*) printf '%s\n' "$1" ;;
+		esac
+		shift
+	done
+}
+
+# run_token RUNDIR ARGS... - make sure writes have a token: the operator's
+# www-token (config file or MQ_WWW_TOKEN) wins; otherwise a random one,
+# made on the first start and kept in RUNDIR/www-token (mode 0600), is
+# exported as MQ_WWW_TOKEN.  Prints where the console is and how to write.
+run_token() {
+	local dir=$1 file=$1/www-token url conf
+	shift
+	mapfile -t conf < <(config_args "$@")
+	url="http://$(build/mq "${conf[@]}" config | sed -n 's/^www-ip: //p'):$(
+		build/mq "${conf[@]}" config | sed -n 's/^www-port: //p')"
+	if build/mq "${conf[@]}" config | grep -q '^www-token: \*\*\*'; then
+		echo "build.sh: console at $url/ (writes take the www-token you configured)" >&2
+		return 0
+	fi
+	if [ ! -s "$file" ]; then
+		(umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$file")
+	fi
+	MQ_WWW_TOKEN=$(cat "$file")
+	export MQ_WWW_TOKEN
+	cat >&2 <<-EOT
+	build.sh: console at $url/#token=$MQ_WWW_TOKEN
+	build.sh: that link gives the console this run's write token; the token
+	build.sh: is kept in $file (mode 0600).  From a shell:
+	build.sh:   curl -H "Authorization: Bearer \$(cat $file)" $url/v1/tables/locals ...
+	build.sh: Set www-token in the config file to choose your own.
+	EOT
+}
+
 run() {
+	local dir=${MQ_RUN_DIR:-var}
 	build
-	# The store's default path is ./var/mq.mdb (config store-path).
-	mkdir -p var
-	chmod 0700 var
+	# The store's default path is ./var/mq.mdb (config store-path);
+	# MQ_RUN_DIR moves it and the token elsewhere.
+	mkdir -p "$dir"
+	chmod 0700 "$dir"
+	[ "$dir" = var ] || export MQ_STORE_PATH=${MQ_STORE_PATH:-$dir/mq.mdb}
+	run_token "$dir" "$@"
 	exec build/mq serve "$@"
 }
 

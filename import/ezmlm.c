@@ -108,6 +108,52 @@ char ezmlm_file_char(const char *addr, size_t len, bool fold_local)
 	return (char)('@' + sub_hash_bytes(buf, len + 1));
 }
 
+/* file_kind - what a file that is not a regular file is, for messages */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISLNK(mode) ? "a symbolic link" : S_ISFIFO(mode) ? "a FIFO"
+		: S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+		: S_ISDIR(mode) ? "a directory" : S_ISSOCK(mode) ? "a socket"
+		: "not a regular file";
+}
+
+/*
+ * open_regular - path opened for reading when it is a regular file.
+ *	O_NOFOLLOW: a symbolic link (key -> /etc/passwd) is refused, not
+ *	read; O_NONBLOCK: opening a FIFO does not wait for a writer.
+ *	Refused: -1 with res->err naming the file, rc in *rc.
+ */
+static int open_regular(struct ez_load *l, const char *path, bool missing_ok,
+			enum import_rc *rc)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int err = errno;
+
+	*rc = IMPORT_OK;
+	if (fd < 0 && err == ENOENT && missing_ok)
+		return -1;
+	/* a link (ELOOP), a socket (ENXIO): what it is, from lstat */
+	if ((fd < 0 ? lstat(path, &sb) : fstat(fd, &sb)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		*rc = ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path,
+				 strerror(fd < 0 ? err : errno));
+		return -1;
+	}
+	if (fd >= 0 && S_ISREG(sb.st_mode) &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	*rc = S_ISREG(sb.st_mode)
+		? ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path, strerror(err))
+		: ezmlm_fail(l->res, IMPORT_BADDATA, "%s: %s: refused, only "
+			     "regular files are read", path,
+			     file_kind(sb.st_mode));
+	return -1;
+}
+
 /*
  * slurp - the whole of path into a buffer kept by l; *buf NULL when the
  *	file does not exist (and missing_ok).
@@ -118,19 +164,17 @@ static enum import_rc slurp(struct ez_load *l, const char *path,
 	struct stat sb;
 	ssize_t r;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	enum import_rc rc;
+	int fd = open_regular(l, path, missing_ok, &rc);
 
 	*buf = NULL;
 	*len = 0;
-	if (fd < 0 && errno == ENOENT && missing_ok)
-		return IMPORT_OK;
 	if (fd < 0)
-		return ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size > EZ_FILE_MAX) {
+		return rc;
+	if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size > EZ_FILE_MAX) {
 		close(fd);
-		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: not a regular file "
-			    "of at most 1 GiB", path);
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: larger than "
+				  "1 GiB", path);
 	}
 	char **bufs = grow(l->bufs, l->nbufs, &l->capbufs, sizeof(char *));
 
@@ -209,22 +253,57 @@ static int name_order(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/*
+ * open_dir - *fd the directory path, not following a symbolic link; -1
+ *	(and IMPORT_OK) when it does not exist and missing_ok.
+ */
+static enum import_rc open_dir(struct ez_load *l, const char *path,
+			       bool missing_ok, int *fd)
+{
+	struct stat sb;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW |
+		   O_NONBLOCK);
+	if (*fd >= 0 || (errno == ENOENT && missing_ok))
+		return IMPORT_OK;
+	if (errno == ENOENT)
+		return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: %s (not an "
+				  "ezmlm list directory)", path, strerror(errno));
+	if ((errno != ELOOP && errno != ENOTDIR) || lstat(path, &sb) < 0)
+		return ezmlm_fail(l->res, IMPORT_IO, "%s: %s", path,
+				  strerror(errno));
+	return ezmlm_fail(l->res, IMPORT_BADDATA, "%s: %s: refused, only "
+			  "directories and regular files are read", path,
+			  file_kind(sb.st_mode));
+}
+
+/* check_subdir - digest/, allow/, ...: absent, or a real directory */
+static enum import_rc check_subdir(struct ez_load *l, const char *path)
+{
+	enum import_rc rc;
+	int fd;
+
+	if ((rc = open_dir(l, path, true, &fd)) == IMPORT_OK && fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static enum import_rc read_subscribers(struct ez_load *l, int which,
 				       const char *base)
 {
 	char dir[EZ_PATH + 64], path[EZ_PATH + 64 + 260];
 	struct dirent **names;
-	enum import_rc rc = IMPORT_OK;
-	int n;
+	enum import_rc rc;
+	int n, fd;
 
 	snprintf(dir, sizeof(dir), "%s/subscribers", base);
-	if ((n = scandir(dir, &names, NULL, name_order)) < 0) {
-		if (errno == ENOENT && which != 0)
-			return IMPORT_OK;
-		return ezmlm_fail(l->res, errno == ENOENT ? IMPORT_BADDATA : IMPORT_IO,
-			    "%s: %s%s", dir, strerror(errno), errno == ENOENT ?
-			    " (not an ezmlm list directory)" : "");
-	}
+	if ((rc = open_dir(l, dir, which != 0, &fd)) || fd < 0)
+		return rc;
+	n = scandirat(fd, ".", &names, NULL, name_order);
+	close(fd);
+	if (n < 0)
+		return ezmlm_fail(l->res, IMPORT_IO, "%s: %s", dir,
+				  strerror(errno));
 	for (int i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
 
@@ -374,7 +453,8 @@ static enum import_rc read_dir(struct ez_load *l)
 	for (int i = 0; i < IMPORT_TABLES; i++) {
 		snprintf(base, sizeof(base), "%s%s%s", l->dir,
 			 i ? "/" : "", ezmlm_subdir[i]);
-		if ((rc = read_subscribers(l, i, base)) ||
+		if ((i && (rc = check_subdir(l, base))) ||
+		    (rc = read_subscribers(l, i, base)) ||
 		    (rc = read_log(l, i, base)))
 			return rc;
 	}

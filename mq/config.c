@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "mq/config.h"
+#include "sql-compat/sql.h"
 
 #define ECHO_MAX	80	/* bytes of a bad value quoted in a message */
 #define ENV_NAME_MAX	64
@@ -398,7 +399,26 @@ static int parse_servers(const struct config_key *k, void *field,
 	return parse_text(k, field, value, why, whylen);
 }
 
+/*
+ * parse_address - a database-address is checked when the configuration
+ * is read, so a bad one is a configuration error (exit 64) for every
+ * command rather than a failure of the first command that connects.
+ * The parser's message never quotes the password.
+ */
+static int parse_address(const struct config_key *k, void *field,
+			 const char *value, char *why, size_t whylen)
+{
+	struct sql_address *addr = NULL;
+	char err[256];
+
+	if (*value != '\0' && sql_address_parse(value, &addr, err, sizeof err))
+		return fail(why, whylen, "%s", err);
+	sql_address_free(addr);
+	return parse_text(k, field, value, why, whylen);
+}
+
 static const struct config_kind kind_text = { parse_text, format_text };
+static const struct config_kind kind_address = { parse_address, format_text };
 static const struct config_kind kind_number = { parse_number, format_number };
 static const struct config_kind kind_port = { parse_port, format_number };
 static const struct config_kind kind_size = { parse_size, format_size };
@@ -425,7 +445,7 @@ static const struct config_key keys[] = {
 	{ .name = "changes-keep", .kind = &kind_number, FIELD(changes_keep),
 	  .min = 1, .max = UINT64_MAX, .def = "1000000",
 	  .help = "change records kept for replicas and incremental export" },
-	{ .name = "database-address", .kind = &kind_text, FIELD(database_address),
+	{ .name = "database-address", .kind = &kind_address, FIELD(database_address),
 	  .secret = SECRET_URL_PASSWORD, .def = "",
 	  .help = "the SQL database mirrored; empty: the store is authoritative" },
 	{ .name = "database-ttl", .kind = &kind_number, FIELD(database_ttl),
@@ -452,6 +472,9 @@ static const struct config_key keys[] = {
 	{ .name = "www-token", .kind = &kind_text, FIELD(www_token),
 	  .secret = SECRET_ALL, .def = "",
 	  .help = "bearer token that HTTP API writes must present" },
+	{ .name = "www-feeds", .kind = &kind_number, FIELD(www_feeds),
+	  .min = 0, .max = 65536, .def = "64",
+	  .help = "change feeds (GET /v1/changes) open at once at most" },
 	{ .name = "cluster-role", .kind = &kind_word, FIELD(cluster_role),
 	  .words = role_words, .def = "primary",
 	  .help = "primary (takes writes) or replica (follows cluster-primary)" },

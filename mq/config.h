@@ -53,6 +53,7 @@ struct mq_config {
 	char www_ip[64];		/* www-ip, default "127.0.0.1", a numeric IPv4/IPv6 address */
 	unsigned www_port;		/* www-port, default 8485, 1..65535, 0 = disabled */
 	char www_token[256];		/* www-token, default "" */
+	unsigned www_feeds;		/* www-feeds, open GET /v1/changes at most, default 64, 0 = none */
 	enum cluster_role cluster_role;	/* cluster-role: primary|replica, default primary */
 	char cluster_listen[256];	/* cluster-listen, "" or IP:PORT / [IPv6]:PORT */
 	char cluster_primary[256];	/* cluster-primary, "" or HOST:PORT / [IPv6]:PORT */

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "print a whole table as TSV or JSON" },
 	{ "tables", cmd_tables, "list the tables and their columns" },
 	{ "stat", cmd_stat, "store file, sequence, readers, row counts" },
+	{ "watch", cmd_watch, "print committed changes as they happen" },
 	{ "backup", cmd_backup, "write a verified hot copy of the store" },
 	{ "verify", cmd_verify, "check every table of a store file" },
 	{ "list-create", cmd_list_create, "create a mailing list's tables" },
@@ -60,6 +61,7 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "search a list's subscription log" },
 	{ "import", cmd_import, "import an ezmlm list directory" },
 	{ "export", cmd_export, "export a list as an ezmlm directory" },
+	{ "version", cmd_version, "mq's version and its libraries' (--version)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -72,7 +74,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-15s %s\n", commands[i].name,
 			commands[i].about);
-	fputs("\n'mq COMMAND --help' describes a command.  The config file is "
+	fputs("\n'mq COMMAND --help' describes a command; 'mq --version' "
+	      "prints the version.\nThe config file is "
 	      CONFIG_DEFAULT_PATH "\nunless --config names another; every "
 	      "key may also be set as MQ_KEY_NAME.\nExit status: 0 ok, 1 "
 	      "not found, 64 usage, 65 bad data, 70 internal error,\n75 "
@@ -137,13 +140,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	cmd = find_command(argv[1]);
+	cmd = find_command(strcmp(argv[1], "--version") ? argv[1] : "version");
 	if (!cmd) {
 		cli_error("unknown command '%s' (try 'mq --help')", argv[1]);
 		return EXIT_USAGE;
 	}
-	/* Help needs no configuration, so it works when the file is bad. */
-	if (cli_help(argc - 1, argv + 1, ""))
+	/* Help and the version need no configuration: they work when the
+	 * file is bad. */
+	if (cmd->run == cmd_version || cli_help(argc - 1, argv + 1, ""))
 		return cmd->run(argc - 1, argv + 1);
 	if (config_load(&mq_conf, path, err, sizeof(err)) < 0) {
 		cli_error("%s", err);

@@ -33,6 +33,14 @@ static const struct sql_driver *const sql_drivers[] = {
 	NULL,
 };
 
+bool sql_client_version(size_t i, char *buf, size_t len)
+{
+	if (i >= sizeof(sql_drivers) / sizeof(sql_drivers[0]) - 1)
+		return false;
+	sql_drivers[i]->client_version(buf, len);
+	return true;
+}
+
 /* sql_engine_name - the engine's name as mq prints it */
 const char *sql_engine_name(enum sql_engine engine)
 {
@@ -309,6 +317,11 @@ enum sql_rc sql_begin(struct sql_conn *conn)
 	return SQL_DISPATCH(conn, begin, conn);
 }
 
+enum sql_rc sql_begin_snapshot(struct sql_conn *conn)
+{
+	return SQL_DISPATCH(conn, begin_snapshot, conn);
+}
+
 enum sql_rc sql_commit(struct sql_conn *conn)
 {
 	return SQL_DISPATCH(conn, commit, conn);
@@ -349,9 +362,9 @@ enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
 	return conn->driver->serial_reset(conn, table, col);
 }
 
-/* sql_exec_script - see sql.h */
-enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
-			    void (*cb)(void *ctx, const char *statement),
+/* sql_script_each - see sql.h */
+enum sql_rc sql_script_each(const char *text,
+			    enum sql_rc (*fn)(void *ctx, const char *statement),
 			    void *ctx)
 {
 	enum sql_rc rc = SQL_OK;
@@ -363,13 +376,43 @@ enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
 		if ((end = strstr(text, ";\n")) == NULL)
 			break;
 		if ((one = strndup(text, (size_t) (end - text))) == NULL)
-			return sql_conn_fail(conn, SQL_INTERNAL, "execute",
-					     "out of memory");
-		rc = sql_exec(conn, one, NULL, 0, NULL, NULL);
-		if (rc == SQL_OK && cb)
-			cb(ctx, one);
+			return SQL_INTERNAL;
+		rc = fn(ctx, one);
 		free(one);
 	}
+	return rc;
+}
+
+/* What sql_exec_script hands each statement. */
+struct script_run {
+	struct sql_conn *conn;
+	void	(*cb)(void *ctx, const char *statement);
+	void   *ctx;
+	bool	failed;		/* a statement failed: conn says why */
+};
+
+static enum sql_rc script_exec_one(void *ctx, const char *statement)
+{
+	struct script_run *r = ctx;
+	enum sql_rc rc = sql_exec(r->conn, statement, NULL, 0, NULL, NULL);
+
+	if (rc == SQL_OK && r->cb)
+		r->cb(r->ctx, statement);
+	r->failed = rc != SQL_OK;
+	return rc;
+}
+
+/* sql_exec_script - see sql.h */
+enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
+			    void (*cb)(void *ctx, const char *statement),
+			    void *ctx)
+{
+	struct script_run r = { conn, cb, ctx, false };
+	enum sql_rc rc = sql_script_each(text, script_exec_one, &r);
+
+	if (rc != SQL_OK && !r.failed)
+		return sql_conn_fail(conn, SQL_INTERNAL, "execute",
+				     "out of memory");
 	return rc;
 }
 

@@ -124,6 +124,12 @@ size_t	sql_address_format(char *buf, size_t len,
  */
 size_t	sql_url_redact(char *buf, size_t len, const char *url);
 
+/*
+ * sql_client_version - the client library of driver i (0, 1, ...) as
+ *	"libpq 15.14"; false past the last driver.
+ */
+bool sql_client_version(size_t i, char *buf, size_t len);
+
 /* sql_engine_name - "sqlite", "postgresql" or "mysql". */
 const char *sql_engine_name(enum sql_engine engine);
 
@@ -209,6 +215,9 @@ struct sql_conn {
 	int	timeout;	/* connect timeout, seconds */
 	bool	must_exist;	/* never create the database (SQLite) */
 	void   *handle;		/* PGconn *, MYSQL *, sqlite3 * */
+	void   *snapshot;	/* the driver's, during a read snapshot
+				 * (SQLite: the file's handle while
+				 * statements read its copy) */
 	enum sql_rc last_rc;
 	char	errmsg[SQL_ERRMSG_SIZE];
 };
@@ -232,6 +241,9 @@ struct sql_driver {
 
 	/* A round trip to the server. */
 	enum sql_rc (*ping)(struct sql_conn *conn);
+
+	/* The client library linked in, e.g. "libpq 15.14" (mq --version). */
+	void	(*client_version)(char *buf, size_t len);
 
 	/* Product and version, e.g. "postgresql 15.18", "mariadb 10.11.6". */
 	enum sql_rc (*server_version)(struct sql_conn *conn, char *buf,
@@ -264,6 +276,12 @@ struct sql_driver {
 	enum sql_rc (*begin)(struct sql_conn *conn);
 	enum sql_rc (*commit)(struct sql_conn *conn);
 	enum sql_rc (*rollback)(struct sql_conn *conn);
+	/*
+	 * A read-only transaction in which every statement sees one
+	 * snapshot of the whole database, holding other writers off as
+	 * briefly as the engine allows; rollback ends it.
+	 */
+	enum sql_rc (*begin_snapshot)(struct sql_conn *conn);
 
 	/* The catalog: tables of the current database/schema, columns. */
 	enum sql_rc (*list_tables)(struct sql_conn *conn, sql_table_cb cb,
@@ -396,9 +414,18 @@ enum sql_rc sql_serial_reset(struct sql_conn *conn, const char *table,
 			     const char *col);
 
 /*
- * sql_exec_script - run each statement of text, statements ended by
- *	";\n" (as the schema renderers write them); cb (may be NULL) sees
- *	each one after it succeeded.  Stops at the first failure.
+ * sql_script_each - call fn for each statement of text, statements
+ *	ended by ";\n" (as the schema renderers write them), until one
+ *	returns other than SQL_OK.  SQL_INTERNAL without memory.
+ */
+enum sql_rc sql_script_each(const char *text,
+			    enum sql_rc (*fn)(void *ctx, const char *statement),
+			    void *ctx);
+
+/*
+ * sql_exec_script - run each statement of text (sql_script_each); cb
+ *	(may be NULL) sees each one after it succeeded.  Stops at the
+ *	first failure.
  */
 enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
 			    void (*cb)(void *ctx, const char *statement),
@@ -411,6 +438,17 @@ enum sql_rc sql_exec_script(struct sql_conn *conn, const char *text,
  *	server has rolled back already.
  */
 enum sql_rc sql_begin(struct sql_conn *conn);
+/*
+ * sql_begin_snapshot - a read-only transaction seeing one snapshot of
+ *	the whole database (sync --from-sql), ended by sql_rollback:
+ *	PostgreSQL REPEATABLE READ; MySQL REPEATABLE READ WITH CONSISTENT
+ *	SNAPSHOT whatever the server's default isolation; SQLite a copy
+ *	of the database in memory, taken with the online backup API while
+ *	holding the file's read lock for only as long as the copy takes,
+ *	so that other programs writing the file (ezmlm-idx) are not held
+ *	off for the whole sync.
+ */
+enum sql_rc sql_begin_snapshot(struct sql_conn *conn);
 enum sql_rc sql_commit(struct sql_conn *conn);
 enum sql_rc sql_rollback(struct sql_conn *conn);
 
@@ -581,6 +619,8 @@ enum sql_issue_kind {
 	SQL_ISSUE_MISSING_COLUMN,
 	SQL_ISSUE_WRONG_TYPE,		/* found: the engine's type */
 	SQL_ISSUE_EXTRA_COLUMN,		/* not in the registry */
+	SQL_ISSUE_FOREIGN_TABLE,	/* a table of mq's name that is
+					 * not mq's (sql_schema_check) */
 };
 
 struct sql_issue {
@@ -610,6 +650,25 @@ typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
 					 * nor dropped */
 #define SQL_SCHEMA_NO_DROP	0x02	/* create missing tables and
 					 * columns only (sync --to-sql) */
+#define SQL_SCHEMA_ADOPT	0x04	/* treat tables that are not mq's
+					 * as mq's: repair and purge may
+					 * change them (--adopt) */
+#define SQL_SCHEMA_PLAN		0x08	/* repair, purge: run nothing, hand
+					 * each statement they would run to
+					 * the callback */
+
+/*
+ * A table of a name mq uses is mq's own when it has every column of
+ * the registry's key and at least half of the registry's columns (so
+ * ezmlm-idx 7's tables, which lack a column or two mq adds, are mq's,
+ * and another application's `locals (id, name, city)` is not).  Check
+ * reports a table that is not mq's as SQL_ISSUE_FOREIGN_TABLE; repair,
+ * purge and sync --to-sql refuse to touch it (SQL_CONFIG, nothing
+ * changed) unless SQL_SCHEMA_ADOPT.
+ */
+
+/* sql_ddl_destroys - does a statement repair or purge renders drop data? */
+bool	sql_ddl_destroys(const char *statement);
 
 /*
  * sql_schema_lists - the list roots found in SQL (a table T with its
@@ -648,10 +707,11 @@ enum sql_rc sql_schema_repair(struct sql_conn *conn, const char *const *roots,
 /*
  * sql_schema_purge - drop every MailerQ table and every table of each
  *	list in roots (NULL: the lists found in SQL) and create them
- *	empty.  cb sees each statement run.
+ *	empty.  cb sees each statement run.  flags: SQL_SCHEMA_ADOPT,
+ *	SQL_SCHEMA_PLAN.
  */
 enum sql_rc sql_schema_purge(struct sql_conn *conn, const char *const *roots,
-			     sql_ddl_cb cb, void *ctx);
+			     unsigned flags, sql_ddl_cb cb, void *ctx);
 
 /*
  * sql_schema_sync_serial - after rows with explicit auto-increment ids

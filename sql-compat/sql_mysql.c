@@ -236,6 +236,12 @@ static enum sql_rc mysql_drv_ping(struct sql_conn *conn)
 			     "ping", "%s", mysql_error(conn->handle));
 }
 
+/* mysql_drv_client_version - "libmariadb 3.3.8" */
+static void mysql_drv_client_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "libmariadb %s", mysql_get_client_info());
+}
+
 /*
  * mysql_drv_server_version - "mariadb 10.11.6" or "mysql 8.0.36", from the
  *	server's banner ("10.11.6-MariaDB-0+deb12u1")
@@ -648,6 +654,20 @@ static enum sql_rc mysql_drv_begin(struct sql_conn *conn)
 	return mysql_drv_simple(conn, "START TRANSACTION");
 }
 
+/*
+ * mysql_drv_begin_snapshot - REPEATABLE READ set for this transaction
+ * alone, so that a server running READ-COMMITTED (tx_isolation) still
+ * gives one snapshot for every table read
+ */
+static enum sql_rc mysql_drv_begin_snapshot(struct sql_conn *conn)
+{
+	enum sql_rc rc = mysql_drv_simple(conn, "SET TRANSACTION ISOLATION "
+					  "LEVEL REPEATABLE READ");
+
+	return rc ? rc : mysql_drv_simple(conn, "START TRANSACTION WITH "
+					  "CONSISTENT SNAPSHOT, READ ONLY");
+}
+
 static enum sql_rc mysql_drv_commit(struct sql_conn *conn)
 {
 	return mysql_drv_simple(conn, "COMMIT");
@@ -702,6 +722,7 @@ const struct sql_driver sql_mysql_driver = {
 	.connect = mysql_drv_connect,
 	.close = mysql_drv_close,
 	.ping = mysql_drv_ping,
+	.client_version = mysql_drv_client_version,
 	.server_version = mysql_drv_server_version,
 	.exec = mysql_drv_exec,
 	.rows_next = mysql_drv_rows_next,
@@ -710,6 +731,7 @@ const struct sql_driver sql_mysql_driver = {
 	.stmt_exec = mysql_drv_stmt_exec,
 	.stmt_free = mysql_drv_stmt_free,
 	.begin = mysql_drv_begin,
+	.begin_snapshot = mysql_drv_begin_snapshot,
 	.commit = mysql_drv_commit,
 	.rollback = mysql_drv_rollback,
 	.list_tables = mysql_drv_list_tables,

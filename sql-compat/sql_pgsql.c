@@ -177,6 +177,14 @@ static enum sql_rc pgsql_ping(struct sql_conn *conn)
 	return rc;
 }
 
+/* pgsql_client_version - "libpq 15.14" (PQlibVersion: 150014) */
+static void pgsql_client_version(char *buf, size_t len)
+{
+	int v = PQlibVersion();
+
+	snprintf(buf, len, "libpq %d.%d", v / 10000, v % 10000);
+}
+
 /* pgsql_server_version - "postgresql 15.18" from the startup message */
 static enum sql_rc pgsql_server_version(struct sql_conn *conn, char *buf,
 					size_t len)
@@ -508,6 +516,12 @@ static enum sql_rc pgsql_begin(struct sql_conn *conn)
 	return pgsql_simple(conn, "BEGIN");
 }
 
+static enum sql_rc pgsql_begin_snapshot(struct sql_conn *conn)
+{
+	return pgsql_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, "
+			    "READ ONLY");
+}
+
 static enum sql_rc pgsql_commit(struct sql_conn *conn)
 {
 	return pgsql_simple(conn, "COMMIT");
@@ -599,6 +613,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.connect = pgsql_connect,
 	.close = pgsql_close,
 	.ping = pgsql_ping,
+	.client_version = pgsql_client_version,
 	.server_version = pgsql_server_version,
 	.exec = pgsql_exec,
 	.rows_next = pgsql_rows_next,
@@ -607,6 +622,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.stmt_exec = pgsql_stmt_exec,
 	.stmt_free = pgsql_stmt_free,
 	.begin = pgsql_begin,
+	.begin_snapshot = pgsql_begin_snapshot,
 	.commit = pgsql_commit,
 	.rollback = pgsql_rollback,
 	.list_tables = pgsql_list_tables,

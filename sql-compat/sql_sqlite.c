@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -167,18 +168,26 @@ static enum sql_rc sqlite_connect(struct sql_conn *conn)
 	return sqlite_read_schema(conn, "open");
 }
 
-/* sqlite_close - release the connection */
+/* sqlite_close - release the connection (and a snapshot's copy) */
 static void sqlite_close(struct sql_conn *conn)
 {
+	if (conn->snapshot)
+		sqlite3_close(conn->snapshot);
 	if (conn->handle)
 		sqlite3_close(conn->handle);
-	conn->handle = NULL;
+	conn->handle = conn->snapshot = NULL;
 }
 
 /* sqlite_ping - reading the schema is SQLite's round trip */
 static enum sql_rc sqlite_ping(struct sql_conn *conn)
 {
 	return sqlite_read_schema(conn, "ping");
+}
+
+/* sqlite_client_version - "sqlite 3.40.1", the library linked in */
+static void sqlite_client_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "sqlite %s", sqlite3_libversion());
 }
 
 /* sqlite_server_version - the linked library's version */
@@ -402,6 +411,14 @@ static enum sql_rc sqlite_simple(struct sql_conn *conn, const char *sql)
 	return sqlite_exec(conn, sql, NULL, 0, NULL, NULL);
 }
 
+/* sqlite_rollback_plain - end the file's transaction, if SQLite has not */
+static enum sql_rc sqlite_rollback_plain(struct sql_conn *conn)
+{
+	if (sqlite3_get_autocommit(conn->handle))
+		return SQL_OK;
+	return sqlite_simple(conn, "ROLLBACK");
+}
+
 /* sqlite_begin - IMMEDIATE: take the write lock now, not at first write */
 static enum sql_rc sqlite_begin(struct sql_conn *conn)
 {
@@ -413,12 +430,151 @@ static enum sql_rc sqlite_commit(struct sql_conn *conn)
 	return sqlite_simple(conn, "COMMIT");
 }
 
+/* sqlite_is_wal - is the file in WAL mode (readers never block writers)? */
+static bool sqlite_is_wal(struct sql_conn *conn)
+{
+	sqlite3_stmt *st;
+	bool	wal = false;
+
+	if (sqlite3_prepare_v2(conn->handle, "PRAGMA journal_mode", -1, &st,
+			       NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_strnicmp((const char *) sqlite3_column_text(st, 0),
+				       "wal", 4) == 0;
+	sqlite3_finalize(st);
+	return wal;
+}
+
+/*
+ * The copy of the file is read into a buffer allocated and touched
+ * before the lock is taken, so that the locked window holds no page
+ * faults, only the read: a buffer of the file's size and an eighth.
+ */
+struct file_copy {
+	unsigned char *buf;	/* sqlite3_malloc64: sqlite3_deserialize
+				 * frees it */
+	sqlite3_int64 cap, len;
+};
+
+/* copy_prepare - a touched buffer for the file as big as it is now */
+static enum sql_rc copy_prepare(struct sql_conn *conn, struct file_copy *c)
+{
+	struct stat sb;
+
+	if (stat(conn->address->path, &sb) != 0)
+		return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot",
+				     strerror(errno));
+	c->cap = sb.st_size + sb.st_size / 8 + 4096;
+	if (!(c->buf = sqlite3_malloc64((sqlite3_uint64) c->cap)))
+		return sql_conn_fail(conn, SQL_INTERNAL, "snapshot",
+				     "out of memory");
+	memset(c->buf, 0, (size_t) c->cap);
+	return SQL_OK;
+}
+
+/*
+ * copy_read - the bytes of the database file into c.  The caller holds
+ * the file's read lock, so no writer commits meanwhile: the bytes are
+ * one consistent database.
+ */
+static enum sql_rc copy_read(struct sql_conn *conn, struct file_copy *c)
+{
+	int	fd = open(conn->address->path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	unsigned char *more;
+	ssize_t	r = 0;
+
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		goto fail;
+	if (sb.st_size > c->cap) {	/* it grew since copy_prepare */
+		if (!(more = sqlite3_realloc64(c->buf, (sqlite3_uint64) sb.st_size)))
+			goto fail;
+		c->buf = more;
+		c->cap = sb.st_size;
+	}
+	for (c->len = 0; c->len < sb.st_size; c->len += r)
+		if ((r = pread(fd, c->buf + c->len, (size_t) (sb.st_size - c->len),
+			       c->len)) <= 0)
+			goto fail;
+	close(fd);
+	return SQL_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", r < 0 || fd < 0
+			     ? strerror(errno) : "short read or no memory");
+}
+
+/*
+ * sqlite_copy - the file's database read into the in-memory database
+ * mem, inside a read transaction on the file (taken with the busy
+ * timeout) held only for the read of the file
+ */
+static enum sql_rc sqlite_copy(struct sql_conn *conn, sqlite3 *mem)
+{
+	struct file_copy c = { NULL, 0, 0 };
+	enum sql_rc rc = copy_prepare(conn, &c);
+
+	if (rc == SQL_OK && (rc = sqlite_simple(conn, "BEGIN")) == SQL_OK &&
+	    (rc = sqlite_read_schema(conn, "snapshot")) == SQL_OK)
+		rc = copy_read(conn, &c);
+	sqlite_rollback_plain(conn);
+	if (rc != SQL_OK) {
+		sqlite3_free(c.buf);
+		return rc;
+	}
+	if (sqlite3_deserialize(mem, "main", c.buf, c.len, c.cap,
+				SQLITE_DESERIALIZE_FREEONCLOSE |
+				SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
+		return sqlite_fail(conn, mem, "snapshot");
+	return SQL_OK;
+}
+
+/*
+ * sqlite_begin_snapshot - in rollback-journal mode (SQLite's default,
+ * and what ezmlm-idx's plugin makes) a read transaction's lock stops
+ * every other writer's commit, ezmlm-idx's included, which fail at
+ * once without a busy timeout.  So statements read a copy of the file
+ * in memory until rollback: the lock is held only while the file is
+ * read (a few milliseconds per 10 MB).  In WAL mode readers never
+ * block writers, and a plain read transaction is the snapshot.
+ */
+static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
+{
+	sqlite3 *mem = NULL;
+	enum sql_rc rc;
+
+	if (sqlite_is_wal(conn)) {
+		rc = sqlite_simple(conn, "BEGIN");
+		return rc ? rc : sqlite_read_schema(conn, "snapshot");
+	}
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL)
+	    != SQLITE_OK) {
+		rc = sqlite_fail(conn, mem, "snapshot");
+		sqlite3_close(mem);
+		return rc;
+	}
+	if ((rc = sqlite_copy(conn, mem)) != SQL_OK) {
+		sqlite3_close(mem);
+		return rc;
+	}
+	sqlite3_extended_result_codes(mem, 1);
+	conn->snapshot = conn->handle;
+	conn->handle = mem;
+	return SQL_OK;
+}
+
 /* sqlite_rollback - also fine when SQLite already rolled back itself */
 static enum sql_rc sqlite_rollback(struct sql_conn *conn)
 {
-	if (sqlite3_get_autocommit(conn->handle))
+	if (conn->snapshot) {	/* drop the copy, back to the file */
+		sqlite3_close(conn->handle);
+		conn->handle = conn->snapshot;
+		conn->snapshot = NULL;
 		return SQL_OK;
-	return sqlite_simple(conn, "ROLLBACK");
+	}
+	return sqlite_rollback_plain(conn);
 }
 
 /* sqlite_list_tables - the user tables of the main database */
@@ -460,6 +616,7 @@ const struct sql_driver sql_sqlite_driver = {
 	.connect = sqlite_connect,
 	.close = sqlite_close,
 	.ping = sqlite_ping,
+	.client_version = sqlite_client_version,
 	.server_version = sqlite_server_version,
 	.exec = sqlite_exec,
 	.rows_next = sqlite_rows_next,
@@ -468,6 +625,7 @@ const struct sql_driver sql_sqlite_driver = {
 	.stmt_exec = sqlite_stmt_exec,
 	.stmt_free = sqlite_stmt_free,
 	.begin = sqlite_begin,
+	.begin_snapshot = sqlite_begin_snapshot,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.list_tables = sqlite_list_tables,

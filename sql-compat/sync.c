@@ -56,6 +56,18 @@ struct sync_name *sync_names(const char *const *roots, size_t nroots,
 	return a;
 }
 
+/* sync_note_dropped - see sync_int.h */
+void	sync_note_dropped(struct sql_sync_result *res, const char *root)
+{
+	size_t n = strlen(res->dropped);
+
+	if (n + strlen(root) + 3 < sizeof(res->dropped))
+		snprintf(res->dropped + n, sizeof(res->dropped) - n, "%s%s",
+			 n ? " " : "", root);
+	else if (n + 5 < sizeof(res->dropped) && !strstr(res->dropped, "..."))
+		snprintf(res->dropped + n, sizeof(res->dropped) - n, " ...");
+}
+
 /* sync_sql_fail - see sync_int.h */
 int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 		      size_t errlen)
@@ -71,9 +83,7 @@ int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 {
 	snprintf(err, errlen, "%s", *store_errmsg(st) ? store_errmsg(st)
 		 : store_strerror(rc));
-	return rc == STORE_BADDATA || rc == STORE_NOTFOUND ||
-		rc == STORE_EXISTS || rc == STORE_CORRUPT
-		? RESULT_BADDATA : RESULT_INTERNAL;
+	return rc == STORE_NOTFOUND ? RESULT_BADDATA : store_rc_kind(rc);
 }
 
 /* sync_param - see sync_int.h */
@@ -340,20 +350,17 @@ static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
 }
 
 /*
- * from_diff - under one store read transaction, the difference between
- *	the store and SQL: lists, then every table.  The store's sequence
- *	at that snapshot goes into res->seq.
+ * from_diff - under the store read transaction txn, the difference
+ *	between the store and SQL: lists, then every table.  The store's
+ *	sequence at that snapshot goes into res->seq.
  */
-static enum store_rc from_diff(struct store *st, struct from *f,
+static enum store_rc from_diff(struct store_txn *txn, struct from *f,
 			       struct store_diff **d)
 {
 	struct sql_sync_result *res = f->res;
-	struct store_txn *txn;
 	struct store_meta m = { .seq = 0 };
-	enum store_rc rc = store_read_begin(st, &txn);
+	enum store_rc rc;
 
-	if (rc)
-		return rc;
 	f->fail = 0;
 	if ((rc = store_meta_get(txn, &m)) == STORE_OK &&
 	    (rc = store_diff_new(txn, d)) == STORE_OK)
@@ -363,16 +370,60 @@ static enum store_rc from_diff(struct store *st, struct from *f,
 	res->seq = m.seq;
 	for (f->cur = 0; rc == STORE_OK && f->cur < f->nnames; f->cur++)
 		rc = from_table(txn, *d, f);
-	store_read_end(txn);
 	return rc;
 }
 
+/* count_column - sql_list_columns callback: one more column */
+static int count_column(void *ctx, const struct sql_column_info *ci)
+{
+	(void)ci;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * store_list_check - list root of the store, which SQL does not name a
+ *	list (no T + T_slog): only a missing main table T drops a list.
+ *	While T is there, a missing T_slog fails the load and the list
+ *	stays as the store has it, its secret key (which SQL has no
+ *	column for) with it.  A list to drop is named in res.
+ */
+static int store_list_check(const char *root, void *arg)
+{
+	struct from *f = arg;
+	struct sql_sync_result *res = f->res;
+	enum sql_rc rc;
+	int ncols = 0;
+
+	for (size_t i = 0; i < f->nroots; i++)
+		if (strcmp(f->roots[i], root) == 0)
+			return 0;
+	if ((rc = sql_list_columns(f->conn, root, count_column, &ncols))) {
+		f->fail = sync_sql_fail(f->conn, rc, res->err,
+					sizeof(res->err));
+		return 1;
+	}
+	if (ncols == 0) {
+		sync_note_dropped(res, root);
+		return 0;
+	}
+	snprintf(res->err, sizeof(res->err), "sql: table %s_slog is missing "
+		 "while table %s is there: list %s stays as the store has it, "
+		 "and nothing is loaded until %s_slog is back (mq "
+		 "repair-database does not see the list without it)", root,
+		 root, root, root);
+	f->fail = RESULT_BADDATA;
+	return 1;
+}
+
 /* from_prepare - lists and columns from the catalog, in the snapshot. */
-static int from_prepare(struct from *f, char ***roots, unsigned flags,
+static int from_prepare(struct from *f, struct store *st,
+			struct store_txn *txn, char ***roots, unsigned flags,
 			struct sync_cols **cols, struct sync_name **names)
 {
 	struct sql_sync_result *res = f->res;
 	enum sql_rc rc = sql_schema_lists(f->conn, roots);
+	enum store_rc src;
 	int ex = 0;
 
 	if (rc)
@@ -380,6 +431,10 @@ static int from_prepare(struct from *f, char ***roots, unsigned flags,
 	while ((*roots)[f->nroots])
 		f->nroots++;
 	f->roots = (const char *const *)*roots;
+	f->fail = 0;
+	if ((src = store_list_each(txn, store_list_check, f)) || f->fail)
+		return f->fail ? f->fail : sync_store_fail(st, src, res->err,
+							   sizeof(res->err));
 	*names = sync_names(f->roots, f->nroots, &f->nnames);
 	*cols = calloc(f->nnames ? f->nnames : 1, sizeof(**cols));
 	res->tables = calloc(f->nnames ? f->nnames : 1, sizeof(*res->tables));
@@ -400,19 +455,6 @@ static int from_prepare(struct from *f, char ***roots, unsigned flags,
 }
 
 /*
- * one_snapshot - every table read from one snapshot: PostgreSQL's READ
- *	COMMITTED would take one per statement (MariaDB's REPEATABLE READ
- *	and SQLite's read transaction already keep one).
- */
-static enum sql_rc one_snapshot(struct sql_conn *conn)
-{
-	if (sql_conn_engine(conn) != SQL_ENGINE_PGSQL)
-		return SQL_OK;
-	return sql_exec(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE "
-			"READ, READ ONLY", NULL, 0, NULL, NULL);
-}
-
-/*
  * from_read - inside one SQL snapshot: the catalog (lists, columns),
  *	then the difference of every table.  The transaction only reads:
  *	it is rolled back, before anything is written to the store.
@@ -423,17 +465,25 @@ static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
 	struct sql_sync_result *res = f->res;
 	struct sync_name *names = NULL;
 	struct sync_cols *cols = NULL;
+	struct store_txn *txn;
 	char **roots = NULL;
 	enum store_rc src;
 	enum sql_rc rc;
 	int ex;
 
-	if ((rc = sql_begin(conn)) || (rc = one_snapshot(conn)))
+	/* The store's snapshot first: a list a writer makes or drops (SQL,
+	 * then the store) meanwhile is then seen by SQL no earlier than by
+	 * the store, and never dropped or made again by this load. */
+	if ((src = store_read_begin(st, &txn)))
+		return sync_store_fail(st, src, res->err, sizeof(res->err));
+	if ((rc = sql_begin_snapshot(conn)))
 		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
-	else if (!(ex = from_prepare(f, &roots, flags, &cols, &names)) &&
-		 (src = from_diff(st, f, d)))
+	else if (!(ex = from_prepare(f, st, txn, &roots, flags, &cols,
+				     &names)) &&
+		 (src = from_diff(txn, f, d)))
 		ex = f->fail ? f->fail : sync_store_fail(st, src, res->err,
 							 sizeof(res->err));
+	store_read_end(txn);
 	sql_rollback(conn);
 	sql_schema_lists_free(roots);
 	free(names);

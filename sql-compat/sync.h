@@ -8,8 +8,10 @@
  *	MailerQ table and the tables of every list found in SQL (a table T
  *	with its T_slog), computes the minimal difference under a store
  *	read transaction (store_diff_table) and applies it in short write
- *	transactions (store_diff_apply): lists SQL has are created, lists
- *	it lacks are dropped; an unchanged database writes nothing.
+ *	transactions (store_diff_apply): lists SQL has are created, a
+ *	list whose main table T is gone is dropped (T without T_slog
+ *	fails the load: the list stays as stored, with its secret key);
+ *	an unchanged database writes nothing.
  *
  *	sql_sync_to() first creates missing tables and columns
  *	(sql_schema_repair, dropping nothing), then, in ONE SQL
@@ -54,6 +56,9 @@ struct sql_sync_result {
 					 * sql_sync_result_free() */
 	size_t ntables;
 	unsigned lists_created, lists_dropped;
+	char dropped[SQL_SYNC_ERR_MAX];	/* the lists dropped, by name,
+					 * space-separated (" ..." when
+					 * more do not fit) */
 	uint64_t seq;			/* from: the store's sequence after */
 	char err[SQL_SYNC_ERR_MAX];
 };

@@ -57,6 +57,9 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
 		       struct store_row *row, char *err, size_t errlen);
 
+/* sync_note_dropped - add root to res->dropped (" ..." once full). */
+void	sync_note_dropped(struct sql_sync_result *res, const char *root);
+
 /* sync_sql_fail - copy the connection's message into err; result kind. */
 int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 		      size_t errlen);

@@ -613,6 +613,7 @@ static int drop_stale(struct sql_conn *conn, char **sqlroots,
 				: sql_exec(conn, b.p, NULL, 0, NULL, NULL);
 		}
 		res->lists_dropped++;
+		sync_note_dropped(res, sqlroots[i]);
 	}
 	sql_buf_free(&b);
 	return rc ? sync_sql_fail(conn, rc, res->err, sizeof(res->err)) : 0;

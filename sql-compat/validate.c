@@ -18,9 +18,14 @@
  *	registry does not have (an extra column, unless the caller keeps
  *	them: database-validate false).
  *
+ *	A table of mq's name that does not look like mq's (table_is_mqs)
+ *	belongs to another application: check reports it, repair and
+ *	purge refuse to touch it unless told to adopt it.
+ *
  *	Repair creates what is missing and drops extra columns; it never
  *	changes a column's type, which could lose data.  Purge drops and
- *	recreates every table.  Both run in one transaction, which undoes
+ *	recreates every table.  With SQL_SCHEMA_PLAN both only show the
+ *	statements they would run.  Both run in one transaction, which undoes
  *	the DDL on PostgreSQL and SQLite; MySQL commits each DDL
  *	statement by itself.
  * DIAGNOSTICS
@@ -180,6 +185,43 @@ static void column_set_free(struct column_set *s)
 	name_set_free(&s->types);
 }
 
+/*
+ * table_is_mqs - does an existing table with columns cols look like
+ * mq's table t: every key column and at least half of t's columns?  A
+ * list's tables always are: the operator named the list, and mq found
+ * it by its T and T_slog pair.  MailerQ's names (locals, dns, ips, ...)
+ * are the ones other applications use too.
+ */
+static bool table_is_mqs(const struct reg_table *t,
+			 const struct column_set *cols)
+{
+	int	have = 0;
+
+	if (t->family == REG_LIST)
+		return true;
+	for (int k = 0; k < t->nkey; k++)
+		if (!name_set_has(&cols->names, t->cols[t->key[k]].name))
+			return false;
+	for (int c = 0; c < t->ncols; c++)
+		have += name_set_has(&cols->names, t->cols[c].name);
+	return 2 * have >= t->ncols;
+}
+
+/* foreign_columns - "name, city" (cols that are not t's), into buf */
+static void foreign_columns(const struct reg_table *t,
+			    const struct column_set *cols, char *buf,
+			    size_t len)
+{
+	size_t	n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cols->names.n && n < len; i++)
+		if (reg_column_index(t, cols->names.v[i]) < 0)
+			n += (size_t) snprintf(buf + n, len - n, "%s%s",
+					       n ? ", " : "",
+					       cols->names.v[i]);
+}
+
 /* schema_columns - the columns of table name */
 static enum sql_rc schema_columns(struct sql_conn *conn, const char *name,
 				  struct column_set *s)
@@ -236,6 +278,12 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 		snprintf(text, sizeof(text), "table %s: column %s: not one of "
 			 "mq's columns", table, column);
 		break;
+	case SQL_ISSUE_FOREIGN_TABLE:
+		snprintf(text, sizeof(text), "table %s: not mq's table (its "
+			 "columns %s are not mq's); mq leaves it alone: rename "
+			 "it, or take it over with mq repair-database --adopt",
+			 table, found);
+		break;
 	}
 	if (run->issue_cb && !run->stop && run->issue_cb(run->ctx, &issue, text))
 		run->stop = true;
@@ -256,6 +304,15 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	}
 	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
 		return rc;
+	if (!(run->flags & SQL_SCHEMA_ADOPT) && !table_is_mqs(t, &cols)) {
+		char	theirs[256];
+
+		foreign_columns(t, &cols, theirs, sizeof(theirs));
+		schema_issue(run, SQL_ISSUE_FOREIGN_TABLE, name, NULL, theirs,
+			     t, -1);
+		column_set_free(&cols);
+		return SQL_OK;
+	}
 	for (int c = 0; c < t->ncols; c++) {
 		size_t	i;
 
@@ -329,19 +386,62 @@ enum sql_rc sql_schema_check(struct sql_conn *conn, const char *const *roots,
 	return rc;
 }
 
+/* schema_show - a planned statement, shown and not run */
+static enum sql_rc schema_show(void *ctx, const char *statement)
+{
+	struct schema_run *run = ctx;
+
+	if (run->ddl_cb)
+		run->ddl_cb(run->ctx, statement);
+	return SQL_OK;
+}
+
 /*
  * schema_exec - run each statement of text (";\n"-separated, as the
- *	renderers write them) and show it to the callback
+ *	renderers write them) and show it to the callback; with
+ *	SQL_SCHEMA_PLAN only show it
  */
 static enum sql_rc schema_exec(struct schema_run *run, struct sql_buf *text)
 {
-	enum sql_rc rc;
+	enum sql_rc rc = SQL_INTERNAL;
 
-	if (text->oom)
-		return sql_conn_fail(run->conn, SQL_INTERNAL, "schema", "out of memory");
-	rc = sql_exec_script(run->conn, text->p, run->ddl_cb, run->ctx);
+	if (!text->oom)
+		rc = run->flags & SQL_SCHEMA_PLAN
+			? sql_script_each(text->p, schema_show, run)
+			: sql_exec_script(run->conn, text->p, run->ddl_cb,
+					  run->ctx);
+	if (rc == SQL_INTERNAL && (text->oom || run->flags & SQL_SCHEMA_PLAN))
+		rc = sql_conn_fail(run->conn, SQL_INTERNAL, "schema",
+				   "out of memory");
 	sql_buf_reset(text);
 	return rc;
+}
+
+/*
+ * refuse_foreign - SQL_CONFIG when existing table name is not mq's and
+ *	may not be adopted: repair and purge change nothing then
+ */
+static enum sql_rc refuse_foreign(struct schema_run *run, const char *name,
+				  const struct reg_table *t)
+{
+	struct column_set cols = {0};
+	char	theirs[256], why[512];
+	enum sql_rc rc;
+
+	if (run->flags & SQL_SCHEMA_ADOPT)
+		return SQL_OK;
+	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
+		return rc;
+	if (table_is_mqs(t, &cols)) {
+		column_set_free(&cols);
+		return SQL_OK;
+	}
+	foreign_columns(t, &cols, theirs, sizeof(theirs));
+	column_set_free(&cols);
+	snprintf(why, sizeof(why), "table %s is not mq's (its columns %s are "
+		 "not mq's): nothing was changed; rename it, or take it over "
+		 "with mq repair-database --adopt", name, theirs);
+	return sql_conn_fail(run->conn, SQL_CONFIG, name, why);
 }
 
 /* repair_table - create the table, or its missing columns; drop extras */
@@ -359,7 +459,8 @@ static enum sql_rc repair_table(void *ctx, const char *name,
 		sql_buf_free(&sql);
 		return rc;
 	}
-	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
+	if ((rc = refuse_foreign(run, name, t)) != SQL_OK ||
+	    (rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
 		return rc;
 	for (int c = 0; c < t->ncols; c++)
 		if (!name_set_has(&cols.names, t->cols[c].name))
@@ -383,8 +484,11 @@ static enum sql_rc purge_table(void *ctx, const char *name,
 	struct sql_buf sql = SQL_BUF_INIT;
 	enum sql_rc rc;
 
-	if (name_set_has(&run->tables, name))
+	if (name_set_has(&run->tables, name)) {
+		if ((rc = refuse_foreign(run, name, t)) != SQL_OK)
+			return rc;
 		sql_schema_drop_table(&sql, run->engine, name);
+	}
 	sql_schema_create(&sql, run->engine, name, t);
 	rc = schema_exec(run, &sql);
 	sql_buf_free(&sql);
@@ -440,9 +544,16 @@ enum sql_rc sql_schema_repair(struct sql_conn *conn, const char *const *roots,
 
 /* sql_schema_purge - see sql.h */
 enum sql_rc sql_schema_purge(struct sql_conn *conn, const char *const *roots,
-			     sql_ddl_cb cb, void *ctx)
+			     unsigned flags, sql_ddl_cb cb, void *ctx)
 {
-	return schema_change(conn, roots, 0, purge_table, cb, ctx);
+	return schema_change(conn, roots, flags, purge_table, cb, ctx);
+}
+
+/* sql_ddl_destroys - see sql.h: the renderers' DROP statements */
+bool	sql_ddl_destroys(const char *statement)
+{
+	return strncmp(statement, "DROP TABLE", 10) == 0 ||
+	       strstr(statement, " DROP COLUMN ") != NULL;
 }
 
 /* sql_schema_sync_serial - see sql.h: the driver's sequence reset */

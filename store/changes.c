@@ -110,9 +110,10 @@ enum store_rc store_changes_oldest(struct store_txn *txn, uint64_t *oldest)
 	return rc;
 }
 
-/* walk_from - pass the records from key (seq, 0) on to fn, in order. */
+/* walk_from - pass the records from key (seq, index) on to fn, in order. */
 static enum store_rc walk_from(struct store_txn *t, MDB_cursor *c,
-			       uint64_t seq, store_change_fn fn, void *arg)
+			       uint64_t seq, uint32_t index,
+			       store_change_fn fn, void *arg)
 {
 	uint8_t kbuf[CHANGE_KEY_LEN] = { 0 };
 	MDB_val k = { sizeof(kbuf), kbuf }, d;
@@ -120,6 +121,10 @@ static enum store_rc walk_from(struct store_txn *t, MDB_cursor *c,
 	int mrc;
 
 	key_encode_int((int64_t)seq, kbuf);
+	kbuf[8] = (uint8_t)(index >> 24);
+	kbuf[9] = (uint8_t)(index >> 16);
+	kbuf[10] = (uint8_t)(index >> 8);
+	kbuf[11] = (uint8_t)index;
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		if (!change_decode(&k, &d, &ch))
@@ -132,8 +137,12 @@ static enum store_rc walk_from(struct store_txn *t, MDB_cursor *c,
 		: store_mdb_rc(t->st, mrc, DB_CHANGES);
 }
 
-enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
-				  store_change_fn fn, void *arg)
+/*
+ * changes_from - the records from (seq, index) on, once the log is known
+ *	to reach back to seq: a reader standing after seq - 1, or inside seq.
+ */
+static enum store_rc changes_from(struct store_txn *txn, uint64_t seq,
+				  uint32_t index, store_change_fn fn, void *arg)
 {
 	uint64_t oldest;
 	bool overflow;
@@ -145,16 +154,42 @@ enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
 		return store_mdb_rc(txn->st, mrc, DB_CHANGES);
 	rc = log_reach(txn, c, &oldest, &overflow);
 	/* An overflow above seq is the answer itself: "start again". */
-	if (rc == STORE_OK && seq < oldest - 1 && !overflow)
+	if (rc == STORE_OK && seq < oldest && !overflow)
 		rc = store_fail(txn->st, STORE_NOTFOUND, "change log: the "
 				"changes after sequence %llu are no longer "
 				"kept (the oldest kept whole is %llu)",
-				(unsigned long long)seq,
+				(unsigned long long)(seq - 1),
 				(unsigned long long)oldest);
-	if (rc == STORE_OK && seq < INT64_MAX)
-		rc = walk_from(txn, c, seq + 1, fn, arg);
+	if (rc == STORE_OK && seq <= INT64_MAX)
+		rc = walk_from(txn, c, seq, index, fn, arg);
 	mdb_cursor_close(c);
 	return rc;
+}
+
+enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
+				  store_change_fn fn, void *arg)
+{
+	if (seq == UINT64_MAX)
+		return STORE_OK;
+	return changes_from(txn, seq + 1, 0, fn, arg);
+}
+
+enum store_rc store_changes_resume(struct store_txn *txn, uint64_t seq,
+				   uint32_t index, store_change_fn fn,
+				   void *arg)
+{
+	if (seq == 0)
+		return store_changes_after(txn, 0, fn, arg);
+	return changes_from(txn, seq, index, fn, arg);
+}
+
+/* change_table - the registry entry of a put's or del's table, or NULL. */
+static const struct reg_table *change_table(const struct store_change *c)
+{
+	char root[REG_NAME_MAX];
+	const struct reg_table *t = reg_mailerq_find(c->table);
+
+	return t ? t : reg_list_split(c->table, root, sizeof(root));
 }
 
 enum store_rc store_change_row(struct store_txn *txn,
@@ -162,22 +197,70 @@ enum store_rc store_change_row(struct store_txn *txn,
 			       const struct reg_table **t,
 			       struct store_row *row)
 {
-	char root[REG_NAME_MAX];
-
 	if (c->op != STORE_CHANGE_PUT)
 		return store_fail(txn->st, STORE_BADDATA, "change %llu.%u: "
 				  "not a put: it holds no row",
 				  (unsigned long long)c->seq, c->index);
-	*t = reg_mailerq_find(c->table);
-	if (!*t)
-		*t = reg_list_split(c->table, root, sizeof(root));
-	if (!*t)
+	if (!(*t = change_table(c)))
 		return store_fail(txn->st, STORE_NOTFOUND, "change %llu.%u: "
 				  "no table %s", (unsigned long long)c->seq,
 				  c->index, c->table);
 	if (!row_decode(*t, c->row, c->rowlen, row))
 		return store_fail(txn->st, STORE_CORRUPT, "change %llu.%u: "
 				  "the row of %s does not decode",
+				  (unsigned long long)c->seq, c->index,
+				  c->table);
+	return STORE_OK;
+}
+
+/*
+ * key_take - the key column c's value from the encoded key at *p (n
+ *	bytes left): an integer is 8 bytes, a text the rest (row.c).
+ */
+static bool key_take(const struct reg_column *c, const uint8_t **p,
+		     size_t *n, struct store_value *v)
+{
+	if (c->type == REG_INT) {
+		if (*n < 8)
+			return false;
+		*v = (struct store_value){ .kind = SV_INT,
+					   .i = key_decode_int(*p) };
+		*p += 8;
+		*n -= 8;
+		return true;
+	}
+	*v = (struct store_value){ .kind = SV_TEXT, .s = (const char *)*p,
+				   .len = *n };
+	*p += *n;
+	*n = 0;
+	return v->len > 0;
+}
+
+enum store_rc store_change_key(struct store_txn *txn,
+			       const struct store_change *c,
+			       const struct reg_table **t,
+			       struct store_value key[REG_MAX_KEY], int *nkey)
+{
+	static const struct reg_column rowno = { "", REG_INT, 0, 0, NULL };
+	const uint8_t *p = c->key;
+	size_t n = c->keylen;
+	bool ok = true;
+
+	if (c->op != STORE_CHANGE_PUT && c->op != STORE_CHANGE_DEL)
+		return store_fail(txn->st, STORE_BADDATA, "change %llu.%u: "
+				  "not a put or del: it names no row",
+				  (unsigned long long)c->seq, c->index);
+	if (!(*t = change_table(c)))
+		return store_fail(txn->st, STORE_NOTFOUND, "change %llu.%u: "
+				  "no table %s", (unsigned long long)c->seq,
+				  c->index, c->table);
+	*nkey = (*t)->nkey ? (*t)->nkey : 1;
+	for (int i = 0; ok && i < *nkey; i++)
+		ok = key_take((*t)->nkey ? &(*t)->cols[(*t)->key[i]] : &rowno,
+			      &p, &n, &key[i]);
+	if (!ok || n != 0)
+		return store_fail(txn->st, STORE_CORRUPT, "change %llu.%u: "
+				  "the key of %s does not decode",
 				  (unsigned long long)c->seq, c->index,
 				  c->table);
 	return STORE_OK;

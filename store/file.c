@@ -91,7 +91,7 @@ enum store_rc store_backup(struct store *st, const char *path)
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return store_fail(st, STORE_IO, "%s: cannot create: %s", tmp,
+		return store_fail(st, STORE_IO, "%s: cannot create: %s", path,
 				  strerror(errno));
 	rc = copy_adopting_growth(st, fd);
 	if (rc == 0 && fsync(fd) != 0)
@@ -433,8 +433,14 @@ enum store_rc store_verify_file(const char *path, uint64_t *rows_out,
 {
 	char msg[STORE_ERR_MAX];
 	int pfd[2], status;
+	struct stat sb;
 	pid_t pid;
 
+	/* A file that is not there is not a corrupt one. */
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return STORE_IO;
+	}
 	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
 		snprintf(err, errlen, "%s: cannot start verifier: %s", path,
 			 strerror(errno));

@@ -64,6 +64,9 @@ struct store {
 	int nidle;
 	pthread_mutex_t lookups_lock;	/* lookups (lookup_cache.c) */
 	struct lookup_set *lookups;	/* the newest shared set, or NULL */
+	pthread_mutex_t health_lock;	/* health */
+	struct store_health health;
+	char warning[4352];	/* store_open_warning: the path and more */
 };
 
 struct store_txn {
@@ -131,6 +134,30 @@ enum store_rc store_change(struct store_txn *txn, enum change_op op,
 enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out);
+
+/* space.c */
+/*
+ * store_nospace - a write failed with errno rc (ENOSPC, EIO, EFBIG):
+ *	when the store's file system is full (LMDB reports a short write
+ *	as EIO) or the file reached RLIMIT_FSIZE, fail with STORE_NOSPACE
+ *	naming the file and the room left, and return true.
+ */
+bool store_nospace(struct store *st, int rc);
+/*
+ * store_map_full - MDB_MAP_FULL: STORE_FULL, with the store-max-size
+ *	message once the map cannot grow (txn.c).
+ */
+enum store_rc store_map_full(struct store *st, const char *what);
+/* store_write_outcome - note a write's result for store_health; rc. */
+enum store_rc store_write_outcome(struct store *st, enum store_rc rc);
+
+/* damage.c */
+/* store_damaged - mark st damaged for why; STORE_DAMAGED with the text. */
+enum store_rc store_damaged(struct store *st, const char *why);
+/* store_on_assert - LMDB's assertion callback: a fault like a signal. */
+void store_on_assert(MDB_env *env, const char *msg);
+/* read transactions this thread holds: a guard jumps only inside one */
+extern __thread int store_reading;
 
 /* Meta key: the sequence that last changed a MailerQ table. */
 #define META_MAILERQ_SEQ "mailerq-seq"

@@ -61,10 +61,14 @@ enum store_rc store_mdb_rc(struct store *st, int rc, const char *what)
 	case MDB_NOTFOUND:
 		return STORE_NOTFOUND;
 	case MDB_MAP_FULL:
-		return store_fail(st, STORE_FULL, "%s: %s: store is full",
-				  st->path, what);
+		return store_map_full(st, what);
 	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
+	case MDB_PAGE_NOTFOUND: {
+		char why[STORE_ERR_MAX / 2];
+
+		snprintf(why, sizeof(why), "%s: %s", what, mdb_strerror(rc));
+		return store_damaged(st, why);
+	}
 	case MDB_INVALID:
 	case MDB_VERSION_MISMATCH:
 		return store_fail(st, STORE_CORRUPT, "%s: %s: %s", st->path,
@@ -75,6 +79,9 @@ enum store_rc store_mdb_rc(struct store *st, int rc, const char *what)
 				  what, mdb_strerror(rc));
 	case ENOSPC:
 	case EIO:
+	case EFBIG:
+		if (store_nospace(st, rc))
+			return STORE_NOSPACE;
 		return store_fail(st, STORE_IO, "%s: %s: %s", st->path, what,
 				  mdb_strerror(rc));
 	}
@@ -94,6 +101,8 @@ const char *store_strerror(enum store_rc rc)
 		[STORE_FULL] = "store is full",
 		[STORE_IO] = "input/output error",
 		[STORE_INTERNAL] = "internal error",
+		[STORE_DAMAGED] = "store file is damaged",
+		[STORE_NOSPACE] = "no space left for the store file",
 	};
 
 	if ((unsigned)rc < sizeof(names) / sizeof(names[0]) && names[rc])
@@ -112,10 +121,13 @@ enum result_kind store_rc_kind(enum store_rc rc)
 	case STORE_EXISTS:
 	case STORE_CORRUPT:
 		return RESULT_BADDATA;
-	case STORE_READONLY:
 	case STORE_FULL:
+	case STORE_NOSPACE:
+		return RESULT_NOSPACE;
+	case STORE_READONLY:
 	case STORE_IO:
 	case STORE_INTERNAL:
+	case STORE_DAMAGED:
 		break;
 	}
 	return RESULT_INTERNAL;
@@ -130,6 +142,7 @@ const char *result_kind_name(enum result_kind k)
 		[RESULT_CONFIG] = "configuration error",
 		[RESULT_TRYAGAIN] = "temporary failure",
 		[RESULT_INTERNAL] = "internal error",
+		[RESULT_NOSPACE] = "no space",
 	};
 
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]))
@@ -141,6 +154,11 @@ const char *store_errmsg(const struct store *st)
 {
 	(void)st;
 	return thread_err;
+}
+
+const char *store_lmdb_version(void)
+{
+	return mdb_version(NULL, NULL, NULL);
 }
 
 const char *store_path(const struct store *st)
@@ -342,6 +360,7 @@ enum store_rc store_read_begin(struct store *st, struct store_txn **out)
 	*out = NULL;
 	if (t && mdb_txn_renew(t->txn) == 0) {
 		*out = t;
+		store_reading++;
 		return STORE_OK;
 	}
 	if (t)		/* renew failed, e.g. MDB_MAP_RESIZED: start afresh */
@@ -354,6 +373,7 @@ enum store_rc store_read_begin(struct store *st, struct store_txn **out)
 		return rc;
 	}
 	*out = t;
+	store_reading++;
 	return STORE_OK;
 }
 
@@ -366,6 +386,7 @@ void store_read_end(struct store_txn *t)
 {
 	if (!t)
 		return;
+	store_reading--;
 	if (!t->opened_dbi) {
 		mdb_txn_reset(t->txn);
 		if (idle_reader_push(t->st, t))
@@ -496,8 +517,12 @@ static enum store_rc env_open(struct store *st)
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
 	if (rc == 0)
+		rc = mdb_env_set_assert(st->env, store_on_assert);
+	/* LMDB raises it to what an existing file's pages take. */
+	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env,
-					 st->flags & STORE_MAP_RESERVE
+					 st->flags & STORE_MAP_RESERVE ||
+					 st->opt.max_size < MAP_INITIAL
 					 ? st->opt.max_size : MAP_INITIAL);
 	if (rc)
 		return store_mdb_rc(st, rc, "create environment");
@@ -516,6 +541,25 @@ static enum store_rc env_open(struct store *st)
 	/* Readers of processes that died (SIGKILL) hold old pages. */
 	mdb_reader_check(st->env, &dead);
 	return STORE_OK;
+}
+
+/*
+ * warn_oversize - a store larger than store-max-size opens, for reads;
+ *	a write that needs a page more meets the limit (txn.c).
+ */
+static void warn_oversize(struct store *st, uint64_t used)
+{
+	if (used > st->opt.max_size)
+		snprintf(st->warning, sizeof(st->warning), "%s: the store "
+			 "takes %llu bytes, more than store-max-size (%llu "
+			 "bytes): reads work, writes that need more room are "
+			 "refused", st->path, (unsigned long long)used,
+			 (unsigned long long)st->opt.max_size);
+}
+
+const char *store_open_warning(const struct store *st)
+{
+	return st->warning;
 }
 
 /* keep_private - the store holds DKIM private keys: owner-only access. */
@@ -556,6 +600,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 {
 	struct store *st = calloc(1, sizeof(*st));
 	enum store_rc rc;
+	uint64_t used = 0;
 
 	*out = NULL;
 	if (!st || sodium_init() < 0) {
@@ -566,6 +611,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 	pthread_mutex_init(&st->dbi_lock, NULL);
 	pthread_mutex_init(&st->idle_lock, NULL);
 	pthread_mutex_init(&st->lookups_lock, NULL);
+	pthread_mutex_init(&st->health_lock, NULL);
 	st->flags = flags;
 	if (opt)
 		st->opt = *opt;
@@ -581,9 +627,13 @@ enum store_rc store_open(const char *path, unsigned flags,
 		rc = check_parent(st);
 	}
 	if (rc == STORE_OK)
+		rc = store_file_check(st, &used);
+	if (rc == STORE_OK)
 		rc = env_open(st);
 	if (rc == STORE_OK)
 		rc = open_own_dbs(st);
+	if (rc == STORE_OK)
+		warn_oversize(st, used);
 	if (rc && st->needs_upgrade) {
 		store_close(st);
 		return open_upgraded(path, flags, opt, out, errbuf, errlen);
@@ -613,6 +663,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->dbi_lock);
 	pthread_mutex_destroy(&st->idle_lock);
 	pthread_mutex_destroy(&st->lookups_lock);
+	pthread_mutex_destroy(&st->health_lock);
 	free(st->dbis);
 	free(st);
 }

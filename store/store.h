@@ -25,6 +25,7 @@
 #ifndef MQ_STORE_H
 #define MQ_STORE_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -41,6 +42,8 @@ enum store_rc {
 	STORE_FULL,		/* store-max-size reached */
 	STORE_IO,		/* open, create, write or sync failed */
 	STORE_INTERNAL,		/* unexpected LMDB or library failure */
+	STORE_DAMAGED,		/* the file is cut short or its pages broken */
+	STORE_NOSPACE,		/* disk full, or the file size limit */
 };
 
 /*
@@ -55,6 +58,7 @@ enum result_kind {
 	RESULT_CONFIG,		/* the configuration must change: 65, 500 */
 	RESULT_TRYAGAIN,	/* a server or lock is unavailable: 75, 503 */
 	RESULT_INTERNAL,	/* a bug, no memory, a broken file: 70, 500 */
+	RESULT_NOSPACE,		/* no room: disk full, store-max-size: 75, 507 */
 };
 
 /* result_kind_name - "ok", "not found", "bad data", ... */
@@ -90,11 +94,20 @@ enum store_rc store_open(const char *path, unsigned flags,
 			 struct store **out, char *errbuf, size_t errlen);
 void store_close(struct store *st);
 
+/*
+ * store_open_warning - what the open found worth a warning, "" for
+ *	nothing: a store already larger than store-max-size (it opens,
+ *	reads work, a write that needs more room fails with STORE_FULL).
+ */
+const char *store_open_warning(const struct store *st);
+
 const char *store_strerror(enum store_rc rc);
 /* store_rc_kind - the result kind of a store code. */
 enum result_kind store_rc_kind(enum store_rc rc);
 const char *store_errmsg(const struct store *st);
 const char *store_path(const struct store *st);
+/* store_lmdb_version - the LMDB library linked in: "LMDB 0.9.24: ...". */
+const char *store_lmdb_version(void);
 
 /* Transactions. */
 
@@ -321,6 +334,16 @@ enum store_rc store_changes_after(struct store_txn *txn, uint64_t seq,
 				  store_change_fn fn, void *arg);
 
 /*
+ * store_changes_resume - store_changes_after for a reader that stopped
+ *	inside sequence seq: the records from (seq, index) on, so a feed
+ *	may hand a long transaction over in parts.  Index 0 is
+ *	store_changes_after(txn, seq - 1, ...), with its codes.
+ */
+enum store_rc store_changes_resume(struct store_txn *txn, uint64_t seq,
+				   uint32_t index, store_change_fn fn,
+				   void *arg);
+
+/*
  * store_changes_oldest - the oldest sequence whose changes the log
  *	holds whole: a reader at sequence S can catch up from the log
  *	when S + 1 >= *oldest.  A sequence cut by pruning or overflowed
@@ -350,6 +373,21 @@ enum store_rc store_change_row(struct store_txn *txn,
 			       const struct store_change *c,
 			       const struct reg_table **t,
 			       struct store_row *row);
+
+/*
+ * store_change_key - the registry entry of a put's or del's table and
+ *	the key the record names: one value per primary key column, in
+ *	key order (*nkey of them; a text as the store compares it, folded
+ *	to lower case for a case-insensitive column), or for a table
+ *	without a key its hidden row number as one integer.  Values point
+ *	into the record.  STORE_BADDATA for another operation,
+ *	STORE_NOTFOUND for an unknown table, STORE_CORRUPT for a key that
+ *	does not decode.
+ */
+enum store_rc store_change_key(struct store_txn *txn,
+			       const struct store_change *c,
+			       const struct reg_table **t,
+			       struct store_value key[REG_MAX_KEY], int *nkey);
 
 /*
  * ASCII case: the one folding rule of the tables, lookups and list
@@ -396,6 +434,76 @@ enum store_rc store_backup(struct store *st, const char *path);
  *	Returns how many were removed.
  */
 int store_stale_temps_remove(const char *path, const char *sep);
+
+/*
+ * A damaged file (damage.c): truncated, or a page overwritten under a
+ * running mq.  The store is checked at open (STORE_DAMAGED, naming the
+ * file and pointing at mq verify and mq backup); a read of the map that
+ * faults later (SIGBUS, SIGSEGV, an LMDB assertion) is caught.
+ */
+
+/*
+ * store_fault_fn - the process's answer to a fault outside a guard:
+ *	called in a signal handler, with what ("SIGBUS", "SIGSEGV", "an
+ *	LMDB assertion"); it uses async-signal-safe calls only and must not
+ *	return (write(2) a line, _exit).
+ */
+typedef void (*store_fault_fn)(const char *what);
+
+/*
+ * store_faults_catch - install the handler of SIGBUS and SIGSEGV for
+ *	the process (LMDB's assertions are routed to it at open).  fatal
+ *	NULL: a fault outside a guard kills the process as before.  It
+ *	also ignores SIGXFSZ, so that a file size limit (RLIMIT_FSIZE)
+ *	fails the write with STORE_NOSPACE instead of killing the process.
+ */
+void store_faults_catch(store_fault_fn fatal);
+
+/*
+ * A guard, armed by a thread around code that reads the store: a fault
+ * while the thread holds a read transaction (store_read_begin) makes
+ * store_guard_set return a second time, non-zero, the read abandoned:
+ *
+ *	struct store_guard g;
+ *	if (store_guard_set(&g)) {
+ *		rc = store_guard_fault(st, &g);	// answer, st damaged
+ *	} else {
+ *		store_guard_arm(&g);
+ *		...reads...
+ *		store_guard_disarm();
+ *	}
+ *
+ * What the guarded code held (locks, memory, its reader slot) stays
+ * held: a damaged store is not to be read again.
+ */
+struct store_guard {
+	sigjmp_buf jb;
+	volatile int sig;	/* the signal, -1 for an assertion */
+};
+#define store_guard_set(g) sigsetjmp((g)->jb, 1)
+void store_guard_arm(struct store_guard *g);
+void store_guard_disarm(void);
+/* store_guard_fault - after g's jump: mark st damaged, STORE_DAMAGED. */
+enum store_rc store_guard_fault(struct store *st,
+				const struct store_guard *g);
+
+/*
+ * store_file_check - read the file's meta pages with pread (never the
+ *	map): LMDB's own, roots within the file, the file as long as its
+ *	last page.  STORE_DAMAGED (and the store marked damaged) when not;
+ *	*used (if given) receives the bytes its pages take.
+ */
+enum store_rc store_file_check(struct store *st, uint64_t *used);
+
+/* What mq serve shows on /health and /metrics. */
+struct store_health {
+	bool damaged;		/* sticky: the map is not read again */
+	char damage[200];	/* why */
+	bool nospace;		/* the last write failed for lack of room */
+	char nospace_why[512];	/* its message */
+	uint64_t nospace_total;	/* writes that failed so, since open */
+};
+void store_health_get(struct store *st, struct store_health *h);
 
 /*
  * store_verify_file - open the file read-only in a child process and walk

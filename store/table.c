@@ -53,10 +53,31 @@ enum store_rc store_table_find(struct store_txn *txn, const char *name,
 	return table_resolve(txn, name, out, &dbi);
 }
 
+/* digits - the number in n decimal digits at s (already checked). */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/*
+ * time_valid - "YYYY-MM-DD HH:MM:SS[.ffffff]" naming a real moment: year
+ *	1-9999, month 1-12, a day the month has (leap years as the
+ *	Gregorian calendar counts them), hour 0-23, minute and second
+ *	0-59.  The one check of a time value, whoever writes it (the
+ *	command line, the API, a sync from SQL).  No leap second: MySQL
+ *	and MariaDB refuse :60, PostgreSQL turns it into the next minute.
+ */
 static bool time_valid(const char *s, size_t n)
 {
 	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30,
+				       31, 31, 30, 31, 30, 31 };
 	size_t base = sizeof(shape) - 1;
+	int y, m, d;
 
 	if (n < base || (n > base && (s[base] != '.' || n == base + 1 ||
 				      n > base + 7)))
@@ -66,7 +87,15 @@ static bool time_valid(const char *s, size_t n)
 		if (want == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != want)
 			return false;
 	}
-	return true;
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	if (m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)))
+		return false;
+	return digits(s + 11, 2) <= 23 && digits(s + 14, 2) <= 59 &&
+		digits(s + 17, 2) <= 59;
 }
 
 /* check_value - does v fit column c of t?  NULL is checked elsewhere. */
@@ -89,7 +118,8 @@ enum store_rc table_check_value(struct store *st, const struct reg_table *t,
 				  "byte", t->name, c->name);
 	if (c->type == REG_TIME && !time_valid(v->s, v->len))
 		return store_fail(st, STORE_BADDATA, "%s.%s: not a time "
-				  "'YYYY-MM-DD HH:MM:SS': '%.*s'", t->name,
+				  "'YYYY-MM-DD HH:MM:SS' (a real date, "
+				  "00:00:00-23:59:59): '%.*s'", t->name,
 				  c->name, (int)(v->len > 40 ? 40 : v->len),
 				  v->s);
 	if (c->type == REG_TEXT && v->len > c->maxlen)

@@ -21,18 +21,37 @@
 
 #include "store/internal.h"
 
-static enum store_rc grow_map(struct store *st)
+/* at_max - has the map reached store-max-size (or more, see store.c)? */
+static bool at_max(struct store *st, uint64_t *mapsize)
 {
 	MDB_envinfo info;
-	uint64_t size;
 
 	mdb_env_info(st->env, &info);
-	if (info.me_mapsize >= st->opt.max_size)
-		return store_fail(st, STORE_FULL, "%s: store is full: it "
-				  "reached store-max-size (%llu bytes)",
-				  st->path,
+	*mapsize = info.me_mapsize;
+	return info.me_mapsize >= st->opt.max_size;
+}
+
+enum store_rc store_map_full(struct store *st, const char *what)
+{
+	uint64_t size;
+
+	if (at_max(st, &size))
+		return store_fail(st, STORE_FULL, "%s: store is full: the "
+				  "write needs more than store-max-size (%llu "
+				  "bytes) allows; nothing was written", st->path,
 				  (unsigned long long)st->opt.max_size);
-	size = info.me_mapsize * 2;
+	/* store_write grows the map and runs the body again */
+	return store_fail(st, STORE_FULL, "%s: %s: map of %llu bytes full",
+			  st->path, what, (unsigned long long)size);
+}
+
+static enum store_rc grow_map(struct store *st)
+{
+	uint64_t size;
+
+	if (at_max(st, &size))
+		return store_map_full(st, "grow map");
+	size *= 2;
 	if (size > st->opt.max_size)
 		size = st->opt.max_size;
 	return store_mdb_rc(st, mdb_env_set_mapsize(st->env, size),
@@ -142,8 +161,8 @@ enum store_rc store_write_mode(struct store *st, enum write_mode mode,
 				  st->path);
 	while ((rc = run_once(st, mode, at, fn, arg, seq_out)) == STORE_FULL)
 		if ((rc = grow_map(st)))
-			return rc;
-	return rc;
+			return store_write_outcome(st, rc);
+	return store_write_outcome(st, rc);
 }
 
 enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
@@ -237,7 +256,9 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
  *	more than both the highest ever allocated and the highest key
  *	present), or, with at_least > 0, just make sure no later
  *	allocation returns at_least or less.  Ids are never reused, as in
- *	PostgreSQL sequences.
+ *	PostgreSQL sequences and SQLite's AUTOINCREMENT: the counter keeps
+ *	its value when the rows above it are deleted.  Past INT64_MAX
+ *	there is no id to give: STORE_BADDATA naming the table.
  */
 enum store_rc store_next_id(struct store_txn *t, const char *table,
 			    MDB_dbi dbi, int64_t at_least, int64_t *out)
@@ -268,8 +289,11 @@ enum store_rc store_next_id(struct store_txn *t, const char *table,
 	mdb_cursor_close(c);
 	if ((uint64_t)last > counter && last > 0)
 		counter = (uint64_t)last;
+	/* Not STORE_FULL: store_write would grow the map and retry. */
 	if (counter >= INT64_MAX)
-		return store_fail(t->st, STORE_FULL, "%s: no ids left", table);
+		return store_fail(t->st, STORE_BADDATA, "auto-increment for "
+				  "%s exhausted at %lld", table,
+				  (long long)INT64_MAX);
 	*out = (int64_t)counter + 1;
 	return store_mdb_rc(t->st, store_meta_put_u64(t, name, counter + 1),
 			    "meta");

@@ -29,6 +29,7 @@ int cli_exit(enum result_kind k)
 		[RESULT_CONFIG] = EXIT_USAGE,
 		[RESULT_TRYAGAIN] = EXIT_TEMPFAIL,
 		[RESULT_INTERNAL] = EXIT_SOFTWARE,
+		[RESULT_NOSPACE] = EXIT_TEMPFAIL,
 	};
 
 	if ((unsigned)k < sizeof(status) / sizeof(status[0]))
@@ -49,6 +50,31 @@ int cli_store_fail(struct store *st, enum store_rc rc)
 	return cli_store_exit(rc);
 }
 
+static char fault_path[4096];
+static int fault_status;
+
+/* put - write(2) a string, in a signal handler */
+static void put(const char *s)
+{
+	if (write(STDERR_FILENO, s, strlen(s)) < 0)
+		return;
+}
+
+/*
+ * store_fault - a read of the store's map faulted (store/damage.c): the
+ *	file was cut short or overwritten.  One line, exit 70, no core.
+ */
+static void store_fault(const char *what)
+{
+	put("mq: ");
+	put(fault_path);
+	put(": damaged store: a read of its map faulted (");
+	put(what);
+	put("); run 'mq verify', and restore from a backup made by "
+	    "'mq backup' if it fails\n");
+	_exit(fault_status);
+}
+
 struct store *cli_open_store(unsigned flags, int *exit_out)
 {
 	struct store_options opt = {
@@ -57,14 +83,20 @@ struct store *cli_open_store(unsigned flags, int *exit_out)
 	};
 	struct store *st;
 	char err[1024];
-	enum store_rc rc = store_open(mq_conf.store_path, flags, &opt, &st,
-				      err, sizeof(err));
+	enum store_rc rc;
 
+	snprintf(fault_path, sizeof(fault_path), "%s", mq_conf.store_path);
+	fault_status = cli_store_exit(STORE_DAMAGED);
+	store_faults_catch(store_fault);
+	rc = store_open(mq_conf.store_path, flags, &opt, &st, err,
+			sizeof(err));
 	if (rc) {
 		cli_error("%s", err);
 		*exit_out = rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
 		return NULL;
 	}
+	if (*store_open_warning(st))
+		cli_error("warning: %s", store_open_warning(st));
 	return st;
 }
 

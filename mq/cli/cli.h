@@ -26,7 +26,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * cli_exit - the exit status of a result kind: ok 0, not found 1,
- *	bad data 65, config 64, try again 75, internal 70.  The only place
+ *	bad data 65, config 64, try again 75, internal 70, no space (disk
+ *	full, store-max-size) 75: the write goes through once room is
+ *	made.  The only place
  *	exit statuses are made from results.
  */
 int cli_exit(enum result_kind k);
@@ -37,7 +39,12 @@ int cli_store_exit(enum store_rc rc);
 /* cli_store_fail - report the store's last error; returns the exit status. */
 int cli_store_fail(struct store *st, enum store_rc rc);
 
-/* cli_open_store - open the configured store; on failure report, NULL. */
+/*
+ * cli_open_store - open the configured store; on failure report, NULL.
+ *	A store larger than store-max-size is reported as a warning.  From
+ *	then on a fault reading the store's map (a file damaged under the
+ *	command) ends the process with one line and exit 70, not a core.
+ */
 struct store *cli_open_store(unsigned flags, int *exit_out);
 
 /*
@@ -66,6 +73,7 @@ int cmd_list_create(int argc, char **argv);
 int cmd_list_drop(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* SQL mirror */
 int cmd_sync(int argc, char **argv);
@@ -92,5 +100,6 @@ int cmd_status(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 #endif

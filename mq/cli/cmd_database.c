@@ -3,8 +3,8 @@
  *	cmd_database.c - mq check-database, repair-database, purge-database
  * SYNOPSIS
  *	mq check-database [--address URL]
- *	mq repair-database [--address URL]
- *	mq purge-database [--address URL]
+ *	mq repair-database [--yes] [--adopt] [--address URL]
+ *	mq purge-database [--yes] [--adopt] [--address URL]
  * DESCRIPTION
  *	Each works on the SQL database of URL, by default the configured
  *	database-address, over every MailerQ table and every list found
@@ -20,7 +20,13 @@
  *	again.  A column of the wrong type is reported, not changed.
  *
  *	purge-database drops every mq table and creates it empty,
- *	printing each statement.  It asks nothing: it is for scripts.
+ *	printing each statement.
+ *
+ *	Both first plan what they would run.  A plan that drops a column
+ *	or a table runs only with --yes or after a "y" on a terminal;
+ *	otherwise the plan is shown and nothing changes.  A table of
+ *	mq's name that is another application's (sql.h) stops both with
+ *	nothing changed, unless --adopt takes it over.
  * DIAGNOSTICS
  *	Exit 0 valid (or repaired, or purged), 65 problems remain or the
  *	address or credentials are bad, 64 usage (no database-address),
@@ -30,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mq/cli/cli.h"
 #include "sql-compat/sql.h"
@@ -40,7 +47,42 @@ struct database_command {
 	const char *usage;
 	int	(*run)(const struct database_command *cmd, struct sql_conn *conn,
 		       unsigned flags);
+	bool	changes;	/* takes --yes and --adopt */
 };
+
+/* The options of a run. */
+static bool opt_yes;
+
+/* A plan: the statements repair or purge would run. */
+struct plan {
+	char  **v;
+	size_t	n, ndestroy;
+	bool	oom;
+};
+
+/* plan_add - keep one planned statement */
+static void plan_add(void *ctx, const char *statement)
+{
+	struct plan *p = ctx;
+	char  **v = p->oom ? NULL : realloc(p->v, (p->n + 1) * sizeof(*v));
+
+	if (!v || !(v[p->n] = strdup(statement))) {
+		p->oom = true;
+		if (v)
+			p->v = v;
+		return;
+	}
+	p->v = v;
+	p->ndestroy += sql_ddl_destroys(statement);
+	p->n++;
+}
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
 
 /* print_issue - one problem per line on stdout */
 static int print_issue(void *ctx, const struct sql_issue *issue,
@@ -85,27 +127,88 @@ static int database_check(const struct database_command *cmd,
 	return 0;
 }
 
+/* confirmed - may a plan that drops data run?  Asks on a terminal. */
+static bool confirmed(const struct database_command *cmd,
+		      const struct plan *p)
+{
+	char	answer[16];
+
+	if (p->ndestroy == 0 || opt_yes)
+		return true;
+	fprintf(stderr, "%s would run:\n", cmd->name);
+	for (size_t i = 0; i < p->n; i++)
+		fprintf(stderr, "  %s;%s\n", p->v[i],
+			sql_ddl_destroys(p->v[i]) ? "   -- drops data" : "");
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		cli_error("%s: %zu statement%s would drop data; nothing was "
+			  "changed: run it again with --yes", cmd->name,
+			  p->ndestroy, p->ndestroy == 1 ? "" : "s");
+		return false;
+	}
+	fprintf(stderr, "Run them? [y/N] ");
+	if (!fgets(answer, sizeof(answer), stdin) ||
+	    (answer[0] != 'y' && answer[0] != 'Y')) {
+		cli_error("%s: nothing was changed", cmd->name);
+		return false;
+	}
+	return true;
+}
+
+/* Repair or purge, as a plan or for real. */
+typedef enum sql_rc (*schema_change_fn)(struct sql_conn *conn,
+					unsigned flags, sql_ddl_cb cb,
+					void *ctx);
+
+static enum sql_rc repair_all(struct sql_conn *conn, unsigned flags,
+			      sql_ddl_cb cb, void *ctx)
+{
+	return sql_schema_repair(conn, NULL, flags, cb, ctx);
+}
+
+static enum sql_rc purge_all(struct sql_conn *conn, unsigned flags,
+			     sql_ddl_cb cb, void *ctx)
+{
+	return sql_schema_purge(conn, NULL, flags, cb, ctx);
+}
+
+/* database_change - plan, confirm when it drops data, run; 0 when run */
+static int database_change(const struct database_command *cmd,
+			   struct sql_conn *conn, unsigned flags,
+			   schema_change_fn fn)
+{
+	struct plan p = {0};
+	enum sql_rc rc = fn(conn, flags | SQL_SCHEMA_PLAN, plan_add, &p);
+	bool	go = rc == SQL_OK && !p.oom && confirmed(cmd, &p);
+
+	plan_free(&p);
+	if (rc != SQL_OK)
+		return database_fail(cmd, conn, rc);
+	if (p.oom) {
+		cli_error("%s: out of memory", cmd->name);
+		return cli_exit(RESULT_INTERNAL);
+	}
+	if (!go)
+		return cli_exit(RESULT_BADDATA);
+	if ((rc = fn(conn, flags, print_statement, NULL)) != SQL_OK)
+		return database_fail(cmd, conn, rc);
+	return 0;
+}
+
 /* database_repair - repair, then check what is left */
 static int database_repair(const struct database_command *cmd,
 			   struct sql_conn *conn, unsigned flags)
 {
-	enum sql_rc rc = sql_schema_repair(conn, NULL, flags, print_statement, NULL);
+	int	status = database_change(cmd, conn, flags, repair_all);
 
-	if (rc != SQL_OK)
-		return database_fail(cmd, conn, rc);
-	return database_check(cmd, conn, flags);
+	return status ? status
+		      : database_check(cmd, conn, flags & ~SQL_SCHEMA_ADOPT);
 }
 
 /* database_purge - drop and recreate everything */
 static int database_purge(const struct database_command *cmd,
 			  struct sql_conn *conn, unsigned flags)
 {
-	enum sql_rc rc = sql_schema_purge(conn, NULL, print_statement, NULL);
-
-	(void) flags;
-	if (rc != SQL_OK)
-		return database_fail(cmd, conn, rc);
-	return 0;
+	return database_change(cmd, conn, flags, purge_all);
 }
 
 static const struct database_command check_command = {
@@ -118,40 +221,55 @@ static const struct database_command check_command = {
 	"URL defaults to the configured database-address.\n"
 	"Exit status: 0 valid, 65 problems found or bad address/credentials,\n"
 	"64 no database-address, 75 server unreachable.\n",
-	database_check,
+	database_check, false,
 };
 
 static const struct database_command repair_command = {
 	"repair-database",
-	"usage: mq repair-database [--address URL]\n\n"
+	"usage: mq repair-database [--yes] [--adopt] [--address URL]\n\n"
 	"Create the missing tables and columns of the SQL database and drop the\n"
 	"columns that are not mq's (kept when database-validate is false),\n"
 	"printing each statement; then check again.  A column of the wrong type\n"
 	"is reported, never changed.  URL defaults to database-address.\n"
-	"Exit status: 0 valid afterwards, 65 problems remain, 64 no\n"
-	"database-address, 75 server unreachable.\n",
-	database_repair,
+	"Dropping a column runs only with --yes, or after a \"y\" on a terminal.\n"
+	"A table of mq's name that is another application's (it lacks mq's key\n"
+	"or most of mq's columns) stops the repair with nothing changed;\n"
+	"--adopt takes such tables over as mq's (and drops their columns).\n"
+	"Exit status: 0 valid afterwards, 65 problems remain or not confirmed,\n"
+	"64 no database-address, 75 server unreachable.\n",
+	database_repair, true,
 };
 
 static const struct database_command purge_command = {
 	"purge-database",
-	"usage: mq purge-database [--address URL]\n\n"
+	"usage: mq purge-database [--yes] [--adopt] [--address URL]\n\n"
 	"Drop every MailerQ table and every table of the lists found in SQL,\n"
-	"and create them empty, printing each statement.  It does not ask.\n"
-	"URL defaults to database-address.\n"
-	"Exit status: 0 done, 65 bad address or credentials, 64 no\n"
-	"database-address, 75 server unreachable.\n",
-	database_purge,
+	"and create them empty, printing each statement.  It runs only with\n"
+	"--yes, or after a \"y\" on a terminal.  A table of mq's name that is\n"
+	"another application's stops it with nothing changed (--adopt: drop\n"
+	"it too).  URL defaults to database-address.\n"
+	"Exit status: 0 done, 65 not confirmed, a foreign table, or bad\n"
+	"address or credentials, 64 no database-address, 75 server\n"
+	"unreachable.\n",
+	database_purge, true,
 };
 
-/* database_args - "--address URL"; -1 to go on, else the exit status */
+/*
+ * database_args - "--address URL", and for repair and purge "--yes" and
+ *	"--adopt" (into *flags); -1 to go on, else the exit status
+ */
 static int database_args(const struct database_command *cmd, int argc,
-			 char **argv, const char **url)
+			 char **argv, const char **url, unsigned *flags)
 {
 	if (cli_help(argc, argv, cmd->usage))
 		return 0;
+	opt_yes = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
+		if (cmd->changes && strcmp(argv[i], "--yes") == 0) {
+			opt_yes = true;
+		} else if (cmd->changes && strcmp(argv[i], "--adopt") == 0) {
+			*flags |= SQL_SCHEMA_ADOPT;
+		} else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) {
 			*url = argv[++i];
 		} else if (strncmp(argv[i], "--address=", 10) == 0) {
 			*url = argv[i] + 10;
@@ -182,10 +300,11 @@ static int database_main(const struct database_command *cmd, int argc,
 	const char *url = NULL;
 	struct sql_address *addr;
 	struct sql_conn *conn;
+	unsigned flags = mq_conf.database_validate ? 0 : SQL_SCHEMA_KEEP_EXTRA;
 	enum sql_rc rc;
 	int	status;
 
-	if ((status = database_args(cmd, argc, argv, &url)) >= 0)
+	if ((status = database_args(cmd, argc, argv, &url, &flags)) >= 0)
 		return status;
 	if ((rc = sql_address_parse(url, &addr, err, sizeof(err))) != SQL_OK) {
 		sql_url_redact(shown, sizeof(shown), url);
@@ -201,8 +320,7 @@ static int database_main(const struct database_command *cmd, int argc,
 		cli_error("%s: %s", cmd->name, err);
 		return cli_exit(sql_rc_kind(rc));
 	}
-	status = cmd->run(cmd, conn, mq_conf.database_validate ? 0 :
-			  SQL_SCHEMA_KEEP_EXTRA);
+	status = cmd->run(cmd, conn, flags);
 	sql_close(conn);
 	return status;
 }

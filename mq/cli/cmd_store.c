@@ -23,9 +23,10 @@ static const char stat_usage[] =
 	"map size, reader slots in use, and the row count of every table.\n";
 
 static const char backup_usage[] =
-	"usage: mq backup FILE\n"
+	"usage: mq backup [--force] FILE\n"
 	"Write a consistent, compacted copy of the store to FILE (mode 0600)\n"
-	"while writers go on, then verify it.  A store copied with cp while\n"
+	"while writers go on, then verify it.  An existing FILE is replaced\n"
+	"only with --force.  A store copied with cp while\n"
 	"mq writes to it is NOT a valid backup; with every mq process\n"
 	"stopped, copying the data file is.\n";
 
@@ -208,11 +209,18 @@ int cmd_backup(int argc, char **argv)
 	uint64_t rows;
 	enum store_rc rc;
 	int ex = 0;
+	bool force = argc > 1 && strcmp(argv[1], "--force") == 0;
 
 	if (cli_help(argc, argv, backup_usage))
 		return 0;
-	if (argc != 2)
+	argc -= force;
+	argv += force;
+	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(backup_usage);
+	if (!force && access(argv[1], F_OK) == 0) {
+		cli_error("%s exists; mq backup --force replaces it", argv[1]);
+		return cli_exit(RESULT_BADDATA);
+	}
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
 	rc = store_backup(st, argv[1]);

@@ -44,10 +44,14 @@ static const char reload_usage[] =
 	"while mq serve holds that file's lock).  Exit 1 when no mq serve\n"
 	"runs.\n";
 
-/* print_line - sync_print line callback: to a stdio stream */
-static void print_line(void *ctx, const char *text)
+/* print_line - sync_print line callback: to stdout, a warning to stderr */
+static void print_line(void *ctx, bool warning, const char *text)
 {
-	fprintf(ctx, "%s\n", text);
+	(void)ctx;
+	if (warning)
+		cli_error("warning: %s", text);
+	else
+		printf("%s\n", text);
 }
 
 /* cmd_sync - mq sync --from-sql | --to-sql [--address URL] */

@@ -215,15 +215,31 @@ static size_t count_lines(const char *buf, size_t len)
 	return n + 1;
 }
 
+/*
+ * nul_free - no NUL byte in the input: the lines are C strings, and one
+ *	would silently end the input there.  false after reporting its line.
+ */
+static bool nul_free(const char *buf, size_t len)
+{
+	const char *nul = memchr(buf, 0, len);
+
+	if (!nul)
+		return true;
+	cli_error("stdin:%zu: a NUL byte: TSV values cannot hold one "
+		  "(nothing written)", count_lines(buf, (size_t)(nul - buf)));
+	return false;
+}
+
 /* parse_input - check every line of buf into l; false after reporting. */
 static bool parse_input(struct load *l, char *buf, size_t len)
 {
 	int cols[REG_MAX_COLS];
 	size_t lineno = 0;
 	char *line = buf, *nl;
-
 	size_t nlines = count_lines(buf, len);
 
+	if (!nul_free(buf, len))
+		return false;
 	for (; line && *line; line = nl) {
 		nl = strchr(line, '\n');
 		if (nl)

@@ -16,6 +16,7 @@
  *	  http_lookup.c   /v1/lookup/KIND
  *	  http_lists.c    /v1/lists[/T[/...]]
  *	  http_console.c  / (the management console page)
+ *	  changes.c       /v1/changes (the change feed)
  *	http.c itself answers /health and /metrics.
  *
  *	Status codes follow STYLE.md: 404 not found (table, list, row),
@@ -82,6 +83,7 @@ void	http_tables_handle(struct http_req *r);
 void	http_lookup_handle(struct http_req *r);
 void	http_lists_handle(struct http_req *r);
 void	http_console_handle(struct http_req *r);
+void	http_changes_handle(struct http_req *r);
 
 /* http_reply_json - send body (stolen; NULL sends "null") with code. */
 void	http_reply_json(struct http_req *r, int code, json_t *body);
@@ -103,7 +105,8 @@ void	http_reply_store(struct http_req *r, enum store_rc rc);
 /*
  * http_result_code - the status code of an operation's result kind
  *	(store/store.h): not found 404, bad data 400, try again 503,
- *	config and internal 500.  The only place a result becomes a code.
+ *	config and internal 500, no space (disk full, store-max-size) 507
+ *	Insufficient Storage.  The only place a result becomes a code.
  */
 int	http_result_code(enum result_kind k);
 
@@ -152,6 +155,17 @@ void	http_stream_start(struct http_req *r, const char *type,
 			  http_more_fn more, http_done_fn done, void *arg);
 void	http_stream_chunk(struct http_req *r, struct evbuffer *buf);
 void	http_stream_end(struct http_req *r);
+
+/*
+ * A stream that waits for data (the change feed) lets more() return
+ * without a chunk; when the data comes, http_stream_wake(r) has more()
+ * called again from the loop.  Its own events go on the worker's base,
+ * http_event_base(r).  http_stopping(r): the server is stopping, and a
+ * stream that would not end by itself should end now.
+ */
+void	http_stream_wake(struct http_req *r);
+struct event_base *http_event_base(struct http_req *r);
+bool	http_stopping(struct http_req *r);
 
 /*
  * A handler that calls an operation outside the writer wraps it in

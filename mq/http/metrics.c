@@ -7,11 +7,13 @@
  *	(last reload time and result) is set by mq serve's main thread
  *	under a mutex and read here.
  *
- *	/health answers 200 when the store is open and either no SQL is
- *	configured or the last load from it succeeded, 503 otherwise; on a
- *	replica also 503 once it has been disconnected from its primary
- *	longer than cluster-max-lag.  /metrics adds mq_cluster_* figures
- *	when replication runs (replicate_status).
+ *	/health answers 200 when the store is open and sound (its meta
+ *	pages are read with pread on every request, so a file cut short
+ *	under mq serve is seen without reading the map) and either no SQL
+ *	is configured or the last load from it succeeded, 503 otherwise;
+ *	on a replica also 503 once it has been disconnected from its
+ *	primary longer than cluster-max-lag.  /metrics adds mq_cluster_*
+ *	figures when replication runs (replicate_status).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -100,12 +102,18 @@ void	http_state_get(struct http_state *s)
 	pthread_mutex_unlock(&state_lock);
 }
 
-/* store_figures - the store's sequence and file figures */
+/* store_figures - the store's sequence and file figures; *h its health */
 static bool store_figures(struct store *st, struct store_meta *meta,
-			  struct store_stat *ss)
+			  struct store_stat *ss, struct store_health *h)
 {
 	struct store_txn *txn;
-	enum store_rc rc = store_read_begin(st, &txn);
+	enum store_rc rc;
+
+	store_file_check(st, NULL);
+	store_health_get(st, h);
+	if (h->damaged)
+		return false;
+	rc = store_read_begin(st, &txn);
 
 	if (rc == STORE_OK) {
 		rc = store_meta_get(txn, meta);
@@ -127,7 +135,8 @@ void	http_health_handle(struct http_req *r)
 	struct http_state s;
 	struct store_meta meta;
 	struct store_stat ss;
-	bool store_ok = store_figures(r->st, &meta, &ss), ok;
+	struct store_health h;
+	bool store_ok = store_figures(r->st, &meta, &ss, &h), ok;
 	char uuid[37] = "";
 
 	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
@@ -136,13 +145,18 @@ void	http_health_handle(struct http_req *r)
 	}
 	http_state_get(&s);
 	replicate_status(&rs);
-	ok = store_ok && (!s.sql || s.last_load_ok) && !replica_lost(&rs);
+	ok = store_ok && !h.nospace && (!s.sql || s.last_load_ok) &&
+	     !replica_lost(&rs);
 	if (store_ok)
 		store_uuid_format(meta.uuid, uuid);
 	http_reply_json(r, ok ? 200 : 503, json_pack(
-		"{s:s, s:s, s:b, s:s, s:I, s:I, s:b, s:b, s:I, s:f, s:I, s:I, s:I}",
+		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:b, s:I, "
+		"s:f, s:I, s:I, s:I}",
 		"status", ok ? "ok" : "unavailable",
 		"store", store_path(r->st), "store_ok", store_ok,
+		"store_damaged", h.damaged ? h.damage : NULL,
+		"write_nospace", h.nospace ? h.nospace_why : NULL,
+		"write_nospace_failures", (json_int_t)h.nospace_total,
 		"uuid", uuid,
 		"sequence", (json_int_t)(store_ok ? meta.seq : 0),
 		"epoch", (json_int_t)(store_ok ? meta.epoch : 0),
@@ -218,9 +232,10 @@ static void put_store(struct evbuffer *b, struct store *st)
 {
 	struct store_meta meta;
 	struct store_stat ss;
+	struct store_health h;
 	struct http_state s;
 
-	if (store_figures(st, &meta, &ss)) {
+	if (store_figures(st, &meta, &ss, &h)) {
 		gauge(b, "mq_store_file_bytes", "gauge", "Size of the store "
 		      "file.", (double)ss.file_size);
 		gauge(b, "mq_store_map_bytes", "gauge", "Size of the store's "
@@ -232,6 +247,13 @@ static void put_store(struct evbuffer *b, struct store *st)
 		gauge(b, "mq_store_readers_max", "gauge", "Reader slots.",
 		      (double)ss.max_readers);
 	}
+	gauge(b, "mq_store_damaged", "gauge", "1 when the store file is found "
+	      "damaged.", h.damaged);
+	gauge(b, "mq_store_write_nospace", "gauge", "1 while the last write "
+	      "failed for lack of room (disk full, store-max-size).",
+	      h.nospace);
+	gauge(b, "mq_store_write_nospace_total", "counter", "Writes that "
+	      "failed for lack of room.", (double)h.nospace_total);
 	http_state_get(&s);
 	gauge(b, "mq_sql_configured", "gauge", "1 when a database-address is "
 	      "set.", s.sql);

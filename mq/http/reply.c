@@ -17,6 +17,7 @@
 #include "mq/config.h"
 #include "mq/ops/ops.h"
 #include "mq/http/server.h"
+#include "mq/log.h"
 
 struct http_stream {
 	struct http_req *r;
@@ -40,6 +41,7 @@ static const char *reason(int code)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -140,6 +142,10 @@ static void store_reply(struct http_req *r, enum store_rc rc, const char *msg)
 	case STORE_EXISTS:
 		http_reply_error(r, 409, "%s", msg);
 		break;
+	case STORE_FULL:
+	case STORE_NOSPACE:
+		http_reply_result(r, store_rc_kind(rc), msg);
+		break;
 	default:
 		http_reply_error(r, rc == STORE_OK ? 200 : 500, "%s", msg);
 	}
@@ -167,6 +173,7 @@ int	http_result_code(enum result_kind k)
 		[RESULT_CONFIG] = 500,
 		[RESULT_TRYAGAIN] = 503,
 		[RESULT_INTERNAL] = 500,
+		[RESULT_NOSPACE] = 507,
 	};
 
 	return (unsigned)k < sizeof(code) / sizeof(code[0]) ? code[k] : 500;
@@ -277,14 +284,28 @@ static void stream_gone(struct evhttp_connection *conn, void *arg)
 		evhttp_request_free(ev);
 }
 
-/* stream_more - from the loop: ask the handler for the next chunk. */
+/*
+ * stream_more - from the loop: ask the handler for the next chunk.  A
+ *	read of a store damaged meanwhile is guarded as in dispatch
+ *	(server.c); the answer is half sent, so the connection is cut: the
+ *	client sees an unfinished answer, never a short list.
+ */
 static void stream_more(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_stream *s = arg;
+	struct store_guard g;
 
 	(void)fd;
 	(void)what;
+	if (store_guard_set(&g)) {
+		store_guard_fault(s->r->st, &g);
+		log_error("%s", store_errmsg(s->r->st));
+		evhttp_connection_free(s->conn);
+		return;
+	}
+	store_guard_arm(&g);
 	s->more(s->r, s->arg);
+	store_guard_disarm();
 }
 
 /* chunk_taken - the client took the chunk: schedule the next one. */
@@ -333,4 +354,19 @@ void	http_stream_end(struct http_req *r)
 	evhttp_connection_set_closecb(s->conn, NULL, NULL);
 	evhttp_send_reply_end(r->ev);
 	stream_finish(s);
+}
+
+void	http_stream_wake(struct http_req *r)
+{
+	event_active(r->stream->more_ev, EV_TIMEOUT, 0);
+}
+
+struct event_base *http_event_base(struct http_req *r)
+{
+	return r->w->base;
+}
+
+bool	http_stopping(struct http_req *r)
+{
+	return r->w->stopping;
 }

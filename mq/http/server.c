@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ "/v1/tables", ROUTE_TABLES, http_tables_handle },
 	{ "/v1/lookup", ROUTE_LOOKUP, http_lookup_handle },
 	{ "/v1/lists", ROUTE_LISTS, http_lists_handle },
+	{ "/v1/changes", ROUTE_CHANGES, http_changes_handle },
 	{ "/health", ROUTE_HEALTH, http_health_handle },
 	{ "/metrics", ROUTE_METRICS, http_metrics_handle },
 	{ NULL, 0, NULL }
@@ -79,7 +80,7 @@ const char *http_route_name(int route)
 {
 	static const char *const names[ROUTE_COUNT] = {
 		"tables", "lookup", "lists", "console", "health", "metrics",
-		"other"
+		"other", "changes"
 	};
 
 	return route >= 0 && route < ROUTE_COUNT ? names[route] : "other";
@@ -187,8 +188,8 @@ static bool req_parse(struct http_req *r, const struct route **rt)
 	return split_segments(r, rest, buf, sizeof(buf));
 }
 
-/* dispatch - hand r to its handler; make sure it was answered. */
-static void dispatch(struct http_req *r, const struct route *rt)
+/* dispatch_route - the handler of the route, or the console's */
+static void dispatch_route(struct http_req *r, const struct route *rt)
 {
 	if (rt)
 		rt->handle(r);
@@ -199,6 +200,42 @@ static void dispatch(struct http_req *r, const struct route *rt)
 	if (!r->code && !r->later)
 		http_reply_error(r, 500, "%s: the handler gave no answer",
 				 r->path);
+}
+
+/* store_route - does the route read the store? */
+static bool store_route(const struct route *rt)
+{
+	return rt && (rt->route == ROUTE_TABLES || rt->route == ROUTE_LOOKUP ||
+		      rt->route == ROUTE_LISTS);
+}
+
+/*
+ * dispatch - hand r to its handler; make sure it was answered.  A read
+ *	of a store damaged under mq serve may fault: the guard turns that
+ *	into 503 and marks the store damaged, which is then not read again
+ *	(store/damage.c says what a jump leaves behind).
+ */
+static void dispatch(struct http_req *r, const struct route *rt)
+{
+	struct store_health h;
+	struct store_guard g;
+
+	store_health_get(r->st, &h);
+	if (h.damaged && store_route(rt)) {
+		http_reply_error(r, 503, "%s: damaged store: %s",
+				 store_path(r->st), h.damage);
+		return;
+	}
+	if (store_guard_set(&g)) {
+		store_guard_fault(r->st, &g);
+		log_error("%s", store_errmsg(r->st));
+		if (!r->code)
+			http_reply_error(r, 503, "%s", store_errmsg(r->st));
+		return;
+	}
+	store_guard_arm(&g);
+	dispatch_route(r, rt);
+	store_guard_disarm();
 }
 
 /* on_request - every request: parse, check the token, route. */

@@ -57,6 +57,11 @@ int	dns_channel_open(ares_channel *ch, const char *servers,
 }
 
 /* dns_channel_wait - see dns.h */
+const char *dns_library_version(void)
+{
+	return ares_version(NULL);
+}
+
 void	dns_channel_wait(ares_channel ch, int max_ms)
 {
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];

@@ -59,6 +59,8 @@ int	dns_channel_open(ares_channel *ch, const char *servers,
  *	callbacks of finished queries run inside.  A caller loops until
  *	its queries are answered.
  */
+/* dns_library_version - the c-ares library linked in, "1.18.1". */
+const char *dns_library_version(void);
 void	dns_channel_wait(ares_channel ch, int max_ms);
 
 /*

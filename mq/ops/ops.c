@@ -167,7 +167,8 @@ unsigned ops_sync_flags(void)
 }
 
 void	ops_sync_print(const struct sql_sync_result *res, const char *what,
-		       void (*line)(void *ctx, const char *text), void *ctx)
+		       void (*line)(void *ctx, bool warning, const char *text),
+		       void *ctx)
 {
 	char text[SQL_TABLE_NAME_MAX + 128];
 	size_t changed = 0;
@@ -187,12 +188,19 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 ", %" PRIu64 " skipped: written meanwhile",
 				 n->skipped);
-		line(ctx, text);
+		line(ctx, false, text);
 	}
 	snprintf(text, sizeof(text), "%s: %zu tables, %zu changed, %u lists "
 		 "created, %u dropped%s", what, res->ntables, changed,
 		 res->lists_created, res->lists_dropped,
 		 changed || res->lists_created || res->lists_dropped ? ""
 		 : ": nothing to do");
-	line(ctx, text);
+	line(ctx, false, text);
+	/* A list dropped takes its secret key with it: never quietly. */
+	if (res->lists_dropped) {
+		snprintf(text, sizeof(text), "%s: %u list%s dropped: %.*s", what,
+			 res->lists_dropped, res->lists_dropped == 1 ? "" : "s",
+			 SQL_TABLE_NAME_MAX, res->dropped);
+		line(ctx, true, text);
+	}
 }

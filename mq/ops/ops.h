@@ -92,10 +92,12 @@ unsigned ops_sync_flags(void);
 
 /*
  * ops_sync_print - "TABLE: N inserted, N updated, N deleted" for each
- *	table that changed, then one summary line, each through line().
+ *	table that changed, then one summary line, each through line();
+ *	then, as a warning, the lists dropped, by name.
  */
 void	ops_sync_print(const struct sql_sync_result *res, const char *what,
-		       void (*line)(void *ctx, const char *text), void *ctx);
+		       void (*line)(void *ctx, bool warning, const char *text),
+		       void *ctx);
 
 /*
  * ops_log_contains - does the text value v contain pat (plen bytes) as

@@ -45,10 +45,13 @@ time_t	mono_now(void)
 }
 
 /* log_line - sync_print line callback: to the log */
-static void log_line(void *ctx, const char *text)
+static void log_line(void *ctx, bool warning, const char *text)
 {
 	(void)ctx;
-	log_info("load: %s", text);
+	if (warning)
+		log_warning("load: %s", text);
+	else
+		log_info("load: %s", text);
 }
 
 /* log_ddl - repair/purge callback: log each statement run */
@@ -63,7 +66,7 @@ static int schema_action(struct sql_conn *conn, enum db_action act)
 	unsigned flags = mq_conf.database_validate ? 0
 		: SQL_SCHEMA_KEEP_EXTRA;
 	enum sql_rc rc = act == DB_PURGE
-		? sql_schema_purge(conn, NULL, log_ddl, "purge-database")
+		? sql_schema_purge(conn, NULL, 0, log_ddl, "purge-database")
 		: sql_schema_repair(conn, NULL, flags, log_ddl,
 				    "repair-database");
 

@@ -90,13 +90,18 @@ static enum result_kind open_store(struct serve *s)
 		.changes_keep = mq_conf.changes_keep,
 	};
 	char err[1024];
-	enum store_rc rc = store_open(mq_conf.store_path, STORE_MAP_RESERVE,
-				      &opt, &s->st, err, sizeof(err));
+	enum store_rc rc;
 
+	/* Faults are caught only in the HTTP workers' guards (server.c). */
+	store_faults_catch(NULL);
+	rc = store_open(mq_conf.store_path, STORE_MAP_RESERVE, &opt, &s->st,
+			err, sizeof(err));
 	if (rc) {
 		ops_error("%s", err);
 		return rc == STORE_CORRUPT ? RESULT_BADDATA : RESULT_INTERNAL;
 	}
+	if (*store_open_warning(s->st))
+		log_warning("%s", store_open_warning(s->st));
 	return RESULT_OK;
 }
 

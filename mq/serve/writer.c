@@ -50,6 +50,13 @@ static void set_err(struct write_job *job, const char *text)
 		snprintf(job->err, job->errlen, "%s", text);
 }
 
+/* log_nospace - a write refused for lack of room is the operator's to fix */
+static void log_nospace(enum result_kind k, const char *msg)
+{
+	if (k == RESULT_NOSPACE)
+		log_error("write failed: %s", msg);
+}
+
 /* run_work - a job that is not a store body, alone */
 static void run_work(struct write_job *job)
 {
@@ -65,6 +72,7 @@ static void run_work(struct write_job *job)
 	if (job->status && !line[0])
 		snprintf(line, sizeof(line), "the write failed (%s)",
 			 result_kind_name((enum result_kind)job->status));
+	log_nospace((enum result_kind)job->status, line);
 	set_err(job, job->status ? line : "");
 }
 
@@ -76,6 +84,7 @@ static void run_alone(struct write_job *job)
 	job->status = (int)rc;
 	set_err(job, !rc ? "" : *store_errmsg(q.st) ? store_errmsg(q.st)
 		: store_strerror(rc));
+	log_nospace(store_rc_kind(rc), store_errmsg(q.st));
 }
 
 struct batch {

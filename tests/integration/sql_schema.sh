@@ -192,12 +192,12 @@ engine_checks() {
 	expect_status "$e: validation on: extra column reported" 65 \
 		"$MQ" check-database --address "$u"
 	expect_grep "$e: reported by name" '^table capacity: column note_extra: not one of mq' "$TMP/last.out"
-	check "$e: validation on: repair drops it" "$MQ" repair-database --address "$u"
+	check "$e: validation on: repair drops it (--yes)" "$MQ" repair-database --yes --address "$u"
 	expect_no_grep "$e: the extra column is gone" 'note_extra' <(columns "$e" capacity)
 
 	sqlc "$e" "INSERT INTO capacity (name, domain) VALUES ('x', 'example.com')"
 	sqlc "$e" "INSERT INTO ml (hash, address, domain) VALUES (1, 'a@example.com', 'com')"
-	check "$e: purge-database" "$MQ" purge-database --address "$u"
+	check "$e: purge-database --yes" "$MQ" purge-database --yes --address "$u"
 	expect_grep "$e: purge prints what it drops" '^DROP TABLE IF EXISTS .capacity.;$' "$TMP/last.out"
 	expect_eq "$e: capacity is empty" 0 "$(sqlc "$e" 'SELECT count(*) FROM capacity')"
 	expect_eq "$e: ml is empty" 0 "$(sqlc "$e" 'SELECT count(*) FROM ml')"

@@ -30,7 +30,12 @@ checks that this page and the registry agree.
 
 Types: `int` is a 64-bit signed integer; `text` is bytes without NUL (UTF-8 by
 convention), at most `max` bytes; `time` is UTC text `YYYY-MM-DD HH:MM:SS` with
-an optional fraction of up to 6 digits. Key `auto` is an auto-increment id,
+an optional fraction of up to 6 digits, naming a real moment: year 0001-9999,
+month 01-12, a day the month has (February 29 in leap years only), hour 00-23,
+minute and second 00-59 (no leap second `:60`, which MySQL and MariaDB refuse).
+One check (`store/table.c`) applies it to every write: `mq set`, `mq set T -`,
+the HTTP API and a sync from SQL (`2026-13-45 99:99:99` or MySQL's zero date
+`0000-00-00 00:00:00` fails a sync naming its row). Key `auto` is an auto-increment id,
 allocated when left out and never reused. A default `now` is the time of the
 insert.
 

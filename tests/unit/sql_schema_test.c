@@ -142,7 +142,7 @@ static void test_sqlite_schema(struct sql_conn *c)
 	sql_exec(c, "INSERT INTO ml (hash, address) VALUES (3, 'x@y.z')", NULL, 0,
 		 NULL, NULL);
 	CHECK(rows_in(c, "ml") == 1, "a row in ml");
-	CHECK(sql_schema_purge(c, NULL, NULL, NULL) == SQL_OK && rows_in(c, "ml") == 0
+	CHECK(sql_schema_purge(c, NULL, 0, NULL, NULL) == SQL_OK && rows_in(c, "ml") == 0
 	      && rows_in(c, "capacity") == 0 && issues(c, 0, counts) == SQL_OK
 	      && counts[4] == 0, "purge empties ml and keeps everything valid");
 }

@@ -501,6 +501,70 @@ static void test_change_row(uint64_t s1)
 	      "decodes a put's row (%s)", f.addr);
 }
 
+/* resume_at - every record from (seq, index) on. */
+static enum store_rc resume_at(uint64_t seq, uint32_t index, struct seen *s)
+{
+	struct store_txn *txn;
+	enum store_rc rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = store_read_begin(st, &txn)))
+		return rc;
+	rc = store_changes_resume(txn, seq, index, see, s);
+	store_read_end(txn);
+	return rc;
+}
+
+/* test_changes_resume - a reader that stopped inside a sequence. */
+static void test_changes_resume(uint64_t s1)
+{
+	struct seen s;
+
+	CHECK(resume_at(s1 + 1, 1, &s) == STORE_OK && s.n == 3 &&
+	      s.seq[0] == s1 + 1 && s.index[0] == 1 && s.seq[1] == s1 + 2,
+	      "store_changes_resume goes on from the record asked");
+	CHECK(resume_at(s1, 0, &s) == STORE_OK && s.n == 5 &&
+	      s.seq[0] == s1 && s.index[0] == 0,
+	      "index 0 reads the whole sequence, as after seq - 1");
+}
+
+/* The keys of the first put and the first del, decoded. */
+struct keys_seen {
+	struct store_txn *txn;
+	int64_t put_id, del_id;
+	int nkey;
+};
+
+static int decode_keys(const struct store_change *c, void *arg)
+{
+	struct keys_seen *k = arg;
+	const struct reg_table *t;
+	struct store_value key[REG_MAX_KEY];
+	int n;
+
+	if (store_change_key(k->txn, c, &t, key, &n) != STORE_OK ||
+	    strcmp(t->name, "locals") || n != 1 || key[0].kind != SV_INT)
+		return 1;
+	k->nkey = n;
+	if (c->op == STORE_CHANGE_PUT && !k->put_id)
+		k->put_id = key[0].i;
+	if (c->op == STORE_CHANGE_DEL)
+		k->del_id = key[0].i;
+	return k->del_id != 0;
+}
+
+static void test_change_key(uint64_t s1)
+{
+	struct keys_seen k = { 0 };
+
+	if (store_read_begin(st, &k.txn) == STORE_OK)
+		store_changes_after(k.txn, s1 - 1, decode_keys, &k);
+	store_read_end(k.txn);
+	CHECK(k.nkey == 1 && k.put_id == 100 && k.del_id == 100,
+	      "store_change_key decodes a put's and a del's key (%lld, %lld)",
+	      (long long)k.put_id, (long long)k.del_id);
+}
+
 /* test_changes_overflow - a transaction bigger than changes-keep. */
 static void test_changes_overflow(void)
 {
@@ -558,7 +622,11 @@ int main(void)
 	test_columns();
 	CHECK((st = open_store()) != NULL, "store opened");
 	if (st) {
-		test_change_row(test_changes_order());
+		uint64_t s1 = test_changes_order();
+
+		test_change_row(s1);
+		test_changes_resume(s1);
+		test_change_key(s1);
 		test_changes_overflow();
 		test_list_keys();
 		test_cache_versions();

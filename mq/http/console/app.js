@@ -573,6 +573,20 @@ function showView() {
 	}
 }
 
+/*
+ * takeTokenFromLink - a link ending in #token=TOKEN (as `./build.sh run`
+ * prints it) sets this tab's token; the fragment, which browsers never
+ * send to the server, is then removed from the address bar and history.
+ */
+function takeTokenFromLink() {
+	const m = /^#token=([^&]+)$/.exec(location.hash);
+	if (!m)
+		return;
+	sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+	history.replaceState(null, '', location.pathname + location.search);
+	say('Token set for this tab from the link.', 'info');
+}
+
 /* showTokenState - say whether writes will carry a token */
 function showTokenState() {
 	$('token-state').textContent = token() ? 'token set' : 'no token: read only';
@@ -619,6 +633,7 @@ function wire() {
 
 wire();
 buildLookupKinds();
+takeTokenFromLink();
 showTokenState();
 showView();
 refreshHealth();
