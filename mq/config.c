@@ -520,11 +520,14 @@ static const struct config_key keys[] = {
 	  .def = "",
 	  .help = "HOST:PORT of the primary that a replica follows" },
 	{ .name = "cluster-key", .kind = &kind_text, FIELD(cluster_key),
-	  .def = "",
-	  .help = "file holding this instance's Ed25519 key" },
+	  .secret = SECRET_ALL, .def = "",
+	  .help = "this instance's private Ed25519 key (mq cluster keygen)" },
 	{ .name = "cluster-peers", .kind = &kind_text, FIELD(cluster_peers),
 	  .def = "",
-	  .help = "peers' public keys: a file of them, or a comma list" },
+	  .help = "the public keys of the peers allowed, separated by spaces" },
+	{ .name = "cluster-max-lag", .kind = &kind_number, FIELD(cluster_max_lag),
+	  .min = 1, .max = UINT_MAX, .def = "30",
+	  .help = "seconds a replica may be disconnected before /health fails" },
 	{ .name = "log-level", .kind = &kind_word, FIELD(log_level),
 	  .words = level_words, .def = "info",
 	  .help = "error, warning, info or debug" },
@@ -581,6 +584,12 @@ struct mq_config mq_conf;
 void config_pid_path(const struct mq_config *cfg, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s.pid", cfg->store_path);
+}
+
+void config_cluster_status_path(const struct mq_config *cfg, char *buf,
+				size_t len)
+{
+	snprintf(buf, len, "%s.cluster", cfg->store_path);
 }
 
 void config_defaults(struct mq_config *cfg)

@@ -63,8 +63,9 @@ struct mq_config {
 	enum cluster_role cluster_role;	/* cluster-role: primary|replica, default primary */
 	char cluster_listen[256];	/* cluster-listen, "" or IP:PORT / [IPv6]:PORT */
 	char cluster_primary[256];	/* cluster-primary, "" or HOST:PORT / [IPv6]:PORT */
-	char cluster_key[4096];		/* cluster-key, path of the Ed25519 key file, "" */
-	char cluster_peers[4096];	/* cluster-peers, path of the peers file or comma list, "" */
+	char cluster_key[4096];		/* cluster-key, the private Ed25519 key (mq cluster keygen), "" */
+	char cluster_peers[4096];	/* cluster-peers, peers' public keys separated by spaces, "" */
+	unsigned cluster_max_lag;	/* cluster-max-lag, seconds a replica may be disconnected, default 30 */
 	enum log_level log_level;	/* log-level: error|warning|info|debug, default info */
 	char path[4096];		/* the file read, "" if none */
 };
@@ -74,6 +75,13 @@ extern struct mq_config mq_conf;
 
 /* config_pid_path - "<store-path>.pid", where mq serve keeps its pid. */
 void config_pid_path(const struct mq_config *cfg, char *buf, size_t len);
+
+/*
+ * config_cluster_status_path - "<store-path>.cluster", where mq serve's
+ *	replication writes its status each second (mq cluster status).
+ */
+void config_cluster_status_path(const struct mq_config *cfg, char *buf,
+				size_t len);
 
 /* config_defaults - set every key to its default; path becomes "" */
 void config_defaults(struct mq_config *cfg);

@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	  "drop and recreate every SQL table" },
 	{ "reload", cmd_reload, "make the running mq serve reload from SQL" },
 	{ "health", cmd_health, "ask the running mq serve for GET /health" },
+	{ "cluster", cmd_cluster, "replication: keygen, status" },
+	{ "promote", cmd_promote, "make a stopped replica primary (new epoch)" },
 	{ "lookup", cmd_lookup, "capacity, dkim, local, paused ... lookups" },
 	{ "dkim-record", cmd_dkim_record, "the DNS TXT record of a DKIM key" },
 	{ "sub", cmd_sub, "subscribe addresses to a list" },

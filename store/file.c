@@ -70,6 +70,16 @@ static int copy_adopting_growth(struct store *st, int fd)
 	return MDB_MAP_RESIZED;
 }
 
+enum store_rc store_snapshot_write(struct store *st, int fd)
+{
+	int rc = copy_adopting_growth(st, fd);
+
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	return rc ? store_fail(st, STORE_IO, "%s: snapshot copy failed: %s",
+			       st->path, mdb_strerror(rc)) : STORE_OK;
+}
+
 enum store_rc store_backup(struct store *st, const char *path)
 {
 	char tmp[4200];

@@ -107,6 +107,20 @@ int store_meta_get_u64(struct store_txn *txn, const char *name, uint64_t *v);
  */
 char *store_errbuf(void);
 
+/*
+ * How store_write_mode numbers and commits a transaction: WRITE_NEXT
+ *	as store_write (the next sequence, nothing changed: no commit);
+ *	WRITE_AT under the given sequence, committed even when it changed
+ *	nothing, and skipped when the store stands at or past it (a
+ *	replica applying its primary's transaction); WRITE_RAW with no
+ *	sequence, no change records and no pruning: the body keeps meta
+ *	itself (a snapshot installed, an epoch started).
+ */
+enum write_mode { WRITE_NEXT, WRITE_AT, WRITE_RAW };
+enum store_rc store_write_mode(struct store *st, enum write_mode mode,
+			       uint64_t at, store_write_fn fn, void *arg,
+			       uint64_t *seq_out);
+
 enum store_rc store_change(struct store_txn *txn, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen);
@@ -150,6 +164,16 @@ extern __thread int store_reading;
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);
+/*
+ * store_put_encoded - put an encoded row (as a change record holds it)
+ *	under key: indexes and the change log as any put.
+ */
+enum store_rc store_put_encoded(struct store_txn *t, const char *name,
+				const uint8_t *key, size_t keylen,
+				const uint8_t *row, size_t rowlen);
+/* store_del_key - delete the row under key, if any: as any delete. */
+enum store_rc store_del_key(struct store_txn *t, const char *name,
+			    const uint8_t *key, size_t keylen);
 /* row_check - every column of row fits tb, NOT NULL columns have a value. */
 enum store_rc row_check(struct store *st, const struct reg_table *tb,
 			const struct store_row *row);

@@ -514,6 +514,63 @@ void store_health_get(struct store *st, struct store_health *h);
 enum store_rc store_verify_file(const char *path, uint64_t *rows_out,
 				char *err, size_t errlen);
 
+/*
+ * Replication (replicate/): a replica applies its primary's transactions
+ * and installs its snapshots through these calls only.
+ */
+
+/*
+ * store_snapshot_write - a consistent compacted copy of the store
+ *	(mdb_env_copyfd2) written to fd from its current position, then
+ *	fsynced.  Writers go on meanwhile.
+ */
+enum store_rc store_snapshot_write(struct store *st, int fd);
+
+/*
+ * store_file_meta - the uuid, epoch and sequence of the store file at
+ *	path, opened read-only without its lock file (a snapshot that no
+ *	other process opens).
+ */
+enum store_rc store_file_meta(const char *path, struct store_meta *m);
+
+/*
+ * store_snapshot_install - make st's contents the snapshot file's, in
+ *	ONE write transaction: every database (tables, lists, indexes,
+ *	meta with uuid, epoch and sequence, the change log) emptied and
+ *	filled with the snapshot's.  The live file is never replaced, so
+ *	every process that has it open keeps its store and sees the new
+ *	contents at its next read transaction.  Verify the file first
+ *	(store_verify_file): it is read here as it is.
+ */
+enum store_rc store_snapshot_install(struct store *st, const char *path);
+
+/*
+ * store_change_iter - the next record of a transaction being applied:
+ *	1 with *c set, 0 after the last, -1 for a malformed one.  first
+ *	is true for the first call of each run of the transaction body
+ *	(which may run more than once): start from the beginning again.
+ */
+typedef int (*store_change_iter)(void *arg, bool first,
+				 struct store_change *c);
+
+/*
+ * store_apply_changes - apply a primary's transaction seq, its records
+ *	from next, in ONE write transaction through the normal put and
+ *	delete paths (indexes kept), its change records appended to this
+ *	store's log and the store's sequence set to seq.  A seq at or
+ *	below the store's own is skipped (applied already): a replica
+ *	killed anywhere resumes without a gap or a duplicate.
+ */
+enum store_rc store_apply_changes(struct store *st, uint64_t seq,
+				  store_change_iter next, void *arg);
+
+/*
+ * store_epoch_start - a new epoch (epoch + 1), as a promotion or a
+ *	restore needs: replicas at the old one resynchronise.  *epoch_out
+ *	(if given) receives it.
+ */
+enum store_rc store_epoch_start(struct store *st, uint64_t *epoch_out);
+
 #include "store/mlist.h"
 #include "store/lookup.h"
 #include "store/dkim.h"

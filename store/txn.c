@@ -83,23 +83,26 @@ static enum store_rc prune_changes(struct store_txn *t)
 }
 
 /* finish - record the new sequence and commit; nothing changed: abort. */
-static enum store_rc finish(struct store_txn *t, uint64_t *seq_out)
+static enum store_rc finish(struct store_txn *t, enum write_mode mode,
+			    uint64_t *seq_out)
 {
-	enum store_rc rc;
+	enum store_rc rc = STORE_OK;
 
-	if (t->nchanges == 0) {
+	if (t->nchanges == 0 && mode == WRITE_NEXT) {
 		mdb_txn_abort(t->txn);
 		store_dbi_forget_pending(t->st, false);
 		if (seq_out)
 			*seq_out = t->seq - 1;
 		return STORE_OK;
 	}
-	rc = store_mdb_rc(t->st, store_meta_put_u64(t, "seq", t->seq), "meta");
+	if (mode != WRITE_RAW)
+		rc = store_mdb_rc(t->st, store_meta_put_u64(t, "seq", t->seq),
+				  "meta");
 	/* Lookup sets are rebuilt only when this moves (lookup.h). */
 	if (rc == STORE_OK && t->mailerq_changed)
 		rc = store_mdb_rc(t->st, store_meta_put_u64(t,
 				  META_MAILERQ_SEQ, t->seq), "meta");
-	if (rc == STORE_OK)
+	if (rc == STORE_OK && mode != WRITE_RAW)
 		rc = prune_changes(t);
 	if (rc) {
 		mdb_txn_abort(t->txn);
@@ -113,38 +116,59 @@ static enum store_rc finish(struct store_txn *t, uint64_t *seq_out)
 	return rc;
 }
 
-enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
-			  uint64_t *seq_out)
+/*
+ * run_once - one try of a write transaction; at: the sequence to write
+ *	under (WRITE_AT), skipped when the store stands there already.
+ */
+static enum store_rc run_once(struct store *st, enum write_mode mode,
+			      uint64_t at, store_write_fn fn, void *arg,
+			      uint64_t *seq_out)
 {
 	struct store_txn t;
 	enum store_rc rc;
 	uint64_t seq;
 
+	if ((rc = store_txn_begin(st, true, &t)))
+		return rc;
+	rc = store_mdb_rc(st, store_meta_get_u64(&t, "seq", &seq), "meta");
+	t.seq = mode == WRITE_AT ? at : seq + 1;
+	if (rc == STORE_OK && mode == WRITE_AT && at <= seq) {
+		mdb_txn_abort(t.txn);	/* applied already: idempotent */
+		if (seq_out)
+			*seq_out = seq;
+		return STORE_OK;
+	}
+	if (rc == STORE_OK)
+		rc = fn(&t, arg);
+	if (rc == STORE_OK)
+		rc = finish(&t, mode, seq_out);
+	else {
+		mdb_txn_abort(t.txn);
+		store_dbi_forget_pending(st, false);
+	}
+	store_txn_free_scratch(&t);
+	return rc;
+}
+
+enum store_rc store_write_mode(struct store *st, enum write_mode mode,
+			       uint64_t at, store_write_fn fn, void *arg,
+			       uint64_t *seq_out)
+{
+	enum store_rc rc;
+
 	if (st->flags & STORE_RDONLY)
 		return store_fail(st, STORE_READONLY, "%s: opened read-only",
 				  st->path);
-	for (;;) {
-		rc = store_txn_begin(st, true, &t);
-		if (rc)
+	while ((rc = run_once(st, mode, at, fn, arg, seq_out)) == STORE_FULL)
+		if ((rc = grow_map(st)))
 			return store_write_outcome(st, rc);
-		rc = store_mdb_rc(st, store_meta_get_u64(&t, "seq", &seq),
-				  "meta");
-		t.seq = seq + 1;
-		if (rc == STORE_OK)
-			rc = fn(&t, arg);
-		if (rc == STORE_OK)
-			rc = finish(&t, seq_out);
-		else {
-			mdb_txn_abort(t.txn);
-			store_dbi_forget_pending(st, false);
-		}
-		store_txn_free_scratch(&t);
-		if (rc != STORE_FULL)
-			return store_write_outcome(st, rc);
-		rc = grow_map(st);
-		if (rc)
-			return store_write_outcome(st, rc);
-	}
+	return store_write_outcome(st, rc);
+}
+
+enum store_rc store_write(struct store *st, store_write_fn fn, void *arg,
+			  uint64_t *seq_out)
+{
+	return store_write_mode(st, WRITE_NEXT, 0, fn, arg, seq_out);
 }
 
 /* overflowed - has this transaction given up logging its changes? */

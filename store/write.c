@@ -407,3 +407,44 @@ done:
 		*n_out = n;
 	return rc;
 }
+
+enum store_rc store_put_encoded(struct store_txn *t, const char *name,
+				const uint8_t *key, size_t keylen,
+				const uint8_t *row, size_t rowlen)
+{
+	const struct reg_table *tb;
+	struct store_row r;
+	MDB_dbi dbi;
+	enum store_rc rc;
+
+	if ((rc = table_resolve(t, name, &tb, &dbi)))
+		return rc;
+	if (keylen == 0 || keylen > STORE_KEY_MAX ||
+	    !row_decode(tb, row, rowlen, &r))
+		return store_fail(t->st, STORE_BADDATA, "%s: a row or key "
+				  "that does not decode", name);
+	return put_row_at(t, tb, name, dbi, key, keylen, &r);
+}
+
+enum store_rc store_del_key(struct store_txn *t, const char *name,
+			    const uint8_t *key, size_t keylen)
+{
+	const struct reg_table *tb;
+	MDB_val k = { keylen, (void *)key }, d;
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	enum store_rc rc;
+	int mrc;
+
+	if ((rc = table_resolve(t, name, &tb, &dbi)))
+		return rc;
+	if (keylen == 0 || keylen > STORE_KEY_MAX)
+		return store_fail(t->st, STORE_BADDATA, "%s: a bad key", name);
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+		return store_mdb_rc(t->st, mrc, name);
+	mrc = mdb_cursor_get(c, &k, &d, MDB_SET_KEY);
+	rc = mrc == 0 ? store_del_current(t, tb, name, c, &k)
+		: mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(t->st, mrc, name);
+	mdb_cursor_close(c);
+	return rc;
+}

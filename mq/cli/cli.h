@@ -82,6 +82,8 @@ int cmd_repair_database(int argc, char **argv);
 int cmd_purge_database(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_promote(int argc, char **argv);
 /* delivery-settings lookups */
 int cmd_lookup(int argc, char **argv);
 int cmd_dkim_record(int argc, char **argv);

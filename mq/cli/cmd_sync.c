@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mq/cli/cli.h"
+#include "mq/ops/write.h"
 #include "mq/ops/ops.h"
 #include "mq/serve/serve.h"
 
@@ -76,6 +77,8 @@ int	cmd_sync(int argc, char **argv)
 	}
 	if (from < 0)
 		return cli_usage(sync_usage);
+	if (from && (ex = cli_exit(ops_write_refused())))
+		return ex;
 	/* a load only reads: it never creates a missing SQLite file */
 	if ((ex = cli_exit(ops_sql_connect(address, from == 1, &conn))))
 		return ex;

@@ -10,7 +10,10 @@
  *	/health answers 200 when the store is open and sound (its meta
  *	pages are read with pread on every request, so a file cut short
  *	under mq serve is seen without reading the map) and either no SQL
- *	is configured or the last load from it succeeded, 503 otherwise.
+ *	is configured or the last load from it succeeded, 503 otherwise;
+ *	on a replica also 503 once it has been disconnected from its
+ *	primary longer than cluster-max-lag.  /metrics adds mq_cluster_*
+ *	figures when replication runs (replicate_status).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -20,6 +23,7 @@
 #include "mq/config.h"
 #include "mq/ops/ops.h"
 #include "mq/http/server.h"
+#include "replicate/replicate.h"
 
 /* Lookups are counted by kind (store/lookup.h's list), then "other". */
 #define NKINDS (LOOKUP_KINDS + 1)
@@ -142,8 +146,16 @@ static bool store_figures(struct store *st, struct store_meta *meta,
 	return rc == STORE_OK && store_stat(st, ss) == STORE_OK;
 }
 
+/* replica_lost - a replica away from its primary past cluster-max-lag? */
+static bool replica_lost(const struct replicate_status *rs)
+{
+	return rs->running && !rs->primary &&
+	       rs->disconnected_ms > (uint64_t)mq_conf.cluster_max_lag * 1000;
+}
+
 void	http_health_handle(struct http_req *r)
 {
+	struct replicate_status rs;
 	struct http_state s;
 	struct http_dkim_state d;
 	struct store_meta meta;
@@ -158,12 +170,14 @@ void	http_health_handle(struct http_req *r)
 	}
 	http_state_get(&s);
 	dkim_state_get(&d);
-	ok = store_ok && !h.nospace && (!s.sql || s.last_load_ok);
+	replicate_status(&rs);
+	ok = store_ok && !h.nospace && (!s.sql || s.last_load_ok) &&
+	     !replica_lost(&rs);
 	if (store_ok)
 		store_uuid_format(meta.uuid, uuid);
 	http_reply_json(r, ok ? 200 : 503, json_pack(
 		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:b, s:I, "
-		"s:f, s:I, s:I, s:s, s:I, s:I}",
+		"s:f, s:I, s:I, s:s, s:I, s:I, s:I}",
 		"status", ok ? "ok" : "unavailable",
 		"store", store_path(r->st), "store_ok", store_ok,
 		"store_damaged", h.damaged ? h.damage : NULL,
@@ -179,7 +193,8 @@ void	http_health_handle(struct http_req *r)
 		"load_failures", (json_int_t)s.load_failures,
 		"dkim_check", dkim_check_word(&d),
 		"dkim_keys_left_out", (json_int_t)d.left_out,
-		"dkim_keys_kept", (json_int_t)d.kept));
+		"dkim_keys_kept", (json_int_t)d.kept,
+		"cluster_disconnected_ms", (json_int_t)rs.disconnected_ms));
 }
 
 /* put_requests - mq_http_requests_total by route and code class */
@@ -308,6 +323,36 @@ static void put_store(struct evbuffer *b, struct store *st)
 			    (double)GET(m.sync_ns_sum) / 1e9, GET(m.syncs));
 }
 
+/* put_cluster - the replication's figures, when it runs */
+static void put_cluster(struct evbuffer *b)
+{
+	struct replicate_status rs;
+
+	replicate_status(&rs);
+	if (!rs.running)
+		return;
+	gauge(b, "mq_cluster_primary", "gauge", "1 on a primary, 0 on a "
+	      "replica.", rs.primary);
+	gauge(b, "mq_cluster_connected", "gauge", "Replica: 1 while "
+	      "authenticated to its primary.", rs.connected);
+	gauge(b, "mq_cluster_replicas", "gauge", "Primary: replicas "
+	      "following it.", rs.replicas);
+	gauge(b, "mq_cluster_primary_sequence", "gauge", "Replica: the "
+	      "primary's sequence, as last told.", (double)rs.primary_sequence);
+	gauge(b, "mq_cluster_lag_records", "gauge", "Replica: sequences "
+	      "behind its primary.", (double)(rs.primary_sequence > rs.sequence
+	      ? rs.primary_sequence - rs.sequence : 0));
+	gauge(b, "mq_cluster_lag_seconds", "gauge", "Replica: time since it "
+	      "was last caught up.", (double)rs.lag_ms / 1e3);
+	gauge(b, "mq_cluster_disconnected_seconds", "gauge", "Replica: time "
+	      "since it lost its primary (0 while connected).",
+	      (double)rs.disconnected_ms / 1e3);
+	gauge(b, "mq_cluster_snapshots_total", "counter", "Snapshots sent "
+	      "(primary) or installed (replica).", (double)rs.snapshots);
+	gauge(b, "mq_cluster_refused_total", "counter", "Peers refused.",
+	      (double)rs.refused);
+}
+
 void	http_metrics_handle(struct http_req *r)
 {
 	struct evbuffer *b;
@@ -324,6 +369,7 @@ void	http_metrics_handle(struct http_req *r)
 	put_requests(b);
 	put_latency(b);
 	put_store(b, r->st);
+	put_cluster(b);
 	len = evbuffer_get_length(b);
 	http_reply_text(r, 200, "text/plain; version=0.0.4",
 			evbuffer_pullup(b, -1), len);

@@ -202,6 +202,11 @@ int	http_result_code(enum result_kind k)
 void	http_reply_result(struct http_req *r, enum result_kind k,
 			  const char *msg)
 {
+	/* a replica's refusal points at the primary (docs/replication.md) */
+	if (k == RESULT_TRYAGAIN && mq_conf.cluster_role == CLUSTER_REPLICA &&
+	    mq_conf.cluster_primary[0])
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+				  "X-MQ-Primary", mq_conf.cluster_primary);
 	http_reply_error(r, http_result_code(k), "%s",
 			 msg && *msg ? msg : "failed");
 }

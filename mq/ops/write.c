@@ -28,12 +28,23 @@ struct sql_write *ops_write_new(struct store *st)
 	return w;
 }
 
+enum result_kind ops_write_refused(void)
+{
+	if (mq_conf.cluster_role != CLUSTER_REPLICA)
+		return RESULT_OK;
+	ops_error("this node is a replica: it takes writes only from its "
+		  "primary; write to the primary at %s",
+		  mq_conf.cluster_primary[0] ? mq_conf.cluster_primary
+		  : "(cluster-primary is not set)");
+	return RESULT_TRYAGAIN;
+}
+
 enum result_kind ops_write(struct sql_write *w)
 {
 	struct sql_conn *conn = NULL;
-	enum result_kind k = RESULT_OK;
+	enum result_kind k = ops_write_refused();
 
-	if (mq_conf.database_address[0])
+	if (k == RESULT_OK && mq_conf.database_address[0])
 		k = ops_sql_acquire(&conn);
 	if (k)
 		return k;
@@ -53,7 +64,9 @@ int	ops_write_work(struct store *st, void *w)
 
 bool	ops_write_grouped(void)
 {
-	return !mq_conf.database_address[0];
+	/* a replica's writes run alone, as ops_write: to be refused */
+	return !mq_conf.database_address[0] &&
+	       mq_conf.cluster_role != CLUSTER_REPLICA;
 }
 
 enum result_kind ops_write_failed(const struct sql_write *w, bool body,

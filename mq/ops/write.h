@@ -24,8 +24,15 @@
 struct sql_write *ops_write_new(struct store *st);
 
 /*
- * ops_write - run w: SQL first when a database-address is set.
- *	RESULT_OK, or the failure's kind after reporting its message
+ * ops_write_refused - RESULT_TRYAGAIN, with a message naming the
+ *	primary, on a replica (cluster-role replica): it takes no write
+ *	but its primary's (replicate/).  RESULT_OK elsewhere.
+ */
+enum result_kind ops_write_refused(void);
+
+/*
+ * ops_write - run w: SQL first when a database-address is set;
+ *	refused on a replica (ops_write_refused).  RESULT_OK, or the failure's kind after reporting its message
  *	through ops_error (the batch keeps it: sql_write_errmsg).
  */
 enum result_kind ops_write(struct sql_write *w);

@@ -48,6 +48,7 @@
 #include "mq/ops/ops.h"
 #include "mq/serve/service.h"
 #include "mq/serve/writer.h"
+#include "replicate/replicate.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define HTTP_GRACE_SECONDS 10	/* for requests in flight at SIGTERM */
@@ -121,6 +122,11 @@ static void serve_dkim(struct serve *s)
 /* serve_reload - a load on SIGHUP, mq reload or the ttl */
 static void serve_reload(struct serve *s, const char *why)
 {
+	if (mq_conf.cluster_role == CLUSTER_REPLICA) {
+		log_info("reload (%s): a replica follows its primary, which "
+			 "alone loads from SQL: nothing to reload", why);
+		return;
+	}
 	if (!s->sql) {
 		log_info("reload: no database-address configured, the store "
 			 "is authoritative: nothing to load; the DKIM keys are "
@@ -302,6 +308,46 @@ static void events_free(struct serve *s)
 	s->base = NULL;
 }
 
+/* replication_log - the replication thread's lines into the log */
+static void replication_log(bool error, const char *line)
+{
+	if (error)
+		log_warning("%s", line);
+	else
+		log_info("%s", line);
+}
+
+/*
+ * serve_replicate - the replication thread: a replica always, a
+ *	primary when it listens for replicas (cluster-listen).
+ */
+static enum result_kind serve_replicate(struct serve *s)
+{
+	char status[sizeof(mq_conf.store_path) + 16], err[512];
+	bool replica = mq_conf.cluster_role == CLUSTER_REPLICA;
+	struct replicate_options o = {
+		.st = s->st, .primary = !replica,
+		.listen = mq_conf.cluster_listen,
+		.primary_addr = mq_conf.cluster_primary,
+		.key = mq_conf.cluster_key, .peers = mq_conf.cluster_peers,
+		.status_path = status, .log = replication_log,
+	};
+
+	if (!replica && !mq_conf.cluster_listen[0])
+		return RESULT_OK;
+	if (replica && !mq_conf.cluster_primary[0]) {
+		ops_error("cluster-role replica needs cluster-primary");
+		return RESULT_CONFIG;
+	}
+	config_cluster_status_path(&mq_conf, status, sizeof(status));
+	if (!replicate_start(&o, err, sizeof(err))) {
+		ops_error("%s", err);
+		return RESULT_CONFIG;
+	}
+	s->replicating = true;
+	return RESULT_OK;
+}
+
 /* serve_start - store, event base, writer, then the first load */
 static enum result_kind serve_start(struct serve *s)
 {
@@ -310,7 +356,9 @@ static enum result_kind serve_start(struct serve *s)
 	if (k)
 		return k;
 	log_ready(s->st);
-	s->sql = mq_conf.database_address[0] != 0;
+	/* a replica never reads SQL: its primary's loads reach it */
+	s->sql = mq_conf.database_address[0] != 0 &&
+		 mq_conf.cluster_role != CLUSTER_REPLICA;
 	s->state.sql = s->sql;
 	http_state_set(&s->state);
 	if (s->sql && ops_sql_session_start() != RESULT_OK)
@@ -326,7 +374,12 @@ static enum result_kind serve_start(struct serve *s)
 		ops_error("serve: cannot start the writer");
 		return k;
 	}
-	load_submit(s);
+	if ((k = serve_replicate(s)))
+		return k;
+	if (mq_conf.cluster_role == CLUSTER_REPLICA)
+		serve_open(s);	/* no load: the primary's data arrives */
+	else
+		load_submit(s);
 	return RESULT_OK;
 }
 
@@ -341,6 +394,8 @@ static void serve_stop(struct serve *s)
 		dkim_check_stop();
 		pthread_join(s->dkim_thread, NULL);
 	}
+	if (s->replicating)
+		replicate_stop();
 	writer_stop();
 	ops_sql_session_stop();
 	events_free(s);

@@ -59,6 +59,7 @@ struct serve {
 	bool dkim_running, dkim_again;
 	struct dkim_check_totals dkim_tot;
 	struct http_dkim_state dkim_state;	/* the main thread's */
+	bool replicating;	/* the replication thread runs */
 };
 
 /* mono_now - seconds on the monotonic clock */

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+#
+# NAME
+#	replication.sh - snapshot catch-up and stream lag, beside cp
+# SYNOPSIS
+#	bench/replication.sh [DIR]
+# DESCRIPTION
+#	Writes MQ_BENCH_REPL_ROWS (default 1000000) locals rows into a
+#	primary's store in DIR (default: a new temporary directory),
+#	starts the static release binary as primary and as a new replica
+#	on loopback, and measures the replica's catch-up by snapshot
+#	(connect, copy, send, verify, install) beside `cp` of the same
+#	file (the floor for moving those bytes once).  Then
+#	MQ_BENCH_REPL_WRITES (default 200) single-row writes are made on
+#	the primary through the API, one at a time, and each one's lag is
+#	the time from the primary's answer until the replica's API answers
+#	the row (an mtanames row, read by its key; python3, one keep-alive
+#	connection each): p50 and p99.
+#	The replica's API round trips are part of that figure, so it is
+#	an upper bound of the replication's own lag.
+# DIAGNOSTICS
+#	Exit 0; 1 when a node does not start or the replica does not
+#	converge within 300 s.
+
+set -u
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MQ=$root/${MQ_BUILD:-build}/mq
+ROWS=${MQ_BENCH_REPL_ROWS:-1000000}
+WRITES=${MQ_BENCH_REPL_WRITES:-200}
+dir=${1:-}
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ -z "${1:-}" ] && [ -n "${own:-}" ] && rm -rf "$dir"
+}
+if [ -z "$dir" ]; then dir=$(mktemp -d); own=1; fi
+trap cleanup EXIT
+mkdir -p "$dir/p" "$dir/r"
+
+now() { date +%s.%N; }
+port() { echo $((20000 + (RANDOM * 7 + $$ + $1) % 40000)); }
+seq_of() { MQ_STORE_PATH="$1" "$MQ" stat | awk '$1 == "sequence" { print $2; exit }'; }
+
+kp=$("$MQ" cluster keygen); kr=$("$MQ" cluster keygen)
+key() { sed -n "s/^$1: //p" <<< "$2"; }
+
+awk -v n="$ROWS" 'BEGIN { print "type\taddress"; for (i = 1; i <= n; i++) printf "domain\tr%d.example\n", i }' |
+	MQ_STORE_PATH="$dir/p/mq.mdb" "$MQ" set locals - > /dev/null || exit 1
+cport=$(port 1) pw=$(port 2) rw=$(port 3)
+MQ_STORE_PATH="$dir/p/mq.mdb" MQ_WWW_PORT=$pw MQ_WWW_TOKEN=t \
+	MQ_CLUSTER_LISTEN=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kp") \
+	MQ_CLUSTER_PEERS=$(key public-key "$kr") "$MQ" serve 2> "$dir/p.log" &
+pids+=($!)
+until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do sleep 0.05; done
+want=$(seq_of "$dir/p/mq.mdb")
+
+t0=$(now)
+MQ_STORE_PATH="$dir/r/mq.mdb" MQ_WWW_PORT=$rw MQ_CLUSTER_ROLE=replica \
+	MQ_CLUSTER_PRIMARY=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kr") \
+	MQ_CLUSTER_PEERS=$(key public-key "$kp") "$MQ" serve 2> "$dir/r.log" &
+pids+=($!)
+until [ "$(seq_of "$dir/r/mq.mdb" 2>/dev/null || echo 0)" -ge "$want" ] 2>/dev/null; do
+	sleep 0.02
+	[ "$(echo "$(now) - $t0 > 300" | bc)" = 1 ] && { echo "replica did not converge"; exit 1; }
+done
+t1=$(now)
+cp "$dir/p/mq.mdb" "$dir/copy.mdb"; sync "$dir/copy.mdb"
+t2=$(now)
+size=$(stat -c %s "$dir/p/mq.mdb")
+printf 'snapshot catch-up of %d rows (%d bytes): %.3f s\n' "$ROWS" "$size" "$(echo "$t1 - $t0" | bc)"
+printf 'cp + sync of the same file:            %.3f s\n' "$(echo "$t2 - $t1" | bc)"
+printf 'ratio catch-up/cp: %.2f\n' "$(echo "($t1 - $t0) / ($t2 - $t1)" | bc -l)"
+
+until curl -s -o /dev/null "http://127.0.0.1:$rw/health"; do sleep 0.05; done
+# one keep-alive connection to each API: no process per request
+python3 - "$pw" "$rw" "$WRITES" <<'PY'
+import http.client, json, sys, time
+pw, rw, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+p = http.client.HTTPConnection("127.0.0.1", pw)
+r = http.client.HTTPConnection("127.0.0.1", rw)
+lags = []
+for i in range(n):
+    addr = "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+    p.request("POST", "/v1/tables/mtanames",
+              body=json.dumps({"localip": addr, "hostname": "mx.example"}),
+              headers={"Authorization": "Bearer t",
+                       "Content-Type": "application/json"})
+    p.getresponse().read()
+    t = time.monotonic()
+    while True:
+        r.request("GET", "/v1/tables/mtanames?localip=" + addr)
+        if addr.encode() in r.getresponse().read():
+            break
+    lags.append((time.monotonic() - t) * 1000)
+lags.sort()
+print("primary's answer to the row on the replica, %d writes: "
+      "p50 %.2f ms, p99 %.2f ms" % (n, lags[n // 2], lags[max(0, n * 99 // 100 - 1)]))
+PY

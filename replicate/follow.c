@@ -1,0 +1,304 @@
+/*
+ * NAME
+ *	follow.c - the replica side: follow the primary, apply, install
+ * DESCRIPTION
+ *	Connects to cluster-primary (again after 0.25 s, doubling up to
+ *	5 s, whenever the link is lost), authenticates, says where its
+ *	store stands (hello) and applies what comes: each transaction in
+ *	one store transaction under the primary's sequence
+ *	(store_apply_changes), or a snapshot received into a temporary
+ *	file beside the store, fsynced, verified in a child process and
+ *	installed into the live store (store_snapshot_install).  A link
+ *	lost mid-snapshot removes the temporary file; the store keeps
+ *	serving what it had.  A transaction that cannot be applied makes
+ *	the next hello ask for a snapshot.  A link silent for SILENCE_MAX_S
+ *	seconds (the primary pings each second) is given up.
+ * DIAGNOSTICS
+ *	Through repl_log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+
+#include "replicate/link.h"
+
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS	5000
+#define PENDING_MAX	(1ull << 30)	/* one transaction's records */
+#define SILENCE_MAX_S	10	/* the primary pings each second */
+
+static bool resync_asked;	/* the next hello asks for a snapshot */
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	follow_connect(arg);
+}
+
+/* retry_later - connect again after the backoff, which doubles */
+static void retry_later(struct repl *r)
+{
+	struct timeval tv;
+
+	if (!r->backoff_ms)
+		r->backoff_ms = BACKOFF_FIRST_MS;
+	tv.tv_sec = r->backoff_ms / 1000;
+	tv.tv_usec = (r->backoff_ms % 1000) * 1000;
+	if (!r->retry_ev)
+		r->retry_ev = evtimer_new(r->base, on_retry, r);
+	if (r->retry_ev)
+		evtimer_add(r->retry_ev, &tv);
+	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+		: r->backoff_ms * 2;
+}
+
+bool	follow_start(struct repl *r, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+
+	/* snapshots a killed replica was receiving */
+	store_stale_temps_remove(store_path(r->o.st), ".repl-recv.");
+	if (evutil_parse_sockaddr_port(r->o.primary_addr,
+				       (struct sockaddr *)&ss, &sslen) == 0)
+		return true;
+	snprintf(err, errlen, "cluster-primary: %s is not a numeric IP:PORT "
+		 "(replication resolves no host names)", r->o.primary_addr);
+	return false;
+}
+
+void	follow_connect(struct repl *r)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	SSL *ssl;
+	struct bufferevent *bev = NULL;
+	struct link *l;
+
+	/* follow_start made sure it parses */
+	evutil_parse_sockaddr_port(r->o.primary_addr, (struct sockaddr *)&ss,
+				   &sslen);
+	if ((ssl = SSL_new(r->ctx)))
+		bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
+			BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		SSL_free(ssl);
+		retry_later(r);
+		return;
+	}
+	if (!(l = link_new(r, bev, ssl, false, r->o.primary_addr))) {
+		bufferevent_free(bev);
+		retry_later(r);
+		return;
+	}
+	/* a link that stalls (a dropping middlebox) is given up */
+	bufferevent_set_timeouts(bev, &(struct timeval){ SILENCE_MAX_S, 0 },
+				 NULL);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss,
+				       sslen) != 0)
+		link_close(l);	/* follow_link_free retries */
+}
+
+void	follow_authed(struct link *l)
+{
+	struct repl *r = l->r;
+	struct store_meta m;
+	uint8_t hello[HELLO_LEN] = { 0 };
+
+	repl_store_meta(r, &m);
+	if (!resync_asked)
+		memcpy(hello, m.uuid, 16);
+	be64_put(hello + 16, m.epoch);
+	be64_put(hello + 24, m.seq);
+	hello[32] = r->o.primary;
+	link_send(l, F_HELLO, 0, m.seq, hello, sizeof(hello));
+	l->state = L_STREAM;
+	r->backoff_ms = 0;
+	r->connected_at = repl_now_ms();
+}
+
+/* The records of the pending transaction, for store_apply_changes. */
+struct records {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+static int next_record(void *arg, bool first, struct store_change *c)
+{
+	struct records *rs = arg;
+
+	if (first)
+		rs->off = 0;
+	return record_next(rs->p, rs->len, &rs->off, c);
+}
+
+/* primary_at - the primary's sequence, as a frame told it */
+static void primary_at(struct repl *r, uint64_t seq)
+{
+	pthread_mutex_lock(&r->lock);
+	if (seq > r->status.primary_sequence)
+		r->status.primary_sequence = seq;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void on_changes(struct link *l, const struct frame *f)
+{
+	struct records rs;
+	enum store_rc rc;
+
+	if (l->npending && f->seq != l->pending_seq) {
+		link_refuse(l, "sequence %llu in the middle of %llu",
+			    (unsigned long long)f->seq,
+			    (unsigned long long)l->pending_seq);
+		return;
+	}
+	if (l->npending + f->len > PENDING_MAX) {
+		link_refuse(l, "a transaction larger than %llu bytes",
+			    PENDING_MAX);
+		return;
+	}
+	if (l->npending + f->len > l->cappending) {
+		size_t cap = 2 * (l->npending + f->len);
+		uint8_t *p = realloc(l->pending, cap);
+
+		if (!p) {
+			link_refuse(l, "out of memory");
+			return;
+		}
+		l->pending = p;
+		l->cappending = cap;
+	}
+	memcpy(l->pending + l->npending, f->payload, f->len);
+	l->npending += f->len;
+	l->pending_seq = f->seq;
+	if (f->flags & FRAME_MORE)
+		return;
+	rs = (struct records){ l->pending, l->npending, 0 };
+	l->npending = 0;
+	primary_at(l->r, f->seq);
+	if ((rc = store_apply_changes(l->r->o.st, f->seq, next_record,
+				      &rs))) {
+		resync_asked = true;
+		link_refuse(l, "transaction %llu does not apply (%s): asking "
+			    "for a snapshot", (unsigned long long)f->seq,
+			    store_errmsg(l->r->o.st));
+		return;
+	}
+	link_send(l, F_ACK, 0, f->seq, NULL, 0);
+}
+
+static void snap_begin(struct link *l, const struct frame *f)
+{
+	const char *path = store_path(l->r->o.st);
+
+	if (l->snap_fd >= 0) {
+		link_refuse(l, "a snapshot inside a snapshot");
+		return;
+	}
+	store_stale_temps_remove(path, ".repl-recv.");
+	snprintf(l->snap_path, sizeof(l->snap_path), "%s.repl-recv.%ld",
+		 path, (long)getpid());
+	l->snap_fd = open(l->snap_path, O_WRONLY | O_CREAT | O_TRUNC |
+			  O_CLOEXEC, 0600);
+	if (l->snap_fd < 0) {
+		link_refuse(l, "%s: cannot create: %s", l->snap_path,
+			    strerror(errno));
+		return;
+	}
+	l->snap_seq = f->seq;
+	l->state = L_SNAPSHOT;
+	primary_at(l->r, f->seq);
+	repl_log(l->r, false, "replication: receiving a snapshot at sequence "
+		 "%llu (%llu bytes)", (unsigned long long)f->seq,
+		 (unsigned long long)be64_get(f->payload + 32));
+}
+
+static void snap_data(struct link *l, const struct frame *f)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < f->len) {
+		n = write(l->snap_fd, f->payload + done, f->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			link_refuse(l, "%s: cannot write: %s", l->snap_path,
+				    strerror(errno));
+			return;
+		}
+		done += (size_t)n;
+	}
+}
+
+/* snap_end - fsync, verify in a child, install into the live store */
+static void snap_end(struct link *l)
+{
+	struct store_meta m;
+	char err[512] = "";
+	int rc = fsync(l->snap_fd);
+
+	close(l->snap_fd);
+	l->snap_fd = -1;
+	if (rc != 0 || store_verify_file(l->snap_path, NULL, err,
+					 sizeof(err)) != STORE_OK ||
+	    store_file_meta(l->snap_path, &m) != STORE_OK ||
+	    m.seq != l->snap_seq ||
+	    store_snapshot_install(l->r->o.st, l->snap_path) != STORE_OK) {
+		link_refuse(l, "the snapshot does not verify or install: %s",
+			    *err ? err : store_errmsg(l->r->o.st));
+		return;
+	}
+	unlink(l->snap_path);
+	l->snap_path[0] = 0;
+	resync_asked = false;
+	l->state = L_STREAM;
+	pthread_mutex_lock(&l->r->lock);
+	l->r->status.snapshots++;
+	pthread_mutex_unlock(&l->r->lock);
+	repl_log(l->r, false, "replication: snapshot at sequence %llu "
+		 "installed", (unsigned long long)m.seq);
+	link_send(l, F_ACK, 0, m.seq, NULL, 0);
+}
+
+void	follow_frame(struct link *l, const struct frame *f)
+{
+	bool snap = l->state == L_SNAPSHOT;
+
+	if (f->type == F_PING && !snap)
+		primary_at(l->r, f->seq);
+	else if (f->type == F_CHANGES && !snap)
+		on_changes(l, f);
+	else if (f->type == F_SNAP_BEGIN && !snap && !l->npending)
+		snap_begin(l, f);
+	else if (f->type == F_SNAP_DATA && snap && f->seq == l->snap_seq)
+		snap_data(l, f);
+	else if (f->type == F_SNAP_END && snap && f->seq == l->snap_seq)
+		snap_end(l);
+	else
+		link_refuse(l, "an unexpected frame (type %u)", f->type);
+}
+
+void	follow_link_free(struct link *l)
+{
+	struct repl *r = l->r;
+
+	if (l->snap_fd >= 0)
+		close(l->snap_fd);
+	if (l->snap_path[0]) {
+		unlink(l->snap_path);
+		repl_log(r, true, "replication: snapshot cut off: %s removed, "
+			 "the store keeps its contents", l->snap_path);
+	}
+	if (r->connected_at)
+		r->lost_at = repl_now_ms();
+	r->connected_at = 0;
+	if (event_base_got_break(r->base) == 0)
+		retry_later(r);
+}

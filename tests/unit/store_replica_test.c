@@ -1,0 +1,256 @@
+/*
+ * NAME
+ *	store_replica_test - a replica's store calls: apply and install
+ * DESCRIPTION
+ *	Store A (the primary) gets rows, a list with subscribers and a
+ *	delete.  Each of its transactions is applied to store B with
+ *	store_apply_changes from A's change log: B ends at A's sequence,
+ *	with A's rows, list key and log; applying a transaction again is
+ *	skipped.  Store C, with rows of its own, has A's snapshot
+ *	(store_snapshot_write) installed: afterwards it holds A's uuid,
+ *	epoch, sequence and rows and not its own, while a read
+ *	transaction begun before the install still sees the old rows, and
+ *	another process that opened C read-only before the install (as an
+ *	MTA linking libmq.a does) sees A's rows afterwards without
+ *	reopening.
+ *	store_epoch_start moves the epoch by one.
+ * DIAGNOSTICS
+ *	TAP lines through check.h.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "store/store.h"
+#include "tests/unit/check.h"
+
+static char dir[] = "/tmp/mq-replica-test-XXXXXX";
+
+static struct store *open_at(const char *name)
+{
+	char path[256], err[512];
+	struct store *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (store_open(path, 0, NULL, &st, err, sizeof(err)) != STORE_OK)
+		fprintf(stderr, "# %s\n", err);
+	return st;
+}
+
+static enum store_rc put_local(struct store_txn *txn, void *arg)
+{
+	const char *addr = arg;
+	struct store_assign a[] = {
+		{ 1, { .kind = SV_TEXT, .s = "domain", .len = 6 } },
+		{ 2, { .kind = SV_TEXT, .s = addr, .len = strlen(addr) } },
+	};
+
+	return store_set(txn, "locals", a, 2, NULL);
+}
+
+static enum store_rc make_list(struct store_txn *txn, void *arg)
+{
+	(void)arg;
+	return store_list_create(txn, "lst", (const uint8_t *)"k3y", 3);
+}
+
+static enum store_rc del_first(struct store_txn *txn, void *arg)
+{
+	struct store_filter f = { 0, { .kind = SV_INT, .i = 1 } };
+
+	(void)arg;
+	return store_del(txn, "locals", &f, 1, NULL);
+}
+
+/* The records of one sequence of A's log, copied out of its txn. */
+struct txn_recs {
+	struct store_change c[16];
+	uint8_t buf[16][512];
+	int n, at;
+	uint64_t seq;
+};
+
+static int collect(const struct store_change *c, void *arg)
+{
+	struct txn_recs *t = arg;
+
+	if (c->seq != t->seq)
+		return c->seq > t->seq;
+	if (t->n == 16 || c->keylen + c->rowlen > 512)
+		return 1;
+	t->c[t->n] = *c;
+	memcpy(t->buf[t->n], c->key, c->keylen);
+	memcpy(t->buf[t->n] + c->keylen, c->row, c->rowlen);
+	t->c[t->n].key = t->buf[t->n];
+	t->c[t->n].row = t->buf[t->n] + c->keylen;
+	t->n++;
+	return 0;
+}
+
+static int next(void *arg, bool first, struct store_change *c)
+{
+	struct txn_recs *t = arg;
+
+	if (first)
+		t->at = 0;
+	if (t->at == t->n)
+		return 0;
+	*c = t->c[t->at++];
+	return 1;
+}
+
+static uint64_t seq_of(struct store *st, struct store_meta *m)
+{
+	struct store_txn *txn;
+
+	memset(m, 0, sizeof(*m));
+	if (store_read_begin(st, &txn) == STORE_OK) {
+		store_meta_get(txn, m);
+		store_read_end(txn);
+	}
+	return m->seq;
+}
+
+static uint64_t count(struct store *st, const char *table)
+{
+	struct store_txn *txn;
+	uint64_t n = 0;
+
+	if (store_read_begin(st, &txn) == STORE_OK) {
+		store_count(txn, table, &n);
+		store_read_end(txn);
+	}
+	return n;
+}
+
+/* list_key_is - does st hold list lst with the key "k3y"? */
+static bool list_key_is(struct store *st)
+{
+	struct store_txn *txn;
+	const uint8_t *key;
+	size_t len = 0;
+	bool ok = false;
+
+	if (store_read_begin(st, &txn) == STORE_OK) {
+		ok = store_list_key(txn, "lst", &key, &len) == STORE_OK &&
+		     len == 3 && !memcmp(key, "k3y", 3);
+		store_read_end(txn);
+	}
+	return ok;
+}
+
+/* apply_all - A's transactions 1..A's sequence onto B */
+static bool apply_all(struct store *a, struct store *b)
+{
+	struct store_meta m;
+	uint64_t last = seq_of(a, &m);
+	struct store_txn *txn;
+	static struct txn_recs t;
+	bool ok = true;
+
+	for (uint64_t s = 1; s <= last && ok; s++) {
+		memset(&t, 0, sizeof(t));
+		t.seq = s;
+		ok = store_read_begin(a, &txn) == STORE_OK &&
+		     store_changes_after(txn, s - 1, collect, &t) == STORE_OK;
+		store_read_end(txn);
+		ok = ok && store_apply_changes(b, s, next, &t) == STORE_OK;
+	}
+	return ok;
+}
+
+/*
+ * reader_child - open C read-only, read its `before` rows, tell the
+ *	parent, wait for its word, then exit 0 when C's locals count after
+ */
+static pid_t reader_child(int ready[2], int go[2], uint64_t before,
+			  uint64_t after)
+{
+	pid_t pid = fork();
+	char path[256], err[512], byte;
+	struct store *st = NULL;
+
+	if (pid != 0)
+		return pid;
+	snprintf(path, sizeof(path), "%s/c.mdb", dir);
+	if (store_open(path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
+	    count(st, "locals") != before)
+		_exit(2);
+	if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 1)
+		_exit(3);
+	_exit(count(st, "locals") == after ? 0 : 1);
+}
+
+int	main(void)
+{
+	int ready[2], go[2], status = -1;
+	pid_t child;
+	char byte;
+	struct store *a, *b, *c;
+	struct store_meta ma, mb, mc;
+	struct store_txn *old;
+	char snap[256];
+	uint64_t epoch = 0, n;
+	int fd;
+
+	if (!mkdtemp(dir))
+		return 1;
+	a = open_at("a.mdb");
+	b = open_at("b.mdb");
+	c = open_at("c.mdb");
+	CHECK(a && b && c, "three stores open");
+	store_write(a, put_local, "one.example", NULL);
+	store_write(a, put_local, "two.example", NULL);
+	store_write(a, make_list, NULL, NULL);
+	store_write(a, del_first, NULL, NULL);
+	CHECK(apply_all(a, b), "A's transactions apply to B");
+	CHECK(seq_of(b, &mb) == seq_of(a, &ma), "B stands at A's sequence");
+	CHECK(count(b, "locals") == 1, "B holds A's rows (1 after the delete)");
+	CHECK(list_key_is(b), "B holds A's list with its key");
+	CHECK(apply_all(a, b) && seq_of(b, &mb) == ma.seq &&
+	      count(b, "locals") == 1, "applying again is skipped");
+
+	store_write(c, put_local, "own1.example", NULL);
+	store_write(c, put_local, "own2.example", NULL);
+	store_write(c, put_local, "own3.example", NULL);
+	snprintf(snap, sizeof(snap), "%s/snap.mdb", dir);
+	fd = open(snap, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && store_snapshot_write(a, fd) == STORE_OK,
+	      "A's snapshot is written");
+	close(fd);
+	CHECK(store_file_meta(snap, &mc) == STORE_OK && mc.seq == ma.seq,
+	      "the snapshot's meta is A's");
+	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
+	child = reader_child(ready, go, 3, 1);
+	CHECK(read(ready[0], &byte, 1) == 1, "another process opened C");
+	CHECK(store_read_begin(c, &old) == STORE_OK, "a reader of C begins");
+	CHECK(store_snapshot_install(c, snap) == STORE_OK, "installed into C");
+	n = 0;
+	store_count(old, "locals", &n);
+	CHECK(n == 3, "the reader begun before still sees C's own rows");
+	store_read_end(old);
+	CHECK(write(go[1], "g", 1) == 1 && waitpid(child, &status, 0) == child &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the other process sees A's rows without reopening");
+	seq_of(c, &mc);
+	CHECK(mc.seq == ma.seq && mc.epoch == ma.epoch &&
+	      !memcmp(mc.uuid, ma.uuid, 16), "C has A's uuid, epoch, sequence");
+	CHECK(count(c, "locals") == 1, "C has A's rows, not its own");
+	CHECK(list_key_is(c), "C has A's list with its key");
+	CHECK(store_epoch_start(c, &epoch) == STORE_OK && epoch == ma.epoch + 1,
+	      "a new epoch");
+	store_close(a);
+	store_close(b);
+	store_close(c);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return check_done();
+}
