@@ -246,7 +246,7 @@ static enum store_rc row_fits(struct table_diff *x, const struct store_row *row)
 			 x->dt->name, tb->cols[tb->key[0]].name);
 		return row_refused(x, STORE_BADDATA, row, why);
 	}
-	if ((rc = row_check(x->t->st, tb, row)))
+	if ((rc = row_check(x->t->st, x->dt->name, tb, row)))
 		return row_refused(x, rc, row, store_errbuf());
 	return STORE_OK;
 }

@@ -229,7 +229,7 @@ static bool has_index(struct verify *v, const char *name)
 static bool walk_db(struct verify *v, const char *name)
 {
 	const struct reg_table *t = NULL;
-	char root[REG_NAME_MAX];
+	char root[REG_NAME_MAX], why[96];
 	struct store_change ch;
 	struct store_row row;
 	MDB_cursor *c;
@@ -260,6 +260,9 @@ static bool walk_db(struct verify *v, const char *name)
 			  !row_key_matches(t, &row, &k)))
 			return vfail(v, "table %s: a row does not decode "
 				     "or sits under the wrong key", name + 2);
+		if (t && reg_list_addresses(t) &&
+		    !address_row_valid(&row, why, sizeof why))
+			return vfail(v, "table %s: a row's %s", name + 2, why);
 		if (t)
 			v->rows++;
 		if (!strcmp(name, DB_CHANGES) && !change_decode(&k, &d, &ch))

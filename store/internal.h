@@ -174,8 +174,19 @@ enum store_rc store_put_encoded(struct store_txn *t, const char *name,
 /* store_del_key - delete the row under key, if any: as any delete. */
 enum store_rc store_del_key(struct store_txn *t, const char *name,
 			    const uint8_t *key, size_t keylen);
+/*
+ * address_row_valid - a row of a list's address table (T, T_digest,
+ *	T_allow, T_deny, T_mod) keeps the invariants ezmlm's readers rely
+ *	on: a hash in 0..SUB_HASH_LIMIT (an int, as ezmlm-idx's SQL has
+ *	it) and an address without control bytes (a newline would print
+ *	as two recipients).  why gets the reason, without the table.
+ *	Checked by every write (row_check) and by mq verify.
+ */
+bool address_row_valid(const struct store_row *row, char *why, size_t len);
+
 /* row_check - every column of row fits tb, NOT NULL columns have a value. */
-enum store_rc row_check(struct store *st, const struct reg_table *tb,
+enum store_rc row_check(struct store *st, const char *name,
+			const struct reg_table *tb,
 			const struct store_row *row);
 /* store_del_current - delete the row of table tb under the cursor. */
 enum store_rc store_del_current(struct store_txn *t,
@@ -237,7 +248,8 @@ int64_t key_decode_int(const uint8_t in[8]);
 /* table.c */
 enum store_rc table_resolve(struct store_txn *txn, const char *name,
 			    const struct reg_table **t, MDB_dbi *dbi);
-enum store_rc table_check_value(struct store *st, const struct reg_table *t,
+/* table_check_value - v fits column c of table name */
+enum store_rc table_check_value(struct store *st, const char *name,
 				const struct reg_column *c,
 				const struct store_value *v);
 bool table_filter_match(const struct reg_table *t, const struct store_row *r,

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "store/internal.h"
+#include "store/mlist.h"
 
 /*
  * table_resolve - registry entry and database of table name: a MailerQ
@@ -98,8 +99,27 @@ static bool time_valid(const char *s, size_t n)
 		digits(s + 17, 2) <= 59;
 }
 
+bool address_row_valid(const struct store_row *row, char *why, size_t len)
+{
+	const struct store_value *h = &row->col[REG_ADDR_HASH];
+	const struct store_value *a = &row->col[REG_ADDR_ADDRESS];
+
+	if (h->kind == SV_INT && (h->i < 0 || h->i > SUB_HASH_LIMIT)) {
+		snprintf(why, len, "hash: %lld is not a hash (0..%d)",
+			 (long long)h->i, SUB_HASH_LIMIT);
+		return false;
+	}
+	for (size_t i = 0; a->kind == SV_TEXT && i < a->len; i++)
+		if ((unsigned char)a->s[i] < 0x20 || a->s[i] == 0x7f) {
+			snprintf(why, len, "address: a control byte (0x%02x) "
+				 "at byte %zu", (unsigned char)a->s[i], i + 1);
+			return false;
+		}
+	return true;
+}
+
 /* check_value - does v fit column c of t?  NULL is checked elsewhere. */
-enum store_rc table_check_value(struct store *st, const struct reg_table *t,
+enum store_rc table_check_value(struct store *st, const char *name,
 				 const struct reg_column *c,
 				 const struct store_value *v)
 {
@@ -107,24 +127,24 @@ enum store_rc table_check_value(struct store *st, const struct reg_table *t,
 		return STORE_OK;
 	if (c->type == REG_INT && v->kind != SV_INT)
 		return store_fail(st, STORE_BADDATA, "%s.%s: not an integer",
-				  t->name, c->name);
+				  name, c->name);
 	if (c->type == REG_INT)
 		return STORE_OK;
 	if (v->kind != SV_TEXT)
 		return store_fail(st, STORE_BADDATA, "%s.%s: not a %s",
-				  t->name, c->name, reg_type_name(c->type));
+				  name, c->name, reg_type_name(c->type));
 	if (v->len && memchr(v->s, 0, v->len))
 		return store_fail(st, STORE_BADDATA, "%s.%s: contains a NUL "
-				  "byte", t->name, c->name);
+				  "byte", name, c->name);
 	if (c->type == REG_TIME && !time_valid(v->s, v->len))
 		return store_fail(st, STORE_BADDATA, "%s.%s: not a time "
 				  "'YYYY-MM-DD HH:MM:SS' (a real date, "
-				  "00:00:00-23:59:59): '%.*s'", t->name,
+				  "00:00:00-23:59:59): '%.*s'", name,
 				  c->name, (int)(v->len > 40 ? 40 : v->len),
 				  v->s);
 	if (c->type == REG_TEXT && v->len > c->maxlen)
 		return store_fail(st, STORE_BADDATA, "%s.%s: longer than %zu "
-				  "bytes", t->name, c->name, c->maxlen);
+				  "bytes", name, c->name, c->maxlen);
 	return STORE_OK;
 }
 
@@ -160,7 +180,7 @@ enum store_rc store_value_parse(const struct reg_table *t,
 		}
 		out->kind = SV_INT;
 	}
-	rc = table_check_value(&tmp, t, c, out);
+	rc = table_check_value(&tmp, t->name, c, out);
 	if (rc)
 		snprintf(err, errlen, "%s", store_errbuf());
 	return rc;

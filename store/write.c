@@ -58,18 +58,22 @@ static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
 }
 
 /* row_check - see internal.h */
-enum store_rc row_check(struct store *st, const struct reg_table *tb,
+enum store_rc row_check(struct store *st, const char *name,
+			const struct reg_table *tb,
 			const struct store_row *row)
 {
 	enum store_rc rc;
+	char why[96];
 
+	if (reg_list_addresses(tb) && !address_row_valid(row, why, sizeof why))
+		return store_fail(st, STORE_BADDATA, "%s.%s", name, why);
 	for (int i = 0; i < tb->ncols; i++) {
 		const struct reg_column *c = &tb->cols[i];
 
 		if (row->col[i].kind == SV_NULL && (c->flags & REG_NOTNULL))
 			return store_fail(st, STORE_BADDATA, "%s.%s: may not "
-					  "be NULL", tb->name, c->name);
-		if ((rc = table_check_value(st, tb, c, &row->col[i])))
+					  "be NULL", name, c->name);
+		if ((rc = table_check_value(st, name, c, &row->col[i])))
 			return rc;
 	}
 	for (int i = 0; i < row->nextra; i++) {
@@ -78,10 +82,10 @@ enum store_rc row_check(struct store *st, const struct reg_table *tb,
 		if (x->namelen == 0 || x->namelen >= REG_NAME_MAX ||
 		    memchr(x->name, 0, x->namelen))
 			return store_fail(st, STORE_BADDATA, "%s: bad extra "
-					  "column name", tb->name);
+					  "column name", name);
 		if (x->v.kind == SV_TEXT && x->v.len > (1u << 20))
 			return store_fail(st, STORE_BADDATA, "%s.%.*s: longer "
-					  "than 1 MiB", tb->name,
+					  "than 1 MiB", name,
 					  (int)x->namelen, x->name);
 	}
 	return STORE_OK;
@@ -120,7 +124,7 @@ enum store_rc store_put_row(struct store_txn *t, const char *name,
 	enum store_rc rc;
 
 	if ((rc = table_resolve(t, name, &tb, &dbi)) ||
-	    (rc = row_check(t->st, tb, row)) ||
+	    (rc = row_check(t->st, name, tb, row)) ||
 	    (rc = row_key(t, tb, name, dbi, row, key, &keylen)))
 		return rc;
 	/* An explicit id at or below 0 moves no counter (ids start at 1). */
@@ -271,7 +275,7 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 			? store_next_id(t, name, dbi, row.col[auto_col].i, NULL)
 			: STORE_OK;
 	if (rc == STORE_OK)
-		rc = row_check(t->st, tb, &row);
+		rc = row_check(t->st, name, tb, &row);
 	if (rc == STORE_OK && (keylen == 0 || tb->nkey == 0))
 		rc = row_key(t, tb, name, dbi, &row, key, &keylen);
 	if (rc == STORE_OK)

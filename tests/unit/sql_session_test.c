@@ -419,6 +419,10 @@ int	main(void)
 	char	dir[] = "/tmp/sql_session_test.XXXXXX", url[256], cmd[300];
 
 	if (CHECK(mkdtemp(dir) != NULL, "temporary directory")) {
+		/* a session never creates the file (loads must not): an
+		 * empty file is an empty SQLite database */
+		snprintf(cmd, sizeof(cmd), "%s/t.db", dir);
+		CHECK(fclose(fopen(cmd, "w")) == 0, "an empty database file");
 		snprintf(url, sizeof(url), "sqlite://%s/t.db", dir);
 		test_engine("sqlite", url);
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -356,8 +356,10 @@ static void test_sqlite(void)
 	      && conn == NULL && strstr(err, "bogus"),
 	      "sqlite: unknown option refused (%s)", err);
 	snprintf(url, sizeof(url), "sqlite://%s/missing.db?mode=rw", dir);
-	CHECK(connect_sqlite(url, &conn, err, sizeof(err)) == SQL_CONFIG,
-	      "sqlite: mode=rw on a missing file is a config error (%s)", err);
+	CHECK(connect_sqlite(url, &conn, err, sizeof(err)) == SQL_TEMPFAIL
+	      && strstr(err, "is missing"),
+	      "sqlite: mode=rw on a missing file is an outage, "
+	      "saying so (%s)", err);
 	snprintf(url, sizeof(url), "sqlite://%s/no/such/dir/t.db", dir);
 	CHECK(connect_sqlite(url, &conn, err, sizeof(err)) == SQL_CONFIG,
 	      "sqlite: missing directory is a config error (%s)", err);
@@ -369,8 +371,9 @@ static void test_sqlite(void)
 		fclose(fp);
 	}
 	snprintf(url, sizeof(url), "sqlite://%s/junk.db", dir);
-	CHECK(connect_sqlite(url, &conn, err, sizeof(err)) == SQL_BADDATA,
-	      "sqlite: a file that is not a database is bad data (%s)", err);
+	CHECK(connect_sqlite(url, &conn, err, sizeof(err)) == SQL_TEMPFAIL,
+	      "sqlite: a file that is not a database is an outage, not "
+	      "the client's fault (%s)", err);
 	CHECK(strncmp(err, "sql:sqlite://", 13) == 0,
 	      "sqlite: the message names the address (%s)", err);
 

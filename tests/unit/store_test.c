@@ -153,6 +153,10 @@ static void fill_row(const struct reg_table *t, int variant, const char *big,
 			row->col[i].len = row->col[i].len > c->maxlen
 				? c->maxlen : row->col[i].len;
 	}
+	/* an address table takes only ezmlm's hashes (0..99) */
+	if (reg_list_addresses(t))
+		row->col[REG_ADDR_HASH] = (struct store_value){ .kind = SV_INT,
+								.i = variant };
 }
 
 static enum store_rc put_variants(struct store_txn *txn, void *arg)
