@@ -58,6 +58,13 @@ tables of the ezmlm-idx SQL documentation. Address keys compare
 ASCII-case-insensitively: `Alice@X` and `alice@x` are one subscriber. The
 `_slog` tables have no key in SQL; the store keys their rows by an internal row
 number.
+
+Every write of an address table (T, T_digest, T_allow, T_deny, T_mod), by
+`mq set`, the API or a load from SQL, keeps what ezmlm's readers rely on: a
+`hash` from 0 to 99 (an int, as ezmlm-idx's SQL has it) and an `address`
+without control bytes (a newline would print as two recipients); a row that
+breaks either is refused naming the table and column (`ml.hash: 4096 is not
+a hash (0..99)`), and `mq verify` reports such a row in a store.
 MID
 for t in $("$mq" tables | awk '$1 ~ /^list/ { print $1 }'); do
 	section "T${t#list}" "$t"
