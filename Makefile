@@ -63,7 +63,7 @@ BENCHSRC := $(wildcard bench/*.c)
 
 PG_LIBDIR := /usr/lib/postgresql/15/lib
 
-WARN	:= -Wall -Wextra -Werror
+WARN	:= -Wall -Wextra -Wformat-security -Werror
 BASEFLAGS := -std=gnu11 -I. -I$(B)/gen -I/usr/include/postgresql -I/usr/include/mariadb \
 	-D_GNU_SOURCE -MMD -MP $(WARN)
 

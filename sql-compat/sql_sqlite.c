@@ -474,7 +474,7 @@ static enum sql_rc copy_prepare(struct sql_conn *conn, struct file_copy *c)
 	struct stat sb;
 
 	if (stat(conn->address->path, &sb) != 0)
-		return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot",
+		return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", "%s",
 				     strerror(errno));
 	c->cap = sb.st_size + sb.st_size / 8 + 4096;
 	if (!(c->buf = sqlite3_malloc64((sqlite3_uint64) c->cap)))
@@ -513,8 +513,9 @@ static enum sql_rc copy_read(struct sql_conn *conn, struct file_copy *c)
 fail:
 	if (fd >= 0)
 		close(fd);
-	return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", r < 0 || fd < 0
-			     ? strerror(errno) : "short read or no memory");
+	return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", "%s",
+			     r < 0 || fd < 0 ? strerror(errno)
+			     : "short read or no memory");
 }
 
 /*

@@ -441,7 +441,7 @@ static enum sql_rc refuse_foreign(struct schema_run *run, const char *name,
 	snprintf(why, sizeof(why), "table %s is not mq's (its columns %s are "
 		 "not mq's): nothing was changed; rename it, or take it over "
 		 "with mq repair-database --adopt", name, theirs);
-	return sql_conn_fail(run->conn, SQL_CONFIG, name, why);
+	return sql_conn_fail(run->conn, SQL_CONFIG, name, "%s", why);
 }
 
 /* repair_table - create the table, or its missing columns; drop extras */
