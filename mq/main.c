@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	  "create missing SQL tables and columns, drop obsolete ones" },
 	{ "purge-database", cmd_purge_database,
 	  "drop and recreate every SQL table" },
-	{ "reload", cmd_reload, "make the running mq serve reload from SQL" },
+	{ "reload", cmd_reload, "make the running mq serve reload, re-check DKIM keys" },
 	{ "health", cmd_health, "ask the running mq serve for GET /health" },
 	{ "cluster", cmd_cluster, "replication: keygen, status" },
 	{ "promote", cmd_promote, "make a stopped replica primary (new epoch)" },

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mq/cli/cli.h"
+#include "mq/ops/dkim_check.h"
 #include "mq/ops/write.h"
 #include "mq/ops/ops.h"
 #include "mq/serve/serve.h"
@@ -40,9 +41,9 @@ static const char sync_usage[] =
 static const char reload_usage[] =
 	"usage: mq reload\n"
 	"Make the running 'mq serve' of this store reload from\n"
-	"database-address (it sends SIGHUP to the pid in <store-path>.pid\n"
-	"while mq serve holds that file's lock).  Exit 1 when no mq serve\n"
-	"runs.\n";
+	"database-address, when one is set, and check the DKIM keys against\n"
+	"DNS again (it sends SIGHUP to the pid in <store-path>.pid while mq\n"
+	"serve holds that file's lock).  Exit 1 when no mq serve runs.\n";
 
 /* print_line - sync_print line callback: to stdout, a warning to stderr */
 static void print_line(void *ctx, bool warning, const char *text)
@@ -94,6 +95,9 @@ int	cmd_sync(int argc, char **argv)
 	else
 		ops_sync_print(&res, from ? "from-sql" : "to-sql", print_line,
 			   stdout);
+	/* a key from SQL that can never sign is marked before any lookup */
+	if (!ex && from && dkim_check_local(st, res.err, sizeof(res.err)))
+		cli_error("warning: %s", res.err);
 	sql_sync_result_free(&res);
 	store_close(st);
 	sql_close(conn);

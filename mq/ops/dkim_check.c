@@ -510,8 +510,7 @@ static void settle(const struct check *c, struct job *j)
  *	not after a silent DNS server's timeouts.  A key that waits for
  *	DNS keeps its last status, or has none (unverified-yet).
  */
-static int interim(struct check *c, struct store *st, dkim_put_fn put,
-		   struct dkim_status_rec *recs)
+static size_t interim(struct check *c, struct dkim_status_rec *recs)
 {
 	size_t asking = 0;
 
@@ -533,7 +532,7 @@ static int interim(struct check *c, struct store *st, dkim_put_fn put,
 				.detail = "its first check is in progress" };
 		memcpy(recs[i].digest, j->rep->rec.digest, DKIM_DIGEST_LEN);
 	}
-	return asking ? put(st, recs, c->n, c->err, sizeof(c->err)) : 0;
+	return asking;
 }
 
 /* check_run - dkim_check_run with the statuses written by put */
@@ -550,7 +549,9 @@ static int check_run(struct store *st, unsigned threads, const char *servers,
 	*n = 0;
 	if (collect_jobs(st, &c) == 0 &&
 	    (recs = malloc((c.n + 1) * sizeof(*recs))) &&
-	    interim(&c, st, put, recs) == 0 && run_threads(&c, threads) == 0) {
+	    (!interim(&c, recs) ||
+	     put(st, recs, c.n, c.err, sizeof(c.err)) == 0) &&
+	    run_threads(&c, threads) == 0) {
 		for (size_t i = 0; i < c.n; i++) {
 			struct dkim_check_report *r = &c.reps[i];
 
@@ -572,6 +573,27 @@ static int check_run(struct store *st, unsigned threads, const char *servers,
 		free(c.reps);
 		snprintf(err, errlen, "dkim check: %s", c.err);
 	}
+	return rc;
+}
+
+int dkim_check_local(struct store *st, char *err, size_t errlen)
+{
+	struct check c = { .now = (int64_t)time(NULL),
+			   .grace = (int64_t)mq_conf.dkim_verify_grace };
+	struct dkim_status_rec *recs = NULL;
+	int rc = -1;
+
+	if (collect_jobs(st, &c) == 0 &&
+	    (recs = malloc((c.n + 1) * sizeof(*recs)))) {
+		interim(&c, recs);
+		rc = store_put(st, recs, c.n, c.err, sizeof(c.err));
+	} else if (!c.err[0])
+		snprintf(c.err, sizeof(c.err), "out of memory");
+	free(recs);
+	free_jobs(&c);
+	free(c.reps);
+	if (rc)
+		snprintf(err, errlen, "dkim check: %s", c.err);
 	return rc;
 }
 

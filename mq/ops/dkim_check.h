@@ -68,6 +68,15 @@ int dkim_check_run(struct store *st, unsigned threads, const char *servers,
 		   size_t errlen);
 
 /*
+ * dkim_check_local - write the statuses that need no DNS (a key that
+ *	does not parse or fit its algorithm, an expired key), leaving the
+ *	others as they were: after a load that did not start a full check
+ *	(mq sync --from-sql), so that dkim() never returns such a key.
+ *	0, or -1 with a message in err.
+ */
+int dkim_check_local(struct store *st, char *err, size_t errlen);
+
+/*
  * dkim_put_fn - how the statuses reach the store: 0, or -1 with the
  *	reason in err.  mq serve writes them through its single writer.
  */

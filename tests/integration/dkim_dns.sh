@@ -273,10 +273,15 @@ expect_grep "the message names the id" "^mq: dkim_keys id $GARBAGE: " \
 	"$TMP/last.out"
 expect_no_grep "the message shows no key material" "c2VjcmV0|BEGIN" \
 	"$TMP/last.out"
-# Read from SQL, not refused at write time: the check reports it by id
-# as bad-key, and dkim() leaves it out although verify is off.
+# Read from SQL, not refused at write time: the load itself marks it
+# bad-key (no DNS needed), so dkim() leaves it out at once, although
+# verify is off; the check reports it by id.
 $MQ set dkim_patterns "dkim_key=$GARBAGE" type=exact sign=erin@example.test \
 	>/dev/null
+expect_no_grep "right after the load, dkim() does not return the bad key" \
+	"^$GARBAGE	" "$($MQ lookup dkim erin@example.test >erin0.out 2>&1; echo erin0.out)"
+check "the load gave it its status" \
+	sh -c "$MQ dkim-record --status | grep -q '^$GARBAGE	.*bad-key'"
 MQ_DNS_SERVERS=127.0.0.1:$PORT $MQ dkim-record --check >garbage.out 2>&1
 expect_grep "the check reports the key from SQL by id as bad-key" \
 	"dkim_keys id $GARBAGE \(garbage1\._domainkey\.example\.test\) left out: bad-key: not a PEM" \
