@@ -78,6 +78,47 @@ static int schema_action(struct sql_conn *conn, enum db_action act)
 	return sql_rc_kind(rc);
 }
 
+/* log_issue - one validation problem, one log line */
+static int log_issue(void *ctx, const struct sql_issue *issue,
+		     const char *text)
+{
+	(void)ctx;
+	(void)issue;
+	log_error("database-validate: %s", text);
+	return 0;
+}
+
+enum result_kind load_validate(void)
+{
+	struct sql_conn *conn = NULL;
+	enum result_kind k;
+	enum sql_rc rc;
+	size_t n = 0;
+
+	if (!mq_conf.database_validate)
+		return RESULT_OK;
+	if ((k = ops_sql_acquire(&conn))) {
+		log_warning("database-validate: cannot reach the database "
+			    "(%s): serving the store, loads will retry",
+			    result_kind_name(k));
+		return RESULT_OK;
+	}
+	rc = sql_schema_check(conn, NULL, 0, log_issue, NULL, &n);
+	ops_sql_release(conn, sql_rc_kind(rc));
+	if (rc) {
+		log_warning("database-validate: the check failed: serving "
+			    "the store, loads will retry");
+		return RESULT_OK;
+	}
+	if (n == 0)
+		return RESULT_OK;
+	ops_error("database-validate: %zu problem%s in the SQL tables (logged "
+		  "above): mq serve does not start; mq repair-database fixes "
+		  "them, database-validate: false skips this check", n,
+		  n == 1 ? "" : "s");
+	return RESULT_CONFIG;
+}
+
 /* load_state - count a load and tell /health and /metrics about it. */
 static void load_state(struct serve *s, bool ok, double seconds)
 {

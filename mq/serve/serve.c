@@ -363,6 +363,9 @@ static enum result_kind serve_start(struct serve *s)
 	http_state_set(&s->state);
 	if (s->sql && ops_sql_session_start() != RESULT_OK)
 		log_warning("sql: no session: each use connects anew");
+	/* after --repair-database the load itself finds what is left */
+	if (s->sql && s->act == DB_NONE && (k = load_validate()))
+		return k;
 	if (!s->sql && s->act != DB_NONE)
 		log_warning("--repair-database/--purge-database: no "
 			    "database-address configured");

@@ -66,6 +66,15 @@ struct serve {
 time_t	mono_now(void);
 
 /*
+ * load_validate - database-validate at start, as MailerQ does: the SQL
+ *	tables are checked before the first load, and tables that do not
+ *	validate stop mq serve (RESULT_CONFIG, each problem logged).  A
+ *	server that cannot be reached is no verdict: serve starts on the
+ *	store and the loads retry.  RESULT_OK when validation is off.
+ */
+enum result_kind load_validate(void);
+
+/*
  * load_submit - start a load (and at start, the ips rows) on the load
  *	thread; load_done_ev fires when it ended (join the thread unless
  *	loading went false at once), load_ok saying how.
