@@ -765,31 +765,21 @@ int config_get(const struct mq_config *cfg, const char *key, char *buf, size_t l
 }
 
 /*
- * print_url_masked - url with the password of its user info and the value
- * of any password= option (libpq's password, sslpassword) as ***.  The
- * user info ends at the last '@', so a password holding '/', '?' or '#'
- * is still hidden; an '@' later in the URL hides more, never less.
+ * print_url_masked - url with its password and password= options as ***,
+ * by sql-compat's one rule for it
  */
 static void print_url_masked(const char *url, FILE *out)
 {
-	const char *auth = strstr(url, "://"), *at = strrchr(url, '@');
-	const char *colon = NULL, *option;
+	size_t need = sql_url_redact(NULL, 0, url) + 1;
+	char *buf = malloc(need);
 
-	auth = auth != NULL ? auth + 3 : url;
-	if (at != NULL && at > auth)
-		colon = memchr(auth, ':', (size_t)(at - auth));
-	if (colon != NULL) {
-		fwrite(url, 1, (size_t)(colon + 1 - url), out);
+	if (!buf) {	/* hide it all rather than show it */
 		fputs("***", out);
-		url = at;
+		return;
 	}
-	while ((option = strstr(url, "password=")) != NULL) {
-		option += strlen("password=");
-		fwrite(url, 1, (size_t)(option - url), out);
-		fputs("***", out);
-		url = option + strcspn(option, "&");
-	}
-	fputs(url, out);
+	sql_url_redact(buf, need, url);
+	fputs(buf, out);
+	free(buf);
 }
 
 void config_print(const struct mq_config *cfg, FILE *out)

@@ -119,7 +119,8 @@ size_t	sql_address_format(char *buf, size_t len,
 /*
  * sql_url_redact - copy a URL that may not parse into buf with the
  *	password part of its user-info replaced by "***", for messages
- *	about addresses that sql_address_parse() refused.  Returns the
+ *	about addresses that sql_address_parse() refused, and for printing
+ *	a configured one (which then parses again as the same address).  Returns the
  *	length needed, like snprintf.
  */
 size_t	sql_url_redact(char *buf, size_t len, const char *url);

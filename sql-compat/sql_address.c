@@ -511,17 +511,40 @@ size_t	sql_address_format(char *buf, size_t len,
 }
 
 /*
- * sql_url_redact - see sql.h.  Errs on the side of hiding: everything
- *	between the first ':' after "://" and the last '@' of the whole
- *	string goes, since a broken URL may hold an unencoded '/' or '?'
- *	in its password.  Values of "...password=" options go too.
+ * userinfo_at - the '@' that ends the user-info of url (authority
+ *	starting at start): for a URL that parses, the parser's own (the
+ *	last '@' before the first '/' or '?'), so that the redacted URL
+ *	parses as the same address; for one that does not, the last '@'
+ *	of the whole string, erring on the side of hiding, since a broken
+ *	URL may hold an unencoded '/' or '?' in its password.
+ */
+static const char *userinfo_at(const char *url, const char *start)
+{
+	struct sql_address *a = NULL;
+	const char *at = NULL;
+	size_t	alen;
+
+	if (sql_address_parse(url, &a, NULL, 0) != SQL_OK)
+		return strrchr(url, '@');
+	sql_address_free(a);
+	alen = strcspn(start, "/?");
+	for (const char *p = start; p < start + alen; p++)
+		if (*p == '@')
+			at = p;
+	return at;
+}
+
+/*
+ * sql_url_redact - see sql.h.  Everything between the first ':' after
+ *	"://" and the '@' that ends the user-info goes (userinfo_at);
+ *	values of "...password=" options go too.
  */
 size_t	sql_url_redact(char *buf, size_t len, const char *url)
 {
 	struct url_out b = {buf, len, 0};
 	const char *sep = strstr(url, "://");
 	const char *start = sep ? sep + 3 : url;
-	const char *at = strrchr(url, '@'), *colon = NULL, *p;
+	const char *at = userinfo_at(url, start), *colon = NULL, *p;
 
 	if (at && at > start)
 		colon = memchr(start, ':', (size_t) (at - start));
