@@ -510,64 +510,87 @@ size_t	sql_address_format(char *buf, size_t len,
 	return url_out_end(&b);
 }
 
-/*
- * userinfo_at - the '@' that ends the user-info of url (authority
- *	starting at start): for a URL that parses, the parser's own (the
- *	last '@' before the first '/' or '?'), so that the redacted URL
- *	parses as the same address; for one that does not, the last '@'
- *	of the whole string, erring on the side of hiding, since a broken
- *	URL may hold an unencoded '/' or '?' in its password.
- */
-static const char *userinfo_at(const char *url, const char *start)
+/* redact_at - url into b, the user-info's password up to at hidden */
+static void redact_at(struct url_out *b, const char *url, const char *start,
+		      const char *at)
+{
+	const char *colon = NULL, *p = url;
+
+	if (at && at > start)
+		colon = memchr(start, ':', (size_t) (at - start));
+	if (colon) {
+		sql_put(b, url, (size_t) (colon - url + 1));
+		sql_puts(b, "***");
+		p = at;
+	}
+	while (*p) {
+		size_t	n = strcspn(p, "=");
+
+		sql_put(b, p, n);
+		p += n;
+		if (*p == 0)
+			break;
+		sql_put(b, p++, 1);
+		if (sql_secret_key(p - 1 - n, n)) {
+			sql_puts(b, "***");
+			p += strcspn(p, "&");
+		}
+	}
+}
+
+/* parses - does url parse as a database-address? */
+static bool parses(const char *url)
 {
 	struct sql_address *a = NULL;
-	const char *at = NULL;
-	size_t	alen;
+	bool	ok = sql_address_parse(url, &a, NULL, 0) == SQL_OK;
 
-	if (sql_address_parse(url, &a, NULL, 0) != SQL_OK)
-		return strrchr(url, '@');
 	sql_address_free(a);
-	alen = strcspn(start, "/?");
-	for (const char *p = start; p < start + alen; p++)
-		if (*p == '@')
-			at = p;
-	return at;
+	return ok;
 }
 
 /*
- * sql_url_redact - see sql.h.  Everything between the first ':' after
- *	"://" and the '@' that ends the user-info goes (userinfo_at);
- *	values of "...password=" options go too.
+ * userinfo_at - the '@' to hide the password up to.  The last '@' of
+ *	the whole string errs on the side of hiding, since a broken URL
+ *	(or one whose author meant an unencoded '/' in the password) may
+ *	hold more of the password after the parser's '@'.  But a URL that
+ *	parses must still parse when redacted (mq config prints what mq
+ *	serve reads): when the last '@' breaks it, the parser's own
+ *	boundary is used, the last '@' before the first '/' or '?'.
  */
+static const char *userinfo_at(const char *url, const char *start)
+{
+	const char *at = strrchr(url, '@'), *own = NULL;
+	size_t	alen = strcspn(start, "/?"), need;
+	struct url_out t = {NULL, 0, 0};
+	bool	keep;
+
+	if (!at || !parses(url))
+		return at;
+	redact_at(&t, url, start, at);
+	need = t.need + 1;
+	if (!(t.p = malloc(need)))
+		return at;
+	t = (struct url_out){t.p, need, 0};
+	redact_at(&t, url, start, at);
+	url_out_end(&t);
+	keep = parses(t.p);
+	free(t.p);
+	if (keep)
+		return at;
+	for (const char *p = start; p < start + alen; p++)
+		if (*p == '@')
+			own = p;
+	return own;
+}
+
+/* sql_url_redact - see sql.h: the password up to userinfo_at() hidden. */
 size_t	sql_url_redact(char *buf, size_t len, const char *url)
 {
 	struct url_out b = {buf, len, 0};
 	const char *sep = strstr(url, "://");
 	const char *start = sep ? sep + 3 : url;
-	const char *at = userinfo_at(url, start), *colon = NULL, *p;
 
-	if (at && at > start)
-		colon = memchr(start, ':', (size_t) (at - start));
-	if (colon) {
-		sql_put(&b, url, (size_t) (colon - url + 1));
-		sql_puts(&b, "***");
-		p = at;
-	} else {
-		p = url;
-	}
-	while (*p) {
-		size_t	n = strcspn(p, "=");
-
-		sql_put(&b, p, n);
-		p += n;
-		if (*p == 0)
-			break;
-		sql_put(&b, p++, 1);
-		if (sql_secret_key(p - 1 - n, n)) {
-			sql_puts(&b, "***");
-			p += strcspn(p, "&");
-		}
-	}
+	redact_at(&b, url, start, userinfo_at(url, start));
 	return url_out_end(&b);
 }
 
