@@ -24,6 +24,7 @@
 
 #include "mq/cli/cli.h"
 #include "mq/cli/tsv.h"
+#include "mq/ops/ops.h"
 
 #define MAX_PROPS 64
 
@@ -64,15 +65,6 @@ static void report_skipped(void *arg, const char *line)
 {
 	(void)arg;
 	cli_error("warning: %s", line);
-}
-
-static json_t *json_value(const struct store_value *v)
-{
-	if (v->kind == SV_INT)
-		return json_integer(v->i);
-	if (v->kind == SV_TEXT)
-		return json_stringn(v->s, v->len);
-	return json_null();
 }
 
 /*
@@ -121,7 +113,7 @@ static int print_row(const struct store_row *row, void *arg)
 	for (int i = 0; o && i < r->t->ncols; i++)
 		if (!(r->t->cols[i].flags & REG_SECRET))
 			json_object_set_new(o, r->t->cols[i].name,
-					    json_value(&row->col[i]));
+					    ops_json_value(&row->col[i]));
 	if (o)
 		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);

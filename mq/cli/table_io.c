@@ -31,19 +31,6 @@ struct print_state {
 	int bad;		/* a value JSON cannot hold */
 };
 
-static json_t *json_value(const struct store_value *v)
-{
-	switch (v->kind) {
-	case SV_INT:
-		return json_integer(v->i);
-	case SV_TEXT:
-		return json_stringn(v->s, v->len);
-	case SV_NULL:
-		break;
-	}
-	return json_null();
-}
-
 /* print_json_row - one object; false when a text is not UTF-8. */
 static bool print_json_row(const struct reg_table *t,
 			   const struct store_row *row, bool first)
@@ -53,11 +40,11 @@ static bool print_json_row(const struct reg_table *t,
 	bool ok = true;
 
 	for (int i = 0; i < t->ncols && ok; i++) {
-		json_t *v = json_value(&row->col[i]);
+		json_t *v = ops_json_value(&row->col[i]);
 		ok = v && json_object_set_new(o, t->cols[i].name, v) == 0;
 	}
 	for (int i = 0; i < row->nextra && ok; i++) {
-		json_t *v = json_value(&row->extra[i].v);
+		json_t *v = ops_json_value(&row->extra[i].v);
 		ok = v && json_object_setn_new(o, row->extra[i].name,
 					       row->extra[i].namelen, v) == 0;
 	}

@@ -236,20 +236,6 @@ enum result_kind changes_start(struct store *st, const uint64_t *since,
 	return kind;
 }
 
-/* json_value - a store value as jansson holds it; NULL: not UTF-8 */
-static json_t *json_value(const struct store_value *v)
-{
-	switch (v->kind) {
-	case SV_INT:
-		return json_integer(v->i);
-	case SV_TEXT:
-		return json_stringn(v->s, v->len);
-	case SV_NULL:
-		break;
-	}
-	return json_null();
-}
-
 /* json_key - {column: value} of the key; NULL: a text not UTF-8 */
 static json_t *json_key(const struct change_view *v)
 {
@@ -258,7 +244,7 @@ static json_t *json_key(const struct change_view *v)
 
 	for (int i = 0; ok && i < v->nkey; i++)
 		ok = json_object_set_new(o, v->key_name[i],
-					 json_value(&v->key[i])) == 0;
+					 ops_json_value(&v->key[i])) == 0;
 	if (!ok)
 		json_decref(o);
 	return ok ? o : NULL;
@@ -273,11 +259,11 @@ static json_t *json_row(const struct change_view *v)
 
 	for (int i = 0; ok && i < v->ncol; i++)
 		ok = json_object_set_new(o, v->t->cols[v->col[i]].name,
-					 json_value(&row->col[v->col[i]])) == 0;
+					 ops_json_value(&row->col[v->col[i]])) == 0;
 	for (int i = 0; ok && i < row->nextra; i++)
 		ok = json_object_setn_new(o, row->extra[i].name,
 					  row->extra[i].namelen,
-					  json_value(&row->extra[i].v)) == 0;
+					  ops_json_value(&row->extra[i].v)) == 0;
 	if (!ok)
 		json_decref(o);
 	return ok ? o : NULL;

@@ -206,3 +206,16 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 		line(ctx, true, text);
 	}
 }
+
+json_t *ops_json_value(const struct store_value *v)
+{
+	switch (v->kind) {
+	case SV_INT:
+		return json_integer(v->i);
+	case SV_TEXT:
+		return json_stringn(v->s, v->len);
+	case SV_NULL:
+		break;
+	}
+	return json_null();
+}

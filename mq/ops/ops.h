@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "sql-compat/sync.h"
 #include "store/store.h"
 
@@ -108,5 +110,12 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
  */
 bool	ops_log_contains(const struct store_value *v, const char *pat,
 			 size_t plen);
+
+/*
+ * ops_json_value - a store value as jansson holds it (integer, string,
+ *	null) for the faces that print JSON; NULL for a text that is not
+ *	UTF-8 (or no memory), which the caller reports.
+ */
+json_t *ops_json_value(const struct store_value *v);
 
 #endif
