@@ -17,7 +17,10 @@
 #	the row (an mtanames row, read by its key; python3, one keep-alive
 #	connection each): p50 and p99.
 #	The replica's API round trips are part of that figure, so it is
-#	an upper bound of the replication's own lag.
+#	an upper bound of the replication's own lag.  Last,
+#	bench/repl_load.py measures the lag under 1,000 and 10,000 writes
+#	a second (from each node's change feed) and the replicated write
+#	throughput beside the primary's own.
 # DIAGNOSTICS
 #	Exit 0; 1 when a node does not start or the replica does not
 #	converge within 300 s.
@@ -98,3 +101,4 @@ lags.sort()
 print("primary's answer to the row on the replica, %d writes: "
       "p50 %.2f ms, p99 %.2f ms" % (n, lags[n // 2], lags[max(0, n * 99 // 100 - 1)]))
 PY
+python3 "$root/bench/repl_load.py" "$pw" "$rw" t || exit 1

@@ -4,9 +4,11 @@
  * DESCRIPTION
  *	Connects to cluster-primary (again after 0.25 s, doubling up to
  *	5 s, whenever the link is lost), authenticates, says where its
- *	store stands (hello) and applies what comes: each transaction in
- *	one store transaction under the primary's sequence
- *	(store_apply_changes), or a snapshot received into a temporary
+ *	store stands (hello) and applies what comes: the transactions
+ *	that arrived together (in one read: many when it is behind) in
+ *	one store transaction, so one sync, each record still logged
+ *	under its own transaction's sequence (store_apply_changes), or a
+ *	snapshot received into a temporary
  *	file beside the store, fsynced, verified in a child process and
  *	installed into the live store (store_snapshot_install).  A link
  *	lost mid-snapshot removes the temporary file; the store keeps
@@ -123,21 +125,59 @@ void	follow_authed(struct link *l)
 	r->connected_at = repl_now_ms();
 }
 
-/* The records of the pending transaction, for store_apply_changes. */
+/*
+ * The group: whole transactions received and not yet applied, each a
+ * segment of seq (8), length (4) and its records, then the open
+ * transaction's segment (at open_at) while its frames come in.  The
+ * group is applied in one store transaction when the input holds no
+ * more whole frames, before any other kind of frame, or when it
+ * reaches GROUP_MAX: a replica that falls behind catches up at one
+ * sync per group instead of one per transaction.
+ */
+#define SEGMENT_HEAD	12
+#define GROUP_MAX	(8u << 20)
+
 struct records {
 	const uint8_t *p;
-	size_t len, off;
+	size_t len, off;	/* off: the next segment */
+	uint64_t seq;		/* the current segment's */
+	size_t rec, end;	/* its next record, its end */
 };
+
+static size_t segment_len(const uint8_t *seg)
+{
+	const uint8_t *p = seg + 8;
+
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+	       p[3];
+}
+
+static void segment_len_put(uint8_t *seg, size_t len)
+{
+	for (int i = 0; i < 4; i++)
+		seg[8 + i] = (uint8_t)(len >> (24 - 8 * i));
+}
 
 static int next_record(void *arg, bool first, struct store_change *c)
 {
 	struct records *rs = arg;
+	int more;
 
 	if (first)
-		rs->off = 0;
-	return record_next(rs->p, rs->len, &rs->off, c);
+		rs->off = rs->rec = rs->end = 0;
+	while (rs->rec == rs->end) {
+		if (rs->off == rs->len)
+			return 0;
+		rs->seq = be64_get(rs->p + rs->off);
+		rs->rec = rs->off + SEGMENT_HEAD;
+		rs->end = rs->rec + segment_len(rs->p + rs->off);
+		rs->off = rs->end;
+	}
+	more = record_next(rs->p, rs->end, &rs->rec, c);
+	if (more > 0)
+		c->seq = rs->seq;
+	return more;
 }
-
 /* primary_at - the primary's sequence, as a frame told it */
 static void primary_at(struct repl *r, uint64_t seq)
 {
@@ -147,50 +187,104 @@ static void primary_at(struct repl *r, uint64_t seq)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* group_room - room for n more bytes in the group */
+static bool group_room(struct link *l, size_t n)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (l->npending + n <= l->cappending)
+		return true;
+	cap = 2 * (l->npending + n);
+	if (!(p = realloc(l->pending, cap)))
+		return false;
+	l->pending = p;
+	l->cappending = cap;
+	return true;
+}
+
+/*
+ * follow_flush - apply the group's whole transactions in one store
+ *	transaction and acknowledge the last; false when the link is
+ *	refused (the next hello asks for a snapshot).
+ */
+bool	follow_flush(struct link *l)
+{
+	size_t whole = l->open_at == PENDING_NONE ? l->npending : l->open_at;
+	struct records rs = { .p = l->pending, .len = whole };
+	uint64_t seq = l->group_seq;
+
+	if (!seq)
+		return true;
+	if (store_apply_changes(l->r->o.st, seq, next_record, &rs)) {
+		resync_asked = true;
+		link_refuse(l, "transaction %llu does not apply (%s): asking "
+			    "for a snapshot", (unsigned long long)seq,
+			    store_errmsg(l->r->o.st));
+		return false;
+	}
+	memmove(l->pending, l->pending + whole, l->npending - whole);
+	l->npending -= whole;
+	if (l->open_at != PENDING_NONE)
+		l->open_at = 0;
+	l->group_seq = 0;
+	link_send(l, F_ACK, 0, seq, NULL, 0);
+	return true;
+}
+
+/* open_txn - start the segment of transaction seq */
+static bool open_txn(struct link *l, uint64_t seq)
+{
+	if (!group_room(l, SEGMENT_HEAD))
+		return false;
+	l->open_at = l->npending;
+	l->pending_seq = seq;
+	be64_put(l->pending + l->npending, seq);
+	segment_len_put(l->pending + l->npending, 0);
+	l->npending += SEGMENT_HEAD;
+	return true;
+}
+
 static void on_changes(struct link *l, const struct frame *f)
 {
-	struct records rs;
-	enum store_rc rc;
+	size_t len;
 
-	if (l->npending && f->seq != l->pending_seq) {
+	if (l->open_at != PENDING_NONE && f->seq != l->pending_seq) {
 		link_refuse(l, "sequence %llu in the middle of %llu",
 			    (unsigned long long)f->seq,
 			    (unsigned long long)l->pending_seq);
 		return;
 	}
-	if (l->npending + f->len > PENDING_MAX) {
+	if (f->seq <= l->group_seq) {
+		link_refuse(l, "sequence %llu after %llu",
+			    (unsigned long long)f->seq,
+			    (unsigned long long)l->group_seq);
+		return;
+	}
+	if (l->open_at == PENDING_NONE && !open_txn(l, f->seq)) {
+		link_refuse(l, "out of memory");
+		return;
+	}
+	len = l->npending - l->open_at - SEGMENT_HEAD + f->len;
+	if (len > PENDING_MAX) {
 		link_refuse(l, "a transaction larger than %llu bytes",
 			    PENDING_MAX);
 		return;
 	}
-	if (l->npending + f->len > l->cappending) {
-		size_t cap = 2 * (l->npending + f->len);
-		uint8_t *p = realloc(l->pending, cap);
-
-		if (!p) {
-			link_refuse(l, "out of memory");
-			return;
-		}
-		l->pending = p;
-		l->cappending = cap;
+	if (!group_room(l, f->len)) {
+		link_refuse(l, "out of memory");
+		return;
 	}
 	memcpy(l->pending + l->npending, f->payload, f->len);
 	l->npending += f->len;
-	l->pending_seq = f->seq;
+	segment_len_put(l->pending + l->open_at, len);
 	if (f->flags & FRAME_MORE)
 		return;
-	rs = (struct records){ l->pending, l->npending, 0 };
-	l->npending = 0;
+	l->open_at = PENDING_NONE;
+	l->group_seq = f->seq;
 	primary_at(l->r, f->seq);
-	if ((rc = store_apply_changes(l->r->o.st, f->seq, next_record,
-				      &rs))) {
-		resync_asked = true;
-		link_refuse(l, "transaction %llu does not apply (%s): asking "
-			    "for a snapshot", (unsigned long long)f->seq,
-			    store_errmsg(l->r->o.st));
-		return;
-	}
-	link_send(l, F_ACK, 0, f->seq, NULL, 0);
+	if (l->npending >= GROUP_MAX)
+		follow_flush(l);
 }
 
 static void snap_begin(struct link *l, const struct frame *f)
@@ -271,6 +365,8 @@ void	follow_frame(struct link *l, const struct frame *f)
 {
 	bool snap = l->state == L_SNAPSHOT;
 
+	if (f->type != F_CHANGES && !follow_flush(l))
+		return;
 	if (f->type == F_PING && !snap)
 		primary_at(l->r, f->seq);
 	else if (f->type == F_CHANGES && !snap)

@@ -18,6 +18,7 @@
 #define LINK_HIGH	(4u << 20)	/* output queued before pausing */
 #define LINK_BATCH	(8u << 20)	/* changes payload before splitting */
 #define SNAP_CHUNK	(1u << 20)
+#define PENDING_NONE	((size_t)-1)
 
 enum link_state {
 	L_AUTH,		/* nothing but AUTH until the peer's verifies */
@@ -40,9 +41,12 @@ struct link {
 					 * replica: the file received */
 	uint64_t snap_seq;
 	char snap_path[4200];		/* replica: the temporary file */
-	uint8_t *pending;		/* replica: records of pending_seq */
+	uint8_t *pending;		/* replica: the group (follow.c) */
 	size_t npending, cappending;
-	uint64_t pending_seq;
+	size_t open_at;			/* replica: the open transaction's
+					 * segment, or PENDING_NONE */
+	uint64_t pending_seq;		/* replica: the open transaction */
+	uint64_t group_seq;		/* replica: the last whole one */
 	struct link *next;
 };
 
@@ -97,6 +101,7 @@ bool	follow_start(struct repl *r, char *err, size_t errlen);
 void	follow_connect(struct repl *r);
 void	follow_authed(struct link *l);
 void	follow_frame(struct link *l, const struct frame *f);
+bool	follow_flush(struct link *l);
 void	follow_link_free(struct link *l);
 
 #endif

@@ -216,7 +216,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (have < want)
-			return;
+			break;
 		p = evbuffer_pullup(in, (ssize_t)want);
 		if ((n = frame_parse(p, want, &f)) <= 0) {
 			link_refuse(l, "a malformed frame");
@@ -226,6 +226,9 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, (size_t)n);
 	}
+	/* what came in one read is applied in one transaction */
+	if (!l->server)
+		follow_flush(l);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -267,6 +270,7 @@ struct link *link_new(struct repl *r, struct bufferevent *bev, SSL *ssl,
 	l->ssl = ssl;
 	l->server = server;
 	l->snap_fd = -1;
+	l->open_at = PENDING_NONE;
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
 	l->next = r->links;
 	r->links = l;

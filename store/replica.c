@@ -63,22 +63,57 @@ struct apply {
 	void *arg;
 };
 
+/*
+ * next_seq - move t to the primary's transaction s of a group: its
+ *	records are logged under s from index 0, as the primary logged
+ *	them, and the overflow limit counts per transaction again.
+ */
+static enum store_rc next_seq(struct store_txn *t, uint64_t s)
+{
+	if (s < t->seq)
+		return store_fail(t->st, STORE_BADDATA, "transaction %llu "
+				  "after %llu: out of order",
+				  (unsigned long long)s,
+				  (unsigned long long)t->seq);
+	if (s > t->seq) {
+		t->seq = s;
+		t->nchanges = 0;
+	}
+	return STORE_OK;
+}
+
 static enum store_rc apply_body(struct store_txn *t, void *arg)
 {
 	struct apply *a = arg;
 	struct store_change c;
-	enum store_rc rc = STORE_OK;
+	uint64_t last = t->seq, applied;
+	enum store_rc rc;
 	int more;
 
+	if ((rc = store_mdb_rc(t->st, store_meta_get_u64(t, "seq", &applied),
+			       "meta")))
+		return rc;
+	t->seq = applied;
 	for (bool first = true; rc == STORE_OK &&
 	     (more = a->next(a->arg, first, &c)) != 0; first = false) {
 		if (more < 0)
 			return store_fail(t->st, STORE_BADDATA, "transaction "
 					  "%llu: a malformed record",
-					  (unsigned long long)t->seq);
-		c.seq = t->seq;
-		rc = apply_one(t, &c);
+					  (unsigned long long)last);
+		if (c.seq == 0)
+			c.seq = last;
+		if (c.seq <= applied)
+			continue;	/* applied before this group */
+		if (c.seq > last)
+			return store_fail(t->st, STORE_BADDATA, "transaction "
+					  "%llu in a group that ends at %llu",
+					  (unsigned long long)c.seq,
+					  (unsigned long long)last);
+		if (!(rc = next_seq(t, c.seq)))
+			rc = apply_one(t, &c);
 	}
+	if (rc == STORE_OK)
+		t->seq = last;
 	return rc;
 }
 

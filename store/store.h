@@ -554,11 +554,14 @@ typedef int (*store_change_iter)(void *arg, bool first,
 				 struct store_change *c);
 
 /*
- * store_apply_changes - apply a primary's transaction seq, its records
- *	from next, in ONE write transaction through the normal put and
- *	delete paths (indexes kept), its change records appended to this
- *	store's log and the store's sequence set to seq.  A seq at or
- *	below the store's own is skipped (applied already): a replica
+ * store_apply_changes - apply a primary's transactions up to seq, their
+ *	records from next, in ONE write transaction through the normal put
+ *	and delete paths (indexes kept), each record logged under its own
+ *	transaction's sequence (c->seq, ascending; 0 means seq) and the
+ *	store's sequence set to seq.  Several transactions in one call are
+ *	a group commit: a replica that falls behind catches up at one sync
+ *	per group instead of one per transaction.  Records at or below the
+ *	store's own sequence are skipped (applied already): a replica
  *	killed anywhere resumes without a gap or a duplicate.
  */
 enum store_rc store_apply_changes(struct store *st, uint64_t seq,

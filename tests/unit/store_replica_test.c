@@ -162,6 +162,61 @@ static bool apply_all(struct store *a, struct store *b)
 	return ok;
 }
 
+/* collect_upto - every record of A's log up to t->seq, with its seq */
+static int collect_upto(const struct store_change *c, void *arg)
+{
+	struct txn_recs *t = arg;
+
+	if (c->seq > t->seq)
+		return 1;
+	if (t->n == 16 || c->keylen + c->rowlen > 512)
+		return -1;
+	t->c[t->n] = *c;
+	memcpy(t->buf[t->n], c->key, c->keylen);
+	memcpy(t->buf[t->n] + c->keylen, c->row, c->rowlen);
+	t->c[t->n].key = t->buf[t->n];
+	t->c[t->n].row = t->buf[t->n] + c->keylen;
+	t->n++;
+	return 0;
+}
+
+/* apply_group - A's transactions 1..A's sequence onto B in one call */
+static bool apply_group(struct store *a, struct store *b)
+{
+	struct store_meta m;
+	struct store_txn *txn;
+	static struct txn_recs t;
+	bool ok;
+
+	memset(&t, 0, sizeof(t));
+	t.seq = seq_of(a, &m);
+	ok = store_read_begin(a, &txn) == STORE_OK &&
+	     store_changes_after(txn, 0, collect_upto, &t) == STORE_OK;
+	store_read_end(txn);
+	return ok && store_apply_changes(b, t.seq, next, &t) == STORE_OK;
+}
+
+/* log_sig - the (seq, index, op) of every record of st's log, summed */
+static int log_sig_add(const struct store_change *c, void *arg)
+{
+	uint64_t *sig = arg;
+
+	*sig = *sig * 1000003u + c->seq * 131u + c->index * 7u + c->op;
+	return 0;
+}
+
+static uint64_t log_sig(struct store *st)
+{
+	struct store_txn *txn;
+	uint64_t sig = 0;
+
+	if (store_read_begin(st, &txn) == STORE_OK) {
+		store_changes_after(txn, 0, log_sig_add, &sig);
+		store_read_end(txn);
+	}
+	return sig;
+}
+
 /*
  * reader_child - open C read-only, read its `before` rows, tell the
  *	parent, wait for its word, then exit 0 when C's locals count after
@@ -189,8 +244,8 @@ int	main(void)
 	int ready[2], go[2], status = -1;
 	pid_t child;
 	char byte;
-	struct store *a, *b, *c;
-	struct store_meta ma, mb, mc;
+	struct store *a, *b, *c, *d;
+	struct store_meta ma, mb, mc, md;
 	struct store_txn *old;
 	char snap[256];
 	uint64_t epoch = 0, n;
@@ -201,7 +256,8 @@ int	main(void)
 	a = open_at("a.mdb");
 	b = open_at("b.mdb");
 	c = open_at("c.mdb");
-	CHECK(a && b && c, "three stores open");
+	d = open_at("d.mdb");
+	CHECK(a && b && c && d, "four stores open");
 	store_write(a, put_local, "one.example", NULL);
 	store_write(a, put_local, "two.example", NULL);
 	store_write(a, make_list, NULL, NULL);
@@ -212,6 +268,29 @@ int	main(void)
 	CHECK(list_key_is(b), "B holds A's list with its key");
 	CHECK(apply_all(a, b) && seq_of(b, &mb) == ma.seq &&
 	      count(b, "locals") == 1, "applying again is skipped");
+	CHECK(apply_group(a, d), "A's whole log applies to D as one group");
+	CHECK(seq_of(d, &md) == ma.seq && count(d, "locals") == 1 &&
+	      list_key_is(d), "D stands where B does");
+	CHECK(log_sig(d) == log_sig(a) && log_sig(b) == log_sig(a),
+	      "each record is logged under its own sequence and index");
+	CHECK(apply_group(a, d) && seq_of(d, &md) == ma.seq &&
+	      count(d, "locals") == 1, "a group applied again is skipped");
+	{
+		struct store *e = open_at("e.mdb");
+		static struct txn_recs t1;
+		struct store_txn *txn;
+
+		t1.seq = 1;
+		CHECK(e && store_read_begin(a, &txn) == STORE_OK &&
+		      store_changes_after(txn, 0, collect, &t1) == STORE_OK,
+		      "A's first transaction read");
+		store_read_end(txn);
+		CHECK(store_apply_changes(e, 1, next, &t1) == STORE_OK &&
+		      apply_group(a, e) && log_sig(e) == log_sig(a) &&
+		      count(e, "locals") == 1,
+		      "a group that overlaps what was applied skips that part");
+		store_close(e);
+	}
 
 	store_write(c, put_local, "own1.example", NULL);
 	store_write(c, put_local, "own2.example", NULL);
@@ -245,6 +324,7 @@ int	main(void)
 	store_close(a);
 	store_close(b);
 	store_close(c);
+	store_close(d);
 	{
 		char cmd[300];
 
