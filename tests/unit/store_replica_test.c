@@ -18,6 +18,7 @@
  *	TAP lines through check.h.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,26 +218,62 @@ static uint64_t log_sig(struct store *st)
 	return sig;
 }
 
+/* state_of - the locals count and the sequence in one read */
+static bool state_of(struct store *st, uint64_t *n, uint64_t *seq)
+{
+	struct store_txn *txn;
+	struct store_meta m;
+	bool ok;
+
+	*n = 0;
+	if (store_read_begin(st, &txn) != STORE_OK)
+		return false;
+	ok = store_count(txn, "locals", n) == STORE_OK &&
+	     store_meta_get(txn, &m) == STORE_OK;
+	*seq = m.seq;
+	store_read_end(txn);
+	return ok;
+}
+
 /*
  * reader_child - open C read-only, read its `before` rows, tell the
- *	parent, wait for its word, then exit 0 when C's locals count after
+ *	parent, then read in a loop while the parent installs A's snapshot:
+ *	every read must see C's old rows at C's old sequence or A's rows
+ *	(`after`) at A's sequence, never a mix; exit 0 when it has seen
+ *	A's and the parent says it is done, 1 on a mixed read.
  */
 static pid_t reader_child(int ready[2], int go[2], uint64_t before,
-			  uint64_t after)
+			  uint64_t after, uint64_t after_seq)
 {
 	pid_t pid = fork();
-	char path[256], err[512], byte;
+	char path[256], err[512];
 	struct store *st = NULL;
+	struct pollfd pfd = { .fd = go[0], .events = POLLIN };
+	uint64_t n, seq, old_seq, reads = 0;
+	bool seen_new = false;
 
 	if (pid != 0)
 		return pid;
 	snprintf(path, sizeof(path), "%s/c.mdb", dir);
 	if (store_open(path, STORE_RDONLY, NULL, &st, err, sizeof(err)) ||
-	    count(st, "locals") != before)
+	    !state_of(st, &n, &old_seq) || n != before)
 		_exit(2);
-	if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 1)
+	if (write(ready[1], "r", 1) != 1)
 		_exit(3);
-	_exit(count(st, "locals") == after ? 0 : 1);
+	for (;;) {
+		if (!state_of(st, &n, &seq))
+			_exit(4);
+		reads++;
+		if (n == after && seq == after_seq)
+			seen_new = true;
+		else if (n != before || seq != old_seq || seen_new)
+			_exit(1);
+		if (poll(&pfd, 1, 0) == 1 && seen_new)
+			break;
+		if (reads > 50000000)
+			_exit(5);
+	}
+	_exit(0);
 }
 
 int	main(void)
@@ -303,7 +340,7 @@ int	main(void)
 	CHECK(store_file_meta(snap, &mc) == STORE_OK && mc.seq == ma.seq,
 	      "the snapshot's meta is A's");
 	CHECK(pipe(ready) == 0 && pipe(go) == 0, "pipes");
-	child = reader_child(ready, go, 3, 1);
+	child = reader_child(ready, go, 3, 1, ma.seq);
 	CHECK(read(ready[0], &byte, 1) == 1, "another process opened C");
 	CHECK(store_read_begin(c, &old) == STORE_OK, "a reader of C begins");
 	CHECK(store_snapshot_install(c, snap) == STORE_OK, "installed into C");
@@ -313,7 +350,9 @@ int	main(void)
 	store_read_end(old);
 	CHECK(write(go[1], "g", 1) == 1 && waitpid(child, &status, 0) == child &&
 	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "the other process sees A's rows without reopening");
+	      "another process reading in a loop through the install saw "
+	      "C's old state or A's, never a mix, and then A's without "
+	      "reopening");
 	seq_of(c, &mc);
 	CHECK(mc.seq == ma.seq && mc.epoch == ma.epoch &&
 	      !memcmp(mc.uuid, ma.uuid, 16), "C has A's uuid, epoch, sequence");
