@@ -247,7 +247,15 @@ static bool open_txn(struct link *l, uint64_t seq)
 
 static void on_changes(struct link *l, const struct frame *f)
 {
+	struct store_meta own;
 	size_t len;
+
+	if (!l->claimed) {	/* a stream continues the replica's history */
+		repl_store_meta(l->r, &own);
+		if (!claim_check(l, &own))
+			return;
+		l->claimed = true;
+	}
 
 	if (l->open_at != PENDING_NONE && f->seq != l->pending_seq) {
 		link_refuse(l, "sequence %llu in the middle of %llu",
@@ -290,11 +298,16 @@ static void on_changes(struct link *l, const struct frame *f)
 static void snap_begin(struct link *l, const struct frame *f)
 {
 	const char *path = store_path(l->r->o.st);
+	struct store_meta offered = { .epoch = be64_get(f->payload + 16) };
 
 	if (l->snap_fd >= 0) {
 		link_refuse(l, "a snapshot inside a snapshot");
 		return;
 	}
+	memcpy(offered.uuid, f->payload, sizeof(offered.uuid));
+	if (!claim_check(l, &offered))
+		return;
+	l->claimed = true;
 	store_stale_temps_remove(path, ".repl-recv.");
 	snprintf(l->snap_path, sizeof(l->snap_path), "%s.repl-recv.%ld",
 		 path, (long)getpid());

@@ -34,6 +34,8 @@ struct link {
 	bool server;			/* accepted (primary side) */
 	enum link_state state;
 	char peer[80];
+	uint8_t peer_pk[32];		/* its key, once authenticated */
+	bool claimed;			/* replica: claim_check passed */
 	uint64_t tx_counter, rx_counter;
 	uint64_t sent;			/* primary: last sequence sent */
 	uint64_t acked;			/* primary: the replica's, as acked */
@@ -102,6 +104,9 @@ void	follow_connect(struct repl *r);
 void	follow_authed(struct link *l);
 void	follow_frame(struct link *l, const struct frame *f);
 bool	follow_flush(struct link *l);
+
+/* claim_check - may this primary lead m's uuid and epoch? (claim.c) */
+bool	claim_check(struct link *l, const struct store_meta *m);
 void	follow_link_free(struct link *l);
 
 #endif

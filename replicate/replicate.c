@@ -159,6 +159,7 @@ static void on_auth(struct link *l, const struct frame *f)
 		link_refuse(l, "%s", why[a]);
 		return;
 	}
+	memcpy(l->peer_pk, f->payload, sizeof(l->peer_pk));
 	l->state = L_HELLO;
 	if (l->server)	/* a replica may be quiet for long: no timeout */
 		bufferevent_set_timeouts(l->bev, NULL, NULL);
