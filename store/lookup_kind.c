@@ -5,7 +5,8 @@
  *	#include "store/store.h"
  *
  *	const struct lookup_kind *k = lookup_kind_find("paused");
- *	struct lookup_request q = { .kind = k, .args = { ip, target, tag },
+ *	struct lookup_request q = { .kind = k,
+ *				    .args = { localip, domain, ip, tag },
  *				    .fn = each_row, .fn_arg = arg };
  *	store_lookup_ask(&ctx, &q);
  * DESCRIPTION
@@ -33,10 +34,10 @@ const struct lookup_kind lookup_kinds[LOOKUP_KINDS] = {
 	KIND(LOOKUP_LOCAL, "local", { "rcpt" }, { KEY }, "locals"),
 	KIND(LOOKUP_DELEGATE, "delegate", { "localip", "domain" },
 	     { KEY, KEY }, "delegates"),
-	KIND(LOOKUP_PAUSED, "paused", { "localip", "target", "tag" },
-	     { KEY, KEY, KEY }, "paused"),
-	KIND(LOOKUP_ERROR, "error", { "localip", "domain", "tag" },
-	     { KEY, KEY, KEY }, "errors"),
+	KIND(LOOKUP_PAUSED, "paused", { "localip", "domain", "ip", "tag" },
+	     { KEY, KEY, KEY, KEY }, "paused"),
+	KIND(LOOKUP_ERROR, "error", { "localip", "domain", "ip", "tag" },
+	     { KEY, KEY, KEY, KEY }, "errors"),
 	KIND(LOOKUP_MTANAME, "mtaname", { "localip" }, { KEY }, "mtanames"),
 	KIND(LOOKUP_DNS, "dns", { "domain" }, { KEY }, "dns"),
 	KIND(LOOKUP_RESPONSE, "response", { "text", "localip", "domain" },
@@ -78,10 +79,10 @@ static enum store_rc ask_one(const struct lookup_ctx *c,
 			       &row);
 	case LOOKUP_PAUSED:
 		return one_row(q, store_lookup_paused(c, a[0], a[1], a[2],
-						      &row), &row);
+						      a[3], &row), &row);
 	case LOOKUP_ERROR:
 		return one_row(q, store_lookup_error(c, a[0], a[1], a[2],
-						     &row), &row);
+						     a[3], &row), &row);
 	case LOOKUP_MTANAME:
 		return one_row(q, store_lookup_mtaname(c, a[0], &row), &row);
 	default:

@@ -62,7 +62,7 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{ "paused", "paused", 3 }, { "error", "errors", 3 },
+	{ "paused", "paused", 4 }, { "error", "errors", 4 },
 	{ "delegate", "delegates", 2 }, { "local", "locals", 1 },
 	{ "mtaname", "mtanames", 1 }, { "dns", "dns", 1 },
 	{ "flood", "flood_responses", 1 },
@@ -88,11 +88,11 @@ static enum store_rc run_kind(struct tstore *ts, const struct kind *k,
 	struct store_row row;
 
 	if (!strcmp(k->name, "paused"))
-		return one_row(store_lookup_paused(c, a[0], a[1], a[2], &row),
-			       &row, ans);
+		return one_row(store_lookup_paused(c, a[0], a[1], a[2], a[3],
+						   &row), &row, ans);
 	if (!strcmp(k->name, "error"))
-		return one_row(store_lookup_error(c, a[0], a[1], a[2], &row),
-			       &row, ans);
+		return one_row(store_lookup_error(c, a[0], a[1], a[2], a[3],
+						  &row), &row, ans);
 	if (!strcmp(k->name, "delegate"))
 		return one_row(store_lookup_delegate(c, a[0], a[1], &row),
 			       &row, ans);
