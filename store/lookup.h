@@ -224,6 +224,24 @@ enum store_rc store_lookup_error(const struct lookup_ctx *c,
 				 const char *ip, const char *tag,
 				 struct store_row *out);
 
+/*
+ * store_lookup_suppressed - the suppressions row, not expired, whose
+ *	address equals rcpt or whose domain equals rcpt's domain (after
+ *	its last '@'; rcpt without '@' is a domain), ASCII-folded: an
+ *	address row before a domain row, then the lowest id.  A row whose
+ *	address and domain are both empty never counts.  STORE_OK means
+ *	do not send to rcpt.
+ */
+enum store_rc store_lookup_suppressed(const struct lookup_ctx *c,
+				      const char *rcpt, struct store_row *out);
+
+/*
+ * store_lookup_pool - call fn with each pool_ips row of the pool name
+ *	(its local IPs) in key order; STORE_NOTFOUND if none.
+ */
+enum store_rc store_lookup_pool(const struct lookup_ctx *c, const char *name,
+				store_row_fn fn, void *arg);
+
 /* store_lookup_mtaname - the mtanames row of localip. */
 enum store_rc store_lookup_mtaname(const struct lookup_ctx *c,
 				   const char *localip, struct store_row *out);
@@ -279,7 +297,8 @@ enum store_rc store_lookup_rewrite(const struct lookup_ctx *c,
 enum lookup_kind_id {
 	LOOKUP_CAPACITY, LOOKUP_FLOOD, LOOKUP_DKIM, LOOKUP_LOCAL,
 	LOOKUP_DELEGATE, LOOKUP_PAUSED, LOOKUP_ERROR, LOOKUP_MTANAME,
-	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE,
+	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE, LOOKUP_SUPPRESSED,
+	LOOKUP_POOL,
 	LOOKUP_KINDS
 };
 

@@ -43,6 +43,9 @@ const struct lookup_kind lookup_kinds[LOOKUP_KINDS] = {
 	KIND(LOOKUP_RESPONSE, "response", { "text", "localip", "domain" },
 	     { 0, KEY, KEY }, "response_actions"),
 	KIND(LOOKUP_REWRITE, "rewrite", { NULL }, { 0 }, "rewrite_actions"),
+	KIND(LOOKUP_SUPPRESSED, "suppressed", { "rcpt" }, { KEY },
+	     "suppressions"),
+	KIND(LOOKUP_POOL, "pool", { "name" }, { KEY }, "pool_ips"),
 };
 
 const struct lookup_kind *lookup_kind_find(const char *name)
@@ -85,6 +88,8 @@ static enum store_rc ask_one(const struct lookup_ctx *c,
 						     a[3], &row), &row);
 	case LOOKUP_MTANAME:
 		return one_row(q, store_lookup_mtaname(c, a[0], &row), &row);
+	case LOOKUP_SUPPRESSED:
+		return one_row(q, store_lookup_suppressed(c, a[0], &row), &row);
 	default:
 		return store_fail(c->txn->st, STORE_BADDATA, "lookup %s: "
 				  "not a kind", q->kind->name);
@@ -102,6 +107,8 @@ static enum store_rc ask_rows(const struct lookup_ctx *c,
 		return store_lookup_dkim(q->dkim, c, a[0], q->fn, q->fn_arg);
 	case LOOKUP_DNS:
 		return store_lookup_dns(c, a[0], q->fn, q->fn_arg);
+	case LOOKUP_POOL:
+		return store_lookup_pool(c, a[0], q->fn, q->fn_arg);
 	case LOOKUP_RESPONSE:
 		return store_lookup_response(c, a[0], a[1], a[2], q->fn,
 					     q->fn_arg);

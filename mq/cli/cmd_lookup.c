@@ -44,6 +44,8 @@ static const char lookup_usage[] =
 	"  response TEXT LOCALIP DOMAIN  response actions in order\n"
 	"  rewrite NAME=VALUE...         rewrite actions for these message\n"
 	"                                properties, in order\n"
+	"  suppressed RCPT               the suppressions row for RCPT\n"
+	"  pool NAME                     the local IPs of pool NAME\n"
 	"Empty arguments ('') are allowed: an empty localip or domain asks\n"
 	"for the rows that apply to any.  Rows print as TSV with a header\n"
 	"line or, with --json, as a JSON array; capacity prints each limit\n"

@@ -26,6 +26,8 @@ const LOOKUPS = {
 	delegate: { params: ['localip', 'domain'], about: 'the delegates row that applies' },
 	paused: { params: ['localip', 'domain', 'ip', 'tag'], about: 'the paused row that applies' },
 	error: { params: ['localip', 'domain', 'ip', 'tag'], about: 'the errors row that applies' },
+	suppressed: { params: ['rcpt'], about: 'the suppressions row for the recipient' },
+	pool: { params: ['name'], about: 'the local IPs of a pool' },
 	mtaname: { params: ['localip'], about: 'the mtanames row' },
 	dns: { params: ['domain'], about: 'dns rows by priority' },
 	response: { params: ['text', 'localip', 'domain'], about: 'response actions in order' },
