@@ -10,6 +10,10 @@
  *	through the same parser as file values, so the table, config_print()
  *	and docs/config.md spell each default one way.
  *
+ *	A MailerQ config file loads as it is: MailerQ's keys that mq has
+ *	no use for (config_mailerq.c) are listed in cfg->ignored, once
+ *	each, and any other unknown key is an error.
+ *
  *	File syntax, as in MailerQ: "key: value" lines, split at the first
  *	':' (values such as URLs may hold more), key and value trimmed of
  *	surrounding white space; blank lines are ignored, and a line whose
@@ -226,6 +230,19 @@ static char *trim(char *s)
 	return s;
 }
 
+/* ignore_key - list a MailerQ key mq does not use, once */
+static int ignore_key(struct mq_config *cfg, const char *key, unsigned lineno)
+{
+	for (int i = 0; i < cfg->nignored; i++)
+		if (strcmp(cfg->ignored[i], key) == 0)
+			return 0;
+	if (cfg->nignored == CONFIG_IGNORED_MAX)
+		return 0;
+	snprintf(cfg->ignored[cfg->nignored], CONFIG_KEY_MAX, "%s", key);
+	cfg->ignored_line[cfg->nignored++] = lineno;
+	return 0;
+}
+
 /*
  * load_line - apply one line of file path; seen[i] is the line that set
  * keys[i] so far, for the duplicate message.
@@ -248,6 +265,8 @@ static int load_line(struct mq_config *cfg, char *line, const char *path,
 	value = trim(colon + 1);
 	key = trim(key);
 	k = find_key(key);
+	if (k == NULL && config_mailerq_key(key))
+		return ignore_key(cfg, key, lineno);
 	if (k == NULL)
 		return config_fail(err, errlen, "%s: unknown key %s", origin,
 			    echo(key, quoted, sizeof quoted));

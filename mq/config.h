@@ -36,6 +36,8 @@
 #define CONFIG_LINE_MAX		4096	/* bytes of a line, newline excluded */
 #define CONFIG_VALUE_MAX	4096	/* a buffer this big holds any value */
 #define CONFIG_ERR_MAX		512	/* a buffer this big holds any message */
+#define CONFIG_IGNORED_MAX	128	/* MailerQ keys listed as ignored */
+#define CONFIG_KEY_MAX		32	/* bytes of a MailerQ key name + NUL */
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 enum cluster_role { CLUSTER_PRIMARY, CLUSTER_REPLICA };
@@ -68,6 +70,10 @@ struct mq_config {
 	unsigned cluster_max_lag;	/* cluster-max-lag, seconds a replica may be disconnected, default 30 */
 	enum log_level log_level;	/* log-level: error|warning|info|debug, default info */
 	char path[4096];		/* the file read, "" if none */
+	/* MailerQ keys of the file that mq does not use, once each */
+	char ignored[CONFIG_IGNORED_MAX][CONFIG_KEY_MAX];
+	unsigned ignored_line[CONFIG_IGNORED_MAX];
+	int nignored;
 };
 
 /* The effective configuration, loaded by main before any command runs. */
@@ -82,6 +88,19 @@ void config_pid_path(const struct mq_config *cfg, char *buf, size_t len);
  */
 void config_cluster_status_path(const struct mq_config *cfg, char *buf,
 				size_t len);
+
+/*
+ * config_mailerq_key - is name one of MailerQ's config keys that mq has no
+ *	use for (config_mailerq.c)?  A file may hold them: they are listed
+ *	in cfg->ignored instead of refused.
+ */
+bool config_mailerq_key(const char *name);
+
+/*
+ * config_ignored_report - one warning per ignored MailerQ key of cfg's
+ *	file, naming the key and its line (mq serve, at start).
+ */
+void config_ignored_report(const struct mq_config *cfg);
 
 /* config_defaults - set every key to its default; path becomes "" */
 void config_defaults(struct mq_config *cfg);

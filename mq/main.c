@@ -154,6 +154,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_level(mq_conf.log_level);
+	if (!strcmp(cmd->name, "serve"))
+		config_ignored_report(&mq_conf);
 	/* SQL host names go through c-ares and dns-servers, never NSS. */
 	sql_set_resolver(dns_sql_resolve);
 	return cmd->run(argc - 1, argv + 1);

@@ -204,18 +204,43 @@ enum store_rc store_lookup_delegate(const struct lookup_ctx *c,
 
 /*
  * store_lookup_paused - a paused row that is not expired and whose
- *	localip, target and tag are each empty or equal to the argument:
- *	the most specific (most non-empty columns), then the lowest id.
- *	STORE_OK means deliveries are paused.
+ *	localip and tag are each a wildcard (empty or '*') or equal to the
+ *	argument, and whose target is a wildcard, the domain or the remote
+ *	ip (either may be empty): the most specific (most non-wildcard
+ *	columns; then a target naming the domain before one naming the
+ *	ip), then the lowest id.  STORE_OK means deliveries are paused.
  */
 enum store_rc store_lookup_paused(const struct lookup_ctx *c,
-				  const char *localip, const char *target,
-				  const char *tag, struct store_row *out);
+				  const char *localip, const char *domain,
+				  const char *ip, const char *tag,
+				  struct store_row *out);
 
-/* store_lookup_error - as paused, on the errors table (domain column). */
+/*
+ * store_lookup_error - as paused, on the errors table: its domain column
+ *	holds the domain or the remote IP.
+ */
 enum store_rc store_lookup_error(const struct lookup_ctx *c,
 				 const char *localip, const char *domain,
-				 const char *tag, struct store_row *out);
+				 const char *ip, const char *tag,
+				 struct store_row *out);
+
+/*
+ * store_lookup_suppressed - the suppressions row, not expired, whose
+ *	address equals rcpt or whose domain equals rcpt's domain (after
+ *	its last '@'; rcpt without '@' is a domain), ASCII-folded: an
+ *	address row before a domain row, then the lowest id.  A row whose
+ *	address and domain are both empty never counts.  STORE_OK means
+ *	do not send to rcpt.
+ */
+enum store_rc store_lookup_suppressed(const struct lookup_ctx *c,
+				      const char *rcpt, struct store_row *out);
+
+/*
+ * store_lookup_pool - call fn with each pool_ips row of the pool name
+ *	(its local IPs) in key order; STORE_NOTFOUND if none.
+ */
+enum store_rc store_lookup_pool(const struct lookup_ctx *c, const char *name,
+				store_row_fn fn, void *arg);
 
 /* store_lookup_mtaname - the mtanames row of localip. */
 enum store_rc store_lookup_mtaname(const struct lookup_ctx *c,
@@ -266,13 +291,14 @@ enum store_rc store_lookup_rewrite(const struct lookup_ctx *c,
  * The lookups by kind, as mq lookup and GET /v1/lookup/KIND name them
  * (docs/lookups.md): one list that both faces read.
  */
-#define LOOKUP_MAX_ARGS	3
+#define LOOKUP_MAX_ARGS	4
 
 /* The kinds, in the order of docs/lookups.md; indexes of lookup_kinds. */
 enum lookup_kind_id {
 	LOOKUP_CAPACITY, LOOKUP_FLOOD, LOOKUP_DKIM, LOOKUP_LOCAL,
 	LOOKUP_DELEGATE, LOOKUP_PAUSED, LOOKUP_ERROR, LOOKUP_MTANAME,
-	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE,
+	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE, LOOKUP_SUPPRESSED,
+	LOOKUP_POOL,
 	LOOKUP_KINDS
 };
 

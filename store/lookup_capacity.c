@@ -174,9 +174,16 @@ static int add_rule_row(const struct store_row *r, void *arg)
 	}
 	u = &b->rrow[b->nrrow];
 	u->id = row_int(r, 0);
+	if (r->col[3].kind != SV_TEXT) {
+		lookup_report(b->ls, "capacity_rules id %lld: pattern is "
+			      "NULL: skipped", (long long)u->id);
+		return 0;
+	}
 	u->capacity = row_int(r, 1);
 	u->priority = row_int(r, 5);
 	u->ip = row_text(r, 2, &u->iplen);
+	if (text_is_any(u->ip, u->iplen))
+		u->iplen = 0;		/* '*': the rule applies to any localip */
 	u->pattern = row_text(r, 3, &u->patlen);
 	u->type = row_text(r, 4, &u->typelen);
 	if (!(u->ip = arena_copy(b->ls, u->ip, u->iplen)) ||

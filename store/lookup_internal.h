@@ -126,6 +126,9 @@ int dns_compare(const void *pa, const void *pb);
 /* match_build - response patterns and rewrite triggers (lookup_match.c). */
 enum store_rc match_build(struct lookup_set *ls, struct store_txn *txn);
 
+/* text_is_any - a key column meaning "any": empty or '*' (lookup_rows.c). */
+bool text_is_any(const char *s, size_t len);
+
 /* lookup_capacity.c */
 enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn);
 void capacity_free(struct lookup_set *ls);

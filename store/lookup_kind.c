@@ -5,7 +5,8 @@
  *	#include "store/store.h"
  *
  *	const struct lookup_kind *k = lookup_kind_find("paused");
- *	struct lookup_request q = { .kind = k, .args = { ip, target, tag },
+ *	struct lookup_request q = { .kind = k,
+ *				    .args = { localip, domain, ip, tag },
  *				    .fn = each_row, .fn_arg = arg };
  *	store_lookup_ask(&ctx, &q);
  * DESCRIPTION
@@ -33,15 +34,18 @@ const struct lookup_kind lookup_kinds[LOOKUP_KINDS] = {
 	KIND(LOOKUP_LOCAL, "local", { "rcpt" }, { KEY }, "locals"),
 	KIND(LOOKUP_DELEGATE, "delegate", { "localip", "domain" },
 	     { KEY, KEY }, "delegates"),
-	KIND(LOOKUP_PAUSED, "paused", { "localip", "target", "tag" },
-	     { KEY, KEY, KEY }, "paused"),
-	KIND(LOOKUP_ERROR, "error", { "localip", "domain", "tag" },
-	     { KEY, KEY, KEY }, "errors"),
+	KIND(LOOKUP_PAUSED, "paused", { "localip", "domain", "ip", "tag" },
+	     { KEY, KEY, KEY, KEY }, "paused"),
+	KIND(LOOKUP_ERROR, "error", { "localip", "domain", "ip", "tag" },
+	     { KEY, KEY, KEY, KEY }, "errors"),
 	KIND(LOOKUP_MTANAME, "mtaname", { "localip" }, { KEY }, "mtanames"),
 	KIND(LOOKUP_DNS, "dns", { "domain" }, { KEY }, "dns"),
 	KIND(LOOKUP_RESPONSE, "response", { "text", "localip", "domain" },
 	     { 0, KEY, KEY }, "response_actions"),
 	KIND(LOOKUP_REWRITE, "rewrite", { NULL }, { 0 }, "rewrite_actions"),
+	KIND(LOOKUP_SUPPRESSED, "suppressed", { "rcpt" }, { KEY },
+	     "suppressions"),
+	KIND(LOOKUP_POOL, "pool", { "name" }, { KEY }, "pool_ips"),
 };
 
 const struct lookup_kind *lookup_kind_find(const char *name)
@@ -78,12 +82,14 @@ static enum store_rc ask_one(const struct lookup_ctx *c,
 			       &row);
 	case LOOKUP_PAUSED:
 		return one_row(q, store_lookup_paused(c, a[0], a[1], a[2],
-						      &row), &row);
+						      a[3], &row), &row);
 	case LOOKUP_ERROR:
 		return one_row(q, store_lookup_error(c, a[0], a[1], a[2],
-						     &row), &row);
+						     a[3], &row), &row);
 	case LOOKUP_MTANAME:
 		return one_row(q, store_lookup_mtaname(c, a[0], &row), &row);
+	case LOOKUP_SUPPRESSED:
+		return one_row(q, store_lookup_suppressed(c, a[0], &row), &row);
 	default:
 		return store_fail(c->txn->st, STORE_BADDATA, "lookup %s: "
 				  "not a kind", q->kind->name);
@@ -101,6 +107,8 @@ static enum store_rc ask_rows(const struct lookup_ctx *c,
 		return store_lookup_dkim(q->dkim, c, a[0], q->fn, q->fn_arg);
 	case LOOKUP_DNS:
 		return store_lookup_dns(c, a[0], q->fn, q->fn_arg);
+	case LOOKUP_POOL:
+		return store_lookup_pool(c, a[0], q->fn, q->fn_arg);
 	case LOOKUP_RESPONSE:
 		return store_lookup_response(c, a[0], a[1], a[2], q->fn,
 					     q->fn_arg);

@@ -170,6 +170,31 @@ static const struct reg_column rewrite_actions_cols[] = {
 	{ "position", REG_INT, 0, 0, "0" },
 };
 
+/*
+ * MailerQ 5's REST resources that have no table in the seed: their
+ * columns are mq's names (docs/tables.md).  A suppression names an
+ * address or a whole domain; a pool is a name for a set of local IPs.
+ */
+static const struct reg_column suppressions_cols[] = {
+	ID,
+	{ "address", REG_TEXT, 0, SHORT, "" },
+	{ "domain", REG_TEXT, 0, SHORT, "" },
+	{ "code", REG_INT, 0, 0, NULL },
+	{ "extended", REG_TEXT, 0, SHORT, NULL },
+	{ "description", REG_TEXT, 0, LONG, NULL },
+	{ "expire", REG_TIME, 0, 0, NULL },
+};
+
+static const struct reg_column pools_cols[] = {
+	{ "name", REG_TEXT, REG_PK | REG_NOTNULL, SHORT, NULL },
+	{ "description", REG_TEXT, 0, LONG, NULL },
+};
+
+static const struct reg_column pool_ips_cols[] = {
+	{ "name", REG_TEXT, REG_PK | REG_NOTNULL, SHORT, NULL },
+	{ "localip", REG_TEXT, REG_PK | REG_NOTNULL, SHORT, NULL },
+};
+
 #define MAILERQ(n, k, about) \
 	static const struct reg_table n##_table = { #n, REG_MAILERQ, \
 		n##_cols, NCOLS(n##_cols), k, about }
@@ -196,6 +221,9 @@ MAILERQ(response_patterns_actions, KEY2(0, 1),
 	"which response actions each pattern executes");
 MAILERQ(rewrite_triggers, KEY1(0), "triggers that fire rewrite actions");
 MAILERQ(rewrite_actions, KEY1(0), "rewrites applied when a message loads");
+MAILERQ(suppressions, KEY1(0), "addresses and domains never sent to");
+MAILERQ(pools, KEY1(0), "named pools of local IPs");
+MAILERQ(pool_ips, KEY2(0, 1), "the local IPs of each pool");
 
 const struct reg_table *const reg_mailerq[] = {
 	&capacity_table, &capacity_rules_table, &dkim_keys_table,
@@ -203,7 +231,8 @@ const struct reg_table *const reg_mailerq[] = {
 	&flood_responses_table, &ips_table, &locals_table, &mtanames_table,
 	&paused_table, &delegates_table, &response_patterns_table,
 	&response_actions_table, &response_patterns_actions_table,
-	&rewrite_triggers_table, &rewrite_actions_table, NULL,
+	&rewrite_triggers_table, &rewrite_actions_table, &suppressions_table,
+	&pools_table, &pool_ips_table, NULL,
 };
 
 /*

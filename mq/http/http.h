@@ -84,6 +84,7 @@ void	http_lookup_handle(struct http_req *r);
 void	http_lists_handle(struct http_req *r);
 void	http_console_handle(struct http_req *r);
 void	http_changes_handle(struct http_req *r);
+void	http_mailerq_handle(struct http_req *r);
 
 /* http_reply_json - send body (stolen; NULL sends "null") with code. */
 void	http_reply_json(struct http_req *r, int code, json_t *body);

@@ -58,6 +58,12 @@ static const struct route routes[] = {
 	{ "/v1/lookup", ROUTE_LOOKUP, http_lookup_handle },
 	{ "/v1/lists", ROUTE_LISTS, http_lists_handle },
 	{ "/v1/changes", ROUTE_CHANGES, http_changes_handle },
+	/* MailerQ 5's REST resources (mailerq.c) */
+	{ "/v1/pauses", ROUTE_MAILERQ, http_mailerq_handle },
+	{ "/v1/errors", ROUTE_MAILERQ, http_mailerq_handle },
+	{ "/v1/suppressions", ROUTE_MAILERQ, http_mailerq_handle },
+	{ "/v1/pools", ROUTE_MAILERQ, http_mailerq_handle },
+	{ "/v1/poolips", ROUTE_MAILERQ, http_mailerq_handle },
 	{ "/health", ROUTE_HEALTH, http_health_handle },
 	{ "/metrics", ROUTE_METRICS, http_metrics_handle },
 	{ NULL, 0, NULL }
@@ -83,7 +89,7 @@ const char *http_route_name(int route)
 {
 	static const char *const names[ROUTE_COUNT] = {
 		"tables", "lookup", "lists", "console", "health", "metrics",
-		"other", "changes"
+		"other", "changes", "mailerq"
 	};
 
 	return route >= 0 && route < ROUTE_COUNT ? names[route] : "other";
@@ -212,7 +218,7 @@ static void dispatch_route(struct http_req *r, const struct route *rt)
 static bool store_route(const struct route *rt)
 {
 	return rt && (rt->route == ROUTE_TABLES || rt->route == ROUTE_LOOKUP ||
-		      rt->route == ROUTE_LISTS);
+		      rt->route == ROUTE_LISTS || rt->route == ROUTE_MAILERQ);
 }
 
 /*

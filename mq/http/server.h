@@ -19,7 +19,8 @@
 /* The routes, also the metrics' "route" label. */
 enum http_route {
 	ROUTE_TABLES, ROUTE_LOOKUP, ROUTE_LISTS, ROUTE_CONSOLE,
-	ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER, ROUTE_CHANGES, ROUTE_COUNT
+	ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER, ROUTE_CHANGES, ROUTE_MAILERQ,
+	ROUTE_COUNT
 };
 
 /* One worker thread: its event base, evhttp and listening socket. */

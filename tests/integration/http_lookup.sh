@@ -71,9 +71,11 @@ same_as_cli "local, nothing applies" local "rcpt=alice%40elsewhere.example" alic
 expect_eq "nothing applies: []" "[]" "$(cat "$TMP/body")"
 same_as_cli "delegate" delegate "localip=192.0.2.1&domain=example.com" 192.0.2.1 example.com
 expect_grep "finds the delegate" '"delegate":"relay.example.net"' "$TMP/body"
-same_as_cli "paused" paused "localip=192.0.2.1&target=example.com&tag=t" 192.0.2.1 example.com t
+same_as_cli "paused" paused "localip=192.0.2.1&domain=example.com&ip=&tag=t" 192.0.2.1 example.com "" t
 expect_grep "finds the paused row" '^\[\{"id":1,"localip":"192.0.2.1"' "$TMP/body"
-same_as_cli "error" error "localip=192.0.2.1&domain=bad.example&tag=" 192.0.2.1 bad.example ""
+same_as_cli "paused for the remote IP" paused "localip=192.0.2.1&domain=other.example&ip=example.com&tag=t" 192.0.2.1 other.example example.com t
+expect_grep "finds the same row through ip" '^\[\{"id":1,"localip":"192.0.2.1"' "$TMP/body"
+same_as_cli "error" error "localip=192.0.2.1&domain=bad.example&ip=&tag=" 192.0.2.1 bad.example "" ""
 expect_grep "finds the error, escaping its quotes" '"description":"no \\"such\\" user"' "$TMP/body"
 same_as_cli "mtaname" mtaname "localip=192.0.2.1" 192.0.2.1
 expect_grep "finds the name" '"hostname":"mta1.example.net"' "$TMP/body"

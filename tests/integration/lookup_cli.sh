@@ -62,18 +62,29 @@ future=$(date -u -d '+1 hour' '+%Y-%m-%d %H:%M:%S')
 "$MQ" set paused id=1 localip=192.0.2.1 target= tag= > /dev/null
 "$MQ" set paused id=2 localip=192.0.2.2 target=example.com tag= "expire=$past" > /dev/null
 "$MQ" set paused id=3 localip=192.0.2.3 target=example.com tag= "expire=$future" > /dev/null
-expect_status "paused: an empty target pauses every target" 0 "$MQ" lookup paused 192.0.2.1 example.org ''
+expect_status "paused: an empty target pauses every target" 0 "$MQ" lookup paused 192.0.2.1 example.org '' ''
 expect_grep "the paused row is printed" $'^1\t192.0.2.1\t\t\t' "$TMP/last.out"
-expect_status "paused: an expired row does not count" 1 "$MQ" lookup paused 192.0.2.2 example.com ''
-expect_status "paused: a row expiring later does" 0 "$MQ" lookup paused 192.0.2.3 example.com ''
-expect_status "paused: nothing applies" 1 "$MQ" lookup paused 192.0.2.9 example.com ''
-expect_status "paused --json with nothing: exit 1" 1 "$MQ" lookup paused 192.0.2.9 example.com '' --json
-expect_eq "and an empty JSON array" "[]" "$("$MQ" lookup paused 192.0.2.9 example.com '' --json)"
+expect_status "paused: an expired row does not count" 1 "$MQ" lookup paused 192.0.2.2 example.com '' ''
+expect_status "paused: a row expiring later does" 0 "$MQ" lookup paused 192.0.2.3 example.com '' ''
+expect_status "paused: nothing applies" 1 "$MQ" lookup paused 192.0.2.9 example.com '' ''
+expect_status "paused --json with nothing: exit 1" 1 "$MQ" lookup paused 192.0.2.9 example.com '' '' --json
+expect_eq "and an empty JSON array" "[]" "$("$MQ" lookup paused 192.0.2.9 example.com '' '' --json)"
 
 "$MQ" set errors id=1 localip= domain=example.com tag= code=421 description='try later' > /dev/null
 "$MQ" set errors id=2 localip=192.0.2.1 domain=example.com tag= code=550 "expire=$past" > /dev/null
-"$MQ" lookup error 192.0.2.1 example.com '' --json > "$TMP/err.json" 2>&1
+"$MQ" lookup error 192.0.2.1 example.com '' '' --json > "$TMP/err.json" 2>&1
 expect_grep "error: the expired specific row gives way to the wildcard" '"id":1,.*"code":421' "$TMP/err.json"
+
+# '*' means any as an empty column does; one call answers for the domain
+# or the remote IP, the domain first.
+"$MQ" set paused id=4 'localip=*' target=198.51.100.7 'tag=*' > /dev/null
+"$MQ" set paused id=5 'localip=*' target=ip.example 'tag=*' > /dev/null
+expect_status "paused: a target naming the remote IP applies" 0 "$MQ" lookup paused 192.0.2.9 other.example 198.51.100.7 bulk
+expect_grep "the IP row is printed" $'^4\t\\*\t198.51.100.7' "$TMP/last.out"
+expect_status "paused: the domain row comes before the IP row" 0 "$MQ" lookup paused 192.0.2.9 ip.example 198.51.100.7 bulk
+expect_grep "the domain row is printed" $'^5\t' "$TMP/last.out"
+expect_status "paused: neither the domain nor the IP" 1 "$MQ" lookup paused 192.0.2.9 other.example 198.51.100.8 bulk
+expect_status "paused with three arguments is a usage error" 64 "$MQ" lookup paused 192.0.2.9 other.example bulk
 
 "$MQ" set delegates id=1 localip=192.0.2.1 domain= delegate=192.0.2.99 > /dev/null
 "$MQ" set delegates id=2 localip= domain=example.com delegate=192.0.2.98 > /dev/null

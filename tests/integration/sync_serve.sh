@@ -110,7 +110,7 @@ repair_checks() {
 	"$MQ" serve --repair-database 2> "$TMP/serve.log" &
 	SERVE=$!
 	check "serve --repair-database creates the tables, then loads" \
-		wait_log "load: from-sql: 17 tables"
+		wait_log "load: from-sql: 20 tables"
 	expect_grep "logging what it ran" "repair-database: CREATE TABLE" "$TMP/serve.log"
 	kill -TERM "$SERVE"
 	wait "$SERVE"

@@ -47,6 +47,34 @@ HEAD
 for t in $("$mq" tables | awk '$1 !~ /^list/ { print $1 }'); do
 	section "$t" "$t"
 done
+cat <<'REST'
+
+### The tables of MailerQ's REST resources
+
+The seed's database has no tables for MailerQ 5's suppression list and IP
+pools; mq keeps them in `suppressions`, `pools` and `pool_ips`, whose column
+names are mq's (MailerQ publishes only its REST fields), mirrored to SQL like
+every other table. The resources (`/v1/pauses`, `/v1/errors`,
+`/v1/suppressions`, `/v1/pools`, `/v1/poolips`, [http.md](http.md)) write
+these rows:
+
+| resource field | table.column |
+|---|---|
+| pauses `mta` / `pool` | `paused.localip` (the IP, or `pool:NAME`) |
+| pauses `domain` / `ip` | `paused.target` |
+| pauses `tag`, `expire` | `paused.tag`, `paused.expire` |
+| errors `mta` / `pool`, `domain` / `ip` | `errors.localip`, `errors.domain` (the domain or the remote IP) |
+| errors `tag`, `code`, `extended`, `description`, `expire` | the `errors` columns of those names |
+| suppressions `address` / `domain` | `suppressions.address`, `suppressions.domain` (one of them) |
+| suppressions `code`, `extended`, `description`, `expire` | the `suppressions` columns of those names |
+| pools `name`, `description` | `pools.name`, `pools.description` |
+| poolips `name`, `localip` (or `ip`) | `pool_ips.name`, `pool_ips.localip` |
+
+A `paused` or `errors` row whose `localip` is `pool:NAME` applies to each
+local IP listed for pool NAME in `pool_ips`. In `paused`, `errors`,
+`delegates` and `capacity_rules.localip`, `*` means any, as an empty column
+does.
+REST
 cat <<'MID'
 
 ## Mailing list tables

@@ -31,10 +31,12 @@
 
 #define SENTINEL "unchanged-by-a-failed-load"
 
-enum section { S_FILE, S_PATH, S_ENV, S_EXPECT, S_PRINT, S_ERROR, NSECTIONS };
+enum section { S_FILE, S_PATH, S_ENV, S_EXPECT, S_PRINT, S_ERROR, S_IGNORED,
+	       NSECTIONS };
 
 static const char *const section_names[NSECTIONS] = {
 	"[file]", "[path]", "[env]", "[expect]", "[print]", "[error]",
+	"[ignored]",
 };
 
 /* One case as read: each section's decoded lines, one buffer each. */
@@ -202,6 +204,28 @@ static void check_values(const struct test_case *c, const struct mq_config *cfg)
 	free(copy);
 }
 
+/* check_ignored - the MailerQ keys listed as ignored: [ignored] "KEY LINE" */
+static void check_ignored(const struct test_case *c, const struct mq_config *cfg)
+{
+	char *copy = strdup(c->text[S_IGNORED] ? c->text[S_IGNORED] : "");
+	char *rest = copy, *line, got[64];
+	int n = 0;
+
+	while ((line = next_line(&rest)) != NULL) {
+		if (n < cfg->nignored)
+			snprintf(got, sizeof got, "%s %u", cfg->ignored[n],
+				 cfg->ignored_line[n]);
+		else
+			snprintf(got, sizeof got, "(none)");
+		if (!CHECK(strcmp(got, line) == 0, "%s: ignored %s", c->name, line))
+			printf("# got '%s'\n", got);
+		n++;
+	}
+	if (!CHECK(cfg->nignored == n, "%s: %d keys ignored", c->name, n))
+		printf("# got %d\n", cfg->nignored);
+	free(copy);
+}
+
 /* check_print - each [print] line is a whole line of config_print */
 static void check_print(const struct test_case *c, const struct mq_config *cfg)
 {
@@ -334,6 +358,7 @@ static void run_case(const struct test_case *c, const char *dir)
 	check_outcome(c, rc, err, &cfg);
 	if (rc == 0) {
 		check_values(c, &cfg);
+		check_ignored(c, &cfg);
 		check_print(c, &cfg);
 		check_round_trip(c, &cfg, dir);
 	}

@@ -47,6 +47,7 @@ struct crow {
 struct crule {
 	int64_t id, capacity, priority;
 	char ip[TEXT], type[16], pattern[TEXT];
+	bool null_pattern;		/* written as \\N */
 };
 
 /* The rows and rules of the running case, as written. */
@@ -95,7 +96,8 @@ static enum store_rc write_rule(struct tstore *ts, const struct crule *u)
 	snprintf(buf[3], sizeof(buf[3]), "type=%s", u->type);
 	snprintf(buf[4], sizeof(buf[4]), "priority=%lld",
 		 (long long)u->priority);
-	snprintf(buf[5], sizeof(buf[5]), "domain=%s", u->pattern);
+	snprintf(buf[5], sizeof(buf[5]), "domain=%s",
+		 u->null_pattern ? "\\N" : u->pattern);
 	for (int i = 0; i < t.n; i++)
 		t.pair[i] = buf[i];
 	return tstore_set(ts, &t);
@@ -137,6 +139,7 @@ static bool rule_applies(const struct model *m, const struct crule *u,
 
 	for (int i = 0; i < m->nrow; i++)
 		cap |= m->row[i].id == u->capacity;
+	cap &= !u->null_pattern;	/* reported and skipped */
 	if (cap && pattern_set_add(set, u->id, u->type, strlen(u->type),
 				   PATTERN_EXACT, u->pattern,
 				   strlen(u->pattern)) == PATTERN_OK) {
@@ -166,7 +169,8 @@ static void walk_rules(const struct model *m, const char *ip, const char *dom,
 	qsort(sorted, (size_t)m->nrule, sizeof(*sorted), rule_cmp);
 	for (int i = 0; i < m->nrule; i++) {
 		const struct crule *u = &sorted[i];
-		if (strcasecmp(u->ip, ip) || !rule_applies(m, u, dom, sc))
+		const char *uip = strcmp(u->ip, "*") ? u->ip : "";
+		if (strcasecmp(uip, ip) || !rule_applies(m, u, dom, sc))
 			continue;
 		for (int k = 0; k < m->nrow; k++)
 			if (m->row[k].id == u->capacity)
@@ -308,10 +312,11 @@ static void run_line(struct tstore *ts, struct model *m, unsigned line,
 	} else if (!strcmp(tok[0], "rule") && n == 7 && m->nrule < MAX_RULES) {
 		struct crule *u = &m->rule[m->nrule++];
 		*u = (struct crule){ atoll(tok[1]), atoll(tok[2]),
-				     atoll(tok[5]), "", "", "" };
+				     atoll(tok[5]), "", "", "", false };
 		snprintf(u->ip, TEXT, "%s", dash(tok[3]));
 		snprintf(u->type, sizeof(u->type), "%s", dash(tok[4]));
 		snprintf(u->pattern, TEXT, "%s", dash(tok[6]));
+		u->null_pattern = !strcmp(tok[6], "\\N");
 		CHECK(write_rule(ts, u) == STORE_OK, "line %u: rule written",
 		      line);
 	} else if (!strcmp(tok[0], "ask") && n >= 4) {

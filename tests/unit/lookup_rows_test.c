@@ -62,12 +62,14 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{ "paused", "paused", 3 }, { "error", "errors", 3 },
+	{ "paused", "paused", 4 }, { "error", "errors", 4 },
 	{ "delegate", "delegates", 2 }, { "local", "locals", 1 },
 	{ "mtaname", "mtanames", 1 }, { "dns", "dns", 1 },
 	{ "flood", "flood_responses", 1 },
 	{ "response", "response_actions", 3 },
-	{ "rewrite", "rewrite_actions", -1 }, { NULL, NULL, 0 },
+	{ "rewrite", "rewrite_actions", -1 },
+	{ "suppressed", "suppressions", 1 }, { "pool", "pool_ips", 1 },
+	{ NULL, NULL, 0 },
 };
 
 /* one_row - a single-row lookup's answer. */
@@ -88,11 +90,11 @@ static enum store_rc run_kind(struct tstore *ts, const struct kind *k,
 	struct store_row row;
 
 	if (!strcmp(k->name, "paused"))
-		return one_row(store_lookup_paused(c, a[0], a[1], a[2], &row),
-			       &row, ans);
+		return one_row(store_lookup_paused(c, a[0], a[1], a[2], a[3],
+						   &row), &row, ans);
 	if (!strcmp(k->name, "error"))
-		return one_row(store_lookup_error(c, a[0], a[1], a[2], &row),
-			       &row, ans);
+		return one_row(store_lookup_error(c, a[0], a[1], a[2], a[3],
+						  &row), &row, ans);
 	if (!strcmp(k->name, "delegate"))
 		return one_row(store_lookup_delegate(c, a[0], a[1], &row),
 			       &row, ans);
@@ -102,6 +104,11 @@ static enum store_rc run_kind(struct tstore *ts, const struct kind *k,
 		return one_row(store_lookup_mtaname(c, a[0], &row), &row, ans);
 	if (!strcmp(k->name, "flood"))
 		return one_row(store_lookup_flood(c, a[0], &row), &row, ans);
+	if (!strcmp(k->name, "suppressed"))
+		return one_row(store_lookup_suppressed(c, a[0], &row), &row,
+			       ans);
+	if (!strcmp(k->name, "pool"))
+		return store_lookup_pool(c, a[0], answer_row, ans);
 	if (!strcmp(k->name, "dns"))
 		return store_lookup_dns(c, a[0], answer_row, ans);
 	if (!strcmp(k->name, "response"))
