@@ -19,17 +19,22 @@
  *	Several rows with the same (localip, domain): the lowest id wins.
  *	An empty domain skips levels 2-4; an empty localip skips 3 and 5.
  *
- *	Building a set resolves levels 2-4 once per domain that appears in
- *	a capacity row or an exact rule (with one variant per localip that
- *	has a rule matching it), levels 5-7 once per localip, and the
- *	whole cascade for every (localip, domain) row.  A lookup of such a
- *	pair is one probe and a copy; any other pair merges at most three
- *	precomputed parts, plus a walk of the non-exact rules when its
- *	domain is unknown.
+ *	Building a set resolves levels 5-7 once per localip and indexes
+ *	every domain that appears in a capacity row or an exact rule, and
+ *	every (localip, domain) row; it matches no pattern, so its cost
+ *	does not grow with rows times rules.  The first lookup of a known
+ *	domain resolves its levels 2-4 (with one variant per localip that
+ *	has a rule matching it) and the first lookup of a known pair its
+ *	whole cascade; both are kept in the set (published with an atomic
+ *	store, lock-free: two threads that race both compute the same
+ *	answer and one is kept).  Later lookups of such a pair are one
+ *	probe and a copy; any other pair merges at most three parts, plus
+ *	a walk of the non-exact rules when its domain is unknown.
  * DIAGNOSTICS
  *	A rule whose capacity row does not exist, or whose pattern does
  *	not compile, is reported and skipped.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,10 +84,6 @@ struct cap_build {
 	struct rule_row *rrow;
 	size_t nrow, caprow, nrrow, caprrow;
 	int first_limit;		/* column of domain_maxmessages */
-	struct shash domrow;		/* domain -> ('', domain) row */
-	int *match;			/* rules matching one domain */
-	uint32_t capvariant;
-	struct pattern_scratch *sc;
 	bool nomem;
 };
 
@@ -284,8 +285,107 @@ static void cap_key(struct cap_key *k, const char *ip, size_t iplen,
 }
 
 /*
- * resolve_rest - levels 2 to 6 for key k into out: from the
- *	precomputed parts, walking the rules only for an unknown domain.
+ * domain_variants - fill d from the nm rules in match (indexes, in
+ *	order) that match a domain whose ('', domain) part is top: the
+ *	base (rules for any localip) and one variant per localip.
+ */
+static void domain_variants(const struct lookup_set *ls,
+			    const struct capacity_limits *top,
+			    const int *match, int nm, struct dom_rules *d)
+{
+	d->base = *top;
+	for (int k = 0; k < nm; k++)
+		if (!ls->rule[match[k]].iplen)
+			merge(&d->base, &ls->rule[match[k]].part);
+	d->nvariant = 0;
+	for (int k = 0; k < nm; k++) {
+		const struct rule_info *rk = &ls->rule[match[k]];
+		struct dom_variant *v;
+		bool seen = false;
+
+		for (int j = 0; j < k && !seen; j++) {
+			const struct rule_info *rj = &ls->rule[match[j]];
+			seen = text_fold_equal(rj->localip, rj->iplen,
+					       rk->localip, rk->iplen);
+		}
+		if (!rk->iplen || seen)
+			continue;
+		v = &d->variant[d->nvariant++];
+		*v = (struct dom_variant){ rk->localip, rk->iplen, *top };
+		for (int j = k; j < nm; j++) {
+			const struct rule_info *rj = &ls->rule[match[j]];
+			if (text_fold_equal(rj->localip, rj->iplen,
+					    rk->localip, rk->iplen))
+				merge(&v->part, &rj->part);
+		}
+		merge(&v->part, &d->base);
+	}
+}
+
+/*
+ * resolve_domain - levels 2-4 of a known domain: top merged with the
+ *	rules for any localip, and one variant per localip that has a
+ *	rule matching it.  NULL when out of memory.
+ */
+static struct dom_rules *resolve_domain(const struct lookup_set *ls,
+					struct pattern_scratch *sc,
+					const struct capacity_limits *top,
+					const char *dom, size_t len)
+{
+	int *match = malloc(((size_t)pattern_set_count(ls->rules) + 1) *
+			    sizeof(*match));
+	struct dom_rules *d = NULL;
+	int nm = 0;
+
+	if (!match)
+		return NULL;
+	for (int i = pattern_set_next(ls->rules, 0, dom, len, sc); i >= 0;
+	     i = pattern_set_next(ls->rules, i + 1, dom, len, sc))
+		match[nm++] = i;
+	if ((d = malloc(sizeof(*d) + (size_t)nm * sizeof(d->variant[0]))))
+		domain_variants(ls, top, match, nm, d);
+	free(match);
+	return d;
+}
+
+/*
+ * domain_rules - the resolved levels 2-4 of known domain d, resolved
+ *	now when no lookup did yet; NULL when out of memory.
+ */
+static const struct dom_rules *domain_rules(const struct lookup_set *ls,
+					    struct pattern_scratch *sc,
+					    struct dom_info *d,
+					    const char *dom, size_t len)
+{
+	struct dom_rules *r = atomic_load_explicit(&d->rules,
+						   memory_order_acquire);
+	struct dom_rules *none = NULL;
+
+	if (r || !(r = resolve_domain(ls, sc, &d->top, dom, len)))
+		return r;
+	if (atomic_compare_exchange_strong_explicit(&d->rules, &none, r,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return r;
+	free(r);		/* another thread was first: keep its */
+	return none;
+}
+
+/* domain_part - the part of resolved domain r for localip ip. */
+static const struct capacity_limits *domain_part(const struct dom_rules *r,
+						 const char *ip, size_t iplen)
+{
+	for (uint32_t i = 0; iplen && i < r->nvariant; i++)
+		if (text_fold_equal(r->variant[i].localip,
+				    r->variant[i].iplen, ip, iplen))
+			return &r->variant[i].part;
+	return &r->base;
+}
+
+/*
+ * resolve_rest - levels 2 to 6 for key k into out: from the known
+ *	domain's resolved part, walking the rules for an unknown domain
+ *	(or a known one when memory ran out).
  */
 static void resolve_rest(const struct lookup_set *ls,
 			 struct pattern_scratch *sc, const struct cap_key *k,
@@ -293,23 +393,18 @@ static void resolve_rest(const struct lookup_set *ls,
 {
 	const char *ip = k->ip, *dom = k->dom;
 	size_t iplen = k->iplen, domlen = k->domlen;
+	const struct dom_rules *r = NULL;
 	int64_t v;
 
 	if (domlen && (v = shash_find_hashed(&ls->dom, k->hdom, dom, domlen,
 					     NULL, 0)) >= 0) {
-		const struct dom_info *d = &ls->dom_val[v];
-		const struct capacity_limits *part = &d->base;
-
-		for (uint32_t i = 0; iplen && i < d->nvariant; i++) {
-			const struct dom_variant *dv =
-				&ls->variant[d->first_variant + i];
-			if (text_fold_equal(dv->localip, dv->iplen, ip, iplen)) {
-				part = &dv->part;
-				break;
-			}
-		}
-		merge(out, part);
-	} else if (domlen) {
+		struct dom_info *d = &ls->dom_val[v];
+		if (!(r = domain_rules(ls, sc, d, dom, domlen)))
+			merge(out, &d->top);
+	}
+	if (r)
+		merge(out, domain_part(r, ip, iplen));
+	else if (domlen) {
 		if (iplen)
 			merge_rules(ls, sc, ip, iplen, dom, domlen, out);
 		merge_rules(ls, sc, "", 0, dom, domlen, out);
@@ -321,83 +416,28 @@ static void resolve_rest(const struct lookup_set *ls,
 		merge(out, &ls->any);
 }
 
-/* push_variant - room for one more domain variant; NULL: no memory. */
-static struct dom_variant *push_variant(struct cap_build *b)
-{
-	struct lookup_set *ls = b->ls;
-
-	if (ls->nvariant == b->capvariant) {
-		uint32_t cap = b->capvariant ? b->capvariant * 2 : 64;
-		struct dom_variant *n = realloc(ls->variant, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		ls->variant = n;
-		b->capvariant = cap;
-	}
-	return &ls->variant[ls->nvariant++];
-}
-
-/* resolve_domain - levels 2-4 of a known domain, with its variants. */
-static bool resolve_domain(struct cap_build *b, const char *dom, size_t len,
-			   struct dom_info *d)
-{
-	struct lookup_set *ls = b->ls;
-	int64_t r = shash_find(&b->domrow, dom, len, NULL, 0);
-	int nm = 0;
-	struct capacity_limits top;
-
-	unresolved(&top);
-	if (r >= 0)
-		row_part(b->row[r].lim, b->row[r].id, CAPLVL_DOMAIN, &top);
-	for (int i = pattern_set_next(ls->rules, 0, dom, len, b->sc); i >= 0;
-	     i = pattern_set_next(ls->rules, i + 1, dom, len, b->sc))
-		b->match[nm++] = i;
-	d->base = top;
-	for (int k = 0; k < nm; k++)
-		if (!ls->rule[b->match[k]].iplen)
-			merge(&d->base, &ls->rule[b->match[k]].part);
-	d->first_variant = ls->nvariant;
-	d->nvariant = 0;
-	for (int k = 0; k < nm; k++) {
-		const struct rule_info *rk = &ls->rule[b->match[k]];
-		struct dom_variant *v;
-		bool seen = false;
-
-		for (int j = 0; j < k && !seen; j++) {
-			const struct rule_info *rj = &ls->rule[b->match[j]];
-			seen = text_fold_equal(rj->localip, rj->iplen,
-					       rk->localip, rk->iplen);
-		}
-		if (!rk->iplen || seen)
-			continue;
-		if (!(v = push_variant(b)))
-			return false;
-		*v = (struct dom_variant){ rk->localip, rk->iplen, top };
-		for (int j = k; j < nm; j++) {
-			const struct rule_info *rj = &ls->rule[b->match[j]];
-			if (text_fold_equal(rj->localip, rj->iplen,
-					    rk->localip, rk->iplen))
-				merge(&v->part, &rj->part);
-		}
-		merge(&v->part, &d->base);
-		d->nvariant++;
-	}
-	return true;
-}
-
-/* add_domain - precompute dom unless known; false: out of memory. */
-static bool add_domain(struct cap_build *b, const char *dom, size_t len)
+/*
+ * add_domain - index dom unless known, with its ('', domain) row when
+ *	row is not NULL; false: out of memory.
+ */
+static bool add_domain(struct cap_build *b, const char *dom, size_t len,
+		       const struct cap_row *row)
 {
 	struct lookup_set *ls = b->ls;
 	uint32_t n = ls->dom.n;
 
 	if (shash_find(&ls->dom, dom, len, NULL, 0) >= 0)
 		return true;
-	return shash_add(ls, &ls->dom, dom, len, NULL, 0, n) &&
-	       resolve_domain(b, dom, len, &ls->dom_val[n]);
+	if (!shash_add(ls, &ls->dom, dom, len, NULL, 0, n))
+		return false;
+	if (row)
+		row_part(row->lim, row->id, CAPLVL_DOMAIN, &ls->dom_val[n].top);
+	else
+		unresolved(&ls->dom_val[n].top);
+	return true;
 }
 
-/* build_levels - the ('', ''), localip and domain parts, then pairs. */
+/* build_levels - the ('', ''), localip and domain parts. */
 static bool build_levels(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
@@ -405,11 +445,10 @@ static bool build_levels(struct cap_build *b)
 	bool have_any = false;
 
 	if (!shash_init(&ls->ip, nr) || !shash_init(&ls->dom, nr + nrules) ||
-	    !shash_init(&ls->full, nr) || !shash_init(&b->domrow, nr) ||
+	    !shash_init(&ls->full, nr) ||
 	    !(ls->ip_val = calloc(nr + 1, sizeof(*ls->ip_val))) ||
 	    !(ls->dom_val = calloc(nr + nrules + 1, sizeof(*ls->dom_val))) ||
-	    !(ls->full_val = calloc(nr + 1, sizeof(*ls->full_val))) ||
-	    !(b->match = calloc(nrules + 1, sizeof(*b->match))))
+	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))))
 		return false;
 	unresolved(&ls->any);
 	for (size_t i = 0; i < b->nrow; i++) {
@@ -419,8 +458,7 @@ static bool build_levels(struct cap_build *b)
 			have_any = true;
 		}
 		if (!c->iplen && c->domlen &&
-		    !shash_add(ls, &b->domrow, c->dom, c->domlen, NULL, 0,
-			       (uint32_t)i))
+		    !add_domain(b, c->dom, c->domlen, c))
 			return false;
 	}
 	for (size_t i = 0; i < b->nrow; i++) {
@@ -436,7 +474,7 @@ static bool build_levels(struct cap_build *b)
 	}
 	for (size_t i = 0; i < b->nrow; i++)
 		if (b->row[i].domlen &&
-		    !add_domain(b, b->row[i].dom, b->row[i].domlen))
+		    !add_domain(b, b->row[i].dom, b->row[i].domlen, NULL))
 			return false;
 	return true;
 }
@@ -449,13 +487,14 @@ static bool build_exact_rule_domains(struct cap_build *b)
 		enum pattern_type t;
 		if (u->patlen &&
 		    pattern_type_parse(u->type, u->typelen, PATTERN_EXACT, &t) &&
-		    t == PATTERN_EXACT && !add_domain(b, u->pattern, u->patlen))
+		    t == PATTERN_EXACT &&
+		    !add_domain(b, u->pattern, u->patlen, NULL))
 			return false;
 	}
 	return true;
 }
 
-/* build_pairs - the whole cascade of every (localip, domain) row. */
+/* build_pairs - index every (localip, domain) row; resolved on lookup. */
 static bool build_pairs(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
@@ -463,8 +502,6 @@ static bool build_pairs(struct cap_build *b)
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
 		uint32_t n = ls->full.n;
-		struct capacity_limits *out = &ls->full_val[n];
-		struct cap_key k;
 
 		if (!c->iplen || !c->domlen ||
 		    shash_find(&ls->full, c->ip, c->iplen, c->dom,
@@ -473,10 +510,7 @@ static bool build_pairs(struct cap_build *b)
 		if (!shash_add(ls, &ls->full, c->ip, c->iplen, c->dom,
 			       c->domlen, n))
 			return false;
-		row_part(c->lim, c->id, CAPLVL_IP_DOMAIN, out);
-		cap_key(&k, c->ip, c->iplen, c->dom, c->domlen);
-		resolve_rest(ls, b->sc, &k, out);
-		finish(out);
+		row_part(c->lim, c->id, CAPLVL_IP_DOMAIN, &ls->pair_val[n].row);
 	}
 	return true;
 }
@@ -496,14 +530,10 @@ enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK)
 		rc = compile_rules(&b, txn->st);
-	if (rc == STORE_OK && (!(b.sc = pattern_scratch_new()) ||
-			       !build_levels(&b) ||
+	if (rc == STORE_OK && (!build_levels(&b) ||
 			       !build_exact_rule_domains(&b) ||
 			       !build_pairs(&b)))
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
-	pattern_scratch_free(b.sc);
-	shash_free(&b.domrow);
-	free(b.match);
 	free(b.row);
 	free(b.rrow);
 	return rc;
@@ -511,15 +541,45 @@ enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
 
 void capacity_free(struct lookup_set *ls)
 {
+	for (uint32_t i = 0; ls->dom_val && i < ls->dom.n; i++)
+		free(atomic_load_explicit(&ls->dom_val[i].rules,
+					  memory_order_relaxed));
 	shash_free(&ls->full);
 	shash_free(&ls->dom);
 	shash_free(&ls->ip);
-	free(ls->full_val);
+	free(ls->pair_val);
 	free(ls->ip_val);
 	free(ls->dom_val);
-	free(ls->variant);
 	free(ls->rule);
 	pattern_set_free(ls->rules);
+}
+
+/*
+ * pair_limits - the whole cascade of known pair v: kept from the first
+ *	lookup that resolved it, else resolved now and kept.
+ */
+static void pair_limits(const struct lookup_set *ls,
+			struct pattern_scratch *sc, const struct cap_key *k,
+			struct pair_info *p, struct capacity_limits *out)
+{
+	int state = PAIR_UNRESOLVED;
+
+	if (atomic_load_explicit(&p->state, memory_order_acquire) ==
+	    PAIR_RESOLVED) {
+		*out = p->resolved;
+		return;
+	}
+	*out = p->row;
+	resolve_rest(ls, sc, k, out);
+	finish(out);
+	if (atomic_compare_exchange_strong_explicit(&p->state, &state,
+						    PAIR_WRITING,
+						    memory_order_acquire,
+						    memory_order_relaxed)) {
+		p->resolved = *out;
+		atomic_store_explicit(&p->state, PAIR_RESOLVED,
+				      memory_order_release);
+	}
 }
 
 enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
@@ -539,7 +599,7 @@ enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
 	if (iplen && domlen &&
 	    (v = shash_find_hashed(&ls->full, shash_hash2(k.hip, k.hdom),
 				   localip, iplen, domain, domlen)) >= 0) {
-		*out = ls->full_val[v];
+		pair_limits(ls, c->scratch, &k, &ls->pair_val[v], out);
 		return STORE_OK;
 	}
 	unresolved(out);

@@ -42,16 +42,31 @@ struct rule_info {
 	struct capacity_limits part;	/* the rule's row, -1 unresolved */
 };
 
-/* A known domain: its part without and with localip-specific rules. */
-struct dom_info {
-	struct capacity_limits base;
-	uint32_t first_variant, nvariant;
-};
-
 struct dom_variant {
 	const char *localip;
 	size_t iplen;
 	struct capacity_limits part;
+};
+
+/* A known domain's levels 2-4: without and with localip-specific rules. */
+struct dom_rules {
+	struct capacity_limits base;
+	uint32_t nvariant;
+	struct dom_variant variant[];
+};
+
+/* A known domain: its ('', domain) row, its rules once a lookup asked. */
+struct dom_info {
+	struct capacity_limits top;	/* level 2, -1 where no row */
+	_Atomic(struct dom_rules *) rules;	/* NULL: not resolved yet */
+};
+
+/* A (localip, domain) row: its limits, its whole cascade once asked. */
+enum { PAIR_UNRESOLVED, PAIR_WRITING, PAIR_RESOLVED };
+struct pair_info {
+	struct capacity_limits row;		/* level 1 */
+	_Atomic int state;			/* PAIR_* */
+	struct capacity_limits resolved;	/* PAIR_RESOLVED: the answer */
 };
 
 /* A response pattern or rewrite trigger (by pattern index). */
@@ -80,10 +95,9 @@ struct lookup_set {
 	/* capacity */
 	struct capacity_limits any;		/* ('', '') */
 	struct shash full, dom, ip;
-	struct capacity_limits *full_val, *ip_val;
+	struct pair_info *pair_val;
+	struct capacity_limits *ip_val;
 	struct dom_info *dom_val;
-	struct dom_variant *variant;
-	uint32_t nvariant;
 	struct pattern_set *rules;
 	struct rule_info *rule;
 
