@@ -66,6 +66,7 @@ const char *capacity_level_name(enum capacity_level l)
 /* A capacity row as the build needs it. */
 struct cap_row {
 	int64_t id;
+	bool skip;		/* outside the filter: only for rules' rows */
 	const char *ip, *dom;
 	size_t iplen, domlen;
 	int64_t lim[CAP_NLIMITS];
@@ -84,8 +85,20 @@ struct cap_build {
 	struct rule_row *rrow;
 	size_t nrow, caprow, nrrow, caprrow;
 	int first_limit;		/* column of domain_maxmessages */
+	const struct cap_filter *filter;	/* NULL: every row */
+	int64_t *ref;			/* filter: ids the rules name, sorted */
+	uint32_t nkept;			/* rows inside the filter */
 	bool nomem;
 };
+
+/* filter_keeps - may a row or rule with this localip (and domain) apply? */
+static bool filter_keeps(const struct cap_filter *f, const char *ip,
+			 size_t iplen, const char *dom, size_t domlen)
+{
+	return !f || ((!iplen || text_fold_equal(ip, iplen, f->ip, f->iplen)) &&
+		      (!dom || !domlen ||
+		       text_fold_equal(dom, domlen, f->dom, f->domlen)));
+}
 
 /* unresolved - a part with every limit at -1. */
 static void unresolved(struct capacity_limits *p)
@@ -131,10 +144,42 @@ static void row_part(const int64_t lim[CAP_NLIMITS], int64_t id,
 	}
 }
 
+static int id_order(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* named_by_rule - filter: does a kept rule name capacity row id? */
+static bool named_by_rule(const struct cap_build *b, int64_t id)
+{
+	return bsearch(&id, b->ref, b->nrrow, sizeof(*b->ref), id_order);
+}
+
+/* rule_refs - filter: the capacity ids the kept rules name, sorted. */
+static bool rule_refs(struct cap_build *b)
+{
+	if (!(b->ref = malloc((b->nrrow + 1) * sizeof(*b->ref))))
+		return false;
+	for (size_t i = 0; i < b->nrrow; i++)
+		b->ref[i] = b->rrow[i].capacity;
+	qsort(b->ref, b->nrrow, sizeof(*b->ref), id_order);
+	return true;
+}
+
 static int add_cap_row(const struct store_row *r, void *arg)
 {
 	struct cap_build *b = arg;
 	struct cap_row *c;
+	const char *ip, *dom;
+	size_t iplen, domlen;
+
+	ip = row_text(r, 2, &iplen);
+	dom = row_text(r, 3, &domlen);
+	if (!filter_keeps(b->filter, ip, iplen, dom, domlen) &&
+	    !named_by_rule(b, row_int(r, 0)))
+		return 0;	/* a single-shot set needs it for nothing */
 
 	if (b->nrow == b->caprow) {
 		size_t cap = b->caprow ? b->caprow * 2 : 256;
@@ -146,8 +191,15 @@ static int add_cap_row(const struct store_row *r, void *arg)
 	}
 	c = &b->row[b->nrow];
 	c->id = row_int(r, 0);
-	c->ip = row_text(r, 2, &c->iplen);
-	c->dom = row_text(r, 3, &c->domlen);
+	c->ip = ip;
+	c->iplen = iplen;
+	c->dom = dom;
+	c->domlen = domlen;
+	c->skip = !filter_keeps(b->filter, ip, iplen, dom, domlen);
+	if (c->skip)
+		c->iplen = c->domlen = 0;	/* not copied, never indexed */
+	else
+		b->nkept++;
 	if (!(c->ip = arena_copy(b->ls, c->ip, c->iplen)) ||
 	    !(c->dom = arena_copy(b->ls, c->dom, c->domlen)))
 		goto nomem;
@@ -178,6 +230,8 @@ static int add_rule_row(const struct store_row *r, void *arg)
 	u->capacity = row_int(r, 1);
 	u->priority = row_int(r, 5);
 	u->ip = row_text(r, 2, &u->iplen);
+	if (!filter_keeps(b->filter, u->ip, u->iplen, NULL, 0))
+		return 0;	/* another localip's rule */
 	u->pattern = row_text(r, 3, &u->patlen);
 	u->type = row_text(r, 4, &u->typelen);
 	if (!(u->ip = arena_copy(b->ls, u->ip, u->iplen)) ||
@@ -215,6 +269,66 @@ static const struct cap_row *find_row(const struct cap_build *b, int64_t id)
 	return lo < b->nrow && b->row[lo].id == id ? &b->row[lo] : NULL;
 }
 
+/* rule_index_init - an empty rule index for n rules. */
+static bool rule_index_init(struct rule_index *x, size_t n)
+{
+	return shash_init(&x->exact, (uint32_t)n) &&
+	       shash_init(&x->suffix, (uint32_t)n) &&
+	       (x->next = malloc((n + 1) * sizeof(*x->next))) &&
+	       (x->other = malloc((n + 1) * sizeof(*x->other)));
+}
+
+/* literal_suffix - is an fnmatch pattern "*LITERAL" (no other magic)? */
+static bool literal_suffix(const char *p, size_t len)
+{
+	if (len < 1 || p[0] != '*' || len - 1 >= 256)
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\')
+			return false;
+	return true;
+}
+
+/* chain - rule n under key in h, after the rules already there. */
+static bool chain(struct lookup_set *ls, struct shash *h, const char *key,
+		  size_t len, uint32_t n)
+{
+	uint32_t head;
+
+	ls->rix.next[n] = UINT32_MAX;
+	if (!shash_put(ls, h, key, len, NULL, 0, n, &head))
+		return false;
+	if (head != n) {
+		ls->rix.next[n] = ls->rix.next[head];
+		ls->rix.next[head] = n;
+	}
+	return true;
+}
+
+/*
+ * rule_index_add - file compiled rule n (row u): an exact pattern
+ *	under itself, an fnmatch "*LITERAL" under LITERAL (a domain can
+ *	only match it if it ends so), any other with the rules tried
+ *	for every domain.
+ */
+static bool rule_index_add(struct lookup_set *ls, int n,
+			   const struct rule_row *u)
+{
+	struct rule_index *x = &ls->rix;
+	enum pattern_type t = pattern_set_type(ls->rules, n);
+
+	if (t == PATTERN_EXACT)
+		return chain(ls, &x->exact, u->pattern, u->patlen, (uint32_t)n);
+	if (t == PATTERN_FNMATCH && literal_suffix(u->pattern, u->patlen)) {
+		x->suffix_len[(u->patlen - 1) / 64] |=
+			1ull << ((u->patlen - 1) % 64);
+		return chain(ls, &x->suffix, u->pattern + 1, u->patlen - 1,
+			     (uint32_t)n);
+	}
+	x->other[x->nother++] = (uint32_t)n;
+	return true;
+}
+
 /* compile_rules - order the rules and compile their domain patterns. */
 static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 {
@@ -225,7 +339,7 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 	ls->rules = pattern_set_new("capacity_rules", PATTERN_FOLD,
 				    ls->report, ls->arg);
 	ls->rule = calloc(b->nrrow + 1, sizeof(*ls->rule));
-	if (!ls->rules || !ls->rule)
+	if (!ls->rules || !ls->rule || !rule_index_init(&ls->rix, b->nrrow))
 		return store_fail(st, STORE_INTERNAL, "out of memory");
 	for (size_t i = 0; i < b->nrrow; i++) {
 		const struct rule_row *u = &b->rrow[i];
@@ -247,6 +361,8 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 			return store_fail(st, STORE_INTERNAL, "out of memory");
 		if (prc != PATTERN_OK)
 			continue;
+		if (!rule_index_add(ls, n, u))
+			return store_fail(st, STORE_INTERNAL, "out of memory");
 		ls->rule[n].localip = u->ip;
 		ls->rule[n].iplen = u->iplen;
 		row_part(c->lim, u->id, u->iplen ? CAPLVL_RULE_IP : CAPLVL_RULE,
@@ -322,6 +438,49 @@ static void domain_variants(const struct lookup_set *ls,
 	}
 }
 
+/* add_chain - the rules chained from the key's first one into c. */
+static int add_chain(const struct rule_index *x, int64_t head, uint32_t *c,
+		     int n)
+{
+	for (int64_t i = head; i >= 0 && i != UINT32_MAX; i = x->next[i])
+		c[n++] = (uint32_t)i;
+	return n;
+}
+
+static int index_order(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * matching_rules - the indexes of the rules matching dom, in order,
+ *	into match (room for every rule); their count.  Only the rules
+ *	the index names as candidates are matched.
+ */
+static int matching_rules(const struct lookup_set *ls,
+			  struct pattern_scratch *sc, const char *dom,
+			  size_t len, int *match)
+{
+	const struct rule_index *x = &ls->rix;
+	uint32_t *c = (uint32_t *)match;
+	int n = 0, nm = 0;
+
+	memcpy(c, x->other, x->nother * sizeof(*c));
+	n = (int)x->nother;
+	n = add_chain(x, shash_find(&x->exact, dom, len, NULL, 0), c, n);
+	for (size_t k = 1; k <= len && k < 256; k++)
+		if (x->suffix_len[k / 64] & (1ull << (k % 64)))
+			n = add_chain(x, shash_find(&x->suffix, dom + len - k,
+						    k, NULL, 0), c, n);
+	qsort(c, (size_t)n, sizeof(*c), index_order);
+	for (int i = 0; i < n; i++)
+		if (pattern_set_match(ls->rules, (int)c[i], dom, len, sc))
+			match[nm++] = (int)c[i];
+	return nm;
+}
+
 /*
  * resolve_domain - levels 2-4 of a known domain: top merged with the
  *	rules for any localip, and one variant per localip that has a
@@ -333,15 +492,13 @@ static struct dom_rules *resolve_domain(const struct lookup_set *ls,
 					const char *dom, size_t len)
 {
 	int *match = malloc(((size_t)pattern_set_count(ls->rules) + 1) *
-			    sizeof(*match));
+			    sizeof(uint32_t));
 	struct dom_rules *d = NULL;
 	int nm = 0;
 
 	if (!match)
 		return NULL;
-	for (int i = pattern_set_next(ls->rules, 0, dom, len, sc); i >= 0;
-	     i = pattern_set_next(ls->rules, i + 1, dom, len, sc))
-		match[nm++] = i;
+	nm = matching_rules(ls, sc, dom, len, match);
 	if ((d = malloc(sizeof(*d) + (size_t)nm * sizeof(d->variant[0]))))
 		domain_variants(ls, top, match, nm, d);
 	free(match);
@@ -424,12 +581,12 @@ static bool add_domain(struct cap_build *b, const char *dom, size_t len,
 		       const struct cap_row *row)
 {
 	struct lookup_set *ls = b->ls;
-	uint32_t n = ls->dom.n;
+	uint32_t n = ls->dom.n, have;
 
-	if (shash_find(&ls->dom, dom, len, NULL, 0) >= 0)
-		return true;
-	if (!shash_add(ls, &ls->dom, dom, len, NULL, 0, n))
+	if (!shash_put(ls, &ls->dom, dom, len, NULL, 0, n, &have))
 		return false;
+	if (have != n)
+		return true;	/* known already */
 	if (row)
 		row_part(row->lim, row->id, CAPLVL_DOMAIN, &ls->dom_val[n].top);
 	else
@@ -441,18 +598,21 @@ static bool add_domain(struct cap_build *b, const char *dom, size_t len,
 static bool build_levels(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
-	uint32_t nr = (uint32_t)b->nrow, nrules = (uint32_t)b->nrrow;
+	uint32_t nr = b->nkept, nrules = (uint32_t)b->nrrow;
 	bool have_any = false;
 
 	if (!shash_init(&ls->ip, nr) || !shash_init(&ls->dom, nr + nrules) ||
 	    !shash_init(&ls->full, nr) ||
 	    !(ls->ip_val = calloc(nr + 1, sizeof(*ls->ip_val))) ||
 	    !(ls->dom_val = calloc(nr + nrules + 1, sizeof(*ls->dom_val))) ||
-	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))))
+	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))) ||
+	    !(ls->pair_memo = calloc(nr + 1, sizeof(*ls->pair_memo))))
 		return false;
 	unresolved(&ls->any);
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
+		if (c->skip)
+			continue;
 		if (!c->iplen && !c->domlen && !have_any) {
 			row_part(c->lim, c->id, CAPLVL_ANY, &ls->any);
 			have_any = true;
@@ -463,12 +623,13 @@ static bool build_levels(struct cap_build *b)
 	}
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
-		uint32_t n = ls->ip.n;
-		if (!c->iplen || c->domlen ||
-		    shash_find(&ls->ip, c->ip, c->iplen, NULL, 0) >= 0)
+		uint32_t n = ls->ip.n, have;
+		if (!c->iplen || c->domlen)
 			continue;
-		if (!shash_add(ls, &ls->ip, c->ip, c->iplen, NULL, 0, n))
+		if (!shash_put(ls, &ls->ip, c->ip, c->iplen, NULL, 0, n, &have))
 			return false;
+		if (have != n)
+			continue;
 		row_part(c->lim, c->id, CAPLVL_IP, &ls->ip_val[n]);
 		merge(&ls->ip_val[n], &ls->any);
 	}
@@ -486,6 +647,7 @@ static bool build_exact_rule_domains(struct cap_build *b)
 		const struct rule_row *u = &b->rrow[i];
 		enum pattern_type t;
 		if (u->patlen &&
+		    filter_keeps(b->filter, NULL, 0, u->pattern, u->patlen) &&
 		    pattern_type_parse(u->type, u->typelen, PATTERN_EXACT, &t) &&
 		    t == PATTERN_EXACT &&
 		    !add_domain(b, u->pattern, u->patlen, NULL))
@@ -501,31 +663,33 @@ static bool build_pairs(struct cap_build *b)
 
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
-		uint32_t n = ls->full.n;
+		uint32_t n = ls->full.n, have;
 
-		if (!c->iplen || !c->domlen ||
-		    shash_find(&ls->full, c->ip, c->iplen, c->dom,
-			       c->domlen) >= 0)
+		if (!c->iplen || !c->domlen)
 			continue;
-		if (!shash_add(ls, &ls->full, c->ip, c->iplen, c->dom,
-			       c->domlen, n))
+		if (!shash_put(ls, &ls->full, c->ip, c->iplen, c->dom,
+			       c->domlen, n, &have))
 			return false;
-		row_part(c->lim, c->id, CAPLVL_IP_DOMAIN, &ls->pair_val[n].row);
+		if (have == n)
+			row_part(c->lim, c->id, CAPLVL_IP_DOMAIN,
+				 &ls->pair_val[n]);
 	}
 	return true;
 }
 
-enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
+enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
+			     const struct cap_filter *filter)
 {
-	struct cap_build b = { .ls = ls };
+	struct cap_build b = { .ls = ls, .filter = filter };
 	enum store_rc rc;
 
 	b.first_limit = reg_column_index(reg_mailerq_find("capacity"),
 					 limit_names[0]);
-	rc = store_scan(txn, "capacity", NULL, 0, add_cap_row, &b);
-	if (rc == STORE_OK)
-		rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row,
-				&b);
+	rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row, &b);
+	if (rc == STORE_OK && filter && !rule_refs(&b))
+		b.nomem = true;
+	if (rc == STORE_OK && !b.nomem)
+		rc = store_scan(txn, "capacity", NULL, 0, add_cap_row, &b);
 	if (rc == STORE_OK && b.nomem)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK)
@@ -534,6 +698,7 @@ enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
 			       !build_exact_rule_domains(&b) ||
 			       !build_pairs(&b)))
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
+	free(b.ref);
 	free(b.row);
 	free(b.rrow);
 	return rc;
@@ -547,7 +712,12 @@ void capacity_free(struct lookup_set *ls)
 	shash_free(&ls->full);
 	shash_free(&ls->dom);
 	shash_free(&ls->ip);
+	shash_free(&ls->rix.exact);
+	shash_free(&ls->rix.suffix);
+	free(ls->rix.next);
+	free(ls->rix.other);
 	free(ls->pair_val);
+	free(ls->pair_memo);
 	free(ls->ip_val);
 	free(ls->dom_val);
 	free(ls->rule);
@@ -560,8 +730,9 @@ void capacity_free(struct lookup_set *ls)
  */
 static void pair_limits(const struct lookup_set *ls,
 			struct pattern_scratch *sc, const struct cap_key *k,
-			struct pair_info *p, struct capacity_limits *out)
+			int64_t v, struct capacity_limits *out)
 {
+	struct pair_memo *p = &ls->pair_memo[v];
 	int state = PAIR_UNRESOLVED;
 
 	if (atomic_load_explicit(&p->state, memory_order_acquire) ==
@@ -569,7 +740,7 @@ static void pair_limits(const struct lookup_set *ls,
 		*out = p->resolved;
 		return;
 	}
-	*out = p->row;
+	*out = ls->pair_val[v];
 	resolve_rest(ls, sc, k, out);
 	finish(out);
 	if (atomic_compare_exchange_strong_explicit(&p->state, &state,
@@ -599,7 +770,7 @@ enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
 	if (iplen && domlen &&
 	    (v = shash_find_hashed(&ls->full, shash_hash2(k.hip, k.hdom),
 				   localip, iplen, domain, domlen)) >= 0) {
-		pair_limits(ls, c->scratch, &k, &ls->pair_val[v], out);
+		pair_limits(ls, c->scratch, &k, v, out);
 		return STORE_OK;
 	}
 	unresolved(out);
