@@ -16,18 +16,22 @@
  *	A lookup_set is what the lookups precompute from one store
  *	version: every pattern of capacity_rules, locals, flood_responses,
  *	response_patterns and rewrite_triggers compiled (pattern.h), the
- *	capacity cascade resolved for every (localip, domain) pair that has
- *	a capacity row, and the orders (priority, position, id) of dns,
- *	response and rewrite rows.  Building it reads every row of those
- *	tables and allocates; the lookups themselves never allocate and
- *	never compile.  A set is read-only once built: threads share it,
- *	each with its own pattern_scratch.
+ *	capacity rows and rules indexed (a domain's cascade is resolved by
+ *	its first lookup and kept), and the orders (priority, position,
+ *	id) of dns, response and rewrite rows.  Building it reads every
+ *	row of those tables and allocates; the lookups never compile and
+ *	allocate only to keep a domain's resolved rules.  Threads share a
+ *	set, each with its own pattern_scratch.  A set is made of parts
+ *	(enum lookup_part) that later versions share while their tables
+ *	do not change.
  *
  *	Keeping a set current: every write transaction that changes a
  *	MailerQ table records its sequence in the store's meta database;
  *	lookup_set_current() compares that (one read); the store's shared
  *	set (store_lookups_acquire/renew) is rebuilt when it moved, once
- *	for every thread of the process.  Lookups through a set older than
+ *	for every thread of the process, or by the store's builder thread
+ *	(store_lookups_builder_start) while readers keep answering from
+ *	the newest complete set.  Lookups through a set older than
  *	the transaction's snapshot answer from the set's version for what
  *	the set holds (capacity, patterns, orders) and from the snapshot
  *	for rows.
@@ -180,7 +184,8 @@ enum store_rc lookup_set_update(struct store_txn *txn,
  * store_lookups_acquire - the shared set for *txn's snapshot, one more
  *	reference to it: the newest set when it fits (one meta read and
  *	a mutex), else one built now from *txn (report, when not NULL,
- *	gets the patterns that build skips).  A read transaction whose
+ *	gets the patterns that build skips) -- in the background mode
+ *	the newest set as it is, never built here.  A read transaction whose
  *	snapshot is older than the newest set is renewed in place (*txn
  *	changes; NULL when the renewal failed): a reader never goes back
  *	to an older version.  A write transaction gets a set of its own,
