@@ -326,8 +326,11 @@ static void test_single_shot(struct tstore *ts)
 						.scratch = ts->c.scratch };
 			struct lookup_set *one = NULL;
 
-			snprintf(dom, sizeof(dom), d < 0 ? "" : d % 3 ?
-				 "d%d.example" : "x.y%d.example", d * 37);
+			if (d < 0)
+				dom[0] = '\0';	/* levels 2-4 skipped */
+			else
+				snprintf(dom, sizeof(dom), d % 3 ? "d%d.example"
+					 : "x.y%d.example", d * 37);
 			q.args[0] = ips[i];
 			q.args[1] = dom;
 			if (lookup_set_build_for(txn, &q, NULL, NULL, &one))
