@@ -5,9 +5,11 @@
 # SYNOPSIS
 #	bench/run.sh [NAME...]
 # DESCRIPTION
-#	Runs every benchmark built into build/bench/, then the script
-#	bench/http.sh (mq serve beside nginx over HTTP), or those NAMEd
-#	("http" names the script), one after the other, each in a fresh
+#	Runs every benchmark built into build/bench/, then the scripts
+#	bench/http.sh (mq serve beside nginx over HTTP) and
+#	bench/lookup_change.sh (lookups while the settings change), or
+#	those NAMEd ("http" and "lookup_change" name the scripts), one
+#	after the other, each in a fresh
 #	temporary directory that it gets both as its first argument and
 #	as $MQ_BENCH_DIR, and as its working directory.  The directory is
 #	removed afterwards.  Each benchmark prints its own figures; this
@@ -78,15 +80,15 @@ benchmarks() {
 			case $name in *.*) continue ;; esac
 			[ -f "$f" ] && [ -x "$f" ] && printf '%s\n' "$f"
 		done
-		printf '%s\n' "$root/bench/http.sh"
+		printf '%s\n' "$root/bench/http.sh" "$root/bench/lookup_change.sh"
 		return 0
 	fi
 	for name in "$@"; do
 		name=${name##*/}
 		name=${name%.c}
 		name=${name%.sh}
-		if [ "$name" = http ]; then
-			printf '%s\n' "$root/bench/http.sh"
+		if [ "$name" = http ] || [ "$name" = lookup_change ]; then
+			printf '%s\n' "$root/bench/$name.sh"
 			continue
 		fi
 		if [ ! -x "$bindir/$name" ]; then

@@ -64,6 +64,9 @@ struct store {
 	int nidle;
 	pthread_mutex_t lookups_lock;	/* lookups (lookup_cache.c) */
 	struct lookup_set *lookups;	/* the newest shared set, or NULL */
+	bool lookups_background;	/* readers never build (lookup.h) */
+	pthread_mutex_t lookups_build_lock;	/* one store_lookups_refresh */
+	struct lookup_builder *lookup_builder;	/* lookup_builder.c */
 	pthread_mutex_t health_lock;	/* health */
 	struct store_health health;
 	char warning[4352];	/* store_open_warning: the path and more */
@@ -77,6 +80,7 @@ struct store_txn {
 	uint64_t seq;		/* write: the sequence being written */
 	uint32_t nchanges;	/* write: change records appended */
 	bool mailerq_changed;	/* write: a MailerQ table changed (lookup.h) */
+	uint32_t mailerq_tables; /* write: which (bits by reg_mailerq index) */
 	uint8_t *scratch;	/* write: a row being encoded */
 	size_t scratchcap;
 };
@@ -161,6 +165,9 @@ extern __thread int store_reading;
 
 /* Meta key: the sequence that last changed a MailerQ table. */
 #define META_MAILERQ_SEQ "mailerq-seq"
+/* meta_table_seq_key - "mailerq-seq:TABLE", the last sequence that
+ *	changed MailerQ table index i (txn.c). */
+void meta_table_seq_key(int i, char *buf, size_t size);
 
 /* write.c */
 void store_txn_free_scratch(struct store_txn *txn);

@@ -16,18 +16,22 @@
  *	A lookup_set is what the lookups precompute from one store
  *	version: every pattern of capacity_rules, locals, flood_responses,
  *	response_patterns and rewrite_triggers compiled (pattern.h), the
- *	capacity cascade resolved for every (localip, domain) pair that has
- *	a capacity row, and the orders (priority, position, id) of dns,
- *	response and rewrite rows.  Building it reads every row of those
- *	tables and allocates; the lookups themselves never allocate and
- *	never compile.  A set is read-only once built: threads share it,
- *	each with its own pattern_scratch.
+ *	capacity rows and rules indexed (a domain's cascade is resolved by
+ *	its first lookup and kept), and the orders (priority, position,
+ *	id) of dns, response and rewrite rows.  Building it reads every
+ *	row of those tables and allocates; the lookups never compile and
+ *	allocate only to keep a domain's resolved rules.  Threads share a
+ *	set, each with its own pattern_scratch.  A set is made of parts
+ *	(enum lookup_part) that later versions share while their tables
+ *	do not change.
  *
  *	Keeping a set current: every write transaction that changes a
  *	MailerQ table records its sequence in the store's meta database;
  *	lookup_set_current() compares that (one read); the store's shared
  *	set (store_lookups_acquire/renew) is rebuilt when it moved, once
- *	for every thread of the process.  Lookups through a set older than
+ *	for every thread of the process, or by the store's builder thread
+ *	(store_lookups_builder_start) while readers keep answering from
+ *	the newest complete set.  Lookups through a set older than
  *	the transaction's snapshot answer from the set's version for what
  *	the set holds (capacity, patterns, orders) and from the snapshot
  *	for rows.
@@ -55,6 +59,7 @@
 
 #include "store/pattern.h"
 
+struct store;
 struct store_txn;
 struct store_row;
 
@@ -131,6 +136,42 @@ enum store_rc lookup_set_current(const struct lookup_set *ls,
 int lookup_set_skipped(const struct lookup_set *ls);
 
 /*
+ * The parts of a set, each built from its own tables and shared, as it
+ * is, by the sets of later versions until one of its tables changes:
+ * capacity (capacity, capacity_rules), locals, flood (flood_responses),
+ * dns, match (response_patterns, response_patterns_actions,
+ * rewrite_triggers, rewrite_actions).  Writes to the other tables
+ * (paused, errors, delegates, ...) rebuild no part: those lookups read
+ * rows.
+ */
+enum lookup_part {
+	LOOKUP_PART_CAPACITY, LOOKUP_PART_LOCALS, LOOKUP_PART_FLOOD,
+	LOOKUP_PART_DNS, LOOKUP_PART_MATCH,
+	LOOKUP_PARTS
+};
+
+/* lookup_part_name - "capacity", "locals", "flood", "dns", "match". */
+const char *lookup_part_name(enum lookup_part p);
+
+/*
+ * lookup_set_part - the identity of part p of ls (equal pointers: the
+ *	same part, shared), for tests and statistics; never dereference.
+ */
+const void *lookup_set_part(const struct lookup_set *ls, enum lookup_part p);
+
+/*
+ * lookup_set_update - the set of txn's snapshot, sharing with base
+ *	(may be NULL) every part whose tables did not change since base
+ *	was built, building the others; *built (may be NULL) receives
+ *	the parts built, one bit (1 << part) each.  The result is one's
+ *	own: lookup_set_free.  Returns as lookup_set_build.
+ */
+enum store_rc lookup_set_update(struct store_txn *txn,
+				const struct lookup_set *base,
+				pattern_report_fn report, void *arg,
+				struct lookup_set **out, unsigned *built);
+
+/*
  * The shared lookup set of an open store: one per store version for
  * every thread of the process (mq lookup, mq serve's workers, an MTA
  * linking libmq.a), built by the first thread that needs that version
@@ -143,7 +184,8 @@ int lookup_set_skipped(const struct lookup_set *ls);
  * store_lookups_acquire - the shared set for *txn's snapshot, one more
  *	reference to it: the newest set when it fits (one meta read and
  *	a mutex), else one built now from *txn (report, when not NULL,
- *	gets the patterns that build skips).  A read transaction whose
+ *	gets the patterns that build skips) -- in the background mode
+ *	the newest set as it is, never built here.  A read transaction whose
  *	snapshot is older than the newest set is renewed in place (*txn
  *	changes; NULL when the renewal failed): a reader never goes back
  *	to an older version.  A write transaction gets a set of its own,
@@ -168,6 +210,52 @@ enum store_rc store_lookups_renew(struct store_txn **txn,
  *	NULL is ignored.  Never lookup_set_free a shared set.
  */
 void store_lookups_release(const struct lookup_set *ls);
+
+/*
+ * store_lookups_background - on: a reader never builds once the store
+ *	has a set; it answers from the newest set even when its snapshot
+ *	is newer (store_lookups_refresh brings the next one).  Off (the
+ *	default, single-shot callers): the first reader that needs a
+ *	version builds it.
+ */
+void store_lookups_background(struct store *st, bool on);
+
+/*
+ * store_lookups_refresh - make the set of the store's newest snapshot
+ *	the shared one when it moved, sharing unchanged parts; *built
+ *	receives the parts built (1 << part each; 0: nothing moved).
+ *	Readers are not blocked: they keep the previous set until the
+ *	swap.  Returns STORE_OK or the build's failure.
+ */
+enum store_rc store_lookups_refresh(struct store *st, pattern_report_fn report,
+				    void *arg, unsigned *built);
+
+/*
+ * store_lookups_builder_start - build the set now, then keep it
+ *	current from a thread of the store's (lookup_builder.c) that
+ *	wakes on every commit by any process and runs
+ *	store_lookups_refresh; readers are put in the background mode.
+ *	For a long-running reader (mq serve).  STORE_INTERNAL when the
+ *	thread cannot start, or the first build's failure.
+ */
+enum store_rc store_lookups_builder_start(struct store *st,
+					  pattern_report_fn report, void *arg);
+
+/* store_lookups_builder_stop - end the thread (store_close does too). */
+void store_lookups_builder_stop(struct store *st);
+
+/* What the builder did since it started. */
+struct lookup_stats {
+	bool running;			/* a builder runs */
+	uint64_t sets;			/* sets swapped in */
+	uint64_t part_builds[LOOKUP_PARTS]; /* parts built, by part */
+	uint64_t failures;		/* builds that failed */
+	uint64_t last_build_us, max_build_us;	/* wall time */
+	uint64_t max_build_cpu_us;		/* the builder thread's CPU */
+};
+
+/* store_lookups_stats - the builder's counters (zero without one). */
+void store_lookups_stats(const struct store *st, struct lookup_stats *out);
 
 /*
  * store_lookup_capacity - the limits for mail from localip to domain
@@ -332,6 +420,21 @@ struct lookup_request {
 	store_row_fn fn;			/* each row answered */
 	void *fn_arg;
 };
+
+/*
+ * lookup_set_build_for - a set of one's own with only what lookup q
+ *	needs: its kind's part (none for the kinds that read rows), and
+ *	for capacity only the rows that can apply to q's (localip,
+ *	domain) and the rules for its localip or any.  For a single-shot
+ *	caller (mq lookup): it builds in a fraction of a whole set's
+ *	time, and answers q as the whole set would; no other lookup may
+ *	use it.  Free it with lookup_set_free.  Returns as
+ *	lookup_set_build.
+ */
+enum store_rc lookup_set_build_for(struct store_txn *txn,
+				   const struct lookup_request *q,
+				   pattern_report_fn report, void *arg,
+				   struct lookup_set **out);
 
 /*
  * store_lookup_ask - run q's lookup with ctx: capacity fills

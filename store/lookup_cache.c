@@ -8,12 +8,16 @@
  *	store_lookups_renew(&txn, &held);		  keep or swap
  *	store_lookups_release(set);
  * DESCRIPTION
- *	Building a lookup set costs about 20 ms per 10,000 capacity rows,
+ *	Building a lookup set costs milliseconds per 10,000 capacity rows,
  *	so an open store keeps the newest one it built (st->lookups, under
  *	st->lookups_lock) and hands it to every thread whose snapshot it
- *	fits; the first thread that needs a newer version builds it while
+ *	fits; the first thread that needs a newer version builds it (from
+ *	the newest, sharing the parts whose tables did not change) while
  *	the others that need it wait on the lock, instead of each building
- *	its own.
+ *	its own.  In the background mode (lookup_builder.c: mq serve) a
+ *	reader never builds once a set exists: it takes the newest set
+ *	even when its snapshot is newer, and the builder thread swaps the
+ *	next set in when it is complete.
  *
  *	A set counts its holders (an atomic count: releasing takes no
  *	lock); the store holds one reference to its newest set, so a set
@@ -27,12 +31,6 @@
 #include <stdatomic.h>
 
 #include "store/lookup_internal.h"
-
-/* hold - one more reference to ls. */
-static void hold(struct lookup_set *ls)
-{
-	atomic_fetch_add_explicit(&ls->refs, 1, memory_order_relaxed);
-}
 
 void store_lookups_release(const struct lookup_set *ls)
 {
@@ -85,11 +83,12 @@ static enum store_rc newest_build(struct store_txn *txn,
 				  struct lookup_set **old)
 {
 	struct lookup_set *ls;
-	enum store_rc rc = lookup_set_build(txn, report, arg, &ls);
+	enum store_rc rc = lookup_set_update(txn, txn->st->lookups, report,
+					     arg, &ls, NULL);
 
 	if (rc)
 		return rc;
-	hold(ls);		/* the store's own reference */
+	lookup_set_hold(ls);		/* the store's own reference */
 	*old = txn->st->lookups;
 	txn->st->lookups = ls;
 	return STORE_OK;
@@ -103,7 +102,7 @@ static enum store_rc own_set(struct store_txn *txn, pattern_report_fn report,
 	enum store_rc rc = lookup_set_build(txn, report, arg, &ls);
 
 	if (rc == STORE_OK) {
-		hold(ls);
+		lookup_set_hold(ls);
 		*out = ls;
 	}
 	return rc;
@@ -123,10 +122,12 @@ enum store_rc store_lookups_acquire(struct store_txn **txn,
 		return own_set(*txn, report, arg, out);
 	pthread_mutex_lock(&st->lookups_lock);
 	rc = fits_newest(st, txn, &fits);
-	if (rc == STORE_OK && !fits)
+	/* The builder brings the next set: the newest answers meanwhile. */
+	if (rc == STORE_OK && !fits && !(st->lookups_background &&
+					 st->lookups))
 		rc = newest_build(*txn, report, arg, &old);
 	if (rc == STORE_OK) {
-		hold(st->lookups);
+		lookup_set_hold(st->lookups);
 		*out = st->lookups;
 	}
 	pthread_mutex_unlock(&st->lookups_lock);
@@ -150,4 +151,71 @@ enum store_rc store_lookups_renew(struct store_txn **txn,
 	store_lookups_release(*held);
 	*held = fresh;
 	return STORE_OK;
+}
+
+/* swap_in - ls becomes the newest set unless a reader built a newer one. */
+static void swap_in(struct store *st, struct lookup_set *ls)
+{
+	struct lookup_set *old;
+
+	lookup_set_hold(ls);		/* the store's own reference */
+	pthread_mutex_lock(&st->lookups_lock);
+	old = st->lookups;
+	if (old && (old->epoch > ls->epoch || (old->epoch == ls->epoch &&
+					       old->version > ls->version)))
+		old = ls;		/* a reader built a newer one */
+	else
+		st->lookups = ls;
+	pthread_mutex_unlock(&st->lookups_lock);
+	store_lookups_release(old);
+}
+
+enum store_rc store_lookups_refresh(struct store *st, pattern_report_fn report,
+				    void *arg, unsigned *built)
+{
+	bool moved;
+
+	return store_lookups_refresh_moved(st, report, arg, built, &moved);
+}
+
+enum store_rc store_lookups_refresh_moved(struct store *st,
+					  pattern_report_fn report, void *arg,
+					  unsigned *built, bool *moved)
+{
+	struct store_txn *txn;
+	struct lookup_set *base, *ls = NULL;
+	bool current = false;
+	uint64_t t0 = lookup_now_us(CLOCK_MONOTONIC);
+	uint64_t cpu0 = lookup_now_us(CLOCK_THREAD_CPUTIME_ID);
+	enum store_rc rc;
+
+	*built = 0;
+	*moved = false;
+	/* The writer and the builder thread may both come for one commit:
+	 * the second finds the set current. */
+	pthread_mutex_lock(&st->lookups_build_lock);
+	if ((rc = store_read_begin(st, &txn))) {
+		pthread_mutex_unlock(&st->lookups_build_lock);
+		return rc;
+	}
+	pthread_mutex_lock(&st->lookups_lock);
+	if ((base = st->lookups))
+		lookup_set_hold(base);
+	pthread_mutex_unlock(&st->lookups_lock);
+	if (base)
+		rc = lookup_set_current(base, txn, &current);
+	*moved = rc == STORE_OK && !current;
+	if (*moved)
+		rc = lookup_set_update(txn, base, report, arg, &ls, built);
+	store_read_end(txn);
+	store_lookups_release(base);
+	if (ls) {
+		swap_in(st, ls);
+		lookup_builder_count(st, *built,
+				     lookup_now_us(CLOCK_MONOTONIC) - t0,
+				     lookup_now_us(CLOCK_THREAD_CPUTIME_ID) -
+				     cpu0);
+	}
+	pthread_mutex_unlock(&st->lookups_build_lock);
+	return rc;
 }

@@ -19,17 +19,22 @@
  *	Several rows with the same (localip, domain): the lowest id wins.
  *	An empty domain skips levels 2-4; an empty localip skips 3 and 5.
  *
- *	Building a set resolves levels 2-4 once per domain that appears in
- *	a capacity row or an exact rule (with one variant per localip that
- *	has a rule matching it), levels 5-7 once per localip, and the
- *	whole cascade for every (localip, domain) row.  A lookup of such a
- *	pair is one probe and a copy; any other pair merges at most three
- *	precomputed parts, plus a walk of the non-exact rules when its
- *	domain is unknown.
+ *	Building a set resolves levels 5-7 once per localip and indexes
+ *	every domain that appears in a capacity row or an exact rule, and
+ *	every (localip, domain) row; it matches no pattern, so its cost
+ *	does not grow with rows times rules.  The first lookup of a known
+ *	domain resolves its levels 2-4 (with one variant per localip that
+ *	has a rule matching it) and the first lookup of a known pair its
+ *	whole cascade; both are kept in the set (published with an atomic
+ *	store, lock-free: two threads that race both compute the same
+ *	answer and one is kept).  Later lookups of such a pair are one
+ *	probe and a copy; any other pair merges at most three parts, plus
+ *	a walk of the non-exact rules when its domain is unknown.
  * DIAGNOSTICS
  *	A rule whose capacity row does not exist, or whose pattern does
  *	not compile, is reported and skipped.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +66,7 @@ const char *capacity_level_name(enum capacity_level l)
 /* A capacity row as the build needs it. */
 struct cap_row {
 	int64_t id;
+	bool skip;		/* outside the filter: only for rules' rows */
 	const char *ip, *dom;
 	size_t iplen, domlen;
 	int64_t lim[CAP_NLIMITS];
@@ -79,12 +85,20 @@ struct cap_build {
 	struct rule_row *rrow;
 	size_t nrow, caprow, nrrow, caprrow;
 	int first_limit;		/* column of domain_maxmessages */
-	struct shash domrow;		/* domain -> ('', domain) row */
-	int *match;			/* rules matching one domain */
-	uint32_t capvariant;
-	struct pattern_scratch *sc;
+	const struct cap_filter *filter;	/* NULL: every row */
+	int64_t *ref;			/* filter: ids the rules name, sorted */
+	uint32_t nkept;			/* rows inside the filter */
 	bool nomem;
 };
+
+/* filter_keeps - may a row or rule with this localip (and domain) apply? */
+static bool filter_keeps(const struct cap_filter *f, const char *ip,
+			 size_t iplen, const char *dom, size_t domlen)
+{
+	return !f || ((!iplen || text_fold_equal(ip, iplen, f->ip, f->iplen)) &&
+		      (!dom || !domlen ||
+		       text_fold_equal(dom, domlen, f->dom, f->domlen)));
+}
 
 /* unresolved - a part with every limit at -1. */
 static void unresolved(struct capacity_limits *p)
@@ -130,10 +144,42 @@ static void row_part(const int64_t lim[CAP_NLIMITS], int64_t id,
 	}
 }
 
+static int id_order(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* named_by_rule - filter: does a kept rule name capacity row id? */
+static bool named_by_rule(const struct cap_build *b, int64_t id)
+{
+	return bsearch(&id, b->ref, b->nrrow, sizeof(*b->ref), id_order);
+}
+
+/* rule_refs - filter: the capacity ids the kept rules name, sorted. */
+static bool rule_refs(struct cap_build *b)
+{
+	if (!(b->ref = malloc((b->nrrow + 1) * sizeof(*b->ref))))
+		return false;
+	for (size_t i = 0; i < b->nrrow; i++)
+		b->ref[i] = b->rrow[i].capacity;
+	qsort(b->ref, b->nrrow, sizeof(*b->ref), id_order);
+	return true;
+}
+
 static int add_cap_row(const struct store_row *r, void *arg)
 {
 	struct cap_build *b = arg;
 	struct cap_row *c;
+	const char *ip, *dom;
+	size_t iplen, domlen;
+
+	ip = row_text(r, 2, &iplen);
+	dom = row_text(r, 3, &domlen);
+	if (!filter_keeps(b->filter, ip, iplen, dom, domlen) &&
+	    !named_by_rule(b, row_int(r, 0)))
+		return 0;	/* a single-shot set needs it for nothing */
 
 	if (b->nrow == b->caprow) {
 		size_t cap = b->caprow ? b->caprow * 2 : 256;
@@ -145,8 +191,15 @@ static int add_cap_row(const struct store_row *r, void *arg)
 	}
 	c = &b->row[b->nrow];
 	c->id = row_int(r, 0);
-	c->ip = row_text(r, 2, &c->iplen);
-	c->dom = row_text(r, 3, &c->domlen);
+	c->ip = ip;
+	c->iplen = iplen;
+	c->dom = dom;
+	c->domlen = domlen;
+	c->skip = !filter_keeps(b->filter, ip, iplen, dom, domlen);
+	if (c->skip)
+		c->iplen = c->domlen = 0;	/* not copied, never indexed */
+	else
+		b->nkept++;
 	if (!(c->ip = arena_copy(b->ls, c->ip, c->iplen)) ||
 	    !(c->dom = arena_copy(b->ls, c->dom, c->domlen)))
 		goto nomem;
@@ -184,6 +237,8 @@ static int add_rule_row(const struct store_row *r, void *arg)
 	u->ip = row_text(r, 2, &u->iplen);
 	if (text_is_any(u->ip, u->iplen))
 		u->iplen = 0;		/* '*': the rule applies to any localip */
+	if (!filter_keeps(b->filter, u->ip, u->iplen, NULL, 0))
+		return 0;	/* another localip's rule */
 	u->pattern = row_text(r, 3, &u->patlen);
 	u->type = row_text(r, 4, &u->typelen);
 	if (!(u->ip = arena_copy(b->ls, u->ip, u->iplen)) ||
@@ -221,6 +276,66 @@ static const struct cap_row *find_row(const struct cap_build *b, int64_t id)
 	return lo < b->nrow && b->row[lo].id == id ? &b->row[lo] : NULL;
 }
 
+/* rule_index_init - an empty rule index for n rules. */
+static bool rule_index_init(struct rule_index *x, size_t n)
+{
+	return shash_init(&x->exact, (uint32_t)n) &&
+	       shash_init(&x->suffix, (uint32_t)n) &&
+	       (x->next = malloc((n + 1) * sizeof(*x->next))) &&
+	       (x->other = malloc((n + 1) * sizeof(*x->other)));
+}
+
+/* literal_suffix - is an fnmatch pattern "*LITERAL" (no other magic)? */
+static bool literal_suffix(const char *p, size_t len)
+{
+	if (len < 1 || p[0] != '*' || len - 1 >= 256)
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\')
+			return false;
+	return true;
+}
+
+/* chain - rule n under key in h, after the rules already there. */
+static bool chain(struct lookup_set *ls, struct shash *h, const char *key,
+		  size_t len, uint32_t n)
+{
+	uint32_t head;
+
+	ls->rix.next[n] = UINT32_MAX;
+	if (!shash_put(ls, h, key, len, NULL, 0, n, &head))
+		return false;
+	if (head != n) {
+		ls->rix.next[n] = ls->rix.next[head];
+		ls->rix.next[head] = n;
+	}
+	return true;
+}
+
+/*
+ * rule_index_add - file compiled rule n (row u): an exact pattern
+ *	under itself, an fnmatch "*LITERAL" under LITERAL (a domain can
+ *	only match it if it ends so), any other with the rules tried
+ *	for every domain.
+ */
+static bool rule_index_add(struct lookup_set *ls, int n,
+			   const struct rule_row *u)
+{
+	struct rule_index *x = &ls->rix;
+	enum pattern_type t = pattern_set_type(ls->rules, n);
+
+	if (t == PATTERN_EXACT)
+		return chain(ls, &x->exact, u->pattern, u->patlen, (uint32_t)n);
+	if (t == PATTERN_FNMATCH && literal_suffix(u->pattern, u->patlen)) {
+		x->suffix_len[(u->patlen - 1) / 64] |=
+			1ull << ((u->patlen - 1) % 64);
+		return chain(ls, &x->suffix, u->pattern + 1, u->patlen - 1,
+			     (uint32_t)n);
+	}
+	x->other[x->nother++] = (uint32_t)n;
+	return true;
+}
+
 /* compile_rules - order the rules and compile their domain patterns. */
 static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 {
@@ -231,7 +346,7 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 	ls->rules = pattern_set_new("capacity_rules", PATTERN_FOLD,
 				    ls->report, ls->arg);
 	ls->rule = calloc(b->nrrow + 1, sizeof(*ls->rule));
-	if (!ls->rules || !ls->rule)
+	if (!ls->rules || !ls->rule || !rule_index_init(&ls->rix, b->nrrow))
 		return store_fail(st, STORE_INTERNAL, "out of memory");
 	for (size_t i = 0; i < b->nrrow; i++) {
 		const struct rule_row *u = &b->rrow[i];
@@ -253,6 +368,8 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 			return store_fail(st, STORE_INTERNAL, "out of memory");
 		if (prc != PATTERN_OK)
 			continue;
+		if (!rule_index_add(ls, n, u))
+			return store_fail(st, STORE_INTERNAL, "out of memory");
 		ls->rule[n].localip = u->ip;
 		ls->rule[n].iplen = u->iplen;
 		row_part(c->lim, u->id, u->iplen ? CAPLVL_RULE_IP : CAPLVL_RULE,
@@ -291,8 +408,148 @@ static void cap_key(struct cap_key *k, const char *ip, size_t iplen,
 }
 
 /*
- * resolve_rest - levels 2 to 6 for key k into out: from the
- *	precomputed parts, walking the rules only for an unknown domain.
+ * domain_variants - fill d from the nm rules in match (indexes, in
+ *	order) that match a domain whose ('', domain) part is top: the
+ *	base (rules for any localip) and one variant per localip.
+ */
+static void domain_variants(const struct lookup_set *ls,
+			    const struct capacity_limits *top,
+			    const int *match, int nm, struct dom_rules *d)
+{
+	d->base = *top;
+	for (int k = 0; k < nm; k++)
+		if (!ls->rule[match[k]].iplen)
+			merge(&d->base, &ls->rule[match[k]].part);
+	d->nvariant = 0;
+	for (int k = 0; k < nm; k++) {
+		const struct rule_info *rk = &ls->rule[match[k]];
+		struct dom_variant *v;
+		bool seen = false;
+
+		for (int j = 0; j < k && !seen; j++) {
+			const struct rule_info *rj = &ls->rule[match[j]];
+			seen = text_fold_equal(rj->localip, rj->iplen,
+					       rk->localip, rk->iplen);
+		}
+		if (!rk->iplen || seen)
+			continue;
+		v = &d->variant[d->nvariant++];
+		*v = (struct dom_variant){ rk->localip, rk->iplen, *top };
+		for (int j = k; j < nm; j++) {
+			const struct rule_info *rj = &ls->rule[match[j]];
+			if (text_fold_equal(rj->localip, rj->iplen,
+					    rk->localip, rk->iplen))
+				merge(&v->part, &rj->part);
+		}
+		merge(&v->part, &d->base);
+	}
+}
+
+/* add_chain - the rules chained from the key's first one into c. */
+static int add_chain(const struct rule_index *x, int64_t head, uint32_t *c,
+		     int n)
+{
+	for (int64_t i = head; i >= 0 && i != UINT32_MAX; i = x->next[i])
+		c[n++] = (uint32_t)i;
+	return n;
+}
+
+static int index_order(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * matching_rules - the indexes of the rules matching dom, in order,
+ *	into match (room for every rule); their count.  Only the rules
+ *	the index names as candidates are matched.
+ */
+static int matching_rules(const struct lookup_set *ls,
+			  struct pattern_scratch *sc, const char *dom,
+			  size_t len, int *match)
+{
+	const struct rule_index *x = &ls->rix;
+	uint32_t *c = (uint32_t *)match;
+	int n = 0, nm = 0;
+
+	memcpy(c, x->other, x->nother * sizeof(*c));
+	n = (int)x->nother;
+	n = add_chain(x, shash_find(&x->exact, dom, len, NULL, 0), c, n);
+	for (size_t k = 1; k <= len && k < 256; k++)
+		if (x->suffix_len[k / 64] & (1ull << (k % 64)))
+			n = add_chain(x, shash_find(&x->suffix, dom + len - k,
+						    k, NULL, 0), c, n);
+	qsort(c, (size_t)n, sizeof(*c), index_order);
+	for (int i = 0; i < n; i++)
+		if (pattern_set_match(ls->rules, (int)c[i], dom, len, sc))
+			match[nm++] = (int)c[i];
+	return nm;
+}
+
+/*
+ * resolve_domain - levels 2-4 of a known domain: top merged with the
+ *	rules for any localip, and one variant per localip that has a
+ *	rule matching it.  NULL when out of memory.
+ */
+static struct dom_rules *resolve_domain(const struct lookup_set *ls,
+					struct pattern_scratch *sc,
+					const struct capacity_limits *top,
+					const char *dom, size_t len)
+{
+	int *match = malloc(((size_t)pattern_set_count(ls->rules) + 1) *
+			    sizeof(uint32_t));
+	struct dom_rules *d = NULL;
+	int nm = 0;
+
+	if (!match)
+		return NULL;
+	nm = matching_rules(ls, sc, dom, len, match);
+	if ((d = malloc(sizeof(*d) + (size_t)nm * sizeof(d->variant[0]))))
+		domain_variants(ls, top, match, nm, d);
+	free(match);
+	return d;
+}
+
+/*
+ * domain_rules - the resolved levels 2-4 of known domain d, resolved
+ *	now when no lookup did yet; NULL when out of memory.
+ */
+static const struct dom_rules *domain_rules(const struct lookup_set *ls,
+					    struct pattern_scratch *sc,
+					    struct dom_info *d,
+					    const char *dom, size_t len)
+{
+	struct dom_rules *r = atomic_load_explicit(&d->rules,
+						   memory_order_acquire);
+	struct dom_rules *none = NULL;
+
+	if (r || !(r = resolve_domain(ls, sc, &d->top, dom, len)))
+		return r;
+	if (atomic_compare_exchange_strong_explicit(&d->rules, &none, r,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return r;
+	free(r);		/* another thread was first: keep its */
+	return none;
+}
+
+/* domain_part - the part of resolved domain r for localip ip. */
+static const struct capacity_limits *domain_part(const struct dom_rules *r,
+						 const char *ip, size_t iplen)
+{
+	for (uint32_t i = 0; iplen && i < r->nvariant; i++)
+		if (text_fold_equal(r->variant[i].localip,
+				    r->variant[i].iplen, ip, iplen))
+			return &r->variant[i].part;
+	return &r->base;
+}
+
+/*
+ * resolve_rest - levels 2 to 6 for key k into out: from the known
+ *	domain's resolved part, walking the rules for an unknown domain
+ *	(or a known one when memory ran out).
  */
 static void resolve_rest(const struct lookup_set *ls,
 			 struct pattern_scratch *sc, const struct cap_key *k,
@@ -300,23 +557,18 @@ static void resolve_rest(const struct lookup_set *ls,
 {
 	const char *ip = k->ip, *dom = k->dom;
 	size_t iplen = k->iplen, domlen = k->domlen;
+	const struct dom_rules *r = NULL;
 	int64_t v;
 
 	if (domlen && (v = shash_find_hashed(&ls->dom, k->hdom, dom, domlen,
 					     NULL, 0)) >= 0) {
-		const struct dom_info *d = &ls->dom_val[v];
-		const struct capacity_limits *part = &d->base;
-
-		for (uint32_t i = 0; iplen && i < d->nvariant; i++) {
-			const struct dom_variant *dv =
-				&ls->variant[d->first_variant + i];
-			if (text_fold_equal(dv->localip, dv->iplen, ip, iplen)) {
-				part = &dv->part;
-				break;
-			}
-		}
-		merge(out, part);
-	} else if (domlen) {
+		struct dom_info *d = &ls->dom_val[v];
+		if (!(r = domain_rules(ls, sc, d, dom, domlen)))
+			merge(out, &d->top);
+	}
+	if (r)
+		merge(out, domain_part(r, ip, iplen));
+	else if (domlen) {
 		if (iplen)
 			merge_rules(ls, sc, ip, iplen, dom, domlen, out);
 		merge_rules(ls, sc, "", 0, dom, domlen, out);
@@ -328,122 +580,69 @@ static void resolve_rest(const struct lookup_set *ls,
 		merge(out, &ls->any);
 }
 
-/* push_variant - room for one more domain variant; NULL: no memory. */
-static struct dom_variant *push_variant(struct cap_build *b)
+/*
+ * add_domain - index dom unless known, with its ('', domain) row when
+ *	row is not NULL; false: out of memory.
+ */
+static bool add_domain(struct cap_build *b, const char *dom, size_t len,
+		       const struct cap_row *row)
 {
 	struct lookup_set *ls = b->ls;
+	uint32_t n = ls->dom.n, have;
 
-	if (ls->nvariant == b->capvariant) {
-		uint32_t cap = b->capvariant ? b->capvariant * 2 : 64;
-		struct dom_variant *n = realloc(ls->variant, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		ls->variant = n;
-		b->capvariant = cap;
-	}
-	return &ls->variant[ls->nvariant++];
-}
-
-/* resolve_domain - levels 2-4 of a known domain, with its variants. */
-static bool resolve_domain(struct cap_build *b, const char *dom, size_t len,
-			   struct dom_info *d)
-{
-	struct lookup_set *ls = b->ls;
-	int64_t r = shash_find(&b->domrow, dom, len, NULL, 0);
-	int nm = 0;
-	struct capacity_limits top;
-
-	unresolved(&top);
-	if (r >= 0)
-		row_part(b->row[r].lim, b->row[r].id, CAPLVL_DOMAIN, &top);
-	for (int i = pattern_set_next(ls->rules, 0, dom, len, b->sc); i >= 0;
-	     i = pattern_set_next(ls->rules, i + 1, dom, len, b->sc))
-		b->match[nm++] = i;
-	d->base = top;
-	for (int k = 0; k < nm; k++)
-		if (!ls->rule[b->match[k]].iplen)
-			merge(&d->base, &ls->rule[b->match[k]].part);
-	d->first_variant = ls->nvariant;
-	d->nvariant = 0;
-	for (int k = 0; k < nm; k++) {
-		const struct rule_info *rk = &ls->rule[b->match[k]];
-		struct dom_variant *v;
-		bool seen = false;
-
-		for (int j = 0; j < k && !seen; j++) {
-			const struct rule_info *rj = &ls->rule[b->match[j]];
-			seen = text_fold_equal(rj->localip, rj->iplen,
-					       rk->localip, rk->iplen);
-		}
-		if (!rk->iplen || seen)
-			continue;
-		if (!(v = push_variant(b)))
-			return false;
-		*v = (struct dom_variant){ rk->localip, rk->iplen, top };
-		for (int j = k; j < nm; j++) {
-			const struct rule_info *rj = &ls->rule[b->match[j]];
-			if (text_fold_equal(rj->localip, rj->iplen,
-					    rk->localip, rk->iplen))
-				merge(&v->part, &rj->part);
-		}
-		merge(&v->part, &d->base);
-		d->nvariant++;
-	}
+	if (!shash_put(ls, &ls->dom, dom, len, NULL, 0, n, &have))
+		return false;
+	if (have != n)
+		return true;	/* known already */
+	if (row)
+		row_part(row->lim, row->id, CAPLVL_DOMAIN, &ls->dom_val[n].top);
+	else
+		unresolved(&ls->dom_val[n].top);
 	return true;
 }
 
-/* add_domain - precompute dom unless known; false: out of memory. */
-static bool add_domain(struct cap_build *b, const char *dom, size_t len)
-{
-	struct lookup_set *ls = b->ls;
-	uint32_t n = ls->dom.n;
-
-	if (shash_find(&ls->dom, dom, len, NULL, 0) >= 0)
-		return true;
-	return shash_add(ls, &ls->dom, dom, len, NULL, 0, n) &&
-	       resolve_domain(b, dom, len, &ls->dom_val[n]);
-}
-
-/* build_levels - the ('', ''), localip and domain parts, then pairs. */
+/* build_levels - the ('', ''), localip and domain parts. */
 static bool build_levels(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
-	uint32_t nr = (uint32_t)b->nrow, nrules = (uint32_t)b->nrrow;
+	uint32_t nr = b->nkept, nrules = (uint32_t)b->nrrow;
 	bool have_any = false;
 
 	if (!shash_init(&ls->ip, nr) || !shash_init(&ls->dom, nr + nrules) ||
-	    !shash_init(&ls->full, nr) || !shash_init(&b->domrow, nr) ||
+	    !shash_init(&ls->full, nr) ||
 	    !(ls->ip_val = calloc(nr + 1, sizeof(*ls->ip_val))) ||
 	    !(ls->dom_val = calloc(nr + nrules + 1, sizeof(*ls->dom_val))) ||
-	    !(ls->full_val = calloc(nr + 1, sizeof(*ls->full_val))) ||
-	    !(b->match = calloc(nrules + 1, sizeof(*b->match))))
+	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))) ||
+	    !(ls->pair_memo = calloc(nr + 1, sizeof(*ls->pair_memo))))
 		return false;
 	unresolved(&ls->any);
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
+		if (c->skip)
+			continue;
 		if (!c->iplen && !c->domlen && !have_any) {
 			row_part(c->lim, c->id, CAPLVL_ANY, &ls->any);
 			have_any = true;
 		}
 		if (!c->iplen && c->domlen &&
-		    !shash_add(ls, &b->domrow, c->dom, c->domlen, NULL, 0,
-			       (uint32_t)i))
+		    !add_domain(b, c->dom, c->domlen, c))
 			return false;
 	}
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
-		uint32_t n = ls->ip.n;
-		if (!c->iplen || c->domlen ||
-		    shash_find(&ls->ip, c->ip, c->iplen, NULL, 0) >= 0)
+		uint32_t n = ls->ip.n, have;
+		if (!c->iplen || c->domlen)
 			continue;
-		if (!shash_add(ls, &ls->ip, c->ip, c->iplen, NULL, 0, n))
+		if (!shash_put(ls, &ls->ip, c->ip, c->iplen, NULL, 0, n, &have))
 			return false;
+		if (have != n)
+			continue;
 		row_part(c->lim, c->id, CAPLVL_IP, &ls->ip_val[n]);
 		merge(&ls->ip_val[n], &ls->any);
 	}
 	for (size_t i = 0; i < b->nrow; i++)
 		if (b->row[i].domlen &&
-		    !add_domain(b, b->row[i].dom, b->row[i].domlen))
+		    !add_domain(b, b->row[i].dom, b->row[i].domlen, NULL))
 			return false;
 	return true;
 }
@@ -455,62 +654,58 @@ static bool build_exact_rule_domains(struct cap_build *b)
 		const struct rule_row *u = &b->rrow[i];
 		enum pattern_type t;
 		if (u->patlen &&
+		    filter_keeps(b->filter, NULL, 0, u->pattern, u->patlen) &&
 		    pattern_type_parse(u->type, u->typelen, PATTERN_EXACT, &t) &&
-		    t == PATTERN_EXACT && !add_domain(b, u->pattern, u->patlen))
+		    t == PATTERN_EXACT &&
+		    !add_domain(b, u->pattern, u->patlen, NULL))
 			return false;
 	}
 	return true;
 }
 
-/* build_pairs - the whole cascade of every (localip, domain) row. */
+/* build_pairs - index every (localip, domain) row; resolved on lookup. */
 static bool build_pairs(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
 
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
-		uint32_t n = ls->full.n;
-		struct capacity_limits *out = &ls->full_val[n];
-		struct cap_key k;
+		uint32_t n = ls->full.n, have;
 
-		if (!c->iplen || !c->domlen ||
-		    shash_find(&ls->full, c->ip, c->iplen, c->dom,
-			       c->domlen) >= 0)
+		if (!c->iplen || !c->domlen)
 			continue;
-		if (!shash_add(ls, &ls->full, c->ip, c->iplen, c->dom,
-			       c->domlen, n))
+		if (!shash_put(ls, &ls->full, c->ip, c->iplen, c->dom,
+			       c->domlen, n, &have))
 			return false;
-		row_part(c->lim, c->id, CAPLVL_IP_DOMAIN, out);
-		cap_key(&k, c->ip, c->iplen, c->dom, c->domlen);
-		resolve_rest(ls, b->sc, &k, out);
-		finish(out);
+		if (have == n)
+			row_part(c->lim, c->id, CAPLVL_IP_DOMAIN,
+				 &ls->pair_val[n]);
 	}
 	return true;
 }
 
-enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
+enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
+			     const struct cap_filter *filter)
 {
-	struct cap_build b = { .ls = ls };
+	struct cap_build b = { .ls = ls, .filter = filter };
 	enum store_rc rc;
 
 	b.first_limit = reg_column_index(reg_mailerq_find("capacity"),
 					 limit_names[0]);
-	rc = store_scan(txn, "capacity", NULL, 0, add_cap_row, &b);
-	if (rc == STORE_OK)
-		rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row,
-				&b);
+	rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row, &b);
+	if (rc == STORE_OK && filter && !rule_refs(&b))
+		b.nomem = true;
+	if (rc == STORE_OK && !b.nomem)
+		rc = store_scan(txn, "capacity", NULL, 0, add_cap_row, &b);
 	if (rc == STORE_OK && b.nomem)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK)
 		rc = compile_rules(&b, txn->st);
-	if (rc == STORE_OK && (!(b.sc = pattern_scratch_new()) ||
-			       !build_levels(&b) ||
+	if (rc == STORE_OK && (!build_levels(&b) ||
 			       !build_exact_rule_domains(&b) ||
 			       !build_pairs(&b)))
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
-	pattern_scratch_free(b.sc);
-	shash_free(&b.domrow);
-	free(b.match);
+	free(b.ref);
 	free(b.row);
 	free(b.rrow);
 	return rc;
@@ -518,15 +713,51 @@ enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn)
 
 void capacity_free(struct lookup_set *ls)
 {
+	for (uint32_t i = 0; ls->dom_val && i < ls->dom.n; i++)
+		free(atomic_load_explicit(&ls->dom_val[i].rules,
+					  memory_order_relaxed));
 	shash_free(&ls->full);
 	shash_free(&ls->dom);
 	shash_free(&ls->ip);
-	free(ls->full_val);
+	shash_free(&ls->rix.exact);
+	shash_free(&ls->rix.suffix);
+	free(ls->rix.next);
+	free(ls->rix.other);
+	free(ls->pair_val);
+	free(ls->pair_memo);
 	free(ls->ip_val);
 	free(ls->dom_val);
-	free(ls->variant);
 	free(ls->rule);
 	pattern_set_free(ls->rules);
+}
+
+/*
+ * pair_limits - the whole cascade of known pair v: kept from the first
+ *	lookup that resolved it, else resolved now and kept.
+ */
+static void pair_limits(const struct lookup_set *ls,
+			struct pattern_scratch *sc, const struct cap_key *k,
+			int64_t v, struct capacity_limits *out)
+{
+	struct pair_memo *p = &ls->pair_memo[v];
+	int state = PAIR_UNRESOLVED;
+
+	if (atomic_load_explicit(&p->state, memory_order_acquire) ==
+	    PAIR_RESOLVED) {
+		*out = p->resolved;
+		return;
+	}
+	*out = ls->pair_val[v];
+	resolve_rest(ls, sc, k, out);
+	finish(out);
+	if (atomic_compare_exchange_strong_explicit(&p->state, &state,
+						    PAIR_WRITING,
+						    memory_order_acquire,
+						    memory_order_relaxed)) {
+		p->resolved = *out;
+		atomic_store_explicit(&p->state, PAIR_RESOLVED,
+				      memory_order_release);
+	}
 }
 
 enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
@@ -546,7 +777,7 @@ enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
 	if (iplen && domlen &&
 	    (v = shash_find_hashed(&ls->full, shash_hash2(k.hip, k.hdom),
 				   localip, iplen, domain, domlen)) >= 0) {
-		*out = ls->full_val[v];
+		pair_limits(ls, c->scratch, &k, v, out);
 		return STORE_OK;
 	}
 	unresolved(out);

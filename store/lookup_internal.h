@@ -10,6 +10,8 @@
 #ifndef MQ_LOOKUP_INTERNAL_H
 #define MQ_LOOKUP_INTERNAL_H
 
+#include <time.h>
+
 #include "store/internal.h"
 
 /* Strings copied at build time, freed with the set. */
@@ -42,16 +44,42 @@ struct rule_info {
 	struct capacity_limits part;	/* the rule's row, -1 unresolved */
 };
 
-/* A known domain: its part without and with localip-specific rules. */
-struct dom_info {
-	struct capacity_limits base;
-	uint32_t first_variant, nvariant;
-};
-
 struct dom_variant {
 	const char *localip;
 	size_t iplen;
 	struct capacity_limits part;
+};
+
+/* A known domain's levels 2-4: without and with localip-specific rules. */
+struct dom_rules {
+	struct capacity_limits base;
+	uint32_t nvariant;
+	struct dom_variant variant[];
+};
+
+/* A known domain: its ('', domain) row, its rules once a lookup asked. */
+struct dom_info {
+	struct capacity_limits top;	/* level 2, -1 where no row */
+	_Atomic(struct dom_rules *) rules;	/* NULL: not resolved yet */
+};
+
+/* A (localip, domain) row's whole cascade, once a lookup asked. */
+enum { PAIR_UNRESOLVED, PAIR_WRITING, PAIR_RESOLVED };
+struct pair_memo {
+	_Atomic int state;			/* PAIR_* */
+	struct capacity_limits resolved;	/* PAIR_RESOLVED: the answer */
+};
+
+/*
+ * Which capacity rules can match a domain: exact ones by the domain,
+ * fnmatch ones of the form "*LITERAL" by the domain's suffixes, the
+ * others always (lookup_capacity.c).  Rules sharing a key are chained.
+ */
+struct rule_index {
+	struct shash exact, suffix;	/* key -> first rule index */
+	uint32_t *next;			/* rule index -> next, or UINT32_MAX */
+	uint32_t *other, nother;	/* rules tried for every domain */
+	uint64_t suffix_len[4];		/* bit n: a suffix of n bytes exists */
 };
 
 /* A response pattern or rewrite trigger (by pattern index). */
@@ -72,6 +100,10 @@ struct dns_entry {
 struct lookup_set {
 	uint64_t version, epoch;
 	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */
+	uint64_t part_version[LOOKUP_PARTS];	/* its tables' last change */
+	struct lookup_set *part[LOOKUP_PARTS];	/* a composed set: the part
+						 * sets it holds; NULL in a
+						 * part set */
 	int skipped;
 	pattern_report_fn report;
 	void *arg;
@@ -80,12 +112,13 @@ struct lookup_set {
 	/* capacity */
 	struct capacity_limits any;		/* ('', '') */
 	struct shash full, dom, ip;
-	struct capacity_limits *full_val, *ip_val;
+	struct capacity_limits *pair_val;	/* level 1 of each pair */
+	struct pair_memo *pair_memo;		/* touched only by lookups */
+	struct capacity_limits *ip_val;
 	struct dom_info *dom_val;
-	struct dom_variant *variant;
-	uint32_t nvariant;
 	struct pattern_set *rules;
 	struct rule_info *rule;
+	struct rule_index rix;
 
 	struct pattern_set *locals, *flood;
 	struct dns_entry *dns;
@@ -97,6 +130,8 @@ struct lookup_set {
 };
 
 /* lookup_set.c */
+/* lookup_set_hold - one more reference to a set (or part set). */
+void lookup_set_hold(struct lookup_set *ls);
 /* lookup_version - the MailerQ tables' sequence and the epoch of txn. */
 enum store_rc lookup_version(struct store_txn *txn, uint64_t *version,
 			     uint64_t *epoch);
@@ -114,6 +149,13 @@ int64_t shash_find(const struct shash *h, const char *a, size_t alen,
 /* shash_find_hashed - the same with the key's hash already computed. */
 int64_t shash_find_hashed(const struct shash *h, uint32_t hv, const char *a,
 			  size_t alen, const char *b, size_t blen);
+/*
+ * shash_put - add key -> val unless present; *have receives the key's
+ *	value (val when added).  false when out of memory.
+ */
+bool shash_put(struct lookup_set *ls, struct shash *h, const char *a,
+	       size_t alen, const char *b, size_t blen, uint32_t val,
+	       uint32_t *have);
 /* shash_add - add key -> val unless present; false when out of memory. */
 bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
 	       size_t alen, const char *b, size_t blen, uint32_t val);
@@ -126,11 +168,31 @@ int dns_compare(const void *pa, const void *pb);
 /* match_build - response patterns and rewrite triggers (lookup_match.c). */
 enum store_rc match_build(struct lookup_set *ls, struct store_txn *txn);
 
+/* lookup_cache.c */
+/* store_lookups_refresh_moved - the refresh; *moved: a new version came. */
+enum store_rc store_lookups_refresh_moved(struct store *st,
+					  pattern_report_fn report, void *arg,
+					  unsigned *built, bool *moved);
+
+/* lookup_builder.c */
+/* lookup_builder_count - a refresh built parts in us (cpu_us of CPU). */
+void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
+			  uint64_t cpu_us);
+/* lookup_now_us - clock (CLOCK_MONOTONIC, ..._THREAD_CPUTIME_ID) in us. */
+uint64_t lookup_now_us(clockid_t clock);
+
 /* text_is_any - a key column meaning "any": empty or '*' (lookup_rows.c). */
 bool text_is_any(const char *s, size_t len);
 
 /* lookup_capacity.c */
-enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn);
+/* One (localip, domain) a single-shot set is built for (lookup_set_build_for). */
+struct cap_filter {
+	const char *ip, *dom;
+	size_t iplen, domlen;
+};
+/* capacity_build - the capacity part; only filter's rows when not NULL. */
+enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
+			     const struct cap_filter *filter);
 void capacity_free(struct lookup_set *ls);
 
 #endif

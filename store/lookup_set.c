@@ -7,13 +7,19 @@
  *	lookup_set_build reads the MailerQ tables the lookups precompute
  *	from one snapshot and hands each part to its builder: capacity
  *	(lookup_capacity.c), patterns and orders (here and in
- *	lookup_match.c).  Also the small tools those builders share: an
- *	arena for copied strings and an ASCII-folding string hash.
+ *	lookup_match.c).  Each part is a set of its own (a part set,
+ *	reference-counted) stamped with the last sequence that changed
+ *	one of its tables (the per-table sequences txn.c records); a
+ *	composed set copies its parts' fields and holds them, so
+ *	lookup_set_update shares with the next version every part whose
+ *	tables did not move.  Also the small tools those builders share:
+ *	an arena for copied strings and an ASCII-folding string hash.
  * DIAGNOSTICS
  *	Skipped rows are reported through the caller's report function,
  *	one line each, naming table and id.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,16 +161,19 @@ int64_t shash_find(const struct shash *h, const char *a, size_t alen,
 				 blen);
 }
 
-bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
-	       size_t alen, const char *b, size_t blen, uint32_t val)
+bool shash_put(struct lookup_set *ls, struct shash *h, const char *a,
+	       size_t alen, const char *b, size_t blen, uint32_t val,
+	       uint32_t *have)
 {
 	uint32_t hv = key_hash(a, alen, b, blen), i;
 	size_t klen = b ? alen + 1 + blen : alen;
 	char *key;
 
 	for (i = hv & h->mask; h->e[i].key; i = (i + 1) & h->mask)
-		if (h->e[i].hash == hv && key_equal(&h->e[i], a, alen, b, blen))
+		if (h->e[i].hash == hv && key_equal(&h->e[i], a, alen, b, blen)) {
+			*have = h->e[i].val;
 			return true;
+		}
 	if (h->n + 1 > h->mask / 2 + 1 || !(key = arena_copy(ls, a, klen)))
 		return false;
 	if (b)
@@ -172,7 +181,16 @@ bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
 	store_ascii_fold(key, key, klen);
 	h->e[i] = (struct shash_entry){ key, hv, (uint32_t)klen, val };
 	h->n++;
+	*have = val;
 	return true;
+}
+
+bool shash_add(struct lookup_set *ls, struct shash *h, const char *a,
+	       size_t alen, const char *b, size_t blen, uint32_t val)
+{
+	uint32_t have;
+
+	return shash_put(ls, h, a, alen, b, blen, val, &have);
 }
 
 /* row_text - text column col of r ("" for NULL or a non-text value). */
@@ -331,9 +349,96 @@ enum store_rc lookup_version(struct store_txn *txn, uint64_t *version,
 	return store_mdb_rc(txn->st, rc, "meta");
 }
 
-enum store_rc lookup_set_build(struct store_txn *txn,
-			       pattern_report_fn report, void *arg,
-			       struct lookup_set **out)
+/* The tables each part is built from (lookup.h), NULL-terminated. */
+static const char *const part_tables[LOOKUP_PARTS][5] = {
+	[LOOKUP_PART_CAPACITY] = { "capacity", "capacity_rules" },
+	[LOOKUP_PART_LOCALS] = { "locals" },
+	[LOOKUP_PART_FLOOD] = { "flood_responses" },
+	[LOOKUP_PART_DNS] = { "dns" },
+	[LOOKUP_PART_MATCH] = { "response_patterns",
+				"response_patterns_actions",
+				"rewrite_triggers", "rewrite_actions" },
+};
+
+static const char *const part_names[LOOKUP_PARTS] = {
+	"capacity", "locals", "flood", "dns", "match",
+};
+
+const char *lookup_part_name(enum lookup_part p)
+{
+	return p < LOOKUP_PARTS ? part_names[p] : "?";
+}
+
+/* table_seq - the last sequence that changed MailerQ table index i. */
+static int table_seq(struct store_txn *txn, int i, uint64_t *seq)
+{
+	char key[64];
+	int rc;
+
+	meta_table_seq_key(i, key, sizeof(key));
+	rc = store_meta_get_u64(txn, key, seq);
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+/*
+ * part_versions - each part's version: the last sequence that changed
+ *	one of its tables.  When the newest MailerQ change recorded no
+ *	table (a writer older than these records), every part takes the
+ *	MailerQ sequence: all are rebuilt.
+ */
+static enum store_rc part_versions(struct store_txn *txn, uint64_t version,
+				   uint64_t pv[LOOKUP_PARTS])
+{
+	uint64_t seq, newest = 0;
+	int rc = 0;
+
+	for (int p = 0; p < LOOKUP_PARTS; p++)
+		pv[p] = 0;
+	for (int i = 0; rc == 0 && reg_mailerq[i]; i++) {
+		if ((rc = table_seq(txn, i, &seq)))
+			break;
+		newest = seq > newest ? seq : newest;
+		for (int p = 0; p < LOOKUP_PARTS; p++)
+			for (int t = 0; part_tables[p][t]; t++)
+				if (strcmp(part_tables[p][t],
+					   reg_mailerq[i]->name) == 0 &&
+				    seq > pv[p])
+					pv[p] = seq;
+	}
+	for (int p = 0; rc == 0 && newest != version && p < LOOKUP_PARTS; p++)
+		pv[p] = version;
+	return store_mdb_rc(txn->st, rc, "meta");
+}
+
+/* build_part - part p of txn's snapshot into ls, a part set. */
+static enum store_rc build_part(struct lookup_set *ls, struct store_txn *txn,
+				enum lookup_part p, const struct cap_filter *f)
+{
+	switch (p) {
+	case LOOKUP_PART_CAPACITY:
+		return capacity_build(ls, txn, f);
+	case LOOKUP_PART_LOCALS:
+		return build_id_set(ls, txn, "locals", "type", "address",
+				    &ls->locals);
+	case LOOKUP_PART_FLOOD:
+		return build_id_set(ls, txn, "flood_responses", "type",
+				    "pattern", &ls->flood);
+	case LOOKUP_PART_DNS:
+		return build_dns(ls, txn);
+	default:
+		return match_build(ls, txn);
+	}
+}
+
+/* part_new - a part set holding part p of txn's snapshot, one reference. */
+static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
+			      const struct cap_filter *f,
+			      const struct lookup_set *whole,
+			      struct lookup_set **out)
 {
 	struct lookup_set *ls = calloc(1, sizeof(*ls));
 	enum store_rc rc;
@@ -341,21 +446,113 @@ enum store_rc lookup_set_build(struct store_txn *txn,
 	*out = NULL;
 	if (!ls)
 		return store_fail(txn->st, STORE_INTERNAL, "out of memory");
+	atomic_init(&ls->refs, 1);	/* the caller's */
+	ls->report = whole->report;
+	ls->arg = whole->arg;
+	ls->version = whole->version;
+	ls->epoch = whole->epoch;
+	ls->part_version[p] = whole->part_version[p];
+	if ((rc = build_part(ls, txn, p, f))) {
+		lookup_set_free(ls);
+		return rc;
+	}
+	*out = ls;
+	return STORE_OK;
+}
+
+/* take_part - ls shares part p of part set src: its fields, a reference. */
+static void take_part(struct lookup_set *ls, enum lookup_part p,
+		      struct lookup_set *src)
+{
+	lookup_set_hold(src);
+	ls->part[p] = src;
+	ls->part_version[p] = src->part_version[p];
+	ls->skipped += src->skipped;
+	switch (p) {
+	case LOOKUP_PART_CAPACITY:
+		ls->any = src->any;
+		ls->full = src->full;
+		ls->dom = src->dom;
+		ls->ip = src->ip;
+		ls->pair_val = src->pair_val;
+		ls->pair_memo = src->pair_memo;
+		ls->rix = src->rix;
+		ls->ip_val = src->ip_val;
+		ls->dom_val = src->dom_val;
+		ls->rules = src->rules;
+		ls->rule = src->rule;
+		break;
+	case LOOKUP_PART_LOCALS:
+		ls->locals = src->locals;
+		break;
+	case LOOKUP_PART_FLOOD:
+		ls->flood = src->flood;
+		break;
+	case LOOKUP_PART_DNS:
+		ls->dns = src->dns;
+		ls->ndns = src->ndns;
+		break;
+	default:
+		ls->response = src->response;
+		ls->rewrite = src->rewrite;
+		ls->response_info = src->response_info;
+		ls->rewrite_info = src->rewrite_info;
+		ls->response_action = src->response_action;
+		ls->rewrite_action = src->rewrite_action;
+	}
+}
+
+/* reusable - may a set of ls's version share part p of base? */
+static bool reusable(const struct lookup_set *ls, const struct lookup_set *base,
+		     enum lookup_part p)
+{
+	return base && base->part[p] && base->epoch == ls->epoch &&
+	       base->part_version[p] == ls->part_version[p];
+}
+
+/* What compose builds: which parts, capacity for which pair. */
+struct wanted {
+	unsigned parts;			/* 1 << part each */
+	const struct cap_filter *filter;	/* NULL: every row */
+};
+
+/*
+ * compose - the set of txn's snapshot with the parts w asks for:
+ *	base's where their tables did not change, the others built.
+ */
+static enum store_rc compose(struct store_txn *txn,
+			     const struct lookup_set *base,
+			     const struct wanted *w, pattern_report_fn report,
+			     void *arg, struct lookup_set **out,
+			     unsigned *built)
+{
+	struct lookup_set *ls = calloc(1, sizeof(*ls)), *part;
+	enum store_rc rc;
+
+	*out = NULL;
+	if (built)
+		*built = 0;
+	if (!ls)
+		return store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	ls->report = report;
 	ls->arg = arg;
 	rc = lookup_version(txn, &ls->version, &ls->epoch);
 	if (rc == STORE_OK)
-		rc = capacity_build(ls, txn);
-	if (rc == STORE_OK)
-		rc = build_id_set(ls, txn, "locals", "type", "address",
-				  &ls->locals);
-	if (rc == STORE_OK)
-		rc = build_id_set(ls, txn, "flood_responses", "type", "pattern",
-				  &ls->flood);
-	if (rc == STORE_OK)
-		rc = build_dns(ls, txn);
-	if (rc == STORE_OK)
-		rc = match_build(ls, txn);
+		rc = part_versions(txn, ls->version, ls->part_version);
+	for (int p = 0; rc == STORE_OK && p < LOOKUP_PARTS; p++) {
+		if (!(w->parts & (1u << p)))
+			continue;
+		if (reusable(ls, base, p)) {
+			take_part(ls, p, base->part[p]);
+			continue;
+		}
+		if ((rc = part_new(txn, p, w->filter, ls, &part)))
+			break;
+		take_part(ls, p, part);
+		store_lookups_release(part);	/* ls holds it now */
+		if (built)
+			*built |= 1u << p;
+	}
 	if (rc) {
 		lookup_set_free(ls);
 		return rc;
@@ -364,10 +561,80 @@ enum store_rc lookup_set_build(struct store_txn *txn,
 	return STORE_OK;
 }
 
+enum store_rc lookup_set_update(struct store_txn *txn,
+				const struct lookup_set *base,
+				pattern_report_fn report, void *arg,
+				struct lookup_set **out, unsigned *built)
+{
+	const struct wanted all = { (1u << LOOKUP_PARTS) - 1, NULL };
+
+	return compose(txn, base, &all, report, arg, out, built);
+}
+
+enum store_rc lookup_set_build(struct store_txn *txn,
+			       pattern_report_fn report, void *arg,
+			       struct lookup_set **out)
+{
+	return lookup_set_update(txn, NULL, report, arg, out, NULL);
+}
+
+/* kind_part - the part a lookup kind reads, or -1 (it reads rows). */
+static int kind_part(enum lookup_kind_id k)
+{
+	switch (k) {
+	case LOOKUP_CAPACITY:
+		return LOOKUP_PART_CAPACITY;
+	case LOOKUP_FLOOD:
+		return LOOKUP_PART_FLOOD;
+	case LOOKUP_LOCAL:
+		return LOOKUP_PART_LOCALS;
+	case LOOKUP_DNS:
+		return LOOKUP_PART_DNS;
+	case LOOKUP_RESPONSE:
+	case LOOKUP_REWRITE:
+		return LOOKUP_PART_MATCH;
+	default:
+		return -1;
+	}
+}
+
+enum store_rc lookup_set_build_for(struct store_txn *txn,
+				   const struct lookup_request *q,
+				   pattern_report_fn report, void *arg,
+				   struct lookup_set **out)
+{
+	int p = kind_part(q->kind->id);
+	struct cap_filter f = { 0 };
+	struct wanted w = { p < 0 ? 0 : 1u << p, NULL };
+
+	if (p == LOOKUP_PART_CAPACITY) {
+		f = (struct cap_filter){ q->args[0], q->args[1],
+					 strlen(q->args[0]),
+					 strlen(q->args[1]) };
+		w.filter = &f;
+	}
+	return compose(txn, NULL, &w, report, arg, out, NULL);
+}
+
+/* composed - does ls hold part sets (rather than its own parts)? */
+static bool composed(const struct lookup_set *ls)
+{
+	for (int p = 0; p < LOOKUP_PARTS; p++)
+		if (ls->part[p])
+			return true;
+	return false;
+}
+
 void lookup_set_free(struct lookup_set *ls)
 {
 	if (!ls)
 		return;
+	if (composed(ls)) {
+		for (int p = 0; p < LOOKUP_PARTS; p++)
+			store_lookups_release(ls->part[p]);
+		free(ls);
+		return;
+	}
 	capacity_free(ls);
 	pattern_set_free(ls->locals);
 	pattern_set_free(ls->flood);
@@ -384,6 +651,16 @@ void lookup_set_free(struct lookup_set *ls)
 		ls->arena = next;
 	}
 	free(ls);
+}
+
+void lookup_set_hold(struct lookup_set *ls)
+{
+	atomic_fetch_add_explicit(&ls->refs, 1, memory_order_relaxed);
+}
+
+const void *lookup_set_part(const struct lookup_set *ls, enum lookup_part p)
+{
+	return p < LOOKUP_PARTS ? ls->part[p] : NULL;
 }
 
 enum store_rc lookup_set_current(const struct lookup_set *ls,

@@ -611,6 +611,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 	pthread_mutex_init(&st->dbi_lock, NULL);
 	pthread_mutex_init(&st->idle_lock, NULL);
 	pthread_mutex_init(&st->lookups_lock, NULL);
+	pthread_mutex_init(&st->lookups_build_lock, NULL);
 	pthread_mutex_init(&st->health_lock, NULL);
 	st->flags = flags;
 	if (opt)
@@ -653,6 +654,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_lookups_builder_stop(st);
 	for (int i = 0; i < st->nidle; i++) {
 		mdb_txn_abort(st->idle[i]->txn);
 		free(st->idle[i]);
@@ -663,6 +665,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->dbi_lock);
 	pthread_mutex_destroy(&st->idle_lock);
 	pthread_mutex_destroy(&st->lookups_lock);
+	pthread_mutex_destroy(&st->lookups_build_lock);
 	pthread_mutex_destroy(&st->health_lock);
 	free(st->dbis);
 	free(st);

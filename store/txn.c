@@ -82,6 +82,25 @@ static enum store_rc prune_changes(struct store_txn *t)
 	return store_mdb_rc(t->st, rc, DB_CHANGES);
 }
 
+void meta_table_seq_key(int i, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:%s", META_MAILERQ_SEQ, reg_mailerq[i]->name);
+}
+
+/* put_table_seqs - each MailerQ table t changed records t->seq. */
+static int put_table_seqs(struct store_txn *t)
+{
+	char key[64];
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < REG_MAILERQ_MAX; i++)
+		if (t->mailerq_tables & (1u << i)) {
+			meta_table_seq_key(i, key, sizeof(key));
+			rc = store_meta_put_u64(t, key, t->seq);
+		}
+	return rc;
+}
+
 /* finish - record the new sequence and commit; nothing changed: abort. */
 static enum store_rc finish(struct store_txn *t, enum write_mode mode,
 			    uint64_t *seq_out)
@@ -102,6 +121,9 @@ static enum store_rc finish(struct store_txn *t, enum write_mode mode,
 	if (rc == STORE_OK && t->mailerq_changed)
 		rc = store_mdb_rc(t->st, store_meta_put_u64(t,
 				  META_MAILERQ_SEQ, t->seq), "meta");
+	/* ... and each part only when one of its tables moved. */
+	if (rc == STORE_OK && t->mailerq_changed)
+		rc = store_mdb_rc(t->st, put_table_seqs(t), "meta");
 	if (rc == STORE_OK && mode != WRITE_RAW)
 		rc = prune_changes(t);
 	if (rc) {
@@ -222,8 +244,10 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	if (t->nchanges == UINT32_MAX)
 		return store_fail(t->st, STORE_BADDATA, "more than %u changes "
 				  "in one transaction", UINT32_MAX);
-	if (!t->mailerq_changed && reg_mailerq_index(table) >= 0)
+	if (reg_mailerq_index(table) >= 0) {
 		t->mailerq_changed = true;
+		t->mailerq_tables |= 1u << reg_mailerq_index(table);
+	}
 	if (t->nchanges >= t->st->opt.changes_keep) {
 		enum store_rc orc = overflowed(t) ? STORE_OK : log_overflow(t);
 

@@ -4,8 +4,10 @@
  * SYNOPSIS
  *	mq lookup KIND ARGS... [--json]
  * DESCRIPTION
- *	Takes the store's lookup set (store/lookup.h) for its current
- *	snapshot and asks one lookup by kind (lookup_kinds,
+ *	Builds a lookup set (store/lookup.h) of only what the one lookup
+ *	needs from the current snapshot (lookup_set_build_for: for
+ *	capacity, the rows and rules that can apply to the pair asked)
+ *	and asks it by kind (lookup_kinds,
  *	store_lookup_ask), the way an MTA linking libmq.a would.  Row
  *	answers print as TSV with a header line (or a JSON
  *	array), in the lookup's order; capacity prints one line per limit
@@ -295,22 +297,24 @@ static int parse_args(int argc, char **argv, struct lookup_run *r,
 	return 0;
 }
 
-/* ask - the lookup with the shared set of the store's snapshot. */
+/* ask - the lookup with a set of only what it needs (one shot). */
 static int ask(struct lookup_run *r)
 {
 	enum store_rc rc = store_read_begin(r->st, &r->c.txn);
+	struct lookup_set *set = NULL;
 	int ex;
 
 	if (rc == STORE_OK && !(r->c.scratch = pattern_scratch_new()))
 		rc = STORE_INTERNAL;
 	if (rc == STORE_OK)
-		rc = store_lookups_acquire(&r->c.txn, report_skipped, NULL,
-					   &r->c.set);
+		rc = lookup_set_build_for(r->c.txn, &r->q, report_skipped,
+					  NULL, &set);
+	r->c.set = set;
 	if (rc)
 		ex = cli_store_fail(r->st, rc);
 	else
 		ex = r->q.kind->table ? print_rows(r) : print_capacity(r);
-	store_lookups_release(r->c.set);
+	lookup_set_free(set);
 	pattern_scratch_free(r->c.scratch);
 	store_read_end(r->c.txn);
 	return ex;

@@ -275,6 +275,32 @@ static void put_dkim(struct evbuffer *b)
 	      (double)d.kept);
 }
 
+/* put_lookup_sets - what the lookup builder did (store/lookup_builder.c) */
+static void put_lookup_sets(struct evbuffer *b, struct store *st)
+{
+	struct lookup_stats ls;
+
+	store_lookups_stats(st, &ls);
+	gauge(b, "mq_lookup_sets_total", "counter", "Lookup sets built and "
+	      "swapped in.", (double)ls.sets);
+	evbuffer_add_printf(b, "# HELP mq_lookup_parts_built_total Parts of "
+			    "lookup sets built, by part.\n# TYPE "
+			    "mq_lookup_parts_built_total counter\n");
+	for (int p = 0; p < LOOKUP_PARTS; p++)
+		evbuffer_add_printf(b, "mq_lookup_parts_built_total{part=\"%s\""
+				    "} %" PRIu64 "\n", lookup_part_name(p),
+				    ls.part_builds[p]);
+	gauge(b, "mq_lookup_set_build_seconds_last", "gauge", "Time the last "
+	      "lookup set took to build.", ls.last_build_us / 1e6);
+	gauge(b, "mq_lookup_set_build_seconds_max", "gauge", "The longest "
+	      "lookup set build.", ls.max_build_us / 1e6);
+	gauge(b, "mq_lookup_set_build_cpu_seconds_max", "gauge", "The most "
+	      "CPU time a lookup set build took.", ls.max_build_cpu_us / 1e6);
+	gauge(b, "mq_lookup_set_build_failures_total", "counter", "Lookup set "
+	      "builds that failed (the lookups kept the last set).",
+	      (double)ls.failures);
+}
+
 /* put_store - the store's size, sequence, readers and the loads */
 static void put_store(struct evbuffer *b, struct store *st)
 {
@@ -369,6 +395,7 @@ void	http_metrics_handle(struct http_req *r)
 	put_requests(b);
 	put_latency(b);
 	put_store(b, r->st);
+	put_lookup_sets(b, r->st);
 	put_cluster(b);
 	len = evbuffer_get_length(b);
 	http_reply_text(r, 200, "text/plain; version=0.0.4",

@@ -8,7 +8,9 @@
  * DESCRIPTION
  *	serve_run takes the pid file (pidfile.c), opens the store with its
  *	map reserved (the HTTP workers read while loads write: the map
- *	must not move), starts the writer (writer.c) and then lives in one
+ *	must not move), starts the writer (writer.c) and the store's lookup
+ *	builder (store/lookup_builder.c: lookups answer from the newest
+ *	complete set and never build on the request path), then lives in one
  *	libevent event base in this thread, which waits for everything:
  *	  SIGTERM, SIGINT	stop;
  *	  SIGHUP		reload from SQL (mq reload sends it);
@@ -377,6 +379,10 @@ static enum result_kind serve_start(struct serve *s)
 		ops_error("serve: cannot start the writer");
 		return k;
 	}
+	/* Lookups never build: a thread brings each version's set. */
+	if (store_lookups_builder_start(s->st, NULL, NULL))
+		log_warning("lookups: no builder thread (%s): each reader "
+			    "builds", store_errmsg(s->st));
 	if ((k = serve_replicate(s)))
 		return k;
 	if (mq_conf.cluster_role == CLUSTER_REPLICA)

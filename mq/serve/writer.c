@@ -13,6 +13,11 @@
  *	in queue order.  Each finished job is handed back through its
  *	finished() callback, on this thread.
  *
+ *	After a commit, and before its jobs are answered, the writer makes
+ *	the store's lookup set current (store_lookups_refresh: only the
+ *	parts whose tables changed are built), so an API client reads its
+ *	own write; lookups never wait for that build.
+ *
  *	Only one thread writes, so the writer also owns the order: jobs
  *	commit in the order they were submitted, and the answers are those
  *	of a serial run (see run_batch).
@@ -57,6 +62,21 @@ static void log_nospace(enum result_kind k, const char *msg)
 		log_error("write failed: %s", msg);
 }
 
+/*
+ * lookups_current - the lookup set of what just committed, before the
+ *	writes are answered: a client that wrote and then looks up reads
+ *	its write.  Lookups meanwhile answer from the previous set; the
+ *	builder thread (store/lookup_builder.c) finds this one current.
+ */
+static void lookups_current(void)
+{
+	unsigned built;
+
+	if (store_lookups_refresh(q.st, NULL, NULL, &built))
+		log_warning("lookups: the set was not rebuilt: %s",
+			    store_errmsg(q.st));
+}
+
 /* run_work - a job that is not a store body, alone */
 static void run_work(struct write_job *job)
 {
@@ -64,11 +84,13 @@ static void run_work(struct write_job *job)
 
 	if (!job->err) {	/* its messages go to the log's stderr */
 		job->status = job->work(q.st, job->arg);
+		lookups_current();
 		return;
 	}
 	ops_capture(line, sizeof(line));
 	job->status = job->work(q.st, job->arg);
 	ops_capture_end();
+	lookups_current();
 	if (job->status && !line[0])
 		snprintf(line, sizeof(line), "the write failed (%s)",
 			 result_kind_name((enum result_kind)job->status));
@@ -81,6 +103,8 @@ static void run_alone(struct write_job *job)
 {
 	enum store_rc rc = store_write(q.st, job->body, job->arg, NULL);
 
+	if (rc == STORE_OK)
+		lookups_current();
 	job->status = (int)rc;
 	set_err(job, !rc ? "" : *store_errmsg(q.st) ? store_errmsg(q.st)
 		: store_strerror(rc));
@@ -143,6 +167,7 @@ static void run_batch(struct batch *b)
 
 	while (b->n > 1) {
 		if (store_write(q.st, batch_body, b, NULL) == STORE_OK) {
+			lookups_current();
 			for (int i = 0; i < b->n; i++)
 				committed(b->job[i]);
 			b->n = 0;

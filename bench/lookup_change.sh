@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+#
+# NAME
+#	lookup_change.sh - lookups while the settings change: mq serve
+#	answering capacity lookups under API writes
+# SYNOPSIS
+#	bench/lookup_change.sh [DIR]
+# DESCRIPTION
+#	Writes MQ_BENCH_HTTP_ROWS (default 10000) capacity rows and
+#	MQ_BENCH_RULES (default 1000) fnmatch capacity_rules into a store
+#	in DIR (default: a new temporary directory), starts the static
+#	release binary as mq serve on a free loopback port, and prints:
+#	  (a) the full build of the lookup set at start (from /metrics);
+#	  (b) wrk -t2 -c50 capacity lookups (bench/http_lookup.lua) for
+#	      MQ_BENCH_SECONDS (default 10) without writes, then the same
+#	      with MQ_BENCH_WRITES (default 50) API writes a second spread
+#	      over capacity, paused and locals (bench/lookup_write.lua):
+#	      requests/s and p99 of each and their ratios (goals: 0.9 or
+#	      more for requests/s, 2 or less for p99);
+#	  (c) write-to-visible: from the start of a write until an HTTP
+#	      lookup answers the written value, for an API write and for
+#	      an mq set by another process (the median and the worst of
+#	      MQ_BENCH_TRIES, default 10);
+#	  (d) mq lookup capacity end to end against mq stat (the mean of
+#	      MQ_BENCH_TRIES runs each) and their ratio.
+#	Every answer checked is the written or stored value, so a run
+#	that measured nothing fails.  MQ_BUILD names the build directory
+#	(default build); bench/run.sh runs this script after bench/http.sh.
+# DIAGNOSTICS
+#	Exit 0; 1 when mq answered a request with a status >= 400, a
+#	socket failed, an answer was not the value written or stored, a
+#	write did not become visible within 2 s, or mq serve did not start.
+
+set -u
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MQ=$root/${MQ_BUILD:-build}/mq
+READ_LUA=$root/bench/http_lookup.lua
+WRITE_LUA=$root/bench/lookup_write.lua
+ROWS=${MQ_BENCH_HTTP_ROWS:-10000}
+RULES=${MQ_BENCH_RULES:-1000}
+SECS=${MQ_BENCH_SECONDS:-10}
+WRITES=${MQ_BENCH_WRITES:-50}
+TRIES=${MQ_BENCH_TRIES:-10}
+WRITERS=10	# connections sharing the writes: a slow answer slows one
+TOKEN=bench-lookup-change-$$
+dir=${1:-}
+own_dir=
+mq_pid=
+
+cleanup() {
+	[ -n "$mq_pid" ] && kill -TERM "$mq_pid" 2>/dev/null && wait "$mq_pid"
+	[ -n "$own_dir" ] && rm -rf -- "$own_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "bench lookup_change: $*" >&2
+	exit 1
+}
+
+# free_port - a loopback port nothing listens on.
+free_port() {
+	local try port
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + ($$ * 13 + try * 1013) % 20000))
+		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return 0; }
+	done
+	return 1
+}
+
+# now_ms - the clock in milliseconds (fractional).
+now_ms() { echo $(($(date +%s%N) / 1000)) | awk '{ printf "%.1f", $1 / 1000 }'; }
+
+# store_rows - the capacity rows and rules, written with mq set.
+store_rows() {
+	{ printf 'localip\tdomain\tdomain_maxconnections\n'
+	  seq 0 $((ROWS - 1)) |
+		awk '{ printf "192.0.2.%d\td%d.example\t%d\n", $1 % 250 + 1, $1, $1 % 50 + 1 }'
+	} | "$MQ" set capacity - > /dev/null || die "cannot write the capacity rows"
+	{ printf 'capacity\tlocalip\tdomain\ttype\tpriority\n'
+	  seq 0 $((RULES - 1)) | awk -v rows="$ROWS" '{ printf "%d\t%s\t*.z%d.example\tfnmatch\t%d\n",
+		($1 * 10) % rows + 1, ($1 % 3 ? "" : "192.0.2.7"), $1, $1 % 7 }'
+	} | "$MQ" set capacity_rules - > /dev/null || die "cannot write the rules"
+}
+
+# metric NAME - one value from /metrics.
+metric() {
+	curl -s --max-time 5 "$url/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# start_mq - mq serve on the store; sets url, mq_pid.
+start_mq() {
+	local port
+	port=$(free_port) || die "no free port"
+	url=http://127.0.0.1:$port
+	MQ_WWW_PORT=$port MQ_WWW_TOKEN=$TOKEN "$MQ" serve 2> "$dir/serve.log" &
+	mq_pid=$!
+	for _ in $(seq 1 100); do
+		curl -s --max-time 2 -o /dev/null "$url/health" && return 0
+		kill -0 "$mq_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	die "mq serve does not answer: $(tail -n 3 "$dir/serve.log")"
+}
+
+# limit_of I FIELD - a capacity lookup of row I over HTTP: FIELD's value.
+limit_of() {
+	curl -s --max-time 5 "$url/v1/lookup/capacity?localip=192.0.2.$(($1 % 250 + 1))&domain=d$1.example" |
+		grep -o "\"$2\":-\?[0-9]*" | head -n 1 | cut -d: -f2
+}
+
+# run_reads NAME - the lookup wrk run; sets rps_NAME, p99_NAME.
+run_reads() {
+	local line
+	line=$(wrk -t2 -c50 -d"${SECS}s" --timeout 10s -s "$READ_LUA" "$url" -- "$ROWS" |
+		grep '^wrk:') || die "wrk ($1) failed"
+	set -- "$1" $line
+	printf '(b) %-9s %8.0f lookups/s  p50 %s ms  p99 %s ms\n' "$1" "$3" "$6" "$9"
+	printf -v "rps_$1" '%s' "$3"
+	printf -v "p99_$1" '%s' "$9"
+	[ $((${14} + ${16})) = 0 ] || die "$1: ${14} answers >= 400, ${16} socket errors"
+}
+
+# writes_during - the writer wrk beside run_reads writes.
+writes_during() {
+	local out=$dir/writes.out
+	wrk -t1 -c"$WRITERS" -d"${SECS}s" --timeout 10s -s "$WRITE_LUA" "$url" -- \
+		"$TOKEN" "$ROWS" "$WRITES" "$WRITERS" > "$out" &
+	local wpid=$!
+	run_reads writes
+	wait "$wpid"
+	set -- $(grep '^wrk:' "$out")
+	echo "(b) $3 writes in ${SECS}s ($(awk -v w="$3" -v s="$SECS" 'BEGIN { printf "%.1f", w / s }')/s)"
+	[ $(($5 + $7)) = 0 ] || die "the writes: $5 answers >= 400, $7 socket errors"
+}
+
+# write_to_visible HOW - TRIES writes (HOW: api, a POST; cli, an mq set by
+#	another process), each timed from its start until an HTTP lookup
+#	(polled over one keep-alive connection) answers the written value:
+#	the median and the worst.
+write_to_visible() {
+	python3 - "$1" "$url" "$TOKEN" "$MQ" "$TRIES" "$ROWS" <<'PY' || die "$1 writes did not become visible"
+import http.client, json, subprocess, sys, time, urllib.parse
+how, url, token, mq = sys.argv[1:5]
+tries, rows = int(sys.argv[5]), int(sys.argv[6])
+u = urllib.parse.urlparse(url)
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+def limit(i):
+    conn.request("GET", "/v1/lookup/capacity?localip=192.0.2.%d&domain=d%d.example"
+                 % (i % 250 + 1, i))
+    return json.loads(conn.getresponse().read())["domain_maxmessages"]
+ms = []
+for t in range(tries):
+    i, v = (t * 37 + 11) % rows, 900000 + t + (1000 if how == "cli" else 0)
+    t0 = time.monotonic()
+    if how == "api":
+        w = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+        w.request("POST", "/v1/tables/capacity",
+                  json.dumps({"id": i + 1, "domain_maxmessages": v}),
+                  {"Authorization": "Bearer " + token,
+                   "Content-Type": "application/json"})
+        if w.getresponse().status >= 400:
+            sys.exit("the API write failed")
+    else:
+        subprocess.run([mq, "set", "capacity", "id=%d" % (i + 1),
+                        "domain_maxmessages=%d" % v], check=True,
+                       stdout=subprocess.DEVNULL)
+    while limit(i) != v:
+        if time.monotonic() - t0 > 2:
+            sys.exit("row %d: %d not visible after 2 s" % (i + 1, v))
+        time.sleep(0.001)
+    ms.append((time.monotonic() - t0) * 1000)
+ms.sort()
+print("(c) %s write to visible: median %.1f ms, worst %.1f ms (%d writes)"
+      % (how, ms[(len(ms) - 1) // 2], ms[-1], len(ms)))
+PY
+}
+
+# mean_ms CMD... - the mean wall time of TRIES runs of CMD.
+mean_ms() {
+	local t0 t1
+	t0=$(now_ms)
+	for _ in $(seq 1 "$TRIES"); do "$@" > /dev/null || die "$* failed"; done
+	t1=$(now_ms)
+	awk -v a="$t0" -v b="$t1" -v n="$TRIES" 'BEGIN { printf "%.1f", (b - a) / n }'
+}
+
+command -v wrk > /dev/null || die "wrk is not installed (./build.sh deps)"
+command -v python3 > /dev/null || die "python3 is not installed"
+[ -x "$MQ" ] || die "$MQ is not built (make release)"
+if [ -z "$dir" ]; then
+	own_dir=$(mktemp -d "${TMPDIR:-/tmp}/mq-bench-lookup.XXXXXX") || exit 1
+	dir=$own_dir
+fi
+export MQ_STORE_PATH=$dir/mq.mdb MQ_WWW_IP=127.0.0.1
+
+store_rows
+start_mq
+echo "$ROWS capacity rows, $RULES fnmatch rules; wrk -t2 -c50 -d${SECS}s"
+printf '(a) full build of the lookup set at start: %.1f ms (%.1f ms CPU)\n' \
+	"$(metric mq_lookup_set_build_seconds_max | awk '{ print $1 * 1000 }')" \
+	"$(metric mq_lookup_set_build_cpu_seconds_max | awk '{ print $1 * 1000 }')"
+[ "$(limit_of 1234 domain_maxconnections)" = $((1234 % 50 + 1)) ] ||
+	die "a sample lookup is not row 1234's"
+
+run_reads nowrite
+writes_during
+awk -v a="$rps_writes" -v b="$rps_nowrite" -v c="$p99_writes" -v d="$p99_nowrite" 'BEGIN {
+	printf "(b) ratio with/without writes: lookups/s %.2f (goal >= 0.9), p99 %.2f (goal <= 2)\n",
+		(b > 0 ? a / b : 0), (d > 0 ? c / d : 0) }'
+echo "(b) parts built: $(curl -s "$url/metrics" | awk '/^mq_lookup_parts_built_total/ { sub(/.*part="/, ""); sub(/"}/, ""); printf "%s=%s ", $1, $2 }')"
+
+write_to_visible api
+write_to_visible cli
+
+lk=$(mean_ms "$MQ" lookup capacity 192.0.2.235 d1234.example)
+"$MQ" lookup capacity 192.0.2.235 d1234.example |
+	grep -q "^domain_maxconnections	$((1234 % 50 + 1))	localip+domain	1235$" ||
+	die "mq lookup capacity does not answer row 1235"
+st=$(mean_ms "$MQ" stat)
+awk -v a="$lk" -v b="$st" 'BEGIN {
+	printf "(d) mq lookup capacity %.1f ms, mq stat %.1f ms, ratio %.2f\n", a, b, (b > 0 ? a / b : 0) }'
+exit 0
