@@ -38,6 +38,7 @@ struct pattern {
 	char *text;		/* NUL-terminated copy */
 	size_t len;
 	pcre2_code *re;		/* PATTERN_REGEX */
+	bool glob;		/* fnmatch with no '[' or '\\': glob_match */
 };
 
 struct pattern_set {
@@ -66,6 +67,7 @@ struct pattern_scratch {
 	pcre2_match_data *md;
 	uint64_t serial;	/* the set cached; 0: none */
 	size_t len;
+	uint32_t hash;		/* hash_bytes of the subject */
 	int ncand;		/* -1: too many, walk every pattern */
 	int cand[PATTERN_CANDIDATES_MAX];
 	int8_t verdict[PATTERN_CANDIDATES_MAX];
@@ -196,6 +198,8 @@ enum pattern_rc pattern_set_add(struct pattern_set *set, int64_t id,
 	pat.text[len] = '\0';
 	if (pat.type == PATTERN_SUBSTR && (set->flags & PATTERN_FOLD))
 		store_ascii_fold(pat.text, p, len);
+	pat.glob = pat.type == PATTERN_FNMATCH && !memchr(p, '[', len) &&
+		   !memchr(p, '\\', len);
 	set->p[set->n++] = pat;
 	return PATTERN_OK;
 nomem:
@@ -375,11 +379,57 @@ bool pattern_set_match(const struct pattern_set *set, int i, const char *s,
 	return false;
 }
 
-/* first_exact - the lowest exact index >= from equal to s, or -1. */
-static int first_exact(const struct pattern_set *set, int from,
-		       const char *s, size_t len)
+/*
+ * glob_match - fnmatch(3) of a pattern of literal bytes, '*' and '?'
+ *	only, as the C locale without flags (or FNM_CASEFOLD) reads it:
+ *	'?' is one byte, '*' any bytes; s[0..len) holds no NUL.  The
+ *	usual backtracking to the last '*' (pattern times subject at worst).
+ */
+static bool glob_match(const char *p, size_t plen, const char *s, size_t len,
+		       bool fold)
 {
-	uint32_t b = hash_bytes(set, s, len) & (set->nbucket - 1);
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < len) {
+		if (pi < plen && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < plen && (p[pi] == '?' || p[pi] == s[si] ||
+			   (fold && store_ascii_lower((unsigned char)p[pi]) ==
+			    store_ascii_lower((unsigned char)s[si])))) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else
+			return false;
+	}
+	while (pi < plen && p[pi] == '*')
+		pi++;
+	return pi == plen;
+}
+
+/* verify - pattern_set_match, with glob_match for the simple fnmatch. */
+static bool verify(const struct pattern_set *set, int i, const char *s,
+		   size_t len, struct pattern_scratch *sc)
+{
+	const struct pattern *p = &set->p[i];
+
+	if (p->glob)
+		return glob_match(p->text, p->len, s, strnlen(s, len),
+				  set->flags & PATTERN_FOLD);
+	return pattern_set_match(set, i, s, len, sc);
+}
+
+/*
+ * first_exact - the lowest exact index >= from equal to s, or -1; h is
+ *	hash_bytes of s.
+ */
+static int first_exact(const struct pattern_set *set, int from,
+		       const char *s, size_t len, uint32_t h)
+{
+	uint32_t b = h & (set->nbucket - 1);
 	bool fold = set->flags & PATTERN_FOLD;
 
 	for (int i = (int)set->bucket[b] - 1; i >= 0; i = set->chain[i]) {
@@ -419,14 +469,17 @@ int pattern_set_next_reference(const struct pattern_set *set, int from,
 			       const char *s, size_t len,
 			       struct pattern_scratch *sc)
 {
-	int exact = set->finished && set->n ? first_exact(set, from, s, len)
-					    : -1;
+	int exact = set->finished && set->n ?
+		    first_exact(set, from, s, len, hash_bytes(set, s, len)) : -1;
 	int other = first_other(set, from, exact, s, len, sc);
 
 	return other >= 0 ? other : exact;
 }
 
-/* candidates - the set's candidates for s in sc, unless already there. */
+/*
+ * candidates - the set's candidates for s, and its hash, in sc unless
+ *	already there.
+ */
 static void candidates(const struct pattern_set *set, const char *s,
 		       size_t len, struct pattern_scratch *sc)
 {
@@ -435,6 +488,7 @@ static void candidates(const struct pattern_set *set, const char *s,
 		return;
 	sc->ncand = matcher_candidates(set->matcher, s, len, sc->cand,
 				       PATTERN_CANDIDATES_MAX);
+	sc->hash = hash_bytes(set, s, len);
 	memset(sc->verdict, -1, sizeof(sc->verdict));
 	sc->serial = 0;
 	if (len <= PATTERN_CACHED_MAX) {
@@ -451,8 +505,8 @@ int pattern_set_next(const struct pattern_set *set, int from, const char *s,
 
 	if (!set->finished)
 		return pattern_set_next_reference(set, from, s, len, sc);
-	exact = set->n ? first_exact(set, from, s, len) : -1;
 	candidates(set, s, len, sc);
+	exact = set->n ? first_exact(set, from, s, len, sc->hash) : -1;
 	if (sc->ncand < 0) {
 		int other = first_other(set, from, exact, s, len, sc);
 		return other >= 0 ? other : exact;
@@ -470,7 +524,7 @@ int pattern_set_next(const struct pattern_set *set, int from, const char *s,
 		if (exact >= 0 && i > exact)
 			break;
 		if (sc->verdict[k] < 0)
-			sc->verdict[k] = pattern_set_match(set, i, s, len, sc);
+			sc->verdict[k] = verify(set, i, s, len, sc);
 		if (sc->verdict[k])
 			return i;
 	}
