@@ -11,11 +11,12 @@
  *	every subject it matches must hold, compared ASCII-case-folded
  *	(a superset of both the folding and the non-folding rules):
  *
- *	fnmatch	its literal prefix (up to the first '*', '?', '['),
- *		found in a hash table probed with the subject's prefixes
- *		of the lengths present; else its literal suffix (after
- *		the last '*' or '?'), probed the same way from the end;
- *		else its longest literal segment, in the automaton below
+ *	fnmatch	its literal prefix (up to the first '*', '?', '[') when
+ *		it has two bytes or more, found in a hash table probed
+ *		with the subject's prefixes of the lengths present; else
+ *		the longer of its literal suffix (after the last '*' or
+ *		'?'), probed the same way from the end, and its longest
+ *		inner segment, in the automaton below
  *	substr	the pattern itself, in one Aho-Corasick automaton
  *	regex	the longest literal run PCRE2 must match at the top level
  *		(match_literal.c says which patterns give one), in the
@@ -60,8 +61,8 @@ struct match_literal {
 
 /*
  * match_literal_fnmatch - the literal an fnmatch(3) pattern (flags 0
- *	or FNM_CASEFOLD) requires: prefix, else suffix, else the longest
- *	segment; LIT_NONE when it has none.
+ *	or FNM_CASEFOLD) is indexed by (see above); LIT_NONE when it has
+ *	none.
  */
 void match_literal_fnmatch(const char *p, size_t len,
 			   struct match_literal *out);

@@ -253,6 +253,30 @@ static void no_candidates(void)
 	matcher_free(m);
 }
 
+/*
+ * overflow - a subject with more candidates than the scratch holds is
+ *	walked by trying every pattern: the same walk, in order.
+ */
+static void overflow(struct pattern_scratch *sc)
+{
+	struct pattern_set *set = pattern_set_new("test", PATTERN_FOLD, NULL,
+						  NULL);
+	int n = 0, i, ok = 1;
+
+	for (int k = 0; k < 600; k++)
+		pattern_set_add(set, k + 1, k % 2 ? "substr" : "fnmatch",
+				k % 2 ? 6 : 7, PATTERN_EXACT, k % 2 ? "a" : "*b",
+				k % 2 ? 1 : 2);
+	pattern_set_finish(set);
+	for (i = pattern_set_next(set, 0, "xab", 3, sc); i >= 0 && ok;
+	     i = pattern_set_next(set, i + 1, "xab", 3, sc))
+		ok = i == pattern_set_next_reference(set, n ? i : 0, "xab", 3,
+						     sc) && ++n;
+	CHECK(ok && n == 600, "600 candidates: every pattern found, in order "
+	      "(%d)", n);
+	pattern_set_free(set);
+}
+
 int main(int argc, char **argv)
 {
 	struct pattern_scratch *sc = pattern_scratch_new();
@@ -287,6 +311,7 @@ int main(int argc, char **argv)
 	CHECK(shape("regex", "sk", "\xc5\xbf\xe2\x84\xaa", true, sc),
 	      "a caseless regex sk matches U+017F U+212A");
 	no_candidates();
+	overflow(sc);
 	pattern_scratch_free(sc);
 	return check_done();
 }
