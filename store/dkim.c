@@ -8,10 +8,12 @@
  *	once per key whether verify lets it be used (its status is
  *	"verified" and was made on the key data the row holds now), and
  *	ranks the usable keys by (priority, id).  Patterns of usable keys
- *	go into one pattern_set (ASCII case folded: addresses and domains
- *	compare without case), each remembering its key's rank.
+ *	go into one pattern_set matched against the from domain, and
+ *	those holding an '@' also into a second one matched against the
+ *	whole address (both ASCII case folded: addresses and domains
+ *	compare without case), each pattern remembering its key's rank.
  *
- *	A lookup walks the set's matches, keeps the ranks of keys not
+ *	A lookup walks both sets' matches, keeps the ranks of keys not
  *	expired at ctx->now in a small sorted array on the stack (keys
  *	with many matching patterns count once), then reads each key's
  *	row by id from ctx->txn and hands it to the caller.  Expiry is
@@ -43,9 +45,11 @@ struct dkim_set {
 	int nkeys, capkeys;
 	int *by_rank;				/* rank -> index in keys */
 	int nused;
-	struct pattern_set *patterns;
+	struct pattern_set *patterns;		/* matched to the domain */
+	struct pattern_set *addresses;		/* with '@': to the address */
 	int *pat_rank;				/* pattern index -> key rank */
-	int npat, cappat;
+	int *addr_rank;				/* the same for addresses */
+	int npat, naddr, cappat;
 	int skipped;				/* patterns not in the set */
 	pattern_report_fn report;
 	void *arg;
@@ -182,6 +186,18 @@ static void skip_pattern(struct dkim_set *ds, int64_t id, const char *why,
 	ds->report(ds->arg, line);
 }
 
+/* add_sign - a pattern row's sign of its type (NULL: exact) into set. */
+static enum pattern_rc add_sign(struct pattern_set *set, int64_t id,
+				const struct store_value *type,
+				const struct store_value *sign)
+{
+	bool typed = type->kind == SV_TEXT;
+
+	return pattern_set_add(set, id, typed ? type->s : NULL,
+			       typed ? type->len : 0, PATTERN_EXACT, sign->s,
+			       sign->len);
+}
+
 /* add_pattern - store_scan callback: compile one dkim_patterns row. */
 static int add_pattern(const struct store_row *row, void *arg)
 {
@@ -204,27 +220,32 @@ static int add_pattern(const struct store_row *row, void *arg)
 	if (ds->npat == ds->cappat) {
 		int cap = ds->cappat ? 2 * ds->cappat : 64;
 		void *p = realloc(ds->pat_rank, (size_t)cap * sizeof(int));
+		void *a = p ? realloc(ds->addr_rank, (size_t)cap *
+				      sizeof(int)) : NULL;
 
-		if (!p) {
+		if (p)
+			ds->pat_rank = p;
+		if (!a) {
 			b->rc = store_fail(b->txn->st, STORE_INTERNAL,
 					   "out of memory");
 			return 1;
 		}
-		ds->pat_rank = p;
+		ds->addr_rank = a;
 		ds->cappat = cap;
 	}
-	prc = pattern_set_add(ds->patterns, id, type->kind == SV_TEXT ?
-			      type->s : NULL, type->kind == SV_TEXT ?
-			      type->len : 0, PATTERN_EXACT, sign->s,
-			      sign->len);
+	prc = add_sign(ds->patterns, id, type, sign);
+	if (prc == PATTERN_OK) {
+		ds->pat_rank[ds->npat++] = ds->keys[k].rank;
+		if (memchr(sign->s, '@', sign->len) &&
+		    (prc = add_sign(ds->addresses, id, type, sign)) ==
+		    PATTERN_OK)
+			ds->addr_rank[ds->naddr++] = ds->keys[k].rank;
+	} else if (prc == PATTERN_BAD)
+		ds->skipped++;
 	if (prc == PATTERN_NOMEM) {
 		b->rc = store_fail(b->txn->st, STORE_INTERNAL, "out of memory");
 		return 1;
 	}
-	if (prc == PATTERN_OK)
-		ds->pat_rank[ds->npat++] = ds->keys[k].rank;
-	else
-		ds->skipped++;
 	return 0;
 }
 
@@ -243,7 +264,10 @@ enum store_rc dkim_set_build(struct store_txn *txn, pattern_report_fn report,
 	ds->keys_table = reg_mailerq_find("dkim_keys");
 	ds->patterns = pattern_set_new("dkim_patterns", PATTERN_FOLD, report,
 				       arg);
-	rc = ds->patterns ? set_version(txn, &ds->mailerq_seq,
+	/* The same patterns again: refusals are reported by the first. */
+	ds->addresses = pattern_set_new("dkim_patterns", PATTERN_FOLD, NULL,
+					NULL);
+	rc = ds->patterns && ds->addresses ? set_version(txn, &ds->mailerq_seq,
 					&ds->status_gen)
 			  : store_fail(txn->st, STORE_INTERNAL,
 				       "out of memory");
@@ -254,7 +278,8 @@ enum store_rc dkim_set_build(struct store_txn *txn, pattern_report_fn report,
 	if (!rc)
 		rc = store_scan(txn, "dkim_patterns", NULL, 0, add_pattern, &b);
 	if (!rc && !(rc = b.rc) &&
-	    pattern_set_finish(ds->patterns) != PATTERN_OK)
+	    (pattern_set_finish(ds->patterns) != PATTERN_OK ||
+	     pattern_set_finish(ds->addresses) != PATTERN_OK))
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc) {
 		dkim_set_free(ds);
@@ -269,9 +294,11 @@ void dkim_set_free(struct dkim_set *ds)
 	if (!ds)
 		return;
 	pattern_set_free(ds->patterns);
+	pattern_set_free(ds->addresses);
 	free(ds->keys);
 	free(ds->by_rank);
 	free(ds->pat_rank);
+	free(ds->addr_rank);
 	free(ds);
 }
 
@@ -294,6 +321,14 @@ int dkim_set_keys(const struct dkim_set *ds)
 int dkim_set_skipped(const struct dkim_set *ds)
 {
 	return ds->skipped;
+}
+
+size_t dkim_set_bytes(const struct dkim_set *ds)
+{
+	return sizeof(*ds) + (size_t)ds->capkeys * sizeof(*ds->keys) +
+	       ((size_t)ds->nkeys + 1 + 2 * (size_t)ds->cappat) * sizeof(int) +
+	       pattern_set_bytes(ds->patterns) +
+	       pattern_set_bytes(ds->addresses);
 }
 
 /* insert_rank - add r to the sorted ranks[0..*n), once, keeping the best. */
@@ -336,6 +371,20 @@ static enum store_rc emit(const struct dkim_set *ds, struct store_txn *txn,
 	return STORE_OK;
 }
 
+/* collect - the ranks of unexpired keys whose patterns of set match s. */
+static void collect(const struct dkim_set *ds, const struct pattern_set *set,
+		    const int *rank, const char *s, size_t len, int64_t now,
+		    struct pattern_scratch *sc, int *ranks, int *n)
+{
+	for (int i = pattern_set_next(set, 0, s, len, sc); i >= 0;
+	     i = pattern_set_next(set, i + 1, s, len, sc)) {
+		int r = rank[i];
+
+		if (ds->keys[ds->by_rank[r]].expire > now)
+			insert_rank(ranks, n, r);
+	}
+}
+
 enum store_rc store_lookup_dkim(const struct dkim_set *ds,
 				const struct lookup_ctx *ctx, const char *from,
 				store_row_fn fn, void *arg)
@@ -343,6 +392,7 @@ enum store_rc store_lookup_dkim(const struct dkim_set *ds,
 	size_t len = strnlen(from, DKIM_FROM_MAX + 1);
 	int64_t now = ctx->now ? ctx->now : (int64_t)time(NULL);
 	int ranks[DKIM_LOOKUP_MAX], n = 0;
+	const char *at, *domain = from;
 	bool found = false;
 	enum store_rc rc;
 
@@ -350,16 +400,13 @@ enum store_rc store_lookup_dkim(const struct dkim_set *ds,
 		return store_fail(ctx->txn->st, STORE_BADDATA, "dkim: from "
 				  "address longer than %d bytes",
 				  DKIM_FROM_MAX);
-	for (int i = pattern_set_next(ds->patterns, 0, from, len,
-				      ctx->scratch);
-	     i >= 0;
-	     i = pattern_set_next(ds->patterns, i + 1, from, len,
-				  ctx->scratch)) {
-		int r = ds->pat_rank[i];
-
-		if (ds->keys[ds->by_rank[r]].expire > now)
-			insert_rank(ranks, &n, r);
-	}
+	if ((at = memrchr(from, '@', len)))
+		domain = at + 1;
+	collect(ds, ds->patterns, ds->pat_rank, domain,
+		len - (size_t)(domain - from), now, ctx->scratch, ranks, &n);
+	if (at)
+		collect(ds, ds->addresses, ds->addr_rank, from, len, now,
+			ctx->scratch, ranks, &n);
 	rc = emit(ds, ctx->txn, ranks, n, fn, arg, &found);
 	if (rc)
 		return rc;

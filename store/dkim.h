@@ -11,8 +11,13 @@
  * DESCRIPTION
  *	dkim(from): the dkim_keys rows whose dkim_patterns (type exact,
  *	substr, fnmatch or regex, pattern.h, ASCII case folded) match the
- *	from address, lowest priority first, then lowest id, each key
- *	once however many of its patterns match.  Left out are keys whose
+ *	domain of the from address (what follows its last '@'; the whole
+ *	of a from without '@'), or, for a pattern that holds an '@', the
+ *	whole from address; lowest priority first, then lowest id, each
+ *	key once however many of its patterns match.  So "exact
+ *	example.com" signs alice@example.com, as MailerQ's domain column
+ *	does, and "exact alice@example.com" or "fnmatch *@example.com"
+ *	sign by address.  Left out are keys whose
  *	expire is at or before now (NULL or empty: never expires) and keys
  *	with verify set whose last DNS check (below) is not "verified" or
  *	was made on other key data (domain, selector, privatekey or
@@ -158,6 +163,9 @@ enum store_rc dkim_set_current(const struct dkim_set *ds,
 /* dkim_set_keys - keys in the set; dkim_set_skipped - patterns skipped. */
 int dkim_set_keys(const struct dkim_set *ds);
 int dkim_set_skipped(const struct dkim_set *ds);
+
+/* dkim_set_bytes - the memory the set holds, compiled patterns included. */
+size_t dkim_set_bytes(const struct dkim_set *ds);
 
 /*
  * store_lookup_dkim - call fn with each dkim_keys row that signs mail

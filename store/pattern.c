@@ -7,9 +7,11 @@
  *	A set keeps its patterns in the order added.  Exact patterns are
  *	chained in a hash table by their (folded) bytes, each chain in
  *	ascending index order; the other types are listed in ascending
- *	index order and tried one by one.  pattern_set_next therefore
- *	costs one hash probe plus the non-exact patterns before the first
- *	exact hit.
+ *	index order and indexed by a matcher (match.h), whose candidates
+ *	for a subject pattern_set_next tries in index order up to the
+ *	first exact hit.  pattern_set_next_reference tries every one of
+ *	them instead: the same answer, slower, for the tests and for a
+ *	subject with more candidates than the scratch holds.
  * DIAGNOSTICS
  *	See pattern.h: refused patterns are reported through the set's
  *	report function and skipped.
@@ -22,10 +24,13 @@
 #include <fnmatch.h>
 #include <pcre2.h>
 
+#include "store/match.h"
 #include "store/store.h"
 
 #define REPORT_MAX	512	/* bytes of one report line */
 #define SHOWN_MAX	80	/* bytes of a pattern shown in a report */
+#define PATTERN_CANDIDATES_MAX	256	/* candidates of one subject */
+#define PATTERN_CACHED_MAX	1024	/* bytes of a subject cached */
 
 struct pattern {
 	int64_t id;
@@ -33,6 +38,7 @@ struct pattern {
 	char *text;		/* NUL-terminated copy */
 	size_t len;
 	pcre2_code *re;		/* PATTERN_REGEX */
+	bool glob;		/* fnmatch with no '[' or '\\': glob_match */
 };
 
 struct pattern_set {
@@ -47,12 +53,28 @@ struct pattern_set {
 	uint32_t nbucket;	/* a power of two */
 	int *other;		/* indexes of non-exact patterns, ascending */
 	int nother;
+	struct matcher *matcher;	/* candidates among other */
+	uint64_t serial;		/* names the set in scratch caches */
 	bool finished;
 };
 
+/*
+ * The candidates of the last subject, kept for the calls of one walk
+ * (pattern_set_next from 0, then from each match + 1), with each
+ * candidate's verdict once known: -1 not tried, 0 no, 1 yes.
+ */
 struct pattern_scratch {
 	pcre2_match_data *md;
+	uint64_t serial;	/* the set cached; 0: none */
+	size_t len;
+	uint32_t hash;		/* hash_bytes of the subject */
+	int ncand;		/* -1: too many, walk every pattern */
+	int cand[PATTERN_CANDIDATES_MAX];
+	int8_t verdict[PATTERN_CANDIDATES_MAX];
+	char subject[PATTERN_CACHED_MAX];
 };
+
+static _Atomic uint64_t set_serials;
 
 static const char *const type_names[] = {
 	[PATTERN_EXACT] = "exact", [PATTERN_SUBSTR] = "substr",
@@ -176,6 +198,8 @@ enum pattern_rc pattern_set_add(struct pattern_set *set, int64_t id,
 	pat.text[len] = '\0';
 	if (pat.type == PATTERN_SUBSTR && (set->flags & PATTERN_FOLD))
 		store_ascii_fold(pat.text, p, len);
+	pat.glob = pat.type == PATTERN_FNMATCH && !memchr(p, '[', len) &&
+		   !memchr(p, '\\', len);
 	set->p[set->n++] = pat;
 	return PATTERN_OK;
 nomem:
@@ -195,6 +219,24 @@ static uint32_t hash_bytes(const struct pattern_set *set, const char *s,
 		h = (h ^ (fold ? store_ascii_lower(c) : c)) * 16777619u;
 	}
 	return h;
+}
+
+/* build_matcher - the prefilter over the non-exact patterns. */
+static bool build_matcher(struct pattern_set *set)
+{
+	struct match_pat *mp = malloc(((size_t)set->nother + 1) *
+				      sizeof(*mp));
+
+	if (!mp)
+		return false;
+	for (int k = 0; k < set->nother; k++) {
+		const struct pattern *p = &set->p[set->other[k]];
+		mp[k] = (struct match_pat){ set->other[k], p->type, p->text,
+					    p->len, set->flags & PATTERN_FOLD };
+	}
+	set->matcher = matcher_build(mp, set->nother);
+	free(mp);
+	return set->matcher != NULL;
 }
 
 enum pattern_rc pattern_set_finish(struct pattern_set *set)
@@ -223,6 +265,9 @@ enum pattern_rc pattern_set_finish(struct pattern_set *set)
 	for (int i = 0; i < set->n; i++)
 		if (set->p[i].type != PATTERN_EXACT)
 			set->other[set->nother++] = i;
+	if (!build_matcher(set))
+		return PATTERN_NOMEM;
+	set->serial = ++set_serials;
 	set->finished = true;
 	return PATTERN_OK;
 }
@@ -239,6 +284,7 @@ void pattern_set_free(struct pattern_set *set)
 	free(set->bucket);
 	free(set->chain);
 	free(set->other);
+	matcher_free(set->matcher);
 	free(set);
 }
 
@@ -264,7 +310,7 @@ enum pattern_type pattern_set_type(const struct pattern_set *set, int i)
 
 struct pattern_scratch *pattern_scratch_new(void)
 {
-	struct pattern_scratch *sc = malloc(sizeof(*sc));
+	struct pattern_scratch *sc = calloc(1, sizeof(*sc));
 
 	if (!sc)
 		return NULL;
@@ -333,11 +379,57 @@ bool pattern_set_match(const struct pattern_set *set, int i, const char *s,
 	return false;
 }
 
-/* first_exact - the lowest exact index >= from equal to s, or -1. */
-static int first_exact(const struct pattern_set *set, int from,
-		       const char *s, size_t len)
+/*
+ * glob_match - fnmatch(3) of a pattern of literal bytes, '*' and '?'
+ *	only, as the C locale without flags (or FNM_CASEFOLD) reads it:
+ *	'?' is one byte, '*' any bytes; s[0..len) holds no NUL.  The
+ *	usual backtracking to the last '*' (pattern times subject at worst).
+ */
+static bool glob_match(const char *p, size_t plen, const char *s, size_t len,
+		       bool fold)
 {
-	uint32_t b = hash_bytes(set, s, len) & (set->nbucket - 1);
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < len) {
+		if (pi < plen && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < plen && (p[pi] == '?' || p[pi] == s[si] ||
+			   (fold && store_ascii_lower((unsigned char)p[pi]) ==
+			    store_ascii_lower((unsigned char)s[si])))) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else
+			return false;
+	}
+	while (pi < plen && p[pi] == '*')
+		pi++;
+	return pi == plen;
+}
+
+/* verify - pattern_set_match, with glob_match for the simple fnmatch. */
+static bool verify(const struct pattern_set *set, int i, const char *s,
+		   size_t len, struct pattern_scratch *sc)
+{
+	const struct pattern *p = &set->p[i];
+
+	if (p->glob)
+		return glob_match(p->text, p->len, s, strnlen(s, len),
+				  set->flags & PATTERN_FOLD);
+	return pattern_set_match(set, i, s, len, sc);
+}
+
+/*
+ * first_exact - the lowest exact index >= from equal to s, or -1; h is
+ *	hash_bytes of s.
+ */
+static int first_exact(const struct pattern_set *set, int from,
+		       const char *s, size_t len, uint32_t h)
+{
+	uint32_t b = h & (set->nbucket - 1);
 	bool fold = set->flags & PATTERN_FOLD;
 
 	for (int i = (int)set->bucket[b] - 1; i >= 0; i = set->chain[i]) {
@@ -349,11 +441,10 @@ static int first_exact(const struct pattern_set *set, int from,
 	return -1;
 }
 
-int pattern_set_next(const struct pattern_set *set, int from, const char *s,
-		     size_t len, struct pattern_scratch *sc)
+/* first_other - the lowest non-exact index in [from, exact) matching s. */
+static int first_other(const struct pattern_set *set, int from, int exact,
+		       const char *s, size_t len, struct pattern_scratch *sc)
 {
-	int exact = set->finished && set->n ? first_exact(set, from, s, len)
-					    : -1;
 	int lo = 0, hi = set->nother;
 
 	/* Binary search for the first non-exact pattern at or after from. */
@@ -371,5 +462,90 @@ int pattern_set_next(const struct pattern_set *set, int from, const char *s,
 		if (pattern_set_match(set, i, s, len, sc))
 			return i;
 	}
+	return -1;
+}
+
+int pattern_set_next_reference(const struct pattern_set *set, int from,
+			       const char *s, size_t len,
+			       struct pattern_scratch *sc)
+{
+	int exact = set->finished && set->n ?
+		    first_exact(set, from, s, len, hash_bytes(set, s, len)) : -1;
+	int other = first_other(set, from, exact, s, len, sc);
+
+	return other >= 0 ? other : exact;
+}
+
+/*
+ * candidates - the set's candidates for s, and its hash, in sc unless
+ *	already there.
+ */
+static void candidates(const struct pattern_set *set, const char *s,
+		       size_t len, struct pattern_scratch *sc)
+{
+	if (sc->serial == set->serial && sc->len == len &&
+	    memcmp(sc->subject, s, len) == 0)
+		return;
+	sc->ncand = matcher_candidates(set->matcher, s, len, sc->cand,
+				       PATTERN_CANDIDATES_MAX);
+	sc->hash = hash_bytes(set, s, len);
+	memset(sc->verdict, -1, sizeof(sc->verdict));
+	sc->serial = 0;
+	if (len <= PATTERN_CACHED_MAX) {
+		memcpy(sc->subject, s, len);
+		sc->len = len;
+		sc->serial = set->serial;
+	}
+}
+
+int pattern_set_next(const struct pattern_set *set, int from, const char *s,
+		     size_t len, struct pattern_scratch *sc)
+{
+	int exact, lo = 0, hi;
+
+	if (!set->finished)
+		return pattern_set_next_reference(set, from, s, len, sc);
+	candidates(set, s, len, sc);
+	exact = set->n ? first_exact(set, from, s, len, sc->hash) : -1;
+	if (sc->ncand < 0) {
+		int other = first_other(set, from, exact, s, len, sc);
+		return other >= 0 ? other : exact;
+	}
+	hi = sc->ncand;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (sc->cand[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (int k = lo; k < sc->ncand; k++) {
+		int i = sc->cand[k];
+		if (exact >= 0 && i > exact)
+			break;
+		if (sc->verdict[k] < 0)
+			sc->verdict[k] = verify(set, i, s, len, sc);
+		if (sc->verdict[k])
+			return i;
+	}
 	return exact;
+}
+
+size_t pattern_set_bytes(const struct pattern_set *set)
+{
+	size_t b = sizeof(*set) + (size_t)set->cap * sizeof(*set->p) +
+		   ((size_t)set->nbucket + 2 * ((size_t)set->n + 1)) *
+		   sizeof(int);
+
+	for (int i = 0; i < set->n; i++) {
+		b += set->p[i].len + 1;
+		if (set->p[i].re) {
+			size_t sz = 0, jit = 0;
+			pcre2_pattern_info(set->p[i].re, PCRE2_INFO_SIZE, &sz);
+			pcre2_pattern_info(set->p[i].re, PCRE2_INFO_JITSIZE,
+					   &jit);
+			b += sz + jit;
+		}
+	}
+	return b + (set->matcher ? matcher_bytes(set->matcher) : 0);
 }

@@ -30,9 +30,14 @@
  *	each row, then pattern_set_finish) and is read-only afterwards:
  *	any number of threads may match against it at the same time, each
  *	with its own pattern_scratch.  Matching never compiles and never
- *	allocates.  Exact patterns are found through a hash index, so a
- *	set of many exact patterns costs one probe plus a walk of the
- *	other types.
+ *	allocates.  Exact patterns are found through a hash index; the
+ *	other types through a prefilter built by pattern_set_finish
+ *	(match.h) that names the few patterns that may match a subject,
+ *	which are then tried in index order.  A lookup therefore costs
+ *	one probe, one pass over the subject and the candidates' own
+ *	matching, however many patterns the set holds.  The scratch
+ *	remembers the candidates of the last subject, so a walk with
+ *	pattern_set_next finds them once.
  *
  *	Subjects are given as (s, len) and must be NUL-terminated at
  *	s[len] (fnmatch(3) needs it); a subject with a NUL byte before len
@@ -146,5 +151,20 @@ bool pattern_set_match(const struct pattern_set *set, int i, const char *s,
  */
 int pattern_set_next(const struct pattern_set *set, int from, const char *s,
 		     size_t len, struct pattern_scratch *sc);
+
+/*
+ * pattern_set_next_reference - the same answer by trying every
+ *	non-exact pattern in order, without the prefilter: the rule
+ *	pattern_set_next must follow, kept for the tests.
+ */
+int pattern_set_next_reference(const struct pattern_set *set, int from,
+			       const char *s, size_t len,
+			       struct pattern_scratch *sc);
+
+/*
+ * pattern_set_bytes - the memory the set holds: patterns, compiled
+ *	regexes (JIT code included), the exact index and the prefilter.
+ */
+size_t pattern_set_bytes(const struct pattern_set *set);
 
 #endif
