@@ -276,66 +276,6 @@ static const struct cap_row *find_row(const struct cap_build *b, int64_t id)
 	return lo < b->nrow && b->row[lo].id == id ? &b->row[lo] : NULL;
 }
 
-/* rule_index_init - an empty rule index for n rules. */
-static bool rule_index_init(struct rule_index *x, size_t n)
-{
-	return shash_init(&x->exact, (uint32_t)n) &&
-	       shash_init(&x->suffix, (uint32_t)n) &&
-	       (x->next = malloc((n + 1) * sizeof(*x->next))) &&
-	       (x->other = malloc((n + 1) * sizeof(*x->other)));
-}
-
-/* literal_suffix - is an fnmatch pattern "*LITERAL" (no other magic)? */
-static bool literal_suffix(const char *p, size_t len)
-{
-	if (len < 1 || p[0] != '*' || len - 1 >= 256)
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\')
-			return false;
-	return true;
-}
-
-/* chain - rule n under key in h, after the rules already there. */
-static bool chain(struct lookup_set *ls, struct shash *h, const char *key,
-		  size_t len, uint32_t n)
-{
-	uint32_t head;
-
-	ls->rix.next[n] = UINT32_MAX;
-	if (!shash_put(ls, h, key, len, NULL, 0, n, &head))
-		return false;
-	if (head != n) {
-		ls->rix.next[n] = ls->rix.next[head];
-		ls->rix.next[head] = n;
-	}
-	return true;
-}
-
-/*
- * rule_index_add - file compiled rule n (row u): an exact pattern
- *	under itself, an fnmatch "*LITERAL" under LITERAL (a domain can
- *	only match it if it ends so), any other with the rules tried
- *	for every domain.
- */
-static bool rule_index_add(struct lookup_set *ls, int n,
-			   const struct rule_row *u)
-{
-	struct rule_index *x = &ls->rix;
-	enum pattern_type t = pattern_set_type(ls->rules, n);
-
-	if (t == PATTERN_EXACT)
-		return chain(ls, &x->exact, u->pattern, u->patlen, (uint32_t)n);
-	if (t == PATTERN_FNMATCH && literal_suffix(u->pattern, u->patlen)) {
-		x->suffix_len[(u->patlen - 1) / 64] |=
-			1ull << ((u->patlen - 1) % 64);
-		return chain(ls, &x->suffix, u->pattern + 1, u->patlen - 1,
-			     (uint32_t)n);
-	}
-	x->other[x->nother++] = (uint32_t)n;
-	return true;
-}
-
 /* compile_rules - order the rules and compile their domain patterns. */
 static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 {
@@ -346,7 +286,7 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 	ls->rules = pattern_set_new("capacity_rules", PATTERN_FOLD,
 				    ls->report, ls->arg);
 	ls->rule = calloc(b->nrrow + 1, sizeof(*ls->rule));
-	if (!ls->rules || !ls->rule || !rule_index_init(&ls->rix, b->nrrow))
+	if (!ls->rules || !ls->rule)
 		return store_fail(st, STORE_INTERNAL, "out of memory");
 	for (size_t i = 0; i < b->nrrow; i++) {
 		const struct rule_row *u = &b->rrow[i];
@@ -368,8 +308,6 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 			return store_fail(st, STORE_INTERNAL, "out of memory");
 		if (prc != PATTERN_OK)
 			continue;
-		if (!rule_index_add(ls, n, u))
-			return store_fail(st, STORE_INTERNAL, "out of memory");
 		ls->rule[n].localip = u->ip;
 		ls->rule[n].iplen = u->iplen;
 		row_part(c->lim, u->id, u->iplen ? CAPLVL_RULE_IP : CAPLVL_RULE,
@@ -445,46 +383,20 @@ static void domain_variants(const struct lookup_set *ls,
 	}
 }
 
-/* add_chain - the rules chained from the key's first one into c. */
-static int add_chain(const struct rule_index *x, int64_t head, uint32_t *c,
-		     int n)
-{
-	for (int64_t i = head; i >= 0 && i != UINT32_MAX; i = x->next[i])
-		c[n++] = (uint32_t)i;
-	return n;
-}
-
-static int index_order(const void *pa, const void *pb)
-{
-	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-
-	return (a > b) - (a < b);
-}
-
 /*
  * matching_rules - the indexes of the rules matching dom, in order,
- *	into match (room for every rule); their count.  Only the rules
- *	the index names as candidates are matched.
+ *	into match (room for every rule); their count.  The set's
+ *	prefilter (store/match.h) names the candidates.
  */
 static int matching_rules(const struct lookup_set *ls,
 			  struct pattern_scratch *sc, const char *dom,
 			  size_t len, int *match)
 {
-	const struct rule_index *x = &ls->rix;
-	uint32_t *c = (uint32_t *)match;
-	int n = 0, nm = 0;
+	int nm = 0;
 
-	memcpy(c, x->other, x->nother * sizeof(*c));
-	n = (int)x->nother;
-	n = add_chain(x, shash_find(&x->exact, dom, len, NULL, 0), c, n);
-	for (size_t k = 1; k <= len && k < 256; k++)
-		if (x->suffix_len[k / 64] & (1ull << (k % 64)))
-			n = add_chain(x, shash_find(&x->suffix, dom + len - k,
-						    k, NULL, 0), c, n);
-	qsort(c, (size_t)n, sizeof(*c), index_order);
-	for (int i = 0; i < n; i++)
-		if (pattern_set_match(ls->rules, (int)c[i], dom, len, sc))
-			match[nm++] = (int)c[i];
+	for (int i = pattern_set_next(ls->rules, 0, dom, len, sc); i >= 0;
+	     i = pattern_set_next(ls->rules, i + 1, dom, len, sc))
+		match[nm++] = i;
 	return nm;
 }
 
@@ -499,7 +411,7 @@ static struct dom_rules *resolve_domain(const struct lookup_set *ls,
 					const char *dom, size_t len)
 {
 	int *match = malloc(((size_t)pattern_set_count(ls->rules) + 1) *
-			    sizeof(uint32_t));
+			    sizeof(*match));
 	struct dom_rules *d = NULL;
 	int nm = 0;
 
@@ -719,10 +631,6 @@ void capacity_free(struct lookup_set *ls)
 	shash_free(&ls->full);
 	shash_free(&ls->dom);
 	shash_free(&ls->ip);
-	shash_free(&ls->rix.exact);
-	shash_free(&ls->rix.suffix);
-	free(ls->rix.next);
-	free(ls->rix.other);
 	free(ls->pair_val);
 	free(ls->pair_memo);
 	free(ls->ip_val);

@@ -70,18 +70,6 @@ struct pair_memo {
 	struct capacity_limits resolved;	/* PAIR_RESOLVED: the answer */
 };
 
-/*
- * Which capacity rules can match a domain: exact ones by the domain,
- * fnmatch ones of the form "*LITERAL" by the domain's suffixes, the
- * others always (lookup_capacity.c).  Rules sharing a key are chained.
- */
-struct rule_index {
-	struct shash exact, suffix;	/* key -> first rule index */
-	uint32_t *next;			/* rule index -> next, or UINT32_MAX */
-	uint32_t *other, nother;	/* rules tried for every domain */
-	uint64_t suffix_len[4];		/* bit n: a suffix of n bytes exists */
-};
-
 /* A response pattern or rewrite trigger (by pattern index). */
 struct match_info {
 	const char *localip, *domain, *property;
@@ -118,7 +106,6 @@ struct lookup_set {
 	struct dom_info *dom_val;
 	struct pattern_set *rules;
 	struct rule_info *rule;
-	struct rule_index rix;
 
 	struct pattern_set *locals, *flood;
 	struct dns_entry *dns;

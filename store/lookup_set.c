@@ -476,7 +476,6 @@ static void take_part(struct lookup_set *ls, enum lookup_part p,
 		ls->ip = src->ip;
 		ls->pair_val = src->pair_val;
 		ls->pair_memo = src->pair_memo;
-		ls->rix = src->rix;
 		ls->ip_val = src->ip_val;
 		ls->dom_val = src->dom_val;
 		ls->rules = src->rules;
