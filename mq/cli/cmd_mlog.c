@@ -518,7 +518,7 @@ int cmd_status(int argc, char **argv)
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
 	if ((rc = store_read_begin(st, &txn)) == STORE_OK) {
-		rc = mlist_status_collect(txn, o.arg[0], o.digest,
+		rc = msg_status_read(txn, o.arg[0], o.digest,
 					  (size_t)o.n, &rows, &n);
 		store_read_end(txn);
 	}
