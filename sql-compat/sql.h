@@ -615,6 +615,21 @@ void	sql_schema_type_name(struct sql_buf *out, enum sql_engine engine,
 bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 			   int col, const char *type);
 
+/*
+ * What an ezmlm-idx 7 database may lack, since mq adds it to ezmlm-idx
+ * 7's tables (it is no issue of sql_schema_check, and sync reads and
+ * writes such a database as it is):
+ * sql_schema_optional_table - the split tables T_name and T_digest_name:
+ *	a list without one is unsplit;
+ * sql_schema_optional_column - the address tables' domain column: it is
+ *	computed from the address (sub_domain) and never written.
+ * A database with lists and no MailerQ table at all is a lists-only
+ * database (sql_schema_lists_only): its MailerQ tables are absent, not
+ * missing.
+ */
+bool	sql_schema_optional_table(const struct reg_table *t);
+bool	sql_schema_optional_column(const struct reg_table *t, int col);
+
 /* What validation finds, table by table and column by column. */
 enum sql_issue_kind {
 	SQL_ISSUE_MISSING_TABLE,	/* column is NULL */
@@ -658,6 +673,11 @@ typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
 #define SQL_SCHEMA_PLAN		0x08	/* repair, purge: run nothing, hand
 					 * each statement they would run to
 					 * the callback */
+#define SQL_SCHEMA_NO_OPTIONAL	0x10	/* repair: leave what an existing
+					 * ezmlm-idx 7 list may lack, and
+					 * the MailerQ tables of a
+					 * lists-only database, missing
+					 * (sync --to-sql: no DDL there) */
 
 /*
  * A table of a name mq uses is mq's own when it has every column of
@@ -679,6 +699,12 @@ bool	sql_ddl_destroys(const char *statement);
  */
 enum sql_rc sql_schema_lists(struct sql_conn *conn, char ***roots);
 void	sql_schema_lists_free(char **roots);
+
+/*
+ * sql_schema_lists_only - *yes when SQL has a list and no MailerQ table
+ *	at all (a database only ezmlm-idx 7 made, say).
+ */
+enum sql_rc sql_schema_lists_only(struct sql_conn *conn, bool *yes);
 
 /*
  * sql_schema_check - validate every MailerQ table and the tables of
