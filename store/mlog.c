@@ -156,7 +156,8 @@ static void status_note(bool *have, char (*tais)[32], int64_t i, int n,
 	have[i] = true;
 	if (len >= sizeof(tais[i]))
 		len = sizeof(tais[i]) - 1;
-	memcpy(tais[i], tai->s, len);
+	if (len)	/* a NULL time has no bytes to copy */
+		memcpy(tais[i], tai->s, len);
 	tais[i][len] = 0;
 }
 
