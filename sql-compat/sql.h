@@ -616,16 +616,9 @@ bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 			   int col, const char *type);
 
 /*
- * What an ezmlm-idx 7 database may lack, since mq adds it to ezmlm-idx
- * 7's tables (it is no issue of sql_schema_check, and sync reads and
- * writes such a database as it is):
- * sql_schema_optional_table - the split tables T_name and T_digest_name:
- *	a list without one is unsplit;
- * sql_schema_optional_column - the address tables' domain column: it is
- *	computed from the address (sub_domain) and never written.
- * A database with lists and no MailerQ table at all is a lists-only
- * database (sql_schema_lists_only): its MailerQ tables are absent, not
- * missing.
+ * What mq adds to ezmlm-idx 7's tables, which its database may lack (no
+ * issue; sync takes it as it is): the split tables (a list without is
+ * unsplit) and the address tables' domain (computed, never written).
  */
 bool	sql_schema_optional_table(const struct reg_table *t);
 bool	sql_schema_optional_column(const struct reg_table *t, int col);
@@ -673,11 +666,9 @@ typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
 #define SQL_SCHEMA_PLAN		0x08	/* repair, purge: run nothing, hand
 					 * each statement they would run to
 					 * the callback */
-#define SQL_SCHEMA_NO_OPTIONAL	0x10	/* repair: leave what an existing
-					 * ezmlm-idx 7 list may lack, and
-					 * the MailerQ tables of a
-					 * lists-only database, missing
-					 * (sync --to-sql: no DDL there) */
+#define SQL_SCHEMA_NO_OPTIONAL	0x10	/* repair leaves the above and a
+					 * lists-only database's MailerQ
+					 * tables missing (sync --to-sql) */
 
 /*
  * A table of a name mq uses is mq's own when it has every column of
@@ -700,10 +691,7 @@ bool	sql_ddl_destroys(const char *statement);
 enum sql_rc sql_schema_lists(struct sql_conn *conn, char ***roots);
 void	sql_schema_lists_free(char **roots);
 
-/*
- * sql_schema_lists_only - *yes when SQL has a list and no MailerQ table
- *	at all (a database only ezmlm-idx 7 made, say).
- */
+/* sql_schema_lists_only - *yes: a list and no MailerQ table at all */
 enum sql_rc sql_schema_lists_only(struct sql_conn *conn, bool *yes);
 
 /*

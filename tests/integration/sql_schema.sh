@@ -153,7 +153,7 @@ engine_checks() {
 	check "$e: a list and no MailerQ table: a lists-only database" \
 		"$MQ" check-database --address "$u"
 	expect_grep "$e: reported as such" '^valid: a lists-only database' "$TMP/last.out"
-	sqlc "$e" "CREATE TABLE locals (id INTEGER PRIMARY KEY, type VARCHAR(16), address VARCHAR(255))"
+	sqlc "$e" "CREATE TABLE locals (id INTEGER PRIMARY KEY, type VARCHAR(16), address TEXT)"
 	expect_status "$e: one MailerQ table: check-database finds the missing ones" 65 \
 		"$MQ" check-database --address "$u"
 	expect_grep "$e: the report names a missing table" '^table capacity: missing$' "$TMP/last.out"
