@@ -10,6 +10,7 @@
 #	  database-address set: ezmlm-list and ezmlm-issubn agree;
 #	- ezmlm-unsub + sync --from-sql: mq issub agrees;
 #	- ezmlm-send -s LO:HI reaches exactly mq list --sublist of that range;
+#	- sync --to-sql refuses a split SQL has no ezl_name for (exit 65);
 #	- mq status shows ezmlm-send's message as sent (code 4);
 #	- ezmlm's tables are as ezmlm-make left them (no column added);
 #	- a SQLite database another writer holds is waited for;
@@ -160,6 +161,9 @@ run_engine() {
 
 	# ezmlm-send to a hash range reaches mq's sublist for that split.
 	check "$ENGINE: a split entry in the store" "$MQ" split add ezl sub1@lists.example --hash-lo 10 --hash-hi 29
+	expect_status "$ENGINE: sync --to-sql refuses a split SQL has no table for" 65 \
+		"$MQ" sync --to-sql --address "$URL"
+	expect_grep "$ENGINE: naming the table" "table ezl_name is missing" "$TMP/last.out"
 	"$MQ" list ezl --sublist sub1@lists.example --msgnum 1 | LC_ALL=C sort > "$TMP/mqsub.txt"
 	if sent_to 10 29 > "$TMP/sent.txt" && [ -s "$TMP/sent.txt" ] &&
 	   cmp -s "$TMP/sent.txt" "$TMP/mqsub.txt"; then
@@ -215,7 +219,7 @@ c.execute("BEGIN IMMEDIATE"); open(sys.argv[2], "w").close(); time.sleep(2); c.e
 
 # mq serve starts on a lists-only database and loads its lists.
 serve_lists_only() {
-	local want
+	local want db=$URL	# serve_start sets URL to its own
 	want=$(q "SELECT count(*) FROM ezl")
 	. "$REPO/tests/lib/serve.sh"
 	if serve_start "$TMP/serve.log" MQ_STORE_PATH="$TMP/serve.mdb" \
@@ -227,6 +231,7 @@ serve_lists_only() {
 	else
 		fail "serve: mq serve starts on a lists-only database" "$(tail -n 5 "$TMP/serve.log")"
 	fi
+	URL=$db
 }
 
 addresses 1000 7 > "$TMP/addrs1k"
