@@ -44,18 +44,25 @@ static enum vocab row_vocab(const struct mlist_status *r, bool digest)
 	return VOCAB_NONE;
 }
 
-/* message_vocab - the vocabulary of message msgnum's rows (a seed row wins) */
+/*
+ * message_vocab - the vocabulary of the message whose rows start at
+ *	rows[i] (a seed row wins); *end gets the index after them.  The
+ *	rows come ordered by message (mlist_status_collect), so one
+ *	message's rows are adjacent.
+ */
 static enum vocab message_vocab(const struct mlist_status *rows, size_t n,
-				int64_t msgnum, bool digest)
+				size_t i, bool digest, size_t *end)
 {
 	enum vocab v = VOCAB_NONE;
+	size_t j;
 
-	for (size_t i = 0; i < n && v != VOCAB_SEED; i++)
-		if (rows[i].msgnum == msgnum) {
-			enum vocab rv = row_vocab(&rows[i], digest);
+	for (j = i; j < n && rows[j].msgnum == rows[i].msgnum; j++) {
+		enum vocab rv = row_vocab(&rows[j], digest);
 
-			v = rv != VOCAB_NONE ? rv : v;
-		}
+		if (v != VOCAB_SEED && rv != VOCAB_NONE)
+			v = rv;
+	}
+	*end = j;
 	return v;
 }
 
@@ -80,26 +87,23 @@ static void as_ezmlm7(struct mlist_status *r)
 	take_code(r, MLIST_BOUNCE, -1);
 }
 
-/*
- * msg_status_interpret - see msg_write.h.  A message's vocabulary is
- *	looked up for each of its rows (at most a few thousand rows: mq
- *	status shows at most 1000 messages).
- */
+/* msg_status_interpret - see msg_write.h: two passes over the messages */
 void	msg_status_interpret(struct mlist_status *rows, size_t n, bool digest)
 {
-	size_t seed = 0, ez7 = 0;
+	size_t seed = 0, ez7 = 0, end;
 
-	for (size_t i = 0; i < n; i++) {
-		enum vocab m = message_vocab(rows, n, rows[i].msgnum, digest);
+	for (size_t i = 0; i < n; i = end) {
+		enum vocab m = message_vocab(rows, n, i, digest, &end);
 
-		seed += m == VOCAB_SEED;
-		ez7 += m == VOCAB_EZMLM7;
+		seed += m == VOCAB_SEED ? end - i : 0;
+		ez7 += m == VOCAB_EZMLM7 ? end - i : 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		enum vocab m = message_vocab(rows, n, rows[i].msgnum, digest);
+	for (size_t i = 0; i < n; i = end) {
+		enum vocab m = message_vocab(rows, n, i, digest, &end);
 
-		if (m == VOCAB_EZMLM7 || (m == VOCAB_NONE && ez7 > seed))
-			as_ezmlm7(&rows[i]);
+		for (size_t j = i; j < end; j++)
+			if (m == VOCAB_EZMLM7 || (m == VOCAB_NONE && ez7 > seed))
+				as_ezmlm7(&rows[j]);
 	}
 }
 

@@ -47,7 +47,10 @@ enum store_rc msg_status_read(struct store_txn *txn, const char *root,
 			      bool digest, size_t nmsg,
 			      struct mlist_status **out, size_t *nout);
 
-/* msg_status_interpret - the status columns of rows from their raw codes */
+/*
+ * msg_status_interpret - the status columns of rows (ordered by message,
+ *	as mlist_status_collect orders them) from their raw codes
+ */
 void	msg_status_interpret(struct mlist_status *rows, size_t n, bool digest);
 
 /*
