@@ -49,6 +49,7 @@ TEST_PACKAGES=(
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
 	wrk nginx-light chromium nodejs curl python3 opendkim-tools python3-dkim
 	python3-nacl
+	libmariadb-dev-compat	# the ezmlm-idx 7 peer's MySQL plugin
 )
 # What the fuzz targets need: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -82,6 +82,18 @@ static enum list_kind schema_list_kind(const struct reg_table *t)
 	return LIST_OTHER;
 }
 
+/* sql_schema_optional_table - see sql.h: the split tables (T_name) */
+bool	sql_schema_optional_table(const struct reg_table *t)
+{
+	return t->family == REG_LIST && reg_column_index(t, "notuse") >= 0;
+}
+
+/* sql_schema_optional_column - see sql.h: the address tables' domain */
+bool	sql_schema_optional_column(const struct reg_table *t, int col)
+{
+	return schema_list_kind(t) == LIST_ADDRESS && col == REG_ADDR_DOMAIN;
+}
+
 /* schema_ezmlm_type - ezmlm-idx's type for column c of t, or NULL */
 static const char *schema_ezmlm_type(enum sql_engine engine,
 				     const struct reg_table *t, int c)

@@ -615,6 +615,14 @@ void	sql_schema_type_name(struct sql_buf *out, enum sql_engine engine,
 bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 			   int col, const char *type);
 
+/*
+ * What mq adds to ezmlm-idx 7's tables, which its database may lack (no
+ * issue; sync takes it as it is): the split tables (a list without is
+ * unsplit) and the address tables' domain (computed, never written).
+ */
+bool	sql_schema_optional_table(const struct reg_table *t);
+bool	sql_schema_optional_column(const struct reg_table *t, int col);
+
 /* What validation finds, table by table and column by column. */
 enum sql_issue_kind {
 	SQL_ISSUE_MISSING_TABLE,	/* column is NULL */
@@ -658,6 +666,9 @@ typedef void (*sql_ddl_cb)(void *ctx, const char *statement);
 #define SQL_SCHEMA_PLAN		0x08	/* repair, purge: run nothing, hand
 					 * each statement they would run to
 					 * the callback */
+#define SQL_SCHEMA_NO_OPTIONAL	0x10	/* repair leaves the above and a
+					 * lists-only database's MailerQ
+					 * tables missing (sync --to-sql) */
 
 /*
  * A table of a name mq uses is mq's own when it has every column of
@@ -679,6 +690,9 @@ bool	sql_ddl_destroys(const char *statement);
  */
 enum sql_rc sql_schema_lists(struct sql_conn *conn, char ***roots);
 void	sql_schema_lists_free(char **roots);
+
+/* sql_schema_lists_only - *yes: a list and no MailerQ table at all */
+enum sql_rc sql_schema_lists_only(struct sql_conn *conn, bool *yes);
 
 /*
  * sql_schema_check - validate every MailerQ table and the tables of

@@ -146,6 +146,12 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	memset(cols, 0, sizeof(*cols));
 	if ((rc = sql_list_columns(conn, tn->name, note_column, &c)))
 		return sync_sql_fail(conn, rc, err, errlen);
+	if (c.ncols == 0 && (sql_schema_optional_table(tn->t) ||
+			     (tn->t->family != REG_LIST &&
+			      (flags & SYNC_LISTS_ONLY)))) {
+		cols->no_table = true;
+		return 0;
+	}
 	if (c.ncols == 0) {
 		snprintf(err, errlen, "sql: table %s is missing (mq "
 			 "repair-database creates it)", tn->name);
@@ -158,7 +164,9 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		return RESULT_BADDATA;
 	}
 	for (int i = 0; i < tn->t->ncols; i++)
-		if (!c.have[i]) {
+		if (!c.have[i] && sql_schema_optional_column(tn->t, i))
+			cols->absent |= 1u << i;
+		else if (!c.have[i]) {
 			snprintf(err, errlen, "sql: table %s: column %s is "
 				 "missing (mq repair-database adds it)",
 				 tn->name, tn->t->cols[i].name);
@@ -212,7 +220,10 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	sql_buf_add(b, "SELECT ");
 	for (int i = 0; i < t->ncols; i++) {
 		sql_buf_add(b, i ? ", " : "");
-		sql_buf_ident(b, engine, t->cols[i].name);
+		if (sync_col_absent(cols, i))
+			sql_buf_add(b, "NULL");
+		else
+			sql_buf_ident(b, engine, t->cols[i].name);
 	}
 	for (int i = 0; i < cols->nextra; i++) {
 		sql_buf_add(b, ", ");
@@ -246,8 +257,26 @@ static void key_text(const struct reg_table *t, const struct sql_value *v,
 	}
 }
 
+/*
+ * absent_value - the value of an absent column (sql.h's optional ones):
+ *	an address table's domain, computed from the address by the
+ *	store's rule, into cols->domain.
+ */
+static void absent_value(const struct reg_table *t, struct sync_cols *cols,
+			 int i, struct store_row *row)
+{
+	const struct store_value *a = &row->col[REG_ADDR_ADDRESS];
+	size_t n = 0;
+
+	if (i == REG_ADDR_DOMAIN && a->kind == SV_TEXT && reg_list_addresses(t))
+		n = sub_domain(a->s, a->len, cols->domain);
+	row->col[i] = (struct store_value){ .kind = SV_TEXT,
+					    .s = cols->domain, .len = n };
+	cols->domain[n] = 0;
+}
+
 /* sync_row_parse - see sync_int.h */
-int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
+int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
 		       struct store_row *row, char *err, size_t errlen)
 {
@@ -260,7 +289,7 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 		return RESULT_INTERNAL;
 	}
 	for (int i = 0; i < t->ncols; i++) {
-		if (v[i].type == SQL_NULL) {
+		if (v[i].type == SQL_NULL || sync_col_absent(cols, i)) {
 			row->col[i] = (struct store_value){ .kind = SV_NULL };
 			continue;
 		}
@@ -272,6 +301,9 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 			return RESULT_BADDATA;
 		}
 	}
+	for (int i = 0; cols->absent && i < t->ncols; i++)
+		if (sync_col_absent(cols, i))
+			absent_value(t, cols, i, row);
 	row->nextra = cols->nextra;
 	for (int j = 0; j < cols->nextra; j++) {
 		const struct sql_value *x = &v[t->ncols + j];
@@ -290,7 +322,7 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 struct from {
 	struct sql_conn *conn;
 	const struct sync_name *names;
-	const struct sync_cols *cols;
+	struct sync_cols *cols;
 	size_t nnames, cur;
 	const char *const *roots;
 	size_t nroots;
@@ -321,6 +353,14 @@ static enum store_rc next_sql_row(void *arg, struct store_row *row)
 	return STORE_OK;
 }
 
+/* no_rows - the store_row_source of an absent table */
+static enum store_rc no_rows(void *arg, struct store_row *row)
+{
+	(void)arg;
+	(void)row;
+	return STORE_NOTFOUND;
+}
+
 /* from_table - stream one SQL table into the difference. */
 static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
 				struct from *f)
@@ -330,6 +370,9 @@ static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
 	enum store_rc src;
 	enum sql_rc rc;
 
+	if (f->cols[f->cur].no_table)	/* absent: the store's rows go */
+		return store_diff_table(txn, d, tn->name, no_rows, NULL,
+					&f->res->tables[f->cur].n);
 	sync_select(&b, sql_conn_engine(f->conn), tn, &f->cols[f->cur]);
 	if (b.oom) {
 		sql_buf_free(&b);
@@ -426,8 +469,12 @@ static int from_prepare(struct from *f, struct store *st,
 	enum store_rc src;
 	int ex = 0;
 
-	if (rc)
+	bool lists_only = false;
+
+	if (rc || (rc = sql_schema_lists_only(f->conn, &lists_only)))
 		return sync_sql_fail(f->conn, rc, res->err, sizeof(res->err));
+	if (lists_only)
+		flags |= SYNC_LISTS_ONLY;
 	while ((*roots)[f->nroots])
 		f->nroots++;
 	f->roots = (const char *const *)*roots;

@@ -10,6 +10,7 @@
 #define MQ_SQL_SYNC_INT_H
 
 #include "sql-compat/sync.h"
+#include "store/mlist.h"
 
 /* A table to sync: a MailerQ table or a list root + list suffix. */
 struct sync_name {
@@ -17,12 +18,29 @@ struct sync_name {
 	const struct reg_table *t;
 };
 
+/*
+ * sync_columns' flag besides sync.h's: SQL is a lists-only database
+ * (sql_schema_lists_only), whose MailerQ tables are absent.
+ */
+#define SYNC_LISTS_ONLY	0x100
+
 /* How a SELECT of a table lists its columns. */
 struct sync_cols {
 	int nsel;				/* columns selected */
 	char extra[STORE_MAX_EXTRA][REG_NAME_MAX];	/* after the registry's */
 	int nextra;
+	bool no_table;		/* an absent table (sql.h): no rows */
+	unsigned absent;	/* bit i: registry column i is absent (an
+				 * optional one): selected as NULL, computed,
+				 * never written */
+	char domain[SUB_DOMAIN_MAX + 1];	/* a computed domain */
 };
+
+/* sync_col_absent - is registry column i absent from SQL's table? */
+static inline bool sync_col_absent(const struct sync_cols *c, int i)
+{
+	return i < REG_MAX_COLS && (c->absent >> i & 1u);
+}
 
 /*
  * sync_names - every MailerQ table, then the tables of each root.
@@ -50,10 +68,11 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 
 /*
  * sync_row_parse - one SQL row (as selected by sync_select) into a store
- *	row whose values point into v.  Returns 0, or RESULT_BADDATA
+ *	row whose values point into v (an absent column's, computed, into
+ *	cols).  Returns 0, or RESULT_BADDATA
  *	with err naming table, column and row key.
  */
-int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
+int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
 		       struct store_row *row, char *err, size_t errlen);
 

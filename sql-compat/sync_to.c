@@ -42,7 +42,7 @@ struct to_table {
 	struct sql_conn *conn;
 	enum sql_engine engine;
 	const struct sync_name *tn;
-	const struct sync_cols *cols;
+	struct sync_cols *cols;
 	struct entry *e;
 	size_t mask, n;
 	uint8_t *keys;		/* arena of encoded keys */
@@ -296,7 +296,8 @@ static size_t row_params(const struct to_table *x, const struct store_row *r,
 	size_t n = 0;
 
 	for (int i = 0; i < t->ncols; i++)
-		p[n++] = sync_param(&r->col[i]);
+		if (!sync_col_absent(x->cols, i))
+			p[n++] = sync_param(&r->col[i]);
 	for (int j = 0; j < r->nextra; j++)
 		p[n++] = sync_param(&r->extra[j].v);
 	for (int k = 0; kv && k < t->nkey; k++)
@@ -393,32 +394,36 @@ static int prepare(struct to_table *x)
 	const struct reg_table *t = x->tn->t;
 	struct sql_buf b = SQL_BUF_INIT;
 	enum sql_rc rc;
-	int n = x->cols->nsel;
+	int n = x->cols->nsel, w = 0;	/* selected, written columns */
 
 	sql_buf_add(&b, "INSERT INTO ");
 	sql_buf_ident(&b, x->engine, x->tn->name);
 	for (int i = 0; i < n; i++) {
-		sql_buf_add(&b, i ? ", " : " (");
+		if (sync_col_absent(x->cols, i))
+			continue;	/* an optional column SQL lacks */
+		sql_buf_add(&b, w++ ? ", " : " (");
 		sql_buf_ident(&b, x->engine, col_name(x, i));
 	}
 	sql_buf_add(&b, ") VALUES (");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < w; i++)
 		sql_buf_add(&b, i ? ", ?" : "?");
 	sql_buf_add(&b, ")");
-	rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p, (size_t)n,
+	rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p, (size_t)w,
 						 &x->ins);
 	sql_buf_reset(&b);
 	if (!rc && t->nkey) {
 		sql_buf_add(&b, "UPDATE ");
 		sql_buf_ident(&b, x->engine, x->tn->name);
-		for (int i = 0; i < n; i++) {
-			sql_buf_add(&b, i ? ", " : " SET ");
+		for (int i = 0, k = 0; i < n; i++) {
+			if (sync_col_absent(x->cols, i))
+				continue;
+			sql_buf_add(&b, k++ ? ", " : " SET ");
 			sql_buf_ident(&b, x->engine, col_name(x, i));
 			sql_buf_add(&b, " = ?");
 		}
 		where_key(&b, x->engine, t);
 		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
-				(size_t)(n + t->nkey), &x->upd);
+				(size_t)(w + t->nkey), &x->upd);
 		sql_buf_reset(&b);
 		sql_buf_add(&b, "DELETE FROM ");
 		sql_buf_ident(&b, x->engine, x->tn->name);
@@ -526,10 +531,39 @@ static int delete_surplus(struct to_table *x)
 	return ex;
 }
 
+/* any_row - store_scan callback: there is a row; stop */
+static int any_row(const struct store_row *row, void *arg)
+{
+	(void)row;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/*
+ * absent_table - a table SQL may lack (sync_columns: no_table) stays
+ *	absent while the store has no row for it; a row is refused: only
+ *	mq repair-database creates the table in such a database.
+ */
+static int absent_table(struct store *st, struct store_txn *txn,
+			const struct sync_name *tn, struct sql_sync_result *res)
+{
+	bool any = false;
+	enum store_rc src = store_scan(txn, tn->name, NULL, 0, any_row, &any);
+
+	if (src && !any)
+		return sync_store_fail(st, src, res->err, sizeof(res->err));
+	if (!any)
+		return 0;
+	snprintf(res->err, sizeof(res->err), "sql: table %s is missing and "
+		 "the store has rows for it (a database made by ezmlm-idx 7: "
+		 "mq repair-database creates the table)", tn->name);
+	return RESULT_BADDATA;
+}
+
 /* to_table - make one SQL table equal to the store's. */
 static int to_table(struct sql_conn *conn, struct store *st,
 		    struct store_txn *txn, const struct sync_name *tn,
-		    const struct sync_cols *cols,
+		    struct sync_cols *cols,
 		    struct sql_sync_result *res, size_t i)
 {
 	struct to_table x = { .conn = conn, .engine = sql_conn_engine(conn),
@@ -538,7 +572,11 @@ static int to_table(struct sql_conn *conn, struct store *st,
 			      .errlen = sizeof(res->err) };
 	enum store_rc src;
 	enum sql_rc rc;
-	int ex = grow(&x) ? read_sql(&x) : RESULT_INTERNAL;
+	int ex;
+
+	if (cols->no_table)
+		return absent_table(st, txn, tn, res);
+	ex = grow(&x) ? read_sql(&x) : RESULT_INTERNAL;
 
 	if (!ex)
 		ex = prepare(&x);
@@ -626,9 +664,15 @@ static int to_all(struct sql_conn *conn, struct store *st,
 {
 	struct sync_cols cols;
 	struct sync_name *names;
+	bool lists_only = false;
+	enum sql_rc rc;
 	size_t n;
 	int ex = 0;
 
+	if ((rc = sql_schema_lists_only(conn, &lists_only)))
+		return sync_sql_fail(conn, rc, res->err, sizeof(res->err));
+	if (lists_only)
+		flags |= SYNC_LISTS_ONLY;
 	if (!(names = sync_names(have->ptr, have->n, &n)) ||
 	    !(res->tables = calloc(n ? n : 1, sizeof(*res->tables)))) {
 		free(names);
@@ -654,7 +698,7 @@ static int to_transaction(struct sql_conn *conn, struct store *st,
 			  unsigned flags, struct sql_sync_result *res)
 {
 	bool mysql = sql_conn_engine(conn) == SQL_ENGINE_MYSQL;
-	unsigned rflags = SQL_SCHEMA_NO_DROP |
+	unsigned rflags = SQL_SCHEMA_NO_DROP | SQL_SCHEMA_NO_OPTIONAL |
 		(flags & SQL_SYNC_KEEP_EXTRA ? SQL_SCHEMA_KEEP_EXTRA : 0);
 	char **sqlroots = NULL;
 	enum sql_rc rc;

@@ -142,6 +142,35 @@ void	sql_schema_lists_free(char **roots)
 	free(roots);
 }
 
+/* tables_lists_only - a list (T and T_slog) and no MailerQ table */
+static bool tables_lists_only(const struct name_set *tables)
+{
+	const struct reg_table *t;
+	char	root[REG_NAME_MAX];
+	bool	list = false;
+
+	for (int i = 0; reg_mailerq[i]; i++)
+		if (name_set_has(tables, reg_mailerq[i]->name))
+			return false;
+	for (size_t i = 0; i < tables->n && !list; i++) {
+		t = reg_list_split(tables->v[i], root, sizeof(root));
+		list = t && strcmp(t->name, "_slog") == 0
+			&& reg_root_valid(root) && name_set_has(tables, root);
+	}
+	return list;
+}
+
+/* sql_schema_lists_only - see sql.h */
+enum sql_rc sql_schema_lists_only(struct sql_conn *conn, bool *yes)
+{
+	struct name_set tables = {0};
+	enum sql_rc rc = schema_tables(conn, &tables);
+
+	*yes = rc == SQL_OK && tables_lists_only(&tables);
+	name_set_free(&tables);
+	return rc;
+}
+
 /* One table mq expects: its SQL name and its registry entry. */
 typedef enum sql_rc (*schema_table_fn)(void *ctx, const char *name,
 				       const struct reg_table *t);
@@ -244,6 +273,7 @@ struct schema_run {
 	void   *ctx;
 	size_t	nissues;
 	bool	stop;
+	bool	lists_only;	/* tables_lists_only(&tables) */
 };
 
 /* schema_issue - format one issue and hand it to the callback */
@@ -290,6 +320,18 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 	sql_buf_free(&expected);
 }
 
+/*
+ * absent_table - is table name (t) missing as a database only
+ *	ezmlm-idx 7 made lacks it: an optional table, or a MailerQ table
+ *	of a lists-only database?  (No issue: see sql.h.)
+ */
+static bool absent_table(const struct schema_run *run,
+			 const struct reg_table *t)
+{
+	return sql_schema_optional_table(t)
+		|| (t->family != REG_LIST && run->lists_only);
+}
+
 /* check_table - the issues of one table */
 static enum sql_rc check_table(void *ctx, const char *name,
 			       const struct reg_table *t)
@@ -299,7 +341,9 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	enum sql_rc rc;
 
 	if (!name_set_has(&run->tables, name)) {
-		schema_issue(run, SQL_ISSUE_MISSING_TABLE, name, NULL, NULL, t, -1);
+		if (!absent_table(run, t))
+			schema_issue(run, SQL_ISSUE_MISSING_TABLE, name, NULL,
+				     NULL, t, -1);
 		return SQL_OK;
 	}
 	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
@@ -319,9 +363,11 @@ static enum sql_rc check_table(void *ctx, const char *name,
 		for (i = 0; i < cols.names.n; i++)
 			if (strcmp(cols.names.v[i], t->cols[c].name) == 0)
 				break;
-		if (i == cols.names.n)
+		if (i == cols.names.n && !sql_schema_optional_column(t, c))
 			schema_issue(run, SQL_ISSUE_MISSING_COLUMN, name,
 				     t->cols[c].name, NULL, t, c);
+		else if (i == cols.names.n)
+			continue;
 		else if (!sql_schema_type_ok(run->engine, t, c, cols.types.v[i]))
 			schema_issue(run, SQL_ISSUE_WRONG_TYPE, name,
 				     t->cols[c].name, cols.types.v[i], t, c);
@@ -339,11 +385,15 @@ static enum sql_rc check_table(void *ctx, const char *name,
 static enum sql_rc schema_run_init(struct schema_run *run, struct sql_conn *conn,
 				   unsigned flags)
 {
+	enum sql_rc rc;
+
 	memset(run, 0, sizeof(*run));
 	run->conn = conn;
 	run->engine = sql_conn_engine(conn);
 	run->flags = flags;
-	return schema_tables(conn, &run->tables);
+	if ((rc = schema_tables(conn, &run->tables)) == SQL_OK)
+		run->lists_only = tables_lists_only(&run->tables);
+	return rc;
 }
 
 /*
@@ -444,6 +494,28 @@ static enum sql_rc refuse_foreign(struct schema_run *run, const char *name,
 	return sql_conn_fail(run->conn, SQL_CONFIG, name, "%s", why);
 }
 
+/*
+ * leave_missing - with SQL_SCHEMA_NO_OPTIONAL, is table name (t), or
+ *	its column c (c >= 0), left missing?  Only what a database made
+ *	by ezmlm-idx 7 lacks (absent_table, an optional column) of a list
+ *	whose main table is there already: a new list gets every table.
+ */
+static bool leave_missing(const struct schema_run *run, const char *name,
+			  const struct reg_table *t, int c)
+{
+	char	root[REG_NAME_MAX];
+
+	if (!(run->flags & SQL_SCHEMA_NO_OPTIONAL))
+		return false;
+	if (t->family != REG_LIST)
+		return run->lists_only;
+	if (c >= 0)	/* the table is there: a column is added to it */
+		return sql_schema_optional_column(t, c);
+	return sql_schema_optional_table(t)
+		&& reg_list_split(name, root, sizeof(root)) == t
+		&& name_set_has(&run->tables, root);
+}
+
 /* repair_table - create the table, or its missing columns; drop extras */
 static enum sql_rc repair_table(void *ctx, const char *name,
 				const struct reg_table *t)
@@ -453,6 +525,9 @@ static enum sql_rc repair_table(void *ctx, const char *name,
 	struct column_set cols = {0};
 	enum sql_rc rc;
 
+	if (!name_set_has(&run->tables, name) &&
+	    leave_missing(run, name, t, -1))
+		return SQL_OK;
 	if (!name_set_has(&run->tables, name)) {
 		sql_schema_create(&sql, run->engine, name, t);
 		rc = schema_exec(run, &sql);
@@ -463,7 +538,8 @@ static enum sql_rc repair_table(void *ctx, const char *name,
 	    (rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
 		return rc;
 	for (int c = 0; c < t->ncols; c++)
-		if (!name_set_has(&cols.names, t->cols[c].name))
+		if (!name_set_has(&cols.names, t->cols[c].name) &&
+		    !leave_missing(run, name, t, c))
 			sql_schema_add_column(&sql, run->engine, name, t, c);
 	for (size_t i = 0; i < cols.names.n; i++)
 		if (reg_column_index(t, cols.names.v[i]) < 0

@@ -132,12 +132,18 @@ enum result_kind write_ddl_after(struct sql_write *w);
 void	write_ddl_undo(struct sql_write *w);
 
 /*
- * write_prepare_insert - "INSERT INTO table (every column of t) VALUES
- *	(?, ...)" prepared on conn.
+ * write_prepare_insert - "INSERT INTO table (every column of t SQL has)
+ *	VALUES (?, ...)" prepared on conn.  *absent gets the optional
+ *	columns SQL lacks (sql.h; bit i for column i): pass each row's
+ *	values through write_present() before running it.
  */
 enum sql_rc write_prepare_insert(struct sql_conn *conn, const char *table,
-				 const struct reg_table *t,
+				 const struct reg_table *t, unsigned *absent,
 				 struct sql_stmt **out);
+
+/* write_present - v[0..t->ncols) without the absent columns, in place */
+void	write_present(struct sql_value *v, const struct reg_table *t,
+		      unsigned absent);
 
 /* write_store_sub - the store part of a subscribe SQL decided. */
 enum store_rc write_store_sub(struct store_txn *txn, struct wchange *c);

@@ -241,26 +241,76 @@ enum result_kind write_ddl_after(struct sql_write *w)
 	return r;
 }
 
+/* The columns of one table SQL has, for write_prepare_insert. */
+struct have_cols {
+	const struct reg_table *t;
+	unsigned have;
+};
+
+/* note_have - sql_list_columns callback: a registry column SQL has */
+static int note_have(void *ctx, const struct sql_column_info *ci)
+{
+	struct have_cols *h = ctx;
+	int i = reg_column_index(h->t, ci->name);
+
+	if (i >= 0)
+		h->have |= 1u << i;
+	return 0;
+}
+
+/* absent_columns - the optional columns of t table lacks, into *absent */
+static enum sql_rc absent_columns(struct sql_conn *conn, const char *table,
+				  const struct reg_table *t, unsigned *absent)
+{
+	struct have_cols h = { t, 0 };
+	enum sql_rc rc = SQL_OK;
+	bool optional = false;
+
+	*absent = 0;
+	for (int i = 0; i < t->ncols; i++)
+		optional = optional || sql_schema_optional_column(t, i);
+	if (optional)	/* only then is the catalog asked */
+		rc = sql_list_columns(conn, table, note_have, &h);
+	for (int i = 0; optional && h.have && i < t->ncols; i++)
+		if (!(h.have >> i & 1u) && sql_schema_optional_column(t, i))
+			*absent |= 1u << i;
+	return rc;
+}
+
+/* write_present - see write_int.h */
+void	write_present(struct sql_value *v, const struct reg_table *t,
+		      unsigned absent)
+{
+	int n = 0;
+
+	for (int i = 0; absent && i < t->ncols; i++)
+		if (!(absent >> i & 1u))
+			v[n++] = v[i];
+}
+
 /* write_prepare_insert - see write_int.h */
 enum sql_rc write_prepare_insert(struct sql_conn *conn, const char *table,
-				 const struct reg_table *t,
+				 const struct reg_table *t, unsigned *absent,
 				 struct sql_stmt **out)
 {
 	enum sql_engine e = conn->driver->engine;
 	struct sql_buf b = SQL_BUF_INIT;
-	enum sql_rc rc;
+	enum sql_rc rc = absent_columns(conn, table, t, absent);
+	size_t n = 0;
 
 	sql_buf_add(&b, "INSERT INTO ");
 	sql_buf_ident(&b, e, table);
 	for (int i = 0; i < t->ncols; i++) {
-		sql_buf_add(&b, i ? ", " : " (");
+		if (*absent >> i & 1u)
+			continue;
+		sql_buf_add(&b, n++ ? ", " : " (");
 		sql_buf_ident(&b, e, t->cols[i].name);
 	}
-	for (int i = 0; i < t->ncols; i++)
+	for (size_t i = 0; i < n; i++)
 		sql_buf_add(&b, i ? ", ?" : ") VALUES (?");
 	sql_buf_add(&b, ")");
-	rc = b.oom ? SQL_INTERNAL : sql_prepare(conn, b.p, (size_t)t->ncols,
-						 out);
+	if (rc == SQL_OK)
+		rc = b.oom ? SQL_INTERNAL : sql_prepare(conn, b.p, n, out);
 	sql_buf_free(&b);
 	return rc;
 }
@@ -270,6 +320,7 @@ struct copy {
 	struct sql_conn *conn;
 	const struct reg_table *t;
 	struct sql_stmt *ins;
+	unsigned absent;	/* write_prepare_insert's */
 	enum sql_rc rc;
 };
 
@@ -281,6 +332,7 @@ static int copy_row(const struct store_row *row, void *arg)
 
 	for (int i = 0; i < x->t->ncols; i++)
 		v[i] = sync_param(&row->col[i]);
+	write_present(v, x->t, x->absent);
 	x->rc = sql_stmt_exec(x->conn, x->ins, v, NULL);
 	return x->rc != SQL_OK;
 }
@@ -288,10 +340,10 @@ static int copy_row(const struct store_row *row, void *arg)
 /* write_sql_rows - see write_int.h */
 enum result_kind write_sql_rows(struct sql_write *w, struct wchange *c)
 {
-	struct copy x = { w->conn, c->t, NULL, SQL_OK };
+	struct copy x = { w->conn, c->t, NULL, 0, SQL_OK };
 	enum store_rc src = STORE_OK;
 
-	x.rc = write_prepare_insert(w->conn, c->name, c->t, &x.ins);
+	x.rc = write_prepare_insert(w->conn, c->name, c->t, &x.absent, &x.ins);
 	if (x.rc == SQL_OK)
 		src = c->each(c->each_arg, copy_row, &x);
 	sql_stmt_free(w->conn, x.ins);

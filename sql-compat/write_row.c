@@ -289,7 +289,7 @@ static bool row_own(const struct reg_table *t, struct store_row *row,
 
 /* read_back - c's row with key k as SQL holds it, into c->row */
 static enum result_kind read_back(struct sql_write *w, struct wchange *c,
-				  const struct wtable *wt,
+				  struct wtable *wt,
 				  const struct store_filter *k)
 {
 	struct sql_buf b = SQL_BUF_INIT;

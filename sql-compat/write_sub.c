@@ -51,6 +51,7 @@ struct sub_sql {
 	char	table[SQL_TABLE_NAME_MAX], slog[SQL_TABLE_NAME_MAX];
 	struct present_set ps;
 	struct sql_stmt *ins, *del, *log;
+	unsigned ins_absent, log_absent;	/* write_prepare_insert's */
 };
 
 /* fold_hash - FNV-1a of the bytes with ASCII case folded */
@@ -257,10 +258,11 @@ static enum sql_rc prepare(struct sub_sql *x)
 	const struct reg_table *slog = reg_list_split(x->slog, root,
 						      sizeof(root));
 	enum sql_rc rc = write_prepare_insert(x->w->conn, x->table, x->c->t,
-					      &x->ins);
+					      &x->ins_absent, &x->ins);
 
 	if (rc == SQL_OK)
-		rc = write_prepare_insert(x->w->conn, x->slog, slog, &x->log);
+		rc = write_prepare_insert(x->w->conn, x->slog, slog,
+					  &x->log_absent, &x->log);
 	sql_buf_add(&b, "DELETE FROM ");
 	sql_buf_ident(&b, x->e, x->table);
 	sql_buf_add(&b, " WHERE ");
@@ -303,6 +305,7 @@ static enum sql_rc sub_one(struct sub_sql *x, size_t i)
 		return SQL_INTERNAL;
 	it->changed = true;
 	n->changed++;
+	write_present(v, x->c->t, x->ins_absent);
 	return sql_stmt_exec(x->w->conn, x->ins, v, NULL);
 }
 

@@ -160,11 +160,17 @@ enum store_rc mlist_mlog_add(struct store_txn *txn,
 enum mlist_event { MLIST_ARRIVAL, MLIST_PROCESSED, MLIST_RECEIPT,
 		   MLIST_BOUNCE, MLIST_NEVENTS };
 
+/* The raw codes kept besides: -1 .. 5 (ezmlm-idx 7's), at code + 1. */
+#define MLIST_CODE_MIN	(-1)
+#define MLIST_NCODES	7
+
 struct mlist_status {
 	int64_t msgnum, listno;
 	char name[MLIST_NAME_MAX + 1];	/* from T_name; "" if none */
 	bool have[MLIST_NEVENTS];
 	char tai[MLIST_NEVENTS][32];	/* the entry's time, as stored */
+	bool have_code[MLIST_NCODES];	/* each code's entry, as stored */
+	char code_tai[MLIST_NCODES][32];
 };
 
 /*

@@ -145,6 +145,22 @@ static int event_of(int64_t done)
 	return -1;
 }
 
+/* status_note - entry i of have/tais (when in 0..n) gets the time tai. */
+static void status_note(bool *have, char (*tais)[32], int64_t i, int n,
+			const struct store_value *tai)
+{
+	size_t len = tai->kind == SV_TEXT ? tai->len : 0;
+
+	if (i < 0 || i >= n)
+		return;
+	have[i] = true;
+	if (len >= sizeof(tais[i]))
+		len = sizeof(tais[i]) - 1;
+	if (len)	/* a NULL time has no bytes to copy */
+		memcpy(tais[i], tai->s, len);
+	tais[i][len] = 0;
+}
+
 static int status_add(const struct store_row *row, void *arg)
 {
 	struct status_build *b = arg;
@@ -152,7 +168,6 @@ static int status_add(const struct store_row *row, void *arg)
 	const struct store_value *tai = &row->col[REG_MLOG_TAI];
 	struct mlist_status *s;
 	int ev = event_of(row->col[REG_MLOG_DONE].i);
-	size_t n;
 
 	if (b->top->n == 0 || m < b->top->v[b->top->n - 1])
 		return 0;
@@ -160,14 +175,10 @@ static int status_add(const struct store_row *row, void *arg)
 		b->oom = true;
 		return 1;
 	}
-	if (ev < 0)
-		return 0;
-	s->have[ev] = true;
-	n = tai->kind == SV_TEXT ? tai->len : 0;
-	if (n >= sizeof(s->tai[ev]))
-		n = sizeof(s->tai[ev]) - 1;
-	memcpy(s->tai[ev], tai->s, n);
-	s->tai[ev][n] = 0;
+	status_note(s->have_code, s->code_tai,
+		    row->col[REG_MLOG_DONE].i - MLIST_CODE_MIN, MLIST_NCODES,
+		    tai);
+	status_note(s->have, s->tai, ev, MLIST_NEVENTS, tai);
 	return 0;
 }
 

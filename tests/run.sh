@@ -26,8 +26,11 @@
 #	they are shown prefixed with the test's name and counted.  A test
 #	that prints no such line, or exits non-zero without a "not ok"
 #	of its own, or exits other than 0 or 1 (crash, sanitizer,
-#	timeout), counts as one more failure named after the test.  Full
-#	outputs are kept in build/test-logs/.
+#	timeout), counts as one more failure named after the test.  A
+#	test that cannot run prints the TAP plan "1..0 # SKIP reason" and
+#	no result: it is listed as "not run: NAME (reason)" before the
+#	last line and counted neither way.  Full outputs are kept in
+#	build/test-logs/.
 #
 #	The last line is "N passed, N failed"; the exit status is 1 when
 #	anything failed.
@@ -49,6 +52,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 PASSED=0
 FAILED=0
 FAILURES=()
+NOT_RUN=()
 SERVERS=
 CURRENT=
 
@@ -134,6 +138,8 @@ run_one() {
 		failure "$name: timed out after $TIMEOUT s"
 	elif [ "$status" != 0 ] && { [ "$notok" = 0 ] || [ "$status" != 1 ]; }; then
 		failure "$name: exited with status $status"
+	elif [ $((ok + notok)) = 0 ] && grep -q '^1\.\.0 # SKIP' "$out"; then
+		NOT_RUN+=("$name ($(sed -n 's/^1\.\.0 # SKIP *//p' "$out" | head -n 1))")
 	elif [ $((ok + notok)) = 0 ]; then
 		failure "$name: printed no test results"
 	fi
@@ -157,6 +163,9 @@ main() {
 			echo "#   $t"
 		done
 	fi
+	for t in "${NOT_RUN[@]}"; do
+		echo "not run: $t"
+	done
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }

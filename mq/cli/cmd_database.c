@@ -114,8 +114,11 @@ static int database_check(const struct database_command *cmd,
 			  struct sql_conn *conn, unsigned flags)
 {
 	size_t	n = 0;
+	bool	lists_only = false;
 	enum sql_rc rc = sql_schema_check(conn, NULL, flags, print_issue, NULL, &n);
 
+	if (rc == SQL_OK)
+		rc = sql_schema_lists_only(conn, &lists_only);
 	if (rc != SQL_OK)
 		return database_fail(cmd, conn, rc);
 	if (n > 0) {
@@ -123,7 +126,9 @@ static int database_check(const struct database_command *cmd,
 			  n == 1 ? "" : "s");
 		return EXIT_DATAERR;
 	}
-	printf("valid\n");
+	printf(lists_only ? "valid: a lists-only database (no MailerQ "
+	       "table: mq serves its lists, and no MailerQ data)\n"
+	       : "valid\n");
 	return 0;
 }
 

@@ -2,8 +2,8 @@
  * NAME
  *	cmd_list.c - mq sub, unsub, issub, list, log: a list's subscribers
  * SYNOPSIS
- *	mq sub T [--digest|--allow|--deny|--mod] [--hash N] [--from LINE] ADDR...|-
- *	mq unsub T [--digest|--allow|--deny|--mod] [--hash N] ADDR...|-
+ *	mq sub T [--digest|--allow|--deny|--mod] [--hash N] [--from LINE] [-n] ADDR...|-
+ *	mq unsub T [--digest|--allow|--deny|--mod] [--hash N] [-n] ADDR...|-
  *	mq issub T [--digest|--allow|--deny|--mod] ADDR
  *	mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n]
  *	mq list T [--digest] --sublist NAME --msgnum N [--listno] [-n]
@@ -35,10 +35,13 @@
 
 static const char sub_usage[] =
 	"usage: mq sub T [--digest|--allow|--deny|--mod] [--hash N] "
-	"[--from LINE] ADDR... | -\n"
+	"[--from LINE] [-n] ADDR... | -\n"
 	"Subscribe addresses to list T (or its digest, allow, deny or mod\n"
-	"table); '-' reads one address a line from stdin, optionally\n"
-	"followed by a space and its from line.  The domain is stored\n"
+	"table); '-' reads one address a line from stdin (the whole line;\n"
+	"empty lines and lines starting with '#' are skipped).  With -n,\n"
+	"as ezmlm-sub -n, a line is an address, then a space, tab or comma\n"
+	"and its from line ('\\' keeps the next byte in the address), and\n"
+	"the arguments are ADDR FROMLINE pairs.  The domain is stored\n"
 	"lower-cased; an address present in any case is left as it is.\n"
 	"--hash N forces the hash: 99 a sublist, 98 the return-receipt\n"
 	"address, other values above 52 block the address.  Each change\n"
@@ -47,7 +50,7 @@ static const char sub_usage[] =
 
 static const char unsub_usage[] =
 	"usage: mq unsub T [--digest|--allow|--deny|--mod] [--hash N] "
-	"[--from LINE] ADDR... | -\n"
+	"[--from LINE] [-n] ADDR... | -\n"
 	"Unsubscribe addresses (any case) from list T.  Without --hash only\n"
 	"an address with a normal hash (0..52) is removed; with --hash N\n"
 	"only one whose hash is N.  Each change writes one T_slog row.\n";
@@ -125,6 +128,7 @@ struct sub_args {
 	int hash;
 	const char *from;
 	bool from_stdin;
+	bool names;		/* -n: from lines follow the addresses */
 	char **addrs;
 	int naddrs;
 };
@@ -152,6 +156,8 @@ static int parse_sub_args(int argc, char **argv, const char *usage,
 			a->from = argv[++i];
 		else if (!strcmp(argv[i], "-"))
 			a->from_stdin = true;
+		else if (!strcmp(argv[i], "-n"))
+			a->names = true;
 		else if (argv[i][0] == '-' && argv[i][1] == '-' && !a->root)
 			return cli_usage(usage);
 		else if (!a->root)
@@ -209,23 +215,45 @@ static char *read_all(int fd, size_t *len)
 	return NULL;
 }
 
-/* parse_line - "ADDRESS[ FROMLINE]" into one request. */
+/*
+ * name_split - where ezmlm-sub -n ends the address of a line: the first
+ *	space, tab or comma not escaped by a backslash (which stays in the
+ *	address, as ezmlm-idx's subunsub_main leaves it); len if none.
+ */
+static size_t name_split(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == ' ' || s[i] == '\t' || s[i] == ',')
+			return i;
+	}
+	return len;
+}
+
+/*
+ * parse_line - one stdin line into one request: the whole line is the
+ *	address, or with -n the address and, after one separator, the
+ *	from line (ezmlm-sub's stdin rules).
+ */
 static void parse_line(char *s, size_t len, const struct sub_args *a,
 		       struct sub_request *r)
 {
-	size_t i = 0, j;
+	size_t i = a->names ? name_split(s, len) : len;
 
-	while (i < len && s[i] != ' ' && s[i] != '\t')
-		i++;
 	*r = (struct sub_request){ .addr = s, .len = i, .hash = a->hash,
 				   .etype = 'm', .fromline = a->from,
 				   .fromlen = a->from ? strlen(a->from) : 0 };
-	for (j = i; j < len && (s[j] == ' ' || s[j] == '\t'); j++)
-		;
-	if (j < len) {
-		r->fromline = s + j;
-		r->fromlen = len - j;
+	if (i < len) {
+		r->fromline = s + i + 1;
+		r->fromlen = len - i - 1;
 	}
+}
+
+/* skip_line - an stdin line ezmlm-sub skips: empty or a '#' comment */
+static bool skip_line(const char *s, size_t n)
+{
+	return n == 0 || s[0] == '#';
 }
 
 /* read_stdin - the requests of stdin, one address (and from line) a line. */
@@ -258,7 +286,7 @@ static int read_stdin(const struct sub_args *a, struct sub_input *in)
 				  lineno, LINE_MAX_BYTES);
 			return EXIT_DATAERR;
 		}
-		if (n) {
+		if (!skip_line(p, n)) {
 			parse_line(p, n, a, &in->req[in->n]);
 			in->line[in->n++] = lineno;
 		}
@@ -272,6 +300,9 @@ static int read_stdin(const struct sub_args *a, struct sub_input *in)
 /* args_input - the requests, from the arguments or from stdin. */
 static int args_input(const struct sub_args *a, struct sub_input *in)
 {
+	struct sub_args plain = *a;
+
+	plain.names = false;
 	memset(in, 0, sizeof(*in));
 	if (a->from_stdin && a->naddrs == 0)
 		return read_stdin(a, in);
@@ -279,10 +310,15 @@ static int args_input(const struct sub_args *a, struct sub_input *in)
 	in->line = calloc((size_t)a->naddrs, sizeof(*in->line));
 	if (!in->req || !in->line)
 		return EXIT_SOFTWARE;
-	for (int i = 0; i < a->naddrs; i++)
-		parse_line(a->addrs[i], 0, a, &in->req[in->n++]);
-	for (size_t i = 0; i < in->n; i++)
-		in->req[i].len = strlen(in->req[i].addr);
+	for (int i = 0; i < a->naddrs; i++) {
+		struct sub_request *r = &in->req[in->n++];
+
+		parse_line(a->addrs[i], strlen(a->addrs[i]), &plain, r);
+		if (a->names && i + 1 < a->naddrs) {	/* ADDR FROMLINE pairs */
+			r->fromline = a->addrs[++i];
+			r->fromlen = strlen(r->fromline);
+		}
+	}
 	return 0;
 }
 

@@ -427,13 +427,19 @@ static const char *const delay_names[3] = {
 	"main_to_arrival", "arrival_to_processed", "processed_to_receipt",
 };
 
-/* time_cell - a stored time without its fraction, or "-". */
+/*
+ * time_cell - a stored time without its fraction, "-" without the
+ *	event, "?" for an event logged without a time (ezmlm-idx 7's
+ *	MySQL tables leave it NULL).
+ */
 static const char *time_cell(const struct mlist_status *r, int ev)
 {
 	static char buf[MLIST_NEVENTS][20];
 
 	if (!r->have[ev])
 		return "-";
+	if (!r->tai[ev][0])
+		return "?";
 	snprintf(buf[ev], sizeof(buf[ev]), "%.19s", r->tai[ev]);
 	return buf[ev];
 }
@@ -518,7 +524,7 @@ int cmd_status(int argc, char **argv)
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
 	if ((rc = store_read_begin(st, &txn)) == STORE_OK) {
-		rc = mlist_status_collect(txn, o.arg[0], o.digest,
+		rc = msg_status_read(txn, o.arg[0], o.digest,
 					  (size_t)o.n, &rows, &n);
 		store_read_end(txn);
 	}

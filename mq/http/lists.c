@@ -278,7 +278,7 @@ static void list_status(struct http_req *r, const char *root)
 	if (!http_list_int(r, "n", 1, STATUS_MAX, 10, &nmsg))
 		return;
 	if ((rc = store_read_begin(r->st, &txn)) == STORE_OK) {
-		rc = mlist_status_collect(txn, root, http_list_flag(r,
+		rc = msg_status_read(txn, root, http_list_flag(r,
 								    "digest"),
 					  (size_t)nmsg, &rows, &n);
 		store_read_end(txn);

@@ -39,6 +39,21 @@ enum result_kind msg_mlog(struct store *st, const struct mlist_mlog_req *r,
 			  bool *already);
 
 /*
+ * msg_status_read - mlist_status_collect with each message's mlog codes
+ *	read in its vocabulary, the seed's or ezmlm-idx 7's
+ *	(msg_status.c says how they are told apart).
+ */
+enum store_rc msg_status_read(struct store_txn *txn, const char *root,
+			      bool digest, size_t nmsg,
+			      struct mlist_status **out, size_t *nout);
+
+/*
+ * msg_status_interpret - the status columns of rows (ordered by message,
+ *	as mlist_status_collect orders them) from their raw codes
+ */
+void	msg_status_interpret(struct mlist_status *rows, size_t n, bool digest);
+
+/*
  * msg_status_json - the rows of mlist_status_collect as mq status --json
  *	shows them (cmd_mlog.c; also GET /v1/lists/T/status): an array of
  *	objects, times as stored, delays in seconds or null.  NULL when out

@@ -69,17 +69,28 @@ expect_eq "digest slog" "1" "$(slog_rows --digest)"
 "$MQ" sub list --mod mod@x.org > /dev/null
 check "issub --mod" "$MQ" issub list --mod mod@x.org
 
-# Addresses from stdin: duplicates in any case count once; a from line
-# may follow the address.
-printf 'one@a.org\nTwo@B.org  Two B\n\nONE@A.ORG\ntwo@b.org\r\n' > "$TMP/in"
-expect_eq "sub - from stdin" "list: 2 subscribed, 2 already subscribed" "$("$MQ" sub list - < "$TMP/in")"
+# Addresses from stdin: duplicates in any case count once; with -n a
+# from line follows the address after one space, tab or comma (ezmlm-sub
+# -n); empty lines and '#' lines are skipped.
+printf 'one@a.org\nTwo@B.org Two B\n\n# a comment\nONE@A.ORG\ntwo@b.org\r\n' > "$TMP/in"
+expect_eq "sub -n - from stdin" "list: 2 subscribed, 2 already subscribed" "$("$MQ" sub list -n - < "$TMP/in")"
 expect_grep "a from line from stdin" '\+m Two@b.org Two B$' <("$MQ" log list two)
+printf 'ann\\,x@a.org,Ann X\n' | "$MQ" sub list -n - > /dev/null
+expect_grep "-n: a backslash keeps the comma in the address" '\+m ann\\,x@a.org Ann X$' <("$MQ" log list ann)
+"$MQ" sub list -n pat@a.org 'Pat A' quinn@a.org > /dev/null
+expect_grep "-n: ADDR FROMLINE pairs" '\+m pat@a.org Pat A$' <("$MQ" log list pat)
+check "-n: the last address needs no from line" "$MQ" issub list quinn@a.org
+# Without -n the whole line is the address, as ezmlm-sub's: one with a
+# space is refused whole, not cut at the space.
+printf '"a b"@a.org From\n' > "$TMP/spaced"
+expect_status "a spaced line is one address" 65 "$MQ" sub list - < "$TMP/spaced"
+expect_grep "the space is refused in the address" 'stdin:1: address "a: control byte, space or NUL at byte 3' "$TMP/last.out"
 
 # Bad input: one line naming it, exit 65, nothing written.
 "$MQ" dump list > "$TMP/before"
 seq0=$(seq_of)
 printf 'good@x.org\nnoatsign  From Line\n' > "$TMP/bad"
-expect_status "a bad line: exit 65" 65 "$MQ" sub list - < "$TMP/bad"
+expect_status "a bad line: exit 65" 65 "$MQ" sub list -n - < "$TMP/bad"
 expect_grep "it names the line" "stdin:2: address noatsign: not local@domain" "$TMP/last.out"
 expect_eq "one line" "1" "$(wc -l < "$TMP/last.out")"
 expect_status "no @: exit 65" 65 "$MQ" sub list noat

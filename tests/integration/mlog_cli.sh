@@ -100,6 +100,28 @@ expect_grep "JSON has missing events as null" '"bounce": null' "$TMP/status.json
 expect_status "status -n 0: usage" 64 "$MQ" status t -n 0
 expect_status "status of a missing list: exit 1" 1 "$MQ" status nolist
 
+# status reads ezmlm-idx 7's codes too: 1 tagged (arrival at the main
+# list), 4 sent by a list, 3 accepted and sent by a sublist (list number
+# hash_lo + 1), 5 receipt, -1 bounce.  Message 31, only tagged, takes the
+# vocabulary of the rows around it.
+"$MQ" mlog t 30 0 1 --tai "2026-03-02 10:00:00" > /dev/null
+"$MQ" mlog t 30 0 4 --tai "2026-03-02 10:00:02" > /dev/null
+"$MQ" mlog t 30 11 3 --tai "2026-03-02 10:00:06" > /dev/null
+"$MQ" mlog t 30 11 5 --tai "2026-03-02 10:01:06" > /dev/null
+"$MQ" mlog t 30 21 -1 --tai "2026-03-02 10:03:00" > /dev/null
+"$MQ" mlog t 31 0 1 --tai "2026-03-02 10:05:00" > /dev/null
+"$MQ" status t -n 2 > "$TMP/status7"
+expect_grep "ezmlm-idx 7: the main list tagged (1) and sent (4) it" \
+	"^30 +0 +\(main\) +2026-03-02 10:00:00 +2026-03-02 10:00:02 +- +- +- +2s +-$" "$TMP/status7"
+expect_grep "ezmlm-idx 7: a sublist sent it (3), its receipt (5)" \
+	"^30 +11 +\? +- +2026-03-02 10:00:06 +2026-03-02 10:01:06 +- +- +- +1m00s$" "$TMP/status7"
+expect_grep "ezmlm-idx 7: a bounce (-1)" "^30 +21 +\? +- +- +- +2026-03-02 10:03:00 " "$TMP/status7"
+expect_grep "ezmlm-idx 7: a message only tagged has arrived" \
+	"^31 +0 +\(main\) +2026-03-02 10:05:00 +- " "$TMP/status7"
+"$MQ" status t -n 3 > "$TMP/status7"
+expect_grep "the seed's codes stay the seed's beside them" \
+	"^20 +7 +sub7@lists.example +2026-03-01 10:00:08 +2026-03-01 10:00:15 +2026-03-01 10:02:15 " "$TMP/status7"
+
 # SQL authoritative but unreachable: exit 75, no password shown, nothing written.
 expect_status "cookie with SQL unreachable: exit 75" 75 \
 	env MQ_DATABASE_ADDRESS=postgresql://u:sekrit@127.0.0.1:1/db "$MQ" cookie t 77 a@b.example

@@ -150,7 +150,11 @@ engine_checks() {
 	check "$e: the client loads mq sql schema --list ml" sqlc_stdin "$e" < "$TMP/ml.sql"
 	ezmlm_checks "$e"
 
-	expect_status "$e: check-database finds missing tables" 65 \
+	check "$e: a list and no MailerQ table: a lists-only database" \
+		"$MQ" check-database --address "$u"
+	expect_grep "$e: reported as such" '^valid: a lists-only database' "$TMP/last.out"
+	sqlc "$e" "CREATE TABLE locals (id INTEGER PRIMARY KEY, type VARCHAR(16), address TEXT)"
+	expect_status "$e: one MailerQ table: check-database finds the missing ones" 65 \
 		"$MQ" check-database --address "$u"
 	expect_grep "$e: the report names a missing table" '^table capacity: missing$' "$TMP/last.out"
 	expect_no_grep "$e: the list ml is valid already" '^table ml' "$TMP/last.out"
