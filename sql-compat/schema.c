@@ -82,10 +82,15 @@ static enum list_kind schema_list_kind(const struct reg_table *t)
 	return LIST_OTHER;
 }
 
-/* sql_schema_optional_table - see sql.h: the split tables (T_name) */
+/*
+ * sql_schema_optional_table - see schema.h: the split tables (T_name),
+ *	and mq's own additions to MailerQ's tables (suppressions, pools).
+ */
 bool	sql_schema_optional_table(const struct reg_table *t)
 {
-	return t->family == REG_LIST && reg_column_index(t, "notuse") >= 0;
+	if (t->family != REG_LIST)
+		return t->mq_only;
+	return reg_column_index(t, "notuse") >= 0;
 }
 
 /* sql_schema_optional_column - see sql.h: the address tables' domain */

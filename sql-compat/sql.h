@@ -616,9 +616,11 @@ bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 			   int col, const char *type);
 
 /*
- * What mq adds to ezmlm-idx 7's tables, which its database may lack (no
- * issue; sync takes it as it is): the split tables (a list without is
- * unsplit) and the address tables' domain (computed, never written).
+ * What a database may lack (no issue; sync takes it as it is): mq's
+ * additions to ezmlm-idx 7's tables, the split tables (a list without is
+ * unsplit) and the address tables' domain (computed, never written), and
+ * mq's own tables of MailerQ's kind (registry.h's mq_only: empty when
+ * absent; repair-database and sync --to-sql create them).
  */
 bool	sql_schema_optional_table(const struct reg_table *t);
 bool	sql_schema_optional_column(const struct reg_table *t, int col);

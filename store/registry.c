@@ -197,7 +197,11 @@ static const struct reg_column pool_ips_cols[] = {
 
 #define MAILERQ(n, k, about) \
 	static const struct reg_table n##_table = { #n, REG_MAILERQ, \
-		n##_cols, NCOLS(n##_cols), k, about }
+		n##_cols, NCOLS(n##_cols), k, about, false }
+/* MQ_ONLY - a table of MailerQ's kind that MailerQ's database lacks */
+#define MQ_ONLY(n, k, about) \
+	static const struct reg_table n##_table = { #n, REG_MAILERQ, \
+		n##_cols, NCOLS(n##_cols), k, about, true }
 #define KEY1(a)		{ a }, 1
 #define KEY2(a, b)	{ a, b }, 2
 #define KEY3(a, b, c)	{ a, b, c }, 3
@@ -221,9 +225,9 @@ MAILERQ(response_patterns_actions, KEY2(0, 1),
 	"which response actions each pattern executes");
 MAILERQ(rewrite_triggers, KEY1(0), "triggers that fire rewrite actions");
 MAILERQ(rewrite_actions, KEY1(0), "rewrites applied when a message loads");
-MAILERQ(suppressions, KEY1(0), "addresses and domains never sent to");
-MAILERQ(pools, KEY1(0), "named pools of local IPs");
-MAILERQ(pool_ips, KEY2(0, 1), "the local IPs of each pool");
+MQ_ONLY(suppressions, KEY1(0), "addresses and domains never sent to");
+MQ_ONLY(pools, KEY1(0), "named pools of local IPs");
+MQ_ONLY(pool_ips, KEY2(0, 1), "the local IPs of each pool");
 
 const struct reg_table *const reg_mailerq[] = {
 	&capacity_table, &capacity_rules_table, &dkim_keys_table,
@@ -300,7 +304,7 @@ COL_COUNT(name_cols, REG_SPLIT_NCOLS);
 
 #define LIST(var, suffix, cols, k, about) \
 	static const struct reg_table var = { suffix, REG_LIST, \
-		cols, NCOLS(cols), k, about }
+		cols, NCOLS(cols), k, about, false }
 #define NOKEY	{ 0 }, 0
 
 #define ADDR_KEY	KEY1(REG_ADDR_ADDRESS)

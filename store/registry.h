@@ -54,6 +54,8 @@ struct reg_table {
 	int key[REG_MAX_KEY];	/* column indexes of the primary key */
 	int nkey;		/* 0: rows keyed by a hidden row number */
 	const char *about;	/* one line for --help and docs */
+	bool mq_only;		/* mq's addition, absent from MailerQ's own
+				 * database: an SQL database may lack it */
 };
 
 /*
