@@ -3,7 +3,7 @@
  *	schema.c - DDL for mq's tables in the SQLite, PostgreSQL and MySQL
  *	dialects
  * SYNOPSIS
- *	#include "sql-compat/sql.h"
+ *	#include "sql-compat/schema.h"
  *
  *	struct sql_buf b = SQL_BUF_INIT;
  *	sql_schema_create(&b, SQL_ENGINE_PGSQL, "capacity",
@@ -39,7 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 
 /* The kind of list table a registry entry is, for ezmlm's types. */
 enum list_kind { LIST_ADDRESS, LIST_SLOG, LIST_COOKIE, LIST_MLOG, LIST_OTHER };

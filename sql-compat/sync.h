@@ -36,7 +36,7 @@
 #ifndef MQ_SQL_SYNC_H
 #define MQ_SQL_SYNC_H
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 #include "store/store.h"
 
 #define SQL_SYNC_ERR_MAX 1024
