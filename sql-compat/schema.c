@@ -150,8 +150,12 @@ static void schema_default(struct sql_buf *b, enum sql_engine engine,
 	if (col->dflt == NULL)
 		return;
 	if (col->type == REG_TIME && strcmp(col->dflt, "now") == 0) {
+		/* A PostgreSQL timestamp takes the inserting session's
+		 * local time: the UTC one whatever its time zone. */
 		if (!constant_only)
-			sql_buf_add(b, " DEFAULT CURRENT_TIMESTAMP");
+			sql_buf_add(b, engine == SQL_ENGINE_PGSQL ?
+				    " DEFAULT (CURRENT_TIMESTAMP AT TIME ZONE "
+				    "'UTC')" : " DEFAULT CURRENT_TIMESTAMP");
 	} else if (col->type == REG_INT) {
 		sql_buf_add(b, " DEFAULT %lld", strtoll(col->dflt, NULL, 10));
 	} else {
