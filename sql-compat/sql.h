@@ -167,8 +167,10 @@ enum sql_type {
  *
  * Result columns: every driver returns SQL_NULL or SQL_TEXT, never
  * SQL_INT: a column's value is its text form (integers in decimal,
- * times as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC), ready for
- * store_value_parse() with the registry column.  p is followed by a
+ * times as the server prints them in a UTC session: "YYYY-MM-DD
+ * HH:MM:SS[.ffffff]", "+00" after a PostgreSQL timestamptz, unix
+ * seconds in an integer column), which sync_value.c turns into mq's
+ * form for store_value_parse() with the registry column.  p is followed by a
  * NUL (not counted in len).  Values live until the next
  * sql_rows_next() or sql_rows_free().
  */
@@ -299,10 +301,15 @@ struct sql_driver {
 	 * engine they talk to.
 	 */
 	const char *insert_new;		/* an INSERT that skips a row whose
-					 * key exists: "INSERT OR IGNORE
-					 * INTO", "INSERT IGNORE INTO" */
-	const char *insert_new_end;	/* after its VALUES (...): "" or
-					 * " ON CONFLICT DO NOTHING" */
+					 * key exists, and refuses a value
+					 * the column cannot hold (never
+					 * MySQL's IGNORE, which stores a
+					 * cut one): "INSERT INTO" */
+	const char *insert_new_end;	/* after its VALUES (...): " ON
+					 * CONFLICT DO NOTHING", " ON
+					 * DUPLICATE KEY UPDATE" */
+	bool	insert_new_noop;	/* insert_new_end wants "k = k" of
+					 * the first key column (MySQL) */
 	const char *null_safe_eq;	/* equal, NULL to NULL too: " IS ?",
 					 * " IS NOT DISTINCT FROM ?",
 					 * " <=> ?" */

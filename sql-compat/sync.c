@@ -136,6 +136,36 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 	return 0;
 }
 
+/*
+ * absent_table - why the catalog lists no column of table name: no
+ *	right to see it (the catalog hides what the user may not read; a
+ *	SELECT is refused as SQL_CONFIG) or no table.  An exit status.
+ */
+static int absent_table(struct sql_conn *conn, const char *name, char *err,
+			size_t errlen)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc;
+
+	sql_buf_add(&b, "SELECT * FROM ");
+	sql_buf_ident(&b, sql_conn_engine(conn), name);
+	sql_buf_add(&b, " WHERE 1 = 0");
+	rc = b.oom ? SQL_INTERNAL : sql_exec(conn, b.p, NULL, 0, NULL, NULL);
+	sql_buf_free(&b);
+	if (rc == SQL_CONFIG) {
+		snprintf(err, errlen, "sql: no permission on table %s for "
+			 "user %s (mq sql grant prints the GRANT statements)",
+			 name, conn->address->user ? conn->address->user
+			 : "(default)");
+		return RESULT_BADDATA;
+	}
+	if (rc == SQL_TEMPFAIL || rc == SQL_INTERNAL)
+		return sync_sql_fail(conn, rc, err, errlen);
+	snprintf(err, errlen, "sql: table %s is missing (mq repair-database "
+		 "creates it)", name);
+	return RESULT_BADDATA;
+}
+
 /* sync_columns - see sync_int.h */
 int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     unsigned flags, struct sync_cols *cols, char *err,
@@ -149,11 +179,8 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	memset(cols, 0, sizeof(*cols));
 	if ((rc = sql_list_columns(conn, tn->name, note_column, &c)))
 		return sync_sql_fail(conn, rc, err, errlen);
-	if (c.ncols == 0) {
-		snprintf(err, errlen, "sql: table %s is missing (mq "
-			 "repair-database creates it)", tn->name);
-		return RESULT_BADDATA;
-	}
+	if (c.ncols == 0)
+		return absent_table(conn, tn->name, err, errlen);
 	if (c.too_many) {
 		snprintf(err, errlen, "sql: table %s: more than %d extra "
 			 "columns, or one with a name of %d bytes or more",

@@ -123,6 +123,15 @@ int	sync_row_parse(const struct sync_name *tn, const struct sync_cols *cols,
 		       struct store_row *row, struct sync_rowbuf *buf,
 		       char *err, size_t errlen);
 
+/*
+ * sync_row_utf8 - 0 when every text of a store row is valid UTF-8 or
+ *	the engine takes any bytes (SQLite); else RESULT_BADDATA with err
+ *	naming table, row key and column, before the server refuses it
+ *	without saying which row.
+ */
+int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
+		      const struct store_row *row, char *err, size_t errlen);
+
 /* sync_note_refused - count a refused row, its message in res. */
 void	sync_note_refused(struct sql_sync_result *res, const char *msg);
 

@@ -366,6 +366,9 @@ static int store_row_cb(const struct store_row *in, void *arg)
 	uint64_t rh;
 
 	normalize(x, in, &row);
+	if ((x->fail = sync_row_utf8(x->tn, x->engine, &row, x->err,
+				     x->errlen)))
+		return x->fail;
 	sync_row_fit(x->cols, t, &row, &buf);
 	rh = store_row_hash(t, &row);
 	for (int k = 0; k < t->nkey; k++)

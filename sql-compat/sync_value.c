@@ -254,3 +254,85 @@ void	sync_note_refused(struct sql_sync_result *res, const char *msg)
 		snprintf(res->refusals + n, sizeof(res->refusals) - n,
 			 "\n...");
 }
+
+/* utf8_valid - well-formed UTF-8 (no overlong form, no surrogate) */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i], need, min;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		for (unsigned k = 1; k <= need; k++) {
+			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* store_key_text - "col=value, ..." of a store row's key, bytes escaped */
+static void store_key_text(const struct reg_table *t,
+			   const struct store_row *row, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = 0;
+	if (t->nkey == 0)
+		snprintf(out, len, "(no key)");
+	for (int k = 0; k < t->nkey && n + 8 < len; k++) {
+		const struct store_value *v = &row->col[t->key[k]];
+
+		n += (size_t)snprintf(out + n, len - n, "%s%s=", k ? ", " : "",
+				      t->cols[t->key[k]].name);
+		if (v->kind == SV_INT)
+			n += (size_t)snprintf(out + n, len - n, "%lld",
+					      (long long)v->i);
+		for (size_t i = 0; v->kind == SV_TEXT && i < v->len &&
+		     i < 80 && n + 5 < len; i++) {
+			unsigned char c = (unsigned char)v->s[i];
+
+			n += (size_t)snprintf(out + n, len - n, c < 0x20 ||
+					      c >= 0x7f ? "\\x%02x" : "%c", c);
+		}
+	}
+}
+
+/* sync_row_utf8 - see sync_int.h */
+int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
+		      const struct store_row *row, char *err, size_t errlen)
+{
+	const struct reg_table *t = tn->t;
+	char key[256];
+
+	if (engine == SQL_ENGINE_SQLITE)
+		return 0;
+	for (int i = 0; i < t->ncols; i++) {
+		const struct store_value *v = &row->col[i];
+
+		if (v->kind != SV_TEXT ||
+		    utf8_valid((const unsigned char *)v->s, v->len))
+			continue;
+		store_key_text(t, row, key, sizeof(key));
+		snprintf(err, errlen, "sql: table %s: row %s: column %s: not "
+			 "valid UTF-8, which %s refuses", tn->name, key,
+			 t->cols[i].name, sql_engine_name(engine));
+		return RESULT_BADDATA;
+	}
+	return 0;
+}

@@ -65,6 +65,24 @@ static const struct sync_cols *cols_of(const struct sql_write *w,
 	return NULL;
 }
 
+/* utf8_ok - the values, valid UTF-8 where the engine wants it */
+static enum result_kind utf8_ok(struct sql_write *w, const struct wchange *c,
+				const struct store_assign *a, int na)
+{
+	struct sync_name tn = { .t = c->t };
+	struct store_row row;
+	char err[SQL_SYNC_ERR_MAX];
+
+	memset(&row, 0, sizeof(row));
+	snprintf(tn.name, sizeof(tn.name), "%s", c->name);
+	for (int i = 0; i < na; i++)
+		row.col[a[i].col] = a[i].v;
+	if (sync_row_utf8(&tn, w->conn->driver->engine, &row, err,
+			  sizeof(err)))
+		return write_fail(w, RESULT_BADDATA, "%s", err);
+	return RESULT_OK;
+}
+
 /* write_defaults - see write_int.h */
 enum result_kind write_defaults(struct sql_write *w, struct wchange *c)
 {
@@ -195,9 +213,11 @@ static enum result_kind update(struct sql_write *w, struct wchange *c,
 	struct sql_buf b = SQL_BUF_INIT;
 	struct sql_value p[REG_MAX_COLS + REG_MAX_KEY];
 	enum sql_engine e = w->conn->driver->engine;
-	enum result_kind r;
+	enum result_kind r = utf8_ok(w, c, c->a, c->na);
 	size_t np = 0;
 
+	if (r)
+		return r;
 	sql_buf_add(&b, "UPDATE ");
 	sql_buf_ident(&b, e, c->name);
 	for (int i = 0; i < c->na; i++) {
@@ -234,8 +254,18 @@ static void insert_text(struct sql_buf *b, const struct sql_write *w,
 		sql_buf_add(b, "%s", d->insert_defaults);
 	for (int i = 0; i < na; i++)
 		sql_buf_add(b, i ? ", ?" : ") VALUES (?");
+	/* a keyless table has no key to conflict on */
+	new_only = new_only && c->t->nkey;
 	sql_buf_add(b, "%s%s", na ? ")" : "", new_only ? d->insert_new_end
 		    : "");
+	if (new_only && d->insert_new_noop) {
+		const char *k = c->t->cols[c->t->key[0]].name;
+
+		sql_buf_add(b, " ");
+		sql_buf_ident(b, d->engine, k);
+		sql_buf_add(b, " = ");
+		sql_buf_ident(b, d->engine, k);
+	}
 }
 
 /* insert - the row of the assignments; *id the id SQL allocated */
@@ -246,9 +276,11 @@ static enum result_kind insert(struct sql_write *w, struct wchange *c,
 	struct sql_buf b = SQL_BUF_INIT;
 	struct sql_value p[REG_MAX_COLS];
 	const struct reg_table *t = c->t;
-	enum result_kind r = RESULT_OK;
+	enum result_kind r = utf8_ok(w, c, a, na);
 	enum sql_rc rc;
 
+	if (r)
+		return r;
 	insert_text(&b, w, c, a, na, false, p);
 	if (!id)
 		r = run(w, &b, p, (size_t)na, NULL);
@@ -484,6 +516,8 @@ enum result_kind write_sql_add(struct sql_write *w, struct wchange *c)
 
 	if (!r)
 		r = write_defaults(w, c);
+	if (!r)
+		r = utf8_ok(w, c, c->full, c->nfull);
 	if (r)
 		return r;
 	insert_text(&b, w, c, c->full, c->nfull, true, p);
