@@ -10,7 +10,8 @@
 #	On MariaDB, whose INSERT IGNORE turned errors into warnings: a done
 #	code beyond the column's TINYINT and a cookie's msgnum beyond INT
 #	UNSIGNED fail with 65 and leave SQL and the store as they were; a
-#	tai after 2038 is kept (mq's DDL uses DATETIME, not TIMESTAMP).
+#	tai after 2038 is kept (mq's DDL uses DATETIME, not TIMESTAMP); a
+#	table in utf8mb3 (no emoji) fails check-database.
 #	Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL (tests/run.sh).
 
 . "$(dirname "$0")/../lib/harness.sh"
@@ -58,6 +59,10 @@ every_part() {
 	expect_eq "mysql: SQL has no cookie" "0" \
 		"$(q "SELECT COUNT(*) FROM ml_cookie")"
 	unset MQ_DATABASE_ADDRESS
+	q "ALTER TABLE mtanames CONVERT TO CHARACTER SET utf8mb3"
+	expect_status "mysql: check-database finds a utf8mb3 table invalid" 65 \
+		"$MQ" check-database --address "$URL"
+	expect_grep "mysql: naming its columns" "mtanames.*utf8mb3" "$TMP/last.out"
 }
 
 each_engine every_part
