@@ -4,8 +4,8 @@
 #	never fail a sync, and a sync that settles, on every engine
 # DESCRIPTION
 #	On each engine: rows with fractional times, 4-byte UTF-8 and values
-#	at mq's limits go --to-sql then --from-sql, and a second run of
-#	each has nothing to do (MariaDB's DATETIME keeps no fraction,
+#	at mq's limits go --to-sql (a second --to-sql at once has nothing
+#	to do) then --from-sql, and a second run of each has nothing to do (MariaDB's DATETIME keeps no fraction,
 #	PostgreSQL prints .500000 as .5).
 #	PostgreSQL: a timestamptz column (after ALTER ... TYPE timestamptz)
 #	loads, syncs back and takes write-through writes; a database whose
@@ -53,6 +53,9 @@ settles() {
 	"$MQ" set news_cookie msgnum=1 tai='2026-03-04 05:06:07.500000' \
 		cookie=abcdefghijklmnopqrst > /dev/null
 	check "$ENGINE: --to-sql" "$MQ" sync --to-sql --address "$URL"
+	check "$ENGINE: --to-sql at once again" "$MQ" sync --to-sql --address "$URL"
+	expect_grep "$ENGINE: compares at the column's precision: nothing to do" \
+		"nothing to do" "$TMP/last.out"
 	check "$ENGINE: --from-sql" "$MQ" sync --from-sql --address "$URL"
 	check "$ENGINE: --to-sql again" "$MQ" sync --to-sql --address "$URL"
 	expect_grep "$ENGINE: --to-sql has nothing to do" "nothing to do" "$TMP/last.out"
