@@ -3,7 +3,7 @@
  *	schema.c - DDL for mq's tables in the SQLite, PostgreSQL and MySQL
  *	dialects
  * SYNOPSIS
- *	#include "sql-compat/sql.h"
+ *	#include "sql-compat/schema.h"
  *
  *	struct sql_buf b = SQL_BUF_INIT;
  *	sql_schema_create(&b, SQL_ENGINE_PGSQL, "capacity",
@@ -24,7 +24,8 @@
  *	List tables are those ezmlm-idx 7 creates for each engine
  *	(db/sub-sqlite3.c, db/sub-pgsql.c, db/sub-mysql.c): the same
  *	column types (INT4, TINYINT UNSIGNED, CHAR(20), a tai that is an
- *	INTEGER in SQLite), the same keys and, for MySQL, the same
+ *	INTEGER in SQLite; but a MySQL tai is DATETIME, where ezmlm-idx's
+ *	TIMESTAMP ends in 2038), the same keys and, for MySQL, the same
  *	indexes (no primary key on the address tables there, an index on
  *	hash and on the first 12 bytes of address).  The seed's split
  *	columns come on top: domain on the address tables, with an
@@ -39,7 +40,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 
 /* The kind of list table a registry entry is, for ezmlm's types. */
 enum list_kind { LIST_ADDRESS, LIST_SLOG, LIST_COOKIE, LIST_MLOG, LIST_OTHER };
@@ -51,17 +52,17 @@ static const struct {
 	const char *type[3];
 } ezmlm_types[] = {
 	{LIST_ADDRESS, "hash", {"INT4", "INT4", "TINYINT UNSIGNED"}},
-	{LIST_SLOG, "tai", {"INTEGER", "TIMESTAMP", "TIMESTAMP"}},
+	{LIST_SLOG, "tai", {"INTEGER", "TIMESTAMP", "DATETIME"}},
 	{LIST_SLOG, "edir", {"CHAR", "CHAR", "CHAR(1)"}},
 	{LIST_SLOG, "etype", {"CHAR", "CHAR", "CHAR(1)"}},
 	{LIST_COOKIE, "msgnum", {"INT4", "INT4", "INTEGER UNSIGNED"}},
-	{LIST_COOKIE, "tai", {"INTEGER", "TIMESTAMP", "TIMESTAMP"}},
+	{LIST_COOKIE, "tai", {"INTEGER", "TIMESTAMP", "DATETIME"}},
 	{LIST_COOKIE, "cookie", {"CHAR(20)", "CHAR(20)", "CHAR(20)"}},
 	{LIST_COOKIE, "chunk", {"INT4", "INT4", "TINYINT UNSIGNED"}},
 	{LIST_COOKIE, "bodysize", {"INT4", "INT4", "INTEGER UNSIGNED"}},
 	{LIST_MLOG, "msgnum", {"INT4", "INT4", "INTEGER UNSIGNED"}},
 	{LIST_MLOG, "listno", {"INT4", "INT4", "INTEGER UNSIGNED"}},
-	{LIST_MLOG, "tai", {"TIMESTAMP", "TIMESTAMP", "TIMESTAMP"}},
+	{LIST_MLOG, "tai", {"TIMESTAMP", "TIMESTAMP", "DATETIME"}},
 	{LIST_MLOG, "subs", {"INT4", "INT4", "INTEGER UNSIGNED"}},
 	{LIST_MLOG, "done", {"INT4", "INT4", "TINYINT"}},
 };
@@ -167,8 +168,12 @@ static void schema_default(struct sql_buf *b, enum sql_engine engine,
 	if (col->dflt == NULL)
 		return;
 	if (col->type == REG_TIME && strcmp(col->dflt, "now") == 0) {
+		/* A PostgreSQL timestamp takes the inserting session's
+		 * local time: the UTC one whatever its time zone. */
 		if (!constant_only)
-			sql_buf_add(b, " DEFAULT CURRENT_TIMESTAMP");
+			sql_buf_add(b, engine == SQL_ENGINE_PGSQL ?
+				    " DEFAULT (CURRENT_TIMESTAMP AT TIME ZONE "
+				    "'UTC')" : " DEFAULT CURRENT_TIMESTAMP");
 	} else if (col->type == REG_INT) {
 		sql_buf_add(b, " DEFAULT %lld", strtoll(col->dflt, NULL, 10));
 	} else {
@@ -347,7 +352,8 @@ static size_t schema_text_length(const char *type)
  *	reads type affinity: "int" anywhere is an integer, "char",
  *	"text" or "clob" text, "time" or "date" a time.  SQLite list
  *	tables from ezmlm-idx keep tai as INTEGER, so there an integer
- *	is a time too.  A text column shorter than mq's bound is wrong.
+ *	is a time too.  A text column shorter than mq's bound is wrong,
+ *	and so is one in MySQL's 3-byte utf8mb3.
  */
 bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 			   int col, const char *type)
@@ -362,6 +368,8 @@ bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 		if (!schema_contains(type, "char") && !schema_contains(type, "text")
 		    && !schema_contains(type, "clob"))
 			return false;
+		if (schema_contains(type, "utf8mb3"))
+			return false;	/* no 4-byte UTF-8: emoji fail */
 		n = schema_text_length(type);
 		return n == 0 || n >= c->maxlen;
 	case REG_TIME:

@@ -174,7 +174,9 @@ static enum sql_rc sql_conn_resolve(struct sql_conn *conn)
 	char	addr[64], why[256];
 	enum sql_rc rc;
 
-	if (conn->address->engine == SQL_ENGINE_SQLITE || host == NULL)
+	/* a host that is a path is the directory or file of a Unix socket */
+	if (conn->address->engine == SQL_ENGINE_SQLITE || host == NULL ||
+	    host[0] == '/')
 		return SQL_OK;
 	rc = sql_resolve(host, conn->timeout, addr, sizeof(addr),
 			 why, sizeof(why));

@@ -225,7 +225,34 @@ static int sql_host_needs_brackets(const char *host)
 	return 0;
 }
 
-/* sql_parse_hostport - "host", "host:port", "[v6]" or "[v6]:port" */
+/*
+ * sql_parse_socketdir - libpq's "%2Fdir[:port]": the directory of a Unix
+ *	socket, percent-encoded, as the host
+ */
+static enum sql_rc sql_parse_socketdir(struct sql_parse *ps, const char *s,
+				       size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t	hlen = colon ? (size_t) (colon - s) : n;
+	enum sql_rc rc;
+
+	if (colon && (rc = sql_parse_port(ps, colon + 1, n - hlen - 1)))
+		return rc;
+	return sql_parse_decode(ps, s, hlen, &ps->addr->host,
+				"socket directory");
+}
+
+/* sql_is_socketdir - does the host start with an encoded '/'? */
+static bool sql_is_socketdir(const char *s, size_t n)
+{
+	return n >= 3 && s[0] == '%' && s[1] == '2' && (s[2] == 'F' ||
+							 s[2] == 'f');
+}
+
+/*
+ * sql_parse_hostport - "host", "host:port", "[v6]" or "[v6]:port", or a
+ *	socket directory "%2Fdir"
+ */
 static enum sql_rc sql_parse_hostport(struct sql_parse *ps, const char *s,
 				      size_t n)
 {
@@ -233,6 +260,8 @@ static enum sql_rc sql_parse_hostport(struct sql_parse *ps, const char *s,
 	size_t	hlen = n, i;
 	int	bracketed = n > 0 && s[0] == '[';
 
+	if (sql_is_socketdir(s, n))
+		return sql_parse_socketdir(ps, s, n);
 	if (bracketed) {
 		const char *end = memchr(s, ']', n);
 
@@ -296,6 +325,9 @@ static enum sql_rc sql_parse_server(struct sql_parse *ps, const char *s)
 	for (p = s; p < s + alen; p++)
 		if (*p == '@')
 			at = p;
+	if (!at && memchr(s + alen, '@', strcspn(s + alen, "?")))
+		return sql_parse_fail(ps, "a '/' in the user name or password "
+				      "must be percent-encoded as %2F");
 	if (at) {
 		rc = sql_parse_userinfo(ps, s, (size_t) (at - s));
 		if (rc != SQL_OK)
@@ -479,7 +511,9 @@ size_t	sql_address_format(char *buf, size_t len,
 				sql_puts(&b, ":***");
 			sql_puts(&b, "@");
 		}
-		if (a->host && sql_host_needs_brackets(a->host)) {
+		if (a->host && a->host[0] == '/') {
+			sql_put_encoded(&b, a->host, NULL);
+		} else if (a->host && sql_host_needs_brackets(a->host)) {
 			sql_puts(&b, "[");
 			sql_puts(&b, a->host);
 			sql_puts(&b, "]");

@@ -9,7 +9,9 @@
  *	Connects with mysql_real_connect() to the numeric address sql.c
  *	resolved (a host of "localhost" would make libmariadb use its Unix
  *	socket; sql.c has already turned it into 127.0.0.1).  No host at
- *	all means the library's default socket, or the "socket" option.
+ *	all means the library's default socket, or the "socket" option;
+ *	so does "localhost" with a socket option, and a host that is a
+ *	path ("%2Frun%2Fmysqld%2Fmysqld.sock") is the socket itself.
  *
  *	Options (anything else is a configuration error):
  *	    connect_timeout   seconds (default 5), via sql.c
@@ -19,6 +21,7 @@
  *	    sslrootcert (ssl-ca), sslcert (ssl-cert), sslkey (ssl-key),
  *	    ssl-capath, ssl-cipher, tls-version
  *	    socket            Unix socket path, when there is no host
+ *	                      or it is localhost
  *
  *	The static libmariadb.a has only the built-in authentication
  *	plugins (mysql_native_password among them): an account that uses
@@ -191,6 +194,34 @@ static void library_init(void)
 	mysql_library_init(0, NULL, NULL);
 }
 
+/*
+ * mysql_drv_socket - the Unix socket: a host that is a path (libpq's
+ *	"%2Fpath" form), else the socket option
+ */
+static const char *mysql_drv_socket(const struct sql_conn *conn)
+{
+	const char *host = conn->address->host;
+
+	return host && host[0] == '/' ? host
+		: sql_address_option(conn->address, "socket");
+}
+
+/*
+ * mysql_drv_host - the host for mysql_real_connect(): NULL (the socket)
+ *	for a socket path, or for "localhost" with a socket option, as the
+ *	mysql client does; else the numeric address
+ */
+static const char *mysql_drv_host(const struct sql_conn *conn)
+{
+	const char *host = conn->address->host;
+
+	if (host && (host[0] == '/' || (strcmp(host, "localhost") == 0 &&
+					sql_address_option(conn->address,
+							   "socket"))))
+		return NULL;
+	return conn->hostaddr;
+}
+
 /* mysql_drv_connect - open conn->handle */
 static enum sql_rc mysql_drv_connect(struct sql_conn *conn)
 {
@@ -207,9 +238,9 @@ static enum sql_rc mysql_drv_connect(struct sql_conn *conn)
 		mysql_close(m);
 		return rc;
 	}
-	if (mysql_real_connect(m, conn->hostaddr, a->user, a->password,
-			       a->database, a->port,
-			       sql_address_option(a, "socket"), 0) == NULL) {
+	if (mysql_real_connect(m, mysql_drv_host(conn), a->user, a->password,
+			       a->database, a->port, mysql_drv_socket(conn),
+			       0) == NULL) {
 		rc = sql_conn_fail(conn, mysql_drv_classify(mysql_errno(m)), "connect",
 				   "%s", mysql_error(m));
 		mysql_close(m);
@@ -687,13 +718,17 @@ static enum sql_rc mysql_drv_list_tables(struct sql_conn *conn, sql_table_cb cb,
 		"AND table_type = 'BASE TABLE' ORDER BY table_name", cb, ctx);
 }
 
-/* mysql_drv_list_columns - information_schema, full column types */
+/*
+ * mysql_drv_list_columns - information_schema, full column types; a
+ *	text column in a 3-byte UTF-8 set (no emoji) says so in its type
+ */
 static enum sql_rc mysql_drv_list_columns(struct sql_conn *conn,
 					  const char *table, sql_column_cb cb,
 					  void *ctx)
 {
-	return sql_catalog_columns(conn, "SELECT column_name, column_type, "
-		"is_nullable, column_default, column_key = 'PRI' FROM "
+	return sql_catalog_columns(conn, "SELECT column_name, CONCAT("
+		"column_type, IF(character_set_name IN ('utf8', 'utf8mb3'), "
+		"' character set utf8mb3', '')), is_nullable, column_default, column_key = 'PRI' FROM "
 		"information_schema.columns WHERE table_schema = DATABASE() "
 		"AND table_name = ? ORDER BY ordinal_position", table, cb, ctx);
 }
@@ -736,8 +771,9 @@ const struct sql_driver sql_mysql_driver = {
 	.rollback = mysql_drv_rollback,
 	.list_tables = mysql_drv_list_tables,
 	.list_columns = mysql_drv_list_columns,
-	.insert_new = "INSERT IGNORE INTO",
-	.insert_new_end = "",
+	.insert_new = "INSERT INTO",
+	.insert_new_end = " ON DUPLICATE KEY UPDATE",
+	.insert_new_noop = true,
 	.null_safe_eq = " <=> ?",
 	.insert_defaults = " () VALUES ()",
 	.fold_collation = true,

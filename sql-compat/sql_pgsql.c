@@ -85,6 +85,9 @@ static enum sql_rc pgsql_classify(PGconn *pg)
 		"not permitted to log in", "permission denied",
 		"password is required", "no password supplied",
 		"does not support SSL", "certificate", "unsupported",
+		/* TLS settings that cannot work: sslmode=verify-full
+		 * with a numeric host */
+		"host name must be specified", "sslmode",
 		NULL,
 	};
 	const char *msg = PQerrorMessage(pg);

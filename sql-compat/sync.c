@@ -108,6 +108,7 @@ struct col_names {
 	bool have[REG_MAX_COLS];
 	int ncols;
 	struct sync_cols *out;
+	enum sql_engine engine;
 	bool keep_extra, too_many;
 };
 
@@ -120,6 +121,7 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 	c->ncols++;
 	if (i >= 0) {
 		c->have[i] = true;
+		sync_col_form(c->out, i, c->engine, &c->t->cols[i], ci->type);
 		return 0;
 	}
 	if (!c->keep_extra)
@@ -134,12 +136,43 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 	return 0;
 }
 
+/*
+ * absent_table - why the catalog lists no column of table name: no
+ *	right to see it (the catalog hides what the user may not read; a
+ *	SELECT is refused as SQL_CONFIG) or no table.  An exit status.
+ */
+static int absent_table(struct sql_conn *conn, const char *name, char *err,
+			size_t errlen)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc;
+
+	sql_buf_add(&b, "SELECT * FROM ");
+	sql_buf_ident(&b, sql_conn_engine(conn), name);
+	sql_buf_add(&b, " WHERE 1 = 0");
+	rc = b.oom ? SQL_INTERNAL : sql_exec(conn, b.p, NULL, 0, NULL, NULL);
+	sql_buf_free(&b);
+	if (rc == SQL_CONFIG) {
+		snprintf(err, errlen, "sql: no permission on table %s for "
+			 "user %s (mq sql grant prints the GRANT statements)",
+			 name, conn->address->user ? conn->address->user
+			 : "(default)");
+		return RESULT_BADDATA;
+	}
+	if (rc == SQL_TEMPFAIL || rc == SQL_INTERNAL)
+		return sync_sql_fail(conn, rc, err, errlen);
+	snprintf(err, errlen, "sql: table %s is missing (mq repair-database "
+		 "creates it)", name);
+	return RESULT_BADDATA;
+}
+
 /* sync_columns - see sync_int.h */
 int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     unsigned flags, struct sync_cols *cols, char *err,
 		     size_t errlen)
 {
 	struct col_names c = { .t = tn->t, .out = cols,
+			       .engine = sql_conn_engine(conn),
 			       .keep_extra = flags & SQL_SYNC_KEEP_EXTRA };
 	enum sql_rc rc;
 
@@ -152,11 +185,8 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		cols->no_table = true;
 		return 0;
 	}
-	if (c.ncols == 0) {
-		snprintf(err, errlen, "sql: table %s is missing (mq "
-			 "repair-database creates it)", tn->name);
-		return RESULT_BADDATA;
-	}
+	if (c.ncols == 0)
+		return absent_table(conn, tn->name, err, errlen);
 	if (c.too_many) {
 		snprintf(err, errlen, "sql: table %s: more than %d extra "
 			 "columns, or one with a name of %d bytes or more",
@@ -275,31 +305,58 @@ static void absent_value(const struct reg_table *t, struct sync_cols *cols,
 	cols->domain[n] = 0;
 }
 
+/*
+ * value_parse - SQL value v of column i into the store's form: a time
+ *	as mq writes it (buf), else the text as read.  0 or a store code
+ *	with msg set.
+ */
+static enum store_rc value_parse(const struct reg_table *t,
+				 const struct sync_cols *cols, int i,
+				 const struct sql_value *v,
+				 struct store_value *out,
+				 struct sync_rowbuf *buf, char *msg,
+				 size_t len)
+{
+	const char *p = v->p;
+	size_t n = v->len;
+
+	if (v->type == SQL_NULL) {
+		*out = (struct store_value){ .kind = SV_NULL };
+		return STORE_OK;
+	}
+	if (t->cols[i].type == REG_TIME &&
+	    sync_time_canon(v->p, v->len, cols->prec[i], buf->time[i], &n))
+		p = buf->time[i];
+	return store_value_parse(t, &t->cols[i], p, n, out, msg, len);
+}
+
 /* sync_row_parse - see sync_int.h */
 int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
-		       struct store_row *row, char *err, size_t errlen)
+		       struct store_row *row, struct sync_rowbuf *buf,
+		       char *err, size_t errlen)
 {
 	const struct reg_table *t = tn->t;
 	char msg[512], key[256];
+	int bad = -1;
 
 	if (n != (size_t)cols->nsel) {
 		snprintf(err, errlen, "sql: table %s: %zu columns in a row, "
 			 "%d selected", tn->name, n, cols->nsel);
 		return RESULT_INTERNAL;
 	}
-	for (int i = 0; i < t->ncols; i++) {
-		if (v[i].type == SQL_NULL || sync_col_absent(cols, i)) {
+	buf->key_ok = true;
+	for (int i = t->ncols - 1; i >= 0; i--) {
+		if (sync_col_absent(cols, i)) {
 			row->col[i] = (struct store_value){ .kind = SV_NULL };
 			continue;
 		}
-		if (store_value_parse(t, &t->cols[i], v[i].p, v[i].len,
-				      &row->col[i], msg, sizeof(msg))) {
-			key_text(t, v, key, sizeof(key));
-			snprintf(err, errlen, "sql: table %s: row %s: column "
-				 "%s: %s", tn->name, key, t->cols[i].name, msg);
-			return RESULT_BADDATA;
-		}
+		if (value_parse(t, cols, i, &v[i], &row->col[i], buf, msg,
+				sizeof(msg)) == STORE_OK)
+			continue;
+		bad = i;
+		for (int k = 0; k < t->nkey; k++)
+			buf->key_ok &= t->key[k] != i;
 	}
 	for (int i = 0; cols->absent && i < t->ncols; i++)
 		if (sync_col_absent(cols, i))
@@ -315,7 +372,14 @@ int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 			: (struct store_value){ .kind = SV_TEXT, .s = x->p,
 						.len = x->len };
 	}
-	return 0;
+	if (bad < 0)
+		return 0;
+	value_parse(t, cols, bad, &v[bad], &row->col[bad], buf, msg,
+		    sizeof(msg));
+	key_text(t, v, key, sizeof(key));
+	snprintf(err, errlen, "sql: table %s: row %s: column %s: %s",
+		 tn->name, key, t->cols[bad].name, msg);
+	return SYNC_ROW_REFUSED;
 }
 
 /* The state of one --from-sql, shared by the diff and the row source. */
@@ -328,8 +392,29 @@ struct from {
 	size_t nroots;
 	struct sql_rows *rows;
 	struct sql_sync_result *res;
+	struct store_txn *txn;
+	struct sync_rowbuf buf;
 	int fail;		/* result kind of a failure of SQL or data */
 };
+
+/*
+ * refused_row - a row SQL has that mq cannot hold: the store's row of
+ *	that key stands in for it (so it stays), or, without one, the
+ *	row is left out.  true when row holds the store's row.
+ */
+static bool refused_row(struct from *f, struct store_row *row)
+{
+	const struct sync_name *tn = &f->names[f->cur];
+	struct store_value key[REG_MAX_KEY];
+
+	sync_note_refused(f->res, f->res->err);
+	f->res->err[0] = 0;
+	if (tn->t->nkey == 0 || !f->buf.key_ok)
+		return false;
+	for (int k = 0; k < tn->t->nkey; k++)
+		key[k] = row->col[tn->t->key[k]];
+	return store_get_by_key(f->txn, tn->t, tn->name, key, row) == STORE_OK;
+}
 
 /* next_sql_row - the store_row_source reading the current table. */
 static enum store_rc next_sql_row(void *arg, struct store_row *row)
@@ -337,20 +422,25 @@ static enum store_rc next_sql_row(void *arg, struct store_row *row)
 	struct from *f = arg;
 	const struct sql_value *v;
 	size_t n;
-	enum sql_rc rc = sql_rows_next(f->conn, f->rows, &v, &n);
+	enum sql_rc rc;
 
-	if (rc == SQL_END)
-		return STORE_NOTFOUND;
-	if (rc) {
-		f->fail = sync_sql_fail(f->conn, rc, f->res->err,
-					sizeof(f->res->err));
-		return STORE_IO;
+	for (;;) {
+		if ((rc = sql_rows_next(f->conn, f->rows, &v, &n)) == SQL_END)
+			return STORE_NOTFOUND;
+		if (rc) {
+			f->fail = sync_sql_fail(f->conn, rc, f->res->err,
+						sizeof(f->res->err));
+			return STORE_IO;
+		}
+		f->fail = sync_row_parse(&f->names[f->cur], &f->cols[f->cur],
+					 v, n, row, &f->buf, f->res->err,
+					 sizeof(f->res->err));
+		if (f->fail != SYNC_ROW_REFUSED)
+			return f->fail ? STORE_BADDATA : STORE_OK;
+		f->fail = 0;
+		if (refused_row(f, row))
+			return STORE_OK;
 	}
-	if ((f->fail = sync_row_parse(&f->names[f->cur], &f->cols[f->cur], v,
-				      n, row, f->res->err,
-				      sizeof(f->res->err))))
-		return STORE_BADDATA;
-	return STORE_OK;
 }
 
 /* no_rows - the store_row_source of an absent table */
@@ -385,6 +475,7 @@ static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
 					sizeof(f->res->err));
 		return STORE_IO;
 	}
+	f->txn = txn;
 	src = store_diff_table(txn, d, tn->name, next_sql_row, f,
 			       &f->res->tables[f->cur].n);
 	sql_rows_free(f->conn, f->rows);

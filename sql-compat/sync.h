@@ -24,8 +24,12 @@
  *	struct sql_write batch (below).
  *
  *	Text from SQL becomes a store value through store_value_parse()
- *	with the registry column; a value that does not fit fails the
- *	whole sync naming table, column and row key.
+ *	with the registry column (times first in mq's form: UTC, any
+ *	fraction or offset, unix seconds in an integer column).  A row
+ *	with a value that does not fit never fails the sync: it is
+ *	refused, named by table, row key and column in res->refusals,
+ *	and left as it is on both sides (the store keeps its row of that
+ *	key, SQL its row).
  * DIAGNOSTICS
  *	Each function returns an enum result_kind (RESULT_TRYAGAIN when
  *	the server is unreachable or went away, RESULT_BADDATA for data
@@ -36,7 +40,7 @@
 #ifndef MQ_SQL_SYNC_H
 #define MQ_SQL_SYNC_H
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 #include "store/store.h"
 
 #define SQL_SYNC_ERR_MAX 1024
@@ -60,6 +64,11 @@ struct sql_sync_result {
 					 * space-separated (" ..." when
 					 * more do not fit) */
 	uint64_t seq;			/* from: the store's sequence after */
+	unsigned refused;		/* SQL rows mq cannot hold, left as
+					 * they are on both sides */
+	char refusals[SQL_SYNC_ERR_MAX];	/* one line each (table, row
+						 * key, column), "..." when
+						 * more do not fit */
 	char err[SQL_SYNC_ERR_MAX];
 };
 

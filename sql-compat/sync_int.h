@@ -24,11 +24,20 @@ struct sync_name {
  */
 #define SYNC_LISTS_ONLY	0x100
 
+/* How SQL holds a registry column (sync_value.c). */
+enum sync_form {
+	SYNC_FORM_AS_IS,	/* the text is mq's value */
+	SYNC_FORM_TIME,		/* a time type: fraction, offset */
+	SYNC_FORM_EPOCH,	/* a time in an integer column: seconds */
+};
+
 /* How a SELECT of a table lists its columns. */
 struct sync_cols {
 	int nsel;				/* columns selected */
 	char extra[STORE_MAX_EXTRA][REG_NAME_MAX];	/* after the registry's */
 	int nextra;
+	unsigned char form[REG_MAX_COLS];	/* enum sync_form */
+	unsigned char prec[REG_MAX_COLS];	/* fraction digits kept */
 	bool no_table;		/* an absent table (sql.h): no rows */
 	unsigned absent;	/* bit i: registry column i is absent (an
 				 * optional one): selected as NULL, computed,
@@ -41,6 +50,61 @@ static inline bool sync_col_absent(const struct sync_cols *c, int i)
 {
 	return i < REG_MAX_COLS && (c->absent >> i & 1u);
 }
+
+#define SYNC_TIME_MAX	32
+
+/*
+ * Room for the values of one row that are not SQL's text as read: times
+ * in mq's form.  They live as long as the buffer, which the caller
+ * keeps while it uses the row.  key_ok: after a row was refused, its
+ * key columns parsed (the row is a key mq knows how to hold).
+ */
+struct sync_rowbuf {
+	char time[REG_MAX_COLS][SYNC_TIME_MAX];
+	bool key_ok;
+};
+
+/*
+ * sync_row_parse's answer for a row mq cannot hold (a value that does
+ * not fit its column): the row is refused and the sync goes on; err
+ * names table, key and column.
+ */
+#define SYNC_ROW_REFUSED	(-1)
+
+/*
+ * sync_col_form - note how SQL column type (as the catalog spells it)
+ *	holds registry column c, the i-th of the table.
+ */
+void	sync_col_form(struct sync_cols *cols, int i, enum sql_engine engine,
+		      const struct reg_column *c, const char *type);
+
+/*
+ * sync_time_canon - a time as SQL gives it (any fraction, an offset
+ *	such as "+00" or "-05:30", 'T', or unix seconds) in mq's form in
+ *	out, UTC, the fraction cut to prec digits, trailing zeros dropped.
+ *	false when it is not a time.
+ */
+bool	sync_time_canon(const char *s, size_t n, int prec,
+			char out[SYNC_TIME_MAX], size_t *outlen);
+
+/* sync_time_epoch - the unix seconds of a time in mq's form. */
+bool	sync_time_epoch(const char *s, size_t n, int64_t *secs);
+
+/*
+ * sync_param_col - value v of registry column i as a bound parameter
+ *	in the type the SQL column has (seconds for an integer time);
+ *	cols NULL or i < 0: as sync_param().
+ */
+struct sql_value sync_param_col(const struct sync_cols *cols, int i,
+				const struct store_value *v);
+
+/*
+ * sync_row_fit - the times of a store row as SQL's column keeps them
+ *	(the fraction it holds, canonical), for comparing with a row read
+ *	from SQL; the values point into buf.
+ */
+void	sync_row_fit(const struct sync_cols *cols, const struct reg_table *t,
+		     struct store_row *row, struct sync_rowbuf *buf);
 
 /*
  * sync_names - every MailerQ table, then the tables of each root.
@@ -68,13 +132,27 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 
 /*
  * sync_row_parse - one SQL row (as selected by sync_select) into a store
- *	row whose values point into v (an absent column's, computed, into
- *	cols).  Returns 0, or RESULT_BADDATA
- *	with err naming table, column and row key.
+ *	row whose values point into v, buf (times read in mq's form) and
+ *	cols (an absent column's value, computed).  Returns 0,
+ *	SYNC_ROW_REFUSED with err naming table, row key and column when a
+ *	value does not fit mq's column, or a result kind.
  */
 int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 		       const struct sql_value *v, size_t n,
-		       struct store_row *row, char *err, size_t errlen);
+		       struct store_row *row, struct sync_rowbuf *buf,
+		       char *err, size_t errlen);
+
+/*
+ * sync_row_utf8 - 0 when every text of a store row is valid UTF-8 or
+ *	the engine takes any bytes (SQLite); else RESULT_BADDATA with err
+ *	naming table, row key and column, before the server refuses it
+ *	without saying which row.
+ */
+int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
+		      const struct store_row *row, char *err, size_t errlen);
+
+/* sync_note_refused - count a refused row, its message in res. */
+void	sync_note_refused(struct sql_sync_result *res, const char *msg);
 
 /* sync_note_dropped - add root to res->dropped (" ..." once full). */
 void	sync_note_dropped(struct sql_sync_result *res, const char *root);

@@ -36,6 +36,7 @@ struct entry {
 	uint32_t count;		/* keyless tables: rows with this hash */
 	bool used;
 	bool seen;
+	bool keep;		/* a row mq cannot hold: left as it is */
 };
 
 struct to_table {
@@ -49,6 +50,8 @@ struct to_table {
 	size_t keylen, keycap;
 	struct sql_stmt *ins, *upd, *del;
 	struct store_apply_counts *counts;
+	struct sql_sync_result *res;
+	bool reading;		/* the first pass: refusals are noted */
 	char *err;
 	size_t errlen;
 	int fail;
@@ -218,6 +221,32 @@ static bool remember(struct to_table *x, const struct store_row *row)
 	return true;
 }
 
+/*
+ * refused - a SQL row mq cannot hold is noted and, when its key is one
+ *	mq can hold, remembered as kept: neither updated nor deleted.
+ */
+static int refused(struct to_table *x, const struct store_row *row,
+		   const struct sync_rowbuf *buf)
+{
+	const struct reg_table *t = x->tn->t;
+	struct store_value kv[REG_MAX_KEY];
+	struct entry *e;
+
+	sync_note_refused(x->res, x->err);
+	x->err[0] = 0;
+	if (t->nkey == 0 || !buf->key_ok)
+		return 0;
+	if (!remember(x, row)) {
+		snprintf(x->err, x->errlen, "out of memory");
+		return RESULT_INTERNAL;
+	}
+	for (int k = 0; k < t->nkey; k++)
+		kv[k] = row->col[t->key[k]];
+	if ((e = find(x, kv, key_hash(t, kv))))
+		e->keep = true;
+	return 0;
+}
+
 /* row_fn - what to do with one SQL row, parsed; 0 or an exit status. */
 typedef int (*row_fn)(struct to_table *x, const struct store_row *row,
 		      const struct sql_value *v, size_t n, void *arg);
@@ -226,6 +255,7 @@ typedef int (*row_fn)(struct to_table *x, const struct store_row *row,
 static int each_sql_row(struct to_table *x, row_fn fn, void *arg)
 {
 	struct sql_buf b = SQL_BUF_INIT;
+	struct sync_rowbuf buf;
 	const struct sql_value *v;
 	struct sql_rows *rows;
 	struct store_row row;
@@ -240,9 +270,11 @@ static int each_sql_row(struct to_table *x, row_fn fn, void *arg)
 	if (rc)
 		return sync_sql_fail(x->conn, rc, x->err, x->errlen);
 	while (!ex && (rc = sql_rows_next(x->conn, rows, &v, &n)) == SQL_OK) {
-		ex = sync_row_parse(x->tn, x->cols, v, n, &row, x->err,
+		ex = sync_row_parse(x->tn, x->cols, v, n, &row, &buf, x->err,
 				    x->errlen);
-		if (!ex)
+		if (ex == SYNC_ROW_REFUSED)
+			ex = x->reading ? refused(x, &row, &buf) : 0;
+		else if (!ex)
 			ex = fn(x, &row, v, n, arg);
 	}
 	if (!ex && rc != SQL_END)
@@ -266,7 +298,12 @@ static int remember_row(struct to_table *x, const struct store_row *row,
 /* read_sql - every SQL row of the table into the hash table. */
 static int read_sql(struct to_table *x)
 {
-	return each_sql_row(x, remember_row, NULL);
+	int ex;
+
+	x->reading = true;
+	ex = each_sql_row(x, remember_row, NULL);
+	x->reading = false;
+	return ex;
 }
 
 /* normalize - the store row with the extras SQL has, in SQL's order. */
@@ -297,7 +334,7 @@ static size_t row_params(const struct to_table *x, const struct store_row *r,
 
 	for (int i = 0; i < t->ncols; i++)
 		if (!sync_col_absent(x->cols, i))
-			p[n++] = sync_param(&r->col[i]);
+			p[n++] = sync_param_col(x->cols, i, &r->col[i]);
 	for (int j = 0; j < r->nextra; j++)
 		p[n++] = sync_param(&r->extra[j].v);
 	for (int k = 0; kv && k < t->nkey; k++)
@@ -324,11 +361,16 @@ static int store_row_cb(const struct store_row *in, void *arg)
 	const struct reg_table *t = x->tn->t;
 	struct sql_value p[REG_MAX_COLS + STORE_MAX_EXTRA + REG_MAX_KEY];
 	struct store_value kv[REG_MAX_KEY] = { 0 }, sqlkey[REG_MAX_KEY];
+	struct sync_rowbuf buf;
 	struct store_row row;
 	struct entry *e;
 	uint64_t rh;
 
 	normalize(x, in, &row);
+	if ((x->fail = sync_row_utf8(x->tn, x->engine, &row, x->err,
+				     x->errlen)))
+		return x->fail;
+	sync_row_fit(x->cols, t, &row, &buf);
 	rh = store_row_hash(t, &row);
 	for (int k = 0; k < t->nkey; k++)
 		kv[k] = row.col[t->key[k]];
@@ -339,7 +381,7 @@ static int store_row_cb(const struct store_row *in, void *arg)
 	}
 	if (t->nkey && e) {
 		e->seen = true;
-		if (e->rowhash == rh && e->count == 1)
+		if (e->keep || (e->rowhash == rh && e->count == 1))
 			return 0;
 		key_get(x, e->keyoff, sqlkey);
 		row_params(x, &row, sqlkey, p);
@@ -445,7 +487,7 @@ static int delete_unseen(struct to_table *x)
 	int ex = 0;
 
 	for (size_t i = 0; i <= x->mask && !ex && x->e; i++) {
-		if (!x->e[i].used || x->e[i].seen)
+		if (!x->e[i].used || x->e[i].seen || x->e[i].keep)
 			continue;
 		key_get(x, x->e[i].keyoff, kv);
 		for (int k = 0; k < x->tn->t->nkey; k++)
@@ -568,7 +610,8 @@ static int to_table(struct sql_conn *conn, struct store *st,
 {
 	struct to_table x = { .conn = conn, .engine = sql_conn_engine(conn),
 			      .tn = tn, .cols = cols,
-			      .counts = &res->tables[i].n, .err = res->err,
+			      .counts = &res->tables[i].n, .res = res,
+			      .err = res->err,
 			      .errlen = sizeof(res->err) };
 	enum store_rc src;
 	enum sql_rc rc;

@@ -2,7 +2,7 @@
  * NAME
  *	validate.c - check, repair and purge the SQL tables of mq
  * SYNOPSIS
- *	#include "sql-compat/sql.h"
+ *	#include "sql-compat/schema.h"
  *
  *	rc = sql_schema_check(conn, NULL, 0, print_issue, ctx, &n);
  *	rc = sql_schema_repair(conn, NULL, 0, print_statement, ctx);
@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 
 /* A set of names read from the catalog. */
 struct name_set {

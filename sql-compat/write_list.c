@@ -322,6 +322,7 @@ struct copy {
 	struct sql_stmt *ins;
 	unsigned absent;	/* write_prepare_insert's */
 	enum sql_rc rc;
+	const struct sync_cols *cols;	/* how SQL holds the columns */
 };
 
 /* copy_row - store_row_fn: insert one row; non-zero stops */
@@ -331,7 +332,7 @@ static int copy_row(const struct store_row *row, void *arg)
 	struct sql_value v[REG_MAX_COLS];
 
 	for (int i = 0; i < x->t->ncols; i++)
-		v[i] = sync_param(&row->col[i]);
+		v[i] = sync_param_col(x->cols, i, &row->col[i]);
 	write_present(v, x->t, x->absent);
 	x->rc = sql_stmt_exec(x->conn, x->ins, v, NULL);
 	return x->rc != SQL_OK;
@@ -340,9 +341,14 @@ static int copy_row(const struct store_row *row, void *arg)
 /* write_sql_rows - see write_int.h */
 enum result_kind write_sql_rows(struct sql_write *w, struct wchange *c)
 {
-	struct copy x = { w->conn, c->t, NULL, 0, SQL_OK };
+	struct copy x = { w->conn, c->t, NULL, 0, SQL_OK, NULL };
 	enum store_rc src = STORE_OK;
+	struct wtable *wt;
+	enum result_kind r = write_table(w, c, &wt);
 
+	if (r)
+		return r;
+	x.cols = &wt->cols;
 	x.rc = write_prepare_insert(w->conn, c->name, c->t, &x.absent, &x.ins);
 	if (x.rc == SQL_OK)
 		src = c->each(c->each_arg, copy_row, &x);

@@ -55,6 +55,34 @@ enum result_kind write_table(struct sql_write *w, const struct wchange *c,
 	return RESULT_OK;
 }
 
+/* cols_of - how SQL holds the columns of table name, when asked already */
+static const struct sync_cols *cols_of(const struct sql_write *w,
+				       const char *name)
+{
+	for (size_t i = 0; i < w->ntabs; i++)
+		if (!strcmp(w->tabs[i].tn.name, name))
+			return &w->tabs[i].cols;
+	return NULL;
+}
+
+/* utf8_ok - the values, valid UTF-8 where the engine wants it */
+static enum result_kind utf8_ok(struct sql_write *w, const struct wchange *c,
+				const struct store_assign *a, int na)
+{
+	struct sync_name tn = { .t = c->t };
+	struct store_row row;
+	char err[SQL_SYNC_ERR_MAX];
+
+	memset(&row, 0, sizeof(row));
+	snprintf(tn.name, sizeof(tn.name), "%s", c->name);
+	for (int i = 0; i < na; i++)
+		row.col[a[i].col] = a[i].v;
+	if (sync_row_utf8(&tn, w->conn->driver->engine, &row, err,
+			  sizeof(err)))
+		return write_fail(w, RESULT_BADDATA, "%s", err);
+	return RESULT_OK;
+}
+
 /* write_defaults - see write_int.h */
 enum result_kind write_defaults(struct sql_write *w, struct wchange *c)
 {
@@ -185,16 +213,19 @@ static enum result_kind update(struct sql_write *w, struct wchange *c,
 	struct sql_buf b = SQL_BUF_INIT;
 	struct sql_value p[REG_MAX_COLS + REG_MAX_KEY];
 	enum sql_engine e = w->conn->driver->engine;
-	enum result_kind r;
+	enum result_kind r = utf8_ok(w, c, c->a, c->na);
 	size_t np = 0;
 
+	if (r)
+		return r;
 	sql_buf_add(&b, "UPDATE ");
 	sql_buf_ident(&b, e, c->name);
 	for (int i = 0; i < c->na; i++) {
 		sql_buf_add(&b, np ? ", " : " SET ");
 		sql_buf_ident(&b, e, c->t->cols[c->a[i].col].name);
 		sql_buf_add(&b, " = ?");
-		p[np++] = sync_param(&c->a[i].v);
+		p[np++] = sync_param_col(cols_of(w, c->name), c->a[i].col,
+					 &c->a[i].v);
 	}
 	where_cols(&b, w, c->t, k, c->t->nkey, p, &np);
 	r = run(w, &b, p, np, NULL);
@@ -206,23 +237,35 @@ static enum result_kind update(struct sql_write *w, struct wchange *c,
  * insert_text - "INSERT INTO t (cols) VALUES (?, ...)", with new_only
  *	the dialect's INSERT that skips a row whose key exists
  */
-static void insert_text(struct sql_buf *b, const struct sql_driver *d,
+static void insert_text(struct sql_buf *b, const struct sql_write *w,
 			const struct wchange *c, const struct store_assign *a,
 			int na, bool new_only, struct sql_value *p)
 {
+	const struct sql_driver *d = w->conn->driver;
+
 	sql_buf_add(b, "%s ", new_only ? d->insert_new : "INSERT INTO");
 	sql_buf_ident(b, d->engine, c->name);
 	for (int i = 0; i < na; i++) {
 		sql_buf_add(b, i ? ", " : " (");
 		sql_buf_ident(b, d->engine, c->t->cols[a[i].col].name);
-		p[i] = sync_param(&a[i].v);
+		p[i] = sync_param_col(cols_of(w, c->name), a[i].col, &a[i].v);
 	}
 	if (na == 0)
 		sql_buf_add(b, "%s", d->insert_defaults);
 	for (int i = 0; i < na; i++)
 		sql_buf_add(b, i ? ", ?" : ") VALUES (?");
+	/* a keyless table has no key to conflict on */
+	new_only = new_only && c->t->nkey;
 	sql_buf_add(b, "%s%s", na ? ")" : "", new_only ? d->insert_new_end
 		    : "");
+	if (new_only && d->insert_new_noop) {
+		const char *k = c->t->cols[c->t->key[0]].name;
+
+		sql_buf_add(b, " ");
+		sql_buf_ident(b, d->engine, k);
+		sql_buf_add(b, " = ");
+		sql_buf_ident(b, d->engine, k);
+	}
 }
 
 /* insert - the row of the assignments; *id the id SQL allocated */
@@ -233,10 +276,12 @@ static enum result_kind insert(struct sql_write *w, struct wchange *c,
 	struct sql_buf b = SQL_BUF_INIT;
 	struct sql_value p[REG_MAX_COLS];
 	const struct reg_table *t = c->t;
-	enum result_kind r = RESULT_OK;
+	enum result_kind r = utf8_ok(w, c, a, na);
 	enum sql_rc rc;
 
-	insert_text(&b, w->conn->driver, c, a, na, false, p);
+	if (r)
+		return r;
+	insert_text(&b, w, c, a, na, false, p);
 	if (!id)
 		r = run(w, &b, p, (size_t)na, NULL);
 	else if (b.oom)
@@ -297,9 +342,11 @@ static enum result_kind read_back(struct sql_write *w, struct wchange *c,
 	const struct sql_value *v;
 	struct sql_rows *rows = NULL;
 	char err[SQL_SYNC_ERR_MAX];
+	struct sync_rowbuf buf;
 	size_t np = 0, n;
 	enum result_kind r = RESULT_OK;
 	enum sql_rc rc;
+	int parsed;
 
 	select_row(&b, w->conn->driver->engine, wt);
 	where_cols(&b, w, c->t, k, c->t->nkey, p, &np);
@@ -314,10 +361,10 @@ static enum result_kind read_back(struct sql_write *w, struct wchange *c,
 			       "not there to read back", c->name);
 	else if (rc)
 		r = write_sql_fail(w, rc);
-	else if ((r = (enum result_kind)sync_row_parse(&wt->tn, &wt->cols, v,
-						       n, c->row, err,
-						       sizeof(err))))
-		write_fail(w, r, "%s", err);
+	else if ((parsed = sync_row_parse(&wt->tn, &wt->cols, v, n, c->row,
+					  &buf, err, sizeof(err))))
+		r = write_fail(w, parsed == SYNC_ROW_REFUSED ? RESULT_BADDATA
+			       : (enum result_kind)parsed, "%s", err);
 	else if (!row_own(c->t, c->row, &c->mem))
 		r = write_fail(w, RESULT_INTERNAL, "out of memory");
 	sql_rows_free(w->conn, rows);
@@ -463,12 +510,17 @@ enum result_kind write_sql_add(struct sql_write *w, struct wchange *c)
 {
 	struct sql_buf b = SQL_BUF_INIT;
 	struct sql_value p[REG_MAX_COLS];
-	enum result_kind r = write_defaults(w, c);
+	struct wtable *wt;
+	enum result_kind r = write_table(w, c, &wt);
 	bool ok = true;
 
+	if (!r)
+		r = write_defaults(w, c);
+	if (!r)
+		r = utf8_ok(w, c, c->full, c->nfull);
 	if (r)
 		return r;
-	insert_text(&b, w->conn->driver, c, c->full, c->nfull, true, p);
+	insert_text(&b, w, c, c->full, c->nfull, true, p);
 	r = run(w, &b, p, (size_t)c->nfull, &c->out.n);
 	sql_buf_free(&b);
 	c->skip = !r && c->out.n == 0;

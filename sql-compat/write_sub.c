@@ -52,6 +52,7 @@ struct sub_sql {
 	struct present_set ps;
 	struct sql_stmt *ins, *del, *log;
 	unsigned ins_absent, log_absent;	/* write_prepare_insert's */
+	struct sync_cols logcols;	/* how the slog table holds tai */
 };
 
 /* fold_hash - FNV-1a of the bytes with ASCII case folded */
@@ -250,6 +251,21 @@ static enum sql_rc load_present(struct sub_sql *x)
 	return rc == SQL_END ? SQL_OK : rc;
 }
 
+/*
+ * log_columns - how SQL's slog table holds its columns (ezmlm's SQLite
+ *	tai is INTEGER seconds).  A catalog that cannot be read leaves
+ *	mq's own forms: the INSERT then says what is wrong.
+ */
+static void log_columns(struct sub_sql *x, const struct reg_table *slog)
+{
+	struct sync_name tn = { .t = slog };
+	char err[SQL_SYNC_ERR_MAX];
+
+	snprintf(tn.name, sizeof(tn.name), "%s", x->slog);
+	if (sync_columns(x->w->conn, &tn, 0, &x->logcols, err, sizeof(err)))
+		memset(&x->logcols, 0, sizeof(x->logcols));
+}
+
 /* prepare - the INSERT and DELETE of the table and the slog INSERT */
 static enum sql_rc prepare(struct sub_sql *x)
 {
@@ -263,6 +279,8 @@ static enum sql_rc prepare(struct sub_sql *x)
 	if (rc == SQL_OK)
 		rc = write_prepare_insert(x->w->conn, x->slog, slog,
 					  &x->log_absent, &x->log);
+	if (rc == SQL_OK)
+		log_columns(x, slog);
 	sql_buf_add(&b, "DELETE FROM ");
 	sql_buf_ident(&b, x->e, x->table);
 	sql_buf_add(&b, " WHERE ");
@@ -372,7 +390,7 @@ static enum sql_rc sub_rows(struct sub_sql *x)
 			continue;
 		slog_values(c, i, ch, sv);
 		for (int k = 0; k < S_NCOLS; k++)
-			v[k] = sync_param(&sv[k]);
+			v[k] = sync_param_col(&x->logcols, k, &sv[k]);
 		rc = sql_stmt_exec(x->w->conn, x->log, v, NULL);
 	}
 	return rc;

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "mq/cli/cli.h"
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 
 /* One of the three commands: what it runs once connected. */
 struct database_command {

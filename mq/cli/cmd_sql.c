@@ -35,7 +35,7 @@
 #include <string.h>
 
 #include "mq/cli/cli.h"
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 
 /* One "mq sql" subcommand: its name, its entry and its usage text. */
 struct sql_command {

@@ -172,7 +172,7 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 		       void (*line)(void *ctx, bool warning, const char *text),
 		       void *ctx)
 {
-	char text[SQL_TABLE_NAME_MAX + 128];
+	char text[SQL_TABLE_NAME_MAX + 640];
 	size_t changed = 0;
 
 	for (size_t i = 0; i < res->ntables; i++) {
@@ -198,6 +198,15 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 		 changed || res->lists_created || res->lists_dropped ? ""
 		 : ": nothing to do");
 	line(ctx, false, text);
+	/* Rows mq cannot hold stay as they are: said, each by its key. */
+	for (const char *r = res->refused ? res->refusals : NULL; r && *r;) {
+		size_t n = strcspn(r, "\n");
+
+		snprintf(text, sizeof(text), "%s: refused, left as it is: %.*s",
+			 what, (int)n, r);
+		line(ctx, true, text);
+		r += n + (r[n] != 0);
+	}
 	/* A list dropped takes its secret key with it: never quietly. */
 	if (res->lists_dropped) {
 		snprintf(text, sizeof(text), "%s: %u list%s dropped: %.*s", what,

@@ -31,10 +31,13 @@ same_rows() {
 }
 
 # same_slog T - the store's slog rows (without tai) equal SQL's, and
-# the store's times too
+# the store's times too (SQLite's INTEGER tai as the time it counts)
 same_slog() {
 	"$MQ" dump "${1}_slog" | tail -n +2 | sort > "$TMP/store.tsv"
-	q "SELECT tai, address, fromline, edir, etype FROM ${1}_slog" | sort > "$TMP/sql.tsv"
+	# ezmlm's SQLite tai is INTEGER: unix seconds
+	local tai=tai
+	[ "$ENGINE" = sqlite ] && tai="datetime(tai, 'unixepoch')"
+	q "SELECT $tai, address, fromline, edir, etype FROM ${1}_slog" | sort > "$TMP/sql.tsv"
 	if cmp -s "$TMP/store.tsv" "$TMP/sql.tsv" && [ -s "$TMP/sql.tsv" ]; then
 		ok "$ENGINE: ${1}_slog: the store's rows are SQL's"
 	else

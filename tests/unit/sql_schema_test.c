@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sql-compat/sql.h"
+#include "sql-compat/schema.h"
 #include "tests/unit/check.h"
 
 #define CASES	"tests/unit/sql_schema_cases.txt"
