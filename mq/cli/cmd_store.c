@@ -48,9 +48,10 @@ static const char list_drop_usage[] =
 	"Remove mailing list T with every row of its tables.\n";
 
 static const char config_usage[] =
-	"usage: mq config\n"
+	"usage: mq config [--keys]\n"
 	"Print the effective configuration (defaults, the config file, then\n"
-	"MQ_* environment variables), secrets shown as ***.\n";
+	"MQ_* environment variables), secrets shown as ***.  With --keys,\n"
+	"every key with its environment variable, default and meaning.\n";
 
 static void print_columns(const struct reg_table *t)
 {
@@ -277,6 +278,10 @@ int cmd_config(int argc, char **argv)
 {
 	if (cli_help(argc, argv, config_usage))
 		return 0;
+	if (argc == 2 && strcmp(argv[1], "--keys") == 0) {
+		config_help(stdout);
+		return 0;
+	}
 	if (argc != 1)
 		return cli_usage(config_usage);
 	config_print(&mq_conf, stdout);
