@@ -80,9 +80,9 @@ mq_tree() {
 	install -d "$t/DEBIAN" "$t/etc/mq" "$t/lib/systemd/system" \
 		"$t/usr/share/lintian/overrides"
 	make -s install DESTDIR="$PWD/$t" PREFIX=/usr \
-		LIBDIR=/usr/lib/"$multiarch" B="$B"
+		LIBDIR=/usr/lib/"$multiarch" B="$B" >/dev/null
 	# what belongs to libmq-dev
-	rm -r "$t/usr/include" "$t/usr/lib/$multiarch"
+	rm -r "$t/usr/include" "$t/usr/lib"
 	strip --strip-unneeded "$t/usr/bin/mq"
 	gzip -9n "$t/usr/share/man/man1/mq.1" "$t/usr/share/man/man5/mq.conf.5"
 	install -m 0644 "$B/mq.conf" "$t/etc/mq/mq.conf"
@@ -109,7 +109,7 @@ dev_tree() {
 	rm -rf "$t"
 	install -d "$t/DEBIAN"
 	make -s install DESTDIR="$PWD/$t" PREFIX=/usr \
-		LIBDIR=/usr/lib/"$multiarch" B="$B"
+		LIBDIR=/usr/lib/"$multiarch" B="$B" >/dev/null
 	# what belongs to mq
 	rm -r "$t/usr/bin" "$t/usr/share"
 	doc_dir libmq-dev "$t"
@@ -118,9 +118,9 @@ dev_tree() {
 	control libmq-dev "$t" \
 		"liblmdb-dev, libpq-dev, libmariadb-dev, libc-ares-dev, libevent-dev, libjansson-dev, libpcre2-dev, libsodium-dev, libsqlite3-dev, libssl-dev, zlib1g-dev" \
 		libdevel "mq's store lookups as a static library" \
-		" The delivery-settings lookups of mq (capacity, dkim, local, paused,
- ...) for an MTA that asks them in-process from the store file mq
- writes: libmq.a, its headers and mq.pc for pkg-config
+		" The delivery-settings lookups of mq (capacity, dkim, local, paused
+ and the others) for an MTA that asks them in-process from the store
+ file mq writes: libmq.a, its headers and mq.pc for pkg-config
  (pkg-config --cflags --libs --static mq).
  /usr/share/doc/libmq-dev/examples/lookup.c shows the calls."
 }
