@@ -56,6 +56,20 @@ bool cli_help(int argc, char **argv, const char *usage);
 /* cli_usage - print usage to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *usage);
 
+/*
+ * cli_json_print - print v (stolen; NULL: out of memory) as one line of
+ *	compact JSON on stdout; returns the exit status (0, or 70 when out
+ *	of memory or stdout fails).
+ */
+struct json_t;
+int cli_json_print(struct json_t *v);
+
+/*
+ * cli_json_flag - remove every "--json" from argv (argc updated); true
+ *	when there was one.  Before "--" only.
+ */
+bool cli_json_flag(int *argc, char **argv);
+
 /* cli_progress - a progress line on a terminal; silent when piped. */
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
