@@ -11,6 +11,7 @@
 #define MQ_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "mq/config.h"
@@ -73,6 +74,23 @@ bool cli_json_flag(int *argc, char **argv);
 /* cli_progress - a progress line on a terminal; silent when piped. */
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
+
+/*
+ * The progress meter of a long command (mq/cli/progress.c): what it
+ * counts, the bytes this process has read, written, or mapped in.
+ */
+enum cli_meter_source { METER_READ, METER_WRITTEN, METER_MAPPED };
+
+/*
+ * cli_meter_start - count from now; on a terminal, redraw a line on
+ *	stderr with rate and (with a total, 0: unknown) time left.
+ */
+void cli_meter_start(const char *label, enum cli_meter_source src,
+		     uint64_t total);
+
+/* cli_meter_end - stop, and print "mq: LABEL: WHAT, BYTES in S s (R/s)". */
+void cli_meter_stop(void);	/* stop, no summary: the command failed */
+void cli_meter_end(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);

@@ -178,6 +178,15 @@ struct sub_input {
 	char *text;		/* stdin, split in place */
 };
 
+/* stdin_size - the bytes of a regular file on stdin; 0: unknown */
+static uint64_t stdin_size(void)
+{
+	struct stat sb;
+
+	return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)
+		? (uint64_t)sb.st_size : 0;
+}
+
 /*
  * read_all - the whole of fd into a NUL-terminated buffer, sized at once
  *	for a file (a million addresses are 30 MB: no copying as it grows).
@@ -374,13 +383,22 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	char table[REG_NAME_MAX + 16];
 	int ex = parse_sub_args(argc, argv, usage, &a);
 
+	bool metered = !ex && a.from_stdin;
+
 	memset(&in, 0, sizeof(in));
+	if (metered)
+		cli_meter_start(add ? "sub" : "unsub", METER_READ,
+				stdin_size());
 	if (!ex)
 		ex = args_input(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
 	if (!ex)
 		ex = sub_write(st, &j);
+	if (metered && ex)
+		cli_meter_stop();
+	else if (metered)
+		cli_meter_end("%zu lines", in.n);
 	if (!ex) {
 		snprintf(table, sizeof(table), "%s%s", a.root,
 			 sub_table_suffix(a.which));

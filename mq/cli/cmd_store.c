@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mq/cli/cli.h"
@@ -253,6 +254,14 @@ int cmd_stat(int argc, char **argv)
 	return ex;
 }
 
+/* file_size - the size of the file at path; 0 when it cannot be known */
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	const char *path = argc == 2 ? argv[1] : mq_conf.store_path;
@@ -264,7 +273,12 @@ int cmd_verify(int argc, char **argv)
 		return 0;
 	if (argc > 2)
 		return cli_usage(verify_usage);
+	cli_meter_start("verify", METER_MAPPED, file_size(path));
 	rc = store_verify_file(path, &rows, err, sizeof(err));
+	if (rc)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %" PRIu64 " rows", path, rows);
 	if (rc) {
 		cli_error("%s", err);
 		return rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
@@ -294,14 +308,20 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
+	cli_meter_start("backup", METER_WRITTEN, file_size(store_path(st)));
 	rc = store_backup(st, argv[1]);
 	if (rc) {
+		cli_meter_stop();
 		ex = cli_store_fail(st, rc);
 		store_close(st);
 		return ex;
 	}
 	store_close(st);
 	rc = store_verify_file(argv[1], &rows, err, sizeof(err));
+	if (rc)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %" PRIu64 " rows", argv[1], rows);
 	if (rc) {
 		cli_error("backup %s does not verify, removed: %s", argv[1],
 			  err);

@@ -91,8 +91,14 @@ int	cmd_sync(int argc, char **argv)
 		sql_close(conn);
 		return ex;
 	}
+	cli_meter_start("sync", from ? METER_READ : METER_WRITTEN, 0);
 	ex = cli_exit(from ? sql_sync_from(conn, st, ops_sync_flags(), &res)
 		      : sql_sync_to(conn, st, ops_sync_flags(), &res));
+	if (ex)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %zu tables", from ? "from-sql" : "to-sql",
+			      res.ntables);
 	if (ex)
 		cli_error("sync %s: %s", from ? "--from-sql" : "--to-sql",
 			  res.err);
