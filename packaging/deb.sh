@@ -116,7 +116,7 @@ dev_tree() {
 	install -d "$t/usr/share/doc/libmq-dev/examples"
 	install -m 0644 examples/lookup.c "$t/usr/share/doc/libmq-dev/examples/"
 	control libmq-dev "$t" \
-		"liblmdb-dev, libpq-dev, libmariadb-dev, libc-ares-dev, libevent-dev, libjansson-dev, libpcre2-dev, libsodium-dev, libsqlite3-dev, libssl-dev, zlib1g-dev" \
+		"liblmdb-dev, libpq-dev, postgresql-server-dev-15, libmariadb-dev, libc-ares-dev, libevent-dev, libjansson-dev, libpcre2-dev, libsodium-dev, libsqlite3-dev, libssl-dev, zlib1g-dev" \
 		libdevel "mq's store lookups as a static library" \
 		" The delivery-settings lookups of mq (capacity, dkim, local, paused
  and the others) for an MTA that asks them in-process from the store
