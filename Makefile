@@ -2,7 +2,8 @@
 #	Makefile - build mq: the static release binary, the sanitized test
 #	build, a valgrind build, unit tests and benchmarks
 # SYNOPSIS
-#	make [-j2] [all | release | asan | valgrind | unit | bench | fuzz | clean]
+#	make [-j2] [all | release | asan | valgrind | unit | bench | fuzz |
+#	      extras | install | clean]
 # DESCRIPTION
 #	Sources are found by wildcard so that files added to store/,
 #	sql-compat/, import/, replicate/ and mq/ are picked up without
@@ -23,6 +24,11 @@
 #		  build/fuzz/libmq.a, the library compiled again by clang
 #		  with coverage (gcc's objects stay as they are).  Not
 #		  part of all: it needs clang (tests/fuzz/run.sh runs them).
+#
+#	extras    man pages, shell completion and the packaged mq.conf,
+#		  generated from build/mq; install: the release build and
+#		  those, with libmq.a's headers and mq.pc
+#		  (packaging/install.mk says where).
 #
 #	The build prints one line per file ("CC store/row.c"); V=1 shows
 #	the full command lines.
@@ -138,7 +144,7 @@ BENCH_OBJS	:= $(call obj,$(B),$(BENCHSRC))
 
 # Benchmarks are built with everything, so they never rot unbuilt;
 # tests/integration/bench_smoke.sh runs them small.
-all: release asan valgrind bench
+all: release asan valgrind bench extras
 
 release: $(B)/mq $(B)/libmq.a
 asan: $(B)/asan/mq unit
@@ -255,6 +261,9 @@ $(FUZZ_BINS): $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(FUZZ_UTIL) \
 
 clean:
 	rm -rf $(B)
+
+# make install, the man pages, completion and mq.pc
+include packaging/install.mk
 
 -include $(patsubst %.o,%.d,$(REL_OBJS) $(ASAN_OBJS) $(VG_OBJS) $(STUB_OBJ) \
 	$(REL_MAIN) $(ASAN_MAIN) $(VG_MAIN) $(UNIT_OBJS) $(BENCH_OBJS))

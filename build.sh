@@ -3,7 +3,7 @@
 #	build.sh - install what mq needs, build it, run it, test it
 # SYNOPSIS
 #	./build.sh [deps | build | run [ARGS...] | test [REGEX] | bench |
-#		    fuzz [TARGET|all SECONDS [FLAGS...]] | clean]
+#		    fuzz [TARGET|all SECONDS [FLAGS...]] | deb [OUTDIR] | clean]
 # DESCRIPTION
 #	deps   install the Debian packages mq builds and tests with (only
 #	       when one is missing: one apt-get update, one install);
@@ -26,6 +26,9 @@
 #	       under build/fuzz/work, not in the tree; FLAGS go to
 #	       libFuzzer); with all SECONDS, run every target in turn
 #	       and fail if any crashed.  tests/README.md says more.
+#	deb    deps, make release extras, then packaging/deb.sh: the
+#	       Debian packages mq and libmq-dev (dpkg-deb) in build/deb
+#	       or OUTDIR
 #	clean  remove build/
 #
 #	JOBS=N overrides the parallelism of make.
@@ -48,7 +51,7 @@ TEST_PACKAGES=(
 	sqlite3 postgresql-15 postgresql-client-15 mariadb-server
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
 	wrk nginx-light chromium nodejs curl python3 opendkim-tools python3-dkim
-	python3-nacl
+	python3-nacl jq zsh lintian dpkg-dev systemd
 	libmariadb-dev-compat	# the ezmlm-idx 7 peer's MySQL plugin
 )
 # What the fuzz targets need: clang and its libFuzzer runtime.
@@ -177,6 +180,12 @@ fuzz() {
 	return "$failed"
 }
 
+deb() {
+	deps
+	make -j"$JOBS" release extras
+	packaging/deb.sh "$@"
+}
+
 clean() {
 	make clean
 }
@@ -184,10 +193,10 @@ clean() {
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case $cmd in
-deps | build | run | bench | fuzz | clean) "$cmd" "$@" ;;
+deps | build | run | bench | fuzz | deb | clean) "$cmd" "$@" ;;
 test) test_ "$@" ;;
 *)
-	echo "usage: ./build.sh [deps [--build-only|--fuzz] | build | run [ARGS...] | test [REGEX] | bench | fuzz [TARGET|all SECONDS [FLAGS...]] | clean]" >&2
+	echo "usage: ./build.sh [deps [--build-only|--fuzz] | build | run [ARGS...] | test [REGEX] | bench | fuzz [TARGET|all SECONDS [FLAGS...]] | deb [OUTDIR] | clean]" >&2
 	exit 64
 	;;
 esac

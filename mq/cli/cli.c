@@ -2,10 +2,14 @@
  * NAME
  *	cli.c - helpers every mq command uses
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "mq/cli/cli.h"
 
@@ -119,6 +123,43 @@ int cli_usage(const char *usage)
 {
 	fputs(usage, stderr);
 	return EXIT_USAGE;
+}
+
+int cli_json_print(json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+				 JSON_ENCODE_ANY) : NULL;
+
+	json_decref(v);
+	if (!s) {
+		cli_error("out of memory");
+		return EXIT_SOFTWARE;
+	}
+	puts(s);
+	free(s);
+	if (fflush(stdout) != 0) {
+		cli_error("stdout: %s", strerror(errno));
+		return EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+bool cli_json_flag(int *argc, char **argv)
+{
+	bool found = false;
+	int j = 1, i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--"); i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			found = true;
+		else
+			argv[j++] = argv[i];
+	}
+	while (i < *argc)
+		argv[j++] = argv[i++];
+	*argc = j;
+	argv[j] = NULL;
+	return found;
 }
 
 static bool progress_shown;

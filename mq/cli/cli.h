@@ -11,6 +11,7 @@
 #define MQ_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "mq/config.h"
@@ -56,9 +57,40 @@ bool cli_help(int argc, char **argv, const char *usage);
 /* cli_usage - print usage to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *usage);
 
+/*
+ * cli_json_print - print v (stolen; NULL: out of memory) as one line of
+ *	compact JSON on stdout; returns the exit status (0, or 70 when out
+ *	of memory or stdout fails).
+ */
+struct json_t;
+int cli_json_print(struct json_t *v);
+
+/*
+ * cli_json_flag - remove every "--json" from argv (argc updated); true
+ *	when there was one.  Before "--" only.
+ */
+bool cli_json_flag(int *argc, char **argv);
+
 /* cli_progress - a progress line on a terminal; silent when piped. */
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_progress_done(void);
+
+/*
+ * The progress meter of a long command (mq/cli/progress.c): what it
+ * counts, the bytes this process has read, written, or mapped in.
+ */
+enum cli_meter_source { METER_READ, METER_WRITTEN, METER_MAPPED };
+
+/*
+ * cli_meter_start - count from now; on a terminal, redraw a line on
+ *	stderr with rate and (with a total, 0: unknown) time left.
+ */
+void cli_meter_start(const char *label, enum cli_meter_source src,
+		     uint64_t total);
+
+/* cli_meter_end - stop, and print "mq: LABEL: WHAT, BYTES in S s (R/s)". */
+void cli_meter_stop(void);	/* stop, no summary: the command failed */
+void cli_meter_end(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);

@@ -146,10 +146,13 @@ int cmd_import(int argc, char **argv)
 	}
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
-	cli_progress("importing %s into list %s ...", arg[1], root);
+	cli_meter_start("import", METER_READ, 0);
 	ex = list_import(st, f, arg[1], root, &opt, &res, &rc);
 	ex = rc ? 0 : cli_exit(ex);
-	cli_progress_done();
+	if (rc || ex)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s into list %s", arg[1], root);
 	if (rc)
 		ex = import_exit(rc, &res);
 	else if (!ex) {
@@ -177,9 +180,12 @@ int cmd_export(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
-	cli_progress("exporting list %s to %s ...", argv[2], argv[3]);
+	cli_meter_start("export", METER_WRITTEN, 0);
 	rc = f->dump(st, argv[2], argv[3], &res);
-	cli_progress_done();
+	if (rc)
+		cli_meter_stop();
+	else
+		cli_meter_end("list %s to %s", argv[2], argv[3]);
 	if (rc)
 		ex = import_exit(rc, &res);
 	else {

@@ -29,6 +29,7 @@
 #include "mq/cli/list_cli.h"
 #include "mq/ops/list_write.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/shapes.h"
 
 #define LINE_MAX_BYTES	1024	/* an stdin line: address and from line */
 #define OUT_BUF		(1 << 20)
@@ -61,23 +62,28 @@ static const char issub_usage[] =
 	"subscriber of T with a normal hash (0..52); exit 1 otherwise.\n";
 
 static const char list_usage[] =
-	"usage: mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n]\n"
+	"usage: mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n] "
+	"[--json]\n"
 	"       mq list T [--digest] --sublist NAME --msgnum N [--listno] "
-	"[-n]\n"
+	"[-n] [--json]\n"
 	"Print the addresses T sends to, one a line: hashes 0..52, then the\n"
 	"return-receipt addresses (hash 98).  --hash N prints those with\n"
 	"hash N instead (99: the sublists).  --sublist NAME --msgnum N\n"
 	"prints the addresses sublist NAME handles for message N (the\n"
 	"split of T_name, or T_digest_name with --digest), receipts last;\n"
 	"--listno prints only the listno it logs with.  -n prints the\n"
-	"count.  Exit 1 when the sublist has no entry active for N.\n";
+	"count.  --json prints a JSON array of strings, as GET\n"
+	"/v1/lists/T/TABLE.  Exit 1 when the sublist has no entry active for\n"
+	"N.\n";
 
 static const char log_usage[] =
-	"usage: mq log T [--digest|--allow|--deny|--mod] [SEARCH]\n"
+	"usage: mq log T [--digest|--allow|--deny|--mod] [SEARCH] [--json]\n"
 	"Print T's subscription log (T_slog), oldest first: time (UTC),\n"
 	"direction and type (+m, -p, ...), address, from line.  SEARCH\n"
 	"keeps the entries whose address or from line contains it (ASCII\n"
-	"case-insensitive; '_' matches any one character).\n";
+	"case-insensitive; '_' matches any one character).  --json prints\n"
+	"a JSON array of objects (tai, edir, etype, address, fromline), as\n"
+	"GET /v1/lists/T/log.\n";
 
 bool list_table_flag(const char *arg, enum sub_table *which)
 {
@@ -177,6 +183,15 @@ struct sub_input {
 	size_t n;
 	char *text;		/* stdin, split in place */
 };
+
+/* stdin_size - the bytes of a regular file on stdin; 0: unknown */
+static uint64_t stdin_size(void)
+{
+	struct stat sb;
+
+	return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)
+		? (uint64_t)sb.st_size : 0;
+}
 
 /*
  * read_all - the whole of fd into a NUL-terminated buffer, sized at once
@@ -404,13 +419,22 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	char table[REG_NAME_MAX + 16];
 	int ex = parse_sub_args(argc, argv, usage, &a);
 
+	bool metered = !ex && a.from_stdin;
+
 	memset(&in, 0, sizeof(in));
+	if (metered)
+		cli_meter_start(add ? "sub" : "unsub", METER_READ,
+				stdin_size());
 	if (!ex)
 		ex = args_input(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
 	if (!ex)
 		ex = sub_write(st, &j);
+	if (metered && ex)
+		cli_meter_stop();
+	else if (metered)
+		cli_meter_end("%zu lines", in.n);
 	if (!ex) {
 		snprintf(table, sizeof(table), "%s%s", a.root,
 			 sub_table_suffix(a.which));
@@ -491,7 +515,7 @@ struct out {
 	char *buf;
 	size_t n;
 	uint64_t count;
-	bool count_only, failed;
+	bool count_only, failed, json, bad_utf8;
 };
 
 /* out_flush - write the buffered listing to stdout. */
@@ -509,6 +533,34 @@ static void out_flush(struct out *o)
 	o->n = 0;
 }
 
+/* out_json_addr - buffer one address as an element of a JSON array. */
+static int out_json_addr(struct out *o, const char *addr, size_t len)
+{
+	json_t *s = json_stringn(addr, len);
+
+	if (!s) {
+		o->bad_utf8 = true;
+		return 1;
+	}
+	/* at worst six bytes (\u00XX) per byte, a comma, the quotes, and
+	 * room left for the closing "]\n" */
+	if (o->n + 6 * len + 8 > OUT_BUF)
+		out_flush(o);
+	o->buf[o->n++] = o->count > 1 ? ',' : '[';
+	o->n += json_dumpb(s, o->buf + o->n, OUT_BUF - o->n, JSON_ENCODE_ANY);
+	json_decref(s);
+	return o->failed;
+}
+
+/* out_json_end - close the array (the first address opened it). */
+static void out_json_end(struct out *o)
+{
+	const char *end = o->count ? "]\n" : "[]\n";
+
+	memcpy(o->buf + o->n, end, strlen(end));
+	o->n += strlen(end);
+}
+
 /* out_addr - buffer one address of a listing (or just count it). */
 static int out_addr(const char *addr, size_t len, int hash, void *arg)
 {
@@ -518,6 +570,8 @@ static int out_addr(const char *addr, size_t len, int hash, void *arg)
 	o->count++;
 	if (o->count_only)
 		return 0;
+	if (o->json)
+		return out_json_addr(o, addr, len);
 	if (o->n + len + 1 > OUT_BUF)
 		out_flush(o);
 	memcpy(o->buf + o->n, addr, len);
@@ -600,6 +654,7 @@ int cmd_list(int argc, char **argv)
 
 	if (cli_help(argc, argv, list_usage))
 		return 0;
+	o.json = cli_json_flag(&argc, argv);
 	if ((ex = parse_list_args(argc, argv, &a)))
 		return ex;
 	o.count_only = a.count;
@@ -616,8 +671,14 @@ int cmd_list(int argc, char **argv)
 	else if (rc == STORE_OK && a.count)
 		o.n = (size_t)snprintf(o.buf, OUT_BUF, "%llu\n",
 				       (unsigned long long)o.count);
+	else if (rc == STORE_OK && o.json && !o.bad_utf8)
+		out_json_end(&o);
 	out_flush(&o);
-	if (rc == STORE_OK && o.failed) {
+	if (o.bad_utf8) {
+		cli_error("list %s: an address is not UTF-8; JSON cannot hold "
+			  "it (the text output is lossless)", a.root);
+		ex = EXIT_DATAERR;
+	} else if (rc == STORE_OK && o.failed) {
 		cli_error("stdout: %s", strerror(errno));
 		ex = EXIT_SOFTWARE;
 	} else if (rc == STORE_NOTFOUND && a.sublist &&
@@ -637,6 +698,7 @@ struct log_state {
 	const char *search;
 	FILE *out;
 	uint64_t shown;
+	json_t *json;		/* --json: the entries */
 };
 
 /* put_text - a text value as it is; NULL prints nothing. */
@@ -657,6 +719,8 @@ static int log_row(const struct store_row *row, void *arg)
 	    !ops_log_contains(&row->col[REG_SLOG_FROMLINE], ls->search,
 			       strlen(ls->search)))
 		return 0;
+	if (ls->json)
+		return json_array_append_new(ls->json, ops_slog_json(row));
 	put_text(ls->out, &row->col[REG_SLOG_TAI]);
 	fputc(' ', ls->out);
 	put_text(ls->out, &row->col[REG_SLOG_EDIR]);
@@ -678,6 +742,7 @@ int cmd_log(int argc, char **argv)
 	enum sub_table which = SUB_MAIN;
 	struct log_state ls = { .out = stdout };
 	const char *root = NULL;
+	bool json;
 	char table[REG_NAME_MAX + 16];
 	struct store *st;
 	struct store_txn *txn;
@@ -686,6 +751,7 @@ int cmd_log(int argc, char **argv)
 
 	if (cli_help(argc, argv, log_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (list_table_flag(argv[i], &which))
 			continue;
@@ -710,13 +776,19 @@ int cmd_log(int argc, char **argv)
 		 sub_table_suffix(which));
 	if ((ex = open_read(&st, &txn)))
 		return ex;
-	rc = store_scan(txn, table, NULL, 0, log_row, &ls);
+	if (json && !(ls.json = json_array()))
+		rc = STORE_INTERNAL;
+	else
+		rc = store_scan(txn, table, NULL, 0, log_row, &ls);
 	if (rc == STORE_NOTFOUND)
 		cli_error("no such list: %s", root);
 	ex = rc == STORE_NOTFOUND ? EXIT_DATAERR : rc ? cli_store_fail(st, rc)
 		: 0;
 	store_read_end(txn);
 	store_close(st);
+	if (ls.json && !ex)
+		return cli_json_print(ls.json);
+	json_decref(ls.json);
 	if (fflush(stdout) != 0 && !ex) {
 		cli_error("stdout: %s", strerror(errno));
 		ex = EXIT_SOFTWARE;

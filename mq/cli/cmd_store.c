@@ -6,21 +6,26 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mq/cli/cli.h"
 #include "mq/ops/list_write.h"
+#include "mq/ops/shapes.h"
 
 static const char tables_usage[] =
-	"usage: mq tables [TABLE]\n"
+	"usage: mq tables [TABLE] [--json]\n"
 	"List the tables (the MailerQ tables, then each list's tables), or\n"
 	"the columns of TABLE: name, type, maximum bytes of a text, key,\n"
-	"NOT NULL and default.\n";
+	"NOT NULL and default.  --json prints what GET /v1/tables answers\n"
+	"(TABLE: that table's object).\n";
 
 static const char stat_usage[] =
-	"usage: mq stat\n"
+	"usage: mq stat [--json]\n"
 	"Print the store file, its uuid, epoch and change sequence, file and\n"
-	"map size, reader slots in use, and the row count of every table.\n";
+	"map size, reader slots in use, and the row count of every table\n"
+	"(--json: one object, store, uuid, epoch and sequence named as in\n"
+	"GET /health, tables an object of counts).\n";
 
 static const char backup_usage[] =
 	"usage: mq backup [--force] FILE\n"
@@ -48,9 +53,11 @@ static const char list_drop_usage[] =
 	"Remove mailing list T with every row of its tables.\n";
 
 static const char config_usage[] =
-	"usage: mq config\n"
+	"usage: mq config [--json | --keys]\n"
 	"Print the effective configuration (defaults, the config file, then\n"
-	"MQ_* environment variables), secrets shown as ***.\n";
+	"MQ_* environment variables), secrets shown as ***; --json: one\n"
+	"object of key: value text.  With --keys, every key with its\n"
+	"environment variable, default and meaning.\n";
 
 static void print_columns(const struct reg_table *t)
 {
@@ -81,6 +88,29 @@ static int print_list_tables(const char *root, void *arg)
 	return 0;
 }
 
+/* tables_json - mq tables --json: every table, or the one named */
+static int tables_json(struct store *st, struct store_txn *txn,
+		       const char *name)
+{
+	const struct reg_table *t;
+	char root[REG_NAME_MAX];
+	enum store_rc rc;
+	json_t *v;
+
+	if (!name) {
+		v = ops_tables_json(txn, &rc);
+		return rc ? cli_store_fail(st, rc) : cli_json_print(v);
+	}
+	if (store_table_find(txn, name, &t)) {
+		cli_error("%s", store_errmsg(st));
+		return EXIT_DATAERR;
+	}
+	if (reg_mailerq_find(name))
+		return cli_json_print(ops_table_json(t, name, NULL));
+	reg_list_split(name, root, sizeof(root));
+	return cli_json_print(ops_table_json(t, name, root));
+}
+
 int cmd_tables(int argc, char **argv)
 {
 	const struct reg_table *t;
@@ -88,15 +118,19 @@ int cmd_tables(int argc, char **argv)
 	struct store *st;
 	enum store_rc rc;
 	int ex = 0;
+	bool json;
 
 	if (cli_help(argc, argv, tables_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	if (argc > 2)
 		return cli_usage(tables_usage);
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	if ((rc = store_read_begin(st, &txn)))
 		ex = cli_store_fail(st, rc);
+	else if (json)
+		ex = tables_json(st, txn, argc == 2 ? argv[1] : NULL);
 	else if (argc == 2) {
 		rc = store_table_find(txn, argv[1], &t);
 		if (rc == STORE_OK)
@@ -121,6 +155,7 @@ int cmd_tables(int argc, char **argv)
 struct count_ctx {
 	struct store_txn *txn;
 	enum store_rc rc;
+	json_t *json;		/* --json: the counts by table */
 };
 
 static void print_count(struct count_ctx *c, const char *name)
@@ -129,7 +164,24 @@ static void print_count(struct count_ctx *c, const char *name)
 
 	if (c->rc == STORE_OK)
 		c->rc = store_count(c->txn, name, &n);
-	printf("  %-30s %" PRIu64 "\n", name, n);
+	if (c->json)
+		json_object_set_new(c->json, name, json_integer((json_int_t)n));
+	else
+		printf("  %-30s %" PRIu64 "\n", name, n);
+}
+
+/* stat_json - mq stat --json's object but the counts */
+static json_t *stat_json(struct store *st, const struct store_meta *m,
+			 const char *uuid, const struct store_stat *ss)
+{
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "store", store_path(st), "uuid", uuid,
+			 "epoch", (json_int_t)m->epoch,
+			 "sequence", (json_int_t)m->seq,
+			 "file_size", (json_int_t)ss->file_size,
+			 "map_size", (json_int_t)ss->map_size,
+			 "readers", (json_int_t)ss->num_readers,
+			 "max_readers", (json_int_t)ss->max_readers);
 }
 
 static int count_list(const char *root, void *arg)
@@ -151,11 +203,16 @@ int cmd_stat(int argc, char **argv)
 	struct store *st;
 	char uuid[37];
 	int ex = 0;
+	json_t *o = NULL;
 
 	if (cli_help(argc, argv, stat_usage))
 		return 0;
-	if (argc != 1)
+	if (cli_json_flag(&argc, argv) && !(c.json = json_object()))
+		return EXIT_SOFTWARE;
+	if (argc != 1) {
+		json_decref(c.json);
 		return cli_usage(stat_usage);
+	}
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
 	c.rc = store_stat(st, &ss);
@@ -163,7 +220,14 @@ int cmd_stat(int argc, char **argv)
 		c.rc = store_read_begin(st, &c.txn);
 	if (c.rc == STORE_OK)
 		c.rc = store_meta_get(c.txn, &m);
-	if (c.rc == STORE_OK) {
+	if (c.rc == STORE_OK && c.json) {
+		store_uuid_format(m.uuid, uuid);
+		o = stat_json(st, &m, uuid, &ss);
+		for (int i = 0; reg_mailerq[i]; i++)
+			print_count(&c, reg_mailerq[i]->name);
+		if (c.rc == STORE_OK)
+			c.rc = store_list_each(c.txn, count_list, &c);
+	} else if (c.rc == STORE_OK) {
 		store_uuid_format(m.uuid, uuid);
 		printf("store     %s\nuuid      %s\nepoch     %" PRIu64
 		       "\nsequence  %" PRIu64 "\nfile size %" PRIu64
@@ -178,8 +242,24 @@ int cmd_stat(int argc, char **argv)
 	store_read_end(c.txn);
 	if (c.rc)
 		ex = cli_store_fail(st, c.rc);
+	else if (c.json) {
+		json_object_set_new(o, "tables", c.json);
+		c.json = NULL;
+		ex = cli_json_print(o);
+		o = NULL;
+	}
+	json_decref(o);
+	json_decref(c.json);
 	store_close(st);
 	return ex;
+}
+
+/* file_size - the size of the file at path; 0 when it cannot be known */
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -193,7 +273,12 @@ int cmd_verify(int argc, char **argv)
 		return 0;
 	if (argc > 2)
 		return cli_usage(verify_usage);
+	cli_meter_start("verify", METER_MAPPED, file_size(path));
 	rc = store_verify_file(path, &rows, err, sizeof(err));
+	if (rc)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %" PRIu64 " rows", path, rows);
 	if (rc) {
 		cli_error("%s", err);
 		return rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
@@ -223,14 +308,20 @@ int cmd_backup(int argc, char **argv)
 	}
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
+	cli_meter_start("backup", METER_WRITTEN, file_size(store_path(st)));
 	rc = store_backup(st, argv[1]);
 	if (rc) {
+		cli_meter_stop();
 		ex = cli_store_fail(st, rc);
 		store_close(st);
 		return ex;
 	}
 	store_close(st);
 	rc = store_verify_file(argv[1], &rows, err, sizeof(err));
+	if (rc)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %" PRIu64 " rows", argv[1], rows);
 	if (rc) {
 		cli_error("backup %s does not verify, removed: %s", argv[1],
 			  err);
@@ -273,10 +364,49 @@ int cmd_list_drop(int argc, char **argv)
 	return list_write(argc, argv, list_drop_usage, list_drop, "dropped");
 }
 
+/*
+ * config_json - mq config --json: config_print's lines (secrets masked
+ *	there, in one place) as an object of key: value text
+ */
+static int config_json(void)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_t *o = json_object();
+
+	if (!f || !o) {
+		if (f)
+			fclose(f);
+		free(text);
+		json_decref(o);
+		return EXIT_SOFTWARE;
+	}
+	config_print(&mq_conf, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sep = strstr(line, ":");
+
+		if (line[0] == '#' || !sep)
+			continue;
+		*sep = '\0';
+		json_object_set_new(o, line, json_string(sep[1] ? sep + 2 : ""));
+	}
+	free(text);
+	return cli_json_print(o);
+}
+
 int cmd_config(int argc, char **argv)
 {
 	if (cli_help(argc, argv, config_usage))
 		return 0;
+	if (argc == 2 && strcmp(argv[1], "--keys") == 0) {
+		config_help(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		return config_json();
 	if (argc != 1)
 		return cli_usage(config_usage);
 	config_print(&mq_conf, stdout);

@@ -26,16 +26,18 @@
 #include "mq/ops/dkim_check.h"
 #include "mq/ops/write.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/shapes.h"
 #include "mq/serve/serve.h"
 
 static const char sync_usage[] =
-	"usage: mq sync --from-sql | --to-sql [--address URL]\n"
+	"usage: mq sync --from-sql | --to-sql [--address URL] [--json]\n"
 	"--from-sql makes the store equal to the SQL database of\n"
 	"database-address (or URL): every MailerQ table and every list found\n"
 	"in SQL (a table T with its T_slog), in short store transactions.\n"
 	"--to-sql makes the SQL database equal to the store, in one SQL\n"
 	"transaction, creating missing tables and columns first.  Both print\n"
-	"what changed per table; an unchanged source writes nothing.  Exit 75\n"
+	"what changed per table (--json: one object, the tables that changed\n"
+	"with their counts); an unchanged source writes nothing.  Exit 75\n"
 	"when the server is unreachable; a failed sync changes nothing.\n";
 
 static const char reload_usage[] =
@@ -63,9 +65,11 @@ int	cmd_sync(int argc, char **argv)
 	struct sql_conn *conn;
 	struct store *st;
 	int from = -1, ex;
+	bool json;
 
 	if (cli_help(argc, argv, sync_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--from-sql") == 0 && from < 0)
 			from = 1;
@@ -87,11 +91,20 @@ int	cmd_sync(int argc, char **argv)
 		sql_close(conn);
 		return ex;
 	}
+	cli_meter_start("sync", from ? METER_READ : METER_WRITTEN, 0);
 	ex = cli_exit(from ? sql_sync_from(conn, st, ops_sync_flags(), &res)
 		      : sql_sync_to(conn, st, ops_sync_flags(), &res));
 	if (ex)
+		cli_meter_stop();
+	else
+		cli_meter_end("%s: %zu tables", from ? "from-sql" : "to-sql",
+			      res.ntables);
+	if (ex)
 		cli_error("sync %s: %s", from ? "--from-sql" : "--to-sql",
 			  res.err);
+	else if (json)
+		ex = cli_json_print(ops_sync_json(&res, from ? "from-sql"
+						  : "to-sql"));
 	else
 		ops_sync_print(&res, from ? "from-sql" : "to-sql", print_line,
 			   stdout);

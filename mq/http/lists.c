@@ -30,6 +30,7 @@
 #include "mq/ops/list_write.h"
 #include "mq/ops/msg_write.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/shapes.h"
 
 #define STATUS_MAX	1000	/* messages of a status, as mq status -n */
 #define LOG_DEFAULT	1000	/* log entries answered by default */
@@ -292,14 +293,6 @@ static void list_status(struct http_req *r, const char *root)
 	free(rows);
 }
 
-/* json_text - a text value as a JSON string; null if NULL or not UTF-8 */
-static json_t *json_text(const struct store_value *v)
-{
-	json_t *s = v->kind == SV_TEXT ? json_stringn(v->s, v->len) : NULL;
-
-	return s ? s : json_null();
-}
-
 /* The last limit matching entries of a log, in a ring. */
 struct log_walk {
 	const char *search;
@@ -317,15 +310,8 @@ static int log_row(const struct store_row *row, void *arg)
 	    !ops_log_contains(&row->col[REG_SLOG_ADDRESS], w->search, w->slen) &&
 	    !ops_log_contains(&row->col[REG_SLOG_FROMLINE], w->search, w->slen))
 		return 0;
-	o = json_object();
-	if (!o)
+	if (!(o = ops_slog_json(row)))
 		return 1;
-	json_object_set_new(o, "tai", json_text(&row->col[REG_SLOG_TAI]));
-	json_object_set_new(o, "edir", json_text(&row->col[REG_SLOG_EDIR]));
-	json_object_set_new(o, "etype", json_text(&row->col[REG_SLOG_ETYPE]));
-	json_object_set_new(o, "address", json_text(&row->col[REG_SLOG_ADDRESS]));
-	json_object_set_new(o, "fromline",
-			    json_text(&row->col[REG_SLOG_FROMLINE]));
 	slot = &w->ring[w->n++ % w->limit];
 	json_decref(*slot);
 	*slot = o;

@@ -30,6 +30,7 @@
 #include "mq/http/http.h"
 #include "mq/http/rows.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/shapes.h"
 #include "mq/ops/table_write.h"
 
 #define MAX_POST_ROWS	10000	/* rows of one POST */
@@ -115,78 +116,19 @@ static bool parse_query(struct http_req *r, const char *name,
 	return true;
 }
 
-/* column_json - one column's description */
-static json_t *column_json(const struct reg_column *c)
-{
-	json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", c->name,
-			      "type", reg_type_name(c->type),
-			      "key", !!(c->flags & REG_PK),
-			      "auto", !!(c->flags & REG_AUTO),
-			      "notnull", !!(c->flags & REG_NOTNULL),
-			      "secret", !!(c->flags & REG_SECRET));
-
-	if (o && c->type == REG_TEXT)
-		json_object_set_new(o, "max",
-				    json_integer((json_int_t)c->maxlen));
-	if (o)
-		json_object_set_new(o, "default", c->dflt ? json_string(c->dflt)
-				    : json_null());
-	return o;
-}
-
-/* table_json - one table: name, family, list root, about, columns */
-static json_t *table_json(const struct reg_table *t, const char *name,
-			  const char *root)
-{
-	json_t *cols = json_array();
-	json_t *o = json_pack("{s:s,s:s}", "name", name, "family",
-			      root ? "list" : "mailerq");
-
-	for (int i = 0; cols && i < t->ncols; i++)
-		json_array_append_new(cols, column_json(&t->cols[i]));
-	if (o && root)
-		json_object_set_new(o, "list", json_string(root));
-	if (o)
-		json_object_set_new(o, "about", json_string(t->about));
-	if (o)
-		json_object_set_new(o, "columns", cols ? cols : json_null());
-	else
-		json_decref(cols);
-	return o;
-}
-
-/* add_list_tables - every table of list root (store_list_each) */
-static int add_list_tables(const char *root, void *arg)
-{
-	char name[2 * REG_NAME_MAX];
-
-	for (int i = 0; reg_list[i]; i++) {
-		snprintf(name, sizeof(name), "%s%s", root, reg_list[i]->name);
-		json_array_append_new(arg, table_json(reg_list[i], name, root));
-	}
-	return 0;
-}
-
 /* tables_list - GET /v1/tables */
 static void tables_list(struct http_req *r)
 {
-	json_t *a = json_array();
 	struct store_txn *txn;
-	enum store_rc rc;
+	json_t *a = NULL;
+	enum store_rc rc = store_read_begin(r->st, &txn);
 
-	for (int i = 0; a && reg_mailerq[i]; i++) {
-		const struct reg_table *t = reg_mailerq[i];
-
-		json_array_append_new(a, table_json(t, t->name, NULL));
-	}
-	rc = store_read_begin(r->st, &txn);
 	if (rc == STORE_OK)
-		rc = store_list_each(txn, add_list_tables, a);
+		a = ops_tables_json(txn, &rc);
 	store_read_end(txn);
-	if (rc) {
-		json_decref(a);
+	if (rc)
 		http_reply_store(r, rc);
-	} else
+	else
 		http_reply_json(r, a ? 200 : 500, a);
 }
 
