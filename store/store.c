@@ -263,6 +263,8 @@ enum store_rc store_meta_get(struct store_txn *txn, struct store_meta *m)
 	}
 	if (rc == 0)
 		rc = store_meta_get_u64(txn, "seq", &m->seq);
+	if (rc == 0)
+		rc = store_meta_get_u64(txn, "format", &m->format);
 	return store_mdb_rc(txn->st, rc, "meta");
 }
 
