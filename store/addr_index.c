@@ -193,7 +193,9 @@ struct ahead {
  *	nears the end of what it mapped in, map the next SCAN_AHEAD bytes
  *	in with one madvise: a cold map otherwise takes a page fault every
  *	16 pages, and a bulk-loaded index lies contiguously in the file.
- *	A scan that jumps about the file maps nothing ahead.  Only a hint:
+ *	A scan that jumps about the file maps nothing ahead, nor does one
+ *	that stays in its first page (a small list among many, whose
+ *	neighbours' pages it would map in for nothing).  Only a hint:
  *	its errors (an old kernel, the end of the file) are ignored.
  */
 static void map_ahead(struct ahead *a, const void *at)
@@ -202,8 +204,8 @@ static void map_ahead(struct ahead *a, const void *at)
 
 	if (page == a->page)
 		return;
-	if (page + a->psize > a->end &&
-	    (!a->page || (page > a->page && page - a->page <= 4 * a->psize))) {
+	if (page + a->psize > a->end && a->page &&
+	    page > a->page && page - a->page <= 4 * a->psize) {
 		(void)madvise((void *)page, SCAN_AHEAD, MADV_POPULATE_READ);
 		a->end = page + SCAN_AHEAD;
 	}

@@ -103,8 +103,9 @@ static enum store_rc list_new_id(struct store_txn *t, const char *root,
 
 	if (mrc && mrc != MDB_NOTFOUND)
 		return store_mdb_rc(t->st, mrc, DB_META);
+	/* Not STORE_FULL: store_write would grow the map and retry. */
 	if (last >= LIST_ID_MAX)
-		return store_fail(t->st, STORE_FULL, "list %s: no list id "
+		return store_fail(t->st, STORE_BADDATA, "list %s: no list id "
 				  "left: this store has given all %u "
 				  "(docs/store.md, Limits)", root,
 				  (unsigned)LIST_ID_MAX);

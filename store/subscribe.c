@@ -457,31 +457,59 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	return rc;
 }
 
+/* issub_at - the row of addr (folded) in tb; STORE_NOTFOUND if none. */
+static enum store_rc issub_at(struct store_txn *txn,
+			      const struct sub_tables *tb, const char *addr,
+			      size_t len, struct store_row *row)
+{
+	uint8_t key[SUB_ADDR_MAX];
+	MDB_val k = { len, key }, d;
+	int mrc;
+
+	if (len == 0 || len > SUB_ADDR_MAX)
+		return STORE_NOTFOUND;
+	store_ascii_fold(key, addr, len);
+	mrc = tdb_get(txn->txn, &tb->dbi, &k, &d);
+	if (mrc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (mrc)
+		return store_mdb_rc(txn->st, mrc, tb->name);
+	if (!row_decode(tb->t, d.mv_data, d.mv_size, row) ||
+	    row->col[REG_ADDR_HASH].kind != SV_INT)
+		return table_corrupt_row(txn->st, tb->name);
+	return STORE_OK;
+}
+
+static bool normal_hash(const struct store_row *row)
+{
+	return row->col[REG_ADDR_HASH].i <= SUB_HASH_MAX;
+}
+
 enum store_rc store_issub(struct store_txn *txn, const char *root,
 			  enum sub_table which, const char *addr, size_t len,
 			  int *hash, struct store_value *stored)
 {
 	struct sub_tables tb;
-	struct store_row row;
-	uint8_t key[SUB_ADDR_MAX];
-	MDB_val k = { len, key }, d;
+	struct store_row row, dom;
+	const char *at = len ? memrchr(addr, '@', len) : NULL;
 	enum store_rc rc = sub_resolve(txn, root, which, &tb);
-	int mrc;
 
 	if (rc)
 		return rc;
-	if (len == 0 || len > SUB_ADDR_MAX)
-		return store_fail(txn->st, STORE_NOTFOUND, "not subscribed");
-	store_ascii_fold(key, addr, len);
-	mrc = tdb_get(txn->txn, &tb.dbi, &k, &d);
-	if (mrc == MDB_NOTFOUND)
+	rc = issub_at(txn, &tb, addr, len, &row);
+	if (rc && rc != STORE_NOTFOUND)
+		return rc;
+	/* Not a member by its own entry: its domain's "@domain" may be. */
+	if ((rc || !normal_hash(&row)) && at && at > addr &&
+	    issub_at(txn, &tb, at, len - (size_t)(at - addr), &dom) ==
+	    STORE_OK && normal_hash(&dom)) {
+		row = dom;
+		rc = STORE_OK;
+	}
+	if (rc)
 		return store_fail(txn->st, STORE_NOTFOUND, "%.*s: not in %s",
-				  (int)len, addr, tb.name);
-	if (mrc)
-		return store_mdb_rc(txn->st, mrc, tb.name);
-	if (!row_decode(tb.t, d.mv_data, d.mv_size, &row) ||
-	    row.col[REG_ADDR_HASH].kind != SV_INT)
-		return table_corrupt_row(txn->st, tb.name);
+				  (int)(len > SUB_ADDR_MAX ? SUB_ADDR_MAX : len),
+				  addr, tb.name);
 	*hash = (int)row.col[REG_ADDR_HASH].i;
 	if (stored)
 		*stored = row.col[REG_ADDR_ADDRESS];

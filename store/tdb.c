@@ -200,8 +200,9 @@ int tdb_clear(MDB_txn *txn, const struct tdb *db)
 		return mdb_drop(txn, db->dbi, 0);
 	if ((rc = tcur_open(txn, db, &c)))
 		return rc;
+	/* After a delete, MDB_NEXT gives the key that moved under it. */
 	for (rc = tcur_get(&c, &k, &d, MDB_FIRST); rc == 0;
-	     rc = tcur_get(&c, &k, &d, MDB_FIRST))
+	     rc = tcur_get(&c, &k, &d, MDB_NEXT))
 		if ((rc = mdb_cursor_del(c.c, 0)))
 			break;
 	tcur_close(&c);

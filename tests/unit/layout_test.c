@@ -166,6 +166,34 @@ static void test_neighbours(void)
 	verifies(file);
 }
 
+/* ids_spent_fn - the last list id given, then a create. */
+static enum store_rc ids_spent_fn(struct store_txn *t, void *arg)
+{
+	if (store_meta_put_u64(t, META_LIST_ID, UINT32_MAX))
+		return STORE_INTERNAL;
+	return store_list_create(t, arg, NULL, 0);
+}
+
+static void test_ids_spent(void)
+{
+	char file[96], err[512] = "";
+	struct store *st;
+	enum store_rc rc;
+	uint32_t id;
+
+	snprintf(file, sizeof(file), "%s/n.mdb", dir);
+	if (!CHECK(store_open(file, 0, NULL, &st, err, sizeof(err)) ==
+		   STORE_OK, "open: %s", err))
+		return;
+	rc = store_write(st, ids_spent_fn, "zz", NULL);
+	CHECK(rc == STORE_BADDATA && strstr(store_errmsg(st), "no list id left"),
+	      "with every list id given, list-create fails: %s",
+	      store_errmsg(st));
+	id = id_of(st, "zz");
+	CHECK(id == 0 && id_of(st, "c") > 0, "and changes nothing");
+	store_close(st);
+}
+
 /* copy - the fixture into dir/name; false if it cannot be read. */
 static bool copy(const char *name, char *out, size_t outlen)
 {
@@ -298,6 +326,7 @@ int main(void)
 	if (!CHECK(mkdtemp(dir) != NULL, "scratch directory"))
 		return check_done();
 	test_neighbours();
+	test_ids_spent();
 	test_upgrade();
 	cleanup();
 	return check_done();
