@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	lists_many [DIR]
  * DESCRIPTION
- *	Creates LISTS lists (default 10,000, $MQ_BENCH_LISTS), one write
+ *	Creates LISTS lists ($MQ_BENCH_LISTS, else a tenth of
+ *	$MQ_BENCH_ROWS, else 10,000), one write
  *	transaction each as "mq list-create" does, timed; then subscribes
  *	10 addresses to each (untimed).  A second store holds one list of
  *	the same 10 addresses.  Then lists one small list, the middle one
@@ -128,7 +129,10 @@ int main(int argc, char **argv)
 	char dir[4096], many_path[4200], one_path[4200], mid[32];
 	const char *d = argc > 1 ? argv[1] : getenv("MQ_BENCH_DIR");
 	const char *env = getenv("MQ_BENCH_LISTS");
-	unsigned lists = env ? (unsigned)strtoul(env, NULL, 10) : DEF_LISTS;
+	const char *rows = getenv("MQ_BENCH_ROWS");
+	unsigned lists = env ? (unsigned)strtoul(env, NULL, 10)
+		: rows ? (unsigned)strtoul(rows, NULL, 10) / PER_LIST
+		: DEF_LISTS;
 	struct store *many, *one;
 	double create, drop, t_many = 0, t_one = 0;
 
