@@ -6,9 +6,9 @@
  *
  *	rc = store_sub_each(txn, "list", SUB_MAIN, 0, 52, true, fn, arg);
  * DESCRIPTION
- *	Every address table t:NAME of a list (T, T_digest, T_allow, T_deny,
- *	T_mod) has an index x:NAME holding one entry per row: the key is
- *	one byte, the row's hash (255 for a hash outside 0..254), then the
+ *	Every address table of a list (T, T_digest, T_allow, T_deny,
+ *	T_mod) has an index holding one entry per row (in the database
+ *	"y:" + its suffix, under the list's id: tdb.c): the key is one byte, the row's hash (255 for a hash outside 0..254), then the
  *	row's key (the address folded to lower case); the data is the
  *	address as stored, or nothing when it equals the folded key, as
  *	most addresses do.  ezmlm reads a list by hash: the whole list is
@@ -23,7 +23,7 @@
  *	apply, import), store_list_create and store_list_drop (list.c).
  *	mq verify checks that index and table agree (file.c).  A store of
  *	format 1 had no index; opening it for writing builds them
- *	(idx_upgrade).
+ *	(idx_build, from layout_upgrade).
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,20 +38,6 @@ uint8_t idx_bucket(int64_t hash)
 	return hash >= 0 && hash < IDX_OTHER ? (uint8_t)hash : IDX_OTHER;
 }
 
-enum store_rc idx_open(struct store_txn *t, const char *table, bool create,
-		       MDB_dbi *x)
-{
-	char name[REG_NAME_MAX + 8];
-	enum store_rc rc;
-
-	snprintf(name, sizeof(name), DB_INDEX_PREFIX "%s", table);
-	rc = store_dbi(t, name, create, x);
-	if (rc == STORE_NOTFOUND)
-		return store_fail(t->st, STORE_CORRUPT, "table %s: its index "
-				  "by hash (%s) is missing", table, name);
-	return rc;
-}
-
 /* idx_key - an entry's key into out (1 + STORE_KEY_MAX bytes); its size. */
 static size_t idx_key(uint8_t *out, int64_t hash, const uint8_t *key,
 		      size_t keylen)
@@ -61,9 +47,10 @@ static size_t idx_key(uint8_t *out, int64_t hash, const uint8_t *key,
 	return 1 + keylen;
 }
 
-enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
-		      struct key_tail *tail, int64_t hash, const uint8_t *key,
-		      size_t keylen, const char *addr, size_t addrlen)
+enum store_rc idx_add(struct store_txn *t, const struct tdb *x,
+		      const char *table, struct key_tail *tail, int64_t hash,
+		      const uint8_t *key, size_t keylen, const char *addr,
+		      size_t addrlen)
 {
 	uint8_t k[1 + STORE_KEY_MAX];
 	MDB_val kv = { idx_key(k, hash, key, keylen), k };
@@ -73,16 +60,17 @@ enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
 	if (addrlen != keylen || memcmp(addr, key, keylen) != 0)
 		d = (MDB_val){ addrlen, (void *)addr };
 	mrc = tail ? tail_put(t, x, tail, &kv, &d, 0)
-		: mdb_put(t->txn, x, &kv, &d, 0);
+		: tdb_put(t->txn, x, &kv, &d, 0);
 	return mrc ? store_mdb_rc(t->st, mrc, table) : STORE_OK;
 }
 
-enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,
-			 int64_t hash, const uint8_t *key, size_t keylen)
+enum store_rc idx_remove(struct store_txn *t, const struct tdb *x,
+			 const char *table, int64_t hash, const uint8_t *key,
+			 size_t keylen)
 {
 	uint8_t k[1 + STORE_KEY_MAX];
 	MDB_val kv = { idx_key(k, hash, key, keylen), k };
-	int mrc = mdb_del(t->txn, x, &kv, NULL);
+	int mrc = tdb_del(t->txn, x, &kv);
 
 	if (mrc == MDB_NOTFOUND)
 		return store_fail(t->st, STORE_CORRUPT, "table %s: a row is "
@@ -106,14 +94,15 @@ static bool row_hash_addr(const struct reg_table *tb, const MDB_val *d,
 }
 
 enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
-			 const char *name, MDB_dbi dbi, const uint8_t *key,
-			 size_t keylen, const struct store_row *row)
+			 const char *name, const struct tdb *db,
+			 const uint8_t *key, size_t keylen,
+			 const struct store_row *row)
 {
 	MDB_val k = { keylen, (void *)key }, d;
 	char addr[STORE_KEY_MAX];
 	struct store_value old;
 	int64_t oldhash;
-	MDB_dbi x;
+	struct tdb x;
 	enum store_rc rc;
 	int mrc;
 
@@ -124,97 +113,69 @@ enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
 		return store_fail(t->st, STORE_BADDATA, "%s: address longer "
 				  "than %zu bytes", name, sizeof(addr));
 	memcpy(addr, row->col[REG_ADDR_ADDRESS].s, row->col[REG_ADDR_ADDRESS].len);
-	if ((rc = idx_open(t, name, false, &x)))
+	if ((rc = idx_of(t, tb, db, &x)))
 		return rc;
-	mrc = mdb_get(t->txn, dbi, &k, &d);
+	mrc = tdb_get(t->txn, db, &k, &d);
 	if (mrc == 0 && !row_hash_addr(tb, &d, &oldhash, &old))
 		return table_corrupt_row(t->st, name);
 	if (mrc == 0)
-		rc = idx_remove(t, x, name, oldhash, key, keylen);
+		rc = idx_remove(t, &x, name, oldhash, key, keylen);
 	else if (mrc != MDB_NOTFOUND)
 		rc = store_mdb_rc(t->st, mrc, name);
 	if (rc)
 		return rc;
-	return idx_add(t, x, name, NULL, row->col[REG_ADDR_HASH].i, key, keylen,
-		       addr, row->col[REG_ADDR_ADDRESS].len);
+	return idx_add(t, &x, name, NULL, row->col[REG_ADDR_HASH].i, key,
+		       keylen, addr, row->col[REG_ADDR_ADDRESS].len);
 }
 
 enum store_rc idx_on_del(struct store_txn *t, const struct reg_table *tb,
-			 const char *name, const MDB_val *k, const MDB_val *d)
+			 const char *name, const struct tdb *db,
+			 const MDB_val *k, const MDB_val *d)
 {
 	struct store_value addr;
 	int64_t hash;
-	MDB_dbi x;
+	struct tdb x;
 	enum store_rc rc;
 
 	if (!reg_list_addresses(tb))
 		return STORE_OK;
 	if (!row_hash_addr(tb, d, &hash, &addr))
 		return table_corrupt_row(t->st, name);
-	if ((rc = idx_open(t, name, false, &x)))
+	if ((rc = idx_of(t, tb, db, &x)))
 		return rc;
-	return idx_remove(t, x, name, hash, k->mv_data, k->mv_size);
+	return idx_remove(t, &x, name, hash, k->mv_data, k->mv_size);
 }
 
-/* idx_build - index every row of table name (a store of format 1). */
-static enum store_rc idx_build(struct store_txn *t, const char *name)
+enum store_rc idx_build(struct store_txn *t, const char *name)
 {
 	const struct reg_table *tb;
 	struct store_value addr;
 	int64_t hash;
-	MDB_dbi dbi, x;
-	MDB_cursor *c;
+	struct tdb db, x;
+	struct tcur c;
 	MDB_val k, d;
-	enum store_rc rc = table_resolve(t, name, &tb, &dbi);
+	enum store_rc rc = table_resolve(t, name, &tb, &db);
 	int mrc;
 
 	if (rc == STORE_OK)
-		rc = idx_open(t, name, true, &x);
+		rc = idx_of(t, tb, &db, &x);
 	if (rc)
 		return rc;
-	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+	if ((mrc = tcur_open(t->txn, &db, &c)))
 		return store_mdb_rc(t->st, mrc, name);
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST);
 	     mrc == 0 && rc == STORE_OK;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT)) {
 		if (!row_hash_addr(tb, &d, &hash, &addr))
 			rc = table_corrupt_row(t->st, name);
 		else
-			rc = idx_add(t, x, name, NULL, hash, k.mv_data,
+			rc = idx_add(t, &x, name, NULL, hash, k.mv_data,
 				     k.mv_size, addr.s, addr.len);
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
 		rc = store_mdb_rc(t->st, mrc, name);
 	return rc;
-}
-
-struct upgrade {
-	struct store_txn *t;
-	enum store_rc rc;
-};
-
-/* upgrade_list - index the address tables of one list. */
-static int upgrade_list(const char *root, void *arg)
-{
-	struct upgrade *u = arg;
-	char name[REG_NAME_MAX + 8];
-
-	for (int i = 0; reg_list[i] && u->rc == STORE_OK; i++) {
-		if (!reg_list_addresses(reg_list[i]))
-			continue;
-		snprintf(name, sizeof(name), "%s%s", root, reg_list[i]->name);
-		u->rc = idx_build(u->t, name);
-	}
-	return u->rc != STORE_OK;
-}
-
-enum store_rc idx_upgrade(struct store_txn *t)
-{
-	struct upgrade u = { t, STORE_OK };
-	enum store_rc rc = store_list_each(t, upgrade_list, &u);
-
-	return rc ? rc : u.rc;
 }
 
 /* ---- Listing ---- */
@@ -232,7 +193,9 @@ struct ahead {
  *	nears the end of what it mapped in, map the next SCAN_AHEAD bytes
  *	in with one madvise: a cold map otherwise takes a page fault every
  *	16 pages, and a bulk-loaded index lies contiguously in the file.
- *	A scan that jumps about the file maps nothing ahead.  Only a hint:
+ *	A scan that jumps about the file maps nothing ahead, nor does one
+ *	that stays in its first page (a small list among many, whose
+ *	neighbours' pages it would map in for nothing).  Only a hint:
  *	its errors (an old kernel, the end of the file) are ignored.
  */
 static void map_ahead(struct ahead *a, const void *at)
@@ -241,8 +204,8 @@ static void map_ahead(struct ahead *a, const void *at)
 
 	if (page == a->page)
 		return;
-	if (page + a->psize > a->end &&
-	    (!a->page || (page > a->page && page - a->page <= 4 * a->psize))) {
+	if (page + a->psize > a->end && a->page &&
+	    page > a->page && page - a->page <= 4 * a->psize) {
 		(void)madvise((void *)page, SCAN_AHEAD, MADV_POPULATE_READ);
 		a->end = page + SCAN_AHEAD;
 	}
@@ -266,19 +229,19 @@ static size_t seek_key(uint8_t *out, int h, const struct sub_place *after)
 }
 
 /* scan_bucket - give the wanted addresses of hash h; non-zero: stop. */
-static int scan_bucket(MDB_cursor *c, int h, const struct sub_scan *sc,
+static int scan_bucket(struct tcur *c, int h, const struct sub_scan *sc,
 		       struct ahead *ahead, int *mrc)
 {
 	uint8_t seek[1 + SUB_ADDR_MAX];
 	MDB_val k = { seek_key(seek, h, sc->after), seek }, d;
 	size_t seeklen = k.mv_size;
 
-	*mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	*mrc = tcur_get(c, &k, &d, MDB_SET_RANGE);
 	if (*mrc == 0 && seeklen > 1 && k.mv_size == seeklen &&
 	    memcmp(k.mv_data, seek, seeklen) == 0)
-		*mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+		*mrc = tcur_get(c, &k, &d, MDB_NEXT);
 	for (; *mrc == 0 && k.mv_size > 1 && *(uint8_t *)k.mv_data == h;
-	     *mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+	     *mrc = tcur_get(c, &k, &d, MDB_NEXT)) {
 		const char *a = d.mv_size ? d.mv_data
 			: (const char *)k.mv_data + 1;
 		size_t len = d.mv_size ? d.mv_size : k.mv_size - 1;
@@ -300,19 +263,19 @@ enum store_rc sub_scan(struct store_txn *txn, const char *root,
 {
 	struct ahead ahead = { .psize = (uintptr_t)sysconf(_SC_PAGESIZE) };
 	struct sub_tables tb;
-	MDB_cursor *c;
+	struct tcur c;
 	int mrc = 0, stop = 0;
 	enum store_rc rc = sub_resolve(txn, root, which, &tb);
 
 	if (rc)
 		return rc;
-	if ((mrc = mdb_cursor_open(txn->txn, tb.x, &c)))
+	if ((mrc = tcur_open(txn->txn, &tb.x, &c)))
 		return store_mdb_rc(txn->st, mrc, tb.name);
 	for (int h = sc->after && sc->after->hash > 0 ? sc->after->hash : 0;
 	     h < SUB_SCAN_HASHES && !stop && mrc == 0; h++)
 		if ((sc->mask[h / 64] >> (h % 64)) & 1)
-			stop = scan_bucket(c, h, sc, &ahead, &mrc);
-	mdb_cursor_close(c);
+			stop = scan_bucket(&c, h, sc, &ahead, &mrc);
+	tcur_close(&c);
 	return mrc ? store_mdb_rc(txn->st, mrc, tb.name) : STORE_OK;
 }
 

@@ -160,7 +160,7 @@ static bool holds(const struct step *s, bool present, const MDB_val *cur)
 
 /* write_row - put s's row; a new row number goes into key */
 static enum store_rc write_row(struct store_txn *t, const struct diff_table *dt,
-			       MDB_cursor *c, const struct step *s,
+			       struct tcur *c, const struct step *s,
 			       uint8_t *key)
 {
 	struct store_row row;
@@ -174,7 +174,7 @@ static enum store_rc write_row(struct store_txn *t, const struct diff_table *dt,
 	if ((rc = store_put_row(t, dt->name, &row)) || !s->any)
 		return rc;
 	/* A new row number is above every stored one (store_next_id). */
-	if ((mrc = mdb_cursor_get(c, &k, &d, MDB_LAST)) || k.mv_size != 8)
+	if ((mrc = tcur_get(c, &k, &d, MDB_LAST)) || k.mv_size != 8)
 		return store_mdb_rc(t->st, mrc ? mrc : MDB_CORRUPTED, dt->name);
 	memcpy(key, k.mv_data, 8);
 	return STORE_OK;
@@ -182,7 +182,7 @@ static enum store_rc write_row(struct store_txn *t, const struct diff_table *dt,
 
 /* change_run - one change (or its undoing); CS_SKIPPED when it is stale */
 static enum store_rc change_run(struct store_txn *t, struct run *r,
-				const struct diff_table *dt, MDB_cursor *c,
+				const struct diff_table *dt, struct tcur *c,
 				struct change *ch)
 {
 	struct step s = step_of(dt, ch, r->undo);
@@ -191,7 +191,7 @@ static enum store_rc change_run(struct store_txn *t, struct run *r,
 	int mrc = MDB_NOTFOUND;
 
 	if (check || !s.put)
-		mrc = mdb_cursor_get(c, &k, &cur, MDB_SET_KEY);
+		mrc = tcur_get(c, &k, &cur, MDB_SET_KEY);
 	if (mrc && mrc != MDB_NOTFOUND)
 		return store_mdb_rc(t->st, mrc, dt->name);
 	ch->state = CS_SKIPPED;
@@ -216,8 +216,8 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 	struct diff_table *dt = &r->d->tables[r->to.table];
 	size_t end = r->to.table == r->end.table ? r->end.change : dt->n;
 	const struct reg_table *tb;
-	MDB_cursor *c;
-	MDB_dbi dbi;
+	struct tcur c;
+	struct tdb dbi;
 	enum store_rc rc = table_resolve(t, dt->name, &tb, &dbi);
 	int mrc;
 
@@ -225,15 +225,15 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 		table_gone(r, dt);
 	else if (rc)
 		return rc;
-	else if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+	else if ((mrc = tcur_open(t->txn, &dbi, &c)))
 		return store_mdb_rc(t->st, mrc, dt->name);
 	else {
 		while (rc == STORE_OK && r->to.change < end && !spent(r)) {
-			rc = change_run(t, r, dt, c, &dt->ch[r->to.change]);
+			rc = change_run(t, r, dt, &c, &dt->ch[r->to.change]);
 			r->to.change += rc == STORE_OK;
 			r->n++;
 		}
-		mdb_cursor_close(c);
+		tcur_close(&c);
 	}
 	if (rc == STORE_OK && r->to.change == dt->n) {
 		r->to.table++;

@@ -30,8 +30,8 @@
 struct mlist_tagger {
 	struct store_txn *txn;
 	const struct reg_table *cookie_t;
-	MDB_dbi cookie_dbi;
-	MDB_cursor *mlog;
+	struct tdb cookie_dbi;
+	struct tcur mlog;
 	char cookie_name[REG_NAME_MAX + 16];
 	char mlog_name[REG_NAME_MAX + 16];
 };
@@ -40,7 +40,7 @@ struct mlist_tagger {
 static enum store_rc resolve(struct store_txn *txn, const char *root,
 			     bool digest, const char *suffix, char *name,
 			     size_t namelen, const struct reg_table **t,
-			     MDB_dbi *dbi)
+			     struct tdb *dbi)
 {
 	const uint8_t *key;
 	size_t keylen;
@@ -60,7 +60,7 @@ enum store_rc mlist_tagger_open(struct store_txn *txn, const char *root,
 {
 	struct mlist_tagger *g = calloc(1, sizeof(*g));
 	const struct reg_table *mlog_t;
-	MDB_dbi mlog_dbi;
+	struct tdb mlog_dbi;
 	enum store_rc rc;
 	int mrc;
 
@@ -76,7 +76,7 @@ enum store_rc mlist_tagger_open(struct store_txn *txn, const char *root,
 		free(g);
 		return rc;
 	}
-	if ((mrc = mdb_cursor_open(txn->txn, mlog_dbi, &g->mlog))) {
+	if ((mrc = tcur_open(txn->txn, &mlog_dbi, &g->mlog))) {
 		free(g);
 		return store_mdb_rc(txn->st, mrc, g->mlog_name);
 	}
@@ -88,7 +88,7 @@ void mlist_tagger_close(struct mlist_tagger *g)
 {
 	if (!g)
 		return;
-	mdb_cursor_close(g->mlog);
+	tcur_close(&g->mlog);
 	free(g);
 }
 
@@ -103,7 +103,7 @@ static enum store_rc log_done(struct mlist_tagger *g, int64_t msgnum,
 	key_encode_int(listno, key);
 	key_encode_int(msgnum, key + 8);
 	key_encode_int(1, key + 16);
-	mrc = mdb_cursor_get(g->mlog, &k, &d, MDB_SET_RANGE);
+	mrc = tcur_get(&g->mlog, &k, &d, MDB_SET_RANGE);
 	*done = mrc == 0 && k.mv_size >= MLOG_PREFIX &&
 		memcmp(k.mv_data, key, MLOG_PREFIX) == 0;
 	if (mrc && mrc != MDB_NOTFOUND)
@@ -134,7 +134,7 @@ static enum store_rc cookie_verdict(struct mlist_tagger *g, int64_t msgnum,
 	int mrc;
 
 	key_encode_int(msgnum, key);
-	mrc = mdb_get(g->txn->txn, g->cookie_dbi, &k, &d);
+	mrc = tdb_get(g->txn->txn, &g->cookie_dbi, &k, &d);
 	if (mrc == MDB_NOTFOUND) {
 		*result = MLIST_TAG_NOCOOKIE;
 		return STORE_OK;

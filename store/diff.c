@@ -57,7 +57,7 @@ struct slot {
 struct table_diff {
 	struct store_txn *t;
 	struct diff_table *dt;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	bool stored;		/* false: a list to create, nothing stored */
 	uint8_t *enc;		/* the source row, encoded */
 	size_t enclen, enccap;
@@ -286,7 +286,8 @@ static enum store_rc put_change(struct table_diff *x, const uint8_t *key,
 
 /* The cursor side of a keyed merge. */
 struct merge {
-	MDB_cursor *c;
+	struct tcur c;
+	bool open;		/* c is open: the table is stored */
 	MDB_val k, d;
 	bool end;
 	uint8_t pos[STORE_KEY_MAX + 1];	/* the greatest source key so far */
@@ -298,7 +299,7 @@ struct merge {
 static enum store_rc merge_next(struct table_diff *x, struct merge *m,
 				MDB_cursor_op op)
 {
-	int mrc = m->c ? mdb_cursor_get(m->c, &m->k, &m->d, op) : MDB_NOTFOUND;
+	int mrc = m->open ? tcur_get(&m->c, &m->k, &m->d, op) : MDB_NOTFOUND;
 
 	m->end = mrc != 0;
 	if (mrc && mrc != MDB_NOTFOUND)
@@ -349,7 +350,7 @@ static enum store_rc out_of_order(struct table_diff *x, const uint8_t *key,
 				  size_t keylen, const struct store_row *row)
 {
 	MDB_val k = { keylen, (void *)key }, d;
-	int mrc = x->stored ? mdb_get(x->t->txn, x->dbi, &k, &d)
+	int mrc = x->stored ? tdb_get(x->t->txn, &x->dbi, &k, &d)
 		: MDB_NOTFOUND;
 	enum store_rc rc;
 	bool same;
@@ -427,15 +428,16 @@ static enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 	enum store_rc rc = STORE_OK;
 	int mrc;
 
-	if (x->stored && (mrc = mdb_cursor_open(x->t->txn, x->dbi, &m.c)))
+	if (x->stored && (mrc = tcur_open(x->t->txn, &x->dbi, &m.c)))
 		return store_mdb_rc(x->t->st, mrc, x->dt->name);
+	m.open = x->stored;
 	rc = merge_next(x, &m, MDB_FIRST);
 	while (rc == STORE_OK && (rc = next(arg, &row)) == STORE_OK)
 		rc = keyed_row(x, &m, &row);
 	if (rc == STORE_NOTFOUND)
 		rc = pass_until(x, &m, NULL, 0);
-	if (m.c)
-		mdb_cursor_close(m.c);
+	if (m.open)
+		tcur_close(&m.c);
 	if (rc == STORE_OK && x->disorder)
 		dedupe(x->dt);
 	return rc;
@@ -446,25 +448,25 @@ static enum store_rc slots_fill(struct table_diff *x, struct slot **out,
 				size_t *mask)
 {
 	struct store_row row;
-	MDB_stat ms = { 0 };
-	MDB_cursor *c;
+	uint64_t entries = 0;
+	struct tcur c;
 	MDB_val k, d;
 	size_t cap = 16;
-	int mrc = x->stored ? mdb_stat(x->t->txn, x->dbi, &ms) : 0;
+	int mrc = x->stored ? tdb_count(x->t->txn, &x->dbi, &entries) : 0;
 
 	if (mrc)
 		return store_mdb_rc(x->t->st, mrc, x->dt->name);
-	while (cap < ms.ms_entries * 2)
+	while (cap < entries * 2)
 		cap *= 2;
 	if (!(*out = calloc(cap, sizeof(**out))))
 		return store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 	*mask = cap - 1;
 	if (!x->stored)
 		return STORE_OK;
-	if ((mrc = mdb_cursor_open(x->t->txn, x->dbi, &c)))
+	if ((mrc = tcur_open(x->t->txn, &x->dbi, &c)))
 		return store_mdb_rc(x->t->st, mrc, x->dt->name);
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT)) {
 		if (k.mv_size != 8 || !row_decode(x->dt->t, d.mv_data,
 						  d.mv_size, &row))
 			break;
@@ -476,7 +478,7 @@ static enum store_rc slots_fill(struct table_diff *x, struct slot **out,
 		(*out)[i] = (struct slot){ h, key_decode_int(k.mv_data),
 					   false };
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if (mrc == 0)
 		return table_corrupt_row(x->t->st, x->dt->name);
 	return mrc == MDB_NOTFOUND ? STORE_OK
@@ -490,7 +492,7 @@ static enum store_rc slot_get(struct table_diff *x, const struct slot *s,
 	MDB_val k = { 8, key };
 
 	key_encode_int(s->rowid, key);
-	if (mdb_get(x->t->txn, x->dbi, &k, d))
+	if (tdb_get(x->t->txn, &x->dbi, &k, d))
 		return table_corrupt_row(x->t->st, x->dt->name);
 	return STORE_OK;
 }

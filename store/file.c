@@ -115,7 +115,9 @@ struct verify {
 	MDB_txn *txn;
 	uint64_t rows;
 	uint64_t seq;
-	uint64_t format;	/* 1: no indexes by hash yet */
+	uint64_t format;	/* 1: no indexes by hash yet; 3: shared */
+	uint32_t *ids;		/* format 3: the lists' ids, sorted */
+	size_t nids;
 	char err[STORE_ERR_MAX];
 };
 
@@ -150,16 +152,20 @@ static bool row_key_matches(const struct reg_table *t,
 	return len == k->mv_size && memcmp(key, k->mv_data, len) == 0;
 }
 
-/* index_entry_matches - an index entry is the row of table dbi it names. */
+/*
+ * index_entry_matches - an index entry is the row of table db it names
+ *	(k without the list id: tdb.c).
+ */
 static bool index_entry_matches(struct verify *v, const struct reg_table *t,
-				MDB_dbi dbi, const MDB_val *k, const MDB_val *d)
+				const struct tdb *db, const MDB_val *k,
+				const MDB_val *d)
 {
 	MDB_val rk = { k->mv_size - 1, (uint8_t *)k->mv_data + 1 }, rd;
 	const struct store_value *addr;
 	struct store_row row;
 	int64_t h;
 
-	if (k->mv_size < 2 || mdb_get(v->txn, dbi, &rk, &rd) ||
+	if (k->mv_size < 2 || tdb_get(v->txn, db, &rk, &rd) ||
 	    !row_decode(t, rd.mv_data, rd.mv_size, &row))
 		return false;
 	h = row.col[REG_ADDR_HASH].i;
@@ -182,7 +188,8 @@ static bool walk_index(struct verify *v, const char *name)
 	char root[REG_NAME_MAX], tname[REG_NAME_MAX + 8];
 	const struct reg_table *t = reg_list_split(name + 2, root,
 						   sizeof(root));
-	MDB_dbi x, dbi;
+	MDB_dbi x;
+	struct tdb dbi = { 0 };
 	MDB_stat xs, ts;
 	MDB_cursor *c;
 	MDB_val k, d;
@@ -192,14 +199,14 @@ static bool walk_index(struct verify *v, const char *name)
 		return vfail(v, "unknown index database %s", name);
 	snprintf(tname, sizeof(tname), DB_TABLE_PREFIX "%s", name + 2);
 	if ((rc = mdb_dbi_open(v->txn, name, 0, &x)) ||
-	    (rc = mdb_dbi_open(v->txn, tname, 0, &dbi)) ||
+	    (rc = mdb_dbi_open(v->txn, tname, 0, &dbi.dbi)) ||
 	    (rc = mdb_stat(v->txn, x, &xs)) ||
-	    (rc = mdb_stat(v->txn, dbi, &ts)) ||
+	    (rc = mdb_stat(v->txn, dbi.dbi, &ts)) ||
 	    (rc = mdb_cursor_open(v->txn, x, &c)))
 		return vfail(v, "%s: %s", name, mdb_strerror(rc));
 	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
-		if (!index_entry_matches(v, t, dbi, &k, &d))
+		if (!index_entry_matches(v, t, &dbi, &k, &d))
 			return vfail(v, "table %s: its index by hash has an "
 				     "entry for no row, or the wrong one",
 				     name + 2);
@@ -225,6 +232,180 @@ static bool has_index(struct verify *v, const char *name)
 		     name + 2, xname);
 }
 
+/* ---- Format 3: every list's rows in shared databases, under its id ---- */
+
+/* id_of - the list id of LIST_ID_LEN bytes (tdb_list_id's). */
+static uint32_t id_of(const uint8_t *p)
+{
+	uint32_t id = 0;
+
+	for (int i = 0; i < LIST_ID_LEN; i++)
+		id = id << 8 | p[i];
+	return id;
+}
+
+/* id_known - is the id a key's first LIST_ID_LEN bytes give a list's? */
+static bool id_known(const struct verify *v, const MDB_val *k, uint32_t *id)
+{
+	size_t lo = 0, hi = v->nids;
+
+	if (k->mv_size <= LIST_ID_LEN)
+		return false;
+	*id = id_of(k->mv_data);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v->ids[mid] == *id)
+			return true;
+		if (v->ids[mid] < *id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* load_ids - the ids of the lists database's records, each once. */
+static bool load_ids(struct verify *v, MDB_dbi lists)
+{
+	MDB_stat ms;
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc = mdb_stat(v->txn, lists, &ms);
+
+	if (rc || (rc = mdb_cursor_open(v->txn, lists, &c)))
+		return vfail(v, "%s: %s", DB_LISTS, mdb_strerror(rc));
+	v->ids = malloc((ms.ms_entries + 1) * sizeof(*v->ids));
+	if (!v->ids)
+		return vfail(v, "out of memory");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (d.mv_size < 1 + LIST_ID_LEN || v->nids >= ms.ms_entries ||
+		    *(uint8_t *)d.mv_data != LIST_RECORD_ID)
+			return vfail(v, "list %.*s: bad record",
+				     (int)(k.mv_size > 64 ? 64 : k.mv_size),
+				     (char *)k.mv_data);
+		v->ids[v->nids++] = id_of((uint8_t *)d.mv_data + 1);
+	}
+	mdb_cursor_close(c);
+	qsort(v->ids, v->nids, sizeof(*v->ids), id_cmp);
+	for (size_t i = 1; i < v->nids; i++)
+		if (v->ids[i] == v->ids[i - 1])
+			return vfail(v, "two lists have the id %u", v->ids[i]);
+	return rc == MDB_NOTFOUND ? true : vfail(v, "%s", mdb_strerror(rc));
+}
+
+/* list_table_of - the list table whose suffix name is. */
+static const struct reg_table *list_table_of(const char *suffix)
+{
+	for (int i = 0; reg_list[i]; i++)
+		if (strcmp(reg_list[i]->name, suffix) == 0)
+			return reg_list[i];
+	return NULL;
+}
+
+/* walk_list_rows - l:SUFFIX: each row under a list's id and its key. */
+static bool walk_list_rows(struct verify *v, const char *name,
+			   const struct reg_table *t, MDB_cursor *c)
+{
+	struct store_row row;
+	MDB_val k, d;
+	char why[96];
+	uint32_t id;
+	int rc;
+
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		MDB_val rk = { k.mv_size - LIST_ID_LEN,
+			       (uint8_t *)k.mv_data + LIST_ID_LEN };
+
+		if (!id_known(v, &k, &id))
+			return vfail(v, "%s: a row of no list", name);
+		if (!row_decode(t, d.mv_data, d.mv_size, &row) ||
+		    !row_key_matches(t, &row, &rk))
+			return vfail(v, "table T%s of list id %u: a row does "
+				     "not decode or sits under the wrong key",
+				     t->name, id);
+		if (reg_list_addresses(t) &&
+		    !address_row_valid(&row, why, sizeof why))
+			return vfail(v, "table T%s of list id %u: a row's %s",
+				     t->name, id, why);
+		v->rows++;
+	}
+	return rc == MDB_NOTFOUND ? true : vfail(v, "%s: %s", name,
+						  mdb_strerror(rc));
+}
+
+/* walk_list_index - y:SUFFIX: one entry per row of l:SUFFIX, each right. */
+static bool walk_list_index(struct verify *v, const struct reg_table *t,
+			    MDB_dbi table)
+{
+	char name[REG_NAME_MAX + 8];
+	struct tdb db = { .dbi = table, .pfxlen = LIST_ID_LEN };
+	MDB_stat xs, ts;
+	MDB_cursor *c;
+	MDB_dbi x;
+	MDB_val k, d;
+	uint32_t id;
+	int rc;
+
+	snprintf(name, sizeof(name), DB_LIST_INDEX "%s", t->name);
+	if ((rc = mdb_dbi_open(v->txn, name, 0, &x)) ||
+	    (rc = mdb_stat(v->txn, x, &xs)) ||
+	    (rc = mdb_stat(v->txn, table, &ts)) ||
+	    (rc = mdb_cursor_open(v->txn, x, &c)))
+		return vfail(v, "table T%s: its index by hash (%s): %s",
+			     t->name, name, mdb_strerror(rc));
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		MDB_val ek = { k.mv_size - LIST_ID_LEN,
+			       (uint8_t *)k.mv_data + LIST_ID_LEN };
+
+		if (!id_known(v, &k, &id))
+			return vfail(v, "%s: an entry of no list", name);
+		memcpy(db.pfx, k.mv_data, LIST_ID_LEN);
+		if (!index_entry_matches(v, t, &db, &ek, &d))
+			return vfail(v, "table T%s of list id %u: its index by "
+				     "hash has an entry for no row, or the "
+				     "wrong one", t->name, id);
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return vfail(v, "%s: %s", name, mdb_strerror(rc));
+	if (xs.ms_entries != ts.ms_entries)
+		return vfail(v, "tables T%s: %zu rows, %zu in their index by "
+			     "hash", t->name, ts.ms_entries, xs.ms_entries);
+	return true;
+}
+
+/* walk_list_db - a list table kind's database (l:) or index (y:). */
+static bool walk_list_db(struct verify *v, const char *name)
+{
+	const struct reg_table *t = list_table_of(name + 2);
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	int rc;
+
+	if (!t || v->format < 3 ||
+	    (name[0] == DB_LIST_INDEX[0] && !reg_list_addresses(t)))
+		return vfail(v, "unknown database %s", name);
+	if (name[0] == DB_LIST_INDEX[0])
+		return true;	/* walked with its table */
+	if ((rc = mdb_dbi_open(v->txn, name, 0, &dbi)) ||
+	    (rc = mdb_cursor_open(v->txn, dbi, &c)))
+		return vfail(v, "%s: %s", name, mdb_strerror(rc));
+	rc = walk_list_rows(v, name, t, c);
+	mdb_cursor_close(c);
+	return rc && (!reg_list_addresses(t) || walk_list_index(v, t, dbi));
+}
+
 /* walk_db - check every entry of one named database. */
 static bool walk_db(struct verify *v, const char *name)
 {
@@ -246,8 +427,14 @@ static bool walk_db(struct verify *v, const char *name)
 		if (reg_list_addresses(t) && v->format > 1 &&
 		    !has_index(v, name))
 			return false;
+		if (v->format >= 3 && t->family == REG_LIST)
+			return vfail(v, "table database %s in a store of "
+				     "format 3", name);
 	} else if (strncmp(name, DB_INDEX_PREFIX, 2) == 0)
 		return walk_index(v, name);
+	else if (strncmp(name, DB_LIST_PREFIX, 2) == 0 ||
+		 strncmp(name, DB_LIST_INDEX, 2) == 0)
+		return walk_list_db(v, name);
 	else if (strcmp(name, DB_META) && strcmp(name, DB_CHANGES) &&
 		   strcmp(name, DB_LISTS))
 		return vfail(v, "unknown database %s", name);
@@ -337,6 +524,11 @@ static bool verify_walk(struct verify *v, const char *path)
 		return vfail(v, "%s", mdb_strerror(rc));
 	if (!check_meta(v))
 		return false;
+	if (v->format >= 3 &&
+	    ((rc = mdb_dbi_open(v->txn, DB_LISTS, 0, &main_dbi)) ||
+	     !load_ids(v, main_dbi)))
+		return rc ? vfail(v, "%s: %s", DB_LISTS, mdb_strerror(rc))
+			: false;
 	/* The unnamed database lists every named one. */
 	if ((rc = mdb_dbi_open(v->txn, NULL, 0, &main_dbi)) ||
 	    (rc = mdb_cursor_open(v->txn, main_dbi, &c)))
@@ -413,6 +605,7 @@ static int verify_child(const char *path, int out)
 		dprintf(out, "%llu", (unsigned long long)v.rows);
 	else
 		dprintf(out, "%s", v.err);
+	free(v.ids);
 	return ok ? 0 : 1;
 }
 

@@ -13,7 +13,12 @@
 
 #include "store/store.h"
 
-#define STORE_MAX_DBS	8192	/* 3 own + 17 MailerQ + 21 per list */
+/*
+ * Databases at most: a format 2 store (read to upgrade it) had 21 per
+ * list; format 3 has 3 own, 17 MailerQ, 21 list table kinds and 5
+ * indexes, whatever the number of lists.
+ */
+#define STORE_MAX_DBS	8192
 #define STORE_KEY_MAX	511	/* LMDB's default maximum key size */
 #define STORE_ERR_MAX	512
 #define STORE_IDLE_READERS 16	/* reset read transactions kept for reuse */
@@ -23,7 +28,43 @@
 #define DB_CHANGES	"changes"
 #define DB_LISTS	"lists"
 #define DB_TABLE_PREFIX	"t:"
-#define DB_INDEX_PREFIX	"x:"	/* + address table: its index by hash */
+#define DB_INDEX_PREFIX	"x:"	/* format 2: + address table: its index */
+#define DB_LIST_PREFIX	"l:"	/* + list table suffix: every list's rows */
+#define DB_LIST_INDEX	"y:"	/* + address table suffix: their indexes */
+#define LIST_KINDS	24	/* list table kinds at most (reg_list) */
+
+/*
+ * A table's rows within a database (tdb.c): a MailerQ table's database
+ * with no prefix, or a list table kind's shared one with the list id.
+ */
+#define LIST_ID_LEN	4
+#define META_LIST_ID	"list-id"	/* meta: the highest list id given */
+/* A lists record: the format byte, (format 3) the id, then the key. */
+#define LIST_RECORD_KEY	0x01	/* formats 1, 2; a create's change record */
+#define LIST_RECORD_ID	0x02	/* format 3 */
+#define TDB_KEY_BUF	(STORE_KEY_MAX + 1)
+struct tdb {
+	MDB_dbi dbi;
+	uint8_t pfx[LIST_ID_LEN];
+	uint8_t pfxlen;
+};
+struct tcur {
+	MDB_cursor *c;
+	struct tdb db;
+	uint8_t kbuf[TDB_KEY_BUF];
+};
+void tdb_list_id(uint8_t out[LIST_ID_LEN], uint32_t id);
+int tdb_get(MDB_txn *txn, const struct tdb *db, const MDB_val *k, MDB_val *d);
+int tdb_put(MDB_txn *txn, const struct tdb *db, const MDB_val *k, MDB_val *d,
+	    unsigned flags);
+int tdb_del(MDB_txn *txn, const struct tdb *db, const MDB_val *k);
+int tdb_count(MDB_txn *txn, const struct tdb *db, uint64_t *n);
+/* tdb_clear - delete every row of the table (a list's: its key range). */
+int tdb_clear(MDB_txn *txn, const struct tdb *db);
+int tcur_open(MDB_txn *txn, const struct tdb *db, struct tcur *c);
+int tcur_get(struct tcur *c, MDB_val *k, MDB_val *d, MDB_cursor_op op);
+int tcur_put(struct tcur *c, const MDB_val *k, MDB_val *d, unsigned flags);
+void tcur_close(struct tcur *c);
 
 /* Change record operations. */
 /*
@@ -56,6 +97,8 @@ struct store {
 	bool needs_upgrade;	/* read-only open of an older format */
 	MDB_dbi meta, changes, lists;
 	MDB_dbi mailerq[REG_MAILERQ_MAX];	/* by reg_mailerq index */
+	MDB_dbi list_t[LIST_KINDS];	/* by reg_list index: "l:" + suffix */
+	MDB_dbi list_x[LIST_KINDS];	/* address tables: "y:" + suffix */
 	pthread_mutex_t dbi_lock;	/* the dbi cache and mdb_dbi_open */
 	struct dbi_entry *dbis;
 	int ndbis, capdbis;
@@ -137,7 +180,8 @@ enum store_rc store_change(struct store_txn *txn, enum change_op op,
  */
 enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log);
 enum store_rc store_next_id(struct store_txn *txn, const char *table,
-			    MDB_dbi dbi, int64_t at_least, int64_t *out);
+			    const struct tdb *db, int64_t at_least,
+			    int64_t *out);
 
 /* space.c */
 /*
@@ -198,7 +242,7 @@ enum store_rc row_check(struct store *st, const char *name,
 /* store_del_current - delete the row of table tb under the cursor. */
 enum store_rc store_del_current(struct store_txn *t,
 				const struct reg_table *tb, const char *name,
-				MDB_cursor *c, const MDB_val *k);
+				struct tcur *c, const MDB_val *k);
 /*
  * A database's greatest key, for a load in key order: a key after it is
  *	put with MDB_APPEND, which fills pages and skips the descent.
@@ -208,37 +252,39 @@ struct key_tail {
 	size_t len;
 	bool empty;
 };
-enum store_rc key_tail_load(struct store_txn *t, MDB_dbi dbi,
+enum store_rc key_tail_load(struct store_txn *t, const struct tdb *db,
 			    const char *name, struct key_tail *tail);
 /*
- * tail_put - mdb_put of k, d: with MDB_APPEND when k sorts after the
- *	tail (which then moves to k), else with flags.  LMDB's code.
+ * tail_put - tdb_put of k, d: with MDB_APPEND when k (with db's prefix)
+ *	sorts after the tail (which then moves to it), else with flags.
+ *	LMDB's code.  (tdb.c)
  */
-int tail_put(struct store_txn *t, MDB_dbi dbi, struct key_tail *tail,
-	     MDB_val *k, MDB_val *d, unsigned flags);
+int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
+	     const MDB_val *k, MDB_val *d, unsigned flags);
 
 /* addr_index.c: the address tables' index by hash (see there). */
-/* idx_open - the index of address table table; a missing one is corrupt. */
-enum store_rc idx_open(struct store_txn *t, const char *table, bool create,
-		       MDB_dbi *x);
 #define IDX_OTHER	255	/* the bucket of hashes outside 0..254 */
 /* idx_bucket - an index entry's first key byte: the hash, or IDX_OTHER. */
 uint8_t idx_bucket(int64_t hash);
 /* idx_add - index a row (key: its table key); tail NULL: no appending. */
-enum store_rc idx_add(struct store_txn *t, MDB_dbi x, const char *table,
-		      struct key_tail *tail, int64_t hash, const uint8_t *key,
-		      size_t keylen, const char *addr, size_t addrlen);
-enum store_rc idx_remove(struct store_txn *t, MDB_dbi x, const char *table,
-			 int64_t hash, const uint8_t *key, size_t keylen);
+enum store_rc idx_add(struct store_txn *t, const struct tdb *x,
+		      const char *table, struct key_tail *tail, int64_t hash,
+		      const uint8_t *key, size_t keylen, const char *addr,
+		      size_t addrlen);
+enum store_rc idx_remove(struct store_txn *t, const struct tdb *x,
+			 const char *table, int64_t hash, const uint8_t *key,
+			 size_t keylen);
 /* idx_on_put - row is about to be put under key: re-index (tb any table). */
 enum store_rc idx_on_put(struct store_txn *t, const struct reg_table *tb,
-			 const char *name, MDB_dbi dbi, const uint8_t *key,
-			 size_t keylen, const struct store_row *row);
-/* idx_on_del - the row (k, d) is about to be deleted: unindex it. */
+			 const char *name, const struct tdb *db,
+			 const uint8_t *key, size_t keylen,
+			 const struct store_row *row);
+/* idx_on_del - the row (k, d) of db is about to be deleted: unindex it. */
 enum store_rc idx_on_del(struct store_txn *t, const struct reg_table *tb,
-			 const char *name, const MDB_val *k, const MDB_val *d);
-/* idx_upgrade - a format 1 store: index the address tables of every list. */
-enum store_rc idx_upgrade(struct store_txn *t);
+			 const char *name, const struct tdb *db,
+			 const MDB_val *k, const MDB_val *d);
+/* idx_build - index every row of address table name (an old format). */
+enum store_rc idx_build(struct store_txn *t, const char *name);
 
 /* row.c: row encoding (see row.c for the format) */
 size_t row_size(const struct reg_table *t, const struct store_row *row);
@@ -252,9 +298,23 @@ enum store_rc key_encode(const struct reg_table *t,
 void key_encode_int(int64_t id, uint8_t out[8]);
 int64_t key_decode_int(const uint8_t in[8]);
 
+/* list.c */
+/* list_id - the id of list root; STORE_NOTFOUND naming it. */
+enum store_rc list_id(struct store_txn *t, const char *root, uint32_t *id);
+/* list_tdb - where list id's rows of table t lie. */
+void list_tdb(const struct store *st, const struct reg_table *t, uint32_t id,
+	      struct tdb *db);
+/* idx_of - the index by hash of address table t, whose rows lie in table. */
+enum store_rc idx_of(struct store_txn *txn, const struct reg_table *t,
+		     const struct tdb *table, struct tdb *x);
+/* layout_upgrade - a format 1 or 2 store: lists into shared databases. */
+enum store_rc layout_upgrade(struct store_txn *t, uint64_t format);
+/* layout_open - the shared list databases' handles (create: made). */
+enum store_rc layout_open(struct store_txn *t, bool create);
+
 /* table.c */
 enum store_rc table_resolve(struct store_txn *txn, const char *name,
-			    const struct reg_table **t, MDB_dbi *dbi);
+			    const struct reg_table **t, struct tdb *db);
 /* table_check_value - v fits column c of table name */
 enum store_rc table_check_value(struct store *st, const char *name,
 				const struct reg_column *c,

@@ -3,11 +3,12 @@
  *	list.c - ezmlm list roots: create, drop, enumerate
  * DESCRIPTION
  *	The "lists" database maps each list root T to its record: a format
- *	byte and the list's secret key (the bytes of ezmlm's DIR/key, from
- *	which the cookies are derived: imported, or made here at random
- *	when a list is created without one).  A list's tables, and the
- *	indexes by hash of its address tables, exist exactly while its
- *	record does.
+ *	byte, the list's id and its secret key (the bytes of ezmlm's
+ *	DIR/key, from which the cookies are derived: imported, or made
+ *	here at random when a list is created without one).  A list's rows
+ *	lie in the databases every list shares, under its id (tdb.c): a
+ *	create writes the record, a drop deletes the id's key range of
+ *	each, both in the caller's one transaction.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,28 +16,102 @@
 
 #include "store/internal.h"
 
-#define LIST_FORMAT	0x01
+/*
+ * Format 0x02 (store format 3): the format byte, the list's id (4 bytes
+ * big-endian: the prefix of its rows in the shared databases, tdb.c),
+ * the key.  A change record of a create keeps format 0x01 (the byte and
+ * the key): the ids are each store's own, a replica numbers its lists
+ * itself.
+ */
+#define LIST_FORMAT	LIST_RECORD_ID
+#define CHANGE_FORMAT	LIST_RECORD_KEY
+#define LIST_ID_MAX	UINT32_MAX
 
-static enum store_rc list_table_dbi(struct store_txn *t, const char *root,
-				    const struct reg_table *tb, MDB_dbi *dbi)
+/* list_kind - the index of t in reg_list (every list table is one). */
+static int list_kind(const struct reg_table *t)
 {
-	char dbname[REG_NAME_MAX + 8];
+	int i;
 
-	snprintf(dbname, sizeof(dbname), DB_TABLE_PREFIX "%s%s", root,
-		 tb->name);
-	return store_dbi(t, dbname, true, dbi);
+	for (i = 0; reg_list[i] && reg_list[i] != t; i++)
+		;
+	return i;
 }
 
-/* list_index_dbi - an address table's index by hash (addr_index.c). */
-static enum store_rc list_index_dbi(struct store_txn *t, const char *root,
-				    const struct reg_table *tb, MDB_dbi *dbi)
+void list_tdb(const struct store *st, const struct reg_table *t, uint32_t id,
+	      struct tdb *db)
 {
-	char name[REG_NAME_MAX + 8];
+	db->dbi = st->list_t[list_kind(t)];
+	tdb_list_id(db->pfx, id);
+	db->pfxlen = LIST_ID_LEN;
+}
 
-	if (!reg_list_addresses(tb))
-		return STORE_OK;
-	snprintf(name, sizeof(name), "%s%s", root, tb->name);
-	return idx_open(t, name, true, dbi);
+enum store_rc idx_of(struct store_txn *txn, const struct reg_table *t,
+		     const struct tdb *table, struct tdb *x)
+{
+	if (!reg_list_addresses(t))
+		return store_fail(txn->st, STORE_INTERNAL, "%s: no index by "
+				  "hash", t->name);
+	*x = *table;
+	x->dbi = txn->st->list_x[list_kind(t)];
+	return STORE_OK;
+}
+
+/* list_get - the record of list root; STORE_NOTFOUND naming it. */
+static enum store_rc list_get(struct store_txn *t, const char *root,
+			      MDB_val *d)
+{
+	MDB_val k = { strlen(root), (void *)root };
+	int mrc = k.mv_size && k.mv_size < REG_NAME_MAX
+		? mdb_get(t->txn, t->st->lists, &k, d) : MDB_NOTFOUND;
+
+	if (mrc == MDB_NOTFOUND)
+		return store_fail(t->st, STORE_NOTFOUND, "no such list: %.64s",
+				  root);
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, DB_LISTS);
+	if (d->mv_size < 1 + LIST_ID_LEN ||
+	    ((uint8_t *)d->mv_data)[0] != LIST_FORMAT)
+		return store_fail(t->st, STORE_CORRUPT, "list %s: bad record",
+				  root);
+	return STORE_OK;
+}
+
+enum store_rc list_id(struct store_txn *t, const char *root, uint32_t *id)
+{
+	MDB_val d;
+	enum store_rc rc = list_get(t, root, &d);
+	const uint8_t *p = (const uint8_t *)d.mv_data + 1;
+
+	if (rc)
+		return rc;
+	*id = 0;
+	for (int i = 0; i < LIST_ID_LEN; i++)
+		*id = *id << 8 | p[i];
+	return STORE_OK;
+}
+
+/*
+ * list_new_id - the next list id.  Ids are never given twice, so rows a
+ *	crash could have left under a dropped list's id are never read as
+ *	another list's.  The one hard limit on lists: LIST_ID_MAX creates.
+ */
+static enum store_rc list_new_id(struct store_txn *t, const char *root,
+				 uint32_t *id)
+{
+	uint64_t last = 0;
+	int mrc = store_meta_get_u64(t, META_LIST_ID, &last);
+
+	if (mrc && mrc != MDB_NOTFOUND)
+		return store_mdb_rc(t->st, mrc, DB_META);
+	/* Not STORE_FULL: store_write would grow the map and retry. */
+	if (last >= LIST_ID_MAX)
+		return store_fail(t->st, STORE_BADDATA, "list %s: no list id "
+				  "left: this store has given all %u "
+				  "(docs/store.md, Limits)", root,
+				  (unsigned)LIST_ID_MAX);
+	*id = (uint32_t)last + 1;
+	return store_mdb_rc(t->st, store_meta_put_u64(t, META_LIST_ID, *id),
+			    DB_META);
 }
 
 static enum store_rc root_check(struct store *st, const char *root)
@@ -58,9 +133,9 @@ static enum store_rc root_check(struct store *st, const char *root)
 }
 
 /*
- * list_record - the lists database's record of a list: the format byte,
- *	then the key given or, for none, a random one made here (the one
- *	place a list's secret is made).
+ * list_record - the change record of a list's creation: the format
+ *	byte, then the key given or, for none, a random one made here (the
+ *	one place a list's secret is made).
  */
 static enum store_rc list_record(struct store *st, const char *root,
 				 const uint8_t *key, size_t keylen,
@@ -70,7 +145,7 @@ static enum store_rc list_record(struct store *st, const char *root,
 	if (keylen > STORE_LIST_KEY_MAX)
 		return store_fail(st, STORE_BADDATA, "list %s: key longer "
 				  "than %d bytes", root, STORE_LIST_KEY_MAX);
-	rec[0] = LIST_FORMAT;
+	rec[0] = CHANGE_FORMAT;
 	if (!key) {
 		keylen = STORE_LIST_KEY_LEN;
 		randombytes_buf(rec + 1, keylen);
@@ -80,30 +155,44 @@ static enum store_rc list_record(struct store *st, const char *root,
 	return STORE_OK;
 }
 
-enum store_rc store_list_create(struct store_txn *t, const char *root,
-				const uint8_t *key, size_t keylen)
+/* list_put - the lists record of root: its id, then rec's key. */
+static enum store_rc list_put(struct store_txn *t, const char *root,
+			      uint32_t id, const uint8_t *rec, size_t reclen)
 {
-	uint8_t rec[1 + STORE_LIST_KEY_MAX];
-	MDB_val k = { strlen(root), (void *)root }, d = { 0, rec };
-	MDB_dbi dbi;
-	enum store_rc rc = root_check(t->st, root);
+	uint8_t out[1 + LIST_ID_LEN + STORE_LIST_KEY_MAX];
+	MDB_val k = { strlen(root), (void *)root };
+	MDB_val d = { LIST_ID_LEN + reclen, out };
 	int mrc;
 
-	if (rc || (rc = list_record(t->st, root, key, keylen, rec,
-				    &d.mv_size)))
-		return rc;
+	out[0] = LIST_FORMAT;
+	tdb_list_id(out + 1, id);
+	memcpy(out + 1 + LIST_ID_LEN, rec + 1, reclen - 1);
 	mrc = mdb_put(t->txn, t->st->lists, &k, &d, MDB_NOOVERWRITE);
 	if (mrc == MDB_KEYEXIST)
 		return store_fail(t->st, STORE_EXISTS, "list %s exists "
 				  "already", root);
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, DB_LISTS);
-	for (int i = 0; reg_list[i]; i++)
-		if ((rc = list_table_dbi(t, root, reg_list[i], &dbi)) ||
-		    (rc = list_index_dbi(t, root, reg_list[i], &dbi)))
-			return rc;
+	return mrc ? store_mdb_rc(t->st, mrc, DB_LISTS) : STORE_OK;
+}
+
+enum store_rc store_list_create(struct store_txn *t, const char *root,
+				const uint8_t *key, size_t keylen)
+{
+	uint8_t rec[1 + STORE_LIST_KEY_MAX];
+	MDB_val k = { strlen(root), (void *)root }, d;
+	size_t reclen = 0;
+	uint32_t id = 0;
+	enum store_rc rc = root_check(t->st, root);
+
+	if (rc || (rc = list_record(t->st, root, key, keylen, rec, &reclen)))
+		return rc;
+	if (mdb_get(t->txn, t->st->lists, &k, &d) == 0)
+		return store_fail(t->st, STORE_EXISTS, "list %s exists "
+				  "already", root);
+	if ((rc = list_new_id(t, root, &id)) ||
+	    (rc = list_put(t, root, id, rec, reclen)))
+		return rc;
 	return store_change(t, CHANGE_LIST_CREATE, root, NULL, 0, rec,
-			    d.mv_size);
+			    reclen);
 }
 
 /* forget_ids - a list created again later starts its ids at 1. */
@@ -122,35 +211,39 @@ static enum store_rc forget_ids(struct store_txn *t, const char *root)
 	return STORE_OK;
 }
 
-enum store_rc store_list_drop(struct store_txn *t, const char *root)
+/* list_clear - delete every row of list id, and its index entries. */
+static enum store_rc list_clear(struct store_txn *t, const char *root,
+				uint32_t id)
 {
-	MDB_val k = { strlen(root), (void *)root };
-	MDB_dbi dbi;
+	struct tdb db, x;
 	enum store_rc rc;
 	int mrc;
 
-	if (k.mv_size == 0 || k.mv_size >= REG_NAME_MAX)
-		return store_fail(t->st, STORE_NOTFOUND, "no such list");
-	mrc = mdb_del(t->txn, t->st->lists, &k, NULL);
-	if (mrc == MDB_NOTFOUND)
-		return store_fail(t->st, STORE_NOTFOUND, "no such list: %s",
-				  root);
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, DB_LISTS);
-	/* Emptied, not deleted: LMDB closes a deleted database's handle
-	 * even when the transaction aborts. */
 	for (int i = 0; reg_list[i]; i++) {
-		if ((rc = list_table_dbi(t, root, reg_list[i], &dbi)))
-			return rc;
-		if ((mrc = mdb_drop(t->txn, dbi, 0)))
+		list_tdb(t->st, reg_list[i], id, &db);
+		if ((mrc = tdb_clear(t->txn, &db)))
 			return store_mdb_rc(t->st, mrc, root);
 		if (!reg_list_addresses(reg_list[i]))
 			continue;
-		if ((rc = list_index_dbi(t, root, reg_list[i], &dbi)))
+		if ((rc = idx_of(t, reg_list[i], &db, &x)))
 			return rc;
-		if ((mrc = mdb_drop(t->txn, dbi, 0)))
+		if ((mrc = tdb_clear(t->txn, &x)))
 			return store_mdb_rc(t->st, mrc, root);
 	}
+	return STORE_OK;
+}
+
+enum store_rc store_list_drop(struct store_txn *t, const char *root)
+{
+	MDB_val k = { strlen(root), (void *)root };
+	uint32_t id = 0;
+	enum store_rc rc = list_id(t, root, &id);
+	int mrc;
+
+	if (rc || (rc = list_clear(t, root, id)))
+		return rc;
+	if ((mrc = mdb_del(t->txn, t->st->lists, &k, NULL)))
+		return store_mdb_rc(t->st, mrc, DB_LISTS);
 	if ((rc = forget_ids(t, root)))
 		return rc;
 	return store_change(t, CHANGE_LIST_DROP, root, NULL, 0, NULL, 0);
@@ -184,18 +277,12 @@ enum store_rc store_list_each(struct store_txn *t,
 enum store_rc store_list_key(struct store_txn *t, const char *root,
 			     const uint8_t **key, size_t *keylen)
 {
-	MDB_val k = { strlen(root), (void *)root }, d;
-	int mrc = mdb_get(t->txn, t->st->lists, &k, &d);
+	MDB_val d;
+	enum store_rc rc = list_get(t, root, &d);
 
-	if (mrc == MDB_NOTFOUND)
-		return store_fail(t->st, STORE_NOTFOUND, "no such list: %s",
-				  root);
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, DB_LISTS);
-	if (d.mv_size < 1 || ((uint8_t *)d.mv_data)[0] != LIST_FORMAT)
-		return store_fail(t->st, STORE_CORRUPT, "list %s: bad record",
-				  root);
-	*key = (const uint8_t *)d.mv_data + 1;
-	*keylen = d.mv_size - 1;
+	if (rc)
+		return rc;
+	*key = (const uint8_t *)d.mv_data + 1 + LIST_ID_LEN;
+	*keylen = d.mv_size - 1 - LIST_ID_LEN;
 	return STORE_OK;
 }

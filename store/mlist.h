@@ -61,10 +61,11 @@ size_t sub_domain(const char *addr, size_t len, char out[SUB_DOMAIN_MAX + 1]);
 
 /*
  * sub_address - the address as stored: ASCII letters after the last
- *	'@' lower-cased, local part kept.  Refuses (STORE_BADDATA, reason
- *	in err) an address without '@', with an empty local part or
- *	domain, longer than SUB_ADDR_MAX, or with a control byte, space or
- *	NUL.  out holds SUB_ADDR_MAX + 1 bytes; *outlen excludes the NUL.
+ *	'@' lower-cased, local part kept.  An empty local part ("@domain")
+ *	is ezmlm's entry for every address at the domain (store_issub).
+ *	Refuses (STORE_BADDATA, reason in err) an address without '@', with
+ *	an empty domain, longer than SUB_ADDR_MAX, or with a control byte,
+ *	space or NUL.  out holds SUB_ADDR_MAX + 1 bytes; *outlen excludes the NUL.
  */
 enum store_rc sub_address(const char *in, size_t len, char *out,
 			  size_t *outlen, char *err, size_t errlen);
@@ -241,6 +242,8 @@ enum store_rc store_sub_reserve(struct store *st, size_t n);
  *	STORE_OK with its hash in *hash (any 0..99: the caller decides
  *	what a special hash means) and, if stored is given, the address as
  *	stored (valid until the transaction ends); STORE_NOTFOUND if not.
+ *	As ezmlm-idx's issub: when addr is not there with a hash 0..52,
+ *	an entry "@domain" for its domain (hash 0..52) answers for it.
  */
 enum store_rc store_issub(struct store_txn *txn, const char *root,
 			  enum sub_table which, const char *addr, size_t len,

@@ -16,8 +16,8 @@
 struct sub_tables {
 	char name[REG_NAME_MAX], slog[REG_NAME_MAX];
 	const struct reg_table *t, *ts;
-	MDB_dbi dbi, slog_dbi;
-	MDB_dbi x;		/* the address table's index by hash */
+	struct tdb dbi, slog_dbi;
+	struct tdb x;		/* the address table's index by hash */
 };
 
 /*

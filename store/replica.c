@@ -185,6 +185,8 @@ enum store_rc store_file_meta(const char *path, struct store_meta *m)
 	}
 	if (mrc == 0)
 		mrc = meta_u64(txn, meta, "seq", &m->seq);
+	if (mrc == 0)
+		mrc = meta_u64(txn, meta, "format", &m->format);
 	if (txn)
 		mdb_txn_abort(txn);
 	mdb_env_close(env);

@@ -27,8 +27,8 @@
 #define MAP_INITIAL	(64ull << 20)
 #define MAX_SIZE_DEFAULT (64ull << 30)
 #define CHANGES_KEEP_DEFAULT 1000000ull
-#define STORE_FORMAT	2u	/* 2: address tables indexed by hash */
-#define STORE_FORMAT_UNINDEXED 1u	/* upgraded when opened to write */
+#define STORE_FORMAT	3u	/* 3: lists share databases (layout.c) */
+/* Formats 1 (no index by hash) and 2 are upgraded when opened to write. */
 
 /* the last failure's text, one per thread (see store_errbuf) */
 static __thread char thread_err[STORE_ERR_MAX];
@@ -263,6 +263,8 @@ enum store_rc store_meta_get(struct store_txn *txn, struct store_meta *m)
 	}
 	if (rc == 0)
 		rc = store_meta_get_u64(txn, "seq", &m->seq);
+	if (rc == 0)
+		rc = store_meta_get_u64(txn, "format", &m->format);
 	return store_mdb_rc(txn->st, rc, "meta");
 }
 
@@ -445,8 +447,9 @@ static enum store_rc open_own_dbs(struct store *st)
 		return store_fail(st, STORE_CORRUPT, "%s: not an mq store "
 				  "(no meta record)", st->path);
 	}
-	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED && write) {
-		if ((rc = idx_upgrade(&t))) {
+	if (mrc == 0 && (format == 1 || format == 2) && write) {
+		if ((rc = layout_open(&t, true)) ||
+		    (rc = layout_upgrade(&t, format))) {
 			mdb_txn_abort(t.txn);
 			store_dbi_forget_pending(st, false);
 			return rc;
@@ -454,12 +457,14 @@ static enum store_rc open_own_dbs(struct store *st)
 		mrc = store_meta_put_u64(&t, "format", STORE_FORMAT);
 		format = STORE_FORMAT;
 	}
-	if (mrc == 0 && format == STORE_FORMAT_UNINDEXED) {
+	if (mrc == 0 && (format == 1 || format == 2)) {
 		mdb_txn_abort(t.txn);
 		st->needs_upgrade = true;
-		return store_fail(st, STORE_READONLY, "%s: store format %u "
-				  "needs an upgrade, which needs write access",
-				  st->path, STORE_FORMAT_UNINDEXED);
+		return store_fail(st, STORE_READONLY, "%s: store format %llu "
+				  "needs an upgrade to format %u, which needs "
+				  "write access: run 'mq stat' once as a user "
+				  "who may write the file", st->path,
+				  (unsigned long long)format, STORE_FORMAT);
 	}
 	if (mrc == 0 && format != STORE_FORMAT) {
 		mdb_txn_abort(t.txn);
@@ -472,6 +477,8 @@ static enum store_rc open_own_dbs(struct store *st)
 		return store_mdb_rc(st, mrc, "open");
 	}
 	rc = open_mailerq_tables(&t);
+	if (rc == STORE_OK)
+		rc = layout_open(&t, write);
 	if (rc) {
 		mdb_txn_abort(t.txn);
 		store_dbi_forget_pending(st, false);
@@ -585,9 +592,18 @@ static enum store_rc open_upgraded(const char *path, unsigned flags,
 				   size_t errlen)
 {
 	struct store *w;
-	enum store_rc rc = store_open(path, flags & ~(unsigned)STORE_RDONLY,
-				      opt, &w, errbuf, errlen);
+	char why[STORE_ERR_MAX];
+	enum store_rc rc;
 
+	snprintf(why, sizeof(why), "%s", thread_err);
+	rc = store_open(path, flags & ~(unsigned)STORE_RDONLY, opt, &w,
+			errbuf, errlen);
+	if (rc && errbuf) {	/* say what to run, then why it failed */
+		size_t n = strlen(why);
+
+		snprintf(why + n, sizeof(why) - n, " (%s)", errbuf);
+		snprintf(errbuf, errlen, "%s", why);
+	}
 	if (rc)
 		return rc;
 	store_close(w);

@@ -139,6 +139,7 @@ struct store_meta {
 	uint8_t uuid[16];
 	uint64_t epoch;
 	uint64_t seq;
+	uint64_t format;	/* of the file: 3 (docs/store.md) */
 };
 enum store_rc store_meta_get(struct store_txn *txn, struct store_meta *m);
 void store_uuid_format(const uint8_t uuid[16], char out[37]);

@@ -80,10 +80,11 @@ enum store_rc sub_address(const char *in, size_t len, char *out,
 				 "space or NUL at byte %zu", (int)i, in, i + 1);
 			return STORE_BADDATA;
 		}
+	/* "@domain" (no local part) is ezmlm's entry for the whole domain. */
 	at = memrchr(in, '@', len);
-	if (!at || at == in || at == in + len - 1) {
-		snprintf(err, errlen, "address %.*s: not local@domain",
-			 (int)len, in);
+	if (!at || at == in + len - 1) {
+		snprintf(err, errlen, "address %.*s: not local@domain (nor "
+			 "@domain)", (int)len, in);
 		return STORE_BADDATA;
 	}
 	dom = (size_t)(at - in) + 1;

@@ -57,7 +57,7 @@ enum store_rc sub_resolve(struct store_txn *txn, const char *root,
 	if (rc == STORE_OK)
 		rc = table_resolve(txn, st->slog, &st->ts, &st->slog_dbi);
 	if (rc == STORE_OK)
-		rc = idx_open(txn, st->name, false, &st->x);
+		rc = idx_of(txn, st->t, &st->dbi, &st->x);
 	return rc;
 }
 
@@ -100,7 +100,7 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	/* Ask the store once, then number on; store_sub records the
 	 * highest number used when it ends. */
 	if (run->next_id == 0 &&
-	    (rc = store_next_id(run->txn, run->tb.slog, run->tb.slog_dbi, 0,
+	    (rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi, 0,
 				&run->next_id)))
 		return rc;
 	row.nextra = 0;
@@ -113,7 +113,7 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	d = (MDB_val){ row_size(run->tb.ts, &row), run->buf };
 	row_encode(run->tb.ts, &row, run->buf);
 	key_encode_int(run->next_id++, key);
-	if ((mrc = mdb_put(run->txn->txn, run->tb.slog_dbi, &k, &d,
+	if ((mrc = tdb_put(run->txn->txn, &run->tb.slog_dbi, &k, &d,
 			   MDB_APPEND)))
 		return store_mdb_rc(run->txn->st, mrc, run->tb.slog);
 	return run->log ? store_change(run->txn, CHANGE_PUT, run->tb.slog,
@@ -205,7 +205,7 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 
 	it->hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
 	d = (MDB_val){ addr_row(run, it), run->buf };
-	mrc = tail_put(run->txn, run->tb.dbi, &run->tail, &k, &d,
+	mrc = tail_put(run->txn, &run->tb.dbi, &run->tail, &k, &d,
 		       MDB_NOOVERWRITE);
 	if (mrc == MDB_KEYEXIST) {
 		/* d now holds the present row. */
@@ -231,7 +231,7 @@ static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 				struct sub_counts *counts)
 {
 	MDB_val k = { it->len, (void *)it->key }, d;
-	int mrc = mdb_get(run->txn->txn, run->tb.dbi, &k, &d), hash;
+	int mrc = tdb_get(run->txn->txn, &run->tb.dbi, &k, &d), hash;
 	enum store_rc rc;
 
 	if (mrc == MDB_NOTFOUND) {
@@ -247,9 +247,9 @@ static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 		counts->unchanged++;
 		return STORE_OK;
 	}
-	if ((mrc = mdb_del(run->txn->txn, run->tb.dbi, &k, NULL)))
+	if ((mrc = tdb_del(run->txn->txn, &run->tb.dbi, &k)))
 		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
-	rc = idx_remove(run->txn, run->tb.x, run->tb.name, hash, it->key,
+	rc = idx_remove(run->txn, &run->tb.x, run->tb.name, hash, it->key,
 			it->len);
 	if (rc)
 		return rc;
@@ -336,7 +336,7 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 /* index_added - the streams into the index, hash by hash. */
 static enum store_rc index_added(struct sub_run *run)
 {
-	enum store_rc rc = key_tail_load(run->txn, run->tb.x, run->tb.name,
+	enum store_rc rc = key_tail_load(run->txn, &run->tb.x, run->tb.name,
 					 &run->tail);
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
@@ -348,7 +348,7 @@ static enum store_rc index_added(struct sub_run *run)
 			const char *addr = alen ? (const char *)key + klen + 1
 				: (const char *)key;
 
-			rc = idx_add(run->txn, run->tb.x, run->tb.name,
+			rc = idx_add(run->txn, &run->tb.x, run->tb.name,
 				     &run->tail, h, key, klen, addr,
 				     alen ? alen : klen);
 			at += 2 + klen + alen;
@@ -373,7 +373,7 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 
 	qsort(order, n, sizeof(*order), item_cmp);
 	if (run->add)
-		rc = key_tail_load(run->txn, run->tb.dbi, run->tb.name,
+		rc = key_tail_load(run->txn, &run->tb.dbi, run->tb.name,
 				   &run->tail);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		struct sub_item *it = order[i];
@@ -390,7 +390,7 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 			rc = slog_append(run, run->items[i].addr,
 					 run->items[i].len, &r[i]);
 	if (rc == STORE_OK && run->next_id > 1)
-		rc = store_next_id(run->txn, run->tb.slog, run->tb.slog_dbi,
+		rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi,
 				   run->next_id - 1, NULL);
 	return rc;
 }
@@ -457,31 +457,59 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	return rc;
 }
 
+/* issub_at - the row of addr (folded) in tb; STORE_NOTFOUND if none. */
+static enum store_rc issub_at(struct store_txn *txn,
+			      const struct sub_tables *tb, const char *addr,
+			      size_t len, struct store_row *row)
+{
+	uint8_t key[SUB_ADDR_MAX];
+	MDB_val k = { len, key }, d;
+	int mrc;
+
+	if (len == 0 || len > SUB_ADDR_MAX)
+		return STORE_NOTFOUND;
+	store_ascii_fold(key, addr, len);
+	mrc = tdb_get(txn->txn, &tb->dbi, &k, &d);
+	if (mrc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (mrc)
+		return store_mdb_rc(txn->st, mrc, tb->name);
+	if (!row_decode(tb->t, d.mv_data, d.mv_size, row) ||
+	    row->col[REG_ADDR_HASH].kind != SV_INT)
+		return table_corrupt_row(txn->st, tb->name);
+	return STORE_OK;
+}
+
+static bool normal_hash(const struct store_row *row)
+{
+	return row->col[REG_ADDR_HASH].i <= SUB_HASH_MAX;
+}
+
 enum store_rc store_issub(struct store_txn *txn, const char *root,
 			  enum sub_table which, const char *addr, size_t len,
 			  int *hash, struct store_value *stored)
 {
 	struct sub_tables tb;
-	struct store_row row;
-	uint8_t key[SUB_ADDR_MAX];
-	MDB_val k = { len, key }, d;
+	struct store_row row, dom;
+	const char *at = len ? memrchr(addr, '@', len) : NULL;
 	enum store_rc rc = sub_resolve(txn, root, which, &tb);
-	int mrc;
 
 	if (rc)
 		return rc;
-	if (len == 0 || len > SUB_ADDR_MAX)
-		return store_fail(txn->st, STORE_NOTFOUND, "not subscribed");
-	store_ascii_fold(key, addr, len);
-	mrc = mdb_get(txn->txn, tb.dbi, &k, &d);
-	if (mrc == MDB_NOTFOUND)
+	rc = issub_at(txn, &tb, addr, len, &row);
+	if (rc && rc != STORE_NOTFOUND)
+		return rc;
+	/* Not a member by its own entry: its domain's "@domain" may be. */
+	if ((rc || !normal_hash(&row)) && at && at > addr &&
+	    issub_at(txn, &tb, at, len - (size_t)(at - addr), &dom) ==
+	    STORE_OK && normal_hash(&dom)) {
+		row = dom;
+		rc = STORE_OK;
+	}
+	if (rc)
 		return store_fail(txn->st, STORE_NOTFOUND, "%.*s: not in %s",
-				  (int)len, addr, tb.name);
-	if (mrc)
-		return store_mdb_rc(txn->st, mrc, tb.name);
-	if (!row_decode(tb.t, d.mv_data, d.mv_size, &row) ||
-	    row.col[REG_ADDR_HASH].kind != SV_INT)
-		return table_corrupt_row(txn->st, tb.name);
+				  (int)(len > SUB_ADDR_MAX ? SUB_ADDR_MAX : len),
+				  addr, tb.name);
 	*hash = (int)row.col[REG_ADDR_HASH].i;
 	if (stored)
 		*stored = row.col[REG_ADDR_ADDRESS];

@@ -2,8 +2,9 @@
  * NAME
  *	table.c - rows of the registry's tables: find, scan, set, delete
  * DESCRIPTION
- *	Each table is the LMDB database "t:" + its name, keyed as row.c
- *	describes.  Writes validate every value against the registry (type,
+ *	A MailerQ table is the LMDB database "t:" + its name; a list's
+ *	table lies in the database of its kind under the list's id
+ *	(tdb.c).  Keys as row.c describes.  Writes validate every value against the registry (type,
  *	length, NOT NULL), so nothing a reader decodes can be out of range,
  *	and append one change record per row changed.
  */
@@ -21,37 +22,40 @@
  *	table, or ROOT + list suffix for a created list ROOT.
  */
 enum store_rc table_resolve(struct store_txn *txn, const char *name,
-			    const struct reg_table **t, MDB_dbi *dbi)
+			    const struct reg_table **t, struct tdb *db)
 {
-	char root[REG_NAME_MAX], dbname[REG_NAME_MAX + 8];
+	char root[REG_NAME_MAX];
 	struct store *st = txn->st;
 	int i = reg_mailerq_index(name);
-	MDB_val k = { 0, root }, d;
+	uint32_t id;
+	enum store_rc rc;
 
+	memset(db, 0, sizeof(*db));
 	if (i >= 0) {
 		*t = reg_mailerq[i];
-		*dbi = st->mailerq[i];
+		db->dbi = st->mailerq[i];
 		return STORE_OK;
 	}
 	if (strlen(name) >= REG_NAME_MAX)
 		return store_fail(st, STORE_NOTFOUND, "no such table: %.64s...",
 				  name);
 	*t = reg_list_split(name, root, sizeof(root));
-	if (*t)
-		k.mv_size = strlen(root);
-	if (!*t || mdb_get(txn->txn, st->lists, &k, &d) != 0)
+	rc = *t ? list_id(txn, root, &id) : STORE_NOTFOUND;
+	if (rc == STORE_NOTFOUND)
 		return store_fail(st, STORE_NOTFOUND, "no such table: %s",
 				  name);
-	snprintf(dbname, sizeof(dbname), DB_TABLE_PREFIX "%s", name);
-	return store_dbi(txn, dbname, true, dbi);
+	if (rc)
+		return rc;
+	list_tdb(st, *t, id, db);
+	return STORE_OK;
 }
 
 enum store_rc store_table_find(struct store_txn *txn, const char *name,
 			       const struct reg_table **out)
 {
-	MDB_dbi dbi;
+	struct tdb db;
 
-	return table_resolve(txn, name, out, &dbi);
+	return table_resolve(txn, name, out, &db);
 }
 
 /* digits - the number in n decimal digits at s (already checked). */
@@ -249,7 +253,7 @@ enum store_rc store_get_by_key(struct store_txn *txn,
 	uint8_t kbuf[STORE_KEY_MAX + 1];
 	const struct reg_table *rt;
 	MDB_val k = { 0, kbuf }, d;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	enum store_rc rc = table_resolve(txn, name, &rt, &dbi);
 
 	if (rc)
@@ -261,7 +265,7 @@ enum store_rc store_get_by_key(struct store_txn *txn,
 			STORE_ERR_MAX);
 	if (rc)
 		return rc;
-	rc = store_mdb_rc(txn->st, mdb_get(txn->txn, dbi, &k, &d), name);
+	rc = store_mdb_rc(txn->st, tdb_get(txn->txn, &dbi, &k, &d), name);
 	if (rc)
 		return rc;
 	if (!row_decode(rt, d.mv_data, d.mv_size, out))
@@ -276,9 +280,9 @@ enum store_rc store_scan(struct store_txn *txn, const char *name,
 	struct store_value key[REG_MAX_KEY];
 	const struct reg_table *t;
 	struct store_row row;
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val k, d;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	enum store_rc rc = table_resolve(txn, name, &t, &dbi);
 	int mrc;
 
@@ -293,19 +297,19 @@ enum store_rc store_scan(struct store_txn *txn, const char *name,
 			fn(&row, arg);
 		return rc;
 	}
-	mrc = mdb_cursor_open(txn->txn, dbi, &c);
+	mrc = tcur_open(txn->txn, &dbi, &c);
 	if (mrc)
 		return store_mdb_rc(txn->st, mrc, name);
-	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT)) {
 		if (!row_decode(t, d.mv_data, d.mv_size, &row)) {
-			mdb_cursor_close(c);
+			tcur_close(&c);
 			return table_corrupt_row(txn->st, name);
 		}
 		if (table_filter_match(t, &row, f, nf) && fn(&row, arg))
 			break;
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if (mrc && mrc != MDB_NOTFOUND)
 		return store_mdb_rc(txn->st, mrc, name);
 	return STORE_OK;
@@ -315,13 +319,11 @@ enum store_rc store_count(struct store_txn *txn, const char *name,
 			  uint64_t *n_out)
 {
 	const struct reg_table *t;
-	MDB_dbi dbi;
-	MDB_stat ms;
+	struct tdb dbi;
 	enum store_rc rc = table_resolve(txn, name, &t, &dbi);
 
+	*n_out = 0;
 	if (rc)
 		return rc;
-	rc = store_mdb_rc(txn->st, mdb_stat(txn->txn, dbi, &ms), name);
-	*n_out = rc ? 0 : ms.ms_entries;
-	return rc;
+	return store_mdb_rc(txn->st, tdb_count(txn->txn, &dbi, n_out), name);
 }

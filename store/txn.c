@@ -285,12 +285,13 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
  *	there is no id to give: STORE_BADDATA naming the table.
  */
 enum store_rc store_next_id(struct store_txn *t, const char *table,
-			    MDB_dbi dbi, int64_t at_least, int64_t *out)
+			    const struct tdb *db, int64_t at_least,
+			    int64_t *out)
 {
 	char name[REG_NAME_MAX + 8];
 	uint64_t counter = 0;
 	int64_t last = 0;
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val k, d;
 	int rc;
 
@@ -304,13 +305,13 @@ enum store_rc store_next_id(struct store_txn *t, const char *table,
 		return store_mdb_rc(t->st, store_meta_put_u64(t, name,
 				    (uint64_t)at_least), "meta");
 	}
-	rc = mdb_cursor_open(t->txn, dbi, &c);
+	rc = tcur_open(t->txn, db, &c);
 	if (rc)
 		return store_mdb_rc(t->st, rc, table);
-	rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	rc = tcur_get(&c, &k, &d, MDB_LAST);
 	if (rc == 0 && k.mv_size >= 8)
 		last = key_decode_int(k.mv_data);
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if ((uint64_t)last > counter && last > 0)
 		counter = (uint64_t)last;
 	/* Not STORE_FULL: store_write would grow the map and retry. */

@@ -37,7 +37,7 @@ static uint8_t *scratch(struct store_txn *t, size_t n)
 
 /* put_row_at - encode row, store it under key, append the change. */
 static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
-				const char *name, MDB_dbi dbi,
+				const char *name, const struct tdb *dbi,
 				const uint8_t *key, size_t keylen,
 				const struct store_row *row)
 {
@@ -51,7 +51,7 @@ static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
 	row_encode(tb, row, buf);
 	if ((rc = idx_on_put(t, tb, name, dbi, key, keylen, row)))
 		return rc;
-	rc = mdb_put(t->txn, dbi, &k, &d, 0);
+	rc = tdb_put(t->txn, dbi, &k, &d, 0);
 	if (rc)
 		return store_mdb_rc(t->st, rc, name);
 	return store_change(t, CHANGE_PUT, name, key, keylen, buf, n);
@@ -93,7 +93,7 @@ enum store_rc row_check(struct store *st, const char *name,
 
 /* row_key - the key of a complete row; rowid tables get a new number. */
 static enum store_rc row_key(struct store_txn *t, const struct reg_table *tb,
-			     const char *name, MDB_dbi dbi,
+			     const char *name, const struct tdb *dbi,
 			     const struct store_row *row, uint8_t *key,
 			     size_t *keylen)
 {
@@ -120,19 +120,19 @@ enum store_rc store_put_row(struct store_txn *t, const char *name,
 	uint8_t key[STORE_KEY_MAX + 1];
 	const struct reg_table *tb;
 	size_t keylen;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	enum store_rc rc;
 
 	if ((rc = table_resolve(t, name, &tb, &dbi)) ||
 	    (rc = row_check(t->st, name, tb, row)) ||
-	    (rc = row_key(t, tb, name, dbi, row, key, &keylen)))
+	    (rc = row_key(t, tb, name, &dbi, row, key, &keylen)))
 		return rc;
 	/* An explicit id at or below 0 moves no counter (ids start at 1). */
 	if (tb->nkey == 1 && (tb->cols[tb->key[0]].flags & REG_AUTO) &&
 	    row->col[tb->key[0]].i > 0 &&
-	    (rc = store_next_id(t, name, dbi, row->col[tb->key[0]].i, NULL)))
+	    (rc = store_next_id(t, name, &dbi, row->col[tb->key[0]].i, NULL)))
 		return rc;
-	return put_row_at(t, tb, name, dbi, key, keylen, row);
+	return put_row_at(t, tb, name, &dbi, key, keylen, row);
 }
 /*
  * default_value - the registry default of c; "now" is the current UTC
@@ -198,12 +198,12 @@ static enum store_rc check_assigns(struct store *st, const struct reg_table *tb,
  */
 static enum store_rc load_existing(struct store_txn *t,
 				   const struct reg_table *tb, const char *name,
-				   MDB_dbi dbi, const uint8_t *key,
+				   const struct tdb *dbi, const uint8_t *key,
 				   size_t keylen, struct store_row *row,
 				   uint8_t **old)
 {
 	MDB_val k = { keylen, (void *)key }, d;
-	int rc = mdb_get(t->txn, dbi, &k, &d);
+	int rc = tdb_get(t->txn, dbi, &k, &d);
 
 	*old = NULL;
 	if (rc)
@@ -238,7 +238,7 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 	struct store_value kv[REG_MAX_KEY];
 	char now[32];
 	size_t keylen = 0;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	int auto_col = -1;
 	enum store_rc rc;
 
@@ -258,7 +258,7 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 		rc = key_encode(tb, kv, key, &keylen, store_errbuf(),
 				STORE_ERR_MAX);
 		if (rc == STORE_OK)
-			rc = load_existing(t, tb, name, dbi, key, keylen, &row,
+			rc = load_existing(t, tb, name, &dbi, key, keylen, &row,
 					   &old);
 		insert = rc == STORE_NOTFOUND;
 		if (insert)
@@ -269,74 +269,26 @@ enum store_rc store_set(struct store_txn *t, const char *name,
 		row.col[a[i].col] = a[i].v;
 	if (rc == STORE_OK && insert && auto_col >= 0 && !have[auto_col]) {
 		row.col[auto_col].kind = SV_INT;
-		rc = store_next_id(t, name, dbi, 0, &row.col[auto_col].i);
+		rc = store_next_id(t, name, &dbi, 0, &row.col[auto_col].i);
 	} else if (rc == STORE_OK && insert && auto_col >= 0)
 		rc = row.col[auto_col].kind == SV_INT && row.col[auto_col].i > 0
-			? store_next_id(t, name, dbi, row.col[auto_col].i, NULL)
+			? store_next_id(t, name, &dbi, row.col[auto_col].i, NULL)
 			: STORE_OK;
 	if (rc == STORE_OK)
 		rc = row_check(t->st, name, tb, &row);
 	if (rc == STORE_OK && (keylen == 0 || tb->nkey == 0))
-		rc = row_key(t, tb, name, dbi, &row, key, &keylen);
+		rc = row_key(t, tb, name, &dbi, &row, key, &keylen);
 	if (rc == STORE_OK)
-		rc = put_row_at(t, tb, name, dbi, key, keylen, &row);
+		rc = put_row_at(t, tb, name, &dbi, key, keylen, &row);
 	if (rc == STORE_OK && id_out && auto_col >= 0)
 		*id_out = row.col[auto_col].i;
 	free(old);
 	return rc;
 }
 
-enum store_rc key_tail_load(struct store_txn *t, MDB_dbi dbi,
-			    const char *name, struct key_tail *tail)
-{
-	MDB_cursor *c;
-	MDB_val k, d;
-	int mrc = mdb_cursor_open(t->txn, dbi, &c);
-
-	if (mrc)
-		return store_mdb_rc(t->st, mrc, name);
-	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
-	tail->empty = mrc == MDB_NOTFOUND;
-	tail->len = 0;
-	/* LMDB's keys are at most 511 bytes (STORE_KEY_MAX). */
-	if (mrc == 0 && k.mv_size <= sizeof(tail->key)) {
-		memcpy(tail->key, k.mv_data, k.mv_size);
-		tail->len = k.mv_size;
-	}
-	mdb_cursor_close(c);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
-		: store_mdb_rc(t->st, mrc, name);
-}
-
-/* after_tail - does k sort after every key of the database? */
-static bool after_tail(const struct key_tail *tail, const MDB_val *k)
-{
-	size_t n = k->mv_size < tail->len ? k->mv_size : tail->len;
-	int c;
-
-	if (tail->empty)
-		return true;
-	c = memcmp(k->mv_data, tail->key, n);
-	return c > 0 || (c == 0 && k->mv_size > tail->len);
-}
-
-int tail_put(struct store_txn *t, MDB_dbi dbi, struct key_tail *tail,
-	     MDB_val *k, MDB_val *d, unsigned flags)
-{
-	bool append = after_tail(tail, k);
-	int mrc = mdb_put(t->txn, dbi, k, d, append ? MDB_APPEND : flags);
-
-	if (mrc == 0 && append) {
-		memcpy(tail->key, k->mv_data, k->mv_size);
-		tail->len = k->mv_size;
-		tail->empty = false;
-	}
-	return mrc;
-}
-
 enum store_rc store_del_current(struct store_txn *t,
 				const struct reg_table *tb, const char *name,
-				MDB_cursor *c, const MDB_val *k)
+				struct tcur *c, const MDB_val *k)
 {
 	uint8_t key[STORE_KEY_MAX + 1];
 	size_t keylen = k->mv_size;
@@ -350,12 +302,12 @@ enum store_rc store_del_current(struct store_txn *t,
 		MDB_val copy = { keylen, key };
 		enum store_rc src;
 
-		if ((rc = mdb_cursor_get(c, &ck, &cd, MDB_GET_CURRENT)))
+		if ((rc = tcur_get(c, &ck, &cd, MDB_GET_CURRENT)))
 			return store_mdb_rc(t->st, rc, name);
-		if ((src = idx_on_del(t, tb, name, &copy, &cd)))
+		if ((src = idx_on_del(t, tb, name, &c->db, &copy, &cd)))
 			return src;
 	}
-	rc = mdb_cursor_del(c, 0);
+	rc = mdb_cursor_del(c->c, 0);
 	if (rc)
 		return store_mdb_rc(t->st, rc, name);
 	return store_change(t, CHANGE_DEL, name, key, keylen, NULL, 0);
@@ -368,9 +320,9 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 	uint8_t key[STORE_KEY_MAX + 1];
 	const struct reg_table *tb;
 	struct store_row row;
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val k = { 0, key }, d;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	uint64_t n = 0;
 	enum store_rc rc;
 	int mrc;
@@ -383,27 +335,27 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 	if (point && key_encode(tb, kv, key, &k.mv_size, store_errbuf(),
 				STORE_ERR_MAX) != STORE_OK)
 		goto done;	/* no row can have an invalid key */
-	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+	if ((mrc = tcur_open(t->txn, &dbi, &c)))
 		return store_mdb_rc(t->st, mrc, name);
-	mrc = mdb_cursor_get(c, &k, &d, point ? MDB_SET_KEY : MDB_FIRST);
+	mrc = tcur_get(&c, &k, &d, point ? MDB_SET_KEY : MDB_FIRST);
 	while (mrc == 0 && rc == STORE_OK) {
 		if (!row_decode(tb, d.mv_data, d.mv_size, &row))
 			rc = table_corrupt_row(t->st, name);
 		else if (table_filter_match(tb, &row, f, nf)) {
-			rc = store_del_current(t, tb, name, c, &k);
+			rc = store_del_current(t, tb, name, &c, &k);
 			n++;
 			if (point)
 				break;
 			/* After a delete, MDB_NEXT yields the row that
 			 * moved under the cursor. */
-			mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+			mrc = tcur_get(&c, &k, &d, MDB_NEXT);
 			continue;
 		}
 		if (point)
 			break;
-		mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+		mrc = tcur_get(&c, &k, &d, MDB_NEXT);
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if (rc == STORE_OK && mrc && mrc != MDB_NOTFOUND)
 		rc = store_mdb_rc(t->st, mrc, name);
 done:
@@ -418,7 +370,7 @@ enum store_rc store_put_encoded(struct store_txn *t, const char *name,
 {
 	const struct reg_table *tb;
 	struct store_row r;
-	MDB_dbi dbi;
+	struct tdb dbi;
 	enum store_rc rc;
 
 	if ((rc = table_resolve(t, name, &tb, &dbi)))
@@ -427,7 +379,7 @@ enum store_rc store_put_encoded(struct store_txn *t, const char *name,
 	    !row_decode(tb, row, rowlen, &r))
 		return store_fail(t->st, STORE_BADDATA, "%s: a row or key "
 				  "that does not decode", name);
-	return put_row_at(t, tb, name, dbi, key, keylen, &r);
+	return put_row_at(t, tb, name, &dbi, key, keylen, &r);
 }
 
 enum store_rc store_del_key(struct store_txn *t, const char *name,
@@ -435,8 +387,8 @@ enum store_rc store_del_key(struct store_txn *t, const char *name,
 {
 	const struct reg_table *tb;
 	MDB_val k = { keylen, (void *)key }, d;
-	MDB_cursor *c;
-	MDB_dbi dbi;
+	struct tcur c;
+	struct tdb dbi;
 	enum store_rc rc;
 	int mrc;
 
@@ -444,11 +396,11 @@ enum store_rc store_del_key(struct store_txn *t, const char *name,
 		return rc;
 	if (keylen == 0 || keylen > STORE_KEY_MAX)
 		return store_fail(t->st, STORE_BADDATA, "%s: a bad key", name);
-	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)))
+	if ((mrc = tcur_open(t->txn, &dbi, &c)))
 		return store_mdb_rc(t->st, mrc, name);
-	mrc = mdb_cursor_get(c, &k, &d, MDB_SET_KEY);
-	rc = mrc == 0 ? store_del_current(t, tb, name, c, &k)
+	mrc = tcur_get(&c, &k, &d, MDB_SET_KEY);
+	rc = mrc == 0 ? store_del_current(t, tb, name, &c, &k)
 		: mrc == MDB_NOTFOUND ? STORE_OK : store_mdb_rc(t->st, mrc, name);
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc;
 }

@@ -265,6 +265,7 @@ static uint64_t file_size(const char *path)
 int cmd_verify(int argc, char **argv)
 {
 	const char *path = argc == 2 ? argv[1] : mq_conf.store_path;
+	struct store_meta m;
 	char err[1024];
 	uint64_t rows;
 	enum store_rc rc;
@@ -283,7 +284,12 @@ int cmd_verify(int argc, char **argv)
 		cli_error("%s", err);
 		return rc == STORE_CORRUPT ? EXIT_DATAERR : EXIT_SOFTWARE;
 	}
-	printf("%s: ok, %" PRIu64 " rows\n", path, rows);
+	/* The format: whether a writing open has upgraded it yet. */
+	if (store_file_meta(path, &m) == STORE_OK)
+		printf("%s: ok, %" PRIu64 " rows, format %" PRIu64 "\n", path,
+		       rows, m.format);
+	else
+		printf("%s: ok, %" PRIu64 " rows\n", path, rows);
 	return 0;
 }
 

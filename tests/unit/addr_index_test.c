@@ -8,9 +8,8 @@
  *	from any place gives exactly the rest, and that the row writes of
  *	store_set and store_del, unsubscribing and dropping the list keep
  *	the index equal to the table (mq verify's check).  Then breaks the
- *	index with LMDB directly and expects verify to say so, and turns
- *	the file back into a format 1 store (no indexes) to check that a
- *	read-only open upgrades it.
+ *	index with LMDB directly and expects verify to say so.  (The
+ *	upgrades from formats 1 and 2: layout_test.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +260,7 @@ static void test_broken_index(void)
 
 	store_close(st);
 	st = NULL;
-	done = raw_txn(&env, &txn) && mdb_dbi_open(txn, "x:" ROOT, 0, &x) == 0 &&
+	done = raw_txn(&env, &txn) && mdb_dbi_open(txn, "y:", 0, &x) == 0 &&
 	       mdb_cursor_open(txn, x, &c) == 0 &&
 	       mdb_cursor_get(c, &k, &d, MDB_LAST) == 0 &&
 	       mdb_cursor_del(c, 0) == 0 && mdb_txn_commit(txn) == 0;
@@ -269,42 +268,6 @@ static void test_broken_index(void)
 	CHECK(done, "delete one index entry behind the store's back");
 	CHECK(store_verify_file(file, &rows, err, sizeof(err)) != STORE_OK &&
 	      strstr(err, "index by hash"), "verify finds it: %s", err);
-}
-
-/* make_format1 - drop every index and mark the file format 1. */
-static bool make_format1(void)
-{
-	static const char *const names[] = { "x:" ROOT, "x:" ROOT "_digest",
-		"x:" ROOT "_allow", "x:" ROOT "_deny", "x:" ROOT "_mod" };
-	uint64_t one = 1;
-	MDB_val k = { 6, "format" }, d = { 8, &one };
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	bool ok = raw_txn(&env, &txn);
-
-	for (size_t i = 0; ok && i < 5; i++)
-		ok = mdb_dbi_open(txn, names[i], 0, &dbi) == 0 &&
-		     mdb_drop(txn, dbi, 1) == 0;
-	ok = ok && mdb_dbi_open(txn, "meta", 0, &dbi) == 0 &&
-	     mdb_put(txn, dbi, &k, &d, 0) == 0 && mdb_txn_commit(txn) == 0;
-	mdb_env_close(env);
-	return ok;
-}
-
-static void test_upgrade(void)
-{
-	static struct listing l;
-	char err[512] = "";
-
-	CHECK(make_format1(), "the file made a format 1 store");
-	verifies("as format 1 (no index to check)");
-	CHECK(store_open(file, STORE_RDONLY, NULL, &st, err, sizeof(err)) ==
-	      STORE_OK, "a read-only open upgrades it: %s", err);
-	CHECK(list_all(&l, 0) && in_order(&l) &&
-	      l.n == expected_count(NADDR / 3),
-	      "the upgraded index lists every address (%d)", l.n);
-	verifies("after the upgrade");
 }
 
 static enum store_rc drop_create_fn(struct store_txn *t, void *arg)
@@ -349,7 +312,6 @@ int main(void)
 	test_order_and_resume();
 	test_row_writes();
 	test_broken_index();
-	test_upgrade();
 	test_drop();
 	store_close(st);
 	unlink(file);

@@ -56,7 +56,7 @@ static bool lengthen_domain(void)
 	     mdb_env_set_maxdbs(env, 8192) == 0 &&
 	     mdb_env_open(env, file, MDB_NOSUBDIR, 0600) == 0 &&
 	     mdb_txn_begin(env, NULL, 0, &txn) == 0 &&
-	     mdb_dbi_open(txn, "t:" ROOT "_name", 0, &dbi) == 0 &&
+	     mdb_dbi_open(txn, "l:_name", 0, &dbi) == 0 &&
 	     mdb_cursor_open(txn, dbi, &c) == 0 &&
 	     mdb_cursor_get(c, &k, &d, MDB_FIRST) == 0 &&
 	     row_decode(t, d.mv_data, d.mv_size, &row);

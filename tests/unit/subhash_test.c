@@ -76,7 +76,7 @@ static void check_case(char **f, int lineno)
 static void check_refused(void)
 {
 	static const char *const bad[] = {
-		"", "noat", "@domain", "local@", "a b@c", "a@b\tc", "a@b\nc",
+		"", "noat", "@", "local@", "a b@c", "a@b\tc", "a@b\nc",
 		"a@b\x7f",
 	};
 	char out[SUB_ADDR_MAX + 1], err[256], big[SUB_ADDR_MAX + 8];
@@ -86,6 +86,9 @@ static void check_refused(void)
 		CHECK(sub_address(bad[i], strlen(bad[i]), out, &n, err,
 				  sizeof(err)) == STORE_BADDATA && err[0],
 		      "refused: case %zu (%s)", i, err);
+	CHECK(sub_address("@Wild.ORG", 9, out, &n, err, sizeof(err)) ==
+	      STORE_OK && n == 9 && memcmp(out, "@wild.org", 9) == 0,
+	      "accepted: @domain (ezmlm's entry for a domain), lower-cased");
 	CHECK(sub_address("a\0b@c", 5, out, &n, err, sizeof(err))
 	      == STORE_BADDATA, "refused: NUL byte");
 	memset(big, 'a', sizeof(big));
