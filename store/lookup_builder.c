@@ -83,15 +83,22 @@ void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
 		atomic_store(&b->max_cpu_us, cpu_us);
 }
 
-/* refresh - build the set of the newest snapshot; false: nothing moved. */
-static bool refresh(struct lookup_builder *b)
+/*
+ * refresh - build the set of the newest snapshot; false: nothing moved.
+ *	*damaged: a read of the map faulted (the file was cut short): the
+ *	store answers STORE_DAMAGED from now on, and the builder stops.
+ */
+static bool refresh(struct lookup_builder *b, bool *damaged)
 {
 	unsigned built = 0;
 	bool moved = false;
+	enum store_rc rc = store_lookups_refresh_moved(b->st, b->report,
+						       b->arg, true, &built,
+						       &moved);
 
-	if (store_lookups_refresh_moved(b->st, b->report, b->arg, &built,
-					&moved))
+	if (rc)
 		atomic_fetch_add(&b->failures, 1);
+	*damaged = rc == STORE_DAMAGED;
 	return moved;
 }
 
@@ -130,9 +137,11 @@ static bool wait_commit(struct lookup_builder *b)
 static void *builder_run(void *arg)
 {
 	struct lookup_builder *b = arg;
+	bool damaged = false;
 
-	while (wait_commit(b))
-		for (int i = 0; !refresh(b) && i < SETTLE_TRIES; i++)
+	while (!damaged && wait_commit(b))
+		for (int i = 0; !refresh(b, &damaged) && !damaged &&
+		     i < SETTLE_TRIES; i++)
 			if (stopping(b, SETTLE_MS))
 				return NULL;
 	return NULL;

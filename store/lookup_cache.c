@@ -175,13 +175,16 @@ enum store_rc store_lookups_refresh(struct store *st, pattern_report_fn report,
 {
 	bool moved;
 
-	return store_lookups_refresh_moved(st, report, arg, built, &moved);
+	return store_lookups_refresh_moved(st, report, arg, false, built,
+					   &moved);
 }
 
 enum store_rc store_lookups_refresh_moved(struct store *st,
 					  pattern_report_fn report, void *arg,
-					  unsigned *built, bool *moved)
+					  bool guarded, unsigned *built,
+					  bool *moved)
 {
+	struct store_guard g;
 	struct store_txn *txn;
 	struct lookup_set *base, *ls = NULL;
 	bool current = false;
@@ -194,7 +197,17 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 	/* The writer and the builder thread may both come for one commit:
 	 * the second finds the set current. */
 	pthread_mutex_lock(&st->lookups_build_lock);
+	if (guarded && store_guard_set(&g)) {
+		/* a read of the map faulted: what the build held is
+		 * abandoned (docs/store.md), the lock given back */
+		pthread_mutex_unlock(&st->lookups_build_lock);
+		return store_guard_fault(st, &g);
+	}
+	if (guarded)
+		store_guard_arm(&g);
 	if ((rc = store_read_begin(st, &txn))) {
+		if (guarded)
+			store_guard_disarm();
 		pthread_mutex_unlock(&st->lookups_build_lock);
 		return rc;
 	}
@@ -208,6 +221,8 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 	if (*moved)
 		rc = lookup_set_update(txn, base, report, arg, &ls, built);
 	store_read_end(txn);
+	if (guarded)
+		store_guard_disarm();
 	store_lookups_release(base);
 	if (ls) {
 		swap_in(st, ls);

@@ -156,10 +156,15 @@ int dns_compare(const void *pa, const void *pb);
 enum store_rc match_build(struct lookup_set *ls, struct store_txn *txn);
 
 /* lookup_cache.c */
-/* store_lookups_refresh_moved - the refresh; *moved: a new version came. */
+/*
+ * store_lookups_refresh_moved - the refresh; *moved: a new version came.
+ *	guarded: its reads of the map run under a store guard, so a store
+ *	cut short under the builder thread is STORE_DAMAGED, not a crash.
+ */
 enum store_rc store_lookups_refresh_moved(struct store *st,
 					  pattern_report_fn report, void *arg,
-					  unsigned *built, bool *moved);
+					  bool guarded, unsigned *built,
+					  bool *moved);
 
 /* lookup_builder.c */
 /* lookup_builder_count - a refresh built parts in us (cpu_us of CPU). */

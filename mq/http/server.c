@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,8 @@ static bool store_route(const struct route *rt)
  *	into 503 and marks the store damaged, which is then not read again
  *	(store/damage.c says what a jump leaves behind).
  */
+static atomic_bool damage_logged;	/* the damage is in the log */
+
 static void dispatch(struct http_req *r, const struct route *rt)
 {
 	struct store_health h;
@@ -234,12 +237,17 @@ static void dispatch(struct http_req *r, const struct route *rt)
 
 	store_health_get(r->st, &h);
 	if (h.damaged && store_route(rt)) {
+		/* another thread (the lookup builder) may have met it */
+		if (!atomic_exchange(&damage_logged, true))
+			log_error("%s: damaged store: %s", store_path(r->st),
+				  h.damage);
 		http_reply_error(r, 503, "%s: damaged store: %s",
 				 store_path(r->st), h.damage);
 		return;
 	}
 	if (store_guard_set(&g)) {
 		store_guard_fault(r->st, &g);
+		atomic_store(&damage_logged, true);
 		log_error("%s", store_errmsg(r->st));
 		if (!r->code)
 			http_reply_error(r, 503, "%s", store_errmsg(r->st));
