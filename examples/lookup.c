@@ -7,7 +7,8 @@
  * DESCRIPTION
  *	Opens the store read-only and, for each line read from standard
  *	input (an MTA's next message), asks capacity(LOCALIP, DOMAIN),
- *	dkim(FROM), paused(LOCALIP, DOMAIN, "") and local(RCPT), printing
+ *	dkim(FROM), paused(LOCALIP, DOMAIN, no remote IP, no tag) and
+ *	local(RCPT), printing
  *	one line per answer and "end" after them.
  *
  *	Each round takes a new read transaction, so it sees what mq
@@ -98,7 +99,7 @@ static enum store_rc ask(struct round *r)
 		printf("dkim none\n");
 	else if (rc)
 		return rc;
-	rc = store_lookup_paused(&r->c, r->localip, r->domain, "", &row);
+	rc = store_lookup_paused(&r->c, r->localip, r->domain, "", "", &row);
 	if (rc && rc != STORE_NOTFOUND)
 		return rc;
 	printf("paused %s\n", rc == STORE_OK ? "yes" : "no");

@@ -78,12 +78,13 @@ static enum store_rc list_get(struct store_txn *t, const char *root,
 
 enum store_rc list_id(struct store_txn *t, const char *root, uint32_t *id)
 {
-	MDB_val d;
+	MDB_val d = { 0, NULL };
 	enum store_rc rc = list_get(t, root, &d);
-	const uint8_t *p = (const uint8_t *)d.mv_data + 1;
+	const uint8_t *p;
 
 	if (rc)
 		return rc;
+	p = (const uint8_t *)d.mv_data + 1;
 	*id = 0;
 	for (int i = 0; i < LIST_ID_LEN; i++)
 		*id = *id << 8 | p[i];
