@@ -117,7 +117,10 @@ static size_t format_time(time_t t, const char *frac, size_t nfrac,
 	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 ||
 	    tm.tm_year + 1900 > 9999)
 		return 0;
-	n = strftime(out, SYNC_TIME_MAX, "%Y-%m-%d %H:%M:%S", &tm);
+	/* not strftime's %Y: it writes the year 1 as "1", not "0001" */
+	n = (size_t)snprintf(out, SYNC_TIME_MAX, "%04d-%02d-%02d %02d:%02d:%02d",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (nfrac > (size_t)prec)
 		nfrac = (size_t)prec;
 	while (nfrac && frac[nfrac - 1] == '0')

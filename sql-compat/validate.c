@@ -142,20 +142,30 @@ void	sql_schema_lists_free(char **roots)
 	free(roots);
 }
 
-/* tables_lists_only - a list (T and T_slog) and no MailerQ table */
+/*
+ * tables_lists_only - a list (T and T_slog), no MailerQ table, and no
+ *	list with mq's split table T_name: lists ezmlm-idx 7 made.  Lists
+ *	mq made (list-create writes them through, T_name included) leave
+ *	the database one that mq fills whole.
+ */
 static bool tables_lists_only(const struct name_set *tables)
 {
 	const struct reg_table *t;
-	char	root[REG_NAME_MAX];
+	char	root[REG_NAME_MAX], split[SQL_TABLE_NAME_MAX];
 	bool	list = false;
 
 	for (int i = 0; reg_mailerq[i]; i++)
 		if (name_set_has(tables, reg_mailerq[i]->name))
 			return false;
-	for (size_t i = 0; i < tables->n && !list; i++) {
+	for (size_t i = 0; i < tables->n; i++) {
 		t = reg_list_split(tables->v[i], root, sizeof(root));
-		list = t && strcmp(t->name, "_slog") == 0
-			&& reg_root_valid(root) && name_set_has(tables, root);
+		if (!t || strcmp(t->name, "_slog") != 0 ||
+		    !reg_root_valid(root) || !name_set_has(tables, root))
+			continue;
+		snprintf(split, sizeof(split), "%s_name", root);
+		if (name_set_has(tables, split))
+			return false;
+		list = true;
 	}
 	return list;
 }
