@@ -66,7 +66,7 @@ static enum store_rc del_first(struct store_txn *txn, void *arg)
 	return store_del(txn, "locals", &f, 1, NULL);
 }
 
-/* The records of one sequence of A's log, copied out of its txn. */
+/* The records of A's log up to seq, copied out of its txn. */
 struct txn_recs {
 	struct store_change c[16];
 	uint8_t buf[16][512];
@@ -78,8 +78,8 @@ static int collect(const struct store_change *c, void *arg)
 {
 	struct txn_recs *t = arg;
 
-	if (c->seq != t->seq)
-		return c->seq > t->seq;
+	if (c->seq > t->seq)
+		return 1;
 	if (t->n == 16 || c->keylen + c->rowlen > 512)
 		return 1;
 	t->c[t->n] = *c;
@@ -163,24 +163,6 @@ static bool apply_all(struct store *a, struct store *b)
 	return ok;
 }
 
-/* collect_upto - every record of A's log up to t->seq, with its seq */
-static int collect_upto(const struct store_change *c, void *arg)
-{
-	struct txn_recs *t = arg;
-
-	if (c->seq > t->seq)
-		return 1;
-	if (t->n == 16 || c->keylen + c->rowlen > 512)
-		return -1;
-	t->c[t->n] = *c;
-	memcpy(t->buf[t->n], c->key, c->keylen);
-	memcpy(t->buf[t->n] + c->keylen, c->row, c->rowlen);
-	t->c[t->n].key = t->buf[t->n];
-	t->c[t->n].row = t->buf[t->n] + c->keylen;
-	t->n++;
-	return 0;
-}
-
 /* apply_group - A's transactions 1..A's sequence onto B in one call */
 static bool apply_group(struct store *a, struct store *b)
 {
@@ -192,7 +174,7 @@ static bool apply_group(struct store *a, struct store *b)
 	memset(&t, 0, sizeof(t));
 	t.seq = seq_of(a, &m);
 	ok = store_read_begin(a, &txn) == STORE_OK &&
-	     store_changes_after(txn, 0, collect_upto, &t) == STORE_OK;
+	     store_changes_after(txn, 0, collect, &t) == STORE_OK;
 	store_read_end(txn);
 	return ok && store_apply_changes(b, t.seq, next, &t) == STORE_OK;
 }
