@@ -10,7 +10,11 @@
 #	starts the static release binary as primary and as a new replica
 #	on loopback, and measures the replica's catch-up by snapshot
 #	(connect, copy, send, verify, install) beside `cp` of the same
-#	file (the floor for moving those bytes once).  Then
+#	file (the floor for moving those bytes once), with the replica's
+#	own account of the snapshot (how long receiving, verifying and
+#	installing took, and the install's CPU time: on a loaded machine
+#	the wall time is mostly waiting for a CPU) and the load average,
+#	the context of every figure.  Then
 #	MQ_BENCH_REPL_WRITES (default 200) single-row writes are made on
 #	the primary through the API, one at a time, and each one's lag is
 #	the time from the primary's answer until the replica's API answers
@@ -75,6 +79,8 @@ size=$(stat -c %s "$dir/p/mq.mdb")
 printf 'snapshot catch-up of %d rows (%d bytes): %.3f s\n' "$ROWS" "$size" "$(echo "$t1 - $t0" | bc)"
 printf 'cp + sync of the same file:            %.3f s\n' "$(echo "$t2 - $t1" | bc)"
 printf 'ratio catch-up/cp: %.2f\n' "$(echo "($t1 - $t0) / ($t2 - $t1)" | bc -l)"
+sed -n 's/.*snapshot at sequence [0-9]* installed (\(.*\))$/the replica: \1/p' "$dir/r.log" | tail -n 1
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 
 until curl -s -o /dev/null "http://127.0.0.1:$rw/health"; do sleep 0.05; done
 # one keep-alive connection to each API: no process per request

@@ -46,7 +46,7 @@ static const struct command commands[] = {
 	{ "reload", cmd_reload, "make the running mq serve reload, re-check DKIM keys" },
 	{ "health", cmd_health, "ask the running mq serve for GET /health" },
 	{ "cluster", cmd_cluster, "replication: keygen, status" },
-	{ "promote", cmd_promote, "make a stopped replica primary (new epoch)" },
+	{ "promote", cmd_promote, "make a replica primary (new epoch)" },
 	{ "lookup", cmd_lookup, "capacity, dkim, local, paused ... lookups" },
 	{ "dkim-record", cmd_dkim_record, "the DNS TXT record of a DKIM key" },
 	{ "sub", cmd_sub, "subscribe addresses to a list" },

@@ -42,6 +42,8 @@ struct link {
 	int snap_fd;			/* primary: the copy being sent;
 					 * replica: the file received */
 	uint64_t snap_seq;
+	uint64_t snap_bytes;		/* replica: received so far */
+	uint64_t snap_begun_ms;		/* replica: when SNAP_BEGIN came */
 	char snap_path[4200];		/* replica: the temporary file */
 	uint8_t *pending;		/* replica: the group (follow.c) */
 	size_t npending, cappending;

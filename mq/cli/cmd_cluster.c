@@ -15,16 +15,24 @@
  *	primary, state, sequences, lag, peers); without a running
  *	replication, the store's own uuid, epoch and sequence.
  *
- *	promote starts a new epoch in a stopped replica's store, so that
- *	it can run as primary (cluster-role: primary) and its former
- *	primary's other replicas resynchronise from it.
+ *	promote starts a new epoch in a replica's store, so that it can
+ *	run as primary and its former primary's other replicas
+ *	resynchronise from it.  A stopped replica's store is changed
+ *	here (then start it with cluster-role: primary); a running one is
+ *	asked through its mq serve (SIGUSR1), which stops following,
+ *	starts the epoch and takes writes, and promote waits until the
+ *	store shows the new epoch.
  * DIAGNOSTICS
- *	Exit 0; 64 usage; 75 when promote finds mq serve running; store
+ *	Exit 0; 64 usage; 75 when a running mq serve is not replicating
+ *	as a replica or did not promote within PROMOTE_WAIT_S; store
  *	failures as their kind says.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mq/cli/cli.h"
 #include "mq/serve/serve.h"
@@ -38,8 +46,11 @@ static const char cluster_usage[] =
 
 static const char promote_usage[] =
 	"usage: mq [--config FILE] promote\n"
-	"Start a new epoch in this (stopped) replica's store; then set\n"
-	"cluster-role: primary and start mq serve.\n";
+	"Make this replica primary: a new epoch in its store.  A running\n"
+	"mq serve stops following and takes writes at once; a stopped\n"
+	"store then starts with cluster-role: primary.\n";
+
+#define PROMOTE_WAIT_S	30	/* a loaded machine's serve answers late */
 
 /* store_line - uuid, epoch and sequence of the configured store */
 static int store_line(void)
@@ -100,22 +111,91 @@ int	cmd_cluster(int argc, char **argv)
 	return cli_usage(cluster_usage);
 }
 
+/* store_epoch - the epoch st shows now; 0 when it cannot be read */
+static uint64_t store_epoch(struct store *st)
+{
+	struct store_txn *txn;
+	struct store_meta m = { 0 };
+
+	if (store_read_begin(st, &txn) != STORE_OK)
+		return 0;
+	if (store_meta_get(txn, &m) != STORE_OK)
+		m.epoch = 0;
+	store_read_end(txn);
+	return m.epoch;
+}
+
+/* serve_follows - does the running serve's status say role: replica? */
+static bool serve_follows(void)
+{
+	char path[sizeof(mq_conf.store_path) + 16], line[512];
+	bool replica = false;
+	FILE *f;
+
+	config_cluster_status_path(&mq_conf, path, sizeof(path));
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		replica |= strcmp(line, "role: replica\n") == 0;
+	fclose(f);
+	return replica;
+}
+
+/* promote_running - ask the mq serve of pid, wait for its new epoch */
+static int promote_running(pid_t pid)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	uint64_t before, now = 0;
+	struct store *st;
+	int ex;
+
+	if (!serve_follows()) {
+		cli_error("promote: mq serve (pid %ld) runs on this store but "
+			  "does not follow a primary (mq cluster status)",
+			  (long)pid);
+		return cli_exit(RESULT_TRYAGAIN);
+	}
+	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
+		return ex;
+	before = store_epoch(st);
+	if (kill(pid, SIGUSR1) != 0) {
+		cli_error("promote: cannot signal mq serve (pid %ld): %s",
+			  (long)pid, strerror(errno));
+		store_close(st);
+		return cli_exit(RESULT_TRYAGAIN);
+	}
+	for (int i = 0; i < PROMOTE_WAIT_S * 20; i++) {
+		if ((now = store_epoch(st)) > before)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	store_close(st);
+	if (now <= before) {
+		cli_error("promote: mq serve (pid %ld) started no new epoch "
+			  "within %d s: see its log", (long)pid,
+			  PROMOTE_WAIT_S);
+		return cli_exit(RESULT_TRYAGAIN);
+	}
+	printf("promoted: epoch %" PRIu64 "; mq serve (pid %ld) is primary "
+	       "now; set cluster-role: primary for its next start\n", now,
+	       (long)pid);
+	return 0;
+}
+
 int	cmd_promote(int argc, char **argv)
 {
 	uint64_t epoch;
 	enum store_rc rc;
 	struct store *st;
+	pid_t pid;
 	int ex;
 
 	if (cli_help(argc, argv, promote_usage))
 		return 0;
 	if (argc != 1)
 		return cli_usage(promote_usage);
-	if (serve_running_pid() > 0) {
-		cli_error("promote: mq serve runs on this store: stop it, "
-			  "promote, set cluster-role: primary, start it");
-		return cli_exit(RESULT_TRYAGAIN);
-	}
+	if ((pid = serve_running_pid()) > 0)
+		return promote_running(pid);
 	if (!(st = cli_open_store(0, &ex)))
 		return ex;
 	if ((rc = store_epoch_start(st, &epoch))) {

@@ -16,6 +16,7 @@
 
 #include "mq/config.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/write.h"
 #include "mq/http/server.h"
 #include "mq/log.h"
 
@@ -203,7 +204,7 @@ void	http_reply_result(struct http_req *r, enum result_kind k,
 			  const char *msg)
 {
 	/* a replica's refusal points at the primary (docs/replication.md) */
-	if (k == RESULT_TRYAGAIN && mq_conf.cluster_role == CLUSTER_REPLICA &&
+	if (k == RESULT_TRYAGAIN && ops_is_replica() &&
 	    mq_conf.cluster_primary[0])
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
 				  "X-MQ-Primary", mq_conf.cluster_primary);

@@ -13,6 +13,7 @@
  *	The batch's one line (or the connection's) through ops_error; the
  *	result kind.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "mq/config.h"
@@ -28,9 +29,23 @@ struct sql_write *ops_write_new(struct store *st)
 	return w;
 }
 
+/* Set by mq serve's main thread, read by its workers: atomic. */
+static atomic_bool promoted;
+
+bool	ops_is_replica(void)
+{
+	return mq_conf.cluster_role == CLUSTER_REPLICA &&
+	       !atomic_load(&promoted);
+}
+
+void	ops_promoted(void)
+{
+	atomic_store(&promoted, true);
+}
+
 enum result_kind ops_write_refused(void)
 {
-	if (mq_conf.cluster_role != CLUSTER_REPLICA)
+	if (!ops_is_replica())
 		return RESULT_OK;
 	ops_error("this node is a replica: it takes writes only from its "
 		  "primary; write to the primary at %s",
@@ -65,8 +80,7 @@ int	ops_write_work(struct store *st, void *w)
 bool	ops_write_grouped(void)
 {
 	/* a replica's writes run alone, as ops_write: to be refused */
-	return !mq_conf.database_address[0] &&
-	       mq_conf.cluster_role != CLUSTER_REPLICA;
+	return !mq_conf.database_address[0] && !ops_is_replica();
 }
 
 enum result_kind ops_write_failed(const struct sql_write *w, bool body,

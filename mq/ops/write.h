@@ -31,6 +31,15 @@ struct sql_write *ops_write_new(struct store *st);
 enum result_kind ops_write_refused(void);
 
 /*
+ * ops_is_replica - does this process follow a primary: cluster-role
+ *	replica, and not promoted since it started (ops_promoted)?
+ */
+bool	ops_is_replica(void);
+
+/* ops_promoted - mq serve, once its replica became primary (mq promote) */
+void	ops_promoted(void);
+
+/*
  * ops_write - run w: SQL first when a database-address is set;
  *	refused on a replica (ops_write_refused).  RESULT_OK, or the failure's kind after reporting its message
  *	through ops_error (the batch keeps it: sql_write_errmsg).

@@ -14,6 +14,8 @@
  *	libevent event base in this thread, which waits for everything:
  *	  SIGTERM, SIGINT	stop;
  *	  SIGHUP		reload from SQL (mq reload sends it);
+ *	  SIGUSR1		a replica becomes primary (mq promote
+ *				sends it);
  *	  a timer		reload database-ttl seconds after the last
  *				load ended;
  *	  a timer		every minute, clear the reader slots of dead
@@ -49,6 +51,7 @@
 
 #include "mq/log.h"
 #include "mq/ops/ops.h"
+#include "mq/ops/write.h"
 #include "mq/serve/service.h"
 #include "mq/serve/writer.h"
 #include "replicate/replicate.h"
@@ -64,6 +67,7 @@ void	serve_signals(bool block)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
@@ -125,7 +129,7 @@ static void serve_dkim(struct serve *s)
 /* serve_reload - a load on SIGHUP, mq reload or the ttl */
 static void serve_reload(struct serve *s, const char *why)
 {
-	if (mq_conf.cluster_role == CLUSTER_REPLICA) {
+	if (ops_is_replica()) {
 		log_info("reload (%s): a replica follows its primary, which "
 			 "alone loads from SQL: nothing to reload", why);
 		return;
@@ -164,7 +168,38 @@ static void serve_open(struct serve *s)
 		s->http = true;
 }
 
-/* on_signal - SIGHUP reloads, SIGTERM and SIGINT stop */
+static enum result_kind serve_replicate(struct serve *s);
+
+/*
+ * serve_promote - mq promote: the replica stops following, starts a new
+ *	epoch (the history it leads from here on) and takes writes; it
+ *	listens for replicas when cluster-listen is set.  Its former
+ *	primary's other replicas, pointed at it, resync by snapshot as
+ *	their epoch differs.
+ */
+static void serve_promote(struct serve *s)
+{
+	uint64_t epoch;
+
+	if (!ops_is_replica()) {
+		log_info("promote: this node is a primary already");
+		return;
+	}
+	if (s->replicating)
+		replicate_stop();
+	s->replicating = false;
+	if (store_epoch_start(s->st, &epoch) != STORE_OK) {
+		log_error("promote: %s: still a replica", store_errmsg(s->st));
+		serve_replicate(s);	/* its failure said by ops_error */
+		return;
+	}
+	ops_promoted();
+	log_info("promote: primary of epoch %" PRIu64 ", taking writes; "
+		 "set cluster-role: primary for its next start", epoch);
+	serve_replicate(s);	/* its failure said by ops_error */
+}
+
+/* on_signal - SIGHUP reloads, SIGUSR1 promotes, SIGTERM and SIGINT stop */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *s = arg;
@@ -172,6 +207,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGHUP) {
 		serve_reload(s, "SIGHUP");
+		return;
+	}
+	if (sig == SIGUSR1) {
+		serve_promote(s);
 		return;
 	}
 	log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -278,18 +317,21 @@ static bool events_new(struct serve *s)
 	s->sig_term = evsignal_new(b, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(b, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(b, SIGHUP, on_signal, s);
+	s->sig_usr1 = evsignal_new(b, SIGUSR1, on_signal, s);
 	s->reload_ev = evtimer_new(b, on_reload_timer, s);
 	s->housekeeping_ev = event_new(b, -1, EV_PERSIST, on_housekeeping, s);
 	s->sql_idle_ev = event_new(b, -1, EV_PERSIST, on_sql_idle, s);
 	s->load_done_ev = event_new(b, -1, 0, on_load_done, s);
 	s->dkim_done_ev = event_new(b, -1, 0, on_dkim_done, s);
 	s->dkim_ev = evtimer_new(b, on_dkim_timer, s);
-	return s->sig_term && s->sig_int && s->sig_hup && s->reload_ev &&
+	return s->sig_term && s->sig_int && s->sig_hup && s->sig_usr1 &&
+	       s->reload_ev &&
 	       s->housekeeping_ev && s->sql_idle_ev && s->load_done_ev &&
 	       s->dkim_done_ev && s->dkim_ev &&
 	       event_add(s->sig_term, NULL) == 0 &&
 	       event_add(s->sig_int, NULL) == 0 &&
 	       event_add(s->sig_hup, NULL) == 0 &&
+	       event_add(s->sig_usr1, NULL) == 0 &&
 	       event_add(s->housekeeping_ev, &every) == 0 &&
 	       event_add(s->sql_idle_ev, &second) == 0;
 }
@@ -298,6 +340,7 @@ static bool events_new(struct serve *s)
 static void events_free(struct serve *s)
 {
 	struct event **all[] = { &s->sig_term, &s->sig_int, &s->sig_hup,
+				 &s->sig_usr1,
 				 &s->reload_ev, &s->housekeeping_ev, &s->sql_idle_ev,
 				 &s->load_done_ev, &s->dkim_done_ev, &s->dkim_ev };
 
@@ -327,7 +370,7 @@ static void replication_log(bool error, const char *line)
 static enum result_kind serve_replicate(struct serve *s)
 {
 	char status[sizeof(mq_conf.store_path) + 16], err[512];
-	bool replica = mq_conf.cluster_role == CLUSTER_REPLICA;
+	bool replica = ops_is_replica();
 	struct replicate_options o = {
 		.st = s->st, .primary = !replica,
 		.listen = mq_conf.cluster_listen,

@@ -37,7 +37,7 @@ struct serve {
 	enum result_kind result;	/* what serve_run returns */
 	/* the main thread's event base and its events */
 	struct event_base *base;
-	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct event *reload_ev;	/* database-ttl after a load */
 	struct event *housekeeping_ev;
 	struct event *sql_idle_ev;	/* each second: close an idle session */
