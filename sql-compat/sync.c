@@ -68,6 +68,28 @@ void	sync_note_dropped(struct sql_sync_result *res, const char *root)
 		snprintf(res->dropped + n, sizeof(res->dropped) - n, " ...");
 }
 
+/* note_defaulted - the columns of tn read as their default, into res */
+static void note_defaulted(struct sql_sync_result *res,
+			   const struct sync_name *tn,
+			   const struct sync_cols *cols)
+{
+	for (int i = 0; cols->absent && i < tn->t->ncols; i++) {
+		size_t n = strlen(res->defaulted);
+
+		if (!sync_col_absent(cols, i) ||
+		    sql_schema_optional_column(tn->t, i))
+			continue;
+		if (n + strlen(tn->name) + strlen(tn->t->cols[i].name) + 7 <
+		    sizeof(res->defaulted))
+			snprintf(res->defaulted + n, sizeof(res->defaulted) - n,
+				 "%s%s.%s", n ? " " : "", tn->name,
+				 tn->t->cols[i].name);
+		else if (!strstr(res->defaulted, "..."))
+			snprintf(res->defaulted + n, sizeof(res->defaulted) - n,
+				 " ...");
+	}
+}
+
 /* sync_sql_fail - see sync_int.h */
 int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 		      size_t errlen)
@@ -166,6 +188,15 @@ static int absent_table(struct sql_conn *conn, const char *name, char *err,
 	return RESULT_BADDATA;
 }
 
+/* key_column - is column i part of t's primary key? */
+static bool key_column(const struct reg_table *t, int i)
+{
+	for (int k = 0; k < t->nkey; k++)
+		if (t->key[k] == i)
+			return true;
+	return false;
+}
+
 /* sync_columns - see sync_int.h */
 int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     unsigned flags, struct sync_cols *cols, char *err,
@@ -194,7 +225,8 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		return RESULT_BADDATA;
 	}
 	for (int i = 0; i < tn->t->ncols; i++)
-		if (!c.have[i] && sql_schema_optional_column(tn->t, i))
+		if (!c.have[i] && (sql_schema_optional_column(tn->t, i) ||
+				   (c.keep_extra && !key_column(tn->t, i))))
 			cols->absent |= 1u << i;
 		else if (!c.have[i]) {
 			snprintf(err, errlen, "sql: table %s: column %s is "
@@ -288,9 +320,27 @@ static void key_text(const struct reg_table *t, const struct sql_value *v,
 }
 
 /*
- * absent_value - the value of an absent column (sql.h's optional ones):
- *	an address table's domain, computed from the address by the
- *	store's rule, into cols->domain.
+ * default_value - the value of a column SQL lacks under database-validate
+ *	false: its registry default, NULL when it has none or is "now"
+ *	(a time that would differ at each load).
+ */
+static struct store_value default_value(const struct reg_table *t, int i)
+{
+	const struct reg_column *c = &t->cols[i];
+	struct store_value v = { .kind = SV_NULL };
+	char msg[256];
+
+	if (c->dflt && !(c->type == REG_TIME && !strcmp(c->dflt, "now")) &&
+	    store_value_parse(t, c, c->dflt, strlen(c->dflt), &v, msg,
+			      sizeof(msg)) != STORE_OK)
+		v = (struct store_value){ .kind = SV_NULL };
+	return v;
+}
+
+/*
+ * absent_value - the value of an absent column: an optional one (sql.h)
+ *	is an address table's domain, computed from the address by the
+ *	store's rule, into cols->domain; another, its default.
  */
 static void absent_value(const struct reg_table *t, struct sync_cols *cols,
 			 int i, struct store_row *row)
@@ -298,6 +348,10 @@ static void absent_value(const struct reg_table *t, struct sync_cols *cols,
 	const struct store_value *a = &row->col[REG_ADDR_ADDRESS];
 	size_t n = 0;
 
+	if (!sql_schema_optional_column(t, i)) {
+		row->col[i] = default_value(t, i);
+		return;
+	}
 	if (i == REG_ADDR_DOMAIN && a->kind == SV_TEXT && reg_list_addresses(t))
 		n = sub_domain(a->s, a->len, cols->domain);
 	row->col[i] = (struct store_value){ .kind = SV_TEXT,
@@ -586,6 +640,7 @@ static int from_prepare(struct from *f, struct store *st,
 		       sizeof(res->tables[i].name));
 		ex = sync_columns(f->conn, &(*names)[i], flags, &(*cols)[i],
 				  res->err, sizeof(res->err));
+		note_defaulted(res, &(*names)[i], &(*cols)[i]);
 	}
 	f->names = *names;
 	f->cols = *cols;

@@ -47,7 +47,9 @@
 
 /* Flags of the sync operations. */
 #define SQL_SYNC_KEEP_EXTRA 0x01	/* database-validate false: extra
-					 * SQL columns are carried along */
+					 * SQL columns are carried along, a
+					 * missing non-key column is read
+					 * as its default (res->defaulted) */
 
 /* What a sync did to one table. */
 struct sql_sync_table {
@@ -69,6 +71,10 @@ struct sql_sync_result {
 	char refusals[SQL_SYNC_ERR_MAX];	/* one line each (table, row
 						 * key, column), "..." when
 						 * more do not fit */
+	char defaulted[SQL_SYNC_ERR_MAX];	/* SQL_SYNC_KEEP_EXTRA: the
+						 * missing columns read as
+						 * their default, "table.column"
+						 * space-separated */
 	char err[SQL_SYNC_ERR_MAX];
 };
 

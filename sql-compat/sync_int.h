@@ -40,8 +40,9 @@ struct sync_cols {
 	unsigned char prec[REG_MAX_COLS];	/* fraction digits kept */
 	bool no_table;		/* an absent table (sql.h): no rows */
 	unsigned absent;	/* bit i: registry column i is absent (an
-				 * optional one): selected as NULL, computed,
-				 * never written */
+				 * optional one, or any non-key one with
+				 * SQL_SYNC_KEEP_EXTRA): selected as NULL,
+				 * computed or its default, never written */
 	char domain[SUB_DOMAIN_MAX + 1];	/* a computed domain */
 };
 
@@ -115,8 +116,9 @@ struct sync_name *sync_names(const char *const *roots, size_t nroots,
 
 /*
  * sync_columns - check that SQL table name has every registry column
- *	and, with SQL_SYNC_KEEP_EXTRA, note its other columns.  Returns 0
- *	or an exit status with err set.
+ *	and, with SQL_SYNC_KEEP_EXTRA, note its other columns and take a
+ *	missing non-key column as absent.  Returns 0 or an exit status
+ *	with err set.
  */
 int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     unsigned flags, struct sync_cols *cols, char *err,

@@ -140,17 +140,19 @@ int lookup_set_skipped(const struct lookup_set *ls);
  * is, by the sets of later versions until one of its tables changes:
  * capacity (capacity, capacity_rules), locals, flood (flood_responses),
  * dns, match (response_patterns, response_patterns_actions,
- * rewrite_triggers, rewrite_actions).  Writes to the other tables
- * (paused, errors, delegates, ...) rebuild no part: those lookups read
- * rows.
+ * rewrite_triggers, rewrite_actions), suppressions, pools (pool_ips).
+ * Writes to the other tables (paused, errors, delegates, ...) rebuild no
+ * part: those lookups read rows.
  */
 enum lookup_part {
 	LOOKUP_PART_CAPACITY, LOOKUP_PART_LOCALS, LOOKUP_PART_FLOOD,
-	LOOKUP_PART_DNS, LOOKUP_PART_MATCH,
+	LOOKUP_PART_DNS, LOOKUP_PART_MATCH, LOOKUP_PART_SUPPRESSIONS,
+	LOOKUP_PART_POOLS,
 	LOOKUP_PARTS
 };
 
-/* lookup_part_name - "capacity", "locals", "flood", "dns", "match". */
+/* lookup_part_name - "capacity", "locals", "flood", "dns", "match",
+ *	"suppressions", "pools". */
 const char *lookup_part_name(enum lookup_part p);
 
 /*

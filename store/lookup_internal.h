@@ -85,6 +85,28 @@ struct dns_entry {
 	int64_t priority, id;
 };
 
+/*
+ * Rows indexed by one text column, ASCII-folded (lookup_held.c): key k
+ * holds the row positions pos[start[k]] .. pos[start[k + 1] - 1], in
+ * the order the rows were read (the store's key order).
+ */
+struct text_index {
+	struct shash keys;	/* folded text -> k */
+	uint32_t *start, *pos;
+	uint32_t nkeys;
+};
+
+/* The rows of a table the held lookups index (lookup_held.c). */
+struct held_rows {
+	bool built;		/* the part is in this set */
+	uint32_t n;
+	int64_t *id;		/* suppressions: row position -> id */
+	const char **name, **ip;	/* pool_ips: row position -> key */
+	size_t *namelen, *iplen;
+	struct text_index by_a, by_b;	/* suppressions: address, domain;
+					 * pool_ips: name, localip */
+};
+
 struct lookup_set {
 	uint64_t version, epoch;
 	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */
@@ -114,6 +136,8 @@ struct lookup_set {
 	struct pattern_set *response, *rewrite;
 	struct match_info *response_info, *rewrite_info;
 	int64_t *response_action, *rewrite_action;
+
+	struct held_rows supp, pools;	/* suppressions, pool_ips */
 };
 
 /* lookup_set.c */
@@ -175,6 +199,25 @@ uint64_t lookup_now_us(clockid_t clock);
 
 /* text_is_any - a key column meaning "any": empty or '*' (lookup_rows.c). */
 bool text_is_any(const char *s, size_t len);
+
+/* lookup_held.c */
+/* held_build - the suppressions (supp) or pool_ips (!supp) part. */
+enum store_rc held_build(struct lookup_set *ls, struct store_txn *txn,
+			 bool supp);
+void held_free(struct held_rows *h);
+/*
+ * held_suppressions - to fn, in id order, the suppressions rows that may
+ *	match (address addr or domain dom; "" skips that side), read by id.
+ */
+enum store_rc held_suppressions(const struct lookup_ctx *c, const char *addr,
+				const char *dom, store_row_fn fn, void *arg);
+/*
+ * held_pool_ips - to fn, in key order, the pool_ips rows whose name
+ *	(by_name) or localip (!by_name) is exactly text.  STORE_NOTFOUND
+ *	when none.
+ */
+enum store_rc held_pool_ips(const struct lookup_ctx *c, bool by_name,
+			    const char *text, store_row_fn fn, void *arg);
 
 /* lookup_capacity.c */
 /* One (localip, domain) a single-shot set is built for (lookup_set_build_for). */

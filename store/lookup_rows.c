@@ -19,8 +19,12 @@
  *	suppressions match an address row equal to the recipient or a
  *	domain row equal to its domain (the address row first); a row
  *	naming neither does not count.  pool gives the pool_ips rows of a
- *	pool.  mtanames is a point read; dns walks the set's (domain, priority,
- *	id) order and reads each row by id.
+ *	pool.  suppressions and pool_ips may be large: with a set that
+ *	holds their parts (lookup_held.c) only the rows under the asked
+ *	keys are read, judged by the same rules; a single-shot set
+ *	(lookup_set_build_for) has no such part and the rows are read in
+ *	one pass.  mtanames is a point read; dns walks the set's (domain,
+ *	priority, id) order and reads each row by id.
  * DIAGNOSTICS
  *	See lookup.h.
  */
@@ -50,6 +54,7 @@ struct wild {
 	int expire_col;		/* -1: no expiry */
 	bool named;		/* a row of wildcards only does not count */
 	bool pools;		/* col[0] is a localip that may name a pool */
+	bool held;		/* the set's suppressions part gives the rows */
 	struct store_value pool[MAX_POOLS];	/* the pools of arg[0] */
 	int npool;
 	char now[TIME_TEXT + 1];
@@ -164,10 +169,15 @@ static enum store_rc find_pools(const struct lookup_ctx *c, struct wild *w)
 	struct store_filter f = { .col = 1, .v = { .kind = SV_TEXT,
 		.s = w->arg[0], .len = strlen(w->arg[0]) } };
 
+	enum store_rc rc;
+
 	w->npool = 0;
 	if (!w->pools || f.v.len == 0)
 		return STORE_OK;
-	return store_scan(c->txn, "pool_ips", &f, 1, pool_of, w);
+	if (!c->set->pools.built)
+		return store_scan(c->txn, "pool_ips", &f, 1, pool_of, w);
+	rc = held_pool_ips(c, false, w->arg[0], pool_of, w);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 /* format_now - ctx->now (or the clock) as UTC time text. */
@@ -195,7 +205,9 @@ static enum store_rc wild_lookup(const struct lookup_ctx *c,
 	format_now(c, w->now);
 	w->best_spec = -1;
 	rc = find_pools(c, w);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK && w->held)	/* suppressions: arg = address, domain */
+		rc = held_suppressions(c, w->arg[0], w->arg[1], wild_row, w);
+	else if (rc == STORE_OK)
 		rc = store_scan(c->txn, table, NULL, 0, wild_row, w);
 	if (rc == STORE_OK && (w->best_spec < 0 ||
 			       (w->named && w->best_spec == 0)))
@@ -249,7 +261,7 @@ enum store_rc store_lookup_suppressed(const struct lookup_ctx *c,
 	struct wild w = { .arg = { at ? rcpt : "", at ? at + 1 : rcpt },
 			  .col = { 1, 2 }, .weight = { 2, 1 }, .ncol = 2,
 			  .alt_col = -1, .expire_col = 6, .named = true,
-			  .out = out };
+			  .held = c->set->supp.built, .out = out };
 
 	return wild_lookup(c, "suppressions", &w);
 }
@@ -266,6 +278,8 @@ enum store_rc store_lookup_pool(const struct lookup_ctx *c, const char *name,
 		return store_fail(c->txn->st, STORE_BADDATA, "pool lookup: "
 				  "name longer than %d bytes",
 				  REG_KEY_TEXT_MAX);
+	if (c->set->pools.built)
+		return held_pool_ips(c, true, name, fn, arg);
 	rc = store_scan(c->txn, "pool_ips", &f, 1, pool_row, &p);
 	return rc == STORE_OK && !p.found ? STORE_NOTFOUND : rc;
 }

@@ -358,10 +358,12 @@ static const char *const part_tables[LOOKUP_PARTS][5] = {
 	[LOOKUP_PART_MATCH] = { "response_patterns",
 				"response_patterns_actions",
 				"rewrite_triggers", "rewrite_actions" },
+	[LOOKUP_PART_SUPPRESSIONS] = { "suppressions" },
+	[LOOKUP_PART_POOLS] = { "pool_ips" },
 };
 
 static const char *const part_names[LOOKUP_PARTS] = {
-	"capacity", "locals", "flood", "dns", "match",
+	"capacity", "locals", "flood", "dns", "match", "suppressions", "pools",
 };
 
 const char *lookup_part_name(enum lookup_part p)
@@ -429,6 +431,9 @@ static enum store_rc build_part(struct lookup_set *ls, struct store_txn *txn,
 				    "pattern", &ls->flood);
 	case LOOKUP_PART_DNS:
 		return build_dns(ls, txn);
+	case LOOKUP_PART_SUPPRESSIONS:
+	case LOOKUP_PART_POOLS:
+		return held_build(ls, txn, p == LOOKUP_PART_SUPPRESSIONS);
 	default:
 		return match_build(ls, txn);
 	}
@@ -490,6 +495,12 @@ static void take_part(struct lookup_set *ls, enum lookup_part p,
 	case LOOKUP_PART_DNS:
 		ls->dns = src->dns;
 		ls->ndns = src->ndns;
+		break;
+	case LOOKUP_PART_SUPPRESSIONS:
+		ls->supp = src->supp;
+		break;
+	case LOOKUP_PART_POOLS:
+		ls->pools = src->pools;
 		break;
 	default:
 		ls->response = src->response;
@@ -644,6 +655,8 @@ void lookup_set_free(struct lookup_set *ls)
 	free(ls->rewrite_info);
 	free(ls->response_action);
 	free(ls->rewrite_action);
+	held_free(&ls->supp);
+	held_free(&ls->pools);
 	while (ls->arena) {
 		struct arena_block *next = ls->arena->next;
 		free(ls->arena);

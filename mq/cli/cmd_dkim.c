@@ -67,25 +67,14 @@ static void format_time(int64_t t, char out[32])
 /* print_record - the record of the key in row. */
 static int print_record(const struct store_row *row, int64_t id, bool text)
 {
-	const struct store_value *pk = &row->col[DKIM_COL_PRIVATEKEY];
 	const struct store_value *dom = &row->col[DKIM_COL_DOMAIN];
 	const struct store_value *sel = &row->col[DKIM_COL_SELECTOR];
 	char rec[DKIM_RECORD_MAX], why[DKIM_WHY_MAX], name[600];
 	char line[DKIM_RECORD_MAX + 700];
-	EVP_PKEY *key;
-	int rc;
 
-	if (dkim_key_read(pk->kind == SV_TEXT ? pk->s : "", pk->kind ==
-			  SV_TEXT ? pk->len : 0, &key, why, sizeof(why)) < 0) {
+	if (dkim_stored_record(row, rec, sizeof(rec), why, sizeof(why)) < 0) {
 		cli_error("dkim_keys id %" PRId64 ": privatekey: %s", id, why);
 		return EXIT_DATAERR;
-	}
-	rc = dkim_key_record(key, rec, sizeof(rec));
-	EVP_PKEY_free(key);
-	if (rc < 0) {
-		cli_error("dkim_keys id %" PRId64 ": the record does not fit",
-			  id);
-		return EXIT_SOFTWARE;
 	}
 	if (text) {
 		puts(rec);
@@ -201,30 +190,9 @@ static int run_check(unsigned threads)
 /* status_row - one key's stored status, as --check prints it. */
 static int status_row(const struct store_row *row, void *arg)
 {
-	struct store_txn *txn = arg;
-	struct dkim_check_report r = { 0 };
-	const struct store_value *vf = &row->col[DKIM_COL_VERIFY];
-	uint8_t digest[DKIM_DIGEST_LEN];
-	const struct store_value *d = &row->col[DKIM_COL_DOMAIN];
-	const struct store_value *s = &row->col[DKIM_COL_SELECTOR];
+	struct dkim_check_report r;
 
-	r.rec.key_id = row->col[DKIM_COL_ID].i;
-	r.verify = vf->kind == SV_INT && vf->i != 0;
-	snprintf(r.domain, sizeof(r.domain), "%.*s", d->kind == SV_TEXT ?
-		 (int)d->len : 0, d->kind == SV_TEXT ? d->s : "");
-	snprintf(r.selector, sizeof(r.selector), "%.*s", s->kind == SV_TEXT ?
-		 (int)s->len : 0, s->kind == SV_TEXT ? s->s : "");
-	store_dkim_digest(row, digest);
-	if (store_dkim_status_get(txn, r.rec.key_id, &r.rec) != STORE_OK)
-		r.rec.status = DKIM_STATUS_NONE;
-	else if (memcmp(digest, r.rec.digest, DKIM_DIGEST_LEN)) {
-		r.rec.status = DKIM_STATUS_NONE;
-		r.rec.verified = 0;
-		snprintf(r.rec.detail, sizeof(r.rec.detail), "the key changed "
-			 "since its last check");
-	}
-	r.left_out = store_dkim_expire(row) <= (int64_t)time(NULL) ||
-		     !dkim_status_usable(r.rec.status, r.verify);
+	dkim_stored_report(arg, row, &r);
 	print_report(&r);
 	return 0;
 }

@@ -1,13 +1,14 @@
 /*
  * NAME
- *	http_console.c - the management console: / and its two assets
+ *	http_console.c - the management console: / and its assets
  * SYNOPSIS
  *	GET /		mq/http/console/index.html
- *	GET /app.js	mq/http/console/app.js
+ *	GET /app.js	mq/http/console/app.js (and dash.js, tasks.js,
+ *			holds.js, lists.js: the task views)
  *	GET /style.css	mq/http/console/style.css
  * DESCRIPTION
  *	The console is a static page that talks to the API with fetch();
- *	its three files are embedded in the binary by the assembler
+ *	its files are embedded in the binary by the assembler
  *	(.incbin, paths relative to the repository root, where make runs),
  *	so a served mq needs no files and fetches nothing from elsewhere.
  *	See docs/console.md.
@@ -42,11 +43,19 @@
 EMBED(console_index, "mq/http/console/index.html");
 EMBED(console_app, "mq/http/console/app.js");
 EMBED(console_style, "mq/http/console/style.css");
+EMBED(console_dash, "mq/http/console/dash.js");
+EMBED(console_tasks, "mq/http/console/tasks.js");
+EMBED(console_holds, "mq/http/console/holds.js");
+EMBED(console_lists, "mq/http/console/lists.js");
 
 #define HIDDEN __attribute__((visibility("hidden")))
 extern HIDDEN const char console_index_start[], console_index_end[];
 extern HIDDEN const char console_app_start[], console_app_end[];
 extern HIDDEN const char console_style_start[], console_style_end[];
+extern HIDDEN const char console_dash_start[], console_dash_end[];
+extern HIDDEN const char console_tasks_start[], console_tasks_end[];
+extern HIDDEN const char console_holds_start[], console_holds_end[];
+extern HIDDEN const char console_lists_start[], console_lists_end[];
 
 /* One embedded file and the path it answers. */
 struct asset {
@@ -64,6 +73,14 @@ static const struct asset assets[] = {
 	  console_app_start, console_app_end },
 	{ "/style.css", "text/css; charset=utf-8",
 	  console_style_start, console_style_end },
+	{ "/dash.js", "text/javascript; charset=utf-8",
+	  console_dash_start, console_dash_end },
+	{ "/tasks.js", "text/javascript; charset=utf-8",
+	  console_tasks_start, console_tasks_end },
+	{ "/holds.js", "text/javascript; charset=utf-8",
+	  console_holds_start, console_holds_end },
+	{ "/lists.js", "text/javascript; charset=utf-8",
+	  console_lists_start, console_lists_end },
 };
 
 /* The page's script and style come from here; fetch() only to here. */

@@ -85,6 +85,7 @@ void	http_lists_handle(struct http_req *r);
 void	http_console_handle(struct http_req *r);
 void	http_changes_handle(struct http_req *r);
 void	http_mailerq_handle(struct http_req *r);
+void	http_dkim_handle(struct http_req *r);	/* dkim.c: the console's */
 
 /* http_reply_json - send body (stolen; NULL sends "null") with code. */
 void	http_reply_json(struct http_req *r, int code, json_t *body);

@@ -65,6 +65,7 @@ static const struct route routes[] = {
 	{ "/v1/suppressions", ROUTE_MAILERQ, http_mailerq_handle },
 	{ "/v1/pools", ROUTE_MAILERQ, http_mailerq_handle },
 	{ "/v1/poolips", ROUTE_MAILERQ, http_mailerq_handle },
+	{ "/v1/dkim", ROUTE_TABLES, http_dkim_handle },	/* dkim.c */
 	{ "/health", ROUTE_HEALTH, http_health_handle },
 	{ "/metrics", ROUTE_METRICS, http_metrics_handle },
 	{ NULL, 0, NULL }

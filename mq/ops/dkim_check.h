@@ -100,6 +100,22 @@ int dkim_check_all(struct store *st, unsigned threads, dkim_put_fn put,
 		   struct dkim_check_totals *tot);
 
 /*
+ * dkim_stored_report - a dkim_keys row's status as the last check left it
+ *	for the row's current data (DKIM_STATUS_NONE with a detail when the
+ *	key changed since), read under txn without asking DNS, into *r.
+ */
+void	dkim_stored_report(struct store_txn *txn, const struct store_row *row,
+			   struct dkim_check_report *r);
+
+/*
+ * dkim_stored_record - the TXT record text that publishes the public key
+ *	of a dkim_keys row (dkim_key_record), into rec.  Returns 0, or -1
+ *	with the reason in why.
+ */
+int	dkim_stored_record(const struct store_row *row, char *rec, size_t len,
+			   char *why, size_t whylen);
+
+/*
  * dkim_check_stop - the checks running give up their queries and end
  *	without writing a status, and later ones do not start: for a
  *	process that stops (mq serve), so that a silent DNS server does

@@ -116,7 +116,26 @@ enum result_kind load_validate(void)
 		  "above): mq serve does not start; mq repair-database fixes "
 		  "them, database-validate: false skips this check", n,
 		  n == 1 ? "" : "s");
-	return RESULT_CONFIG;
+	return RESULT_BADDATA;	/* the data SQL holds, as MailerQ: 65 */
+}
+
+/*
+ * warn_defaulted - with database-validate false, the columns SQL lacks
+ *	are read as their default: said once, and again only when the set
+ *	changes (the loads run one at a time, on the load thread).
+ */
+static void warn_defaulted(const struct sql_sync_result *res)
+{
+	static char said[SQL_SYNC_ERR_MAX];
+
+	if (!strcmp(said, res->defaulted))
+		return;
+	snprintf(said, sizeof(said), "%s", res->defaulted);
+	if (*said)
+		log_warning("load: database-validate is off: column%s missing "
+			    "in SQL, read as the column's default: %s (mq "
+			    "repair-database adds them)",
+			    strchr(said, ' ') ? "s" : "", said);
 }
 
 /* load_state - count a load and tell /health and /metrics about it. */
@@ -185,8 +204,10 @@ static bool serve_load(struct serve *s, enum db_action act)
 			log_error("load from SQL failed, keeping the last "
 				  "good data (%s): %s", result_kind_name(ex),
 				  res.err);
-		else
+		else {
+			warn_defaulted(&res);
 			ops_sync_print(&res, "from-sql", log_line, NULL);
+		}
 	}
 	sql_sync_result_free(&res);
 	ops_sql_release(conn, ex);

@@ -68,7 +68,7 @@ time_t	mono_now(void);
 /*
  * load_validate - database-validate at start, as MailerQ does: the SQL
  *	tables are checked before the first load, and tables that do not
- *	validate stop mq serve (RESULT_CONFIG, each problem logged).  A
+ *	validate stop mq serve (RESULT_BADDATA, exit 65, each problem logged).  A
  *	server that cannot be reached is no verdict: serve starts on the
  *	store and the loads retry.  RESULT_OK when validation is off.
  */

@@ -1,8 +1,12 @@
 /*
  * NAME
- *	app.js - mq's management console: tables, lists, lookups, status
+ *	app.js - mq's management console: the core, all tables, lookups, status
  * DESCRIPTION
- *	A page of four views over mq serve's own API (docs/console.md):
+ *	The core of a page of views over mq serve's own API
+ *	(docs/console.md), and its generic views; the task views are in
+ *	dash.js, tasks.js, holds.js and lists.js, which register in VIEWS
+ *	and use the helpers here (all scripts load deferred, in order;
+ *	the page starts once all are in):
  *	every request goes to the server that served the page, with the
  *	token the user entered (kept in sessionStorage, sent as
  *	Authorization: Bearer).  An API error is shown as the server's
@@ -39,7 +43,7 @@ const state = {
 	table: null,		/* the table shown */
 	editing: null,		/* the row in the form, null: a new row */
 	loaded: {},		/* view name: loaded once */
-	statusTimer: 0,
+	viewTimer: 0,		/* the shown view's refresh */
 };
 
 /* $ - the element with that id */
@@ -400,28 +404,6 @@ function clearRowForm() {
 		p.classList.remove('picked');
 }
 
-/* ---- lists ---- */
-
-/* loadLists - the lists with their counts; a click shows the status */
-async function loadLists() {
-	const lists = await api('GET', '/v1/lists');
-	const t = $('lists-rows');
-	if (!Array.isArray(lists) || !lists.length) {
-		t.replaceChildren(el('caption', 'no lists yet (mq list-create T)'));
-		return;
-	}
-	grid(t, keysOf(lists), lists, (l) => wrapCell(
-		button('Status', 'List status', () => showListStatus(l.name))));
-}
-
-/* showListStatus - GET /v1/lists/T/status and show it */
-async function showListStatus(name) {
-	const status = await api('GET', '/v1/lists/' + encodeURIComponent(name) + '/status');
-	$('list-title').textContent = 'Status of ' + name;
-	$('list-title').hidden = false;
-	$('list-status').replaceChildren(render(status));
-}
-
 /* ---- lookups ---- */
 
 /* buildLookupKinds - the kind menu */
@@ -550,28 +532,34 @@ async function loadStatus() {
 
 /* ---- views and start ---- */
 
-const VIEW_LOADERS = {
-	tables: () => guard('Loading the tables', loadTables),
-	lists: () => guard('Loading the lists', loadLists),
-	lookup: () => {},
-	status: () => guard('Loading the status', loadStatus),
+/*
+ * VIEWS - name: { load, every }: load() fills the view when first shown
+ *	(and at each showing when every is set, then each every ms while
+ *	it is shown).  The task scripts add theirs.
+ */
+const VIEWS = {
+	tables: { load: () => guard('Loading the tables', loadTables) },
+	lookup: { load: () => {} },
+	status: { load: () => guard('Loading the status', loadStatus), every: STATUS_EVERY_MS },
 };
+const FIRST_VIEW = 'dashboard';
 
 /* showView - show one view; load it the first time */
 function showView() {
 	let name = location.hash.slice(1);
-	if (!(name in VIEW_LOADERS))
-		name = 'tables';
-	for (const v of document.querySelectorAll('.view'))
-		v.hidden = v.id !== 'view-' + name;
+	if (!(name in VIEWS))
+		name = FIRST_VIEW in VIEWS ? FIRST_VIEW : 'tables';
+	const v = VIEWS[name];
+	for (const s of document.querySelectorAll('.view'))
+		s.hidden = s.id !== 'view-' + name;
 	for (const a of document.querySelectorAll('nav a'))
 		a.classList.toggle('current', a.dataset.view === name);
-	clearInterval(state.statusTimer);
-	if (name === 'status')
-		state.statusTimer = setInterval(VIEW_LOADERS.status, STATUS_EVERY_MS);
-	if (!state.loaded[name] || name === 'status') {
+	clearInterval(state.viewTimer);
+	if (v.every)
+		state.viewTimer = setInterval(v.load, v.every);
+	if (!state.loaded[name] || v.every) {
 		state.loaded[name] = true;
-		VIEW_LOADERS[name]();
+		v.load();
 	}
 }
 
@@ -626,17 +614,24 @@ function wire() {
 	});
 	onSubmit('row-form', 'Saving the row', saveRow);
 	$('row-clear').addEventListener('click', clearRowForm);
-	$('lists-load').addEventListener('click', () => guard('Loading the lists', loadLists));
 	$('lookup-kind').addEventListener('change', buildLookupFields);
 	onSubmit('lookup-form', 'The lookup', runLookup);
-	$('status-load').addEventListener('click', VIEW_LOADERS.status);
+	$('status-load').addEventListener('click', VIEWS.status.load);
 	window.addEventListener('hashchange', showView);
 }
 
-wire();
-buildLookupKinds();
-takeTokenFromLink();
-showTokenState();
-showView();
-refreshHealth();
-setInterval(refreshHealth, HEALTH_EVERY_MS);
+/* start - once every script is in (they run deferred, before this event) */
+function start() {
+	wire();
+	for (const v of Object.values(VIEWS))
+		if (v.wire)
+			v.wire();
+	buildLookupKinds();
+	takeTokenFromLink();
+	showTokenState();
+	showView();
+	refreshHealth();
+	setInterval(refreshHealth, HEALTH_EVERY_MS);
+}
+
+document.addEventListener('DOMContentLoaded', start);
