@@ -143,3 +143,11 @@ json_t *ops_sync_json(const struct sql_sync_result *res, const char *what)
 		      dropped_json(res->dropped));
 	return o;
 }
+
+/* ops_issub_json - see shapes.h */
+json_t *ops_issub_json(const struct store_value *stored, int hash)
+{
+	return json_pack("{s:b, s:s%, s:i}", "subscribed",
+			 hash >= 0 && hash <= SUB_HASH_MAX, "address",
+			 stored->s, stored->len, "hash", hash);
+}

@@ -32,6 +32,13 @@ json_t *ops_table_json(const struct reg_table *t, const char *name,
  */
 json_t *ops_tables_json(struct store_txn *txn, enum store_rc *rc);
 
+/*
+ * ops_issub_json - an issub answer: subscribed (hash 0..52), address as
+ *	stored, hash; GET /v1/lists/T/TABLE?address=A and mq issub --json.
+ *	NULL too when the stored address is not UTF-8.
+ */
+json_t *ops_issub_json(const struct store_value *stored, int hash);
+
 /* ops_slog_json - one _slog row: tai, edir, etype, address, fromline. */
 json_t *ops_slog_json(const struct store_row *row);
 
