@@ -332,6 +332,10 @@ static bool req_check(struct http_req *r, const struct route **rt,
 	else if (refused == 413)
 		http_reply_error(r, 413, "body larger than %d bytes",
 				 HTTP_MAX_BODY);
+	else if (refused == 431)
+		http_reply_error(r, 431, "request line and headers (the query "
+				 "string included) longer than %d bytes",
+				 HTTP_MAX_HEADERS);
 	else if (refused)
 		http_require_token(r);
 	else
