@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # NAME
-#	cli_outputs.sh - outputs that say what happened (issue 20, items 7
-#	and 11)
+#	cli_outputs.sh - outputs that say what happened (issue 20, items 7,
+#	11 and 12)
 # DESCRIPTION
 #	sync --to-sql that creates the SQL tables of 4 lists says "4 lists
 #	created"; /health's last_load_ok is null without SQL; mq list says
 #	it prints in hash order and --sort prints address order; a list
 #	made by mq list-create after the last sync is a problem for
 #	check-database (its tables are missing in SQL) and repair-database
-#	creates them, after which mq sub writes through SQL.  SQLite only:
+#	creates them, after which mq sub writes through SQL; the TSV dump
+#	holds mq's columns and --json the extra SQL ones too, as
+#	docs/commands.md says (item 12).  SQLite only:
 #	the list roots are engine-neutral (sql_schema.sh covers the DDL).
 
 . "$(dirname "$0")/../lib/harness.sh"
@@ -49,6 +51,16 @@ check "check-database then says valid" "$MQ" check-database
 check "mq sub writes through SQL" "$MQ" sub le x@y.example
 expect_eq "the row is in SQL" "x@y.example" \
 	"$(sqlite3 "$TMP/sql.db" 'SELECT address FROM le')"
+
+# Item 12: what a dump keeps of a column SQL has and mq does not.
+check "a locals row through SQL" "$MQ" set locals type=exact address=x@y.example
+sqlite3 "$TMP/sql.db" "ALTER TABLE locals ADD COLUMN note TEXT; UPDATE locals SET note = 'kept'"
+check "sync --from-sql keeps the extra column (database-validate: false)" \
+	env MQ_DATABASE_VALIDATE=false "$MQ" sync --from-sql
+expect_eq "dump --json shows it, by name" kept "$("$MQ" dump locals --json | jq -r '.[0].note')"
+expect_eq "the TSV dump holds mq's columns only, as commands.md says" \
+	"id type address" "$("$MQ" dump locals | head -n 1 | tr '\t' ' ')"
+expect_grep "and docs/commands.md says so" 'It leaves out the extra SQL' "$REPO/docs/commands.md"
 unset MQ_DATABASE_ADDRESS
 
 serve_start "$TMP/serve.log" || { fail "mq serve starts"; finish; }
