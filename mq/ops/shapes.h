@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "mq/ops/dkim_check.h"
 #include "sql-compat/sync.h"
 #include "store/store.h"
 
@@ -38,6 +39,13 @@ json_t *ops_tables_json(struct store_txn *txn, enum store_rc *rc);
  *	NULL too when the stored address is not UTF-8.
  */
 json_t *ops_issub_json(const struct store_value *stored, int hash);
+
+/*
+ * ops_dkim_report_json - one DKIM key's check: id, domain, selector,
+ *	verify, status, used (by dkim() lookups), checked and verified
+ *	(unix seconds, null: never), detail; mq dkim-record --json.
+ */
+json_t *ops_dkim_report_json(const struct dkim_check_report *r);
 
 /* ops_slog_json - one _slog row: tai, edir, etype, address, fromline. */
 json_t *ops_slog_json(const struct store_row *row);

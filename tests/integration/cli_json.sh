@@ -4,7 +4,7 @@
 #	API's shapes
 # DESCRIPTION
 #	mq tables, tables TABLE, stat, config, list, issub, log, sync,
-#	cluster status, health and --version take --json (anywhere among
+#	dkim-record --status, cluster status, health and --version take --json (anywhere among
 #	their arguments) and print one JSON value that jq parses.  Where the API answers the same question, the
 #	command's JSON equals the API's: GET /v1/tables, the subscribers
 #	and log of a list, /health's store, uuid, epoch and sequence.
@@ -75,6 +75,14 @@ json "mq cluster status --json" cluster.json "$MQ" cluster status --json
 expect_eq "cluster status: the store's uuid and epoch, the role" \
 	"$(jq -r '"\(.uuid) \(.epoch)"' stat.json) primary" \
 	"$(jq -r '"\(.uuid) \(.epoch) \(.role)"' cluster.json)"
+
+openssl genpkey -algorithm ed25519 -out k.pem 2>/dev/null
+"$MQ" set dkim_keys domain=example.com selector=s1 algorithm=ed25519-sha256 \
+	"privatekey=$(cat k.pem)" >/dev/null
+json "mq dkim-record --status --json" dkim.json "$MQ" dkim-record --status --json
+expect_eq "dkim-record: the key by id, domain and selector, never checked" \
+	"$("$MQ" dkim-record --status | awk -F'\t' 'NR == 2 { print $1, $2, $3, $5 }') null" \
+	"$(jq -r '.[0] | "\(.id) \(.domain) \(.selector) \(.status) \(.checked)"' dkim.json)"
 
 json "mq log foo --json" log.json "$MQ" log foo --json
 expect_eq "log: three entries, oldest first" "+ + - " \
