@@ -735,26 +735,6 @@ static int to_all(struct sql_conn *conn, struct store *st,
 	return ex;
 }
 
-/* count_new_lists - the store's lists SQL has no tables of yet, which
- * the repair before the rows creates */
-static enum sql_rc count_new_lists(struct sql_conn *conn,
-				   const struct roots *have,
-				   struct sql_sync_result *res)
-{
-	char **sqlroots = NULL;
-	enum sql_rc rc = sql_schema_lists(conn, &sqlroots);
-
-	for (size_t j = 0; !rc && j < have->n; j++) {
-		bool found = false;
-
-		for (size_t i = 0; sqlroots[i] && !found; i++)
-			found = strcmp(have->name[j], sqlroots[i]) == 0;
-		res->lists_created += !found;
-	}
-	sql_schema_lists_free(sqlroots);
-	return rc;
-}
-
 /* to_transaction - repair, then the rows in one transaction. */
 static int to_transaction(struct sql_conn *conn, struct store *st,
 			  struct store_txn *txn, const struct roots *have,
@@ -767,9 +747,8 @@ static int to_transaction(struct sql_conn *conn, struct store *st,
 	enum sql_rc rc;
 	int ex = 0;
 
-	if ((rc = count_new_lists(conn, have, res)) ||
+	if ((rc = sync_lists_sql(conn, have->ptr, have->n, &sqlroots, res)) ||
 	    (rc = sql_schema_repair(conn, have->ptr, rflags, NULL, NULL)) ||
-	    (rc = sql_schema_lists(conn, &sqlroots)) ||
 	    (rc = sql_begin(conn)))
 		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
 	else {
