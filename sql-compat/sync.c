@@ -56,6 +56,23 @@ struct sync_name *sync_names(const char *const *roots, size_t nroots,
 	return a;
 }
 
+/* sync_lists_sql - see sync_int.h */
+enum sql_rc sync_lists_sql(struct sql_conn *conn, const char *const *roots,
+			   size_t n, char ***sqlroots,
+			   struct sql_sync_result *res)
+{
+	enum sql_rc rc = sql_schema_lists(conn, sqlroots);
+
+	for (size_t j = 0; !rc && j < n; j++) {
+		bool found = false;
+
+		for (size_t i = 0; (*sqlroots)[i] && !found; i++)
+			found = strcmp(roots[j], (*sqlroots)[i]) == 0;
+		res->lists_created += !found;
+	}
+	return rc;
+}
+
 /* sync_note_dropped - see sync_int.h */
 void	sync_note_dropped(struct sql_sync_result *res, const char *root)
 {

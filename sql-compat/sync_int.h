@@ -156,6 +156,17 @@ int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
 /* sync_note_refused - count a refused row, its message in res. */
 void	sync_note_refused(struct sql_sync_result *res, const char *msg);
 
+/*
+ * sync_lists_sql - the lists SQL has (sql_schema_lists, into *sqlroots:
+ *	free it with sql_schema_lists_free, on failure too), and in
+ *	res->lists_created how many of roots (n of them) it lacks: those
+ *	sync --to-sql's repair creates.  Its repair drops no list, so the
+ *	lists it finds are those to compare with the store's afterwards.
+ */
+enum sql_rc sync_lists_sql(struct sql_conn *conn, const char *const *roots,
+			   size_t n, char ***sqlroots,
+			   struct sql_sync_result *res);
+
 /* sync_note_dropped - add root to res->dropped (" ..." once full). */
 void	sync_note_dropped(struct sql_sync_result *res, const char *root);
 

@@ -747,8 +747,8 @@ static int to_transaction(struct sql_conn *conn, struct store *st,
 	enum sql_rc rc;
 	int ex = 0;
 
-	if ((rc = sql_schema_repair(conn, have->ptr, rflags, NULL, NULL)) ||
-	    (rc = sql_schema_lists(conn, &sqlroots)) ||
+	if ((rc = sync_lists_sql(conn, have->ptr, have->n, &sqlroots, res)) ||
+	    (rc = sql_schema_repair(conn, have->ptr, rflags, NULL, NULL)) ||
 	    (rc = sql_begin(conn)))
 		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
 	else {

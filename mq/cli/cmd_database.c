@@ -8,7 +8,9 @@
  * DESCRIPTION
  *	Each works on the SQL database of URL, by default the configured
  *	database-address, over every MailerQ table and every list found
- *	in SQL (a table T with its T_slog).
+ *	in SQL (a table T with its T_slog).  check and repair cover the
+ *	store's lists too: a list made by mq list-create whose tables SQL
+ *	lacks is a problem for check and created by repair.
  *
  *	check-database prints one line per problem: a missing table, a
  *	missing column, a column of the wrong type, and (unless
@@ -40,6 +42,7 @@
 
 #include "mq/cli/cli.h"
 #include "sql-compat/schema.h"
+#include "store/store.h"
 
 /* One of the three commands: what it runs once connected. */
 struct database_command {
@@ -109,13 +112,100 @@ static int database_fail(const struct database_command *cmd,
 	return cli_exit(sql_rc_kind(rc));
 }
 
+/* The lists check and repair cover: SQL's and the store's, once each,
+ * NULL-terminated for sql_schema_check and sql_schema_repair. */
+struct roots {
+	char  **v;
+	size_t	n;
+	bool	oom;
+};
+static struct roots roots;
+
+/* root_add - store_list_each callback: keep a root not kept yet */
+static int root_add(const char *root, void *arg)
+{
+	struct roots *r = arg;
+	char  **v;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i], root) == 0)
+			return 0;
+	if (!(v = realloc(r->v, (r->n + 2) * sizeof(*v)))) {
+		r->oom = true;
+		return 1;
+	}
+	r->v = v;
+	v[r->n + 1] = NULL;
+	if (!(v[r->n] = strdup(root))) {
+		r->oom = true;
+		return 1;
+	}
+	r->n++;
+	return 0;
+}
+
+static void roots_free(struct roots *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+	*r = (struct roots){ 0 };
+}
+
+/* store_roots - add the store's lists, when there is a store; 0 or exit */
+static int store_roots(struct roots *r)
+{
+	struct store *st;
+	struct store_txn *txn;
+	enum store_rc rc;
+	int	ex = 0;
+
+	if (access(mq_conf.store_path, F_OK) != 0)
+		return 0;
+	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
+		return ex;
+	if ((rc = store_read_begin(st, &txn)) == STORE_OK) {
+		rc = store_list_each(txn, root_add, r);
+		store_read_end(txn);
+	}
+	if (rc && !r->oom)
+		ex = cli_store_fail(st, rc);
+	store_close(st);
+	return ex;
+}
+
+/* gather_roots - SQL's lists and the store's into roots; 0 or exit */
+static int gather_roots(const struct database_command *cmd,
+			struct sql_conn *conn)
+{
+	char  **sqlroots = NULL;
+	enum sql_rc rc = sql_schema_lists(conn, &sqlroots);
+	int	ex;
+
+	if (rc != SQL_OK)
+		return database_fail(cmd, conn, rc);
+	for (size_t i = 0; sqlroots[i] && !roots.oom; i++)
+		root_add(sqlroots[i], &roots);
+	sql_schema_lists_free(sqlroots);
+	if ((ex = store_roots(&roots)) != 0)
+		return ex;
+	if (!roots.oom && !roots.v && !(roots.v = calloc(1, sizeof(char *))))
+		roots.oom = true;
+	if (roots.oom) {
+		cli_error("%s: out of memory", cmd->name);
+		return cli_exit(RESULT_INTERNAL);
+	}
+	return 0;
+}
+
 /* database_check - validate; 0 when valid, 65 with the report */
 static int database_check(const struct database_command *cmd,
 			  struct sql_conn *conn, unsigned flags)
 {
 	size_t	n = 0;
 	bool	lists_only = false;
-	enum sql_rc rc = sql_schema_check(conn, NULL, flags, print_issue, NULL, &n);
+	enum sql_rc rc = sql_schema_check(conn, (const char *const *)roots.v,
+					  flags, print_issue, NULL, &n);
 
 	if (rc == SQL_OK)
 		rc = sql_schema_lists_only(conn, &lists_only);
@@ -167,7 +257,8 @@ typedef enum sql_rc (*schema_change_fn)(struct sql_conn *conn,
 static enum sql_rc repair_all(struct sql_conn *conn, unsigned flags,
 			      sql_ddl_cb cb, void *ctx)
 {
-	return sql_schema_repair(conn, NULL, flags, cb, ctx);
+	return sql_schema_repair(conn, (const char *const *)roots.v, flags,
+				 cb, ctx);
 }
 
 static enum sql_rc purge_all(struct sql_conn *conn, unsigned flags,
@@ -325,7 +416,10 @@ static int database_main(const struct database_command *cmd, int argc,
 		cli_error("%s: %s", cmd->name, err);
 		return cli_exit(sql_rc_kind(rc));
 	}
-	status = cmd->run(cmd, conn, flags);
+	status = cmd == &purge_command ? -1 : gather_roots(cmd, conn);
+	if (status <= 0)
+		status = cmd->run(cmd, conn, flags);
+	roots_free(&roots);
 	sql_close(conn);
 	return status;
 }

@@ -3,14 +3,15 @@
  *	cmd_dkim.c - mq dkim-record: a key's TXT record, DNS checks, statuses
  * SYNOPSIS
  *	mq dkim-record ID [--text]
- *	mq dkim-record --check [--threads N]
- *	mq dkim-record --status
+ *	mq dkim-record --check [--threads N] [--json]
+ *	mq dkim-record --status [--json]
  * DESCRIPTION
  *	ID prints the TXT record that publishes dkim_keys row ID's public
  *	key, as a zone-file line (--text: the record's text alone).
  *	--check runs the DNS check of every key now (mq/dkim_check.h) and
  *	stores the statuses dkim() lookups use; --status prints the stored
- *	statuses without asking DNS.  Both print TSV:
+ *	statuses without asking DNS.  Both print TSV (--json: an array of
+ *	objects of the same names, mq/ops/shapes.h):
  *		id domain selector verify status used checked detail
  *	where used says whether dkim() lookups may return the key.
  * DIAGNOSTICS
@@ -27,11 +28,12 @@
 #include "mq/cli/cli.h"
 #include "mq/ops/dkim_check.h"
 #include "mq/ops/dkim_key.h"
+#include "mq/ops/shapes.h"
 
 static const char dkim_usage[] =
 	"usage: mq dkim-record ID [--text]\n"
-	"       mq dkim-record --check [--threads N]\n"
-	"       mq dkim-record --status\n"
+	"       mq dkim-record --check [--threads N] [--json]\n"
+	"       mq dkim-record --status [--json]\n"
 	"Print the DNS TXT record that publishes the public key of dkim_keys\n"
 	"row ID, as a zone-file line for selector._domainkey.domain (--text:\n"
 	"the record's text only).  --check asks DNS (dns-servers, else\n"
@@ -39,7 +41,8 @@ static const char dkim_usage[] =
 	"threads (default database-threads), stores each key's status and\n"
 	"prints them; --status prints the stored statuses.  Columns: id,\n"
 	"domain, selector, verify, status, used (by dkim() lookups), checked,\n"
-	"detail.  Exit status: 1 unknown ID or (--check) a key left out,\n"
+	"detail, verified (--json: an array of objects of these names).\n"
+	"Exit status: 1 unknown ID or (--check) a key left out,\n"
 	"65 unreadable key, 75 (--check) a DNS query failed.\n";
 
 /* parse_id - a positive decimal key id. */
@@ -131,9 +134,16 @@ static int show_record(const char *arg, bool text)
 	return ex;
 }
 
-/* print_header - the TSV header of --check and --status. */
-static void print_header(void)
+/* --json: the reports gathered, printed at the end (else NULL) */
+static json_t *reports;
+
+/* print_header - the TSV header of --check and --status, or the array. */
+static void print_header(bool json)
 {
+	if (json) {
+		reports = json_array();
+		return;
+	}
 	puts("id\tdomain\tselector\tverify\tstatus\tused\tchecked\tdetail\t"
 	     "verified");
 }
@@ -143,6 +153,10 @@ static void print_report(const struct dkim_check_report *r)
 {
 	char when[32], verified[32];
 
+	if (reports) {
+		json_array_append_new(reports, ops_dkim_report_json(r));
+		return;
+	}
 	format_time(r->rec.checked, when);
 	format_time(r->rec.verified, verified);
 	printf("%" PRId64 "\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
@@ -152,7 +166,7 @@ static void print_report(const struct dkim_check_report *r)
 }
 
 /* run_check - mq dkim-record --check. */
-static int run_check(unsigned threads)
+static int run_check(unsigned threads, bool json)
 {
 	struct dkim_check_report *reps;
 	char err[DKIM_CHECK_ERR_MAX];
@@ -169,7 +183,7 @@ static int run_check(unsigned threads)
 		store_close(st);
 		return EXIT_SOFTWARE;
 	}
-	print_header();
+	print_header(json);
 	for (size_t i = 0; i < n; i++) {
 		print_report(&reps[i]);
 		dns_failed |= reps[i].rec.status == DKIM_STATUS_DNSERROR ||
@@ -184,6 +198,8 @@ static int run_check(unsigned threads)
 	}
 	free(reps);
 	store_close(st);
+	if (json && cli_json_print(reports))
+		return EXIT_SOFTWARE;
 	return dns_failed ? EXIT_TEMPFAIL : left_out ? EXIT_NOTFOUND : 0;
 }
 
@@ -198,7 +214,7 @@ static int status_row(const struct store_row *row, void *arg)
 }
 
 /* show_status - mq dkim-record --status. */
-static int show_status(void)
+static int show_status(bool json)
 {
 	struct store_txn *txn;
 	struct store *st;
@@ -208,12 +224,14 @@ static int show_status(void)
 	if (!(st = cli_open_store(STORE_RDONLY, &ex)))
 		return ex;
 	if ((rc = store_read_begin(st, &txn)) == STORE_OK) {
-		print_header();
+		print_header(json);
 		rc = store_scan(txn, "dkim_keys", NULL, 0, status_row, txn);
 		store_read_end(txn);
 	}
 	if (rc)
 		ex = cli_store_fail(st, rc);
+	else if (json)
+		ex = cli_json_print(reports);
 	store_close(st);
 	return ex;
 }
@@ -222,10 +240,11 @@ int cmd_dkim_record(int argc, char **argv)
 {
 	unsigned threads = mq_conf.database_threads;
 	const char *id = NULL;
-	bool text = false, check = false, status = false;
+	bool text = false, check = false, status = false, json;
 
 	if (cli_help(argc, argv, dkim_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--text"))
 			text = true;
@@ -247,11 +266,12 @@ int cmd_dkim_record(int argc, char **argv)
 		else
 			return cli_usage(dkim_usage);
 	}
-	if (check + status + (id != NULL) != 1 || (text && !id))
+	if (check + status + (id != NULL) != 1 || (text && !id) ||
+	    (json && id))
 		return cli_usage(dkim_usage);
 	if (check)
-		return run_check(threads);
+		return run_check(threads, json);
 	if (status)
-		return show_status();
+		return show_status(json);
 	return show_record(id, text);
 }

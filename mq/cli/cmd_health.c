@@ -2,11 +2,12 @@
  * NAME
  *	cmd_health.c - mq health: ask the running mq serve for GET /health
  * SYNOPSIS
- *	mq [--config FILE] health
+ *	mq [--config FILE] health [--json]
  * DESCRIPTION
  *	Connects to www-ip:www-port over a plain TCP socket, sends one
  *	GET /health request and prints one line with the status code and
- *	the first line of the body.  It is the container image's
+ *	the first line of the body (--json: the body alone, /health's
+ *	JSON object).  It is the container image's
  *	HEALTHCHECK, so it uses nothing a FROM-scratch image lacks: the
  *	address is numeric (inet_pton, never the resolver), and no file
  *	under /etc is read.  A wildcard www-ip (0.0.0.0, ::) is asked on
@@ -33,9 +34,9 @@
 #define HEALTH_REPLY_MAX 4096	/* bytes of the answer read */
 
 static const char health_usage[] =
-	"usage: mq [--config FILE] health\n"
+	"usage: mq [--config FILE] health [--json]\n"
 	"Ask the running mq serve at www-ip:www-port for GET /health and\n"
-	"print its status and body on one line.  Exit 0 on 200, 1 on any\n"
+	"print its status and body on one line (--json: the body alone).  Exit 0 on 200, 1 on any\n"
 	"other status, 75 when it cannot be reached.  The container\n"
 	"image's HEALTHCHECK.\n";
 
@@ -164,8 +165,9 @@ static int health_exchange(int fd, const struct health_peer *p, char *buf,
 	return 0;
 }
 
-/* health_line - print "CODE ADDR BODY" on one line; returns the code. */
-static int health_line(const char *reply, const struct health_peer *p)
+/* health_line - print "CODE ADDR BODY" (json: BODY) on one line; the code */
+static int health_line(const char *reply, const struct health_peer *p,
+		       bool json)
 {
 	const char *body = strstr(reply, "\r\n\r\n");
 	int code = 0;
@@ -175,8 +177,11 @@ static int health_line(const char *reply, const struct health_peer *p)
 		return -1;
 	body = body ? body + 4 : "";
 	blen = strcspn(body, "\r\n");
-	printf("health: %d from %s%s%.*s\n", code, p->text, blen ? " " : "",
-	       (int)blen, body);
+	if (json)
+		printf("%.*s\n", (int)blen, body);
+	else
+		printf("health: %d from %s%s%.*s\n", code, p->text,
+		       blen ? " " : "", (int)blen, body);
 	return code;
 }
 
@@ -188,9 +193,11 @@ int	cmd_health(int argc, char **argv)
 	long long deadline;
 	struct timespec ts;
 	int fd, code;
+	bool json;
 
 	if (cli_help(argc, argv, health_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	if (argc != 1)
 		return cli_usage(health_usage);
 	if (mq_conf.www_port == 0) {
@@ -217,7 +224,7 @@ int	cmd_health(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 	close(fd);
-	if ((code = health_line(reply, &peer)) < 0) {
+	if ((code = health_line(reply, &peer, json)) < 0) {
 		cli_error("health: %s: not an HTTP answer", peer.text);
 		return EXIT_TEMPFAIL;
 	}

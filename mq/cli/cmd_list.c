@@ -57,17 +57,20 @@ static const char unsub_usage[] =
 	"only one whose hash is N.  Each change writes one T_slog row.\n";
 
 static const char issub_usage[] =
-	"usage: mq issub T [--digest|--allow|--deny|--mod] ADDR\n"
+	"usage: mq issub T [--digest|--allow|--deny|--mod] ADDR [--json]\n"
 	"Exit 0 and print the address as stored when ADDR (any case) is a\n"
-	"subscriber of T with a normal hash (0..52); exit 1 otherwise.\n";
+	"subscriber of T with a normal hash (0..52); exit 1 otherwise.\n"
+	"--json prints {subscribed, address, hash} as the API's\n"
+	"GET /v1/lists/T/TABLE?address=A (null: not present).\n";
 
 static const char list_usage[] =
 	"usage: mq list T [--digest|--allow|--deny|--mod] [--hash N] [-n] "
-	"[--json]\n"
+	"[--sort] [--json]\n"
 	"       mq list T [--digest] --sublist NAME --msgnum N [--listno] "
-	"[-n] [--json]\n"
-	"Print the addresses T sends to, one a line: hashes 0..52, then the\n"
-	"return-receipt addresses (hash 98).  --hash N prints those with\n"
+	"[-n] [--sort] [--json]\n"
+	"Print the addresses T sends to, one a line, in hash order (the\n"
+	"store's index; --sort: in address order, byte by byte): hashes\n"
+	"0..52, then the return-receipt addresses (hash 98).  --hash N prints those with\n"
 	"hash N instead (99: the sublists).  --sublist NAME --msgnum N\n"
 	"prints the addresses sublist NAME handles for message N (the\n"
 	"split of T_name, or T_digest_name with --digest), receipts last;\n"
@@ -84,48 +87,6 @@ static const char log_usage[] =
 	"case-insensitive; '_' matches any one character).  --json prints\n"
 	"a JSON array of objects (tai, edir, etype, address, fromline), as\n"
 	"GET /v1/lists/T/log.\n";
-
-bool list_table_flag(const char *arg, enum sub_table *which)
-{
-	static const struct { const char *flag; enum sub_table t; } f[] = {
-		{ "--digest", SUB_DIGEST }, { "--allow", SUB_ALLOW },
-		{ "--deny", SUB_DENY }, { "--mod", SUB_MOD },
-	};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (strcmp(arg, f[i].flag) == 0) {
-			*which = f[i].t;
-			return true;
-		}
-	return false;
-}
-
-bool list_int_arg(const char *opt, const char *s, int64_t lo, int64_t hi,
-		  int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || *s == ' ' || *s == '+' || v < lo ||
-	    v > hi) {
-		cli_error("%s: not an integer in %lld..%lld: '%.40s'", opt,
-			  (long long)lo, (long long)hi, s);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool list_check_root(const char *root)
-{
-	if (strlen(root) < REG_NAME_MAX && reg_root_valid(root))
-		return true;
-	cli_error("%.80s: not a list name (a lower-case letter, then "
-		  "lower-case letters, digits and '_')", root);
-	return false;
-}
 
 /* The parsed arguments of sub and unsub. */
 struct sub_args {
@@ -463,6 +424,15 @@ int cmd_unsub(int argc, char **argv)
 	return run_sub(argc, argv, false, unsub_usage);
 }
 
+/* issub_json - issub's answer as the API's, null when not present */
+static void issub_json(const struct store_value *stored, int hash)
+{
+	if (stored)
+		cli_json_print(ops_issub_json(stored, hash));
+	else
+		puts("null");
+}
+
 int cmd_issub(int argc, char **argv)
 {
 	enum sub_table which = SUB_MAIN;
@@ -474,9 +444,11 @@ int cmd_issub(int argc, char **argv)
 	size_t len;
 	int npos = 0, hash = -1, ex;
 	enum store_rc rc;
+	bool json;
 
 	if (cli_help(argc, argv, issub_usage))
 		return 0;
+	json = cli_json_flag(&argc, argv);
 	for (int i = 1; i < argc; i++)
 		if (!list_table_flag(argv[i], &which)) {
 			if (npos == 2)
@@ -494,7 +466,9 @@ int cmd_issub(int argc, char **argv)
 	if ((ex = open_read(&st, &txn)))
 		return ex;
 	rc = store_issub(txn, pos[0], which, addr, len, &hash, &stored);
-	if (rc == STORE_OK && hash <= SUB_HASH_MAX)
+	if (json && (rc == STORE_OK || rc == STORE_NOTFOUND))
+		issub_json(rc == STORE_OK ? &stored : NULL, hash);
+	else if (rc == STORE_OK && hash <= SUB_HASH_MAX)
 		printf("%.*s\n", (int)stored.len, stored.s);
 	else if (rc == STORE_OK)
 		cli_error("%s: present with hash %d (%s), not a subscriber",
@@ -585,7 +559,7 @@ struct list_args {
 	const char *root, *sublist;
 	enum sub_table which;
 	int64_t hash, msgnum;
-	bool count, listno, have_msgnum;
+	bool count, listno, have_msgnum, sort;
 };
 
 /* parse_list_args - the arguments of list; 0 or the exit status. */
@@ -602,6 +576,8 @@ static int parse_list_args(int argc, char **argv, struct list_args *a)
 			a->count = true;
 		else if (!strcmp(argv[i], "--listno"))
 			a->listno = true;
+		else if (!strcmp(argv[i], "--sort"))
+			a->sort = true;
 		else if (!strcmp(argv[i], "--hash") && v) {
 			if (!list_int_arg("--hash", argv[++i], 0,
 					  SUB_HASH_LIMIT, &a->hash))
@@ -626,20 +602,38 @@ static int parse_list_args(int argc, char **argv, struct list_args *a)
 	return list_check_root(a->root) ? 0 : EXIT_USAGE;
 }
 
-/* list_run - the listing the arguments ask for. */
-static enum store_rc list_run(struct store_txn *txn, const struct list_args *a,
-			      struct out *o, int64_t *listno)
+/* list_each - the listing the arguments ask for, to fn. */
+static enum store_rc list_each(struct store_txn *txn,
+			       const struct list_args *a, sub_addr_fn fn,
+			       void *arg, int64_t *listno)
 {
 	if (a->sublist)
 		return store_split_each(txn, a->root, a->which == SUB_DIGEST,
 					a->sublist, a->msgnum,
-					a->listno ? NULL : out_addr, o,
-					listno);
+					a->listno ? NULL : fn, arg, listno);
 	if (a->hash >= 0)
 		return store_sub_each(txn, a->root, a->which, (int)a->hash,
-				      (int)a->hash, false, out_addr, o);
+				      (int)a->hash, false, fn, arg);
 	return store_sub_each(txn, a->root, a->which, 0, SUB_HASH_MAX, true,
-			      out_addr, o);
+			      fn, arg);
+}
+
+/* list_run - the listing into o, in address order with --sort. */
+static enum store_rc list_run(struct store_txn *txn, const struct list_args *a,
+			      struct out *o, int64_t *listno)
+{
+	struct addr_sort s = { 0 };
+	enum store_rc rc;
+
+	if (!a->sort)
+		return list_each(txn, a, out_addr, o, listno);
+	rc = list_each(txn, a, addr_sort_add, &s, listno);
+	if (rc == STORE_OK && s.oom)
+		rc = STORE_INTERNAL;
+	if (rc == STORE_OK)
+		addr_sort_each(&s, out_addr, o);
+	addr_sort_free(&s);
+	return rc;
 }
 
 int cmd_list(int argc, char **argv)

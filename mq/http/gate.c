@@ -23,6 +23,10 @@
  *	    a proxy in front perhaps the other; a Content-Length over
  *	    HTTP_MAX_BODY with 413, in the API's JSON (evhttp's own 413
  *	    is an HTML page);
+ *	  - a request line and headers over HTTP_MAX_HEADERS (a query
+ *	    string too long included) with 431: evhttp is handed a bare
+ *	    "GET /" asking to close in their place, so that the request
+ *	    callback answers in JSON where evhttp would send an HTML page;
  *	  - anything else passes, up to www-max-buffered bytes held over
  *	    all connections, within www-request-seconds from the request's
  *	    first byte to its last.
@@ -341,7 +345,9 @@ static void gate_decide(struct gate_conn *c)
 	buf = (const char *)evbuffer_pullup(c->aside, (ev_ssize_t)scan);
 	if (!(head = head_length(buf, scan)) && len < GATE_HEAD_SCAN)
 		return;
-	if (head) {
+	if (!head || head > HTTP_MAX_HEADERS)
+		c->refused = 431;
+	else {
 		head_read(buf, head, &h);
 		if (h.lengths > 1 || (h.lengths && h.encodings))
 			c->refused = 400;
@@ -350,15 +356,18 @@ static void gate_decide(struct gate_conn *c)
 		else if (h.body && !h.token)
 			c->refused = 401;
 	}
-	/* no end within the scan: past evhttp's limit, which it answers */
 	if (!c->refused) {
 		c->state = GATE_PASS;
 		evbuffer_prepend_buffer(in, c->aside);
 		gate_pass(c, len);
 		return;
 	}
-	if ((refuse = evbuffer_new())) {
+	if ((refuse = evbuffer_new()) && c->refused == 431)
+		evbuffer_add_printf(refuse, "GET / HTTP/1.1\r\n"
+				    "Connection: close\r\n\r\n");
+	else if (refuse)
 		head_refuse(buf, head, refuse);
+	if (refuse) {
 		evbuffer_prepend_buffer(in, refuse);
 		evbuffer_free(refuse);
 	}

@@ -33,6 +33,7 @@
 
 #include "mq/http/lists.h"
 #include "mq/ops/list_write.h"
+#include "mq/ops/shapes.h"
 #include "mq/log.h"
 
 #define CHUNK_BYTES	(64 << 10)
@@ -305,9 +306,7 @@ static void issub(struct http_req *r, const char *root, enum sub_table which,
 	if ((rc = store_read_begin(r->st, &txn)) == STORE_OK) {
 		rc = store_issub(txn, root, which, addr, len, &hash, &stored);
 		if (rc == STORE_OK)
-			o = json_pack("{s:b,s:s%,s:i}", "subscribed", 1,
-				      "address", stored.s, stored.len,
-				      "hash", hash);
+			o = ops_issub_json(&stored, hash);
 		store_read_end(txn);
 	}
 	if (rc == STORE_NOTFOUND || (rc == STORE_OK && hash > SUB_HASH_MAX))

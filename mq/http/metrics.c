@@ -176,7 +176,7 @@ void	http_health_handle(struct http_req *r)
 	if (store_ok)
 		store_uuid_format(meta.uuid, uuid);
 	http_reply_json(r, ok ? 200 : 503, json_pack(
-		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:b, s:I, "
+		"{s:s, s:s, s:b, s:s?, s:s?, s:I, s:s, s:I, s:I, s:b, s:o, s:I, "
 		"s:f, s:I, s:I, s:s, s:I, s:I, s:I}",
 		"status", ok ? "ok" : "unavailable",
 		"store", store_path(r->st), "store_ok", store_ok,
@@ -186,7 +186,9 @@ void	http_health_handle(struct http_req *r)
 		"uuid", uuid,
 		"sequence", (json_int_t)(store_ok ? meta.seq : 0),
 		"epoch", (json_int_t)(store_ok ? meta.epoch : 0),
-		"sql", s.sql, "last_load_ok", s.last_load_ok,
+		/* No SQL configured: no load to have failed or succeeded. */
+		"sql", s.sql, "last_load_ok",
+		s.sql ? json_boolean(s.last_load_ok) : json_null(),
 		"last_load_time", (json_int_t)s.last_load_time,
 		"last_load_seconds", s.last_load_seconds,
 		"loads", (json_int_t)s.loads,

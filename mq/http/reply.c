@@ -45,6 +45,7 @@ static const char *reason(int code)
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 421: return "Misdirected Request";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";

@@ -306,13 +306,6 @@ static bool host_ok(struct evhttp_request *ev)
 	return false;
 }
 
-/* method_known - the methods the routes answer (405 when not theirs) */
-static bool method_known(enum evhttp_cmd_type m)
-{
-	return m & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-		    EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS);
-}
-
 /*
  * req_check - what every request must pass before its route: the URI,
  *	the Host, the method, and what the gate refused at the headers.
@@ -333,8 +326,6 @@ static bool req_check(struct http_req *r, const struct route **rt,
 	else if (!host_ok(r->ev))
 		http_reply_error(r, 421, "Host is not a name of this server "
 				 "(www-ip, localhost or www-hosts)");
-	else if (!method_known(r->method))
-		http_reply_error(r, 501, "method not implemented");
 	else if (refused == 400)
 		http_reply_error(r, 400, "refused: two Content-Length "
 				 "headers, or Content-Length with "
@@ -342,6 +333,10 @@ static bool req_check(struct http_req *r, const struct route **rt,
 	else if (refused == 413)
 		http_reply_error(r, 413, "body larger than %d bytes",
 				 HTTP_MAX_BODY);
+	else if (refused == 431)
+		http_reply_error(r, 431, "request line and headers (the query "
+				 "string included) longer than %d bytes",
+				 HTTP_MAX_HEADERS);
 	else if (refused)
 		http_require_token(r);
 	else
@@ -514,8 +509,9 @@ static bool worker_init(struct http_worker *w)
 	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
 	evhttp_set_timeout(w->http, HTTP_TIMEOUT_SECONDS);
-	/* every method reaches on_request, which answers the unknown
-	 * ones in JSON: evhttp's own 501 is an HTML page */
+	/* every method reaches its route, which answers one it does not
+	 * take (PATCH, TRACE, ...) with 405, Allow and a JSON body:
+	 * evhttp's own 501 is an HTML page without Allow */
 	evhttp_set_allowed_methods(w->http, 0xffff);
 	TAILQ_INIT(&w->gate_conns);
 	evhttp_set_bevcb(w->http, http_gate_bev, w);

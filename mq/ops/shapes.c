@@ -143,3 +143,29 @@ json_t *ops_sync_json(const struct sql_sync_result *res, const char *what)
 		      dropped_json(res->dropped));
 	return o;
 }
+
+/* ops_issub_json - see shapes.h */
+json_t *ops_issub_json(const struct store_value *stored, int hash)
+{
+	return json_pack("{s:b, s:s%, s:i}", "subscribed",
+			 hash >= 0 && hash <= SUB_HASH_MAX, "address",
+			 stored->s, stored->len, "hash", hash);
+}
+
+/* when_json - unix seconds, or null for 0 (never) */
+static json_t *when_json(int64_t t)
+{
+	return t ? json_integer((json_int_t)t) : json_null();
+}
+
+/* ops_dkim_report_json - see shapes.h */
+json_t *ops_dkim_report_json(const struct dkim_check_report *r)
+{
+	return json_pack("{s:I, s:s, s:s, s:b, s:s, s:b, s:o, s:s, s:o}",
+			 "id", (json_int_t)r->rec.key_id, "domain", r->domain,
+			 "selector", r->selector, "verify", r->verify,
+			 "status", dkim_status_name(r->rec.status),
+			 "used", !r->left_out, "checked",
+			 when_json(r->rec.checked), "detail", r->rec.detail,
+			 "verified", when_json(r->rec.verified));
+}

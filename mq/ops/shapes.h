@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "mq/ops/dkim_check.h"
 #include "sql-compat/sync.h"
 #include "store/store.h"
 
@@ -31,6 +32,20 @@ json_t *ops_table_json(const struct reg_table *t, const char *name,
  *	txn sees them; *rc receives a store failure (NULL returned).
  */
 json_t *ops_tables_json(struct store_txn *txn, enum store_rc *rc);
+
+/*
+ * ops_issub_json - an issub answer: subscribed (hash 0..52), address as
+ *	stored, hash; GET /v1/lists/T/TABLE?address=A and mq issub --json.
+ *	NULL too when the stored address is not UTF-8.
+ */
+json_t *ops_issub_json(const struct store_value *stored, int hash);
+
+/*
+ * ops_dkim_report_json - one DKIM key's check: id, domain, selector,
+ *	verify, status, used (by dkim() lookups), checked and verified
+ *	(unix seconds, null: never), detail; mq dkim-record --json.
+ */
+json_t *ops_dkim_report_json(const struct dkim_check_report *r);
 
 /* ops_slog_json - one _slog row: tai, edir, etype, address, fromline. */
 json_t *ops_slog_json(const struct store_row *row);

@@ -3,9 +3,9 @@
 #	cli_json.sh - --json on the commands that print data, in the HTTP
 #	API's shapes
 # DESCRIPTION
-#	mq tables, tables TABLE, stat, config, list, log and sync take
-#	--json (anywhere among their arguments) and print one JSON value
-#	that jq parses.  Where the API answers the same question, the
+#	mq tables, tables TABLE, stat, config, list, issub, log, sync,
+#	dkim-record --status, cluster status, health and --version take --json (anywhere among
+#	their arguments) and print one JSON value that jq parses.  Where the API answers the same question, the
 #	command's JSON equals the API's: GET /v1/tables, the subscribers
 #	and log of a list, /health's store, uuid, epoch and sequence.
 
@@ -56,6 +56,34 @@ expect_eq "list: the subscriber, quotes escaped" '["q\"uote@example.com"]' \
 json "mq list --json of an empty hash" empty.json "$MQ" list foo --hash 7 --json
 expect_eq "an empty listing is []" "[]" "$(jq -c . empty.json)"
 
+json "mq issub foo --json" issub.json "$MQ" issub foo 'q"uote@example.com' --json
+expect_eq "issub: subscribed, the address as stored" 'true "q\"uote@example.com"' \
+	"$(jq -c -r '"\(.subscribed) \(.address | tojson)"' issub.json)"
+"$MQ" issub foo --json a@example.com >issub0.json
+status=$?
+expect_eq "issub of a non-subscriber: null, exit 1" "null 1" \
+	"$(jq -c . issub0.json) $status"
+
+json "mq --version --json" version.json "$MQ" --version --json
+expect_eq "version: mq's version, commit and libraries" \
+	"$(sed -n 's/^mq \([^ ]*\) (commit \([^)]*\))$/\1 \2/p' <("$MQ" --version))" \
+	"$(jq -r '"\(.version) \(.commit)"' version.json)"
+expect_eq "version: one library per line of the text" \
+	"$("$MQ" --version | grep -c '^  ')" "$(jq '.libraries | length' version.json)"
+
+json "mq cluster status --json" cluster.json "$MQ" cluster status --json
+expect_eq "cluster status: the store's uuid and epoch, the role" \
+	"$(jq -r '"\(.uuid) \(.epoch)"' stat.json) primary" \
+	"$(jq -r '"\(.uuid) \(.epoch) \(.role)"' cluster.json)"
+
+openssl genpkey -algorithm ed25519 -out k.pem 2>/dev/null
+"$MQ" set dkim_keys domain=example.com selector=s1 algorithm=ed25519-sha256 \
+	"privatekey=$(cat k.pem)" >/dev/null
+json "mq dkim-record --status --json" dkim.json "$MQ" dkim-record --status --json
+expect_eq "dkim-record: the key by id, domain and selector, never checked" \
+	"$("$MQ" dkim-record --status | awk -F'\t' 'NR == 2 { print $1, $2, $3, $5 }') null" \
+	"$(jq -r '.[0] | "\(.id) \(.domain) \(.selector) \(.status) \(.checked)"' dkim.json)"
+
 json "mq log foo --json" log.json "$MQ" log foo --json
 expect_eq "log: three entries, oldest first" "+ + - " \
 	"$(jq -r '.[].edir' log.json | tr '\n' ' ')"
@@ -85,6 +113,10 @@ req "GET /v1/lists/foo/log" GET /v1/lists/foo/log 200
 expect_eq "mq log --json is GET /v1/lists/T/log" \
 	"$(jq -S -c . "$TMP/body")" "$(jq -S -c . log.json)"
 req "GET /health" GET /health 200
+MQ_WWW_PORT=$PORT json "mq health --json" health.json "$MQ" health --json
+expect_eq "mq health --json is GET /health's object" \
+	"$(jq -S -c '{status, store, uuid, sql}' "$TMP/body")" \
+	"$(jq -S -c '{status, store, uuid, sql}' health.json)"
 "$MQ" stat --json >stat2.json
 expect_eq "mq stat --json names store, uuid and epoch as /health" \
 	"$(jq -c '{store, uuid, epoch}' "$TMP/body")" \

@@ -16,7 +16,7 @@ expect_grep "with a JSON error naming it" '"error":"/v1/nothing: no such API end
 req "an encoded NUL in the path is 400" GET /v1/tables/a%00b 400
 head -c $((17 << 20)) /dev/zero > "$TMP/big"
 req "a body over 16 MiB is 413" POST /v1/tables/capacity 413 --data-binary @"$TMP/big"
-req "a method the server does not take is refused" PATCH /health 501
+req "a method the path does not take is 405" PATCH /health 405
 req "a body without the token is refused at its headers (none configured: 403)" \
 	POST /health 403 -d x
 req "POST /health is 405" POST /health 405

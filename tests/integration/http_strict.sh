@@ -6,7 +6,9 @@
 #	- HEAD answers carry GET's headers, Content-Length included, and no
 #	  body, so a keep-alive client's next answer is read right;
 #	- two Content-Length headers (or one with Transfer-Encoding) are
-#	  400, a body over 16 MiB 413, an unknown method 501: all JSON;
+#	  400, a body over 16 MiB 413, a method the path does not take
+#	  (PATCH, TRACE, one libevent does not know) 405 with Allow, a
+#	  request line and headers over 8 KiB 431: all JSON;
 #	- an encoded NUL in a query value is 400, not a value cut short;
 #	- Host must be www-ip, localhost, 127.0.0.1, [::1] or a name of
 #	  www-hosts (any port): otherwise 421 (DNS rebinding); no Host at
@@ -74,8 +76,22 @@ head -c $((17 << 20)) /dev/zero > "$TMP/big"
 req "a body over 16 MiB is 413" POST /v1/tables/capacity 413 -H "$AUTH" \
 	--data-binary @"$TMP/big"
 expect_grep "in JSON, not libevent's HTML" '^\{"error":"body larger than' "$TMP/body"
-req "an unknown method is 501" PATCH /v1/tables/capacity 501 -H "$AUTH"
-expect_grep "in JSON" '^\{"error":"method not implemented"' "$TMP/body"
+long=$(head -c 9000 /dev/zero | tr '\0' a)
+req "a query string over 8 KiB is 431" GET "/v1/tables/capacity?domain=$long" 431
+expect_grep "in JSON, not libevent's HTML" '^\{"error":"request line and headers' "$TMP/body"
+req "a header over 8 KiB is 431" GET /health 431 -H "X-Long: $long"
+expect_grep "in JSON too" '^\{"error":"request line and headers' "$TMP/body"
+req "headers just under the limit pass" GET /health 200 -H "X-Long: ${long:0:7000}"
+
+for m in PATCH TRACE FROB; do
+	curl -s -D "$TMP/head" -o "$TMP/body" -X "$m" -H "$AUTH" \
+		"$URL/v1/tables/capacity"
+	expect_grep "$m is 405" '^HTTP/1.1 405' "$TMP/head"
+	expect_grep "$m: Allow names the path's methods" \
+		'^Allow: GET, HEAD, POST, DELETE' "$TMP/head"
+	expect_grep "$m: in JSON" '^\{"error":"/v1/tables/capacity: method not allowed' \
+		"$TMP/body"
+done
 
 req "%00 in a query value is 400" GET "/v1/tables/capacity?domain=a.org%00x" 400
 expect_grep "naming it" '%00' "$TMP/body"

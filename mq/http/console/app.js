@@ -266,7 +266,7 @@ async function loadRows() {
 	const shown = rows.slice(0, MAX_SHOWN_ROWS);
 	$('table-count').textContent = rows.length > shown.length
 		? `${shown.length} of ${rows.length} rows shown: filter to see the others`
-		: `${rows.length} rows`;
+		: rows.length === 1 ? '1 row' : `${rows.length} rows`;
 	grid($('table-rows'), state.table.columns.map((c) => c.name), shown, rowActions);
 }
 
