@@ -37,6 +37,15 @@ static inline double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* cpu_now - this thread's CPU seconds: a rate per core on a busy host. */
+static inline double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* mix64 - splitmix64 finaliser: a well-spread hash of x. */
 static inline uint64_t mix64(uint64_t x)
 {

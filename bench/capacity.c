@@ -225,15 +225,6 @@ static void make_pools(struct bench *b)
 	}
 }
 
-/* cpu_now - this thread's CPU seconds: a rate per core on a busy host. */
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The store side. */
 
 static enum store_rc load_store(struct store_txn *txn, void *arg)

@@ -356,15 +356,6 @@ static int fold_row(const struct store_row *row, void *arg)
 	return 0;
 }
 
-/* cpu_now - this thread's CPU seconds: a rate per core on a busy host. */
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One pool's figures. */
 struct figures {
 	double mq, mq_cpu, sqlite, build_ms;

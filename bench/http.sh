@@ -16,7 +16,11 @@
 #	same wrk run: nginx is the floor an HTTP server reaches on this
 #	machine.  Prints requests/s and p99 for both and
 #	"ratio mq/nginx" lines (requests/s above 1: mq is faster; p99
-#	above 1: mq is slower).
+#	above 1: mq is slower).  Each server's CPU time (user and system,
+#	every thread and worker process, from /proc) over its run gives
+#	its CPU microseconds a request, and "requests per CPU second"
+#	their ratio: the figure that holds when other work shares the
+#	cores and the two runs do not see the same load.
 #
 #	MQ_BUILD names the build directory (default build); bench/run.sh
 #	runs this script after the C benchmarks.
@@ -140,20 +144,38 @@ EOF
 		die "nginx does not answer: $(tail -n 3 "$dir/nginx-error.log")"
 }
 
-# run_wrk NAME PORT - wrk against one server; prints its figures and
-#	sets rps_NAME, p99_NAME, bad_NAME.
+# cpu_ticks PID... - the CPU time (user + system, clock ticks) the
+#	processes have used, all their threads.
+cpu_ticks() {
+	local p t=0 f
+	for p in "$@"; do
+		read -r -a f < "/proc/$p/stat" || die "process $p is gone"
+		t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
+
+# run_wrk NAME PORT PID... - wrk against one server (its processes
+#	PID...); prints its figures and sets rps_NAME, p99_NAME, bad_NAME
+#	and cpu_NAME (CPU microseconds a request).
 run_wrk() {
-	local line
+	local line name=$1 port=$2 t0 t1 cpu
+	shift 2
+	t0=$(cpu_ticks "$@")
 	line=$(wrk -t2 -c100 -d"${SECS}s" --timeout 10s -s "$LUA" \
-		"http://127.0.0.1:$2" -- "$ROWS" | grep '^wrk:') ||
-		die "wrk against $1 failed"
+		"http://127.0.0.1:$port" -- "$ROWS" | grep '^wrk:') ||
+		die "wrk against $name failed"
+	t1=$(cpu_ticks "$@")
 	# wrk: R requests/s p50 A ms p99 B ms requests N status_errors S socket_errors E
-	set -- "$1" $line
-	printf '%-6s %8.0f requests/s  p50 %s ms  p99 %s ms  (%s requests)\n' \
-		"$1" "$3" "$6" "$9" "${12}"
+	set -- "$name" $line
+	cpu=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="${12}" \
+		'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+	printf '%-6s %8.0f requests/s  p50 %s ms  p99 %s ms  (%s requests, %s us CPU each)\n' \
+		"$1" "$3" "$6" "$9" "${12}" "$cpu"
 	printf -v "rps_$1" '%s' "$3"
 	printf -v "p99_$1" '%s' "$9"
 	printf -v "bad_$1" '%s' $((${14} + ${16}))
+	printf -v "cpu_$1" '%s' "$cpu"
 }
 
 command -v wrk > /dev/null || die "wrk is not installed (./build.sh deps)"
@@ -167,11 +189,14 @@ fi
 start_mq
 sample_answer
 echo "$ROWS capacity rows, wrk -t2 -c100 -d${SECS}s, body $(stat -c %s "$dir/www/answer.json") bytes"
-run_wrk mq "$mq_port"
+run_wrk mq "$mq_port" "$mq_pid"
 start_nginx
-run_wrk nginx "$nginx_port"
-awk -v a="$rps_mq" -v b="$rps_nginx" -v c="$p99_mq" -v d="$p99_nginx" 'BEGIN {
+# shellcheck disable=SC2046 # the master and its workers, one word each
+run_wrk nginx "$nginx_port" "$nginx_pid" $(pgrep -P "$nginx_pid")
+awk -v a="$rps_mq" -v b="$rps_nginx" -v c="$p99_mq" -v d="$p99_nginx" \
+	-v e="$cpu_mq" -v f="$cpu_nginx" 'BEGIN {
 	printf "ratio mq/nginx requests/s %.2f\n", (b > 0 ? a / b : 0)
-	printf "ratio mq/nginx p99 %.2f\n", (d > 0 ? c / d : 0) }'
+	printf "ratio mq/nginx p99 %.2f\n", (d > 0 ? c / d : 0)
+	printf "ratio mq/nginx requests per CPU second %.2f\n", (e > 0 ? f / e : 0) }'
 [ "$bad_mq" = 0 ] || die "mq answered $bad_mq requests with errors"
 exit 0

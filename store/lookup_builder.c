@@ -20,6 +20,9 @@
  *	change (lookup_set_update): a write to paused rebuilds nothing, a
  *	write to capacity rebuilds the capacity part only.
  *
+ *	The thread runs as SCHED_BATCH: a wake-up does not preempt the
+ *	lookup threads, which keep their tail latency while it builds.
+ *
  *	Staleness: a lookup may answer from the set before the newest
  *	commit for as long as the builder needs to build the parts that
  *	commit changed, plus one such build when a second commit lands
@@ -33,6 +36,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +142,13 @@ static void *builder_run(void *arg)
 {
 	struct lookup_builder *b = arg;
 	bool damaged = false;
+	struct sched_param batch = { 0 };
 
+	/* A build is batch work: waking, it waits for its turn instead of
+	 * preempting a lookup thread (same share of the CPU, so a writer
+	 * waiting for the build lock it holds is not starved).  Refused,
+	 * the thread builds as it is. */
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
 	while (!damaged && wait_commit(b))
 		for (int i = 0; !refresh(b, &damaged) && !damaged &&
 		     i < SETTLE_TRIES; i++)

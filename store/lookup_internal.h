@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "store/internal.h"
+#include "store/match.h"
 
 /* Strings copied at build time, freed with the set. */
 struct arena_block {
@@ -133,7 +134,8 @@ struct lookup_set {
 	struct dns_entry *dns;
 	uint32_t ndns;
 
-	struct pattern_set *response, *rewrite;
+	struct pattern_set *response;
+	struct pattern_groups *rewrite;		/* by property (match.h) */
 	struct match_info *response_info, *rewrite_info;
 	int64_t *response_action, *rewrite_action;
 

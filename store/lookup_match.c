@@ -9,7 +9,11 @@
  *	and the ids of its actions in their order: response actions by
  *	action id (the key of response_patterns_actions), rewrite actions
  *	by position then id.  A lookup walks the matching patterns and
- *	reads each action row by id, zero-copy.  flood_responses and
+ *	reads each action row by id, zero-copy.  Each trigger matches the
+ *	value of the property it names, so triggers are compiled per
+ *	property name (match_groups.c) and a lookup merges the walks of
+ *	the properties the message has: every pattern kind goes through
+ *	the prefilter.  flood_responses and
  *	locals are sets in id order (lookup_set.c builds them).
  * DIAGNOSTICS
  *	Patterns that do not compile are reported when the set is built.
@@ -167,8 +171,41 @@ static size_t first_action(const struct mcollect *m, int64_t owner)
 	return lo;
 }
 
-/* compile_rows - the ordered rows into set, with info and actions. */
-static enum store_rc compile_rows(struct mcollect *m, struct pattern_set *set,
+/*
+ * Where compile_rows puts the patterns: one set (response patterns,
+ * one subject), or groups by the property each names (rewrite triggers).
+ */
+struct pat_sink {
+	struct pattern_set *set;
+	struct pattern_groups *groups;
+};
+
+static int sink_count(const struct pat_sink *k)
+{
+	return k->groups ? pattern_groups_count(k->groups)
+			 : pattern_set_count(k->set);
+}
+
+static enum pattern_rc sink_add(struct pat_sink *k, const struct mrow *u,
+				enum pattern_type dflt)
+{
+	if (k->groups)
+		return pattern_groups_add(k->groups, u->info.property,
+					  u->info.proplen, u->id, u->type,
+					  u->typelen, dflt, u->pattern,
+					  u->patlen);
+	return pattern_set_add(k->set, u->id, u->type, u->typelen, dflt,
+			       u->pattern, u->patlen);
+}
+
+static enum pattern_rc sink_finish(struct pat_sink *k)
+{
+	return k->groups ? pattern_groups_finish(k->groups)
+			 : pattern_set_finish(k->set);
+}
+
+/* compile_rows - the ordered rows into the sink, with info and actions. */
+static enum store_rc compile_rows(struct mcollect *m, struct pat_sink *sink,
 				  struct match_info *info, int64_t *ids)
 {
 	struct lookup_set *ls = m->ls;
@@ -181,7 +218,7 @@ static enum store_rc compile_rows(struct mcollect *m, struct pattern_set *set,
 		ids[i] = m->act[i].id;
 	for (size_t i = 0; i < m->n; i++) {
 		struct mrow *u = &m->row[i];
-		int n = pattern_set_count(set);
+		int n = sink_count(sink);
 		enum pattern_rc prc;
 		size_t a;
 
@@ -191,8 +228,7 @@ static enum store_rc compile_rows(struct mcollect *m, struct pattern_set *set,
 				      (long long)u->id);
 			continue;
 		}
-		prc = pattern_set_add(set, u->id, u->type, u->typelen, dflt,
-				      u->pattern, u->patlen);
+		prc = sink_add(sink, u, dflt);
 		if (prc == PATTERN_BAD)
 			ls->skipped++;
 		if (prc == PATTERN_NOMEM)
@@ -206,14 +242,14 @@ static enum store_rc compile_rows(struct mcollect *m, struct pattern_set *set,
 			a++;
 		info[n].nactions = (uint32_t)(a - info[n].first_action);
 	}
-	return pattern_set_finish(set) ? STORE_INTERNAL : STORE_OK;
+	return sink_finish(sink) ? STORE_INTERNAL : STORE_OK;
 }
 
-/* build_one - one pattern table and its actions into the set. */
+/* build_one - one pattern table and its actions into the sink. */
 static enum store_rc build_one(struct lookup_set *ls, struct store_txn *txn,
 			       const struct match_cols *mc,
 			       const char *actions, store_row_fn add,
-			       struct pattern_set **set,
+			       struct pat_sink *sink,
 			       struct match_info **info, int64_t **ids)
 {
 	struct mcollect m = { .ls = ls, .mc = mc };
@@ -226,13 +262,17 @@ static enum store_rc build_one(struct lookup_set *ls, struct store_txn *txn,
 			qsort(m.row, m.n, sizeof(*m.row), mrow_order);
 		if (m.nact)
 			qsort(m.act, m.nact, sizeof(*m.act), action_order);
-		*set = pattern_set_new(mc->table, mc->flags, ls->report,
-				       ls->arg);
+		if (mc->property >= 0)
+			sink->groups = pattern_groups_new(mc->table, mc->flags,
+							  ls->report, ls->arg);
+		else
+			sink->set = pattern_set_new(mc->table, mc->flags,
+						    ls->report, ls->arg);
 		*info = calloc(m.n + 1, sizeof(**info));
 		*ids = calloc(m.nact + 1, sizeof(**ids));
-		if (!*set || !*info || !*ids)
+		if ((!sink->set && !sink->groups) || !*info || !*ids)
 			m.nomem = true;
-		else if (compile_rows(&m, *set, *info, *ids))
+		else if (compile_rows(&m, sink, *info, *ids))
 			m.nomem = true;
 	}
 	if (rc == STORE_OK && m.nomem)
@@ -244,16 +284,19 @@ static enum store_rc build_one(struct lookup_set *ls, struct store_txn *txn,
 
 enum store_rc match_build(struct lookup_set *ls, struct store_txn *txn)
 {
+	struct pat_sink response = { 0 }, rewrite = { 0 };
 	enum store_rc rc = build_one(ls, txn, &response_cols,
 				     "response_patterns_actions",
-				     add_response_action, &ls->response,
+				     add_response_action, &response,
 				     &ls->response_info,
 				     &ls->response_action);
 
+	ls->response = response.set;
 	if (rc == STORE_OK)
 		rc = build_one(ls, txn, &rewrite_cols, "rewrite_actions",
-			       add_rewrite_action, &ls->rewrite,
+			       add_rewrite_action, &rewrite,
 			       &ls->rewrite_info, &ls->rewrite_action);
+	ls->rewrite = rewrite.groups;
 	return rc;
 }
 
@@ -351,14 +394,21 @@ enum store_rc store_lookup_response(const struct lookup_ctx *c,
 	return rc ? rc : matched ? STORE_OK : STORE_NOTFOUND;
 }
 
-/* prop_value - the value of property name, or NULL. */
-static const char *prop_value(const struct lookup_prop *props, int n,
-			      const char *name, size_t len)
+/* A message's properties, as a walk of the triggers asks for them. */
+struct props {
+	const struct lookup_prop *p;
+	int n;
+};
+
+/* prop_value - the value of the first property called name, or NULL. */
+static const char *prop_value(void *arg, const char *name, size_t len)
 {
-	for (int i = 0; i < n; i++)
-		if (text_fold_equal(props[i].name, strlen(props[i].name),
+	const struct props *props = arg;
+
+	for (int i = 0; i < props->n; i++)
+		if (text_fold_equal(props->p[i].name, strlen(props->p[i].name),
 				    name, len))
-			return props[i].value;
+			return props->p[i].value;
 	return NULL;
 }
 
@@ -367,19 +417,19 @@ enum store_rc store_lookup_rewrite(const struct lookup_ctx *c,
 				   store_row_fn fn, void *arg)
 {
 	const struct lookup_set *ls = c->set;
-	const char *localip = prop_value(props, nprops, "localip", 7);
-	const char *domain = prop_value(props, nprops, "domain", 6);
+	struct props msg = { props, nprops };
+	const char *localip = prop_value(&msg, "localip", 7);
+	const char *domain = prop_value(&msg, "domain", 6);
 	enum store_rc rc = STORE_OK;
 	bool fired = false;
+	struct match_walk w;
 
-	for (int i = 0; i < pattern_set_count(ls->rewrite); i++) {
+	pattern_groups_walk(ls->rewrite, &w, prop_value, &msg, c->scratch);
+	for (int i = pattern_groups_walk_next(&w); i >= 0;
+	     i = pattern_groups_walk_next(&w)) {
 		const struct match_info *m = &ls->rewrite_info[i];
-		const char *v = prop_value(props, nprops, m->property,
-					   m->proplen);
-		if (!v || !wildcard(m->localip, m->iplen, localip ? localip : "")
-		    || !wildcard(m->domain, m->domlen, domain ? domain : "") ||
-		    !pattern_set_match(ls->rewrite, i, v, strlen(v),
-				       c->scratch))
+		if (!wildcard(m->localip, m->iplen, localip ? localip : "") ||
+		    !wildcard(m->domain, m->domlen, domain ? domain : ""))
 			continue;
 		fired = true;
 		if (emit_actions(c, "rewrite_actions", ls->rewrite_action, m,

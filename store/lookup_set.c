@@ -649,7 +649,7 @@ void lookup_set_free(struct lookup_set *ls)
 	pattern_set_free(ls->locals);
 	pattern_set_free(ls->flood);
 	pattern_set_free(ls->response);
-	pattern_set_free(ls->rewrite);
+	pattern_groups_free(ls->rewrite);
 	free(ls->dns);
 	free(ls->response_info);
 	free(ls->rewrite_info);

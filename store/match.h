@@ -106,4 +106,75 @@ size_t matcher_bytes(const struct matcher *m);
 int matcher_candidates(const struct matcher *m, const char *s, size_t len,
 		       int *out, int max);
 
+/*
+ * Patterns that each match the subject they name (match_groups.c):
+ *	rewrite triggers, each matching the value of one message property.
+ *	Ranks are the order of pattern_groups_add (skipped ones take
+ *	none); a walk lists, in rank order, the patterns whose named
+ *	subject exists and matches, through each name's prefilter.
+ */
+struct pattern_groups;
+
+/* match_value_fn - the subject called name[0..len), or NULL: none. */
+typedef const char *(*match_value_fn)(void *arg, const char *name,
+				      size_t len);
+
+#define MATCH_WALK_GROUPS	16	/* names a walk merges at once */
+
+/* A walk: its state lives with the caller, so walking never allocates. */
+struct match_walk {
+	const struct pattern_groups *pg;
+	match_value_fn value;
+	void *arg;
+	struct pattern_scratch *sc;
+	int n;			/* names of the message that have patterns;
+				 * -1: more than MATCH_WALK_GROUPS */
+	int last;		/* the name of the last answer, -1 */
+	int from;		/* n == -1: the next rank to try */
+	struct match_walk_group {
+		int group;
+		const char *s;
+		size_t len;
+		int index, rank;	/* its next match, -1 */
+	} a[MATCH_WALK_GROUPS];
+};
+
+/* pattern_groups_new - as pattern_set_new; NULL: out of memory. */
+struct pattern_groups *pattern_groups_new(const char *table, unsigned flags,
+					  pattern_report_fn report, void *arg);
+
+/*
+ * pattern_groups_add - as pattern_set_add, for the subject called
+ *	name[0..namelen) (ASCII case aside).
+ */
+enum pattern_rc pattern_groups_add(struct pattern_groups *pg,
+				   const char *name, size_t namelen,
+				   int64_t id, const char *type,
+				   size_t typelen, enum pattern_type dflt,
+				   const char *p, size_t len);
+
+/* pattern_groups_finish - each name's index and prefilter. */
+enum pattern_rc pattern_groups_finish(struct pattern_groups *pg);
+void pattern_groups_free(struct pattern_groups *pg);
+int pattern_groups_count(const struct pattern_groups *pg);
+
+/*
+ * pattern_groups_walk - start a walk of the subjects value gives (it
+ *	is asked once per name); then pattern_groups_walk_next gives the
+ *	next matching rank, or -1.  Subjects must stay valid meanwhile.
+ */
+void pattern_groups_walk(const struct pattern_groups *pg,
+			 struct match_walk *w, match_value_fn value,
+			 void *arg, struct pattern_scratch *sc);
+int pattern_groups_walk_next(struct match_walk *w);
+
+/*
+ * pattern_groups_next_reference - the lowest rank >= from whose
+ *	pattern matches its subject, trying each in turn: the rule the
+ *	walk follows, and its way when a message has too many names.
+ */
+int pattern_groups_next_reference(const struct pattern_groups *pg, int from,
+				  match_value_fn value, void *arg,
+				  struct pattern_scratch *sc);
+
 #endif

@@ -481,7 +481,10 @@ struct store_guard {
 	sigjmp_buf jb;
 	volatile int sig;	/* the signal, -1 for an assertion */
 };
-#define store_guard_set(g) sigsetjmp((g)->jb, 1)
+/* The mask is not saved (a system call per guarded request): the
+ * handler runs with SA_NODEFER and an empty sa_mask, so a jump out of
+ * it finds the thread's mask as it was. */
+#define store_guard_set(g) sigsetjmp((g)->jb, 0)
 void store_guard_arm(struct store_guard *g);
 void store_guard_disarm(void);
 /* store_guard_fault - after g's jump: mark st damaged, STORE_DAMAGED. */

@@ -17,14 +17,23 @@
  *	pattern_set_next must list exactly the indexes that
  *	pattern_set_next_reference lists, in the same order.
  *
+ *	Patterns grouped by the subject they name (rewrite triggers and
+ *	message properties): random groups under up to 20 names (so that
+ *	some messages have more than a walk merges), names in any case,
+ *	messages with any of them, some twice; the merged walk of
+ *	pattern_groups_walk must list exactly the ranks that
+ *	pattern_groups_next_reference lists.
+ *
  *	Then fixed cases: each common shape is found, and a subject no
  *	pattern can match has no candidate (the prefilter is used).
  * DIAGNOSTICS
  *	TAP lines through check.h; the first difference is printed with
  *	the set, the subject and both walks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/match.h"
 #include "check.h"
@@ -102,23 +111,34 @@ struct rset {
 	int n;
 };
 
+static const char *const types[] = { "exact", "substr", "fnmatch", "regex" };
+
+/*
+ * random_pattern - a pattern of a random type (*t) into p, now and then
+ *	one of the n texts before it again (a tie); its length.
+ */
+static size_t random_pattern(char *p, char (*before)[TEXT_MAX], int n,
+			     unsigned *t)
+{
+	unsigned parts = 1 + pick(5);
+
+	*t = pick(4);
+	if (n && pick(8) == 0)
+		return strlen(strcpy(p, before[pick((unsigned)n)]));
+	if (*t == 2)
+		return random_text(p, fn_meta, NELEM(fn_meta), parts);
+	if (*t == 3)
+		return random_text(p, re_meta, NELEM(re_meta), parts);
+	return random_text(p, NULL, 0, parts);
+}
+
 /* add_random - one random pattern into r (refused ones are skipped). */
 static void add_random(struct rset *r)
 {
-	static const char *const types[] = { "exact", "substr", "fnmatch",
-					     "regex" };
-	unsigned t = pick(4), parts = 1 + pick(5);
 	char p[TEXT_MAX];
-	size_t len;
+	unsigned t;
+	size_t len = random_pattern(p, r->text, r->n, &t);
 
-	if (r->n && pick(8) == 0)	/* a tie: the same pattern again */
-		len = strlen(strcpy(p, r->text[pick((unsigned)r->n)]));
-	else if (t == 2)
-		len = random_text(p, fn_meta, NELEM(fn_meta), parts);
-	else if (t == 3)
-		len = random_text(p, re_meta, NELEM(re_meta), parts);
-	else
-		len = random_text(p, NULL, 0, parts);
 	if (pattern_set_add(r->set, r->n + 1, types[t], strlen(types[t]),
 			    PATTERN_EXACT, p, len) == PATTERN_OK)
 		strcpy(r->text[r->n++], p);
@@ -210,6 +230,132 @@ static int compare_set(struct pattern_scratch *sc, long *matched)
 	return bad;
 }
 
+#define NAMES		20	/* > MATCH_WALK_GROUPS */
+#define GPATTERNS	40
+#define PROPS_MAX	(NAMES + 8)
+
+/* A set of patterns grouped by name, and a message's properties. */
+struct rgroups {
+	struct pattern_groups *pg;
+	char text[GPATTERNS][TEXT_MAX];
+	int n, names;
+};
+
+struct message {
+	char name[PROPS_MAX][8], value[PROPS_MAX][TEXT_MAX];
+	int n;
+};
+
+/* name_of - property name k ("p" and its number), in a random case. */
+static void name_of(int k, char out[8])
+{
+	snprintf(out, 8, "%c%d", pick(2) ? 'p' : 'P', k);
+}
+
+/* message_value - the first property called name, ASCII case aside. */
+static const char *message_value(void *arg, const char *name, size_t len)
+{
+	const struct message *m = arg;
+
+	for (int i = 0; i < m->n; i++)
+		if (strlen(m->name[i]) == len &&
+		    strncasecmp(m->name[i], name, len) == 0)
+			return m->value[i];
+	return NULL;
+}
+
+/* add_property - property k with a value made from a pattern or not. */
+static void add_property(struct message *m, const struct rgroups *g, int k)
+{
+	name_of(k, m->name[m->n]);
+	if (pick(2) && g->n)
+		subject_from(g->text[pick((unsigned)g->n)], m->value[m->n]);
+	else
+		random_text(m->value[m->n], NULL, 0, pick(7));
+	m->n++;
+}
+
+/* random_message - some of the names, now and then all (a long walk). */
+static void random_message(struct message *m, const struct rgroups *g)
+{
+	m->n = 0;
+	if (pick(4) == 0)
+		for (int k = 0; k < g->names; k++)
+			add_property(m, g, k);
+	for (int i = pick(6); i > 0 && m->n < PROPS_MAX; i--)
+		add_property(m, g, (int)pick((unsigned)g->names));
+}
+
+/* group_walk - the ranks of a whole walk into out; their number. */
+static int group_walk(const struct pattern_groups *pg, struct message *m,
+		      struct pattern_scratch *sc, bool reference, int *out,
+		      int *names)
+{
+	struct match_walk w;
+	int n = 0;
+
+	if (reference) {
+		for (int r = 0; n < GPATTERNS; r++) {
+			r = pattern_groups_next_reference(pg, r, message_value,
+							  m, sc);
+			if (r < 0)
+				break;
+			out[n++] = r;
+		}
+		return n;
+	}
+	pattern_groups_walk(pg, &w, message_value, m, sc);
+	*names = w.n;
+	for (int r = pattern_groups_walk_next(&w); r >= 0 && n < GPATTERNS;
+	     r = pattern_groups_walk_next(&w))
+		out[n++] = r;
+	return n;
+}
+
+/* compare_groups - one random grouped set over SUBJECTS messages. */
+static int compare_groups(struct pattern_scratch *sc, long *matched,
+			  long *merged, long *ranked)
+{
+	static struct rgroups g;
+	static struct message m;
+	int bad = 0, want = 4 + (int)pick(GPATTERNS - 4);
+
+	g.n = 0;
+	g.names = 1 + (int)pick(NAMES);
+	g.pg = pattern_groups_new("test", pick(2) ? PATTERN_FOLD : 0, NULL,
+				  NULL);
+	for (int tries = 0; g.n < want && tries < 4 * GPATTERNS; tries++) {
+		char p[TEXT_MAX], name[8];
+		unsigned t;
+		size_t len = random_pattern(p, g.text, g.n, &t);
+
+		name_of((int)pick((unsigned)g.names), name);
+		if (pattern_groups_add(g.pg, name, strlen(name), g.n + 1,
+				       types[t], strlen(types[t]),
+				       PATTERN_EXACT, p, len) == PATTERN_OK)
+			strcpy(g.text[g.n++], p);
+	}
+	pattern_groups_finish(g.pg);
+	for (int k = 0; k < SUBJECTS; k++) {
+		int fast[GPATTERNS], ref[GPATTERNS], nf, nr;
+		int names = 0;
+
+		random_message(&m, &g);
+		nf = group_walk(g.pg, &m, sc, false, fast, &names);
+		nr = group_walk(g.pg, &m, sc, true, ref, &names);
+		*matched += nr > 0;
+		*merged += names > 1 && nr > 1;
+		*ranked += names < 0;
+		if ((nf != nr || memcmp(fast, ref, (size_t)nf * sizeof(int)))
+		    && bad++ == 0)
+			printf("# set of %d patterns under %d names: the "
+			       "walks differ (%d and %d ranks)\n", g.n,
+			       g.names, nf, nr);
+	}
+	pattern_groups_free(g.pg);
+	return bad;
+}
+
 /* shape - does a set of one pattern find subj (or not), prefiltered? */
 static bool shape(const char *type, const char *p, const char *subj,
 		  bool match, struct pattern_scratch *sc)
@@ -277,6 +423,23 @@ static void overflow(struct pattern_scratch *sc)
 	pattern_set_free(set);
 }
 
+/* grouped - the merged walk of named subjects against the reference. */
+static void grouped(struct pattern_scratch *sc)
+{
+	long matched = 0, merged = 0, ranked = 0;
+	int bad = 0;
+
+	for (int i = 0; i < SETS; i++)
+		bad += compare_groups(sc, &matched, &merged, &ranked);
+	CHECK(bad == 0, "%d random grouped sets, %d messages: the merged walk "
+	      "equals the reference walk (%d differ)", SETS, SETS * SUBJECTS,
+	      bad);
+	CHECK(matched > SETS * SUBJECTS / 10 && merged > SETS && ranked > SETS,
+	      "%ld messages matched, %ld merged walks of two names and ranks "
+	      "or more, %ld walks by rank (more names than a walk merges): "
+	      "the comparison is not vacuous", matched, merged, ranked);
+}
+
 int main(int argc, char **argv)
 {
 	struct pattern_scratch *sc = pattern_scratch_new();
@@ -293,6 +456,7 @@ int main(int argc, char **argv)
 	      bad);
 	CHECK(matched > SETS * SUBJECTS / 10, "%ld subjects matched a pattern "
 	      "(the comparison is not vacuous)", matched);
+	grouped(sc);
 	CHECK(shape("fnmatch", "*.example.com", "MX.Example.COM", true, sc),
 	      "*.example.com");
 	CHECK(shape("fnmatch", "*.example.com", "example.com", false, sc),
