@@ -351,10 +351,12 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	enum sql_rc rc;
 
 	if (!name_set_has(&run->tables, name)) {
-		if (!absent_table(run, t))
+		if (absent_table(run, t))
+			return SQL_OK;
+		if ((rc = sql_table_denied(run->conn, name)) == SQL_OK)
 			schema_issue(run, SQL_ISSUE_MISSING_TABLE, name, NULL,
 				     NULL, t, -1);
-		return SQL_OK;
+		return rc;
 	}
 	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
 		return rc;
@@ -581,6 +583,22 @@ static enum sql_rc purge_table(void *ctx, const char *name,
 	return rc;
 }
 
+/*
+ * probe_hidden - SQL_CONFIG when table name, which the catalog does
+ *	not list and repair would create, is there but closed to the
+ *	user: "no permission", not a CREATE that fails as "already
+ *	exists".  Run before the transaction (sql_table_denied).
+ */
+static enum sql_rc probe_hidden(void *ctx, const char *name,
+				const struct reg_table *t)
+{
+	struct schema_run *run = ctx;
+
+	if (name_set_has(&run->tables, name) || leave_missing(run, name, t, -1))
+		return SQL_OK;
+	return sql_table_denied(run->conn, name);
+}
+
 /* schema_rollback - undo, keeping the message of the failure that led here */
 static void schema_rollback(struct sql_conn *conn)
 {
@@ -604,18 +622,18 @@ static enum sql_rc schema_change(struct sql_conn *conn, const char *const *roots
 	enum sql_rc rc;
 
 	memset(&run, 0, sizeof(run));
-	if ((rc = sql_begin(conn)) != SQL_OK)
-		return rc;
 	if ((rc = schema_roots(conn, roots, &found, &use)) == SQL_OK
-	    && (rc = schema_run_init(&run, conn, flags)) == SQL_OK) {
+	    && (rc = schema_run_init(&run, conn, flags)) == SQL_OK
+	    && (rc = schema_each(use, probe_hidden, &run)) == SQL_OK
+	    && (rc = sql_begin(conn)) == SQL_OK) {
 		run.ddl_cb = cb;
 		run.ctx = ctx;
 		rc = schema_each(use, fn, &run);
+		if (rc == SQL_OK)
+			rc = sql_commit(conn);
+		else
+			schema_rollback(conn);
 	}
-	if (rc == SQL_OK)
-		rc = sql_commit(conn);
-	else
-		schema_rollback(conn);
 	name_set_free(&run.tables);
 	sql_schema_lists_free(found);
 	return rc;
