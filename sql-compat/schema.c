@@ -129,7 +129,7 @@ static void schema_type(struct sql_buf *b, enum sql_engine engine,
 		sql_buf_add(b, "%s", engine == SQL_ENGINE_SQLITE ? "INTEGER" : "BIGINT");
 		break;
 	case REG_TEXT:
-		if (col->maxlen <= 255)
+		if (col->maxlen <= REG_VARCHAR_MAX)
 			sql_buf_add(b, "VARCHAR(%zu)", col->maxlen);
 		else
 			sql_buf_add(b, "%s", engine == SQL_ENGINE_MYSQL ?
