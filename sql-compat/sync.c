@@ -117,6 +117,7 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 {
 	struct col_names *c = ctx;
 	int i = reg_column_index(c->t, ci->name);
+	const char *id;
 
 	c->ncols++;
 	if (i >= 0) {
@@ -124,8 +125,9 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 		sync_col_form(c->out, i, c->engine, &c->t->cols[i], ci->type);
 		return 0;
 	}
-	if (!c->keep_extra)
-		return 0;
+	id = sql_schema_surrogate(c->engine, c->t);
+	if (!c->keep_extra || (id && strcmp(id, ci->name) == 0))
+		return 0;	/* mq's id is SQL's alone */
 	if (c->out->nextra == STORE_MAX_EXTRA ||
 	    strlen(ci->name) >= REG_NAME_MAX) {
 		c->too_many = true;

@@ -286,6 +286,30 @@ struct schema_run {
 	bool	lists_only;	/* tables_lists_only(&tables) */
 };
 
+/* is_surrogate - is column name the id mq gives table t in SQL? */
+static bool is_surrogate(const struct schema_run *run,
+			 const struct reg_table *t, const char *name)
+{
+	const char *id = sql_schema_surrogate(run->engine, t);
+
+	return id && strcmp(id, name) == 0;
+}
+
+/*
+ * lacks_surrogate - should the existing table (cols) have mq's id,
+ *	and has it not?  Never on SQLite: its tables have a rowid, and
+ *	ALTER TABLE cannot add a key there.
+ */
+static bool lacks_surrogate(const struct schema_run *run,
+			    const struct reg_table *t,
+			    const struct column_set *cols)
+{
+	const char *id = sql_schema_surrogate(run->engine, t);
+
+	return id && run->engine != SQL_ENGINE_SQLITE
+		&& !name_set_has(&cols->names, id);
+}
+
 /* schema_issue - format one issue and hand it to the callback */
 static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 			 const char *table, const char *column, const char *found,
@@ -295,7 +319,8 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 	struct sql_issue issue = {kind, table, column, found, NULL};
 	char	text[512];
 
-	if (kind != SQL_ISSUE_EXTRA_COLUMN || !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
+	if ((kind != SQL_ISSUE_EXTRA_COLUMN || !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
+	    && kind != SQL_ISSUE_NO_PRIMARY_KEY)
 		run->nissues++;
 	if (col >= 0) {
 		sql_schema_type_name(&expected, run->engine, t, col);
@@ -317,6 +342,12 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 	case SQL_ISSUE_EXTRA_COLUMN:
 		snprintf(text, sizeof(text), "table %s: column %s: not one of "
 			 "mq's columns", table, column);
+		break;
+	case SQL_ISSUE_NO_PRIMARY_KEY:
+		snprintf(text, sizeof(text), "table %s: no primary key, which "
+			 "clusters that require one and logical replication "
+			 "need (mq repair-database adds an auto-increment "
+			 "column %s)", table, column);
 		break;
 	case SQL_ISSUE_FOREIGN_TABLE:
 		snprintf(text, sizeof(text), "table %s: not mq's table (its "
@@ -386,9 +417,13 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	}
 	for (size_t i = 0; i < cols.names.n; i++)
 		if (reg_column_index(t, cols.names.v[i]) < 0
+		    && !is_surrogate(run, t, cols.names.v[i])
 		    && !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
 			schema_issue(run, SQL_ISSUE_EXTRA_COLUMN, name,
 				     cols.names.v[i], cols.types.v[i], t, -1);
+	if (lacks_surrogate(run, t, &cols))
+		schema_issue(run, SQL_ISSUE_NO_PRIMARY_KEY, name,
+			     sql_schema_surrogate(run->engine, t), NULL, t, -1);
 	column_set_free(&cols);
 	return SQL_OK;
 }
@@ -553,8 +588,11 @@ static enum sql_rc repair_table(void *ctx, const char *name,
 		if (!name_set_has(&cols.names, t->cols[c].name) &&
 		    !leave_missing(run, name, t, c))
 			sql_schema_add_column(&sql, run->engine, name, t, c);
+	if (lacks_surrogate(run, t, &cols) && !(run->flags & SQL_SCHEMA_NO_OPTIONAL))
+		sql_schema_add_surrogate(&sql, run->engine, name);
 	for (size_t i = 0; i < cols.names.n; i++)
 		if (reg_column_index(t, cols.names.v[i]) < 0
+		    && !is_surrogate(run, t, cols.names.v[i])
 		    && !(run->flags & (SQL_SCHEMA_KEEP_EXTRA | SQL_SCHEMA_NO_DROP)))
 			sql_schema_drop_column(&sql, run->engine, name,
 					       cols.names.v[i]);
