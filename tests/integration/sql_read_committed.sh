@@ -19,7 +19,9 @@
 
 ROWS=50000
 
-if ! maria_start "$TMP/maria" >"$TMP/maria.log" 2>&1; then
+# A second try on a busy machine, where mariadb-install-db can fail once.
+if ! maria_start "$TMP/maria" >"$TMP/maria.log" 2>&1 &&
+	! { maria_stop "$TMP/maria"; maria_start "$TMP/maria" >>"$TMP/maria.log" 2>&1; }; then
 	fail "a private mariadb starts" "$(tail -n 5 "$TMP/maria.log")"
 	finish
 fi
