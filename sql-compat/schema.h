@@ -55,6 +55,22 @@ bool	sql_schema_type_ok(enum sql_engine engine, const struct reg_table *t,
 bool	sql_schema_optional_table(const struct reg_table *t);
 bool	sql_schema_optional_column(const struct reg_table *t, int col);
 
+/*
+ * sql_schema_surrogate - the name of the auto-increment primary key
+ *	mq gives a table the registry keys by nothing (T_slog) or that
+ *	ezmlm-idx keeps without a key (MySQL's address tables): "id";
+ *	NULL for the others.  The column is SQL's alone: sync neither
+ *	reads nor writes it, check-database does not call it extra, and
+ *	reports a table without it (SQL_ISSUE_NO_PRIMARY_KEY, not counted
+ *	as a problem: ezmlm-idx's own tables lack it); repair-database
+ *	adds it (sql_schema_add_surrogate; not SQLite, which cannot add
+ *	a key to a table and gives every table a rowid).
+ */
+const char *sql_schema_surrogate(enum sql_engine engine,
+				 const struct reg_table *t);
+void	sql_schema_add_surrogate(struct sql_buf *out, enum sql_engine engine,
+				 const char *name);
+
 /* What validation finds, table by table and column by column. */
 enum sql_issue_kind {
 	SQL_ISSUE_MISSING_TABLE,	/* column is NULL */
@@ -63,6 +79,8 @@ enum sql_issue_kind {
 	SQL_ISSUE_EXTRA_COLUMN,		/* not in the registry */
 	SQL_ISSUE_FOREIGN_TABLE,	/* a table of mq's name that is
 					 * not mq's (sql_schema_check) */
+	SQL_ISSUE_NO_PRIMARY_KEY,	/* no primary key: column is the
+					 * one repair adds (not counted) */
 };
 
 struct sql_issue {

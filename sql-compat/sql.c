@@ -449,3 +449,31 @@ enum sql_rc sql_exec_int(struct sql_conn *conn, const char *sql,
 	sql_rows_free(conn, rows);
 	return rc;
 }
+
+/* sql_table_denied - see sql.h */
+enum sql_rc sql_table_denied(struct sql_conn *conn, const char *name)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	enum sql_rc rc;
+
+	if (sql_conn_engine(conn) == SQL_ENGINE_SQLITE)
+		return SQL_OK;		/* no grants: the file's mode decides */
+	sql_buf_add(&b, "SELECT * FROM ");
+	sql_buf_ident(&b, sql_conn_engine(conn), name);
+	sql_buf_add(&b, " WHERE 1 = 0");
+	rc = b.oom ? SQL_INTERNAL : sql_exec(conn, b.p, NULL, 0, NULL, NULL);
+	sql_buf_free(&b);
+	switch (rc) {
+	case SQL_CONFIG:
+		return sql_conn_fail(conn, SQL_CONFIG, name, "no permission "
+				     "on table %s for user %s (mq sql grant "
+				     "prints the GRANT statements)", name,
+				     conn->address->user ? conn->address->user
+				     : "(default)");
+	case SQL_TEMPFAIL:
+	case SQL_INTERNAL:
+		return rc;
+	default:
+		return SQL_OK;	/* not there (or readable after all) */
+	}
+}

@@ -474,6 +474,18 @@ enum sql_rc sql_list_tables(struct sql_conn *conn, sql_table_cb cb, void *ctx);
 enum sql_rc sql_list_columns(struct sql_conn *conn, const char *table,
 			     sql_column_cb cb, void *ctx);
 
+/*
+ * sql_table_denied - is table name, which the catalog does not list,
+ *	there but closed to this user?  The catalogs of PostgreSQL and
+ *	MySQL hide what the user may not read; a SELECT of no row tells.
+ *	SQL_CONFIG with the message "no permission on table T for user
+ *	U" when it is refused so; SQL_OK when the table is not there (or
+ *	SQLite); SQL_TEMPFAIL or SQL_INTERNAL as the SELECT failed.  On
+ *	PostgreSQL a refused SELECT ends the transaction: probe outside
+ *	one that must go on.
+ */
+enum sql_rc sql_table_denied(struct sql_conn *conn, const char *name);
+
 /* ---------------------------------------------------------------- */
 /* one connection kept between uses: struct sql_session (session.c)  */
 /* ---------------------------------------------------------------- */

@@ -156,6 +156,7 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 {
 	struct col_names *c = ctx;
 	int i = reg_column_index(c->t, ci->name);
+	const char *id;
 
 	c->ncols++;
 	if (i >= 0) {
@@ -163,8 +164,9 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 		sync_col_form(c->out, i, c->engine, &c->t->cols[i], ci->type);
 		return 0;
 	}
-	if (!c->keep_extra)
-		return 0;
+	id = sql_schema_surrogate(c->engine, c->t);
+	if (!c->keep_extra || (id && strcmp(id, ci->name) == 0))
+		return 0;	/* mq's id is SQL's alone */
 	if (c->out->nextra == STORE_MAX_EXTRA ||
 	    strlen(ci->name) >= REG_NAME_MAX) {
 		c->too_many = true;
@@ -177,28 +179,14 @@ static int note_column(void *ctx, const struct sql_column_info *ci)
 
 /*
  * absent_table - why the catalog lists no column of table name: no
- *	right to see it (the catalog hides what the user may not read; a
- *	SELECT is refused as SQL_CONFIG) or no table.  An exit status.
+ *	right to see it (sql_table_denied) or no table.  An exit status.
  */
 static int absent_table(struct sql_conn *conn, const char *name, char *err,
 			size_t errlen)
 {
-	struct sql_buf b = SQL_BUF_INIT;
-	enum sql_rc rc;
+	enum sql_rc rc = sql_table_denied(conn, name);
 
-	sql_buf_add(&b, "SELECT * FROM ");
-	sql_buf_ident(&b, sql_conn_engine(conn), name);
-	sql_buf_add(&b, " WHERE 1 = 0");
-	rc = b.oom ? SQL_INTERNAL : sql_exec(conn, b.p, NULL, 0, NULL, NULL);
-	sql_buf_free(&b);
-	if (rc == SQL_CONFIG) {
-		snprintf(err, errlen, "sql: no permission on table %s for "
-			 "user %s (mq sql grant prints the GRANT statements)",
-			 name, conn->address->user ? conn->address->user
-			 : "(default)");
-		return RESULT_BADDATA;
-	}
-	if (rc == SQL_TEMPFAIL || rc == SQL_INTERNAL)
+	if (rc != SQL_OK)
 		return sync_sql_fail(conn, rc, err, errlen);
 	snprintf(err, errlen, "sql: table %s is missing (mq repair-database "
 		 "creates it)", name);
@@ -316,6 +304,19 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	}
 }
 
+/*
+ * shown_length - how much of a text value a message shows: 80 bytes
+ *	at most, cut before a UTF-8 character, never inside one
+ */
+static int shown_length(const char *p, size_t len)
+{
+	size_t n = len > 80 ? 80 : len;
+
+	while (n > 0 && n < len && ((unsigned char)p[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
 /* key_text - "col=value, ..." of a SQL row's key, for messages. */
 static void key_text(const struct reg_table *t, const struct sql_value *v,
 		     char *out, size_t len)
@@ -331,7 +332,7 @@ static void key_text(const struct reg_table *t, const struct sql_value *v,
 		n += (size_t)snprintf(out + n, len - n, "%s%s=%.*s",
 				      k ? ", " : "", t->cols[t->key[k]].name,
 				      x->type == SQL_TEXT ?
-				      (int)(x->len > 80 ? 80 : x->len) : 2,
+				      shown_length(x->p, x->len) : 2,
 				      x->type == SQL_TEXT ? x->p : "\\N");
 	}
 }

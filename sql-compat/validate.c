@@ -286,6 +286,30 @@ struct schema_run {
 	bool	lists_only;	/* tables_lists_only(&tables) */
 };
 
+/* is_surrogate - is column name the id mq gives table t in SQL? */
+static bool is_surrogate(const struct schema_run *run,
+			 const struct reg_table *t, const char *name)
+{
+	const char *id = sql_schema_surrogate(run->engine, t);
+
+	return id && strcmp(id, name) == 0;
+}
+
+/*
+ * lacks_surrogate - should the existing table (cols) have mq's id,
+ *	and has it not?  Never on SQLite: its tables have a rowid, and
+ *	ALTER TABLE cannot add a key there.
+ */
+static bool lacks_surrogate(const struct schema_run *run,
+			    const struct reg_table *t,
+			    const struct column_set *cols)
+{
+	const char *id = sql_schema_surrogate(run->engine, t);
+
+	return id && run->engine != SQL_ENGINE_SQLITE
+		&& !name_set_has(&cols->names, id);
+}
+
 /* schema_issue - format one issue and hand it to the callback */
 static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 			 const char *table, const char *column, const char *found,
@@ -295,7 +319,8 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 	struct sql_issue issue = {kind, table, column, found, NULL};
 	char	text[512];
 
-	if (kind != SQL_ISSUE_EXTRA_COLUMN || !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
+	if ((kind != SQL_ISSUE_EXTRA_COLUMN || !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
+	    && kind != SQL_ISSUE_NO_PRIMARY_KEY)
 		run->nissues++;
 	if (col >= 0) {
 		sql_schema_type_name(&expected, run->engine, t, col);
@@ -317,6 +342,12 @@ static void schema_issue(struct schema_run *run, enum sql_issue_kind kind,
 	case SQL_ISSUE_EXTRA_COLUMN:
 		snprintf(text, sizeof(text), "table %s: column %s: not one of "
 			 "mq's columns", table, column);
+		break;
+	case SQL_ISSUE_NO_PRIMARY_KEY:
+		snprintf(text, sizeof(text), "table %s: no primary key, which "
+			 "clusters that require one and logical replication "
+			 "need (mq repair-database adds an auto-increment "
+			 "column %s)", table, column);
 		break;
 	case SQL_ISSUE_FOREIGN_TABLE:
 		snprintf(text, sizeof(text), "table %s: not mq's table (its "
@@ -351,10 +382,12 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	enum sql_rc rc;
 
 	if (!name_set_has(&run->tables, name)) {
-		if (!absent_table(run, t))
+		if (absent_table(run, t))
+			return SQL_OK;
+		if ((rc = sql_table_denied(run->conn, name)) == SQL_OK)
 			schema_issue(run, SQL_ISSUE_MISSING_TABLE, name, NULL,
 				     NULL, t, -1);
-		return SQL_OK;
+		return rc;
 	}
 	if ((rc = schema_columns(run->conn, name, &cols)) != SQL_OK)
 		return rc;
@@ -384,9 +417,13 @@ static enum sql_rc check_table(void *ctx, const char *name,
 	}
 	for (size_t i = 0; i < cols.names.n; i++)
 		if (reg_column_index(t, cols.names.v[i]) < 0
+		    && !is_surrogate(run, t, cols.names.v[i])
 		    && !(run->flags & SQL_SCHEMA_KEEP_EXTRA))
 			schema_issue(run, SQL_ISSUE_EXTRA_COLUMN, name,
 				     cols.names.v[i], cols.types.v[i], t, -1);
+	if (lacks_surrogate(run, t, &cols))
+		schema_issue(run, SQL_ISSUE_NO_PRIMARY_KEY, name,
+			     sql_schema_surrogate(run->engine, t), NULL, t, -1);
 	column_set_free(&cols);
 	return SQL_OK;
 }
@@ -551,8 +588,11 @@ static enum sql_rc repair_table(void *ctx, const char *name,
 		if (!name_set_has(&cols.names, t->cols[c].name) &&
 		    !leave_missing(run, name, t, c))
 			sql_schema_add_column(&sql, run->engine, name, t, c);
+	if (lacks_surrogate(run, t, &cols) && !(run->flags & SQL_SCHEMA_NO_OPTIONAL))
+		sql_schema_add_surrogate(&sql, run->engine, name);
 	for (size_t i = 0; i < cols.names.n; i++)
 		if (reg_column_index(t, cols.names.v[i]) < 0
+		    && !is_surrogate(run, t, cols.names.v[i])
 		    && !(run->flags & (SQL_SCHEMA_KEEP_EXTRA | SQL_SCHEMA_NO_DROP)))
 			sql_schema_drop_column(&sql, run->engine, name,
 					       cols.names.v[i]);
@@ -581,6 +621,22 @@ static enum sql_rc purge_table(void *ctx, const char *name,
 	return rc;
 }
 
+/*
+ * probe_hidden - SQL_CONFIG when table name, which the catalog does
+ *	not list and repair would create, is there but closed to the
+ *	user: "no permission", not a CREATE that fails as "already
+ *	exists".  Run before the transaction (sql_table_denied).
+ */
+static enum sql_rc probe_hidden(void *ctx, const char *name,
+				const struct reg_table *t)
+{
+	struct schema_run *run = ctx;
+
+	if (name_set_has(&run->tables, name) || leave_missing(run, name, t, -1))
+		return SQL_OK;
+	return sql_table_denied(run->conn, name);
+}
+
 /* schema_rollback - undo, keeping the message of the failure that led here */
 static void schema_rollback(struct sql_conn *conn)
 {
@@ -604,18 +660,18 @@ static enum sql_rc schema_change(struct sql_conn *conn, const char *const *roots
 	enum sql_rc rc;
 
 	memset(&run, 0, sizeof(run));
-	if ((rc = sql_begin(conn)) != SQL_OK)
-		return rc;
 	if ((rc = schema_roots(conn, roots, &found, &use)) == SQL_OK
-	    && (rc = schema_run_init(&run, conn, flags)) == SQL_OK) {
+	    && (rc = schema_run_init(&run, conn, flags)) == SQL_OK
+	    && (rc = schema_each(use, probe_hidden, &run)) == SQL_OK
+	    && (rc = sql_begin(conn)) == SQL_OK) {
 		run.ddl_cb = cb;
 		run.ctx = ctx;
 		rc = schema_each(use, fn, &run);
+		if (rc == SQL_OK)
+			rc = sql_commit(conn);
+		else
+			schema_rollback(conn);
 	}
-	if (rc == SQL_OK)
-		rc = sql_commit(conn);
-	else
-		schema_rollback(conn);
 	name_set_free(&run.tables);
 	sql_schema_lists_free(found);
 	return rc;

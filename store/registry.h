@@ -34,11 +34,16 @@ enum reg_type {
 #define REG_FOLD	0x08	/* key compares ASCII-case-insensitively */
 #define REG_SECRET	0x10	/* never in lookup answers or logs (keys) */
 
+/* A text bound up to this is VARCHAR(n) in SQL: n characters. */
+#define REG_VARCHAR_MAX	255
+
 struct reg_column {
 	const char *name;
 	enum reg_type type;
 	unsigned flags;
-	size_t maxlen;		/* text bytes at most */
+	size_t maxlen;		/* text length at most: characters up to
+				 * REG_VARCHAR_MAX (VARCHAR(n) counts them),
+				 * bytes above it (TEXT) */
 	const char *dflt;	/* default as text; NULL: no default (NULL);
 				 * "now" for a time: the current UTC time */
 };

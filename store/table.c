@@ -122,6 +122,23 @@ bool address_row_valid(const struct store_row *row, char *why, size_t len)
 	return true;
 }
 
+/*
+ * text_length - v's length as column c's bound counts it: UTF-8
+ *	characters (bytes that do not continue one) for a VARCHAR, else
+ *	bytes
+ */
+static size_t text_length(const struct reg_column *c,
+			  const struct store_value *v)
+{
+	size_t n = 0;
+
+	if (c->maxlen > REG_VARCHAR_MAX)
+		return v->len;
+	for (size_t i = 0; i < v->len; i++)
+		n += ((unsigned char)v->s[i] & 0xc0) != 0x80;
+	return n;
+}
+
 /* check_value - does v fit column c of t?  NULL is checked elsewhere. */
 enum store_rc table_check_value(struct store *st, const char *name,
 				 const struct reg_column *c,
@@ -146,9 +163,15 @@ enum store_rc table_check_value(struct store *st, const char *name,
 				  "00:00:00-23:59:59): '%.*s'", name,
 				  c->name, (int)(v->len > 40 ? 40 : v->len),
 				  v->s);
-	if (c->type == REG_TEXT && v->len > c->maxlen)
+	if (c->type == REG_TEXT && text_length(c, v) > c->maxlen)
 		return store_fail(st, STORE_BADDATA, "%s.%s: longer than %zu "
-				  "bytes", name, c->name, c->maxlen);
+				  "%s", name, c->name, c->maxlen,
+				  c->maxlen > REG_VARCHAR_MAX ? "bytes" :
+				  "characters");
+	if ((c->flags & REG_PK) && v->len > STORE_KEY_MAX)
+		return store_fail(st, STORE_BADDATA, "%s.%s: %zu bytes, longer "
+				  "than a key may be (%d bytes)", name,
+				  c->name, v->len, STORE_KEY_MAX);
 	return STORE_OK;
 }
 

@@ -6,7 +6,9 @@
 #	On PostgreSQL and MariaDB, mq's tables are made by the test user;
 #	a second account that may connect but has no right on table
 #	capacity gets "no permission on table capacity for user U" from
-#	mq sync --from-sql and from a write-through mq set, exit 65.  The
+#	mq sync --from-sql, from a write-through mq set, from
+#	check-database and from repair-database (which would otherwise
+#	try to create the table and fail as "already exists"), exit 65.  The
 #	accounts are made by the servers' superusers over their sockets
 #	(tests/lib/servers.sh).  Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL.
 
@@ -53,6 +55,16 @@ every_part() {
 		"$MQ" set capacity domain=x.example
 	expect_grep "$ENGINE: saying so too" \
 		"no permission on table capacity for user $NOGRANT" "$TMP/last.out"
+	expect_status "$ENGINE: check-database without rights fails with 65" 65 \
+		"$MQ" check-database --address "$url"
+	expect_grep "$ENGINE: naming the table and user, not a missing table" \
+		"no permission on table capacity for user $NOGRANT" "$TMP/last.out"
+	expect_status "$ENGINE: repair-database without rights fails with 65" 65 \
+		"$MQ" repair-database --yes --address "$url"
+	expect_grep "$ENGINE: saying there is no permission" \
+		"no permission on table capacity for user $NOGRANT" "$TMP/last.out"
+	expect_no_grep "$ENGINE: not that the table already exists" \
+		"already exists" "$TMP/last.out"
 }
 
 each_engine every_part

@@ -21,6 +21,10 @@
 #	Password authentication over TCP is scram-sha-256.  The mq role
 #	may create databases.
 #
+#	$MARIA_ARGS, when set, adds options to mariadbd's command line
+#	(words split at spaces), for settings that are read-only at run
+#	time such as --ssl-cert.
+#
 #	MariaDB runs as root (--user=root).  The mq accounts use
 #	mysql_native_password, the plugin the static libmariadb has
 #	built in, and have all privileges so tests can make databases.
@@ -144,7 +148,7 @@ maria_launch() {
 		--skip-name-resolve --skip-log-bin --innodb-use-native-aio=0 \
 		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
 		--innodb-flush-log-at-trx-commit=0 --max-connections=50 \
-		</dev/null >/dev/null 2>&1 &
+		${MARIA_ARGS:-} </dev/null >/dev/null 2>&1 &
 	echo $! >"$dir/launch.pid"
 	maria_wait "$dir"
 }

@@ -29,7 +29,8 @@ Generated from the table registry (`store/registry.c`) by
 checks that this page and the registry agree.
 
 Types: `int` is a 64-bit signed integer; `text` is bytes without NUL (UTF-8 by
-convention), at most `max` bytes; `time` is UTC text `YYYY-MM-DD HH:MM:SS` with
+convention), at most `max` characters when `max` is 255 or less (SQL's
+`VARCHAR(max)` counts characters) and `max` bytes above; `time` is UTC text `YYYY-MM-DD HH:MM:SS` with
 an optional fraction of up to 6 digits, naming a real moment: year 0001-9999,
 month 01-12, a day the month has (February 29 in leap years only), hour 00-23,
 minute and second 00-59 (no leap second `:60`, which MySQL and MariaDB refuse).

@@ -265,8 +265,7 @@ static void test_serial(const char *label, const char *url)
 	snprintf(table, sizeof(table), "rt%ld_slog", (long) getpid());
 	sql_buf_reset(&sql);
 	sql_schema_create(&sql, sql_conn_engine(c), table, case_table("_slog"));
-	sql.p[sql.len - 2] = 0;
-	CHECK(sql_exec(c, sql.p, NULL, 0, NULL, NULL) == SQL_OK, "%s: create %s (%s)",
+	CHECK(sql_exec_script(c, sql.p, NULL, NULL) == SQL_OK, "%s: create %s (%s)",
 	      label, table, sql_errmsg(c));
 	test_slog_roundtrip(c, label, table);
 	sql_buf_reset(&sql);
