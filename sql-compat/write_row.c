@@ -15,9 +15,8 @@
  *	key is there (the dialect's INSERT that ignores a duplicate key)
  *	and, when asked, checks that the present row agrees.
  *
- *	Identifiers are quoted, every value is bound.  A column that
- *	compares ASCII-case-insensitively (REG_FOLD) is compared with
- *	lower() on both sides, unless the engine's collation does it.
+ *	Identifiers are quoted, every value is bound.  A row is named by
+ *	its exact values, as the store names it (where_cols).
  * DIAGNOSTICS
  *	write_fail(): the server's message, or the table and column.
  */
@@ -117,7 +116,14 @@ enum result_kind write_defaults(struct sql_write *w, struct wchange *c)
 	return RESULT_OK;
 }
 
-/* where_cols - " WHERE c = ? AND d IS NULL ..." for the conditions */
+/*
+ * where_cols - " WHERE c = ? AND d IS NULL ..." for the conditions, each
+ *	matched exactly as the store matches it.  Where the collation
+ *	ignores case (MySQL's default) a text is matched twice, "c = ? AND
+ *	BINARY c = ?": the first keeps an index usable, the second leaves
+ *	only the exact row (a list's address in three cases is three
+ *	rows).  p takes up to 2 * nf values.
+ */
 static void where_cols(struct sql_buf *b, const struct sql_write *w,
 		       const struct reg_table *t, const struct store_filter *f,
 		       int nf, struct sql_value *p, size_t *np)
@@ -126,16 +132,20 @@ static void where_cols(struct sql_buf *b, const struct sql_write *w,
 
 	for (int i = 0; i < nf; i++) {
 		const struct reg_column *c = &t->cols[f[i].col];
-		bool lower = (c->flags & REG_FOLD) && !d->fold_collation;
 
 		sql_buf_add(b, i ? " AND " : " WHERE ");
-		sql_buf_add(b, lower ? "lower(" : "");
 		sql_buf_ident(b, d->engine, c->name);
 		if (f[i].v.kind == SV_NULL) {
-			sql_buf_add(b, "%s IS NULL", lower ? ")" : "");
+			sql_buf_add(b, " IS NULL");
 			continue;
 		}
-		sql_buf_add(b, lower ? ") = lower(?)" : " = ?");
+		sql_buf_add(b, " = ?");
+		p[(*np)++] = sync_param(&f[i].v);
+		if (!d->fold_collation || f[i].v.kind != SV_TEXT)
+			continue;
+		sql_buf_add(b, " AND BINARY ");
+		sql_buf_ident(b, d->engine, c->name);
+		sql_buf_add(b, " = ?");
 		p[(*np)++] = sync_param(&f[i].v);
 	}
 }
@@ -192,7 +202,7 @@ static enum result_kind row_exists(struct sql_write *w, struct wchange *c,
 				   const struct store_filter *k, bool *exists)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	int64_t one;
 	size_t np = 0;
 	enum sql_rc rc;
@@ -211,7 +221,7 @@ static enum result_kind update(struct sql_write *w, struct wchange *c,
 			       const struct store_filter *k)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_COLS + REG_MAX_KEY];
+	struct sql_value p[REG_MAX_COLS + 2 * REG_MAX_KEY];
 	enum sql_engine e = w->conn->driver->engine;
 	enum result_kind r = utf8_ok(w, c, c->a, c->na);
 	size_t np = 0;
@@ -338,7 +348,7 @@ static enum result_kind read_back(struct sql_write *w, struct wchange *c,
 				  const struct store_filter *k)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	const struct sql_value *v;
 	struct sql_rows *rows = NULL;
 	char err[SQL_SYNC_ERR_MAX];
@@ -440,7 +450,7 @@ enum result_kind write_sql_set(struct sql_write *w, struct wchange *c)
 enum result_kind write_sql_del(struct sql_write *w, struct wchange *c)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_COLS];
+	struct sql_value p[2 * REG_MAX_COLS];
 	size_t np = 0;
 	enum result_kind r;
 
@@ -474,7 +484,7 @@ static enum result_kind agrees(struct sql_write *w, struct wchange *c,
 {
 	struct sql_buf b = SQL_BUF_INIT;
 	struct store_filter k[REG_MAX_KEY];
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	struct sql_rows *rows = NULL;
 	const struct sql_value *v;
 	const char *want = "";
