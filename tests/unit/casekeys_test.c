@@ -14,7 +14,9 @@
  *	listed; store_sub of a fourth case adds nothing; store_issub in any
  *	case finds one; store_unsub in yet another case removes all three,
  *	one slog row each holding the address as stored, and leaves a
- *	blocked variant (hash 99) alone; the store verifies at the end.
+ *	blocked variant (hash 99) alone; the store verifies at the end,
+ *	and no longer once a row lies under the key format 3 gave it (the
+ *	address folded alone) or once its index entry is gone.
  * DIAGNOSTICS
  *	TAP lines through check.h.
  */
@@ -218,6 +220,73 @@ static void test_variants(void)
 	      "sub keeps the case given; issub answers it as stored");
 }
 
+/* Which damage bad_key_fn does. */
+enum damage { OLD_KEY, NO_INDEX };
+
+/*
+ * bad_key_fn - Dave@example.com's row moved under its format 3 key, or
+ *	its index entry deleted (white-box: the store's own databases).
+ */
+static enum store_rc bad_key_fn(struct store_txn *txn, void *arg)
+{
+	enum damage what = *(enum damage *)arg;
+	const struct reg_table *t;
+	struct tdb db, x;
+	uint8_t key[64], ikey[65];
+	size_t klen = store_fold_key(key, "Dave@example.com", 16);
+	MDB_val k = { klen, key }, d, old = { 16, "dave@example.com" };
+	enum store_rc rc = table_resolve(txn, ROOT, &t, &db);
+
+	if (rc == STORE_OK)
+		rc = idx_of(txn, t, &db, &x);
+	if (rc || tdb_get(txn->txn, &db, &k, &d))
+		return STORE_INTERNAL;
+	if (what == NO_INDEX) {
+		ikey[0] = (uint8_t)sub_hash("Dave@example.com", 16);
+		memcpy(ikey + 1, key, klen);
+		k = (MDB_val){ klen + 1, ikey };
+		return tdb_del(txn->txn, &x, &k) ? STORE_INTERNAL : STORE_OK;
+	}
+	memcpy(ikey, d.mv_data, d.mv_size);	/* the delete moves it */
+	d.mv_data = ikey;
+	if (tdb_del(txn->txn, &db, &k) || tdb_put(txn->txn, &db, &old, &d, 0))
+		return STORE_INTERNAL;
+	return STORE_OK;
+}
+
+/* test_verify_damage - verify refuses a row under another key. */
+static void test_verify_damage(const char *file, enum damage what,
+			       const char *name)
+{
+	char copy[80], cmd[200], err[512] = "";
+	struct store_options opt = { 0 };
+	uint64_t rows = 0;
+
+	snprintf(copy, sizeof(copy), "%s.%d", file, (int)what);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", file, copy);
+	struct store_txn t;
+	bool done;
+
+	if (!CHECK(system(cmd) == 0 && store_open(copy, 0, &opt, &st, err,
+						 sizeof(err)) == STORE_OK,
+		   "%s: a copy opened", name))
+		return;
+	/* Its own transaction: store_write commits none that logs nothing. */
+	done = store_txn_begin(st, true, &t) == STORE_OK;
+	if (done && bad_key_fn(&t, &what) != STORE_OK) {
+		mdb_txn_abort(t.txn);
+		done = false;
+	}
+	done = done && mdb_txn_commit(t.txn) == 0;
+	CHECK(done, "%s: damage done", name);
+	store_close(st);
+	CHECK(store_verify_file(copy, &rows, err, sizeof(err)) != STORE_OK,
+	      "%s: verify refuses it: %s", name, err);
+	unlink(copy);
+	snprintf(cmd, sizeof(cmd), "rm -f %s-lock", copy);
+	CHECK(system(cmd) == 0, "%s: scratch removed", name);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/casekeys_test.XXXXXX", file[64], lock[80];
@@ -239,6 +308,8 @@ int main(void)
 	CHECK(store_verify_file(file, &rows, err, sizeof(err)) == STORE_OK,
 	      "the store verifies (%llu rows) %s", (unsigned long long)rows,
 	      err);
+	test_verify_damage(file, OLD_KEY, "a row under its format 3 key");
+	test_verify_damage(file, NO_INDEX, "a row missing from its index");
 	unlink(file);
 	unlink(lock);
 	rmdir(dir);
