@@ -242,6 +242,20 @@ static void order_term(struct sql_buf *b, enum sql_engine engine,
 	}
 }
 
+/* sync_where_eq - see sync_int.h */
+size_t	sync_where_eq(struct sql_buf *b, const struct sql_driver *d,
+		      const struct reg_column *c)
+{
+	sql_buf_ident(b, d->engine, c->name);
+	sql_buf_add(b, " = ?");
+	if (c->type == REG_INT || !d->fold_collation)
+		return 1;
+	sql_buf_add(b, " AND BINARY ");
+	sql_buf_ident(b, d->engine, c->name);
+	sql_buf_add(b, " = ?");
+	return 2;
+}
+
 /* sync_select - see sync_int.h */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols)

@@ -11,10 +11,10 @@
  *	read snapshot of the store, each table is diffed: the SQL rows
  *	are read once into a hash table of (key, hash of the row), the
  *	store's rows are walked, and each is inserted, updated or left
- *	alone; SQL rows the store lacks are deleted.  Keyless (_slog)
- *	tables compare as multisets of row hashes.  Rows compare by a
- *	64-bit hash of their values, so the SQL side costs some 40 bytes
- *	a row plus its key, never the whole row.
+ *	alone; SQL rows the store lacks are deleted.  Keys compare exactly
+ *	(where_key).  Keyless (_slog) tables compare as multisets of row
+ *	hashes.  Rows compare by a 64-bit hash of their values, so the SQL
+ *	side costs some 40 bytes a row plus its key, never the whole row.
  *
  *	PostgreSQL's serial sequences are moved past the ids written, so
  *	that later inserts of external scripts do not collide.  Tables of
@@ -49,6 +49,7 @@ struct to_table {
 	uint8_t *keys;		/* arena of encoded keys */
 	size_t keylen, keycap;
 	struct sql_stmt *ins, *upd, *del;
+	uint8_t keyparams[REG_MAX_KEY];	/* where_key's, per key column */
 	struct store_apply_counts *counts;
 	struct sql_sync_result *res;
 	bool reading;		/* the first pass: refusals are noted */
@@ -312,29 +313,15 @@ static void normalize(const struct to_table *x, const struct store_row *in,
 	}
 }
 
-/*
- * key_twice - a text key column where the engine's collation ignores case
- *	(MySQL's default) is matched twice, "k = ? AND BINARY k = ?": the
- *	first keeps its index usable, the second leaves only the exact row
- *	(a list's address in three cases is three rows).
- */
-static bool key_twice(const struct to_table *x, int k)
-{
-	return x->conn->driver->fold_collation &&
-		x->tn->t->cols[x->tn->t->key[k]].type != REG_INT;
-}
-
 /* key_params - the key values as where_key binds them; their count. */
 static size_t key_params(const struct to_table *x,
 			 const struct store_value *kv, struct sql_value *p)
 {
 	size_t n = 0;
 
-	for (int k = 0; k < x->tn->t->nkey; k++) {
-		p[n++] = sync_param(&kv[k]);
-		if (key_twice(x, k))
+	for (int k = 0; k < x->tn->t->nkey; k++)
+		for (int i = 0; i < x->keyparams[k]; i++)
 			p[n++] = sync_param(&kv[k]);
-	}
 	return n;
 }
 
@@ -404,22 +391,16 @@ static int store_row_cb(const struct store_row *in, void *arg)
 	return x->fail;
 }
 
-/* where_key - " WHERE k1 = ? AND k2 = ?" (and key_twice's) */
-static size_t where_key(struct sql_buf *b, const struct to_table *x)
+/* where_key - " WHERE k1 = ? AND k2 = ?" (sync_where_eq); parameters */
+static size_t where_key(struct sql_buf *b, struct to_table *x)
 {
 	const struct reg_table *t = x->tn->t;
 	size_t n = 0;
 
-	for (int k = 0; k < t->nkey; k++, n++) {
+	for (int k = 0; k < t->nkey; k++) {
 		sql_buf_add(b, k ? " AND " : " WHERE ");
-		sql_buf_ident(b, x->engine, t->cols[t->key[k]].name);
-		sql_buf_add(b, " = ?");
-		if (!key_twice(x, k))
-			continue;
-		sql_buf_add(b, " AND BINARY ");
-		sql_buf_ident(b, x->engine, t->cols[t->key[k]].name);
-		sql_buf_add(b, " = ?");
-		n++;
+		n += x->keyparams[k] = (uint8_t)sync_where_eq(b,
+			x->conn->driver, &t->cols[t->key[k]]);
 	}
 	return n;
 }
@@ -456,8 +437,7 @@ static int prepare(struct to_table *x)
 	const struct reg_table *t = x->tn->t;
 	struct sql_buf b = SQL_BUF_INIT;
 	enum sql_rc rc;
-	int n = x->cols->nsel, w = 0;	/* selected, written columns */
-	size_t nk = 0;			/* key parameters */
+	int n = x->cols->nsel, w = 0, nk = 0;	/* selected, written, key */
 
 	sql_buf_add(&b, "INSERT INTO ");
 	sql_buf_ident(&b, x->engine, x->tn->name);
@@ -484,9 +464,9 @@ static int prepare(struct to_table *x)
 			sql_buf_ident(&b, x->engine, col_name(x, i));
 			sql_buf_add(&b, " = ?");
 		}
-		nk = where_key(&b, x);
+		nk = (int)where_key(&b, x);
 		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
-				(size_t)w + nk, &x->upd);
+				(size_t)(w + nk), &x->upd);
 		sql_buf_reset(&b);
 		sql_buf_add(&b, "DELETE FROM ");
 		sql_buf_ident(&b, x->engine, x->tn->name);
@@ -495,7 +475,7 @@ static int prepare(struct to_table *x)
 		delete_one(&b, x);
 	if (!rc)
 		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
-				t->nkey ? nk : (size_t)n, &x->del);
+				(size_t)(t->nkey ? nk : n), &x->del);
 	sql_buf_free(&b);
 	return rc ? sync_sql_fail(x->conn, rc, x->err, x->errlen) : 0;
 }

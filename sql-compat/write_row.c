@@ -118,11 +118,7 @@ enum result_kind write_defaults(struct sql_write *w, struct wchange *c)
 
 /*
  * where_cols - " WHERE c = ? AND d IS NULL ..." for the conditions, each
- *	matched exactly as the store matches it.  Where the collation
- *	ignores case (MySQL's default) a text is matched twice, "c = ? AND
- *	BINARY c = ?": the first keeps an index usable, the second leaves
- *	only the exact row (a list's address in three cases is three
- *	rows).  p takes up to 2 * nf values.
+ *	naming its row exactly (sync_where_eq); p takes up to 2 * nf values.
  */
 static void where_cols(struct sql_buf *b, const struct sql_write *w,
 		       const struct reg_table *t, const struct store_filter *f,
@@ -132,21 +128,17 @@ static void where_cols(struct sql_buf *b, const struct sql_write *w,
 
 	for (int i = 0; i < nf; i++) {
 		const struct reg_column *c = &t->cols[f[i].col];
+		size_t n;
 
 		sql_buf_add(b, i ? " AND " : " WHERE ");
-		sql_buf_ident(b, d->engine, c->name);
 		if (f[i].v.kind == SV_NULL) {
+			sql_buf_ident(b, d->engine, c->name);
 			sql_buf_add(b, " IS NULL");
 			continue;
 		}
-		sql_buf_add(b, " = ?");
-		p[(*np)++] = sync_param(&f[i].v);
-		if (!d->fold_collation || f[i].v.kind != SV_TEXT)
-			continue;
-		sql_buf_add(b, " AND BINARY ");
-		sql_buf_ident(b, d->engine, c->name);
-		sql_buf_add(b, " = ?");
-		p[(*np)++] = sync_param(&f[i].v);
+		n = sync_where_eq(b, d, c);
+		while (n--)
+			p[(*np)++] = sync_param(&f[i].v);
 	}
 }
 

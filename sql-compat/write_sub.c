@@ -274,6 +274,7 @@ static enum sql_rc prepare(struct sub_sql *x)
 	char root[REG_NAME_MAX];
 	const struct reg_table *slog = reg_list_split(x->slog, root,
 						      sizeof(root));
+	size_t n;
 	enum sql_rc rc = write_prepare_insert(x->w->conn, x->table, x->c->t,
 					      &x->ins_absent, &x->ins);
 
@@ -282,20 +283,14 @@ static enum sql_rc prepare(struct sub_sql *x)
 					  &x->log_absent, &x->log);
 	if (rc == SQL_OK)
 		log_columns(x, slog);
-	/* One row, exactly: MySQL's collation would match every case. */
 	sql_buf_add(&b, "DELETE FROM ");
 	sql_buf_ident(&b, x->e, x->table);
 	sql_buf_add(&b, " WHERE ");
-	sql_buf_ident(&b, x->e, "address");
-	sql_buf_add(&b, " = ?");
-	if (x->w->conn->driver->fold_collation) {
-		sql_buf_add(&b, " AND BINARY ");
-		sql_buf_ident(&b, x->e, "address");
-		sql_buf_add(&b, " = ?");
-	}
+	n = sync_where_eq(&b, x->w->conn->driver,
+			  &x->c->t->cols[A_ADDRESS]);
 	if (rc == SQL_OK)
-		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->w->conn, b.p,
-			x->w->conn->driver->fold_collation ? 2 : 1, &x->del);
+		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->w->conn, b.p, n,
+							 &x->del);
 	sql_buf_free(&b);
 	return rc;
 }

@@ -13,9 +13,9 @@
  *	and their _slog tables.  As ezmlm-idx, issub and unsub compare
  *	ASCII-case-insensitively: issub finds any variant, unsub removes
  *	every one (a slog row each, with the address as stored); mq's sub
- *	adds nothing when a variant is there.  A bulk call is one pass that resolves the
- *	tables once, encodes each row into one buffer and numbers the slog
- *	rows itself, so a million addresses cost one put and one slog
+ *	adds nothing when a variant is there.  A bulk call is one pass
+ *	that resolves the tables once, encodes each row into one buffer
+ *	and numbers the slog rows itself, so a million addresses cost one put and one slog
  *	append each, in the caller's transaction, plus their two change
  *	records unless those overflow the change log (internal.h), and
  *	their entries in the table's index by hash (addr_index.c).
@@ -300,9 +300,8 @@ static size_t gone_at(const struct gone *g, size_t at, struct gone_row *out)
 
 /*
  * remove_variant - delete the row (k, d) when its hash allows it: a
- *	blocked address (hash above 52) only by its own hash.  Stops at
- *	the first row removed, which moves the table under the cursor:
- *	*removed tells the caller to look again.
+ *	blocked address (hash above 52) only by its own hash.  *removed
+ *	says whether it went (k then points at a copy of its key).
  */
 static enum store_rc remove_variant(struct sub_run *run,
 				    const struct sub_item *it,
