@@ -407,17 +407,21 @@ static enum store_rc item_make(struct sub_run *run,
 	return STORE_OK;
 }
 
-/* item_cmp - key order (as the table's), then input order. */
+/*
+ * item_cmp - the order of the variants' prefixes (the table's key order
+ *	but for the variants of one address), then input order: of the
+ *	variants in one call the first given is the one sub adds.
+ */
 static int item_cmp(const void *a, const void *b)
 {
 	const struct sub_item *x = *(const struct sub_item *const *)a;
 	const struct sub_item *y = *(const struct sub_item *const *)b;
-	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+	/* A prefix ends in the key's only NUL: one byte past the shorter
+	 * address tells two prefixes apart. */
+	int c = memcmp(x->key, y->key, (x->len < y->len ? x->len : y->len) + 1);
 
 	if (c)
 		return c;
-	if (x->klen != y->klen)
-		return x->klen < y->klen ? -1 : 1;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
