@@ -245,16 +245,17 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 
 /*
  * order_term - a key column in the store's key order (row.c): bytes, the
- *	ASCII letters of a REG_FOLD column lower-cased, integers by value.
+ *	ASCII letters of a list address lower-cased, integers by value.
  *	Rows in that order merge with the stored ones (store_diff_table);
  *	SQL's own collation would put "Zed@x" before "adam@x" or "a_b@x"
- *	after "ab@x", and each such row costs a lookup and an entry.
+ *	after "ab@x", and each such row costs a lookup and an entry.  The
+ *	variants in case of one address follow in the order of their case
+ *	masks (store/ascii.c), which is their bytes' order reversed:
+ *	fold false gives those bytes, for a term of its own with DESC.
  */
 static void order_term(struct sql_buf *b, enum sql_engine engine,
-		       const struct reg_column *c)
+		       const struct reg_column *c, bool fold)
 {
-	bool fold = c->flags & REG_FOLD;
-
 	if (c->type == REG_INT) {
 		sql_buf_ident(b, engine, c->name);
 		return;
@@ -278,6 +279,20 @@ static void order_term(struct sql_buf *b, enum sql_engine engine,
 	}
 }
 
+/* sync_where_eq - see sync_int.h */
+size_t	sync_where_eq(struct sql_buf *b, const struct sql_driver *d,
+		      const struct reg_column *c)
+{
+	sql_buf_ident(b, d->engine, c->name);
+	sql_buf_add(b, " = ?");
+	if (c->type == REG_INT || !d->fold_collation)
+		return 1;
+	sql_buf_add(b, " AND BINARY ");
+	sql_buf_ident(b, d->engine, c->name);
+	sql_buf_add(b, " = ?");
+	return 2;
+}
+
 /* sync_select - see sync_int.h */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols)
@@ -299,8 +314,15 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	sql_buf_add(b, " FROM ");
 	sql_buf_ident(b, engine, tn->name);
 	for (int k = 0; k < t->nkey; k++) {
+		const struct reg_column *c = &t->cols[t->key[k]];
+
 		sql_buf_add(b, k ? ", " : " ORDER BY ");
-		order_term(b, engine, &t->cols[t->key[k]]);
+		order_term(b, engine, c, c->flags & REG_FOLD);
+		if (!(c->flags & REG_FOLD))
+			continue;
+		sql_buf_add(b, ", ");
+		order_term(b, engine, c, false);
+		sql_buf_add(b, " DESC");
 	}
 }
 

@@ -178,6 +178,17 @@ int	sync_sql_fail(struct sql_conn *conn, enum sql_rc rc, char *err,
 int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
 			size_t errlen);
 
+/*
+ * sync_where_eq - "col = ?" naming one row exactly, as the store does:
+ *	where the engine's collation ignores case (MySQL's default) a text
+ *	is compared twice, "col = ? AND BINARY col = ?" (the first keeps an
+ *	index usable, the second leaves the exact row: a list's address in
+ *	three cases is three rows).  The number of parameters it takes,
+ *	each the same value.  (sync.c)
+ */
+size_t	sync_where_eq(struct sql_buf *b, const struct sql_driver *d,
+		      const struct reg_column *c);
+
 /* sync_param - a store value as a bound parameter. */
 struct sql_value sync_param(const struct store_value *v);
 

@@ -11,10 +11,10 @@
  *	read snapshot of the store, each table is diffed: the SQL rows
  *	are read once into a hash table of (key, hash of the row), the
  *	store's rows are walked, and each is inserted, updated or left
- *	alone; SQL rows the store lacks are deleted.  Keyless (_slog)
- *	tables compare as multisets of row hashes.  Rows compare by a
- *	64-bit hash of their values, so the SQL side costs some 40 bytes
- *	a row plus its key, never the whole row.
+ *	alone; SQL rows the store lacks are deleted.  Keys compare exactly
+ *	(where_key).  Keyless (_slog) tables compare as multisets of row
+ *	hashes.  Rows compare by a 64-bit hash of their values, so the SQL
+ *	side costs some 40 bytes a row plus its key, never the whole row.
  *
  *	PostgreSQL's serial sequences are moved past the ids written, so
  *	that later inserts of external scripts do not collide.  Tables of
@@ -49,6 +49,7 @@ struct to_table {
 	uint8_t *keys;		/* arena of encoded keys */
 	size_t keylen, keycap;
 	struct sql_stmt *ins, *upd, *del;
+	uint8_t keyparams[REG_MAX_KEY];	/* where_key's, per key column */
 	struct store_apply_counts *counts;
 	struct sql_sync_result *res;
 	bool reading;		/* the first pass: refusals are noted */
@@ -109,42 +110,29 @@ static void key_get(const struct to_table *x, size_t off,
 	}
 }
 
-/* key_hash - of the key values, ASCII-case-folded where the key folds. */
+/* key_hash - of the key values, exact (a list address keeps its case) */
 static uint64_t key_hash(const struct reg_table *t,
 			 const struct store_value *kv)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (int k = 0; k < t->nkey; k++) {
-		bool f = t->cols[t->key[k]].flags & REG_FOLD;
-
 		if (kv[k].kind == SV_INT)
 			h = (h ^ (uint64_t)kv[k].i) * 0x100000001b3ULL;
 		for (size_t i = 0; kv[k].kind == SV_TEXT && i < kv[k].len; i++)
-			h = (h ^ (uint8_t)(f ? store_ascii_lower(kv[k].s[i])
-					   : kv[k].s[i])) * 0x100000001b3ULL;
+			h = (h ^ (uint8_t)kv[k].s[i]) * 0x100000001b3ULL;
 		h = (h ^ 0xff) * 0x100000001b3ULL;
 	}
 	return h;
 }
 
-/* key_equal - same key, ASCII case folded where the key folds */
+/* key_equal - the same key, byte for byte */
 static bool key_equal(const struct reg_table *t, const struct store_value *a,
 		      const struct store_value *b)
 {
-	for (int k = 0; k < t->nkey; k++) {
-		bool f = t->cols[t->key[k]].flags & REG_FOLD;
-
-		if (a[k].kind != b[k].kind || (a[k].kind == SV_INT &&
-					       a[k].i != b[k].i))
+	for (int k = 0; k < t->nkey; k++)
+		if (!store_value_equal(&a[k], &b[k]))
 			return false;
-		if (a[k].kind != SV_TEXT)
-			continue;
-		if (a[k].len != b[k].len || (a[k].len &&
-		    (f ? !store_ascii_caseeq(a[k].s, b[k].s, a[k].len)
-		       : memcmp(a[k].s, b[k].s, a[k].len) != 0)))
-			return false;
-	}
 	return true;
 }
 
@@ -325,6 +313,18 @@ static void normalize(const struct to_table *x, const struct store_row *in,
 	}
 }
 
+/* key_params - the key values as where_key binds them; their count. */
+static size_t key_params(const struct to_table *x,
+			 const struct store_value *kv, struct sql_value *p)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < x->tn->t->nkey; k++)
+		for (int i = 0; i < x->keyparams[k]; i++)
+			p[n++] = sync_param(&kv[k]);
+	return n;
+}
+
 /* row_params - every column of the row, then the key values. */
 static size_t row_params(const struct to_table *x, const struct store_row *r,
 			 const struct store_value *kv, struct sql_value *p)
@@ -337,9 +337,7 @@ static size_t row_params(const struct to_table *x, const struct store_row *r,
 			p[n++] = sync_param_col(x->cols, i, &r->col[i]);
 	for (int j = 0; j < r->nextra; j++)
 		p[n++] = sync_param(&r->extra[j].v);
-	for (int k = 0; kv && k < t->nkey; k++)
-		p[n++] = sync_param(&kv[k]);
-	return n;
+	return kv ? n + key_params(x, kv, p + n) : n;
 }
 
 /* run - one prepared statement; *count one more when it ran */
@@ -359,7 +357,7 @@ static int store_row_cb(const struct store_row *in, void *arg)
 {
 	struct to_table *x = arg;
 	const struct reg_table *t = x->tn->t;
-	struct sql_value p[REG_MAX_COLS + STORE_MAX_EXTRA + REG_MAX_KEY];
+	struct sql_value p[REG_MAX_COLS + STORE_MAX_EXTRA + 2 * REG_MAX_KEY];
 	struct store_value kv[REG_MAX_KEY] = { 0 }, sqlkey[REG_MAX_KEY];
 	struct sync_rowbuf buf;
 	struct store_row row;
@@ -393,15 +391,18 @@ static int store_row_cb(const struct store_row *in, void *arg)
 	return x->fail;
 }
 
-/* where_key - " WHERE k1 = ? AND k2 = ?" */
-static void where_key(struct sql_buf *b, enum sql_engine en,
-		      const struct reg_table *t)
+/* where_key - " WHERE k1 = ? AND k2 = ?" (sync_where_eq); parameters */
+static size_t where_key(struct sql_buf *b, struct to_table *x)
 {
+	const struct reg_table *t = x->tn->t;
+	size_t n = 0;
+
 	for (int k = 0; k < t->nkey; k++) {
 		sql_buf_add(b, k ? " AND " : " WHERE ");
-		sql_buf_ident(b, en, t->cols[t->key[k]].name);
-		sql_buf_add(b, " = ?");
+		n += x->keyparams[k] = (uint8_t)sync_where_eq(b,
+			x->conn->driver, &t->cols[t->key[k]]);
 	}
+	return n;
 }
 
 /* col_name - registry column i, then the extras. */
@@ -436,7 +437,7 @@ static int prepare(struct to_table *x)
 	const struct reg_table *t = x->tn->t;
 	struct sql_buf b = SQL_BUF_INIT;
 	enum sql_rc rc;
-	int n = x->cols->nsel, w = 0;	/* selected, written columns */
+	int n = x->cols->nsel, w = 0, nk = 0;	/* selected, written, key */
 
 	sql_buf_add(&b, "INSERT INTO ");
 	sql_buf_ident(&b, x->engine, x->tn->name);
@@ -463,18 +464,18 @@ static int prepare(struct to_table *x)
 			sql_buf_ident(&b, x->engine, col_name(x, i));
 			sql_buf_add(&b, " = ?");
 		}
-		where_key(&b, x->engine, t);
+		nk = (int)where_key(&b, x);
 		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
-				(size_t)(w + t->nkey), &x->upd);
+				(size_t)(w + nk), &x->upd);
 		sql_buf_reset(&b);
 		sql_buf_add(&b, "DELETE FROM ");
 		sql_buf_ident(&b, x->engine, x->tn->name);
-		where_key(&b, x->engine, t);
+		where_key(&b, x);
 	} else
 		delete_one(&b, x);
 	if (!rc)
 		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->conn, b.p,
-				(size_t)(t->nkey ? t->nkey : n), &x->del);
+				(size_t)(t->nkey ? nk : n), &x->del);
 	sql_buf_free(&b);
 	return rc ? sync_sql_fail(x->conn, rc, x->err, x->errlen) : 0;
 }
@@ -483,15 +484,14 @@ static int prepare(struct to_table *x)
 static int delete_unseen(struct to_table *x)
 {
 	struct store_value kv[REG_MAX_KEY];
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	int ex = 0;
 
 	for (size_t i = 0; i <= x->mask && !ex && x->e; i++) {
 		if (!x->e[i].used || x->e[i].seen || x->e[i].keep)
 			continue;
 		key_get(x, x->e[i].keyoff, kv);
-		for (int k = 0; k < x->tn->t->nkey; k++)
-			p[k] = sync_param(&kv[k]);
+		key_params(x, kv, p);
 		ex = run(x, x->del, p, &x->counts->deleted);
 	}
 	return ex;

@@ -60,6 +60,8 @@ static void change_free(struct wchange *c)
 	free(c->mem);
 	free(c->row);
 	free(c->full);
+	for (size_t i = 0; c->items && i < c->nreq; i++)
+		free(c->items[i].gone);
 	free(c->items);
 	c->mem = NULL;
 	c->row = NULL;

@@ -25,6 +25,9 @@ struct witem {
 	int	hash;
 	char	dom[SUB_DOMAIN_MAX + 1];
 	bool	changed;
+	char	*gone;		/* unsub: the rows removed, as stored, each
+				 * NUL-terminated (malloc'ed) */
+	size_t	gone_len;
 };
 
 /* One change of a batch. */

@@ -15,9 +15,8 @@
  *	key is there (the dialect's INSERT that ignores a duplicate key)
  *	and, when asked, checks that the present row agrees.
  *
- *	Identifiers are quoted, every value is bound.  A column that
- *	compares ASCII-case-insensitively (REG_FOLD) is compared with
- *	lower() on both sides, unless the engine's collation does it.
+ *	Identifiers are quoted, every value is bound.  A row is named by
+ *	its exact values, as the store names it (where_cols).
  * DIAGNOSTICS
  *	write_fail(): the server's message, or the table and column.
  */
@@ -117,7 +116,10 @@ enum result_kind write_defaults(struct sql_write *w, struct wchange *c)
 	return RESULT_OK;
 }
 
-/* where_cols - " WHERE c = ? AND d IS NULL ..." for the conditions */
+/*
+ * where_cols - " WHERE c = ? AND d IS NULL ..." for the conditions, each
+ *	naming its row exactly (sync_where_eq); p takes up to 2 * nf values.
+ */
 static void where_cols(struct sql_buf *b, const struct sql_write *w,
 		       const struct reg_table *t, const struct store_filter *f,
 		       int nf, struct sql_value *p, size_t *np)
@@ -126,17 +128,17 @@ static void where_cols(struct sql_buf *b, const struct sql_write *w,
 
 	for (int i = 0; i < nf; i++) {
 		const struct reg_column *c = &t->cols[f[i].col];
-		bool lower = (c->flags & REG_FOLD) && !d->fold_collation;
+		size_t n;
 
 		sql_buf_add(b, i ? " AND " : " WHERE ");
-		sql_buf_add(b, lower ? "lower(" : "");
-		sql_buf_ident(b, d->engine, c->name);
 		if (f[i].v.kind == SV_NULL) {
-			sql_buf_add(b, "%s IS NULL", lower ? ")" : "");
+			sql_buf_ident(b, d->engine, c->name);
+			sql_buf_add(b, " IS NULL");
 			continue;
 		}
-		sql_buf_add(b, lower ? ") = lower(?)" : " = ?");
-		p[(*np)++] = sync_param(&f[i].v);
+		n = sync_where_eq(b, d, c);
+		while (n--)
+			p[(*np)++] = sync_param(&f[i].v);
 	}
 }
 
@@ -192,7 +194,7 @@ static enum result_kind row_exists(struct sql_write *w, struct wchange *c,
 				   const struct store_filter *k, bool *exists)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	int64_t one;
 	size_t np = 0;
 	enum sql_rc rc;
@@ -211,7 +213,7 @@ static enum result_kind update(struct sql_write *w, struct wchange *c,
 			       const struct store_filter *k)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_COLS + REG_MAX_KEY];
+	struct sql_value p[REG_MAX_COLS + 2 * REG_MAX_KEY];
 	enum sql_engine e = w->conn->driver->engine;
 	enum result_kind r = utf8_ok(w, c, c->a, c->na);
 	size_t np = 0;
@@ -338,7 +340,7 @@ static enum result_kind read_back(struct sql_write *w, struct wchange *c,
 				  const struct store_filter *k)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	const struct sql_value *v;
 	struct sql_rows *rows = NULL;
 	char err[SQL_SYNC_ERR_MAX];
@@ -440,7 +442,7 @@ enum result_kind write_sql_set(struct sql_write *w, struct wchange *c)
 enum result_kind write_sql_del(struct sql_write *w, struct wchange *c)
 {
 	struct sql_buf b = SQL_BUF_INIT;
-	struct sql_value p[REG_MAX_COLS];
+	struct sql_value p[2 * REG_MAX_COLS];
 	size_t np = 0;
 	enum result_kind r;
 
@@ -474,7 +476,7 @@ static enum result_kind agrees(struct sql_write *w, struct wchange *c,
 {
 	struct sql_buf b = SQL_BUF_INIT;
 	struct store_filter k[REG_MAX_KEY];
-	struct sql_value p[REG_MAX_KEY];
+	struct sql_value p[2 * REG_MAX_KEY];
 	struct sql_rows *rows = NULL;
 	const struct sql_value *v;
 	const char *want = "";

@@ -7,9 +7,10 @@
  *	SQL decides, as store_sub() decides in the store: the addresses
  *	SQL holds are read first (those named by the requests, or the
  *	whole table for a bulk run), compared with ASCII case folded, and
- *	each request is then an insert, a delete or nothing, with
- *	ezmlm-idx's rules on special hashes.  The changes and one _slog
- *	row per change (one tai for the change, etype as requested) go
+ *	each request is then an insert, a delete of every variant in case
+ *	or nothing, with ezmlm-idx's rules on special hashes.  The changes
+ *	and one _slog row per row changed (its address as stored; one tai
+ *	for the change, etype as requested) go
  *	into the batch's transaction; after the commit write_store_sub()
  *	puts the same rows into the store, so a sync from SQL finds
  *	nothing to do.
@@ -273,6 +274,7 @@ static enum sql_rc prepare(struct sub_sql *x)
 	char root[REG_NAME_MAX];
 	const struct reg_table *slog = reg_list_split(x->slog, root,
 						      sizeof(root));
+	size_t n;
 	enum sql_rc rc = write_prepare_insert(x->w->conn, x->table, x->c->t,
 					      &x->ins_absent, &x->ins);
 
@@ -284,10 +286,10 @@ static enum sql_rc prepare(struct sub_sql *x)
 	sql_buf_add(&b, "DELETE FROM ");
 	sql_buf_ident(&b, x->e, x->table);
 	sql_buf_add(&b, " WHERE ");
-	sql_buf_ident(&b, x->e, "address");
-	sql_buf_add(&b, " = ?");
+	n = sync_where_eq(&b, x->w->conn->driver,
+			  &x->c->t->cols[A_ADDRESS]);
 	if (rc == SQL_OK)
-		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->w->conn, b.p, 1,
+		rc = b.oom ? SQL_INTERNAL : sql_prepare(x->w->conn, b.p, n,
 							 &x->del);
 	sql_buf_free(&b);
 	return rc;
@@ -327,35 +329,81 @@ static enum sql_rc sub_one(struct sub_sql *x, size_t i)
 	return sql_stmt_exec(x->w->conn, x->ins, v, NULL);
 }
 
-/* unsub_one - request i: delete every row SQL holds for it, or none */
+/* gone_add - note a removed row's address, as stored, for its slog row */
+static bool gone_add(struct witem *it, const char *addr, size_t len)
+{
+	char *p = realloc(it->gone, it->gone_len + len + 1);
+
+	if (!p)
+		return false;
+	memcpy(p + it->gone_len, addr, len);
+	p[it->gone_len + len] = 0;
+	it->gone = p;
+	it->gone_len += len + 1;
+	return true;
+}
+
+/*
+ * unsub_one - request i: delete every variant SQL holds of it whose hash
+ *	allows it (a blocked one only by its own hash), each noted as
+ *	stored for its slog row.
+ */
 static enum sql_rc unsub_one(struct sub_sql *x, size_t i)
 {
 	struct witem *it = &x->c->items[i];
 	struct sub_counts *n = &x->c->out.counts;
 	int want = x->c->req[i].hash;
 	size_t pos = ~(size_t)0;
-	struct present *p = set_next(&x->ps, it->addr, it->len, &pos);
+	struct present *p;
 	enum sql_rc rc = SQL_OK;
 
-	if (!p || (want >= 0 ? p->hash != want : p->hash > SUB_HASH_MAX)) {
-		n->unchanged++;
-		return SQL_OK;
-	}
-	for (; p && rc == SQL_OK; p = set_next(&x->ps, it->addr, it->len,
-					       &pos)) {
-		struct sql_value v = text(p->addr, p->len);
+	while (rc == SQL_OK &&
+	       (p = set_next(&x->ps, it->addr, it->len, &pos))) {
+		struct sql_value v[2] = { text(p->addr, p->len),
+					  text(p->addr, p->len) };
 
+		if (p->gone || (want >= 0 ? p->hash != want
+				: p->hash > SUB_HASH_MAX))
+			continue;
 		p->gone = true;
-		rc = sql_stmt_exec(x->w->conn, x->del, &v, NULL);
+		if (!gone_add(it, p->addr, p->len))
+			return SQL_INTERNAL;
+		rc = sql_stmt_exec(x->w->conn, x->del, v, NULL);
+	}
+	if (it->gone_len == 0) {
+		n->unchanged++;
+		return rc;
 	}
 	it->changed = true;
 	n->changed++;
 	return rc;
 }
 
-/* slog_values - the slog row of item i (edir and etype point at ch) */
-static void slog_values(const struct wchange *c, size_t i, char ch[2],
-			struct store_value out[S_NCOLS])
+/*
+ * logged_next - the address of item i's next slog row after prev (NULL:
+ *	the first); NULL after the last.  An added address has one; an
+ *	unsubscribe one per row removed, with its address as stored.
+ */
+static const char *logged_next(const struct wchange *c, size_t i,
+			       const char *prev, size_t *len)
+{
+	const struct witem *it = &c->items[i];
+	const char *next;
+
+	if (c->add) {
+		*len = it->len;
+		return prev ? NULL : it->addr;
+	}
+	next = prev ? prev + *len + 1 : it->gone;
+	if (!next || next >= it->gone + it->gone_len)
+		return NULL;
+	*len = strlen(next);
+	return next;
+}
+
+/* slog_values - a slog row of item i for addr (edir, etype point at ch) */
+static void slog_values(const struct wchange *c, size_t i, const char *addr,
+			size_t len, char ch[2], struct store_value out[S_NCOLS])
 {
 	const struct sub_request *r = &c->req[i];
 
@@ -363,8 +411,7 @@ static void slog_values(const struct wchange *c, size_t i, char ch[2],
 	ch[1] = r->etype ? r->etype : ' ';
 	out[S_TAI] = (struct store_value){ SV_TEXT, 0, c->now,
 					   strlen(c->now) };
-	out[S_ADDRESS] = (struct store_value){ SV_TEXT, 0, c->items[i].addr,
-					       c->items[i].len };
+	out[S_ADDRESS] = (struct store_value){ SV_TEXT, 0, addr, len };
 	out[S_FROMLINE] = (struct store_value){ SV_TEXT, 0,
 		r->fromline ? r->fromline : "", r->fromline ? r->fromlen : 0 };
 	out[S_EDIR] = (struct store_value){ SV_TEXT, 0, &ch[0], 1 };
@@ -384,14 +431,17 @@ static enum sql_rc sub_rows(struct sub_sql *x)
 	for (size_t i = 0; rc == SQL_OK && i < c->nreq; i++) {
 		struct store_value sv[S_NCOLS];
 		struct sql_value v[S_NCOLS];
+		const char *a = NULL;
+		size_t len = 0;
 		char ch[2];
 
-		if (!c->items[i].changed)
-			continue;
-		slog_values(c, i, ch, sv);
-		for (int k = 0; k < S_NCOLS; k++)
-			v[k] = sync_param_col(&x->logcols, k, &sv[k]);
-		rc = sql_stmt_exec(x->w->conn, x->log, v, NULL);
+		while (rc == SQL_OK && c->items[i].changed &&
+		       (a = logged_next(c, i, a, &len))) {
+			slog_values(c, i, a, len, ch, sv);
+			for (int k = 0; k < S_NCOLS; k++)
+				v[k] = sync_param_col(&x->logcols, k, &sv[k]);
+			rc = sql_stmt_exec(x->w->conn, x->log, v, NULL);
+		}
 	}
 	return rc;
 }
@@ -416,7 +466,7 @@ enum result_kind write_sql_sub(struct sql_write *w, struct wchange *c)
 	return rc ? write_sql_fail(w, rc) : RESULT_OK;
 }
 
-/* store_item - item i's row into the store, or its address out */
+/* store_item - item i's row into the store, or the rows SQL removed out */
 static enum store_rc store_item(struct store_txn *txn, const char *table,
 				const struct wchange *c, size_t i)
 {
@@ -424,9 +474,16 @@ static enum store_rc store_item(struct store_txn *txn, const char *table,
 	struct store_row row = { .nextra = 0 };
 	struct store_filter f = { A_ADDRESS, { SV_TEXT, 0, it->addr,
 					       it->len } };
+	enum store_rc rc = STORE_OK;
+	const char *a = NULL;
 
+	while (!c->add && rc == STORE_OK &&
+	       (a = logged_next(c, i, a, &f.v.len))) {
+		f.v.s = a;
+		rc = store_del(txn, table, &f, 1, NULL);
+	}
 	if (!c->add)
-		return store_del(txn, table, &f, 1, NULL);
+		return rc;
 	row.col[A_HASH] = (struct store_value){ SV_INT, it->hash, NULL, 0 };
 	row.col[A_ADDRESS] = f.v;
 	row.col[A_DOMAIN] = (struct store_value){ SV_TEXT, 0, it->dom,
@@ -450,14 +507,17 @@ enum store_rc write_store_sub(struct store_txn *txn, struct wchange *c)
 	for (size_t i = 0; rc == STORE_OK && i < c->nreq; i++) {
 		struct store_value sv[S_NCOLS];
 		struct store_assign a[S_NCOLS];
+		const char *addr = NULL;
+		size_t len = 0;
 		char ch[2];
 
-		if (!c->items[i].changed)
-			continue;
-		slog_values(c, i, ch, sv);
-		for (int k = 0; k < S_NCOLS; k++)
-			a[k] = (struct store_assign){ k, sv[k] };
-		rc = store_set(txn, slog, a, S_NCOLS, NULL);
+		while (rc == STORE_OK && c->items[i].changed &&
+		       (addr = logged_next(c, i, addr, &len))) {
+			slog_values(c, i, addr, len, ch, sv);
+			for (int k = 0; k < S_NCOLS; k++)
+				a[k] = (struct store_assign){ k, sv[k] };
+			rc = store_set(txn, slog, a, S_NCOLS, NULL);
+		}
 	}
 	return rc;
 }

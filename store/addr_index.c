@@ -8,10 +8,12 @@
  * DESCRIPTION
  *	Every address table of a list (T, T_digest, T_allow, T_deny,
  *	T_mod) has an index holding one entry per row (in the database
- *	"y:" + its suffix, under the list's id: tdb.c): the key is one byte, the row's hash (255 for a hash outside 0..254), then the
- *	row's key (the address folded to lower case); the data is the
- *	address as stored, or nothing when it equals the folded key, as
- *	most addresses do.  ezmlm reads a list by hash: the whole list is
+ *	"y:" + its suffix, under the list's id: tdb.c): the key is one
+ *	byte, the row's hash (255 for a hash outside 0..254), then the
+ *	row's key (store_fold_key: the address folded, a NUL, its case
+ *	mask); the data is the address as stored, or nothing when it has
+ *	no capital (its key is then the address and a NUL), as most
+ *	addresses do.  ezmlm reads a list by hash: the whole list is
  *	hashes 0..52, a sublist some of them.  Over the index a listing
  *	touches only the entries of the hashes it gives, and those entries
  *	are half the size of the table's rows: a process listing one of 12
@@ -57,7 +59,7 @@ enum store_rc idx_add(struct store_txn *t, const struct tdb *x,
 	MDB_val d = { 0, NULL };
 	int mrc;
 
-	if (addrlen != keylen || memcmp(addr, key, keylen) != 0)
+	if (addrlen + 1 != keylen || memcmp(addr, key, addrlen) != 0)
 		d = (MDB_val){ addrlen, (void *)addr };
 	mrc = tail ? tail_put(t, x, tail, &kv, &d, 0)
 		: tdb_put(t->txn, x, &kv, &d, 0);
@@ -222,8 +224,7 @@ static size_t seek_key(uint8_t *out, int h, const struct sub_place *after)
 		size_t len = after->len < SUB_ADDR_MAX ? after->len
 			: SUB_ADDR_MAX;
 
-		store_ascii_fold(out + n, after->addr, len);
-		n += len;
+		n += store_fold_key(out + n, after->addr, len);
 	}
 	return n;
 }
@@ -232,7 +233,7 @@ static size_t seek_key(uint8_t *out, int h, const struct sub_place *after)
 static int scan_bucket(struct tcur *c, int h, const struct sub_scan *sc,
 		       struct ahead *ahead, int *mrc)
 {
-	uint8_t seek[1 + SUB_ADDR_MAX];
+	uint8_t seek[1 + STORE_FOLD_KEY_MAX(SUB_ADDR_MAX)];
 	MDB_val k = { seek_key(seek, h, sc->after), seek }, d;
 	size_t seeklen = k.mv_size;
 
@@ -240,11 +241,11 @@ static int scan_bucket(struct tcur *c, int h, const struct sub_scan *sc,
 	if (*mrc == 0 && seeklen > 1 && k.mv_size == seeklen &&
 	    memcmp(k.mv_data, seek, seeklen) == 0)
 		*mrc = tcur_get(c, &k, &d, MDB_NEXT);
-	for (; *mrc == 0 && k.mv_size > 1 && *(uint8_t *)k.mv_data == h;
+	for (; *mrc == 0 && k.mv_size > 2 && *(uint8_t *)k.mv_data == h;
 	     *mrc = tcur_get(c, &k, &d, MDB_NEXT)) {
 		const char *a = d.mv_size ? d.mv_data
 			: (const char *)k.mv_data + 1;
-		size_t len = d.mv_size ? d.mv_size : k.mv_size - 1;
+		size_t len = d.mv_size ? d.mv_size : k.mv_size - 2;
 
 		map_ahead(ahead, k.mv_data);
 		if (sc->want && h <= SUB_HASH_MAX &&

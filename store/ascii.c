@@ -2,10 +2,13 @@
  * NAME
  *	ascii.c - the one ASCII case rule of the store
  * SYNOPSIS
- *	#include "store/store.h"
+ *	#include <string.h>
+
+#include "store/store.h"
  *
  *	store_ascii_fold(key, addr, len);
  *	if (store_ascii_caseeq(a, b, len)) ...
+ *	klen = store_fold_key(key, addr, len);
  * DESCRIPTION
  *	Keys of REG_FOLD columns, list addresses, their hashes and the
  *	lookups' comparisons all fold 'A'..'Z' to 'a'..'z' and nothing
@@ -13,6 +16,11 @@
  *	is, whatever the locale, so every process (and ezmlm-idx, which
  *	folds the same way) agrees on a key.  store_ascii_lower() is
  *	inline in store.h for loops that fold as they go.
+ *
+ *	A list address keeps its case: its key (store_fold_key) is the
+ *	folded address, a NUL and a mask of the bytes that were capitals,
+ *	so that variants in case are rows of their own (as ezmlm-idx's
+ *	SQL keeps them) and lie together, the small-letter one first.
  * DIAGNOSTICS
  *	None.
  */
@@ -38,4 +46,30 @@ bool store_ascii_caseeq(const void *a, const void *b, size_t n)
 		    store_ascii_lower(x[i]) != store_ascii_lower(y[i]))
 			return false;
 	return true;
+}
+
+size_t store_fold_key(uint8_t *out, const void *addr, size_t len)
+{
+	const unsigned char *s = addr;
+	uint8_t *mask = out + len + 1;
+	size_t used = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		out[i] = (uint8_t)store_ascii_lower(s[i]);
+		if (i % 8 == 0)
+			mask[i / 8] = 0;
+		if (out[i] != s[i]) {
+			mask[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+			used = i / 8 + 1;
+		}
+	}
+	out[len] = 0;
+	return len + 1 + used;
+}
+
+size_t store_fold_prefix(uint8_t *out, const void *addr, size_t len)
+{
+	store_ascii_fold(out, addr, len);
+	out[len] = 0;
+	return len + 1;
 }

@@ -231,6 +231,10 @@ static bool key_take(const struct reg_column *c, const uint8_t **p,
 	}
 	*v = (struct store_value){ .kind = SV_TEXT, .s = (const char *)*p,
 				   .len = *n };
+	/* A list address's key: its folded form is what comes before the
+	 * NUL (ascii.c); the case mask after it is not shown. */
+	if ((c->flags & REG_FOLD) && memchr(*p, 0, *n))
+		v->len = (size_t)((const uint8_t *)memchr(*p, 0, *n) - *p);
 	*p += *n;
 	*n = 0;
 	return v->len > 0;

@@ -115,7 +115,8 @@ struct verify {
 	MDB_txn *txn;
 	uint64_t rows;
 	uint64_t seq;
-	uint64_t format;	/* 1: no indexes by hash yet; 3: shared */
+	uint64_t format;	/* 1: no indexes by hash yet; 3: shared;
+				 * 4: list addresses keep their case */
 	uint32_t *ids;		/* format 3: the lists' ids, sorted */
 	size_t nids;
 	char err[STORE_ERR_MAX];
@@ -134,8 +135,22 @@ static bool vfail(struct verify *v, const char *fmt, ...)
 	return false;
 }
 
+/*
+ * old_address_key - a store before format 4 keyed a list address by its
+ *	folded form alone (layout.c): is k that of address a?
+ */
+static bool old_address_key(const struct store_value *a, const MDB_val *k)
+{
+	uint8_t key[STORE_KEY_MAX];
+
+	if (a->kind != SV_TEXT || a->len != k->mv_size || a->len > sizeof(key))
+		return false;
+	store_ascii_fold(key, a->s, a->len);
+	return memcmp(key, k->mv_data, a->len) == 0;
+}
+
 /* row_key_matches - the key a decoded row's columns give is its key. */
-static bool row_key_matches(const struct reg_table *t,
+static bool row_key_matches(const struct verify *v, const struct reg_table *t,
 			    const struct store_row *row, const MDB_val *k)
 {
 	struct store_value kv[REG_MAX_KEY];
@@ -147,6 +162,8 @@ static bool row_key_matches(const struct reg_table *t,
 		return k->mv_size == 8;
 	for (int i = 0; i < t->nkey; i++)
 		kv[i] = row->col[t->key[i]];
+	if (v->format < 4 && reg_list_addresses(t))
+		return old_address_key(&kv[0], k);
 	if (key_encode(t, kv, key, &len, err, sizeof(err)))
 		return false;
 	return len == k->mv_size && memcmp(key, k->mv_data, len) == 0;
@@ -172,9 +189,10 @@ static bool index_entry_matches(struct verify *v, const struct reg_table *t,
 	addr = &row.col[REG_ADDR_ADDRESS];
 	if (*(const uint8_t *)k->mv_data != idx_bucket(h))
 		return false;
+	/* No data: the address is the key, with its NUL from format 4 on. */
 	if (d->mv_size == 0)
-		return addr->len == rk.mv_size &&
-			memcmp(addr->s, rk.mv_data, rk.mv_size) == 0;
+		return addr->len + (v->format >= 4) == rk.mv_size &&
+			memcmp(addr->s, rk.mv_data, addr->len) == 0;
 	return addr->len == d->mv_size &&
 		memcmp(addr->s, d->mv_data, d->mv_size) == 0;
 }
@@ -329,7 +347,7 @@ static bool walk_list_rows(struct verify *v, const char *name,
 		if (!id_known(v, &k, &id))
 			return vfail(v, "%s: a row of no list", name);
 		if (!row_decode(t, d.mv_data, d.mv_size, &row) ||
-		    !row_key_matches(t, &row, &rk))
+		    !row_key_matches(v, t, &row, &rk))
 			return vfail(v, "table T%s of list id %u: a row does "
 				     "not decode or sits under the wrong key",
 				     t->name, id);
@@ -429,7 +447,8 @@ static bool walk_db(struct verify *v, const char *name)
 			return false;
 		if (v->format >= 3 && t->family == REG_LIST)
 			return vfail(v, "table database %s in a store of "
-				     "format 3", name);
+				     "format %llu", name,
+				     (unsigned long long)v->format);
 	} else if (strncmp(name, DB_INDEX_PREFIX, 2) == 0)
 		return walk_index(v, name);
 	else if (strncmp(name, DB_LIST_PREFIX, 2) == 0 ||
@@ -444,7 +463,7 @@ static bool walk_db(struct verify *v, const char *name)
 	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		if (t && (!row_decode(t, d.mv_data, d.mv_size, &row) ||
-			  !row_key_matches(t, &row, &k)))
+			  !row_key_matches(v, t, &row, &k)))
 			return vfail(v, "table %s: a row does not decode "
 				     "or sits under the wrong key", name + 2);
 		if (t && reg_list_addresses(t) &&

@@ -261,6 +261,15 @@ enum store_rc key_tail_load(struct store_txn *t, const struct tdb *db,
  */
 int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
 	     const MDB_val *k, MDB_val *d, unsigned flags);
+/*
+ * tdb_first_with - the first row of db at or after from whose key starts
+ *	with from's first plen bytes (k, d as tdb_get gives them),
+ *	MDB_NOTFOUND if none; with a tail, a from that sorts after it is
+ *	answered without a search.  (tdb.c)
+ */
+int tdb_first_with(MDB_txn *txn, const struct tdb *db,
+		   const struct key_tail *tail, const MDB_val *from,
+		   size_t plen, MDB_val *k, MDB_val *d);
 
 /* addr_index.c: the address tables' index by hash (see there). */
 #define IDX_OTHER	255	/* the bucket of hashes outside 0..254 */
@@ -309,6 +318,8 @@ enum store_rc idx_of(struct store_txn *txn, const struct reg_table *t,
 		     const struct tdb *table, struct tdb *x);
 /* layout_upgrade - a format 1 or 2 store: lists into shared databases. */
 enum store_rc layout_upgrade(struct store_txn *t, uint64_t format);
+/* layout_rekey - a format 3 store: list addresses keyed as format 4's. */
+enum store_rc layout_rekey(struct store_txn *t);
 /* layout_open - the shared list databases' handles (create: made). */
 enum store_rc layout_open(struct store_txn *t, bool create);
 
@@ -319,7 +330,7 @@ enum store_rc table_resolve(struct store_txn *txn, const char *name,
 enum store_rc table_check_value(struct store *st, const char *name,
 				const struct reg_column *c,
 				const struct store_value *v);
-bool table_filter_match(const struct reg_table *t, const struct store_row *r,
+bool table_filter_match(const struct store_row *r,
 			const struct store_filter *f, int nf);
 bool table_filter_key(const struct reg_table *t, const struct store_filter *f,
 		      int nf, struct store_value key[REG_MAX_KEY]);

@@ -14,6 +14,15 @@
  *	first writing open moves them (layout_upgrade), in the one
  *	transaction that also sets the format: a store is of the old
  *	format or of the new one, whatever stops the process.
+ *
+ *	Format 4 keys a list address by store_fold_key() (ascii.c: the
+ *	folded address, a NUL, its case mask) where format 3 keyed it by
+ *	the folded address alone, so that variants in case are rows of
+ *	their own.  The same first writing open rekeys every address
+ *	table and rebuilds its index (layout_rekey), after the move of an
+ *	older store.  Format 3 held one row per folded address, so the
+ *	new keys cannot collide; and as a NUL sorts before every other
+ *	byte, they come in the order of the old ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,5 +179,126 @@ enum store_rc layout_upgrade(struct store_txn *t, uint64_t format)
 	if (rc == STORE_OK)
 		rc = store_mdb_rc(t->st, store_meta_put_u64(t, META_LIST_ID, id),
 				  DB_META);
+	return rc;
+}
+
+/* The rows of one address table, read out before it is rekeyed. */
+struct saved {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static bool save_row(struct saved *sv, const MDB_val *d)
+{
+	size_t need = sizeof(d->mv_size) + d->mv_size;
+
+	if (sv->len + need > sv->cap) {
+		size_t cap = sv->cap ? 2 * sv->cap : 1 << 16;
+		uint8_t *p;
+
+		while (cap < sv->len + need)
+			cap *= 2;
+		if (!(p = realloc(sv->p, cap)))
+			return false;
+		sv->p = p;
+		sv->cap = cap;
+	}
+	memcpy(sv->p + sv->len, &d->mv_size, sizeof(d->mv_size));
+	memcpy(sv->p + sv->len + sizeof(d->mv_size), d->mv_data, d->mv_size);
+	sv->len += need;
+	return true;
+}
+
+/* read_rows - every row of db into sv, then db emptied. */
+static enum store_rc read_rows(struct store_txn *t, const char *name,
+			       const struct tdb *db, struct saved *sv)
+{
+	struct tcur c;
+	MDB_val k, d;
+	int mrc = tcur_open(t->txn, db, &c);
+
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, name);
+	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT))
+		if (!save_row(sv, &d)) {
+			tcur_close(&c);
+			return store_fail(t->st, STORE_INTERNAL,
+					  "out of memory");
+		}
+	tcur_close(&c);
+	if (mrc == MDB_NOTFOUND)
+		mrc = tdb_clear(t->txn, db);
+	return mrc ? store_mdb_rc(t->st, mrc, name) : STORE_OK;
+}
+
+/* put_rekeyed - the saved rows back into db, each under its new key. */
+static enum store_rc put_rekeyed(struct store_txn *t, const char *name,
+				 const struct reg_table *tb,
+				 const struct tdb *db, const struct saved *sv)
+{
+	uint8_t key[STORE_KEY_MAX];
+	struct store_row row;
+	size_t klen;
+	int mrc = 0;
+
+	for (size_t at = 0; mrc == 0 && at < sv->len;) {
+		MDB_val d = { 0, NULL }, k = { 0, key };
+		char err[STORE_ERR_MAX];
+
+		memcpy(&d.mv_size, sv->p + at, sizeof(d.mv_size));
+		d.mv_data = sv->p + at + sizeof(d.mv_size);
+		at += sizeof(d.mv_size) + d.mv_size;
+		if (!row_decode(tb, d.mv_data, d.mv_size, &row) ||
+		    key_encode(tb, &row.col[REG_ADDR_ADDRESS], key, &klen,
+			       err, sizeof(err)))
+			return store_fail(t->st, STORE_CORRUPT, "table %s: a "
+					  "row has no address the store can "
+					  "key", name);
+		k.mv_size = klen;
+		mrc = tdb_put(t->txn, db, &k, &d, MDB_APPEND);
+	}
+	return mrc ? store_mdb_rc(t->st, mrc, name) : STORE_OK;
+}
+
+/* rekey_table - address table tb of list root (id): format 4's keys. */
+static enum store_rc rekey_table(struct store_txn *t, const char *root,
+				 uint32_t id, const struct reg_table *tb)
+{
+	char name[REG_NAME_MAX + 8];
+	struct saved sv = { 0 };
+	struct tdb db, x;
+	enum store_rc rc;
+	int mrc;
+
+	snprintf(name, sizeof(name), "%s%s", root, tb->name);
+	list_tdb(t->st, tb, id, &db);
+	rc = read_rows(t, name, &db, &sv);
+	if (rc == STORE_OK)
+		rc = put_rekeyed(t, name, tb, &db, &sv);
+	free(sv.p);
+	if (rc == STORE_OK)
+		rc = idx_of(t, tb, &db, &x);
+	if (rc == STORE_OK && (mrc = tdb_clear(t->txn, &x)))
+		rc = store_mdb_rc(t->st, mrc, name);
+	return rc ? rc : idx_build(t, name);
+}
+
+enum store_rc layout_rekey(struct store_txn *t)
+{
+	struct roots r = { 0 };
+	enum store_rc rc = store_list_each(t, root_add, &r);
+	uint32_t id;
+
+	if (rc == STORE_OK && r.oom)
+		rc = store_fail(t->st, STORE_INTERNAL, "out of memory");
+	for (size_t i = 0; rc == STORE_OK && i < r.n; i++) {
+		rc = list_id(t, r.root[i], &id);
+		for (int j = 0; rc == STORE_OK && reg_list[j]; j++)
+			if (reg_list_addresses(reg_list[j]))
+				rc = rekey_table(t, r.root[i], id,
+						 reg_list[j]);
+	}
+	free(r.root);
 	return rc;
 }

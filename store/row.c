@@ -17,7 +17,8 @@
  *	A key is the primary key columns concatenated: an integer as 8
  *	bytes big-endian with the sign bit flipped (so LMDB's memcmp order
  *	is numeric order), a text (only ever the last key column) as its
- *	bytes, ASCII letters lower-cased for REG_FOLD columns.  Tables
+ *	bytes, or for a REG_FOLD column (a list address) as the key
+ *	store_fold_key() makes of it (ascii.c: folded, NUL, case mask).  Tables
  *	without a key use a hidden row number, encoded as an integer.
  */
 #include <string.h>
@@ -252,16 +253,23 @@ enum store_rc key_encode(const struct reg_table *t,
 			n += 8;
 			continue;
 		}
-		if (n + v->len > STORE_KEY_MAX) {
+		if (n + ((c->flags & REG_FOLD) ? STORE_FOLD_KEY_MAX(v->len)
+			 : v->len) > STORE_KEY_MAX) {
 			snprintf(err, errlen, "%s: key column %s longer than "
 				 "%d bytes", t->name, c->name, STORE_KEY_MAX);
 			return STORE_BADDATA;
 		}
+		if ((c->flags & REG_FOLD) && memchr(v->s, 0, v->len)) {
+			snprintf(err, errlen, "%s: key column %s may not hold "
+				 "a NUL byte", t->name, c->name);
+			return STORE_BADDATA;
+		}
 		if (c->flags & REG_FOLD)
-			store_ascii_fold(out + n, v->s, v->len);
-		else if (v->len)
+			n += store_fold_key(out + n, v->s, v->len);
+		else {
 			memcpy(out + n, v->s, v->len);
-		n += v->len;
+			n += v->len;
+		}
 	}
 	*len = n;
 	return STORE_OK;

@@ -27,7 +27,8 @@
 #define MAP_INITIAL	(64ull << 20)
 #define MAX_SIZE_DEFAULT (64ull << 30)
 #define CHANGES_KEEP_DEFAULT 1000000ull
-#define STORE_FORMAT	3u	/* 3: lists share databases (layout.c) */
+#define STORE_FORMAT	4u	/* 3: lists share databases; 4: list
+				 * addresses keep their case (layout.c) */
 /* Formats 1 (no index by hash) and 2 are upgraded when opened to write. */
 
 /* the last failure's text, one per thread (see store_errbuf) */
@@ -447,9 +448,10 @@ static enum store_rc open_own_dbs(struct store *st)
 		return store_fail(st, STORE_CORRUPT, "%s: not an mq store "
 				  "(no meta record)", st->path);
 	}
-	if (mrc == 0 && (format == 1 || format == 2) && write) {
+	if (mrc == 0 && format >= 1 && format < STORE_FORMAT && write) {
 		if ((rc = layout_open(&t, true)) ||
-		    (rc = layout_upgrade(&t, format))) {
+		    (format < 3 && (rc = layout_upgrade(&t, format))) ||
+		    (rc = layout_rekey(&t))) {
 			mdb_txn_abort(t.txn);
 			store_dbi_forget_pending(st, false);
 			return rc;
@@ -457,7 +459,7 @@ static enum store_rc open_own_dbs(struct store *st)
 		mrc = store_meta_put_u64(&t, "format", STORE_FORMAT);
 		format = STORE_FORMAT;
 	}
-	if (mrc == 0 && (format == 1 || format == 2)) {
+	if (mrc == 0 && format >= 1 && format < STORE_FORMAT) {
 		mdb_txn_abort(t.txn);
 		st->needs_upgrade = true;
 		return store_fail(st, STORE_READONLY, "%s: store format %llu "

@@ -408,6 +408,23 @@ void store_ascii_fold(void *dst, const void *src, size_t n);
 /* store_ascii_caseeq - are a and b (n bytes each) equal but for case? */
 bool store_ascii_caseeq(const void *a, const void *b, size_t n);
 
+/*
+ * The key of a list address (a REG_FOLD column): the address folded,
+ * a NUL, then its case mask, one bit per byte that was an ASCII capital
+ * (bit 0x80 >> i % 8 of byte i / 8), trailing zero bytes left out.  An
+ * address in small letters keys as "folded NUL", and every variant of
+ * it in case follows it: a search for the prefix "folded NUL" finds
+ * them all.  A key takes at most len + 1 + STORE_FOLD_MASK_MAX bytes.
+ */
+#define STORE_FOLD_MASK_MAX	32	/* bytes of the mask of 255 bytes */
+#define STORE_FOLD_KEY_MAX(len)	((len) + 1 + ((len) + 7) / 8)
+
+/* store_fold_key - the key of addr (len bytes, no NUL) into out; its size. */
+size_t store_fold_key(uint8_t *out, const void *addr, size_t len);
+
+/* store_fold_prefix - the prefix all variants of addr share; its size. */
+size_t store_fold_prefix(uint8_t *out, const void *addr, size_t len);
+
 /* Whole-file operations. */
 
 struct store_stat {

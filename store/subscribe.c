@@ -8,10 +8,14 @@
  *	rc = store_issub(txn, "list", SUB_MAIN, addr, len, &hash);
  * DESCRIPTION
  *	ezmlm-idx 7's subscriber database semantics over the address tables
- *	(hash, address, domain; keyed by the address folded to lower case)
- *	and their _slog tables.  A bulk call is one pass that resolves the
- *	tables once, encodes each row into one buffer and numbers the slog
- *	rows itself, so a million addresses cost one put and one slog
+ *	(hash, address, domain; keyed by the address as store_fold_key()
+ *	makes it: variants in case are rows of their own, lying together)
+ *	and their _slog tables.  As ezmlm-idx, issub and unsub compare
+ *	ASCII-case-insensitively: issub finds any variant, unsub removes
+ *	every one (a slog row each, with the address as stored); mq's sub
+ *	adds nothing when a variant is there.  A bulk call is one pass
+ *	that resolves the tables once, encodes each row into one buffer
+ *	and numbers the slog rows itself, so a million addresses cost one put and one slog
  *	append each, in the caller's transaction, plus their two change
  *	records unless those overflow the change log (internal.h), and
  *	their entries in the table's index by hash (addr_index.c).
@@ -73,6 +77,7 @@ struct sub_run {
 	char *arena;		/* their addresses and keys */
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
+	struct gone { uint8_t *p; size_t len, cap; } gone; /* removed rows */
 	/* added addresses by hash, for the index (stream_add) */
 	struct idx_stream { uint8_t *p; size_t len, cap; }
 		streams[SUB_HASH_LIMIT + 1];
@@ -133,12 +138,14 @@ static int stored_hash(const struct reg_table *t, const MDB_val *d)
 }
 
 /*
- * One request made ready: its stored form and its key (the address
- * folded to lower case), both in the run's arena.
+ * One request made ready: its stored form and its key (store_fold_key,
+ * whose first len + 1 bytes are the prefix of every variant), both in
+ * the run's arena.
  */
 struct sub_item {
 	size_t index;		/* in the caller's array */
-	size_t len;		/* of the address and of its key */
+	size_t len;		/* of the address */
+	size_t klen;		/* of its key */
 	int hash;		/* sub_add: the hash written */
 	const char *addr;
 	const uint8_t *key;
@@ -161,7 +168,8 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 
 /*
  * stream_add - note an added address for the index, in the stream of
- *	its hash: [key length][key][address length, 0: the key][address].
+ *	its hash: [key length, 2 bytes][key][address length, 0: the key
+ *	without its NUL][address].
  *	The additions come in key order, so each stream is in index order,
  *	and writing them out hash by hash appends to a bulk-loaded index.
  *	Copied now, while the item is in the cache: reading the items back
@@ -170,8 +178,8 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 static bool stream_add(struct sub_run *run, const struct sub_item *it)
 {
 	struct idx_stream *s = &run->streams[it->hash];
-	bool same = memcmp(it->addr, it->key, it->len) == 0;
-	size_t need = 2 + it->len + (same ? 0 : it->len);
+	bool same = it->klen == it->len + 1;	/* no capital */
+	size_t need = 3 + it->klen + (same ? 0 : it->len);
 
 	if (s->len + need > s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 4096;
@@ -184,9 +192,10 @@ static bool stream_add(struct sub_run *run, const struct sub_item *it)
 		s->p = p;
 		s->cap = cap;
 	}
-	s->p[s->len++] = (uint8_t)it->len;
-	memcpy(s->p + s->len, it->key, it->len);
-	s->len += it->len;
+	s->p[s->len++] = (uint8_t)(it->klen >> 8);
+	s->p[s->len++] = (uint8_t)it->klen;
+	memcpy(s->p + s->len, it->key, it->klen);
+	s->len += it->klen;
 	s->p[s->len++] = (uint8_t)(same ? 0 : it->len);
 	if (!same) {
 		memcpy(s->p + s->len, it->addr, it->len);
@@ -200,13 +209,21 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 			     const struct sub_request *r,
 			     struct sub_counts *counts)
 {
-	MDB_val k = { it->len, (void *)it->key }, d;
+	MDB_val k = { it->len + 1, (void *)it->key }, d;
 	int mrc;
 
 	it->hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
-	d = (MDB_val){ addr_row(run, it), run->buf };
-	mrc = tail_put(run->txn, &run->tb.dbi, &run->tail, &k, &d,
-		       MDB_NOOVERWRITE);
+	/* A variant there?  Loading in key order, most sort after them all. */
+	mrc = tdb_first_with(run->txn->txn, &run->tb.dbi, &run->tail, &k,
+			     k.mv_size, &k, &d);
+	if (mrc == 0)
+		mrc = MDB_KEYEXIST;
+	else if (mrc == MDB_NOTFOUND) {
+		k = (MDB_val){ it->klen, (void *)it->key };
+		d = (MDB_val){ addr_row(run, it), run->buf };
+		mrc = tail_put(run->txn, &run->tb.dbi, &run->tail, &k, &d,
+			       MDB_NOOVERWRITE);
+	}
 	if (mrc == MDB_KEYEXIST) {
 		/* d now holds the present row. */
 		if (r->hash < 0 && stored_hash(run->tb.t, &d) > SUB_HASH_MAX)
@@ -225,34 +242,134 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 	return STORE_OK;
 }
 
-/* sub_remove - delete addr if its hash allows it. */
+/*
+ * gone_add - note a removed row for its change record and slog row:
+ *	[request index][key length, 2 bytes][key][address length][address],
+ *	in key order as the removals come.
+ */
+static bool gone_add(struct sub_run *run, size_t index, const MDB_val *k,
+		     const struct store_value *addr)
+{
+	struct gone *g = &run->gone;
+	size_t need = sizeof(index) + 3 + k->mv_size + addr->len;
+
+	if (g->len + need > g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 4096;
+		uint8_t *p;
+
+		while (cap < g->len + need)
+			cap *= 2;
+		if (!(p = realloc(g->p, cap)))
+			return false;
+		g->p = p;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, &index, sizeof(index));
+	g->len += sizeof(index);
+	g->p[g->len++] = (uint8_t)(k->mv_size >> 8);
+	g->p[g->len++] = (uint8_t)k->mv_size;
+	memcpy(g->p + g->len, k->mv_data, k->mv_size);
+	g->len += k->mv_size;
+	g->p[g->len++] = (uint8_t)addr->len;
+	memcpy(g->p + g->len, addr->s, addr->len);
+	g->len += addr->len;
+	return true;
+}
+
+/* One removed row, read back from the run's record of them. */
+struct gone_row {
+	size_t index;
+	MDB_val key;
+	const char *addr;
+	size_t len;
+};
+
+/* gone_at - the removed row at offset at; the offset after it. */
+static size_t gone_at(const struct gone *g, size_t at, struct gone_row *out)
+{
+	const uint8_t *p = g->p + at;
+
+	memcpy(&out->index, p, sizeof(out->index));
+	p += sizeof(out->index);
+	out->key = (MDB_val){ (size_t)p[0] << 8 | p[1], (void *)(p + 2) };
+	p += 2 + out->key.mv_size;
+	out->len = *p++;
+	out->addr = (const char *)p;
+	return (size_t)(p + out->len - g->p);
+}
+
+/*
+ * remove_variant - delete the row (k, d) when its hash allows it: a
+ *	blocked address (hash above 52) only by its own hash.  *removed
+ *	says whether it went (k then points at a copy of its key).
+ */
+static enum store_rc remove_variant(struct sub_run *run,
+				    const struct sub_item *it,
+				    const struct sub_request *r, MDB_val *k,
+				    const MDB_val *d, bool *removed)
+{
+	uint8_t key[STORE_KEY_MAX];
+	struct store_row row;
+	int mrc, hash;
+
+	if (!row_decode(run->tb.t, d->mv_data, d->mv_size, &row) ||
+	    row.col[REG_ADDR_HASH].kind != SV_INT ||
+	    row.col[REG_ADDR_ADDRESS].kind != SV_TEXT ||
+	    k->mv_size > sizeof(key))
+		return table_corrupt_row(run->txn->st, run->tb.name);
+	hash = (int)row.col[REG_ADDR_HASH].i;
+	*removed = false;
+	if (r->hash >= 0 ? hash != r->hash : hash > SUB_HASH_MAX)
+		return STORE_OK;
+	if (!gone_add(run, it->index, k, &row.col[REG_ADDR_ADDRESS]))
+		return store_fail(run->txn->st, STORE_INTERNAL,
+				  "out of memory");
+	memcpy(key, k->mv_data, k->mv_size);	/* the delete moves the map */
+	*k = (MDB_val){ k->mv_size, key };
+	if ((mrc = tdb_del(run->txn->txn, &run->tb.dbi, k)))
+		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
+	*removed = true;
+	return idx_remove(run->txn, &run->tb.x, run->tb.name, hash,
+			  k->mv_data, k->mv_size);
+}
+
+/*
+ * sub_remove - delete every variant of addr whose hash allows it, one
+ *	after the other: each search starts after the rows kept.
+ */
 static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 				const struct sub_request *r,
 				struct sub_counts *counts)
 {
-	MDB_val k = { it->len, (void *)it->key }, d;
-	int mrc = tdb_get(run->txn->txn, &run->tb.dbi, &k, &d), hash;
-	enum store_rc rc;
+	uint8_t from[STORE_KEY_MAX + 1];
+	MDB_val f = { it->len + 1, from }, k, d;
+	size_t before = run->gone.len;
+	enum store_rc rc = STORE_OK;
+	bool removed = false;
+	int mrc;
 
-	if (mrc == MDB_NOTFOUND) {
-		counts->unchanged++;
-		return STORE_OK;
+	memcpy(from, it->key, f.mv_size);
+	while (rc == STORE_OK &&
+	       (mrc = tdb_first_with(run->txn->txn, &run->tb.dbi, NULL, &f,
+				     it->len + 1, &k, &d)) == 0) {
+		rc = remove_variant(run, it, r, &k, &d, &removed);
+		if (rc || removed)
+			continue;
+		/* Kept: search on just after it (its key and a NUL). */
+		if (k.mv_size >= sizeof(from))
+			break;
+		memcpy(from, k.mv_data, k.mv_size);
+		from[k.mv_size] = 0;
+		f.mv_size = k.mv_size + 1;
 	}
-	if (mrc)
-		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
-	hash = stored_hash(run->tb.t, &d);
-	if (hash < 0)
-		return table_corrupt_row(run->txn->st, run->tb.name);
-	if (r->hash >= 0 ? hash != r->hash : hash > SUB_HASH_MAX) {
-		counts->unchanged++;
-		return STORE_OK;
-	}
-	if ((mrc = tdb_del(run->txn->txn, &run->tb.dbi, &k)))
-		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
-	rc = idx_remove(run->txn, &run->tb.x, run->tb.name, hash, it->key,
-			it->len);
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND && mrc != 0)
+		rc = store_mdb_rc(run->txn->st, mrc, run->tb.name);
 	if (rc)
 		return rc;
+	if (run->gone.len == before) {
+		counts->unchanged++;
+		return STORE_OK;
+	}
 	run->changed[it->index] = true;
 	counts->changed++;
 	return STORE_OK;
@@ -285,22 +402,26 @@ static enum store_rc item_make(struct sub_run *run,
 	it->index = i;
 	it->addr = addr;
 	it->key = key = (uint8_t *)addr + it->len;
-	store_ascii_fold(key, addr, it->len);
-	run->arena_used += 2 * it->len;
+	it->klen = store_fold_key(key, addr, it->len);
+	run->arena_used += it->len + it->klen;
 	return STORE_OK;
 }
 
-/* item_cmp - key order (as the table's), then input order. */
+/*
+ * item_cmp - the order of the variants' prefixes (the table's key order
+ *	but for the variants of one address), then input order: of the
+ *	variants in one call the first given is the one sub adds.
+ */
 static int item_cmp(const void *a, const void *b)
 {
 	const struct sub_item *x = *(const struct sub_item *const *)a;
 	const struct sub_item *y = *(const struct sub_item *const *)b;
-	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	/* A prefix ends in the key's only NUL: one byte past the shorter
+	 * address tells two prefixes apart. */
+	int c = memcmp(x->key, y->key, (x->len < y->len ? x->len : y->len) + 1);
 
 	if (c)
 		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -314,21 +435,23 @@ static int item_cmp(const void *a, const void *b)
 static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 				 size_t n, uint64_t changed)
 {
+	struct gone_row g;
 	enum store_rc rc = store_change_expect(run->txn, 2 * changed,
 					       &run->log);
 
-	for (size_t i = 0; rc == STORE_OK && run->log && i < n; i++) {
+	for (size_t i = 0; rc == STORE_OK && run->log && run->add && i < n;
+	     i++) {
 		const struct sub_item *it = order[i];
 
-		if (!run->changed[it->index])
-			continue;
-		if (run->add)
+		if (run->changed[it->index])
 			rc = store_change(run->txn, CHANGE_PUT, run->tb.name,
-					  it->key, it->len, run->buf,
+					  it->key, it->klen, run->buf,
 					  addr_row(run, it));
-		else
-			rc = store_change(run->txn, CHANGE_DEL, run->tb.name,
-					  it->key, it->len, NULL, 0);
+	}
+	for (size_t at = 0; rc == STORE_OK && run->log && at < run->gone.len;) {
+		at = gone_at(&run->gone, at, &g);
+		rc = store_change(run->txn, CHANGE_DEL, run->tb.name,
+				  g.key.mv_data, g.key.mv_size, NULL, 0);
 	}
 	return rc;
 }
@@ -343,19 +466,72 @@ static enum store_rc index_added(struct sub_run *run)
 		struct idx_stream *s = &run->streams[h];
 
 		for (size_t at = 0; rc == STORE_OK && at < s->len;) {
-			size_t klen = s->p[at], alen = s->p[at + 1 + klen];
-			const uint8_t *key = s->p + at + 1;
+			size_t klen = (size_t)s->p[at] << 8 | s->p[at + 1];
+			const uint8_t *key = s->p + at + 2;
+			size_t alen = key[klen];
 			const char *addr = alen ? (const char *)key + klen + 1
 				: (const char *)key;
 
 			rc = idx_add(run->txn, &run->tb.x, run->tb.name,
 				     &run->tail, h, key, klen, addr,
-				     alen ? alen : klen);
-			at += 2 + klen + alen;
+				     alen ? alen : klen - 1);
+			at += 3 + klen + alen;
 		}
 		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
 	}
+	return rc;
+}
+
+/* slog_added - a slog row for each address added, in input order. */
+static enum store_rc slog_added(struct sub_run *run,
+				const struct sub_request *r, size_t n)
+{
+	enum store_rc rc = STORE_OK;
+
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		if (run->changed[i])
+			rc = slog_append(run, run->items[i].addr,
+					 run->items[i].len, &r[i]);
+	return rc;
+}
+
+/* gone_cmp - removed rows by request, then in the order removed */
+static int gone_cmp(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1)
+		: (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/*
+ * slog_removed - a slog row for each row removed, with its address as
+ *	stored, in input order (a request's variants in key order).
+ */
+static enum store_rc slog_removed(struct sub_run *run,
+				  const struct sub_request *r)
+{
+	size_t n = 0, (*order)[2];
+	struct gone_row g;
+	enum store_rc rc = STORE_OK;
+
+	for (size_t at = 0; at < run->gone.len; n++)
+		at = gone_at(&run->gone, at, &g);
+	if (!(order = malloc((n ? n : 1) * sizeof(*order))))
+		return store_fail(run->txn->st, STORE_INTERNAL,
+				  "out of memory");
+	for (size_t at = 0, i = 0; i < n; i++) {
+		order[i][1] = at;
+		at = gone_at(&run->gone, at, &g);
+		order[i][0] = g.index;
+	}
+	qsort(order, n, sizeof(*order), gone_cmp);
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		gone_at(&run->gone, order[i][1], &g);
+		rc = slog_append(run, g.addr, g.len, &r[g.index]);
+	}
+	free(order);
 	return rc;
 }
 
@@ -385,10 +561,8 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 		rc = index_added(run);
 	if (rc == STORE_OK)
 		rc = log_changes(run, order, n, counts->changed);
-	for (size_t i = 0; rc == STORE_OK && i < n; i++)
-		if (run->changed[i])
-			rc = slog_append(run, run->items[i].addr,
-					 run->items[i].len, &r[i]);
+	if (rc == STORE_OK)
+		rc = run->add ? slog_added(run, r, n) : slog_removed(run, r);
 	if (rc == STORE_OK && run->next_id > 1)
 		rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi,
 				   run->next_id - 1, NULL);
@@ -401,8 +575,9 @@ static size_t arena_size(const struct sub_request *r, size_t n)
 	size_t total = 1;
 
 	for (size_t i = 0; i < n; i++)
-		total += 2 * (r[i].len > SUB_ADDR_MAX ? 0 : r[i].len);
-	return total + SUB_ADDR_MAX + 1;
+		total += r[i].len > SUB_ADDR_MAX ? 0
+			: r[i].len + STORE_FOLD_KEY_MAX(r[i].len);
+	return total + SUB_ADDR_MAX + STORE_FOLD_KEY_MAX(SUB_ADDR_MAX) + 1;
 }
 
 enum store_rc store_sub(struct store_txn *txn, const char *root,
@@ -449,6 +624,7 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 		free(run->items);
 		free(run->changed);
 		free(run->arena);
+		free(run->gone.p);
 		for (int h = 0; h <= SUB_HASH_LIMIT; h++)
 			free(run->streams[h].p);
 	}
@@ -457,19 +633,20 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	return rc;
 }
 
-/* issub_at - the row of addr (folded) in tb; STORE_NOTFOUND if none. */
+/* issub_at - the first row of a variant of addr in tb, or STORE_NOTFOUND. */
 static enum store_rc issub_at(struct store_txn *txn,
 			      const struct sub_tables *tb, const char *addr,
 			      size_t len, struct store_row *row)
 {
-	uint8_t key[SUB_ADDR_MAX];
-	MDB_val k = { len, key }, d;
+	uint8_t key[SUB_ADDR_MAX + 1];
+	MDB_val k, d;
 	int mrc;
 
-	if (len == 0 || len > SUB_ADDR_MAX)
+	if (len == 0 || len > SUB_ADDR_MAX || memchr(addr, 0, len))
 		return STORE_NOTFOUND;
-	store_ascii_fold(key, addr, len);
-	mrc = tdb_get(txn->txn, &tb->dbi, &k, &d);
+	k = (MDB_val){ store_fold_prefix(key, addr, len), key };
+	mrc = tdb_first_with(txn->txn, &tb->dbi, NULL, &k, k.mv_size, &k,
+			     &d);
 	if (mrc == MDB_NOTFOUND)
 		return STORE_NOTFOUND;
 	if (mrc)

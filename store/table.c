@@ -213,21 +213,13 @@ enum store_rc store_value_parse(const struct reg_table *t,
 	return rc;
 }
 
-/* A REG_FOLD column compares as its key does: ASCII case-insensitively. */
-bool table_filter_match(const struct reg_table *t, const struct store_row *r,
-			 const struct store_filter *f, int nf)
+/* Every column compares exactly, as keys do (a list address keeps its case). */
+bool table_filter_match(const struct store_row *r,
+			const struct store_filter *f, int nf)
 {
-	for (int i = 0; i < nf; i++) {
-		const struct store_value *v = &r->col[f[i].col];
-
-		if ((t->cols[f[i].col].flags & REG_FOLD) &&
-		    v->kind == SV_TEXT && f[i].v.kind == SV_TEXT) {
-			if (v->len != f[i].v.len ||
-			    !store_ascii_caseeq(v->s, f[i].v.s, v->len))
-				return false;
-		} else if (!store_value_equal(v, &f[i].v))
+	for (int i = 0; i < nf; i++)
+		if (!store_value_equal(&r->col[f[i].col], &f[i].v))
 			return false;
-	}
 	return true;
 }
 
@@ -316,7 +308,7 @@ enum store_rc store_scan(struct store_txn *txn, const char *name,
 		if (rc == STORE_NOTFOUND || (rc == STORE_BADDATA &&
 					     t->nkey))
 			return STORE_OK;
-		if (rc == STORE_OK && table_filter_match(t, &row, f, nf))
+		if (rc == STORE_OK && table_filter_match(&row, f, nf))
 			fn(&row, arg);
 		return rc;
 	}
@@ -329,7 +321,7 @@ enum store_rc store_scan(struct store_txn *txn, const char *name,
 			tcur_close(&c);
 			return table_corrupt_row(txn->st, name);
 		}
-		if (table_filter_match(t, &row, f, nf) && fn(&row, arg))
+		if (table_filter_match(&row, f, nf) && fn(&row, arg))
 			break;
 	}
 	tcur_close(&c);

@@ -262,3 +262,26 @@ int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
 	}
 	return mrc;
 }
+
+int tdb_first_with(MDB_txn *txn, const struct tdb *db,
+		   const struct key_tail *tail, const MDB_val *from,
+		   size_t plen, MDB_val *k, MDB_val *d)
+{
+	uint8_t buf[TDB_KEY_BUF];
+	MDB_cursor *c;
+	MDB_val pk;
+	int rc;
+
+	if (!prefixed(db, from, buf, &pk) || (tail && after_tail(tail, &pk)))
+		return MDB_NOTFOUND;
+	plen += db->pfxlen;
+	if ((rc = mdb_cursor_open(txn, db->dbi, &c)))
+		return rc;
+	*k = pk;
+	rc = mdb_cursor_get(c, k, d, MDB_SET_RANGE);
+	mdb_cursor_close(c);
+	if (rc == 0 && (k->mv_size < plen ||
+			memcmp(k->mv_data, buf, plen) != 0))
+		rc = MDB_NOTFOUND;
+	return strip(db, rc, k);
+}

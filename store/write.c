@@ -341,7 +341,7 @@ enum store_rc store_del(struct store_txn *t, const char *name,
 	while (mrc == 0 && rc == STORE_OK) {
 		if (!row_decode(tb, d.mv_data, d.mv_size, &row))
 			rc = table_corrupt_row(t->st, name);
-		else if (table_filter_match(tb, &row, f, nf)) {
+		else if (table_filter_match(&row, f, nf)) {
 			rc = store_del_current(t, tb, name, &c, &k);
 			n++;
 			if (point)

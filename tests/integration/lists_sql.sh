@@ -83,7 +83,7 @@ run_engine() {
 	check "$ENGINE: unsub ALICE@x.example" "$MQ" unsub t ALICE@x.example
 	expect_eq "$ENGINE: SQL lost her" "0" \
 		"$(q "SELECT COUNT(*) FROM t WHERE lower(address) = 'alice@x.example'")"
-	expect_eq "$ENGINE: with a '-' slog row" "ALICE@x.example	-	m" \
+	expect_eq "$ENGINE: with a '-' slog row, the address as stored" "Alice@x.example	-	m" \
 		"$(q "SELECT address, edir, etype FROM t_slog WHERE edir = '-'")"
 	expect_status "$ENGINE: the store lost her" 1 "$MQ" issub t alice@x.example
 	same_rows t

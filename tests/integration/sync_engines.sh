@@ -109,7 +109,9 @@ lists() {
 		"$MQ" sync --from-sql --address "$URL"
 	expect_grep "$ENGINE: one list created" "1 lists created" "$TMP/last.out"
 	MQ_STORE_PATH=$TMP/$ENGINE-fresh.mdb check "$ENGINE: with both subscribers" \
-		"$MQ" get news address=BOB@example.net
+		"$MQ" get news address=bob@example.net
+	MQ_STORE_PATH=$TMP/$ENGINE-fresh.mdb check "$ENGINE: issub in any case" \
+		"$MQ" issub news BOB@example.net
 	check "$ENGINE: --from-sql into the first store" "$MQ" sync --from-sql --address "$URL"
 	same_dump news address
 	same_dump news_slog tai

@@ -219,17 +219,27 @@ static void test_row_writes(void)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
-	CHECK(store_write(st, set_hash_fn, "USER1@host1.example.org", NULL)
-	      == STORE_OK, "store_set: hash 7, address in upper case");
-	CHECK(listed("USER1@host1.example.org", 7) &&
+	CHECK(store_write(st, set_hash_fn, "user1@host1.example.org", NULL)
+	      == STORE_OK, "store_set: hash 7 for a present address");
+	CHECK(listed("user1@host1.example.org", 7) &&
 	      !listed("user1@host1.example.org", (int)sub_hash(
 		      "user1@host1.example.org", 23)),
 	      "it lists under hash 7 only, as now stored");
+	CHECK(store_write(st, set_hash_fn, "USER1@host1.example.org", NULL)
+	      == STORE_OK && listed("USER1@host1.example.org", 7) &&
+	      listed("user1@host1.example.org", 7),
+	      "a variant in upper case is a row of its own, listed too");
 	CHECK(store_write(st, set_hash_fn, "brand@new.example", NULL)
 	      == STORE_OK && listed("brand@new.example", 7),
 	      "store_set of a new address lists it");
 	CHECK(store_write(st, del_fn, "Brand@NEW.example", NULL) == STORE_OK &&
-	      !listed("brand@new.example", 7), "store_del unlists it");
+	      listed("brand@new.example", 7),
+	      "store_del of another case leaves it");
+	CHECK(store_write(st, del_fn, "USER1@host1.example.org", NULL) ==
+	      STORE_OK && store_write(st, del_fn, "brand@new.example", NULL) ==
+	      STORE_OK && !listed("brand@new.example", 7) &&
+	      !listed("USER1@host1.example.org", 7),
+	      "store_del of the exact address unlists it");
 	verifies("after store_set and store_del");
 	job_make(j, 0, NADDR / 3, false);
 	CHECK(store_write(st, sub_fn, j, NULL) == STORE_OK,
