@@ -135,6 +135,7 @@ struct load {
 	struct store_assign *a;
 	int ncols;
 	size_t nrows, start, end;
+	bool force_hash;	/* --hash: special hashes are meant */
 };
 
 static char *read_stdin(size_t *len)
@@ -283,7 +284,8 @@ static void fill_rows(const struct load *l, struct table_set_row *rows)
 {
 	for (size_t r = l->start; r < l->end; r++)
 		rows[r - l->start] = (struct table_set_row){
-			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+			.a = l->a + r * (size_t)l->ncols, .n = l->ncols,
+			.force_hash = l->force_hash };
 }
 
 /*
@@ -365,9 +367,10 @@ static int write_batches(struct store *st, struct load *l, size_t batch)
 	return 0;
 }
 
-int table_load_stdin(int argc, char **argv, const char *usage)
+int table_load_stdin(int argc, char **argv, const char *usage,
+		     bool force_hash)
 {
-	struct load l = { .table = argv[1] };
+	struct load l = { .table = argv[1], .force_hash = force_hash };
 	struct store_txn *txn;
 	struct store *st;
 	size_t batch = 0, len;

@@ -381,7 +381,7 @@ static void mailerq_post(struct http_req *r, const struct resource *rs)
 		op->a[op->na++] = (struct store_assign){ 0, { .kind = SV_INT,
 							      .i = id } };
 	op->code = id > 0 ? 200 : 201;
-	op->row = (struct table_set_row){ op->a, op->na, 0 };
+	op->row = (struct table_set_row){ .a = op->a, .n = op->na };
 	if (!(op->batch = table_set_batch(r->st, rs->table, &op->row, 1))) {
 		http_reply_error(r, 500, "%s: out of memory", rs->name);
 		op_free(op);

@@ -231,7 +231,7 @@ static bool parse_row(struct http_req *r, const char *name,
 		      const struct reg_table *t, json_t *obj, const char *where,
 		      struct store_assign *a, struct table_set_row *row)
 {
-	*row = (struct table_set_row){ a, 0, 0 };
+	*row = (struct table_set_row){ .a = a };
 	if (!json_is_object(obj) || json_object_size(obj) == 0 ||
 	    json_object_size(obj) > REG_MAX_COLS) {
 		http_reply_error(r, 400, "%sbody: expected an object of 1 to "
@@ -382,7 +382,7 @@ static void set_done(struct http_req *r, struct http_write *w)
 
 /* rows_check - table_set_check; false when it answered r already */
 static bool rows_check(struct http_req *r, const char *name,
-		       const struct table_set_row *rows, size_t n)
+		       struct table_set_row *rows, size_t n)
 {
 	char err[512] = "";
 	enum result_kind k;
@@ -420,6 +420,9 @@ static struct set_op *set_op_new(struct http_req *r, const char *name,
 			snprintf(where, sizeof(where), "row %zu: ", i + 1);
 		ok = parse_row(r, name, t, obj, where,
 			       op->a + i * REG_MAX_COLS, &op->rows[i]);
+		if (ok)		/* mq set --hash */
+			op->rows[i].force_hash =
+				http_query(r, "force_hash") != NULL;
 	}
 	if (ok && !rows_check(r, name, op->rows, n))
 		ok = false;
