@@ -435,6 +435,8 @@ static enum store_rc next_sql_row(void *arg, struct store_row *row)
 		f->fail = sync_row_parse(&f->names[f->cur], &f->cols[f->cur],
 					 v, n, row, &f->buf, f->res->err,
 					 sizeof(f->res->err));
+		if (!f->fail && reg_list_addresses(f->names[f->cur].t))
+			sync_note_address(f->res, f->names[f->cur].name, row);
 		if (f->fail != SYNC_ROW_REFUSED)
 			return f->fail ? STORE_BADDATA : STORE_OK;
 		f->fail = 0;

@@ -69,6 +69,9 @@ struct sql_sync_result {
 	char refusals[SQL_SYNC_ERR_MAX];	/* one line each (table, row
 						 * key, column), "..." when
 						 * more do not fit */
+	unsigned odd_addresses;		/* list addresses kept as SQL has
+					 * them though mq would refuse them */
+	char odd_address[SQL_SYNC_ERR_MAX];	/* the first, with why */
 	char err[SQL_SYNC_ERR_MAX];
 };
 

@@ -154,6 +154,13 @@ int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
 /* sync_note_refused - count a refused row, its message in res. */
 void	sync_note_refused(struct sql_sync_result *res, const char *msg);
 
+/*
+ * sync_note_address - a row of a list's address table that
+ *	addr_row_check finds odd: counted in res, the first one named.
+ */
+void	sync_note_address(struct sql_sync_result *res, const char *table,
+			  const struct store_row *row);
+
 /* sync_note_dropped - add root to res->dropped (" ..." once full). */
 void	sync_note_dropped(struct sql_sync_result *res, const char *root);
 

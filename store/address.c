@@ -429,3 +429,23 @@ int addr_parse(const char *in, size_t len, const char **addr, size_t *alen,
 	/* "Name <@domain>" is nobody's address; a bare "@domain" is ezmlm's */
 	return addr_check(*addr, *alen, !bracketed, why, whylen) ? 0 : -1;
 }
+
+bool addr_row_check(const struct store_row *row, char *why, size_t whylen)
+{
+	const struct store_value *a = &row->col[REG_ADDR_ADDRESS];
+	const struct store_value *h = &row->col[REG_ADDR_HASH];
+	unsigned own;
+
+	if (a->kind != SV_TEXT)
+		return true;
+	if (!addr_check(a->s, a->len, true, why, whylen))
+		return false;
+	own = sub_hash(a->s, a->len);
+	if (h->kind == SV_INT && h->i >= 0 && h->i <= SUB_HASH_MAX &&
+	    h->i != own) {
+		snprintf(why, whylen, "hash %lld is not its own (%u)",
+			 (long long)h->i, own);
+		return false;
+	}
+	return true;
+}

@@ -110,6 +110,15 @@ int addr_parse(const char *in, size_t len, const char **addr, size_t *alen,
 	       char *why, size_t whylen);
 
 /*
+ * addr_row_check - does a row of a list's address table (as SQL or an
+ *	import holds it) keep the invariants mq's own writes keep: an
+ *	address addr_check takes ("@domain" too), a hash 0..52 that is the
+ *	address's own (a special hash 53..99 is any address's)?  false
+ *	with the reason.  For reporting only: such rows are kept.
+ */
+bool addr_row_check(const struct store_row *row, char *why, size_t whylen);
+
+/*
  * ---- Cookies and the message log (h6b: cookie.c, checktag.c, mlog.c) ----
  */
 
