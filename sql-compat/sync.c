@@ -327,7 +327,7 @@ static enum store_rc value_parse(const struct reg_table *t,
 	if (t->cols[i].type == REG_TIME &&
 	    sync_time_canon(v->p, v->len, cols->prec[i], buf->time[i], &n))
 		p = buf->time[i];
-	return store_value_parse(t, &t->cols[i], p, n, out, msg, len);
+	return store_value_parse(t, NULL, &t->cols[i], p, n, out, msg, len);
 }
 
 /* sync_row_parse - see sync_int.h */

@@ -15,7 +15,9 @@
  *	at most 64 bytes, then a domain of letter-digit-hyphen labels with
  *	at least one dot, or an address literal ([192.0.2.1], [IPv6:...]).
  *	UTF-8 is taken where RFC 6531 (SMTPUTF8) takes it: in the local
- *	part and as IDN labels; A-labels (xn--) are plain labels.  An
+ *	part and as IDN labels; A-labels (xn--) are plain labels.  A
+ *	quoted local part may hold no space: ezmlm's stdin lines and the
+ *	store's addresses never do.  An
  *	entry "@domain" (no local part) is ezmlm's entry for a whole
  *	domain and stays valid when given bare.
  *
@@ -216,9 +218,15 @@ static bool check_quoted(const char *s, size_t n, char *why, size_t whylen)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '\\' && i + 2 < n && !control((unsigned char)s[i + 1])
-		    && (unsigned char)s[i + 1] < 0x80) {
+		    && (unsigned char)s[i + 1] < 0x80 && s[i + 1] != ' ') {
 			i++;
 			continue;
+		}
+		/* RFC's, but ezmlm's lines and files split at a space */
+		if (c == ' ' || (c == '\\' && s[i + 1] == ' ')) {
+			snprintf(why, whylen, "the local part holds a space, "
+				 "which a list cannot hold even quoted");
+			return false;
 		}
 		if (!control(c) && c < 0x80 && c != '\\')
 			continue;

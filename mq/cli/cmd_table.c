@@ -60,9 +60,9 @@ static const char dump_usage[] =
 	"Print every row of TABLE, as TSV with a header line (lossless: the\n"
 	"input format of 'mq set TABLE -') or as a JSON array of objects.\n";
 
-/* parse_pairs - col=val arguments into assignments of table t. */
-static int parse_pairs(const struct reg_table *t, int argc, char **argv,
-		       struct store_assign *out, int *n)
+/* parse_pairs - col=val arguments into assignments of table t, name. */
+static int parse_pairs(const struct reg_table *t, const char *name, int argc,
+		       char **argv, struct store_assign *out, int *n)
 {
 	char err[512];
 
@@ -79,18 +79,18 @@ static int parse_pairs(const struct reg_table *t, int argc, char **argv,
 		col = reg_column_index(t, argv[i]);
 		*eq = '=';
 		if (col < 0) {
-			cli_error("%s: no column %.*s", t->name,
+			cli_error("%s: no column %.*s", name,
 				  (int)(eq - argv[i]), argv[i]);
 			return EXIT_DATAERR;
 		}
 		if (*n == MAX_PAIRS) {
-			cli_error("%s: too many col=val", t->name);
+			cli_error("%s: too many col=val", name);
 			return EXIT_USAGE;
 		}
 		out[*n].col = col;
 		if (strcmp(eq + 1, "\\N") == 0)
 			out[*n].v = (struct store_value){ .kind = SV_NULL };
-		else if (store_value_parse(t, &t->cols[col], eq + 1,
+		else if (store_value_parse(t, name, &t->cols[col], eq + 1,
 					   strlen(eq + 1), &out[*n].v, err,
 					   sizeof(err))) {
 			cli_error("%s", err);
@@ -127,7 +127,8 @@ static int table_args(int argc, char **argv, unsigned flags,
 		ex = ex ? ex : cli_store_exit(rc);
 	}
 	if (!ex)
-		ex = parse_pairs(*t, argc - 1, argv + 1, pairs, npairs);
+		ex = parse_pairs(*t, argv[0], argc - 1, argv + 1, pairs,
+				 npairs);
 	if (ex) {
 		store_close(*st);
 		*st = NULL;

@@ -210,7 +210,8 @@ static bool parse_line(struct load *l, char *line, size_t lineno,
 	for (int i = 0; i < n; i++) {
 		a[i].col = cols[i];
 		a[i].v = (struct store_value){ .kind = SV_NULL };
-		if (fields[i] && store_value_parse(l->t, &l->t->cols[cols[i]],
+		if (fields[i] && store_value_parse(l->t, l->table,
+						   &l->t->cols[cols[i]],
 						   fields[i], lens[i], &a[i].v,
 						   err, sizeof(err))) {
 			cli_error("stdin:%zu: %s", lineno, err);

@@ -244,7 +244,7 @@ static bool column_value(struct http_req *r, struct mq_op *op, int ci,
 		snprintf(text, TEXT_MAX, "pool:%s", given);
 	else if (!(c->type == REG_TIME && unix_time(given, text)))
 		text = (char *)given;
-	if (store_value_parse(op->t, c, text, strlen(text), v, err,
+	if (store_value_parse(op->t, NULL, c, text, strlen(text), v, err,
 			      sizeof(err)) == STORE_OK)
 		return true;
 	http_reply_error(r, 400, "%s: field %s: %s", op->rs->name, m->field,

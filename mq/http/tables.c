@@ -73,8 +73,8 @@ static bool filter_param(struct http_req *r, const char *name,
 	f->col = col;
 	if (strcmp(value, "\\N") == 0)
 		f->v = (struct store_value){ .kind = SV_NULL };
-	else if (store_value_parse(t, c, value, strlen(value), &f->v, err,
-				   sizeof(err))) {
+	else if (store_value_parse(t, name, c, value, strlen(value), &f->v,
+				   err, sizeof(err))) {
 		http_reply_error(r, 400, "%s: parameter %s: %s", name, c->name,
 				 err);
 		return false;
@@ -192,7 +192,8 @@ static void table_get(struct http_req *r, const char *name,
 
 /* json_to_value - member iter of a posted row as a value of column c. */
 static bool json_to_value(struct http_req *r, const char *where,
-			  const struct reg_table *t, const struct reg_column *c,
+			  const char *name, const struct reg_table *t,
+			  const struct reg_column *c,
 			  json_t *obj, void *iter, struct store_value *v)
 {
 	json_t *j = json_object_iter_value(iter);
@@ -215,11 +216,11 @@ static bool json_to_value(struct http_req *r, const char *where,
 	}
 	if (!json_is_string(j)) {
 		http_reply_error(r, 400, "%s%s.%s: expected a string, an "
-				 "integer or null", where, t->name, c->name);
+				 "integer or null", where, name, c->name);
 		return false;
 	}
-	if (store_value_parse(t, c, json_string_value(j), json_string_length(j),
-			      v, err, sizeof(err))) {
+	if (store_value_parse(t, name, c, json_string_value(j),
+			      json_string_length(j), v, err, sizeof(err))) {
 		http_reply_error(r, 400, "%s%s", where, err);
 		return false;
 	}
@@ -249,7 +250,7 @@ static bool parse_row(struct http_req *r, const char *name,
 			return false;
 		}
 		a[row->n].col = col;
-		if (!json_to_value(r, where, t, &t->cols[col], obj, it,
+		if (!json_to_value(r, where, name, t, &t->cols[col], obj, it,
 				   &a[row->n].v))
 			return false;
 		row->n++;
