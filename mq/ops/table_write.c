@@ -150,7 +150,8 @@ static enum result_kind list_row_check(struct store_txn *txn,
 	if (d && d->kind == SV_TEXT &&
 	    (d->len != dlen || memcmp(d->s, dom, dlen))) {
 		ops_error("%s%s.domain: '%.*s' is not %.*s's domain column "
-			  "('%s')", where, table, (int)(d->len > 8 ? 8 : d->len),
+			  "('%s')", where, table,
+			  (int)(d->len > 8 ? 8 : d->len),
 			  d->s, (int)alen, a, dom);
 		return RESULT_BADDATA;
 	}
@@ -184,7 +185,8 @@ enum result_kind table_set_check(struct store *st, const char *table,
 
 	if ((rc = store_read_begin(st, &txn)))
 		return ops_store_fail(st, rc);
-	if (!dkim && (store_table_find(txn, table, &t) || !reg_list_addresses(t)))
+	if (!dkim && (store_table_find(txn, table, &t) ||
+		      !reg_list_addresses(t)))
 		t = NULL;
 	for (size_t i = 0; !k && (dkim || t) && i < n; i++) {
 		if (n > 1)
