@@ -260,7 +260,8 @@ static bool check_literal(const char *d, size_t n, char *why, size_t whylen)
 			 "with ']'");
 		return false;
 	}
-	if (n - skip - 1 < sizeof(text)) {
+	/* inet_pton reads up to a NUL: a literal holding one is not one */
+	if (n - skip - 1 < sizeof(text) && printable(d, n)) {
 		memcpy(text, d + skip, n - skip - 1);
 		text[n - skip - 1] = 0;
 		if (inet_pton(v6 ? AF_INET6 : AF_INET, text, bin) == 1)
