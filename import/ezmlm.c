@@ -214,6 +214,12 @@ static enum import_rc add_record(struct ez_load *l, int which,
 	if (name != ezmlm_file_char(rec + 1, len - 1, true) &&
 	    name != ezmlm_file_char(rec + 1, len - 1, false))
 		hash = name - '@';	/* put there by a forced hash */
+	if (hash == 0)		/* or by hand: everyone in subscribers/@ */
+		l->res->placed_at_zero++;
+	if (!addr_check(rec + 1, len - 1, true, why, sizeof(why)) &&
+	    l->res->odd_addresses++ == 0)
+		snprintf(l->res->odd_address, sizeof(l->res->odd_address),
+			 "%.700s: record %zu: %.200s", path, recno, why);
 	struct sub_request *subs = grow(t->subs, t->nsubs, &t->capsubs,
 					sizeof(*t->subs));
 

@@ -51,6 +51,11 @@ struct import_result {
 	uint64_t left_out;	/* dump: blocked addresses (hash 53..97) */
 	uint64_t ignored_files;	/* load: names in subscribers/ not ezmlm's */
 	bool key_generated;	/* load: the source had no key */
+	uint64_t placed_at_zero;	/* load: records in subscribers/@ (so
+					 * hash 0) whose own hash is another:
+					 * a hand-made directory */
+	uint64_t odd_addresses;	/* load: kept, though mq sub refuses them */
+	char odd_address[IMPORT_ERR_MAX];	/* the first: file, record, why */
 	enum store_rc store_rc;
 	char err[IMPORT_ERR_MAX];
 };

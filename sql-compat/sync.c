@@ -421,7 +421,7 @@ static enum store_rc value_parse(const struct reg_table *t,
 	if (t->cols[i].type == REG_TIME &&
 	    sync_time_canon(v->p, v->len, cols->prec[i], buf->time[i], &n))
 		p = buf->time[i];
-	return store_value_parse(t, &t->cols[i], p, n, out, msg, len);
+	return store_value_parse(t, NULL, &t->cols[i], p, n, out, msg, len);
 }
 
 /* sync_row_parse - see sync_int.h */
@@ -529,6 +529,8 @@ static enum store_rc next_sql_row(void *arg, struct store_row *row)
 		f->fail = sync_row_parse(&f->names[f->cur], &f->cols[f->cur],
 					 v, n, row, &f->buf, f->res->err,
 					 sizeof(f->res->err));
+		if (!f->fail && reg_list_addresses(f->names[f->cur].t))
+			sync_note_address(f->res, f->names[f->cur].name, row);
 		if (f->fail != SYNC_ROW_REFUSED)
 			return f->fail ? STORE_BADDATA : STORE_OK;
 		f->fail = 0;

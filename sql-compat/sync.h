@@ -75,6 +75,9 @@ struct sql_sync_result {
 						 * missing columns read as
 						 * their default, "table.column"
 						 * space-separated */
+	unsigned odd_addresses;		/* list addresses kept as SQL has
+					 * them though mq would refuse them */
+	char odd_address[SQL_SYNC_ERR_MAX];	/* the first, with why */
 	char err[SQL_SYNC_ERR_MAX];
 };
 

@@ -167,6 +167,13 @@ enum sql_rc sync_lists_sql(struct sql_conn *conn, const char *const *roots,
 			   size_t n, char ***sqlroots,
 			   struct sql_sync_result *res);
 
+/*
+ * sync_note_address - a row of a list's address table that
+ *	addr_row_check finds odd: counted in res, the first one named.
+ */
+void	sync_note_address(struct sql_sync_result *res, const char *table,
+			  const struct store_row *row);
+
 /* sync_note_dropped - add root to res->dropped (" ..." once full). */
 void	sync_note_dropped(struct sql_sync_result *res, const char *root);
 

@@ -258,6 +258,24 @@ void	sync_note_refused(struct sql_sync_result *res, const char *msg)
 			 "\n...");
 }
 
+/* sync_note_address - see sync_int.h */
+void	sync_note_address(struct sql_sync_result *res, const char *table,
+			  const struct store_row *row)
+{
+	const struct store_value *a = &row->col[REG_ADDR_ADDRESS];
+	char why[ADDR_WHY_MAX], shown[84];
+	size_t i;
+
+	if (addr_row_check(row, why, sizeof(why)) || res->odd_addresses++)
+		return;
+	for (i = 0; i < a->len && i + 1 < sizeof(shown); i++)
+		shown[i] = (unsigned char)a->s[i] < 0x20 ||
+			(unsigned char)a->s[i] >= 0x7f ? '?' : a->s[i];
+	shown[i] = 0;
+	snprintf(res->odd_address, sizeof(res->odd_address), "%s: '%s': %s",
+		 table, shown, why);
+}
+
 /* utf8_valid - well-formed UTF-8 (no overlong form, no surrogate) */
 static bool utf8_valid(const unsigned char *s, size_t n)
 {

@@ -71,6 +71,54 @@ enum store_rc sub_address(const char *in, size_t len, char *out,
 			  size_t *outlen, char *err, size_t errlen);
 
 /*
+ * ---- Addresses as people paste them (address.c) ----
+ */
+
+#define ADDR_LOCAL_MAX	64	/* bytes of a local part (RFC 5321) */
+#define ADDR_MAX	254	/* bytes of an address: a path of 256, <> in */
+#define ADDR_WHY_MAX	160	/* room for any reason below */
+
+/*
+ * addr_reduce - what people paste ("Name <a@b>", "\"Quoted\" <a@b>",
+ *	"<a@b>", blanks around) reduced to the address, *addr pointing
+ *	into in; *bracketed tells whether it stood in angle brackets.
+ *	0, or -1 with the reason in why (a '<' without a '>', text after
+ *	the '>', an empty address).  Nothing else is checked.
+ */
+int addr_reduce(const char *in, size_t len, const char **addr, size_t *alen,
+		bool *bracketed, char *why, size_t whylen);
+
+/*
+ * addr_check - is s (n bytes, bare) a mailbox as RFC 5321 writes it:
+ *	a dot-atom or quoted local part of 1..ADDR_LOCAL_MAX bytes, '@',
+ *	a domain of at least two letter-digit-hyphen labels (no hyphen
+ *	first or last, 1..63 bytes, the last not a number; UTF-8 labels
+ *	as IDN, A-labels as any) or an address literal ([192.0.2.1],
+ *	[IPv6:2001:db8::1]); UTF-8 in the local part as RFC 6531; at most
+ *	ADDR_MAX bytes.  domain_entry: "@domain" (ezmlm's entry for a
+ *	whole domain) is valid too.  false with the reason, in words.
+ */
+bool addr_check(const char *s, size_t n, bool domain_entry, char *why,
+		size_t whylen);
+
+/*
+ * addr_parse - addr_reduce, then addr_check of the address found (a
+ *	bare "@domain" is valid, "Name <@domain>" is not).  0 or -1 with
+ *	the reason in why.
+ */
+int addr_parse(const char *in, size_t len, const char **addr, size_t *alen,
+	       char *why, size_t whylen);
+
+/*
+ * addr_row_check - does a row of a list's address table (as SQL or an
+ *	import holds it) keep the invariants mq's own writes keep: an
+ *	address addr_check takes ("@domain" too), a hash 0..52 that is the
+ *	address's own (a special hash 53..99 is any address's)?  false
+ *	with the reason.  For reporting only: such rows are kept.
+ */
+bool addr_row_check(const struct store_row *row, char *why, size_t whylen);
+
+/*
  * ---- Cookies and the message log (h6b: cookie.c, checktag.c, mlog.c) ----
  */
 

@@ -172,12 +172,15 @@ struct store_row {
 
 /*
  * store_value_parse - turn text (as typed on a command line or read from
- *	a TSV file) into a value of column c.  "\N" is not special here:
- *	the caller decides what NULL is.  Returns STORE_BADDATA with a
- *	message naming table and column in err when the text does not fit
- *	(not an integer, too long, NUL byte, bad timestamp).
+ *	a TSV file) into a value of column c of table t, which the caller
+ *	calls name (a list's table by its whole name, "news_cookie": the
+ *	registry knows only its suffix; NULL: t->name).  "\N" is not
+ *	special here: the caller decides what NULL is.  Returns
+ *	STORE_BADDATA with a message naming table and column in err when
+ *	the text does not fit (not an integer, too long, NUL byte, bad
+ *	timestamp).
  */
-enum store_rc store_value_parse(const struct reg_table *t,
+enum store_rc store_value_parse(const struct reg_table *t, const char *name,
 				const struct reg_column *c, const char *text,
 				size_t len, struct store_value *out,
 				char *err, size_t errlen);

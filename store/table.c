@@ -175,7 +175,7 @@ enum store_rc table_check_value(struct store *st, const char *name,
 	return STORE_OK;
 }
 
-enum store_rc store_value_parse(const struct reg_table *t,
+enum store_rc store_value_parse(const struct reg_table *t, const char *name,
 				const struct reg_column *c, const char *text,
 				size_t len, struct store_value *out,
 				char *err, size_t errlen)
@@ -183,6 +183,7 @@ enum store_rc store_value_parse(const struct reg_table *t,
 	struct store tmp;
 	enum store_rc rc;
 
+	name = name ? name : t->name;
 	memset(out, 0, sizeof(*out));
 	if (c->type != REG_INT) {
 		*out = (struct store_value){ .kind = SV_TEXT, .s = text,
@@ -192,7 +193,7 @@ enum store_rc store_value_parse(const struct reg_table *t,
 
 		if (len == 0 || len >= sizeof(buf)) {
 			snprintf(err, errlen, "%s.%s: not an integer: '%.*s'",
-				 t->name, c->name, (int)(len > 40 ? 40 : len),
+				 name, c->name, (int)(len > 40 ? 40 : len),
 				 text);
 			return STORE_BADDATA;
 		}
@@ -202,12 +203,12 @@ enum store_rc store_value_parse(const struct reg_table *t,
 		out->i = strtoll(buf, &end, 10);
 		if (*end || errno || buf[0] == ' ' || buf[0] == '+') {
 			snprintf(err, errlen, "%s.%s: not an integer: '%s'",
-				 t->name, c->name, buf);
+				 name, c->name, buf);
 			return STORE_BADDATA;
 		}
 		out->kind = SV_INT;
 	}
-	rc = table_check_value(&tmp, t->name, c, out);
+	rc = table_check_value(&tmp, name, c, out);
 	if (rc)
 		snprintf(err, errlen, "%s", store_errbuf());
 	return rc;

@@ -79,6 +79,31 @@ static void print_counts(const struct import_result *res)
 	printf("; %llu Log lines\n", (unsigned long long)lines);
 }
 
+/*
+ * print_warnings - what an import kept as the directory has it but
+ *	mq's own writes would not make: said once each, with the numbers.
+ */
+static void print_warnings(const struct import_result *res, const char *dir,
+			   const char *root)
+{
+	if (res->placed_at_zero)
+		cli_error("warning: %s: %llu addresses were in a subscribers/@ "
+			  "file though their hash is not 0 (a hand-made "
+			  "directory?): placed with hash 0, as ezmlm-idx "
+			  "keeps them: it sends to them, but ezmlm-issub and "
+			  "ezmlm-unsub look for each in the file of its own "
+			  "hash and miss them.  To give them their own: "
+			  "mq list %s --hash 0 > F; mq unsub %s --hash 0 - < F;"
+			  " mq sub %s - < F", dir,
+			  (unsigned long long)res->placed_at_zero, root, root,
+			  root);
+	if (res->odd_addresses)
+		cli_error("warning: %llu addresses kept as the directory has "
+			  "them, though mq sub would refuse them; the first: "
+			  "%s", (unsigned long long)res->odd_addresses,
+			  res->odd_address);
+}
+
 /* print_notes - what the user should know but did not fail. */
 static void print_notes(const struct import_result *res)
 {
@@ -159,6 +184,7 @@ int cmd_import(int argc, char **argv)
 		printf("list %s imported from %s: ", root, arg[1]);
 		print_counts(&res);
 		print_notes(&res);
+		print_warnings(&res, arg[1], root);
 	}
 	store_close(st);
 	return ex;

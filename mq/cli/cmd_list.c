@@ -38,15 +38,15 @@ static const char sub_usage[] =
 	"usage: mq sub T [--digest|--allow|--deny|--mod] [--hash N] "
 	"[--from LINE] [-n] ADDR... | -\n"
 	"Subscribe addresses to list T (or its digest, allow, deny or mod\n"
-	"table); '-' reads one address a line from stdin (the whole line;\n"
-	"empty lines and lines starting with '#' are skipped).  With -n,\n"
-	"as ezmlm-sub -n, a line is an address, then a space, tab or comma\n"
-	"and its from line ('\\' keeps the next byte in the address), and\n"
-	"the arguments are ADDR FROMLINE pairs.  The domain is stored\n"
-	"lower-cased; an address present in any case is left as it is.\n"
-	"--hash N forces the hash: 99 a sublist, 98 the return-receipt\n"
-	"address, other values above 52 block the address.  Each change\n"
-	"writes one T_slog row (etype 'm', from line LINE).  All addresses\n"
+	"table); '-' reads one address a line from stdin (empty lines and\n"
+	"'#' lines skipped).  With -n (ezmlm-sub -n) a line is an address,\n"
+	"a space, tab or comma and its from line ('\\' keeps the next byte),\n"
+	"and the arguments are ADDR FROMLINE pairs.  'Name <addr>' is taken\n"
+	"as addr; an address RFC 5321 does not take is refused (exit 65).\n"
+	"The domain is stored lower-cased; an address present in any case\n"
+	"is left as it is.  --hash N forces the hash: 99 a sublist, 98 the\n"
+	"return-receipt address, other values above 52 block the address.\n"
+	"Each change writes one T_slog row (etype 'm', from line LINE); all\n"
 	"are written in one transaction, or none when one is bad.\n";
 
 static const char unsub_usage[] =
@@ -459,7 +459,8 @@ int cmd_issub(int argc, char **argv)
 		return cli_usage(issub_usage);
 	if (!list_check_root(pos[0]))
 		return EXIT_USAGE;
-	if (sub_address(pos[1], strlen(pos[1]), addr, &len, err, sizeof(err))) {
+	if (!list_address_stored(pos[1], strlen(pos[1]), addr, &len, err,
+				 sizeof(err))) {
 		cli_error("%s", err);
 		return EXIT_DATAERR;
 	}

@@ -35,8 +35,8 @@ static const char get_usage[] =
 	"Exit status 1 when no row matches.\n";
 
 static const char set_usage[] =
-	"usage: mq set TABLE col=val ...\n"
-	"       mq set TABLE - [--batch N]\n"
+	"usage: mq set TABLE [--hash] col=val ...\n"
+	"       mq set TABLE - [--hash] [--batch N]\n"
 	"Insert or update one row: with the whole primary key given, the row\n"
 	"with that key is updated (only the columns given change) or\n"
 	"inserted; an auto-increment id left out is allocated and printed.\n"
@@ -45,7 +45,10 @@ static const char set_usage[] =
 	"writes: a header line naming the columns, \\N for NULL, \\t \\n \\r\n"
 	"\\\\ escapes).  The whole input is checked before anything is\n"
 	"written; it is written in one transaction, or with --batch N in\n"
-	"transactions of N rows.\n";
+	"transactions of N rows.  A list's address table (T, T_digest,\n"
+	"...) gets the domain and hash computed from the address; a hash\n"
+	"given must be the address's own, or with --hash a special one\n"
+	"(99 a sublist, 98 the return-receipt address, 53..97 blocked).\n";
 
 static const char del_usage[] =
 	"usage: mq del TABLE col=val ... | mq del TABLE --all\n"
@@ -57,9 +60,9 @@ static const char dump_usage[] =
 	"Print every row of TABLE, as TSV with a header line (lossless: the\n"
 	"input format of 'mq set TABLE -') or as a JSON array of objects.\n";
 
-/* parse_pairs - col=val arguments into assignments of table t. */
-static int parse_pairs(const struct reg_table *t, int argc, char **argv,
-		       struct store_assign *out, int *n)
+/* parse_pairs - col=val arguments into assignments of table t, name. */
+static int parse_pairs(const struct reg_table *t, const char *name, int argc,
+		       char **argv, struct store_assign *out, int *n)
 {
 	char err[512];
 
@@ -76,18 +79,18 @@ static int parse_pairs(const struct reg_table *t, int argc, char **argv,
 		col = reg_column_index(t, argv[i]);
 		*eq = '=';
 		if (col < 0) {
-			cli_error("%s: no column %.*s", t->name,
+			cli_error("%s: no column %.*s", name,
 				  (int)(eq - argv[i]), argv[i]);
 			return EXIT_DATAERR;
 		}
 		if (*n == MAX_PAIRS) {
-			cli_error("%s: too many col=val", t->name);
+			cli_error("%s: too many col=val", name);
 			return EXIT_USAGE;
 		}
 		out[*n].col = col;
 		if (strcmp(eq + 1, "\\N") == 0)
 			out[*n].v = (struct store_value){ .kind = SV_NULL };
-		else if (store_value_parse(t, &t->cols[col], eq + 1,
+		else if (store_value_parse(t, name, &t->cols[col], eq + 1,
 					   strlen(eq + 1), &out[*n].v, err,
 					   sizeof(err))) {
 			cli_error("%s", err);
@@ -124,7 +127,8 @@ static int table_args(int argc, char **argv, unsigned flags,
 		ex = ex ? ex : cli_store_exit(rc);
 	}
 	if (!ex)
-		ex = parse_pairs(*t, argc - 1, argv + 1, pairs, npairs);
+		ex = parse_pairs(*t, argv[0], argc - 1, argv + 1, pairs,
+				 npairs);
 	if (ex) {
 		store_close(*st);
 		*st = NULL;
@@ -196,16 +200,19 @@ int cmd_set(int argc, char **argv)
 	struct table_set_row row;
 	struct store *st;
 	int n, ex;
+	bool force_hash;
 
 	if (cli_help(argc, argv, set_usage))
 		return 0;
+	force_hash = take_flag(&argc, argv, "--hash");
 	if (argc >= 3 && strcmp(argv[2], "-") == 0)
-		return table_load_stdin(argc, argv, set_usage);
+		return table_load_stdin(argc, argv, set_usage, force_hash);
 	if (argc < 3)
 		return cli_usage(set_usage);
 	if ((ex = table_args(argc - 1, argv + 1, 0, &st, &t, pairs, &n)))
 		return ex;
-	row = (struct table_set_row){ pairs, n, 0 };
+	row = (struct table_set_row){ .a = pairs, .n = n,
+				      .force_hash = force_hash };
 	ex = cli_exit(table_write_set(st, argv[1], &row, 1));
 	if (!ex && row.id)
 		printf("%s: id=%lld\n", argv[1], (long long)row.id);

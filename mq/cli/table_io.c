@@ -135,6 +135,7 @@ struct load {
 	struct store_assign *a;
 	int ncols;
 	size_t nrows, start, end;
+	bool force_hash;	/* --hash: special hashes are meant */
 };
 
 static char *read_stdin(size_t *len)
@@ -209,7 +210,8 @@ static bool parse_line(struct load *l, char *line, size_t lineno,
 	for (int i = 0; i < n; i++) {
 		a[i].col = cols[i];
 		a[i].v = (struct store_value){ .kind = SV_NULL };
-		if (fields[i] && store_value_parse(l->t, &l->t->cols[cols[i]],
+		if (fields[i] && store_value_parse(l->t, l->table,
+						   &l->t->cols[cols[i]],
 						   fields[i], lens[i], &a[i].v,
 						   err, sizeof(err))) {
 			cli_error("stdin:%zu: %s", lineno, err);
@@ -283,7 +285,8 @@ static void fill_rows(const struct load *l, struct table_set_row *rows)
 {
 	for (size_t r = l->start; r < l->end; r++)
 		rows[r - l->start] = (struct table_set_row){
-			l->a + r * (size_t)l->ncols, l->ncols, 0 };
+			.a = l->a + r * (size_t)l->ncols, .n = l->ncols,
+			.force_hash = l->force_hash };
 }
 
 /*
@@ -365,9 +368,10 @@ static int write_batches(struct store *st, struct load *l, size_t batch)
 	return 0;
 }
 
-int table_load_stdin(int argc, char **argv, const char *usage)
+int table_load_stdin(int argc, char **argv, const char *usage,
+		     bool force_hash)
 {
-	struct load l = { .table = argv[1] };
+	struct load l = { .table = argv[1], .force_hash = force_hash };
 	struct store_txn *txn;
 	struct store *st;
 	size_t batch = 0, len;

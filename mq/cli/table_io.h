@@ -21,7 +21,11 @@
 int table_print(struct store *st, const char *name, const struct reg_table *t,
 		const struct store_filter *f, int nf, bool json, bool secrets);
 
-/* table_load_stdin - "mq set TABLE - [--batch N]"; returns exit status. */
-int table_load_stdin(int argc, char **argv, const char *usage);
+/*
+ * table_load_stdin - "mq set TABLE - [--batch N]" (force_hash: --hash
+ *	was given); returns exit status.
+ */
+int table_load_stdin(int argc, char **argv, const char *usage,
+		     bool force_hash);
 
 #endif

@@ -299,7 +299,8 @@ static void issub(struct http_req *r, const char *root, enum sub_table which,
 	int hash = -1;
 	enum store_rc rc;
 
-	if (sub_address(given, strlen(given), addr, &len, err, sizeof(err))) {
+	if (!list_address_stored(given, strlen(given), addr, &len, err,
+				 sizeof(err))) {
 		http_reply_error(r, 400, "address: %s", err);
 		return;
 	}
@@ -335,6 +336,7 @@ struct sub_batch {
 	struct sub_request *req;
 	size_t n;
 	bool many;		/* from "addresses" (else "address") */
+	bool add;		/* a subscribe: addresses checked in full */
 };
 
 /* batch_request - item i (a JSON string) as a request; false: answered */
@@ -342,10 +344,12 @@ static bool batch_request(struct http_req *r, struct sub_batch *b, size_t i,
 			  json_t *item, int hash, json_t *from)
 {
 	char addr[SUB_ADDR_MAX + 1], err[512];
-	const char *s = json_string_value(item);
-	size_t len = s ? json_string_length(item) : 0;
+	const char *s = json_string_value(item), *a = NULL;
+	size_t len = s ? json_string_length(item) : 0, stored;
 
-	if (!s || sub_address(s, len, addr, &len, err, sizeof(err))) {
+	/* checked here so that a bad one is named by its index */
+	if (!s || !list_address(s, len, b->add, &a, &len, err, sizeof(err)) ||
+	    sub_address(a, len, addr, &stored, err, sizeof(err))) {
 		if (b->many)
 			http_reply_error(r, 400, "addresses[%zu]: %s", i,
 					 s ? err : "not a string");
@@ -355,7 +359,7 @@ static bool batch_request(struct http_req *r, struct sub_batch *b, size_t i,
 		return false;
 	}
 	b->req[i] = (struct sub_request){
-		.addr = s, .len = json_string_length(item), .hash = hash,
+		.addr = a, .len = len, .hash = hash,
 		.fromline = json_string_value(from),
 		.fromlen = from ? json_string_length(from) : 0, .etype = 'm' };
 	return true;
@@ -519,6 +523,7 @@ static void subs_write(struct http_req *r, const char *root,
 	snprintf(op->root, sizeof(op->root), "%s", root);
 	op->which = which;
 	op->add = add;
+	op->b.add = add;
 	if (!(by_query ? batch_query(r, &op->b) : batch_parse(r, &op->b))) {
 		sub_op_free(op);
 		return;

@@ -244,7 +244,7 @@ static bool column_value(struct http_req *r, struct mq_op *op, int ci,
 		snprintf(text, TEXT_MAX, "pool:%s", given);
 	else if (!(c->type == REG_TIME && unix_time(given, text)))
 		text = (char *)given;
-	if (store_value_parse(op->t, c, text, strlen(text), v, err,
+	if (store_value_parse(op->t, NULL, c, text, strlen(text), v, err,
 			      sizeof(err)) == STORE_OK)
 		return true;
 	http_reply_error(r, 400, "%s: field %s: %s", op->rs->name, m->field,
@@ -381,7 +381,7 @@ static void mailerq_post(struct http_req *r, const struct resource *rs)
 		op->a[op->na++] = (struct store_assign){ 0, { .kind = SV_INT,
 							      .i = id } };
 	op->code = id > 0 ? 200 : 201;
-	op->row = (struct table_set_row){ op->a, op->na, 0 };
+	op->row = (struct table_set_row){ .a = op->a, .n = op->na };
 	if (!(op->batch = table_set_batch(r->st, rs->table, &op->row, 1))) {
 		http_reply_error(r, 500, "%s: out of memory", rs->name);
 		op_free(op);

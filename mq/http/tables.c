@@ -73,8 +73,8 @@ static bool filter_param(struct http_req *r, const char *name,
 	f->col = col;
 	if (strcmp(value, "\\N") == 0)
 		f->v = (struct store_value){ .kind = SV_NULL };
-	else if (store_value_parse(t, c, value, strlen(value), &f->v, err,
-				   sizeof(err))) {
+	else if (store_value_parse(t, name, c, value, strlen(value), &f->v,
+				   err, sizeof(err))) {
 		http_reply_error(r, 400, "%s: parameter %s: %s", name, c->name,
 				 err);
 		return false;
@@ -192,7 +192,8 @@ static void table_get(struct http_req *r, const char *name,
 
 /* json_to_value - member iter of a posted row as a value of column c. */
 static bool json_to_value(struct http_req *r, const char *where,
-			  const struct reg_table *t, const struct reg_column *c,
+			  const char *name, const struct reg_table *t,
+			  const struct reg_column *c,
 			  json_t *obj, void *iter, struct store_value *v)
 {
 	json_t *j = json_object_iter_value(iter);
@@ -215,11 +216,11 @@ static bool json_to_value(struct http_req *r, const char *where,
 	}
 	if (!json_is_string(j)) {
 		http_reply_error(r, 400, "%s%s.%s: expected a string, an "
-				 "integer or null", where, t->name, c->name);
+				 "integer or null", where, name, c->name);
 		return false;
 	}
-	if (store_value_parse(t, c, json_string_value(j), json_string_length(j),
-			      v, err, sizeof(err))) {
+	if (store_value_parse(t, name, c, json_string_value(j),
+			      json_string_length(j), v, err, sizeof(err))) {
 		http_reply_error(r, 400, "%s%s", where, err);
 		return false;
 	}
@@ -231,7 +232,7 @@ static bool parse_row(struct http_req *r, const char *name,
 		      const struct reg_table *t, json_t *obj, const char *where,
 		      struct store_assign *a, struct table_set_row *row)
 {
-	*row = (struct table_set_row){ a, 0, 0 };
+	*row = (struct table_set_row){ .a = a };
 	if (!json_is_object(obj) || json_object_size(obj) == 0 ||
 	    json_object_size(obj) > REG_MAX_COLS) {
 		http_reply_error(r, 400, "%sbody: expected an object of 1 to "
@@ -249,7 +250,7 @@ static bool parse_row(struct http_req *r, const char *name,
 			return false;
 		}
 		a[row->n].col = col;
-		if (!json_to_value(r, where, t, &t->cols[col], obj, it,
+		if (!json_to_value(r, where, name, t, &t->cols[col], obj, it,
 				   &a[row->n].v))
 			return false;
 		row->n++;
@@ -382,7 +383,7 @@ static void set_done(struct http_req *r, struct http_write *w)
 
 /* rows_check - table_set_check; false when it answered r already */
 static bool rows_check(struct http_req *r, const char *name,
-		       const struct table_set_row *rows, size_t n)
+		       struct table_set_row *rows, size_t n)
 {
 	char err[512] = "";
 	enum result_kind k;
@@ -420,6 +421,9 @@ static struct set_op *set_op_new(struct http_req *r, const char *name,
 			snprintf(where, sizeof(where), "row %zu: ", i + 1);
 		ok = parse_row(r, name, t, obj, where,
 			       op->a + i * REG_MAX_COLS, &op->rows[i]);
+		if (ok)		/* mq set --hash */
+			op->rows[i].force_hash =
+				http_query(r, "force_hash") != NULL;
 	}
 	if (ok && !rows_check(r, name, op->rows, n))
 		ok = false;

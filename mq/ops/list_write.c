@@ -14,6 +14,8 @@
  *	One line through ops_error (write.c); the result kind.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "mq/ops/list_write.h"
 #include "mq/ops/ops.h"
@@ -30,13 +32,65 @@ struct sql_write *list_sub_batch(struct store *st, const char *root,
 	return w;
 }
 
+/* shown - the first bytes of s fit for a message: '?' for any other */
+static void shown(char *out, size_t outlen, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 4 < outlen; i++)
+		out[i] = (unsigned char)s[i] < 0x20 ||
+			(unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	if (i < n) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = 0;
+}
+
+bool list_address(const char *in, size_t len, bool add, const char **addr,
+		  size_t *alen, char *err, size_t errlen)
+{
+	char why[ADDR_WHY_MAX], given[84];
+	bool bracketed;
+	int rc = add ? addr_parse(in, len, addr, alen, why, sizeof(why))
+		: addr_reduce(in, len, addr, alen, &bracketed, why,
+			      sizeof(why));
+
+	if (rc == 0)
+		return true;
+	shown(given, sizeof(given), in, len);
+	snprintf(err, errlen, "address '%s': %s", given, why);
+	return false;
+}
+
+bool list_address_stored(const char *in, size_t len, char *out,
+			 size_t *outlen, char *err, size_t errlen)
+{
+	const char *addr;
+	size_t alen;
+
+	return list_address(in, len, false, &addr, &alen, err, errlen) &&
+		sub_address(addr, alen, out, outlen, err, errlen) == STORE_OK;
+}
+
 enum result_kind list_sub(struct store *st, const char *root,
 			  enum sub_table which, bool add,
-			  const struct sub_request *r, size_t n,
+			  struct sub_request *r, size_t n,
 			  struct sub_counts *counts, size_t *failed)
 {
-	struct sql_write *w = list_sub_batch(st, root, which, add, r, n);
-	enum result_kind k = w ? ops_write(w) : RESULT_INTERNAL;
+	struct sql_write *w;
+	enum result_kind k;
+	char err[256];
+
+	for (size_t i = 0; i < n; i++)
+		if (!list_address(r[i].addr, r[i].len, add, &r[i].addr,
+				  &r[i].len, err, sizeof(err))) {
+			ops_error("%s", err);
+			*failed = i;
+			return RESULT_BADDATA;
+		}
+	w = list_sub_batch(st, root, which, add, r, n);
+	k = w ? ops_write(w) : RESULT_INTERNAL;
 
 	*failed = w ? sql_write_out(w, 0)->failed : SIZE_MAX;
 	if (!k)

@@ -32,14 +32,35 @@ struct sql_write *list_sub_batch(struct store *st, const char *root,
 				 const struct sub_request *r, size_t n);
 
 /*
- * list_sub - list_sub_batch run at once.  RESULT_OK with *counts, or
- *	the failure's kind after reporting: RESULT_BADDATA for a list
+ * list_address - an address as given to sub (add), unsub or issub,
+ *	reduced to the address ("Name <a@b>", "<a@b>", blanks around:
+ *	addr_reduce), *addr pointing into in.  A subscribe also checks it
+ *	as RFC 5321 writes it (addr_check); unsub and issub do not, so
+ *	that an address SQL or an ezmlm directory brought in as it was
+ *	can still be asked for and removed.  false with "address 'X':
+ *	reason" in err.
+ */
+bool list_address(const char *in, size_t len, bool add, const char **addr,
+		  size_t *alen, char *err, size_t errlen);
+
+/*
+ * list_address_stored - list_address (not a subscribe), then the form
+ *	the store keeps (sub_address) into out, SUB_ADDR_MAX + 1 bytes:
+ *	the address issub looks for.  false with the reason in err.
+ */
+bool list_address_stored(const char *in, size_t len, char *out,
+			 size_t *outlen, char *err, size_t errlen);
+
+/*
+ * list_sub - each request's address through list_address (reduced in
+ *	place), then list_sub_batch run at once.  RESULT_OK with *counts,
+ *	or the failure's kind after reporting: RESULT_BADDATA for a list
  *	that does not exist or a request refused (*failed its index, else
  *	SIZE_MAX).
  */
 enum result_kind list_sub(struct store *st, const char *root,
 			  enum sub_table which, bool add,
-			  const struct sub_request *r, size_t n,
+			  struct sub_request *r, size_t n,
 			  struct sub_counts *counts, size_t *failed);
 
 /*

@@ -111,7 +111,8 @@ enum result_kind msg_mlog(struct store *st, const struct mlist_mlog_req *r,
 		return RESULT_BADDATA;
 	}
 	/* checked before SQL has it, so the store cannot refuse it after */
-	if (r->tai && store_value_parse(t, &t->cols[col(table, "tai")], r->tai,
+	if (r->tai && store_value_parse(t, table,
+					&t->cols[col(table, "tai")], r->tai,
 					strlen(r->tai), &tai, err,
 					sizeof(err))) {
 		ops_error("--tai: %s", err);

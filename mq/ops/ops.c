@@ -207,6 +207,15 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 		line(ctx, true, text);
 		r += n + (r[n] != 0);
 	}
+	/* ezmlm-idx writes what it is given: kept, said once a sync. */
+	if (res->odd_addresses) {
+		snprintf(text, sizeof(text), "%s: %u list address%s kept as "
+			 "SQL has them, though mq would refuse them; the "
+			 "first: %.*s", what, res->odd_addresses,
+			 res->odd_addresses == 1 ? "" : "es", 400,
+			 res->odd_address);
+		line(ctx, true, text);
+	}
 	/* A list dropped takes its secret key with it: never quietly. */
 	if (res->lists_dropped) {
 		snprintf(text, sizeof(text), "%s: %u list%s dropped: %.*s", what,

@@ -239,7 +239,7 @@ static void ips_through_sql(struct serve *s)
 			{ .kind = SV_TEXT, .s = host, .len = strlen(host) } };
 		a[i][2] = (struct store_assign){ reg_column_index(t, "updated"),
 			{ .kind = SV_TEXT, .s = now, .len = strlen(now) } };
-		rows[i] = (struct table_set_row){ a[i], 3, 0 };
+		rows[i] = (struct table_set_row){ .a = a[i], .n = 3 };
 	}
 	ops_capture(err, sizeof(err));
 	if (n > 0 && (ex = table_write_set(s->st, "ips", rows, (size_t)n)))

@@ -82,7 +82,7 @@ static enum store_rc put_row(struct store_txn *txn, const char *const *row)
 		a[na].col = reg_column_index(t, col);
 		if (a[na].col < 0)
 			fuzz_fail("%s: no column %s", row[0], col);
-		rc = store_value_parse(t, &t->cols[a[na].col], eq + 1,
+		rc = store_value_parse(t, NULL, &t->cols[a[na].col], eq + 1,
 				       strlen(eq + 1), &a[na].v, err,
 				       sizeof(err));
 	}

@@ -53,8 +53,8 @@ static void round_trip(const struct reg_table *t, int c,
 	if (n != 1)
 		fuzz_fail("%s.%s: a value written as '%s' splits into %d "
 			  "fields", t->name, t->cols[c].name, text, n);
-	if (field && store_value_parse(t, &t->cols[c], field, flen, &w, err,
-				       sizeof(err)))
+	if (field && store_value_parse(t, NULL, &t->cols[c], field, flen, &w,
+				       err, sizeof(err)))
 		fuzz_fail("%s.%s: a value read, written and read again: %s",
 			  t->name, t->cols[c].name, err);
 	if (!store_value_equal(v, &w))

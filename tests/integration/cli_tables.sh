@@ -63,10 +63,10 @@ expect_eq "and leaves it alone" 65536 "$(stat -c %s "$TMP/corrupt.mdb")"
 # Lists: table names; an address in another case is a row of its own
 # (as in ezmlm-idx's SQL), a set of the same address replaces its row.
 check "list-create" "$MQ" list-create ml
-check "subscriber set" "$MQ" set ml hash=3 address=Alice@Example.COM domain=com
-check "same address, other case" "$MQ" set ml hash=4 address=alice@example.com domain=com
-check "same address, same case" "$MQ" set ml hash=5 address=alice@example.com domain=com
-expect_eq "a row for each case" 3 "$("$MQ" dump ml | wc -l)"
+check "subscriber set" "$MQ" set ml address=Alice@Example.COM
+check "same address, other case" "$MQ" set ml address=alice@example.com
+check "same address, same case" "$MQ" set ml address=alice@example.com
+expect_eq "a row for each case (and the header)" 3 "$("$MQ" dump ml | wc -l)"
 expect_status "list-create twice: exit 65" 65 "$MQ" list-create ml
 expect_status "a root that clashes: exit 65" 65 "$MQ" list-create ml_digest
 check "list-drop" "$MQ" list-drop ml

@@ -153,7 +153,7 @@ expect_eq "no directory left behind" "" "$(ls -d "$TMP"/out9* 2>/dev/null)"
 expect_status "unknown format: usage" 64 "$MQ" import mailman "$src"
 
 # Blocked addresses have no place in a native directory.
-check "block an address" "$MQ" set team hash=60 address=blocked@example.org domain=org
+check "block an address" "$MQ" set team --hash hash=60 address=blocked@example.org
 check "export with a blocked address" "$MQ" export ezmlm team "$TMP/out3"
 expect_grep "it is counted as left out" "1 blocked addresses" "$TMP/last.out"
 expect_eq "and not written" "" "$(grep -rl blocked@ "$TMP/out3/subscribers")"

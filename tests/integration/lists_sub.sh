@@ -26,10 +26,10 @@ expect_status "issub of a stranger: exit 1" 1 "$MQ" issub list bob@example.com
 
 # hash and domain columns are those of ezmlm-idx (vectors computed
 # outside mq, see tests/unit/subhash_cases.txt).
-"$MQ" sub list BOB@Mail.Sub.Example.EDU x@home > /dev/null
+"$MQ" sub list BOB@Mail.Sub.Example.EDU Zz@ZZ.ZZZZ > /dev/null
 expect_eq "hash of BOB@Mail.Sub.Example.EDU" "37" "$(col 1 list BOB@mail.sub.example.edu)"
 expect_eq "domain of BOB@Mail.Sub.Example.EDU" "edu" "$(col 3 list BOB@mail.sub.example.edu)"
-expect_eq "hash and domain of x@home" "29 hom" "$(col 1 list x@home) $(col 3 list x@home)"
+expect_eq "hash and domain of Zz@ZZ.ZZZZ" "8 zzz" "$(col 1 list Zz@zz.zzzz) $(col 3 list Zz@zz.zzzz)"
 
 # Special hashes: 98 the receipt (listed after all others), 99 a
 # sublist (never in the plain listing), others above 52 block.
@@ -48,13 +48,13 @@ expect_grep "it says why" "hash 60 .blocked" "$TMP/last.out"
 expect_eq "unsub without --hash leaves it" "list: 0 unsubscribed, 1 not subscribed" "$("$MQ" unsub list evil@spam.example)"
 expect_eq "unsub with another --hash leaves it" "list: 0 unsubscribed, 1 not subscribed" "$("$MQ" unsub list --hash 61 evil@spam.example)"
 expect_eq "unsub --hash 60 removes it" "list: 1 unsubscribed, 0 not subscribed" "$("$MQ" unsub list --hash 60 evil@spam.example)"
-expect_eq "unsub in another case" "list: 1 unsubscribed, 0 not subscribed" "$("$MQ" unsub list x@HOME)"
+expect_eq "unsub in another case" "list: 1 unsubscribed, 0 not subscribed" "$("$MQ" unsub list Zz@zz.ZZZZ)"
 
 # One slog row per change, none for a no-op.
 expect_eq "slog: one row per change" "8" "$(slog_rows)"
 "$MQ" log list > "$TMP/log"
 expect_grep "a subscription: time, +m, address" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \+m Alice@example.com$' "$TMP/log"
-expect_grep "an unsubscription: -m" ' -m x@home$' "$TMP/log"
+expect_grep "an unsubscription: -m" ' -m Zz@zz.zzzz$' "$TMP/log"
 "$MQ" sub list --from 'Carol <carol@x.org>' carol@x.org > /dev/null
 expect_eq "log search in the from line, any case" "1" "$(slog_rows 'CAROL <')"
 expect_eq "log search: _ matches one character" "1" "$(slog_rows 'carol_x.org')"
@@ -75,8 +75,8 @@ check "issub --mod" "$MQ" issub list --mod mod@x.org
 printf 'one@a.org\nTwo@B.org Two B\n\n# a comment\nONE@A.ORG\ntwo@b.org\r\n' > "$TMP/in"
 expect_eq "sub -n - from stdin" "list: 2 subscribed, 2 already subscribed" "$("$MQ" sub list -n - < "$TMP/in")"
 expect_grep "a from line from stdin" '\+m Two@b.org Two B$' <("$MQ" log list two)
-printf 'ann\\,x@a.org,Ann X\n' | "$MQ" sub list -n - > /dev/null
-expect_grep "-n: a backslash keeps the comma in the address" '\+m ann\\,x@a.org Ann X$' <("$MQ" log list ann)
+printf '"ann\\,x"@a.org,Ann X\n' | "$MQ" sub list -n - > /dev/null
+expect_grep "-n: a backslash keeps the comma in the address" '\+m "ann\\,x"@a.org Ann X$' <("$MQ" log list ann)
 "$MQ" sub list -n pat@a.org 'Pat A' quinn@a.org > /dev/null
 expect_grep "-n: ADDR FROMLINE pairs" '\+m pat@a.org Pat A$' <("$MQ" log list pat)
 check "-n: the last address needs no from line" "$MQ" issub list quinn@a.org
@@ -84,14 +84,14 @@ check "-n: the last address needs no from line" "$MQ" issub list quinn@a.org
 # space is refused whole, not cut at the space.
 printf '"a b"@a.org From\n' > "$TMP/spaced"
 expect_status "a spaced line is one address" 65 "$MQ" sub list - < "$TMP/spaced"
-expect_grep "the space is refused in the address" 'stdin:1: address "a: control byte, space or NUL at byte 3' "$TMP/last.out"
+expect_grep "the space is refused in the address" "stdin:1: address '\"a b\"@a.org From': the local part holds a space" "$TMP/last.out"
 
 # Bad input: one line naming it, exit 65, nothing written.
 "$MQ" dump list > "$TMP/before"
 seq0=$(seq_of)
 printf 'good@x.org\nnoatsign  From Line\n' > "$TMP/bad"
 expect_status "a bad line: exit 65" 65 "$MQ" sub list -n - < "$TMP/bad"
-expect_grep "it names the line" "stdin:2: address noatsign: not local@domain" "$TMP/last.out"
+expect_grep "it names the line" "stdin:2: address 'noatsign': no @ sign" "$TMP/last.out"
 expect_eq "one line" "1" "$(wc -l < "$TMP/last.out")"
 expect_status "no @: exit 65" 65 "$MQ" sub list noat
 expect_status "--hash 100: usage" 64 "$MQ" sub list --hash 100 a@b.org

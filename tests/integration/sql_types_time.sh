@@ -45,7 +45,7 @@ settles() {
 	local emoji=$'\xf0\x9f\x98\x80' long
 	long=$(text_of 255 x)
 	"$MQ" list-create news > /dev/null
-	"$MQ" set news hash=7 address="$emoji@example.org" domain=org > /dev/null
+	"$MQ" set news address="$emoji@example.org" > /dev/null
 	"$MQ" set news_slog tai='2026-01-02 03:04:05.123456' address="$emoji@example.org" \
 		fromline="$long" edir=+ > /dev/null
 	"$MQ" set news_mlog msgnum=1 listno=2 tai='2026-03-04 05:06:07.000001' subs=2147483647 \
@@ -114,7 +114,7 @@ sqlite_ezmlm() {
 	export MQ_STORE_PATH=$TMP/ez.mdb
 	unset MQ_DATABASE_ADDRESS
 	"$MQ" list-create ez > /dev/null
-	"$MQ" set ez hash=1 address=a@example.org domain=org > /dev/null
+	"$MQ" set ez address=a@example.org > /dev/null
 	check "sqlite: tables" "$MQ" sync --to-sql --address "$URL"
 	q "INSERT INTO ez_cookie (msgnum, tai, cookie, chunk, bodysize)
 	   VALUES (1, 'now', 'abcdefghijklmnopqrst', 0, 10),

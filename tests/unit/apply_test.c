@@ -77,7 +77,7 @@ static bool parse_row(const struct reg_table *t, char *text,
 		unescape(eq);
 		if (strcmp(eq, "\\N") == 0)
 			continue;
-		if (store_value_parse(t, &t->cols[c], eq, strlen(eq),
+		if (store_value_parse(t, NULL, &t->cols[c], eq, strlen(eq),
 				      &row->col[c], err, sizeof(err))) {
 			printf("# %s\n", err);
 			return false;

@@ -116,7 +116,7 @@ static enum store_rc set_row(struct store_txn *txn, const struct trow *r)
 			a[i].v.kind = SV_NULL;
 			continue;
 		}
-		rc = store_value_parse(t, &t->cols[a[i].col], eq + 1,
+		rc = store_value_parse(t, NULL, &t->cols[a[i].col], eq + 1,
 				       strlen(eq + 1), &a[i].v, err,
 				       sizeof(err));
 		if (rc) {
