@@ -11,9 +11,10 @@
  *	columns), so a missing table or column fails before the store is
  *	touched, and the catalog and the rows are of the same moment.
  *	Then, under one store read transaction, each table is selected
- *	in key order and streamed into store_diff_table(), which keeps
- *	only what differs: the rows are never all in memory, and nobody
- *	waits for the store's write lock meanwhile.  The SQL transaction
+ *	as the engine keeps it (no ORDER BY: sorting in the server costs
+ *	more than the read) into store_diff_table(), which sorts the
+ *	rows by key and keeps only what differs; nobody waits for the
+ *	store's write lock meanwhile.  The SQL transaction
  *	ends, and store_diff_apply() writes the difference, if there is
  *	one, in short write transactions.  Also the helpers the other
  *	sync files share (sync_int.h).
@@ -206,41 +207,6 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	return 0;
 }
 
-/*
- * order_term - a key column in the store's key order (row.c): bytes, the
- *	ASCII letters of a REG_FOLD column lower-cased, integers by value.
- *	Rows in that order merge with the stored ones (store_diff_table);
- *	SQL's own collation would put "Zed@x" before "adam@x" or "a_b@x"
- *	after "ab@x", and each such row costs a lookup and an entry.
- */
-static void order_term(struct sql_buf *b, enum sql_engine engine,
-		       const struct reg_column *c)
-{
-	bool fold = c->flags & REG_FOLD;
-
-	if (c->type == REG_INT) {
-		sql_buf_ident(b, engine, c->name);
-		return;
-	}
-	switch (engine) {
-	case SQL_ENGINE_PGSQL:	/* lower() of collation "C" is ASCII only */
-		sql_buf_add(b, fold ? "lower(" : "(");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, " COLLATE \"C\") COLLATE \"C\"");
-		break;
-	case SQL_ENGINE_MYSQL:	/* LOWER() folds more: such rows cost more */
-		sql_buf_add(b, fold ? "CAST(LOWER(" : "CAST((");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, ") AS BINARY)");
-		break;
-	case SQL_ENGINE_SQLITE:	/* the built-in lower() is ASCII only */
-		sql_buf_add(b, fold ? "lower(" : "(");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, ") COLLATE BINARY");
-		break;
-	}
-}
-
 /* sync_select - see sync_int.h */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols)
@@ -261,10 +227,6 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	}
 	sql_buf_add(b, " FROM ");
 	sql_buf_ident(b, engine, tn->name);
-	for (int k = 0; k < t->nkey; k++) {
-		sql_buf_add(b, k ? ", " : " ORDER BY ");
-		order_term(b, engine, &t->cols[t->key[k]]);
-	}
 }
 
 /* key_text - "col=value, ..." of a SQL row's key, for messages. */
