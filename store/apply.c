@@ -362,6 +362,13 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 	else if ((mrc = tcur_open(t->txn, &g.db, &c)))
 		return store_mdb_rc(t->st, mrc, dt->name);
 	else {
+		/* An address table's index entries follow its rows in the
+		 * same transaction: the rows get half of its share. */
+		long share = r->share_ms;
+
+		if (g.indexed)
+			r->share_ms = share / 2 > APPLY_MIN_MS
+				? share / 2 : APPLY_MIN_MS;
 		while (rc == STORE_OK && r->to.change < end && !spent(r)) {
 			rc = change_run(t, r, dt, &g, &c,
 					&dt->ch[r->to.change]);
@@ -369,6 +376,7 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 			r->n++;
 		}
 		tcur_close(&c);
+		r->share_ms = share;
 		if (rc == STORE_OK)
 			rc = entries_put(t, dt->name, &g);
 	}
