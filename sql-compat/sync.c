@@ -11,9 +11,10 @@
  *	columns), so a missing table or column fails before the store is
  *	touched, and the catalog and the rows are of the same moment.
  *	Then, under one store read transaction, each table is selected
- *	in key order and streamed into store_diff_table(), which keeps
- *	only what differs: the rows are never all in memory, and nobody
- *	waits for the store's write lock meanwhile.  The SQL transaction
+ *	as the engine keeps it (no ORDER BY: sorting in the server costs
+ *	more than the read) into store_diff_table(), which sorts the
+ *	rows by key and keeps only what differs; nobody waits for the
+ *	store's write lock meanwhile.  The SQL transaction
  *	ends, and store_diff_apply() writes the difference, if there is
  *	one, in short write transactions.  Also the helpers the other
  *	sync files share (sync_int.h).
@@ -243,42 +244,6 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 	return 0;
 }
 
-/*
- * order_term - a key column in the store's key order (row.c): bytes, the
- *	ASCII letters of a list address lower-cased, integers by value.
- *	Rows in that order merge with the stored ones (store_diff_table);
- *	SQL's own collation would put "Zed@x" before "adam@x" or "a_b@x"
- *	after "ab@x", and each such row costs a lookup and an entry.  The
- *	variants in case of one address follow in the order of their case
- *	masks (store/ascii.c), which is their bytes' order reversed:
- *	fold false gives those bytes, for a term of its own with DESC.
- */
-static void order_term(struct sql_buf *b, enum sql_engine engine,
-		       const struct reg_column *c, bool fold)
-{
-	if (c->type == REG_INT) {
-		sql_buf_ident(b, engine, c->name);
-		return;
-	}
-	switch (engine) {
-	case SQL_ENGINE_PGSQL:	/* lower() of collation "C" is ASCII only */
-		sql_buf_add(b, fold ? "lower(" : "(");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, " COLLATE \"C\") COLLATE \"C\"");
-		break;
-	case SQL_ENGINE_MYSQL:	/* LOWER() folds more: such rows cost more */
-		sql_buf_add(b, fold ? "CAST(LOWER(" : "CAST((");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, ") AS BINARY)");
-		break;
-	case SQL_ENGINE_SQLITE:	/* the built-in lower() is ASCII only */
-		sql_buf_add(b, fold ? "lower(" : "(");
-		sql_buf_ident(b, engine, c->name);
-		sql_buf_add(b, ") COLLATE BINARY");
-		break;
-	}
-}
-
 /* sync_where_eq - see sync_int.h */
 size_t	sync_where_eq(struct sql_buf *b, const struct sql_driver *d,
 		      const struct reg_column *c)
@@ -313,17 +278,6 @@ void	sync_select(struct sql_buf *b, enum sql_engine engine,
 	}
 	sql_buf_add(b, " FROM ");
 	sql_buf_ident(b, engine, tn->name);
-	for (int k = 0; k < t->nkey; k++) {
-		const struct reg_column *c = &t->cols[t->key[k]];
-
-		sql_buf_add(b, k ? ", " : " ORDER BY ");
-		order_term(b, engine, c, c->flags & REG_FOLD);
-		if (!(c->flags & REG_FOLD))
-			continue;
-		sql_buf_add(b, ", ");
-		order_term(b, engine, c, false);
-		sql_buf_add(b, " DESC");
-	}
 }
 
 /*

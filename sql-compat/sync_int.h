@@ -125,9 +125,9 @@ int	sync_columns(struct sql_conn *conn, const struct sync_name *tn,
 		     size_t errlen);
 
 /*
- * sync_select - "SELECT registry cols, extras FROM name ORDER BY key",
- *	the key in the store's order (bytes, ASCII case folded where the
- *	store folds it), so that store_diff_table() merges.
+ * sync_select - "SELECT registry cols, extras FROM name", in no order:
+ *	store_diff_table() sorts by the store's key, and sync --to-sql
+ *	finds rows by key.
  */
 void	sync_select(struct sql_buf *b, enum sql_engine engine,
 		    const struct sync_name *tn, const struct sync_cols *cols);

@@ -180,9 +180,140 @@ static enum store_rc write_row(struct store_txn *t, const struct diff_table *dt,
 	return STORE_OK;
 }
 
+/* An index entry of a row inserted, written after the run's rows. */
+struct entry {
+	int64_t hash;
+	const uint8_t *key;
+	const char *addr;
+	uint16_t keylen, addrlen;
+};
+
+/*
+ * The table a run writes, resolved once per transaction: its rows, its
+ * index by hash (address tables), the greatest key of its database,
+ * and the index entries of the rows it inserted.
+ */
+struct target {
+	const struct reg_table *tb;
+	struct tdb db, x;
+	bool indexed, auto_id;
+	struct key_tail tail, xtail;	/* of the rows, of the index */
+	struct entry *e;
+	size_t n, cap;
+};
+
+/* target_open - resolve dt's table in t; STORE_NOTFOUND: it is gone */
+static enum store_rc target_open(struct store_txn *t,
+				 const struct diff_table *dt,
+				 struct target *g)
+{
+	enum store_rc rc = table_resolve(t, dt->name, &g->tb, &g->db);
+
+	if (rc)
+		return rc;
+	g->indexed = reg_list_addresses(g->tb);
+	g->auto_id = g->tb->nkey == 1 &&
+		(g->tb->cols[g->tb->key[0]].flags & REG_AUTO);
+	if (g->indexed && (rc = idx_of(t, g->tb, &g->db, &g->x)))
+		return rc;
+	return key_tail_load(t, &g->db, dt->name, &g->tail);
+}
+
+/* entry_add - note the index entry of a row insert_new put */
+static enum store_rc entry_add(struct store_txn *t, struct target *g,
+			       int64_t hash, const uint8_t *key,
+			       size_t keylen, const struct store_value *addr)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 1024;
+		struct entry *e = realloc(g->e, cap * sizeof(*e));
+
+		if (!e)
+			return store_fail(t->st, STORE_INTERNAL,
+					  "out of memory");
+		g->e = e;
+		g->cap = cap;
+	}
+	g->e[g->n++] = (struct entry){ hash, key, addr->s,
+				       (uint16_t)keylen, (uint16_t)addr->len };
+	return STORE_OK;
+}
+
+/*
+ * entries_put - the index entries of the run's inserts, bucket by
+ *	bucket: the rows came in key order, so each bucket's entries do
+ *	too, and they go into the index in its own order (appended while
+ *	they sort after its last key), not scattered over its buckets.
+ */
+static enum store_rc entries_put(struct store_txn *t, const char *name,
+				 struct target *g)
+{
+	size_t count[IDX_OTHER + 2] = { 0 };
+	const struct entry **order;
+	enum store_rc rc;
+
+	if (g->n == 0)
+		return STORE_OK;
+	if (!(order = malloc(g->n * sizeof(*order))))
+		return store_fail(t->st, STORE_INTERNAL, "out of memory");
+	for (size_t i = 0; i < g->n; i++)
+		count[idx_bucket(g->e[i].hash) + 1]++;
+	for (int b = 1; b <= IDX_OTHER + 1; b++)
+		count[b] += count[b - 1];
+	for (size_t i = 0; i < g->n; i++)
+		order[count[idx_bucket(g->e[i].hash)]++] = &g->e[i];
+	rc = key_tail_load(t, &g->x, name, &g->xtail);
+	for (size_t i = 0; rc == STORE_OK && i < g->n; i++)
+		rc = idx_add(t, &g->x, name, &g->xtail, order[i]->hash,
+			     order[i]->key, order[i]->keylen, order[i]->addr,
+			     order[i]->addrlen);
+	free(order);
+	g->n = 0;
+	return rc;
+}
+
+/*
+ * insert_new - a keyed row the store did not hold at the snapshot,
+ *	nobody having written since: the difference's bytes are put as
+ *	they are (checked when the difference was made), appended when
+ *	the key sorts after the database's last one, with the index
+ *	entry, the auto-increment counter and the change record that
+ *	store_put_row would write.
+ */
+static enum store_rc insert_new(struct store_txn *t,
+				const struct diff_table *dt, struct target *g,
+				const struct change *ch)
+{
+	const uint8_t *key = change_key(dt, ch), *new = change_new(dt, ch);
+	MDB_val k = { ch->keylen, (void *)key }, d = { ch->newlen, (void *)new };
+	const struct store_value *id, *addr;
+	struct store_row row;
+	enum store_rc rc = STORE_OK;
+	int mrc;
+
+	if ((g->indexed || g->auto_id) &&
+	    !row_decode(g->tb, new, ch->newlen, &row))
+		return store_fail(t->st, STORE_INTERNAL, "%s: a row of the "
+				  "difference does not decode", dt->name);
+	id = g->auto_id ? &row.col[g->tb->key[0]] : NULL;
+	if (id && id->kind == SV_INT && id->i > 0)
+		rc = store_next_id(t, dt->name, &g->db, id->i, NULL);
+	addr = g->indexed ? &row.col[REG_ADDR_ADDRESS] : NULL;
+	if (rc == STORE_OK && addr)
+		rc = entry_add(t, g, row.col[REG_ADDR_HASH].i, key,
+			       ch->keylen, addr);
+	if (rc)
+		return rc;
+	if ((mrc = tail_put(t, &g->db, &g->tail, &k, &d, 0)))
+		return store_mdb_rc(t->st, mrc, dt->name);
+	return store_change(t, CHANGE_PUT, dt->name, key, ch->keylen, new,
+			    ch->newlen);
+}
+
 /* change_run - one change (or its undoing); CS_SKIPPED when it is stale */
 static enum store_rc change_run(struct store_txn *t, struct run *r,
-				const struct diff_table *dt, struct tcur *c,
+				const struct diff_table *dt,
+				struct target *g, struct tcur *c,
 				struct change *ch)
 {
 	struct step s = step_of(dt, ch, r->undo);
@@ -190,6 +321,10 @@ static enum store_rc change_run(struct store_txn *t, struct run *r,
 	MDB_val k = { ch->keylen, change_key(dt, ch) }, cur;
 	int mrc = MDB_NOTFOUND;
 
+	if (!check && !r->undo && ch->kind == CH_INSERT && dt->t->nkey) {
+		ch->state = CS_DONE;
+		return insert_new(t, dt, g, ch);
+	}
 	if (check || !s.put)
 		mrc = tcur_get(c, &k, &cur, MDB_SET_KEY);
 	if (mrc && mrc != MDB_NOTFOUND)
@@ -215,26 +350,37 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 {
 	struct diff_table *dt = &r->d->tables[r->to.table];
 	size_t end = r->to.table == r->end.table ? r->end.change : dt->n;
-	const struct reg_table *tb;
+	struct target g = { .e = NULL };
 	struct tcur c;
-	struct tdb dbi;
-	enum store_rc rc = table_resolve(t, dt->name, &tb, &dbi);
+	enum store_rc rc = target_open(t, dt, &g);
 	int mrc;
 
 	if (rc == STORE_NOTFOUND && (r->moved || r->undo))
 		table_gone(r, dt);
 	else if (rc)
 		return rc;
-	else if ((mrc = tcur_open(t->txn, &dbi, &c)))
+	else if ((mrc = tcur_open(t->txn, &g.db, &c)))
 		return store_mdb_rc(t->st, mrc, dt->name);
 	else {
+		/* An address table's index entries follow its rows in the
+		 * same transaction: the rows get half of its share. */
+		long share = r->share_ms;
+
+		if (g.indexed)
+			r->share_ms = share / 2 > APPLY_MIN_MS
+				? share / 2 : APPLY_MIN_MS;
 		while (rc == STORE_OK && r->to.change < end && !spent(r)) {
-			rc = change_run(t, r, dt, &c, &dt->ch[r->to.change]);
+			rc = change_run(t, r, dt, &g, &c,
+					&dt->ch[r->to.change]);
 			r->to.change += rc == STORE_OK;
 			r->n++;
 		}
 		tcur_close(&c);
+		r->share_ms = share;
+		if (rc == STORE_OK)
+			rc = entries_put(t, dt->name, &g);
 	}
+	free(g.e);
 	if (rc == STORE_OK && r->to.change == dt->n) {
 		r->to.table++;
 		r->to.change = 0;

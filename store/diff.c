@@ -16,15 +16,9 @@
  *	replace, to delete.  Equal rows cost nothing, so an unchanged
  *	source leaves an empty difference and nobody takes the write lock.
  *
- *	Keyed tables: the source rows are merged with a cursor over the
- *	table; stored keys the cursor passes without a source row are
- *	deletions.  A source row that comes out of key order (SQL's
- *	collation is not the store's byte order, and a list keeps one row
- *	per address whatever its case) is looked up by key instead, and
- *	the table's changes are then sorted by key, the last source row of
- *	a key winning; a deletion the cursor noted for that key is
- *	superseded.  Memory: the changes only, while the source comes in
- *	key order; each source row out of order adds one entry.
+ *	Keyed tables (diff_keyed.c): the source rows, in any order, are
+ *	sorted by key and merged with a cursor over the table; stored keys
+ *	the cursor passes without a source row are deletions.
  *
  *	Tables without a key (the _slog tables) compare as multisets: a
  *	hash of every stored row is kept (24 bytes a row); each source row
@@ -46,22 +40,13 @@
 
 #include "store/diff_int.h"
 
+#define DIFF_BLOCK	(1u << 20)	/* bytes of a block, at least */
+
 /* One stored row of a multiset diff: its hash and its row number. */
 struct slot {
 	uint64_t hash;
 	int64_t rowid;		/* 0: empty slot */
 	bool used;
-};
-
-/* The work of one table's diff. */
-struct table_diff {
-	struct store_txn *t;
-	struct diff_table *dt;
-	struct tdb dbi;
-	bool stored;		/* false: a list to create, nothing stored */
-	uint8_t *enc;		/* the source row, encoded */
-	size_t enclen, enccap;
-	bool disorder;		/* a source row came out of key order */
 };
 
 /* hash_bytes - FNV-1a over n bytes into *h */
@@ -119,19 +104,8 @@ bool store_row_equal(const struct reg_table *t, const struct store_row *a,
 	return true;
 }
 
-/* key_cmp - LMDB's default order: bytes, then the shorter first. */
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
-/* grown - p with room for used + need elements of size; NULL: no memory. */
-static void *grown(void *p, size_t *cap, size_t used, size_t need,
-		   size_t size)
+/* diff_grown - see diff_int.h */
+void *diff_grown(void *p, size_t *cap, size_t used, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 64;
 	void *q;
@@ -146,13 +120,49 @@ static void *grown(void *p, size_t *cap, size_t used, size_t need,
 	return q;
 }
 
-/* GROW - grown() into p itself; false when out of memory */
-#define GROW(p, cap, used, need) \
-	((tmp = grown((p), (cap), (used), (need), sizeof(*(p)))) \
-	 ? ((p) = tmp, true) : false)
+/* diff_take - see diff_int.h */
+uint8_t *diff_take(struct block **head, size_t n)
+{
+	struct block *b = *head;
+	size_t cap = n > DIFF_BLOCK ? n : DIFF_BLOCK;
 
-/* encode - the source row into x->enc. */
-static enum store_rc encode(struct table_diff *x, const struct store_row *row)
+	if (!b || b->cap - b->len < n) {
+		if (!(b = malloc(sizeof(*b) + cap)))
+			return NULL;
+		*b = (struct block){ .next = *head, .cap = cap };
+		*head = b;
+	}
+	b->len += n;
+	return b->b + b->len - n;
+}
+
+/* diff_blocks_free - see diff_int.h */
+void	diff_blocks_free(struct block **head)
+{
+	while (*head) {
+		struct block *next = (*head)->next;
+
+		free(*head);
+		*head = next;
+	}
+}
+
+/* diff_blocks_move - see diff_int.h */
+void	diff_blocks_move(struct block **to, struct block **from)
+{
+	struct block **end = from;
+
+	if (!*from)
+		return;
+	while ((*end)->next)
+		end = &(*end)->next;
+	(*end)->next = *to;
+	*to = *from;
+	*from = NULL;
+}
+
+/* diff_encode - see diff_int.h */
+enum store_rc diff_encode(struct table_diff *x, const struct store_row *row)
 {
 	size_t n = row_size(x->dt->t, row);
 	void *tmp;
@@ -160,35 +170,56 @@ static enum store_rc encode(struct table_diff *x, const struct store_row *row)
 	if (!GROW(x->enc, &x->enccap, 0, n))
 		return store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 	row_encode(x->dt->t, row, x->enc);
-	x->enclen = n;
+	x->cur = x->enc;
+	x->curlen = n;
+	x->cur_held = false;
 	return STORE_OK;
 }
 
-/* change_add - append a change; old or new NULL: none. */
-static enum store_rc change_add(struct table_diff *x, enum change_kind kind,
+/* add - a change whose bytes lie at at */
+static enum store_rc add(struct table_diff *x, enum change_kind kind,
+			 uint8_t *at, size_t keylen, size_t oldlen,
+			 size_t newlen)
+{
+	struct diff_table *dt = x->dt;
+	void *tmp;
+
+	if (!GROW(dt->ch, &dt->chcap, dt->n, 1))
+		return store_fail(x->t->st, STORE_INTERNAL, "out of memory");
+	dt->ch[dt->n] = (struct change){ .at = at, .nth = dt->n,
+		.kind = kind, .keylen = (uint16_t)keylen,
+		.oldlen = (uint32_t)oldlen, .newlen = (uint32_t)newlen };
+	dt->n++;
+	return STORE_OK;
+}
+
+/* diff_change_at - see diff_int.h */
+enum store_rc diff_change_at(struct table_diff *x, uint8_t *at,
+			     size_t keylen, size_t newlen)
+{
+	return add(x, CH_INSERT, at, keylen, 0, newlen);
+}
+
+/* diff_change_add - see diff_int.h */
+enum store_rc diff_change_add(struct table_diff *x, enum change_kind kind,
 				const void *key, size_t keylen,
 				const void *old, size_t oldlen,
 				const void *new, size_t newlen)
 {
-	struct diff_table *dt = x->dt;
-	size_t n = keylen + oldlen + newlen;
-	void *tmp;
+	uint8_t *at = diff_take(&x->dt->bytes, keylen + oldlen + newlen);
+	enum store_rc rc = at ? add(x, kind, at, keylen, oldlen, newlen)
+		: store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 
-	if (!GROW(dt->bytes, &dt->cap, dt->len, n) ||
-	    !GROW(dt->ch, &dt->chcap, dt->n, 1))
-		return store_fail(x->t->st, STORE_INTERNAL, "out of memory");
-	dt->ch[dt->n++] = (struct change){ .off = dt->len, .kind = kind,
-		.keylen = (uint16_t)keylen, .oldlen = (uint32_t)oldlen,
-		.newlen = (uint32_t)newlen };
+	if (rc)
+		return rc;
 	if (key)
-		memcpy(dt->bytes + dt->len, key, keylen);
+		memcpy(at, key, keylen);
 	else
-		memset(dt->bytes + dt->len, 0, keylen);
+		memset(at, 0, keylen);
 	if (oldlen)
-		memcpy(dt->bytes + dt->len + keylen, old, oldlen);
+		memcpy(at + keylen, old, oldlen);
 	if (newlen)
-		memcpy(dt->bytes + dt->len + keylen + oldlen, new, newlen);
-	dt->len += n;
+		memcpy(at + keylen + oldlen, new, newlen);
 	return STORE_OK;
 }
 
@@ -251,196 +282,54 @@ static enum store_rc row_fits(struct table_diff *x, const struct store_row *row)
 	return STORE_OK;
 }
 
-/* same_row - is the stored row (d) equal to the source row (x->enc)? */
-static enum store_rc same_row(struct table_diff *x, const MDB_val *d,
-			      const struct store_row *row, bool *same)
+/* current_row - the current source row decoded, pointing into it */
+static enum store_rc current_row(struct table_diff *x, struct store_row *row)
 {
-	struct store_row old;
+	if (row_decode(x->dt->t, x->cur, x->curlen, row))
+		return STORE_OK;
+	return store_fail(x->t->st, STORE_INTERNAL, "%s: a source row does "
+			  "not decode", x->dt->name);
+}
 
-	*same = d->mv_size == x->enclen &&
-		memcmp(d->mv_data, x->enc, x->enclen) == 0;
+/* diff_same_row - see diff_int.h */
+enum store_rc diff_same_row(struct table_diff *x, const MDB_val *d, bool *same)
+{
+	struct store_row old, row;
+	enum store_rc rc;
+
+	*same = d->mv_size == x->curlen &&
+		memcmp(d->mv_data, x->cur, x->curlen) == 0;
 	if (*same)
 		return STORE_OK;
 	/* A row written before a column was appended encodes shorter. */
 	if (!row_decode(x->dt->t, d->mv_data, d->mv_size, &old))
 		return table_corrupt_row(x->t->st, x->dt->name);
-	*same = store_row_equal(x->dt->t, &old, row);
+	if ((rc = current_row(x, &row)))
+		return rc;
+	*same = store_row_equal(x->dt->t, &old, &row);
 	return STORE_OK;
 }
 
-/* put_change - the source row differs from d (NULL: nothing stored). */
-static enum store_rc put_change(struct table_diff *x, const uint8_t *key,
-				size_t keylen, const MDB_val *d,
-				const struct store_row *row)
+/* diff_put_change - see diff_int.h */
+enum store_rc diff_put_change(struct table_diff *x, const uint8_t *key,
+			      size_t keylen, const MDB_val *d)
 {
-	enum store_rc rc = row_fits(x, row);
+	struct store_row row;
+	enum store_rc rc = current_row(x, &row);
 
+	if (rc == STORE_OK)
+		rc = row_fits(x, &row);
 	if (rc)
 		return rc;
+	if (!d && x->cur_held && key + keylen == x->cur) {
+		x->held_used = true;
+		return diff_change_at(x, (uint8_t *)key, keylen, x->curlen);
+	}
 	if (!d)
-		return change_add(x, CH_INSERT, key, keylen, NULL, 0,
-				  x->enc, x->enclen);
-	return change_add(x, CH_UPDATE, key, keylen, d->mv_data, d->mv_size,
-			  x->enc, x->enclen);
-}
-
-/* The cursor side of a keyed merge. */
-struct merge {
-	struct tcur c;
-	bool open;		/* c is open: the table is stored */
-	MDB_val k, d;
-	bool end;
-	uint8_t pos[STORE_KEY_MAX + 1];	/* the greatest source key so far */
-	size_t poslen;
-	bool started;
-};
-
-/* merge_next - move the cursor on; its end is not a failure. */
-static enum store_rc merge_next(struct table_diff *x, struct merge *m,
-				MDB_cursor_op op)
-{
-	int mrc = m->open ? tcur_get(&m->c, &m->k, &m->d, op) : MDB_NOTFOUND;
-
-	m->end = mrc != 0;
-	if (mrc && mrc != MDB_NOTFOUND)
-		return store_mdb_rc(x->t->st, mrc, x->dt->name);
-	return STORE_OK;
-}
-
-/* pass_until - stored rows before key (all: key NULL) are deletions. */
-static enum store_rc pass_until(struct table_diff *x, struct merge *m,
-				const uint8_t *key, size_t keylen)
-{
-	enum store_rc rc = STORE_OK;
-
-	while (rc == STORE_OK && !m->end &&
-	       (!key || key_cmp(m->k.mv_data, m->k.mv_size, key, keylen) < 0)) {
-		rc = change_add(x, CH_DELETE, m->k.mv_data, m->k.mv_size,
-				m->d.mv_data, m->d.mv_size, NULL, 0);
-		if (rc == STORE_OK)
-			rc = merge_next(x, m, MDB_NEXT);
-	}
-	return rc;
-}
-
-/* in_order - a source row after every one before it: merge. */
-static enum store_rc in_order(struct table_diff *x, struct merge *m,
-			      const uint8_t *key, size_t keylen,
-			      const struct store_row *row)
-{
-	enum store_rc rc = pass_until(x, m, key, keylen);
-	bool same = false;
-
-	memcpy(m->pos, key, keylen);
-	m->poslen = keylen;
-	m->started = true;
-	if (rc || m->end || key_cmp(m->k.mv_data, m->k.mv_size, key, keylen))
-		return rc ? rc : put_change(x, key, keylen, NULL, row);
-	if ((rc = same_row(x, &m->d, row, &same)) == STORE_OK && !same)
-		rc = put_change(x, key, keylen, &m->d, row);
-	return rc ? rc : merge_next(x, m, MDB_NEXT);
-}
-
-/*
- * out_of_order - a source row at or before the merge's position: a
- *	point read.  Its change, even "no change", is recorded, to
- *	supersede what the merge noted for that key (finish_keyed).
- */
-static enum store_rc out_of_order(struct table_diff *x, const uint8_t *key,
-				  size_t keylen, const struct store_row *row)
-{
-	MDB_val k = { keylen, (void *)key }, d;
-	int mrc = x->stored ? tdb_get(x->t->txn, &x->dbi, &k, &d)
-		: MDB_NOTFOUND;
-	enum store_rc rc;
-	bool same;
-
-	x->disorder = true;
-	if (mrc == MDB_NOTFOUND)
-		return put_change(x, key, keylen, NULL, row);
-	if (mrc)
-		return store_mdb_rc(x->t->st, mrc, x->dt->name);
-	if ((rc = same_row(x, &d, row, &same)) || !same)
-		return rc ? rc : put_change(x, key, keylen, &d, row);
-	return change_add(x, CH_NOOP, key, keylen, NULL, 0, NULL, 0);
-}
-
-/* keyed_row - one source row of a keyed table. */
-static enum store_rc keyed_row(struct table_diff *x, struct merge *m,
-			       const struct store_row *row)
-{
-	const struct reg_table *tb = x->dt->t;
-	struct store_value kv[REG_MAX_KEY];
-	uint8_t key[STORE_KEY_MAX + 1];
-	char why[STORE_ERR_MAX];
-	size_t keylen;
-	enum store_rc rc;
-
-	for (int i = 0; i < tb->nkey; i++)
-		kv[i] = row->col[tb->key[i]];
-	if ((rc = key_encode(tb, kv, key, &keylen, why, sizeof(why))))
-		return store_fail(x->t->st, rc, "%s: %s", x->dt->name, why);
-	if ((rc = encode(x, row)))
-		return rc;
-	if (m->started && key_cmp(key, keylen, m->pos, m->poslen) <= 0)
-		return out_of_order(x, key, keylen, row);
-	return in_order(x, m, key, keylen, row);
-}
-
-/* change_cmp - qsort_r order: by key, then as they came (by offset). */
-static int change_cmp(const void *a, const void *b, void *arg)
-{
-	const struct diff_table *dt = arg;
-	const struct change *x = a, *y = b;
-	int c = key_cmp(change_key(dt, x), x->keylen, change_key(dt, y),
-			y->keylen);
-
-	if (c)
-		return c;
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* dedupe - changes in key order, the last of each key kept, no no-ops. */
-static void dedupe(struct diff_table *dt)
-{
-	size_t o = 0;
-
-	qsort_r(dt->ch, dt->n, sizeof(*dt->ch), change_cmp, dt);
-	for (size_t i = 0; i < dt->n; i++) {
-		const struct change *c = &dt->ch[i];
-
-		if (i + 1 < dt->n && key_cmp(change_key(dt, c), c->keylen,
-					     change_key(dt, &dt->ch[i + 1]),
-					     dt->ch[i + 1].keylen) == 0)
-			continue;
-		if (c->kind != CH_NOOP)
-			dt->ch[o++] = *c;
-	}
-	dt->n = o;
-}
-
-/* diff_keyed - merge the source with the stored table. */
-static enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
-				void *arg)
-{
-	struct merge m = { .end = true };
-	struct store_row row;
-	enum store_rc rc = STORE_OK;
-	int mrc;
-
-	if (x->stored && (mrc = tcur_open(x->t->txn, &x->dbi, &m.c)))
-		return store_mdb_rc(x->t->st, mrc, x->dt->name);
-	m.open = x->stored;
-	rc = merge_next(x, &m, MDB_FIRST);
-	while (rc == STORE_OK && (rc = next(arg, &row)) == STORE_OK)
-		rc = keyed_row(x, &m, &row);
-	if (rc == STORE_NOTFOUND)
-		rc = pass_until(x, &m, NULL, 0);
-	if (m.open)
-		tcur_close(&m.c);
-	if (rc == STORE_OK && x->disorder)
-		dedupe(x->dt);
-	return rc;
+		return diff_change_add(x, CH_INSERT, key, keylen, NULL, 0,
+				       x->cur, x->curlen);
+	return diff_change_add(x, CH_UPDATE, key, keylen, d->mv_data,
+			       d->mv_size, x->cur, x->curlen);
 }
 
 /* slots_fill - hash every stored row of a keyless table into slots. */
@@ -512,7 +401,7 @@ static enum store_rc slot_consume(struct table_diff *x, struct slot *slots,
 		if (slots[i].used || slots[i].hash != h)
 			continue;
 		if ((rc = slot_get(x, &slots[i], key, &d)) ||
-		    (rc = same_row(x, &d, row, found)))
+		    (rc = diff_same_row(x, &d, found)))
 			return rc;
 		if (*found) {
 			slots[i].used = true;
@@ -533,7 +422,7 @@ static enum store_rc slots_unused(struct table_diff *x,
 	for (size_t i = 0; i <= mask && rc == STORE_OK; i++)
 		if (slots[i].rowid && !slots[i].used &&
 		    (rc = slot_get(x, &slots[i], key, &d)) == STORE_OK)
-			rc = change_add(x, CH_DELETE, key, 8, d.mv_data,
+			rc = diff_change_add(x, CH_DELETE, key, 8, d.mv_data,
 					d.mv_size, NULL, 0);
 	return rc;
 }
@@ -549,10 +438,10 @@ static enum store_rc diff_multiset(struct table_diff *x,
 	enum store_rc rc = slots_fill(x, &slots, &mask);
 
 	while (rc == STORE_OK && (rc = next(arg, &row)) == STORE_OK) {
-		if ((rc = encode(x, &row)) == STORE_OK)
+		if ((rc = diff_encode(x, &row)) == STORE_OK)
 			rc = slot_consume(x, slots, mask, &row, &found);
 		if (rc == STORE_OK && !found)
-			rc = put_change(x, NULL, 8, NULL, &row);
+			rc = diff_put_change(x, NULL, 8, NULL);
 	}
 	if (rc == STORE_NOTFOUND)
 		rc = slots_unused(x, slots, mask);
@@ -605,7 +494,7 @@ static void count(const struct diff_table *dt, struct store_apply_counts *n)
 /* table_free - release one table's changes */
 static void table_free(struct diff_table *dt)
 {
-	free(dt->bytes);
+	diff_blocks_free(&dt->bytes);
 	free(dt->ch);
 }
 

@@ -16,6 +16,8 @@
 #ifndef MQ_STORE_DIFF_INT_H
 #define MQ_STORE_DIFF_INT_H
 
+#include <string.h>
+
 #include "store/internal.h"
 
 
@@ -26,12 +28,33 @@ enum change_kind { CH_INSERT = 1, CH_UPDATE, CH_DELETE, CH_NOOP };
 enum change_state { CS_PENDING = 0, CS_DONE, CS_SKIPPED };
 
 /*
- * One change: key, old row and new row lie one after the other at off
- * in the table's bytes.  An insert into a table without a key has 8
- * key bytes that apply.c fills with the row number it got.
+ * Bytes that never move once written (a realloc of a large difference
+ * would copy it again and again): blocks, each a malloc of its own.
+ */
+struct block {
+	struct block *next;
+	size_t len, cap;
+	uint8_t b[];
+};
+
+/* diff_take - n bytes at the end of *head's blocks; NULL: no memory. */
+uint8_t *diff_take(struct block **head, size_t n);
+
+/* diff_blocks_free - release every block of *head */
+void	diff_blocks_free(struct block **head);
+
+/* diff_blocks_move - the blocks of *from become *to's */
+void	diff_blocks_move(struct block **to, struct block **from);
+
+/*
+ * One change: key, old row and new row lie one after the other at at
+ * in the table's blocks.  An insert into a table without a key has 8
+ * key bytes that apply.c fills with the row number it got.  nth: the
+ * change's place in the order the changes were found.
  */
 struct change {
-	size_t off;
+	uint8_t *at;
+	size_t nth;
 	uint32_t oldlen, newlen;
 	uint16_t keylen;
 	uint8_t kind;		/* enum change_kind */
@@ -42,8 +65,7 @@ struct change {
 struct diff_table {
 	char name[REG_NAME_MAX];
 	const struct reg_table *t;
-	uint8_t *bytes;
-	size_t len, cap;
+	struct block *bytes;
 	struct change *ch;
 	size_t n, chcap;
 	struct store_apply_counts *counts;	/* the caller's */
@@ -69,23 +91,96 @@ struct store_diff {
 	size_t ntables, tablecap;
 };
 
+/* The work of one table's diff (diff.c, diff_keyed.c). */
+struct table_diff {
+	struct store_txn *t;
+	struct diff_table *dt;
+	struct tdb dbi;
+	bool stored;		/* false: a list to create, nothing stored */
+	const uint8_t *cur;	/* the source row being compared, encoded */
+	size_t curlen;
+	uint8_t *enc;		/* a source row encoded by diff_encode */
+	size_t enccap;
+	bool disorder;		/* a key came twice: changes to sort */
+	bool cur_held;		/* cur follows its key in the source's
+				 * blocks: an insert may point at them */
+	bool held_used;		/* an insert points into them */
+};
+
+/* diff_key_cmp - LMDB's default order: bytes, then the shorter first. */
+static inline int diff_key_cmp(const void *a, size_t alen, const void *b,
+			       size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/*
+ * diff_grown - p with room for used + need elements of size (doubling);
+ *	NULL without memory.  GROW: into p itself, false without memory
+ *	(the caller declares void *tmp).
+ */
+void *diff_grown(void *p, size_t *cap, size_t used, size_t need,
+		 size_t size);
+#define GROW(p, cap, used, need) \
+	((tmp = diff_grown((p), (cap), (used), (need), sizeof(*(p)))) \
+	 ? ((p) = tmp, true) : false)
+
+/* diff_encode - row, encoded, becomes the current source row. */
+enum store_rc diff_encode(struct table_diff *x, const struct store_row *row);
+
+/* diff_change_add - append a change; old or new NULL: none. */
+enum store_rc diff_change_add(struct table_diff *x, enum change_kind kind,
+			      const void *key, size_t keylen,
+			      const void *old, size_t oldlen,
+			      const void *new, size_t newlen);
+
+/*
+ * diff_change_at - append an insert whose key and new row lie one after
+ *	the other at at already, in blocks that will be the table's.
+ */
+enum store_rc diff_change_at(struct table_diff *x, uint8_t *at,
+			     size_t keylen, size_t newlen);
+
+/* diff_same_row - is the stored row d equal to the current source row? */
+enum store_rc diff_same_row(struct table_diff *x, const MDB_val *d,
+			    bool *same);
+
+/*
+ * diff_put_change - the current source row differs from d (NULL:
+ *	nothing stored): checked as a put would check it, then an insert
+ *	or an update.
+ */
+enum store_rc diff_put_change(struct table_diff *x, const uint8_t *key,
+			      size_t keylen, const MDB_val *d);
+
+/* diff_keyed - the changes of a keyed table (diff_keyed.c). */
+enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
+			 void *arg);
+
 /* change_key, change_old, change_new - a change's bytes */
 static inline uint8_t *change_key(const struct diff_table *dt,
 				  const struct change *c)
 {
-	return dt->bytes + c->off;
+	(void)dt;
+	return c->at;
 }
 
 static inline const uint8_t *change_old(const struct diff_table *dt,
 					const struct change *c)
 {
-	return dt->bytes + c->off + c->keylen;
+	(void)dt;
+	return c->at + c->keylen;
 }
 
 static inline const uint8_t *change_new(const struct diff_table *dt,
 					const struct change *c)
 {
-	return dt->bytes + c->off + c->keylen + c->oldlen;
+	(void)dt;
+	return c->at + c->keylen + c->oldlen;
 }
 
 #endif

@@ -649,8 +649,9 @@ enum store_rc store_diff_lists(struct store_txn *txn, struct store_diff *d,
  *	rows next yields: rows to insert, to replace, to delete; equal
  *	rows add nothing.  The table is a stored one or one of a list that
  *	store_diff_lists() creates.  A keyed table's rows may come in any
- *	order (key order is fastest and keeps memory to the changes; of
- *	rows with one key the last wins); a keyless (_slog) table compares
+ *	order: they are held, encoded, and sorted by key (rows already in
+ *	key order are not sorted again; of rows with one key the last
+ *	wins); a keyless (_slog) table compares
  *	as a multiset (24 bytes per stored row).  Each row that makes a
  *	change is checked as a put would check it: one that does not fit
  *	fails with STORE_BADDATA naming table, column and the row's key.
