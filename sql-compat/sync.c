@@ -325,7 +325,7 @@ static struct store_value default_value(const struct reg_table *t, int i)
 	char msg[256];
 
 	if (c->dflt && !(c->type == REG_TIME && !strcmp(c->dflt, "now")) &&
-	    store_value_parse(t, c, c->dflt, strlen(c->dflt), &v, msg,
+	    store_value_parse(t, NULL, c, c->dflt, strlen(c->dflt), &v, msg,
 			      sizeof(msg)) != STORE_OK)
 		v = (struct store_value){ .kind = SV_NULL };
 	return v;
