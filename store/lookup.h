@@ -357,6 +357,17 @@ enum store_rc store_lookup_response(const struct lookup_ctx *c,
 				    const char *domain, store_row_fn fn,
 				    void *arg);
 
+/*
+ * store_lookup_response_patterns - the response_patterns rows that
+ *	store_lookup_response takes the actions of, in the same order and
+ *	up to the same final one: which patterns a response text meets.
+ */
+enum store_rc store_lookup_response_patterns(const struct lookup_ctx *c,
+					     const char *text,
+					     const char *localip,
+					     const char *domain,
+					     store_row_fn fn, void *arg);
+
 /* A message property for store_lookup_rewrite: name = value. */
 struct lookup_prop {
 	const char *name;
@@ -388,7 +399,7 @@ enum lookup_kind_id {
 	LOOKUP_CAPACITY, LOOKUP_FLOOD, LOOKUP_DKIM, LOOKUP_LOCAL,
 	LOOKUP_DELEGATE, LOOKUP_PAUSED, LOOKUP_ERROR, LOOKUP_MTANAME,
 	LOOKUP_DNS, LOOKUP_RESPONSE, LOOKUP_REWRITE, LOOKUP_SUPPRESSED,
-	LOOKUP_POOL,
+	LOOKUP_POOL, LOOKUP_RESPONSE_PATTERN,
 	LOOKUP_KINDS
 };
 

@@ -46,6 +46,9 @@ const struct lookup_kind lookup_kinds[LOOKUP_KINDS] = {
 	KIND(LOOKUP_SUPPRESSED, "suppressed", { "rcpt" }, { KEY },
 	     "suppressions"),
 	KIND(LOOKUP_POOL, "pool", { "name" }, { KEY }, "pool_ips"),
+	KIND(LOOKUP_RESPONSE_PATTERN, "response_pattern",
+	     { "text", "localip", "domain" }, { 0, KEY, KEY },
+	     "response_patterns"),
 };
 
 const struct lookup_kind *lookup_kind_find(const char *name)
@@ -112,6 +115,9 @@ static enum store_rc ask_rows(const struct lookup_ctx *c,
 	case LOOKUP_RESPONSE:
 		return store_lookup_response(c, a[0], a[1], a[2], q->fn,
 					     q->fn_arg);
+	case LOOKUP_RESPONSE_PATTERN:
+		return store_lookup_response_patterns(c, a[0], a[1], a[2],
+						      q->fn, q->fn_arg);
 	case LOOKUP_REWRITE:
 		return store_lookup_rewrite(c, q->props, q->nprops, q->fn,
 					    q->fn_arg);

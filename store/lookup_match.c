@@ -369,14 +369,20 @@ static int emit_actions(const struct lookup_ctx *c, const char *table,
 	return 0;
 }
 
-enum store_rc store_lookup_response(const struct lookup_ctx *c,
-				    const char *text, const char *localip,
-				    const char *domain, store_row_fn fn,
-				    void *arg)
+/*
+ * walk_response - the response_patterns that apply to text from localip
+ *	to domain, by priority then id, up to the first final one: fn gets
+ *	each pattern's row (patterns true) or its actions' rows.
+ */
+static enum store_rc walk_response(const struct lookup_ctx *c,
+				   const char *text, const char *localip,
+				   const char *domain, bool patterns,
+				   store_row_fn fn, void *arg)
 {
 	const struct lookup_set *ls = c->set;
 	size_t len = strlen(text);
 	enum store_rc rc = STORE_OK;
+	struct store_row row;
 	bool matched = false;
 
 	for (int i = pattern_set_next(ls->response, 0, text, len, c->scratch);
@@ -387,11 +393,38 @@ enum store_rc store_lookup_response(const struct lookup_ctx *c,
 		    !wildcard(m->domain, m->domlen, domain))
 			continue;
 		matched = true;
-		if (emit_actions(c, "response_actions", ls->response_action,
-				 m, fn, arg, &rc) || m->final)
+		if (patterns) {
+			rc = get_by_id(c, "response_patterns",
+				       pattern_set_id(ls->response, i), &row);
+			if (rc == STORE_NOTFOUND)
+				rc = STORE_OK;
+			else if (rc || fn(&row, arg))
+				break;
+		} else if (emit_actions(c, "response_actions",
+					ls->response_action, m, fn, arg, &rc)) {
+			break;
+		}
+		if (m->final)
 			break;
 	}
 	return rc ? rc : matched ? STORE_OK : STORE_NOTFOUND;
+}
+
+enum store_rc store_lookup_response(const struct lookup_ctx *c,
+				    const char *text, const char *localip,
+				    const char *domain, store_row_fn fn,
+				    void *arg)
+{
+	return walk_response(c, text, localip, domain, false, fn, arg);
+}
+
+enum store_rc store_lookup_response_patterns(const struct lookup_ctx *c,
+					     const char *text,
+					     const char *localip,
+					     const char *domain,
+					     store_row_fn fn, void *arg)
+{
+	return walk_response(c, text, localip, domain, true, fn, arg);
 }
 
 /* A message's properties, as a walk of the triggers asks for them. */

@@ -206,6 +206,10 @@ async function patterns(page) {
 		expect(/flood_responses id 1 \('slow'/.test(said), 'flood row 1 matches', said);
 		const picked = await page.$$eval('#flood-rows tr.picked', (t) => t.map((r) => r.cells[0].textContent));
 		expect(picked.length === 1 && picked[0] === '1', 'and is marked', picked);
+		const resp = await page.textContent('#pattern-result .match-response');
+		expect(/response_patterns id 7 match/.test(resp), 'response pattern 7 matches', resp);
+		const rpicked = await page.$$eval('#response-rows tr.picked', (t) => t.map((r) => r.cells[0].textContent));
+		expect(rpicked.length === 1 && rpicked[0] === '7', 'and is marked, 8 is not', rpicked);
 		await shot(page, 'patterns');
 	});
 }

@@ -54,7 +54,7 @@ one_engine() {
 
 	# One variant blocked in the store alone, then exported.
 	check "$e: the store alone: CAROL@ blocked (hash 99)" \
-		env -u MQ_DATABASE_ADDRESS "$MQ" set cv address=CAROL@example.com hash=99
+		env -u MQ_DATABASE_ADDRESS "$MQ" set cv --hash address=CAROL@example.com hash=99
 	check "$e: sync --to-sql" "$MQ" sync --to-sql
 	expect_eq "$e: only that row changed in SQL" \
 		"$(printf '%s\n' "$before" | sed 's/^[0-9]*\tCAROL@/99\tCAROL@/' | sort)" \

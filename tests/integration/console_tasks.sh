@@ -42,6 +42,10 @@ RULECAP=$($MQ set capacity name=for-rule domain_maxconnects=7 | id)
 RULE=$($MQ set capacity_rules "capacity=$RULECAP" 'domain=*.example.com' type=fnmatch | id)
 check "a flood pattern" $MQ set flood_responses name=slow 'pattern=Try again later' \
 	domain_maxmessages=5
+check "a response pattern that matches" $MQ set response_patterns id=7 name=later \
+	'pattern=again later' type=substr priority=1
+check "a response pattern that does not" $MQ set response_patterns id=8 name=full \
+	'pattern=mailbox full' type=substr priority=0
 XSS_SCRIPT='<script>window.__xss=1</script>'
 XSS_IMG='"><img src=x onerror="window.__xss=2">'
 check "a capacity row holding markup" $MQ set capacity "name=$XSS_SCRIPT" \

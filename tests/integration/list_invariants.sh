@@ -26,7 +26,7 @@ expect_grep "naming the byte" "ml\.address 'a\?b@example.org': the local part ho
 expect_eq "nothing was written to ml" "" "$(cat "$TMP/list")"
 # Errors name the list's table, not the registry's suffix of it.
 expect_status "a cookie too long: 65" 65 "$MQ" set ml_cookie msgnum=1 cookie=abcdefghijklmnopqrstuvwxyz
-expect_grep "naming ml_cookie" '^mq: ml_cookie\.cookie: longer than 20 bytes' "$TMP/last.out"
+expect_grep "naming ml_cookie" '^mq: ml_cookie\.cookie: longer than 20 characters' "$TMP/last.out"
 expect_status "a NULL hash: 65" 65 "$MQ" set ml hash='\N' address=a@example.org
 expect_grep "naming ml" '^mq: ml\.hash: may not be NULL' "$TMP/last.out"
 expect_status "not an integer: 65" 65 "$MQ" set ml_name listno=x
@@ -38,7 +38,7 @@ req "POST a row with hash 1000: 400" POST /v1/tables/ml 400 -H 'Authorization: B
 expect_grep "saying why" 'ml\.hash: 1000 is not a hash' "$TMP/body"
 req "POST a cookie too long: 400" POST /v1/tables/ml_cookie 400 -H 'Authorization: Bearer tok' \
 	-d '{"msgnum":1,"cookie":"abcdefghijklmnopqrstuvwxyz"}'
-expect_grep "naming ml_cookie" 'ml_cookie\.cookie: longer than 20 bytes' "$TMP/body"
+expect_grep "naming ml_cookie" 'ml_cookie\.cookie: longer than 20 characters' "$TMP/body"
 serve_stop
 
 DB=$TMP/db.sqlite

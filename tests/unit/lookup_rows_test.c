@@ -67,6 +67,7 @@ static const struct kind kinds[] = {
 	{ "mtaname", "mtanames", 1 }, { "dns", "dns", 1 },
 	{ "flood", "flood_responses", 1 },
 	{ "response", "response_actions", 3 },
+	{ "response_pattern", "response_patterns", 3 },
 	{ "rewrite", "rewrite_actions", -1 },
 	{ "suppressed", "suppressions", 1 }, { "pool", "pool_ips", 1 },
 	{ NULL, NULL, 0 },
@@ -114,6 +115,9 @@ static enum store_rc run_kind(struct tstore *ts, const struct kind *k,
 	if (!strcmp(k->name, "response"))
 		return store_lookup_response(c, a[0], a[1], a[2], answer_row,
 					     ans);
+	if (!strcmp(k->name, "response_pattern"))
+		return store_lookup_response_patterns(c, a[0], a[1], a[2],
+						      answer_row, ans);
 	for (int i = 0; i < n; i++) {
 		char *eq = strchr(a[i], '=');
 		if (!eq)

@@ -35,6 +35,7 @@ const LOOKUPS = {
 	mtaname: { params: ['localip'], about: 'the mtanames row' },
 	dns: { params: ['domain'], about: 'dns rows by priority' },
 	response: { params: ['text', 'localip', 'domain'], about: 'response actions in order' },
+	response_pattern: { params: ['text', 'localip', 'domain'], about: 'the response patterns that apply' },
 	rewrite: { params: [], free: true, about: 'rewrite actions for these message properties' },
 };
 

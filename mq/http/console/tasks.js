@@ -8,8 +8,9 @@
  *	keys of /v1/dkim with their last DNS check and the TXT record to
  *	publish, with a Copy button.  Patterns: the flood and response
  *	patterns and a tester that asks the flood and response lookups
- *	with a pasted server response: the flood row that matched (marked
- *	in its table) and the response actions that apply, in order.
+ *	with a pasted server response: the flood row and the response
+ *	patterns that matched (marked in their tables) and the response
+ *	actions that apply, in order.
  *	Data reaches the page as text only (el, grid: textContent).
  */
 'use strict';
@@ -161,22 +162,26 @@ async function loadPatterns() {
 async function testPattern() {
 	const text = $('pattern-text').value;
 	const q = (o) => new URLSearchParams(o).toString();
-	const [flood, actions] = await Promise.all([
+	const where = { text, localip: $('pattern-localip').value.trim(),
+		domain: $('pattern-domain').value.trim() };
+	const [flood, patterns, actions] = await Promise.all([
 		api('GET', '/v1/lookup/flood?' + q({ text })),
-		api('GET', '/v1/lookup/response?' + q({ text, localip: $('pattern-localip').value.trim(),
-			domain: $('pattern-domain').value.trim() })),
+		api('GET', '/v1/lookup/response_pattern?' + q(where)),
+		api('GET', '/v1/lookup/response?' + q(where)),
 		loadPatterns()]);
 	const out = $('pattern-result');
 	out.replaceChildren();
 	const f = Array.isArray(flood) ? flood : [];
 	out.append(el('p', f.length ? `Flood pattern: flood_responses id ${f[0].id} ('${f[0].name}', ` +
 		`${f[0].type} '${f[0].pattern}')` : 'No flood pattern matches.', 'match-flood'));
+	const p = Array.isArray(patterns) ? patterns : [];
 	const a = Array.isArray(actions) ? actions : [];
-	out.append(el('p', a.length ? `Response patterns: ${a.length} action(s) apply, in order:`
-		: 'No response pattern matches.', 'match-response'));
+	out.append(el('p', p.length ? `Response patterns: response_patterns id ${p.map((r) => r.id).join(', ')}` +
+		` match, in order; ${a.length} action(s) apply:` : 'No response pattern matches.', 'match-response'));
 	if (a.length)
 		out.append(render(a));
 	mark($('flood-rows'), f.map((r) => String(r.id)));
+	mark($('response-rows'), p.map((r) => String(r.id)));
 }
 
 VIEWS.throttles = {
