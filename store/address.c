@@ -403,9 +403,9 @@ bool addr_check(const char *s, size_t n, bool domain_entry, char *why,
 {
 	size_t at = 0;
 
-	if (n > ADDR_MAX) {
+	if (n > SUB_PATH_MAX) {
 		snprintf(why, whylen, "the address is longer than %d bytes",
-			 ADDR_MAX);
+			 SUB_PATH_MAX);
 		return false;
 	}
 	if (n == 0 || split_at(s, n, &at, why, whylen) < 0) {

@@ -75,7 +75,7 @@ enum store_rc sub_address(const char *in, size_t len, char *out,
  */
 
 #define ADDR_LOCAL_MAX	64	/* bytes of a local part (RFC 5321) */
-#define ADDR_MAX	254	/* bytes of an address: a path of 256, <> in */
+#define SUB_PATH_MAX	254	/* bytes of an address: a path of 256, <> in */
 #define ADDR_WHY_MAX	160	/* room for any reason below */
 
 /*
@@ -95,7 +95,7 @@ int addr_reduce(const char *in, size_t len, const char **addr, size_t *alen,
  *	first or last, 1..63 bytes, the last not a number; UTF-8 labels
  *	as IDN, A-labels as any) or an address literal ([192.0.2.1],
  *	[IPv6:2001:db8::1]); UTF-8 in the local part as RFC 6531; at most
- *	ADDR_MAX bytes.  domain_entry: "@domain" (ezmlm's entry for a
+ *	SUB_PATH_MAX bytes.  domain_entry: "@domain" (ezmlm's entry for a
  *	whole domain) is valid too.  false with the reason, in words.
  */
 bool addr_check(const char *s, size_t n, bool domain_entry, char *why,
