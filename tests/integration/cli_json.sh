@@ -15,7 +15,7 @@
 export MQ_STORE_PATH=$TMP/mq.mdb
 TOKEN=cj-token-$$
 "$MQ" list-create foo >/dev/null
-"$MQ" sub foo a@example.com 'q"uote@example.com' >/dev/null
+"$MQ" sub foo a@example.com '"q\"uote"@example.com' >/dev/null
 "$MQ" unsub foo a@example.com >/dev/null
 "$MQ" set locals type=exact address=x@example.com >/dev/null
 
@@ -51,13 +51,13 @@ expect_eq "config: the token masked" "***" "$(jq -r '."www-token"' config.json)"
 check "config: the secret never printed" sh -c '! grep -q s3cret config.json'
 
 json "mq list foo --json" list.json "$MQ" list foo --json
-expect_eq "list: the subscriber, quotes escaped" '["q\"uote@example.com"]' \
+expect_eq "list: the subscriber, quotes escaped" '["\"q\\\"uote\"@example.com"]' \
 	"$(jq -c . list.json)"
 json "mq list --json of an empty hash" empty.json "$MQ" list foo --hash 7 --json
 expect_eq "an empty listing is []" "[]" "$(jq -c . empty.json)"
 
-json "mq issub foo --json" issub.json "$MQ" issub foo 'q"uote@example.com' --json
-expect_eq "issub: subscribed, the address as stored" 'true "q\"uote@example.com"' \
+json "mq issub foo --json" issub.json "$MQ" issub foo '"q\"uote"@example.com' --json
+expect_eq "issub: subscribed, the address as stored" 'true "\"q\\\"uote\"@example.com"' \
 	"$(jq -c -r '"\(.subscribed) \(.address | tojson)"' issub.json)"
 "$MQ" issub foo --json a@example.com >issub0.json
 status=$?
@@ -88,7 +88,7 @@ json "mq log foo --json" log.json "$MQ" log foo --json
 expect_eq "log: three entries, oldest first" "+ + - " \
 	"$(jq -r '.[].edir' log.json | tr '\n' ' ')"
 json "mq log foo SEARCH --json" logq.json "$MQ" log foo uote --json
-expect_eq "log: the search applies" '"q\"uote@example.com"' \
+expect_eq "log: the search applies" '"\"q\\\"uote\"@example.com"' \
 	"$(jq -c '[.[].address] | unique | .[0]' logq.json)"
 
 export MQ_DATABASE_ADDRESS=sqlite://$TMP/sql.db
