@@ -23,6 +23,13 @@
 #define STORE_ERR_MAX	512
 #define STORE_IDLE_READERS 16	/* reset read transactions kept for reuse */
 
+/*
+ * The format this mq reads and writes (meta "format"): 3: lists share
+ * databases; 4: list addresses keep their case (layout.c).  Formats 1
+ * (no index by hash) and 2 are upgraded when opened to write.
+ */
+#define STORE_FORMAT	4u
+
 /* Names of the store's own databases; tables are "t:" + table name. */
 #define DB_META		"meta"
 #define DB_CHANGES	"changes"

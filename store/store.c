@@ -27,9 +27,6 @@
 #define MAP_INITIAL	(64ull << 20)
 #define MAX_SIZE_DEFAULT (64ull << 30)
 #define CHANGES_KEEP_DEFAULT 1000000ull
-#define STORE_FORMAT	4u	/* 3: lists share databases; 4: list
-				 * addresses keep their case (layout.c) */
-/* Formats 1 (no index by hash) and 2 are upgraded when opened to write. */
 
 /* the last failure's text, one per thread (see store_errbuf) */
 static __thread char thread_err[STORE_ERR_MAX];

@@ -37,8 +37,9 @@ static void read_put(const char *name, const uint8_t *key, size_t keylen,
 		t = reg_list_split(name, root, sizeof(root));
 	if (!t || !row_decode(t, rowp, rowlen, &row))
 		return;
-	/* the log holds keys of the running format: 4, exact-case keys */
-	if (!row_key_matches(&(struct verify){ .format = 4 }, t, &row, &k))
+	/* the log holds keys of the running format */
+	if (!row_key_matches(&(struct verify){ .format = STORE_FORMAT }, t,
+			     &row, &k))
 		return;
 	/* an integer key read back is the row's value (ids, msgnum) */
 	if (t->nkey == 1 && row.col[t->key[0]].kind == SV_INT &&
