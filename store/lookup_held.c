@@ -226,30 +226,16 @@ static void range(const struct text_index *idx, const char *text,
 	}
 }
 
-/* read_id - suppressions row id to fn; 0 or fn's answer, rc on failure */
-static int read_id(const struct lookup_ctx *c, int64_t id, store_row_fn fn,
-		   void *arg, enum store_rc *rc)
-{
-	struct store_value key = { .kind = SV_INT, .i = id };
-	struct store_row row;
-
-	*rc = store_get_by_key(c->txn, reg_mailerq_find("suppressions"),
-			       "suppressions", &key, &row);
-	if (*rc == STORE_NOTFOUND)
-		*rc = STORE_OK;
-	else if (*rc == STORE_OK)
-		return fn(&row, arg);
-	return *rc != STORE_OK;
-}
-
 enum store_rc held_suppressions(const struct lookup_ctx *c, const char *addr,
 				const char *dom, store_row_fn fn, void *arg)
 {
 	const struct held_rows *h = &c->set->supp;
 	const uint32_t *pos_a = h->by_a.pos, *pos_b = h->by_b.pos;
+	struct store_value key = { .kind = SV_INT };
+	struct key_walk w;
 	uint32_t a, a_end, b, b_end;
-	enum store_rc rc = STORE_OK;
 
+	key_walk_start(&w, c, "suppressions", fn, arg);
 	range(&h->by_a, addr, &a, &a_end);
 	range(&h->by_b, dom, &b, &b_end);
 	/* positions are in id order within a key: merge the two */
@@ -258,10 +244,11 @@ enum store_rc held_suppressions(const struct lookup_ctx *c, const char *addr,
 			      (a < a_end && pos_a[a] < pos_b[b]);
 		uint32_t i = take_a ? pos_a[a++] : pos_b[b++];
 
-		if (read_id(c, h->id[i], fn, arg, &rc))
+		key.i = h->id[i];
+		if (!key_walk_read(&w, &key))
 			break;
 	}
-	return rc;
+	return w.rc;	/* no row is not an error here: see wild_lookup */
 }
 
 enum store_rc held_pool_ips(const struct lookup_ctx *c, bool by_name,
@@ -269,11 +256,11 @@ enum store_rc held_pool_ips(const struct lookup_ctx *c, bool by_name,
 {
 	const struct held_rows *h = &c->set->pools;
 	const struct text_index *idx = by_name ? &h->by_a : &h->by_b;
-	const struct reg_table *t = reg_mailerq_find("pool_ips");
+	struct key_walk w;
 	size_t len = strlen(text);
-	bool found = false;
 	uint32_t from, to;
 
+	key_walk_start(&w, c, "pool_ips", fn, arg);
 	range(idx, text, &from, &to);
 	for (; from < to; from++) {
 		uint32_t i = idx->pos[from];
@@ -281,20 +268,12 @@ enum store_rc held_pool_ips(const struct lookup_ctx *c, bool by_name,
 		struct store_value key[2] = {
 			{ .kind = SV_TEXT, .s = h->name[i], .len = h->namelen[i] },
 			{ .kind = SV_TEXT, .s = h->ip[i], .len = h->iplen[i] } };
-		struct store_row row;
-		enum store_rc rc;
 
 		if ((by_name ? h->namelen[i] : h->iplen[i]) != len ||
 		    memcmp(s, text, len))
 			continue;
-		rc = store_get_by_key(c->txn, t, "pool_ips", key, &row);
-		if (rc == STORE_NOTFOUND)
-			continue;
-		if (rc)
-			return rc;
-		found = true;
-		if (fn(&row, arg))
+		if (!key_walk_read(&w, key))
 			break;
 	}
-	return found ? STORE_OK : STORE_NOTFOUND;
+	return key_walk_end(&w);
 }

@@ -202,6 +202,28 @@ uint64_t lookup_now_us(clockid_t clock);
 /* text_is_any - a key column meaning "any": empty or '*' (lookup_rows.c). */
 bool text_is_any(const char *s, size_t len);
 
+/*
+ * A walk over rows of one table read by their keys (lookup_rows.c): the
+ * set knows the keys, the snapshot has the rows.  Each row goes to fn
+ * until fn returns non-zero; a key whose row is gone is passed over.
+ */
+struct key_walk {
+	const struct lookup_ctx *c;
+	const struct reg_table *t;
+	const char *table;
+	store_row_fn fn;
+	void *arg;
+	bool found;		/* a row went to fn */
+	enum store_rc rc;	/* STORE_OK until a read fails */
+};
+/* key_walk_start - a walk over the rows of MailerQ table table, to fn. */
+void key_walk_start(struct key_walk *w, const struct lookup_ctx *c,
+		    const char *table, store_row_fn fn, void *arg);
+/* key_walk_read - the row under key to fn; false once the walk ends. */
+bool key_walk_read(struct key_walk *w, const struct store_value *key);
+/* key_walk_end - a read's failure, else STORE_OK or STORE_NOTFOUND. */
+enum store_rc key_walk_end(const struct key_walk *w);
+
 /* lookup_held.c */
 /* held_build - the suppressions (supp) or pool_ips (!supp) part. */
 enum store_rc held_build(struct lookup_set *ls, struct store_txn *txn,

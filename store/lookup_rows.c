@@ -67,6 +67,33 @@ bool text_is_any(const char *s, size_t len)
 	return len == 0 || (len == 1 && s[0] == '*');
 }
 
+void key_walk_start(struct key_walk *w, const struct lookup_ctx *c,
+		    const char *table, store_row_fn fn, void *arg)
+{
+	*w = (struct key_walk){ .c = c, .t = reg_mailerq_find(table),
+				.table = table, .fn = fn, .arg = arg };
+}
+
+bool key_walk_read(struct key_walk *w, const struct store_value *key)
+{
+	struct store_row row;
+
+	w->rc = store_get_by_key(w->c->txn, w->t, w->table, key, &row);
+	if (w->rc == STORE_NOTFOUND) {	/* deleted since the set was built */
+		w->rc = STORE_OK;
+		return true;
+	}
+	if (w->rc != STORE_OK)
+		return false;
+	w->found = true;
+	return w->fn(&row, w->arg) == 0;
+}
+
+enum store_rc key_walk_end(const struct key_walk *w)
+{
+	return w->rc ? w->rc : w->found ? STORE_OK : STORE_NOTFOUND;
+}
+
 /* expired - has the time text (s, len) passed w->now?  Empty: never. */
 static bool expired(const struct wild *w, const struct store_value *v)
 {
@@ -304,10 +331,10 @@ enum store_rc store_lookup_dns(const struct lookup_ctx *c, const char *domain,
 	const struct lookup_set *ls = c->set;
 	struct dns_entry want = { domain, strlen(domain), INT64_MIN, 0 };
 	struct store_value key = { .kind = SV_INT };
-	const struct reg_table *t = reg_mailerq_find("dns");
+	struct key_walk w;
 	uint32_t lo = 0, hi = ls->ndns;
-	bool found = false;
 
+	key_walk_start(&w, c, "dns", fn, arg);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (dns_compare(&ls->dns[mid], &want) < 0)
@@ -317,18 +344,9 @@ enum store_rc store_lookup_dns(const struct lookup_ctx *c, const char *domain,
 	}
 	for (; lo < ls->ndns && text_fold_equal(ls->dns[lo].domain,
 			ls->dns[lo].len, want.domain, want.len); lo++) {
-		struct store_row row;
-		enum store_rc rc;
-
 		key.i = ls->dns[lo].id;
-		rc = store_get_by_key(c->txn, t, "dns", &key, &row);
-		if (rc == STORE_NOTFOUND)
-			continue;
-		if (rc)
-			return rc;
-		found = true;
-		if (fn(&row, arg))
+		if (!key_walk_read(&w, &key))
 			break;
 	}
-	return found ? STORE_OK : STORE_NOTFOUND;
+	return key_walk_end(&w);
 }
