@@ -108,6 +108,10 @@ struct held_rows {
 					 * pool_ips: name, localip */
 };
 
+/*
+ * A set: its own fields, then each part's fields together, the parts in
+ * enum lookup_part's order (lookup_set.c shares a part by copying them).
+ */
 struct lookup_set {
 	uint64_t version, epoch;
 	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */

@@ -20,6 +20,7 @@
  */
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,51 +466,43 @@ static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
 	return STORE_OK;
 }
 
+/*
+ * Where each part's fields lie in struct lookup_set: from its first field
+ * up to the next part's first (lookup_internal.h keeps them so), which
+ * lets take_part share any part, fields added later included, in one copy.
+ */
+#define PART_AT(field) offsetof(struct lookup_set, field)
+static const size_t part_start[LOOKUP_PARTS + 1] = {
+	[LOOKUP_PART_CAPACITY] = PART_AT(any),
+	[LOOKUP_PART_LOCALS] = PART_AT(locals),
+	[LOOKUP_PART_FLOOD] = PART_AT(flood),
+	[LOOKUP_PART_DNS] = PART_AT(dns),
+	[LOOKUP_PART_MATCH] = PART_AT(response),
+	[LOOKUP_PART_SUPPRESSIONS] = PART_AT(supp),
+	[LOOKUP_PART_POOLS] = PART_AT(pools),
+	[LOOKUP_PARTS] = sizeof(struct lookup_set),
+};
+_Static_assert(PART_AT(arena) < PART_AT(any) &&
+	       PART_AT(any) < PART_AT(locals) &&
+	       PART_AT(locals) < PART_AT(flood) &&
+	       PART_AT(flood) < PART_AT(dns) &&
+	       PART_AT(dns) < PART_AT(response) &&
+	       PART_AT(response) < PART_AT(supp) &&
+	       PART_AT(supp) < PART_AT(pools),
+	       "struct lookup_set: the parts' fields in enum lookup_part's order, "
+	       "after the set's own");
+
 /* take_part - ls shares part p of part set src: its fields, a reference. */
 static void take_part(struct lookup_set *ls, enum lookup_part p,
 		      struct lookup_set *src)
 {
+	size_t at = part_start[p];
+
 	lookup_set_hold(src);
 	ls->part[p] = src;
 	ls->part_version[p] = src->part_version[p];
 	ls->skipped += src->skipped;
-	switch (p) {
-	case LOOKUP_PART_CAPACITY:
-		ls->any = src->any;
-		ls->full = src->full;
-		ls->dom = src->dom;
-		ls->ip = src->ip;
-		ls->pair_val = src->pair_val;
-		ls->pair_memo = src->pair_memo;
-		ls->ip_val = src->ip_val;
-		ls->dom_val = src->dom_val;
-		ls->rules = src->rules;
-		ls->rule = src->rule;
-		break;
-	case LOOKUP_PART_LOCALS:
-		ls->locals = src->locals;
-		break;
-	case LOOKUP_PART_FLOOD:
-		ls->flood = src->flood;
-		break;
-	case LOOKUP_PART_DNS:
-		ls->dns = src->dns;
-		ls->ndns = src->ndns;
-		break;
-	case LOOKUP_PART_SUPPRESSIONS:
-		ls->supp = src->supp;
-		break;
-	case LOOKUP_PART_POOLS:
-		ls->pools = src->pools;
-		break;
-	default:
-		ls->response = src->response;
-		ls->rewrite = src->rewrite;
-		ls->response_info = src->response_info;
-		ls->rewrite_info = src->rewrite_info;
-		ls->response_action = src->response_action;
-		ls->rewrite_action = src->rewrite_action;
-	}
+	memcpy((char *)ls + at, (const char *)src + at, part_start[p + 1] - at);
 }
 
 /* reusable - may a set of ls's version share part p of base? */
