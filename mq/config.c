@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,15 +134,17 @@ static const struct config_key keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+int	config_name_cmp(const void *name, const void *entry)
+{
+	return strcmp(*(const char *const *)name, *(const char *const *)entry);
+}
+
 /* find_key - the table entry named name, or NULL */
 static const struct config_key *find_key(const char *name)
 {
-	size_t i;
+	size_t n = NKEYS;
 
-	for (i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
+	return lfind(&name, keys, &n, sizeof keys[0], config_name_cmp);
 }
 
 /* env_name - "MQ_" + name upper-cased with '-' as '_' */

@@ -2,9 +2,10 @@
  * NAME
  *	config_kind.h - the kinds of config values, inside mq/ only
  * DESCRIPTION
- *	Shared by config.c (the key table, files, the environment) and
- *	config_kind.c (each kind's parser and printer); nothing else
- *	includes it: the public interface is mq/config.h.
+ *	Shared by config.c (the key table, files, the environment),
+ *	config_kind.c (each kind's parser and printer) and config_mailerq.c
+ *	(MailerQ's keys); nothing else includes it: the public interface
+ *	is mq/config.h.
  */
 #ifndef MQ_CONFIG_KIND_H
 #define MQ_CONFIG_KIND_H
@@ -37,6 +38,12 @@ struct config_key {
 	const char *def;		/* the default, as text */
 	const char *help;
 };
+
+/*
+ * config_name_cmp - lfind(3)'s comparison of a name (a const char **) with
+ *	a table entry that begins with one: a struct config_key, or a name.
+ */
+int config_name_cmp(const void *name, const void *entry);
 
 /* config_fail - format a message into buf; -1 for the caller to pass on */
 int config_fail(char *buf, size_t len, const char *fmt, ...)

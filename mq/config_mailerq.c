@@ -22,9 +22,11 @@
  *	become one without the operator saying so.  It is ignored, and
  *	its warning names www-token.
  */
+#include <search.h>
 #include <string.h>
 
 #include "mq/config.h"
+#include "mq/config_kind.h"
 #include "mq/log.h"
 
 static const char *const mailerq_keys[] = {
@@ -61,15 +63,15 @@ static const char *const mailerq_keys[] = {
 	"storage-threads", "storage-timeout", "storage-ttl", "user",
 	"www-cache-control", "www-certificate", "www-ciphers",
 	"www-connections", "www-dir", "www-host", "www-password",
-	"www-private-key", "www-secure-port", "www-url", NULL,
+	"www-private-key", "www-secure-port", "www-url",
 };
 
 bool config_mailerq_key(const char *name)
 {
-	for (int i = 0; mailerq_keys[i]; i++)
-		if (strcmp(mailerq_keys[i], name) == 0)
-			return true;
-	return false;
+	size_t n = sizeof mailerq_keys / sizeof mailerq_keys[0];
+
+	return lfind(&name, mailerq_keys, &n, sizeof mailerq_keys[0],
+		     config_name_cmp) != NULL;
 }
 
 void config_ignored_report(const struct mq_config *cfg)
