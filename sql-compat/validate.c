@@ -162,7 +162,7 @@ static bool tables_lists_only(const struct name_set *tables)
 		if (!t || strcmp(t->name, "_slog") != 0 ||
 		    !reg_root_valid(root) || !name_set_has(tables, root))
 			continue;
-		snprintf(split, sizeof(split), "%s_name", root);
+		snprintf(split, sizeof(split), "%s" REG_SPLIT_SUFFIX, root);
 		if (name_set_has(tables, split))
 			return false;
 		list = true;

@@ -201,7 +201,8 @@ static enum store_rc status_names(struct store_txn *txn, const char *root,
 	struct store_row row;
 	enum store_rc rc;
 
-	if (mlist_table_name(table, sizeof(table), root, digest, "_name"))
+	if (mlist_table_name(table, sizeof(table), root, digest,
+			     REG_SPLIT_SUFFIX))
 		return store_fail(txn->st, STORE_BADDATA, "list name too long");
 	if ((rc = store_table_find(txn, table, &t)))
 		return rc;

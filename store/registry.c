@@ -330,8 +330,8 @@ LIST(list_digest_cookie, "_digest_cookie", cookie_cols, COOKIE_KEY,
 LIST(list_mlog, "_mlog", mlog_cols, MLOG_KEY, "message log");
 LIST(list_digest_mlog, "_digest_mlog", mlog_cols, MLOG_KEY,
      "digest message log");
-LIST(list_name, "_name", name_cols, SPLIT_KEY, "sublist split");
-LIST(list_digest_name, "_digest_name", name_cols, SPLIT_KEY,
+LIST(list_name, REG_SPLIT_SUFFIX, name_cols, SPLIT_KEY, "sublist split");
+LIST(list_digest_name, "_digest" REG_SPLIT_SUFFIX, name_cols, SPLIT_KEY,
      "digest sublist split");
 
 const struct reg_table *const reg_list[] = {

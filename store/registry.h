@@ -93,6 +93,7 @@ enum reg_mlog_col {
 };
 
 /* T_name, T_digest_name: the sublist split. */
+#define REG_SPLIT_SUFFIX "_name"	/* after T, or T + "_digest" */
 enum reg_split_col {
 	REG_SPLIT_LISTNO, REG_SPLIT_NAME, REG_SPLIT_NOTUSE,
 	REG_SPLIT_MSGNUM_LO, REG_SPLIT_MSGNUM_HI, REG_SPLIT_HASH_LO,

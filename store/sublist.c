@@ -113,8 +113,8 @@ static enum store_rc split_load(struct store_txn *txn, const char *root,
 	enum store_rc rc;
 
 	memset(tab, 0, sizeof(*tab));
-	snprintf(name, sizeof(name), "%s%s", root,
-		 digest ? "_digest_name" : "_name");
+	(void)mlist_table_name(name, sizeof(name), root, digest,
+			       REG_SPLIT_SUFFIX);	/* a cut name: no list */
 	tab->e = malloc(SPLIT_ENTRIES_MAX * sizeof(*tab->e));
 	if (!tab->e)
 		return store_fail(txn->st, STORE_INTERNAL, "out of memory");

@@ -253,8 +253,8 @@ static bool sublist_active(struct http_req *r, const struct listing *l)
 		store_read_end(txn);
 	}
 	if (rc == STORE_NOTFOUND)
-		http_reply_error(r, 404, "%s%s_name: sublist '%s' has no entry"
-				 " active for message %lld", l->root,
+		http_reply_error(r, 404, "%s%s" REG_SPLIT_SUFFIX ": sublist '%s' "
+				 "has no entry active for message %lld", l->root,
 				 l->which == SUB_DIGEST ? "_digest" : "",
 				 l->sublist, (long long)l->msgnum);
 	else if (rc)

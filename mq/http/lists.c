@@ -96,8 +96,7 @@ void	http_list_missing(struct http_req *r, const char *root)
 /* list_counts - one list's row counts, as an object; NULL on failure. */
 static json_t *list_counts(struct store_txn *txn, const char *root)
 {
-	static const char *const more[] = { "_name", "_digest_name" };
-	static const char *const more_keys[] = { "split", "digest_split" };
+	static const char *const split_keys[] = { "split", "digest_split" };
 	char table[REG_NAME_MAX + 16];
 	json_t *o = json_pack("{s:s}", "name", root);
 	uint64_t n;
@@ -109,11 +108,12 @@ static json_t *list_counts(struct store_txn *txn, const char *root)
 			n = 0;
 		json_object_set_new(o, parts[i], json_integer((json_int_t)n));
 	}
-	for (int i = 0; o && i < 2; i++) {
-		snprintf(table, sizeof(table), "%s%s", root, more[i]);
-		if (store_count(txn, table, &n) != STORE_OK)
+	for (int digest = 0; o && digest < 2; digest++) {
+		if (mlist_table_name(table, sizeof(table), root, digest,
+				     REG_SPLIT_SUFFIX) ||
+		    store_count(txn, table, &n) != STORE_OK)
 			n = 0;
-		json_object_set_new(o, more_keys[i],
+		json_object_set_new(o, split_keys[digest],
 				    json_integer((json_int_t)n));
 	}
 	return o;

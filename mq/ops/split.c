@@ -88,7 +88,7 @@ int	split_bounds_bad(const struct split_add *s)
 
 void	split_table_name(char *out, size_t len, const char *root, bool digest)
 {
-	snprintf(out, len, "%s%s", root, digest ? "_digest_name" : "_name");
+	(void)mlist_table_name(out, len, root, digest, REG_SPLIT_SUFFIX);
 }
 
 struct sql_write *split_add_batch(struct store *st, const struct split_add *s)
