@@ -22,24 +22,12 @@
 # keeps them as rows of their own, but on MariaDB, whose collation finds
 # the earlier one).  @domain subscribers are left out.
 #
-# The peer is built by ../shared/peers/build-ezmlm-idx.sh (relative to
-# the repository; MQ_EZMLM_PEERS names another directory) into
-# build/peers/ezmlm-idx, once.  Without it the test prints the TAP plan
-# "1..0 # SKIP reason": not run, counted neither way.
+# The peer is built into build/peers/ezmlm-idx, once
+# (tests/lib/ezmlm_peer.sh).  Without its build script the test prints
+# the TAP plan "1..0 # SKIP reason": not run, counted neither way.
 . "$(dirname "$0")/../lib/harness.sh"
-
-PEERS=${MQ_EZMLM_PEERS:-$REPO/../shared/peers}
-EZ=$REPO/$MQ_BUILD/peers/ezmlm-idx
-if [ ! -x "$EZ/bin/ezmlm-sub" ]; then
-	if [ ! -f "$PEERS/build-ezmlm-idx.sh" ]; then
-		echo "1..0 # SKIP the ezmlm-idx 7 peer is absent ($PEERS/build-ezmlm-idx.sh)"
-		exit 0
-	fi
-	bash "$PEERS/build-ezmlm-idx.sh" "$EZ" >"$TMP/peer.log" 2>&1 || {
-		fail "build the ezmlm-idx 7 peer" "$(tail -n 5 "$TMP/peer.log")"
-		finish
-	}
-fi
+. "$REPO/tests/lib/ezmlm_peer.sh"
+ezmlm_peer_require
 . "$REPO/tests/lib/engines.sh"
 DBNAME=ez7_$$
 B=$EZ/bin

@@ -2,8 +2,8 @@
 # NAME
 #	sql_ezmlm_grants.sh - mq works with an ezmlm account's minimal grants
 # DESCRIPTION
-#	On PostgreSQL and MariaDB, the real ezmlm-idx 7 (peer built by
-#	ezmlm_idx7.sh into build/peers, or here) makes a list with
+#	On PostgreSQL and MariaDB, the real ezmlm-idx 7 (the peer
+#	tests/lib/ezmlm_peer.sh builds into build/peers) makes a list with
 #	ezmlm-make -6 and subscribes three addresses.  The servers'
 #	superusers then make an account with SELECT, INSERT, UPDATE and
 #	DELETE on the database's tables and nothing more (as ezmlm-grant
@@ -14,19 +14,8 @@
 #	CREATE or ALTER: the account could not have).
 
 . "$(dirname "$0")/../lib/harness.sh"
-
-PEERS=${MQ_EZMLM_PEERS:-$REPO/../shared/peers}
-EZ=$REPO/$MQ_BUILD/peers/ezmlm-idx
-if [ ! -x "$EZ/bin/ezmlm-sub" ]; then
-	if [ ! -f "$PEERS/build-ezmlm-idx.sh" ]; then
-		echo "1..0 # SKIP the ezmlm-idx 7 peer is absent ($PEERS/build-ezmlm-idx.sh)"
-		exit 0
-	fi
-	bash "$PEERS/build-ezmlm-idx.sh" "$EZ" >"$TMP/peer.log" 2>&1 || {
-		fail "build the ezmlm-idx 7 peer" "$(tail -n 5 "$TMP/peer.log")"
-		finish
-	}
-fi
+. "$REPO/tests/lib/ezmlm_peer.sh"
+ezmlm_peer_require
 . "$REPO/tests/lib/engines.sh"
 DBNAME=ezgrant_$$
 EZUSER=ezuser_$$

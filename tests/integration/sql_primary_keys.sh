@@ -17,21 +17,17 @@
 #	  adds the key, sync --to-sql does not (it never alters a table).
 #	- Write-through inserts into a table with an auto-increment id
 #	  take one id each (none burnt by an update).
-#	- The real ezmlm-idx 7 (peer built by ezmlm_idx7.sh into
-#	  build/peers, or here) subscribes, lists and unsubscribes through
+#	- The real ezmlm-idx 7 (the peer tests/lib/ezmlm_peer.sh builds
+#	  into build/peers) subscribes, lists and unsubscribes through
 #	  tables mq made with the id, on SQLite, PostgreSQL and MariaDB.
 
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/engines.sh"
 . "$REPO/tests/lib/servers.sh"
+. "$REPO/tests/lib/ezmlm_peer.sh"
 
 DBNAME=sqlpk_$$
-PEERS=${MQ_EZMLM_PEERS:-$REPO/../shared/peers}
-EZ=$REPO/$MQ_BUILD/peers/ezmlm-idx
-if [ ! -x "$EZ/bin/ezmlm-sub" ] && [ -f "$PEERS/build-ezmlm-idx.sh" ]; then
-	bash "$PEERS/build-ezmlm-idx.sh" "$EZ" >"$TMP/peer.log" 2>&1 ||
-		fail "build the ezmlm-idx 7 peer" "$(tail -n 5 "$TMP/peer.log")"
-fi
+ezmlm_peer
 
 # ezmlm_spec - ezmlm-make -6's plugin:host:port:user:password:db:table
 ezmlm_spec() {
@@ -46,7 +42,7 @@ ezmlm_spec() {
 with_ezmlm() {
 	local dir=$TMP/$ENGINE-list B=$EZ/bin
 	if [ ! -x "$B/ezmlm-sub" ]; then
-		skip "$ENGINE: ezmlm-idx 7" "the peer is absent ($PEERS/build-ezmlm-idx.sh)"
+		skip "$ENGINE: ezmlm-idx 7" "$EZ_ABSENT"
 		return
 	fi
 	# ezmlm-idx's SQLite plugin adds ".db" to the name it is given

@@ -98,13 +98,8 @@ check "writers were held off ${held} ms, well under the sync's ${took} ms" \
 	test "$((held * 4))" -lt "$took"
 
 # The real ezmlm-sub, again and again while a sync runs.
-PEERS=${MQ_EZMLM_PEERS:-$REPO/../shared/peers}
-EZ=$REPO/$MQ_BUILD/peers/ezmlm-idx
-if [ ! -x "$EZ/bin/ezmlm-sub" ] && [ -f "$PEERS/build-ezmlm-idx.sh" ]; then
-	bash "$PEERS/build-ezmlm-idx.sh" "$EZ" >"$TMP/peer.log" 2>&1 ||
-		fail "build the ezmlm-idx 7 peer" "$(tail -n 5 "$TMP/peer.log")"
-fi
-if [ -x "$EZ/bin/ezmlm-sub" ]; then
+. "$REPO/tests/lib/ezmlm_peer.sh"
+if ezmlm_peer; then
 	check "ezmlm-make -6 on the shared file" "$EZ/bin/ezmlm-make" -6 \
 		"sqlite3:::::${DB%.db}:ml" "$TMP/list" "$TMP/dot" ml lists.example
 	# from the moment the copy is surely taken (three times the longest
@@ -132,7 +127,7 @@ if [ -x "$EZ/bin/ezmlm-sub" ]; then
 	expect_eq "ezmlm-sub's addresses are in SQL" "$subs" \
 		"$(sqlite3 "$DB" "SELECT count(*) FROM ml WHERE address LIKE 'ezmlm%@example.org'")"
 else
-	skip "the real ezmlm-sub" "the ezmlm-idx 7 peer is absent ($PEERS/build-ezmlm-idx.sh)"
+	skip "the real ezmlm-sub" "$EZ_ABSENT"
 fi
 check "a last sync" "$MQ_STATIC" sync --from-sql
 "$MQ_STATIC" list ml | wc -l >"$TMP/n"
