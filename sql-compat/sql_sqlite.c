@@ -469,6 +469,7 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 	sqlite3 *mem = NULL;
 	enum sql_rc rc;
 	int	tries;
+	bool	locked;
 
 	if (sqlite_is_wal(conn)) {
 		rc = sqlite_simple(conn, "BEGIN");
@@ -480,7 +481,7 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 		sqlite3_close(mem);
 		return rc;
 	}
-	if ((rc = sqlite_copy_file(conn, mem, &tries)) != SQL_OK) {
+	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked)) != SQL_OK) {
 		sqlite3_close(mem);
 		return rc;
 	}

@@ -6,7 +6,7 @@
  *	#include "sql-compat/sqlite_int.h"
  *
  *	enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem,
- *				     int *tries);
+ *				     int *tries, bool *locked);
  * DESCRIPTION
  *	In rollback-journal mode (SQLite's default, and what ezmlm-idx's
  *	plugin makes) a reader's lock stops every other writer's commit,
@@ -15,10 +15,10 @@
  *	the copy is read without the lock: the lock is taken only for a
  *	moment before and after, to see that no writer touched the file
  *	meanwhile (copy_unlocked says why that suffices).  A copy that a
- *	writer overlapped is read again; after SQLITE_COPY_TRIES such
- *	copies (writers committing faster than the file can be read) the
- *	last is read under the lock, as a plain read transaction would,
- *	so the snapshot is always taken.
+ *	writer overlapped is read again; when SQLITE_COPY_MS or
+ *	SQLITE_COPY_TRIES run out (writers committing more often than
+ *	the file can be read) the last is read under the lock, as a plain
+ *	read transaction would, so the snapshot is always taken.
  * DIAGNOSTICS
  *	"snapshot: REASON": the file cannot be opened or read, no memory,
  *	or SQLite's error taking the lock (busy after busy_timeout).
@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sql-compat/sqlite_int.h"
@@ -42,6 +43,12 @@ static const unsigned char journal_magic[8] = {
 
 /* The file change counter: bytes 24..27 of the header, big-endian. */
 #define COUNTER_AT 24
+
+/* The byte SQLite's unix VFS locks for RESERVED (PENDING_BYTE + 1). */
+#define RESERVED_BYTE 0x40000001
+
+/* How long a read lock waits for a writer holding RESERVED to finish. */
+#define WAIT_WRITER_MS 50
 
 /*
  * The copy is read into a buffer allocated and touched beforehand, so
@@ -184,14 +191,36 @@ static void read_unlock(struct sql_conn *conn)
 }
 
 /*
- * read_lock - a read transaction on the file, its SHARED lock taken
- * (waiting up to busy_timeout for a writer's commit); taking it rolls
- * back a hot journal first, as every SQLite reader does
+ * writer_committing - does another process hold SQLite's RESERVED lock
+ * on fd's file, a writer that will want to commit?  SQLite's unix VFS
+ * locks bytes of the file (fcntl, as its file format documents): the
+ * RESERVED lock is a write lock on the byte after PENDING_BYTE.
  */
-static enum sql_rc read_lock(struct sql_conn *conn)
+static bool writer_committing(int fd)
 {
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = RESERVED_BYTE, .l_len = 1
+	};
+
+	return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/*
+ * read_lock - a read transaction on the file (fd), its SHARED lock
+ * taken; taking it rolls back a hot journal first, as every SQLite
+ * reader does.  A writer that meets our SHARED lock when it commits
+ * fails at once if it has no busy timeout, so the lock is taken when
+ * no writer holds RESERVED (waiting up to WAIT_WRITER_MS for one to
+ * finish), and then waits up to busy_timeout for a commit under way.
+ */
+static enum sql_rc read_lock(struct sql_conn *conn, int fd)
+{
+	struct timespec ms = { 0, 1000000 };
 	enum sql_rc rc;
 
+	for (int i = 0; i < WAIT_WRITER_MS && writer_committing(fd); i++)
+		nanosleep(&ms, NULL);
 	if (sqlite3_exec(conn->handle, "BEGIN; SELECT count(*) FROM sqlite_master",
 			 NULL, NULL, NULL) == SQLITE_OK)
 		return SQL_OK;
@@ -204,7 +233,7 @@ static enum sql_rc read_lock(struct sql_conn *conn)
 static enum sql_rc state_locked(struct sql_conn *conn, int fd,
 				struct file_state *s)
 {
-	enum sql_rc rc = read_lock(conn);
+	enum sql_rc rc = read_lock(conn, fd);
 
 	if (rc == SQL_OK && state_read(fd, conn->address->path, s) != 0)
 		rc = copy_fail(conn, errno);
@@ -259,7 +288,12 @@ static enum sql_rc copy_unlocked(struct sql_conn *conn, struct file_copy *c,
 	return rc;
 }
 
-/* copy_locked - read the file into c holding its read lock throughout */
+/*
+ * copy_locked - read the file into c holding its read lock throughout.
+ * Like copy_unlocked it closes fd only once the connection holds no
+ * lock: closing any descriptor of a file drops the process's fcntl
+ * locks on it, SQLite's included.
+ */
 static enum sql_rc copy_locked(struct sql_conn *conn, struct file_copy *c)
 {
 	int	fd = open(conn->address->path, O_RDONLY | O_CLOEXEC);
@@ -267,23 +301,36 @@ static enum sql_rc copy_locked(struct sql_conn *conn, struct file_copy *c)
 
 	if (fd < 0)
 		return copy_fail(conn, errno);
-	if ((rc = read_lock(conn)) == SQL_OK && file_read(fd, c) != 0)
+	if ((rc = read_lock(conn, fd)) == SQL_OK && file_read(fd, c) != 0)
 		rc = copy_fail(conn, errno);
 	read_unlock(conn);
 	close(fd);
 	return rc;
 }
 
-enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries)
+/* ms_since - milliseconds from t0 to now (CLOCK_MONOTONIC) */
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	       (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
+			     bool *locked)
 {
 	struct file_copy c = { NULL, 0, 0 };
 	enum sql_rc rc = copy_prepare(conn, &c);
 	bool	consistent = false;
+	struct timespec t0;
 
-	for (*tries = 0; rc == SQL_OK && !consistent &&
-	     *tries < SQLITE_COPY_TRIES; ++*tries)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (*tries = 0; rc == SQL_OK && !consistent && *tries < SQLITE_COPY_TRIES
+	     && (*tries == 0 || ms_since(&t0) < SQLITE_COPY_MS); ++*tries)
 		rc = copy_unlocked(conn, &c, &consistent);
-	if (rc == SQL_OK && !consistent) {
+	if ((*locked = rc == SQL_OK && !consistent)) {
 		rc = copy_locked(conn, &c);
 		++*tries;
 	}

@@ -11,12 +11,20 @@
 #ifndef MQ_SQLITE_INT_H
 #define MQ_SQLITE_INT_H
 
+#include <stdbool.h>
+
 #include <sqlite3.h>
 
 #include "sql-compat/sql.h"
 
-/* Unlocked copies tried before the copy under the read lock. */
-#define SQLITE_COPY_TRIES 8
+/*
+ * Unlocked copies tried before the copy under the read lock: as many
+ * as fit in SQLITE_COPY_MS milliseconds, at most SQLITE_COPY_TRIES.
+ * Writers that commit more often than a copy takes leave no gap for
+ * one, and then the sync waits no longer than that to start.
+ */
+#define SQLITE_COPY_TRIES 16
+#define SQLITE_COPY_MS 2000
 
 /*
  * sqlite_fail - record db's last SQLite error on conn (action names
@@ -30,11 +38,12 @@ enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db,
  * not inside a transaction) read into the in-memory database mem as
  * one committed state of the file, holding other writers off only for
  * moments (sqlite_copy.c says how).  *tries gets the number of copies
- * read: 1 when no writer committed meanwhile, SQLITE_COPY_TRIES + 1
- * when the last was read under the lock.  SQL_TEMPFAIL when the file
+ * read (1 when no writer committed meanwhile), *locked whether the last
+ * was read under the lock.  SQL_TEMPFAIL when the file
  * cannot be read or the lock not taken within busy_timeout, conn's
  * error saying why; mem is then unchanged.
  */
-enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries);
+enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
+			     bool *locked);
 
 #endif
