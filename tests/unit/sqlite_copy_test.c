@@ -13,6 +13,8 @@
  *	  counts, never fewer than the one before, and passes quick_check;
  *	  some copy met a commit and was read again, and some copy read
  *	  again was then accepted without the lock.
+ *	- left journals: a journal that PERSIST or TRUNCATE mode leaves
+ *	  after a commit does not make the copy read again.
  *	- dead writer: a process that spilled uncommitted rows into the
  *	  file and died leaves a hot journal; the copy is the file as it
  *	  was before that transaction.
@@ -242,6 +244,35 @@ static void test_dead_writer(struct sql_conn *conn)
 	sqlite3_close(mem);
 }
 
+/*
+ * test_left_journals - the journal that a commit in PERSIST mode leaves
+ * (its header zeroed) or in TRUNCATE mode (empty) is no writer at work:
+ * the copy is read once
+ */
+static void test_left_journals(struct sql_conn *conn)
+{
+	static const char *const modes[] = { "PERSIST", "TRUNCATE" };
+	char	sql[200], journal[300];
+	int	tries = 0;
+	bool	locked = true;
+
+	snprintf(journal, sizeof(journal), "%s-journal", path);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+		sqlite3 *db = open_file(), *mem;
+
+		snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", modes[i]);
+		CHECK(db && exec(db, sql) == SQLITE_OK && commit_pair(db) &&
+		      access(journal, F_OK) == 0, "%s: a commit leaves a journal",
+		      modes[i]);
+		mem = copy(conn, &tries, &locked);
+		CHECK(mem && tries == 1 && !locked, "%s: the copy is read once, "
+		      "unlocked (%d)", modes[i], tries);
+		sqlite3_close(mem);
+		exec(db, "PRAGMA journal_mode = DELETE");
+		sqlite3_close(db);
+	}
+}
+
 int	main(void)
 {
 	char	dir[] = "/tmp/sqlite_copy_test.XXXXXX", url[300], err[SQL_ERRMSG_SIZE];
@@ -258,6 +289,7 @@ int	main(void)
 		  "connect (%s)", err)) {
 		test_quiet(conn);
 		test_writers(conn);
+		test_left_journals(conn);
 		test_dead_writer(conn);
 	}
 	sql_close(conn);
