@@ -455,10 +455,10 @@ enum sql_rc sql_begin(struct sql_conn *conn);
  *	the whole database (sync --from-sql), ended by sql_rollback:
  *	PostgreSQL REPEATABLE READ; MySQL REPEATABLE READ WITH CONSISTENT
  *	SNAPSHOT whatever the server's default isolation; SQLite a copy
- *	of the database in memory, taken with the online backup API while
- *	holding the file's read lock for only as long as the copy takes,
+ *	of the database file in memory, read without the file's lock and
+ *	checked under it for moments before and after (sqlite_copy.c),
  *	so that other programs writing the file (ezmlm-idx) are not held
- *	off for the whole sync.
+ *	off by the sync; in WAL mode a plain read transaction.
  */
 enum sql_rc sql_begin_snapshot(struct sql_conn *conn);
 enum sql_rc sql_commit(struct sql_conn *conn);

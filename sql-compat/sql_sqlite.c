@@ -35,12 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
-#include "sql-compat/sql.h"
+#include "sql-compat/sqlite_int.h"
 
 /*
  * sqlite_classify - the failure kind of an SQLite result code.  A file
@@ -74,8 +73,7 @@ static enum sql_rc sqlite_classify(int code)
 }
 
 /* sqlite_fail - record the connection's last SQLite error */
-static enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db,
-			       const char *action)
+enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db, const char *action)
 {
 	int	code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
 
@@ -458,104 +456,20 @@ static bool sqlite_is_wal(struct sql_conn *conn)
 }
 
 /*
- * The copy of the file is read into a buffer allocated and touched
- * before the lock is taken, so that the locked window holds no page
- * faults, only the read: a buffer of the file's size and an eighth.
- */
-struct file_copy {
-	unsigned char *buf;	/* sqlite3_malloc64: sqlite3_deserialize
-				 * frees it */
-	sqlite3_int64 cap, len;
-};
-
-/* copy_prepare - a touched buffer for the file as big as it is now */
-static enum sql_rc copy_prepare(struct sql_conn *conn, struct file_copy *c)
-{
-	struct stat sb;
-
-	if (stat(conn->address->path, &sb) != 0)
-		return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", "%s",
-				     strerror(errno));
-	c->cap = sb.st_size + sb.st_size / 8 + 4096;
-	if (!(c->buf = sqlite3_malloc64((sqlite3_uint64) c->cap)))
-		return sql_conn_fail(conn, SQL_INTERNAL, "snapshot",
-				     "out of memory");
-	memset(c->buf, 0, (size_t) c->cap);
-	return SQL_OK;
-}
-
-/*
- * copy_read - the bytes of the database file into c.  The caller holds
- * the file's read lock, so no writer commits meanwhile: the bytes are
- * one consistent database.
- */
-static enum sql_rc copy_read(struct sql_conn *conn, struct file_copy *c)
-{
-	int	fd = open(conn->address->path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	unsigned char *more;
-	ssize_t	r = 0;
-
-	if (fd < 0 || fstat(fd, &sb) != 0)
-		goto fail;
-	if (sb.st_size > c->cap) {	/* it grew since copy_prepare */
-		if (!(more = sqlite3_realloc64(c->buf, (sqlite3_uint64) sb.st_size)))
-			goto fail;
-		c->buf = more;
-		c->cap = sb.st_size;
-	}
-	for (c->len = 0; c->len < sb.st_size; c->len += r)
-		if ((r = pread(fd, c->buf + c->len, (size_t) (sb.st_size - c->len),
-			       c->len)) <= 0)
-			goto fail;
-	close(fd);
-	return SQL_OK;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return sql_conn_fail(conn, SQL_TEMPFAIL, "snapshot", "%s",
-			     r < 0 || fd < 0 ? strerror(errno)
-			     : "short read or no memory");
-}
-
-/*
- * sqlite_copy - the file's database read into the in-memory database
- * mem, inside a read transaction on the file (taken with the busy
- * timeout) held only for the read of the file
- */
-static enum sql_rc sqlite_copy(struct sql_conn *conn, sqlite3 *mem)
-{
-	struct file_copy c = { NULL, 0, 0 };
-	enum sql_rc rc = copy_prepare(conn, &c);
-
-	if (rc == SQL_OK && (rc = sqlite_simple(conn, "BEGIN")) == SQL_OK &&
-	    (rc = sqlite_read_schema(conn, "snapshot")) == SQL_OK)
-		rc = copy_read(conn, &c);
-	sqlite_rollback_plain(conn);
-	if (rc != SQL_OK) {
-		sqlite3_free(c.buf);
-		return rc;
-	}
-	if (sqlite3_deserialize(mem, "main", c.buf, c.len, c.cap,
-				SQLITE_DESERIALIZE_FREEONCLOSE |
-				SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
-		return sqlite_fail(conn, mem, "snapshot");
-	return SQL_OK;
-}
-
-/*
  * sqlite_begin_snapshot - in rollback-journal mode (SQLite's default,
  * and what ezmlm-idx's plugin makes) a read transaction's lock stops
  * every other writer's commit, ezmlm-idx's included, which fail at
  * once without a busy timeout.  So statements read a copy of the file
- * in memory until rollback: the lock is held only while the file is
- * read (a few milliseconds per 10 MB).  In WAL mode readers never
- * block writers, and a plain read transaction is the snapshot.
+ * in memory until rollback, a copy taken without holding the lock
+ * (sqlite_copy.c).  In WAL mode readers never block writers, and a
+ * plain read transaction is the snapshot.
  */
 static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 {
 	sqlite3 *mem = NULL;
 	enum sql_rc rc;
+	int	tries;
+	bool	locked;
 
 	if (sqlite_is_wal(conn)) {
 		rc = sqlite_simple(conn, "BEGIN");
@@ -567,7 +481,7 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 		sqlite3_close(mem);
 		return rc;
 	}
-	if ((rc = sqlite_copy(conn, mem)) != SQL_OK) {
+	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked)) != SQL_OK) {
 		sqlite3_close(mem);
 		return rc;
 	}

@@ -1,0 +1,49 @@
+/*
+ * NAME
+ *	sqlite_int.h - what the files of the SQLite driver share
+ * SYNOPSIS
+ *	#include "sql-compat/sqlite_int.h"
+ * DESCRIPTION
+ *	sql_sqlite.c is the driver; sqlite_copy.c takes the in-memory
+ *	copy of a rollback-journal database file that a read snapshot
+ *	reads.  Private to those two files and their unit test.
+ */
+#ifndef MQ_SQLITE_INT_H
+#define MQ_SQLITE_INT_H
+
+#include <stdbool.h>
+
+#include <sqlite3.h>
+
+#include "sql-compat/sql.h"
+
+/*
+ * Unlocked copies tried before the copy under the read lock: as many
+ * as fit in SQLITE_COPY_MS milliseconds, at most SQLITE_COPY_TRIES.
+ * Writers that commit more often than a copy takes leave no gap for
+ * one, and then the sync waits no longer than that to start.
+ */
+#define SQLITE_COPY_TRIES 16
+#define SQLITE_COPY_MS 2000
+
+/*
+ * sqlite_fail - record db's last SQLite error on conn (action names
+ * what failed) and return its failure kind (SQL_TEMPFAIL, ...)
+ */
+enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db,
+			const char *action);
+
+/*
+ * sqlite_copy_file - the database file of conn (rollback-journal mode,
+ * not inside a transaction) read into the in-memory database mem as
+ * one committed state of the file, holding other writers off only for
+ * moments (sqlite_copy.c says how).  *tries gets the number of copies
+ * read (1 when no writer committed meanwhile), *locked whether the last
+ * was read under the lock.  SQL_TEMPFAIL when the file
+ * cannot be read or the lock not taken within busy_timeout, conn's
+ * error saying why; mem is then unchanged.
+ */
+enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
+			     bool *locked);
+
+#endif
