@@ -153,6 +153,17 @@ int	sync_row_parse(const struct sync_name *tn, struct sync_cols *cols,
 int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
 		      const struct store_row *row, char *err, size_t errlen);
 
+/*
+ * sync_to_table - make SQL table tn (columns cols) equal to the store's
+ *	rows in txn, in the open SQL transaction; the counts into
+ *	res->tables[i].  Returns 0 or a result kind, res->err set.
+ *	(sync_to.c)
+ */
+int	sync_to_table(struct sql_conn *conn, struct store *st,
+		      struct store_txn *txn, const struct sync_name *tn,
+		      struct sync_cols *cols, struct sql_sync_result *res,
+		      size_t i);
+
 /* sync_note_refused - count a refused row, its message in res. */
 void	sync_note_refused(struct sql_sync_result *res, const char *msg);
 
@@ -195,6 +206,38 @@ int	sync_store_fail(struct store *st, enum store_rc rc, char *err,
  */
 size_t	sync_where_eq(struct sql_buf *b, const struct sql_driver *d,
 		      const struct reg_column *c);
+
+/*
+ * sync_key_text - "col=value, ..." of a store row's key for messages,
+ *	bytes that are not printable ASCII escaped.  (sync_value.c)
+ */
+void	sync_key_text(const struct reg_table *t, const struct store_row *row,
+		      char *out, size_t len);
+
+/* The key of the SQL row a key collides with (sync_twin.c). */
+#define SYNC_TWIN_MAX	1024	/* bytes of a text kept; SQL's may be more */
+struct sync_twin {
+	bool found;
+	int col;		/* the first key column whose bytes differ */
+	struct store_value kv[REG_MAX_KEY];
+	char text[REG_MAX_KEY][SYNC_TWIN_MAX];
+};
+
+/*
+ * sync_key_twin - on an engine whose collation ignores case (MySQL's
+ *	default: the driver's fold_collation), the row SQL holds whose key
+ *	the collation takes for kv while its bytes differ: the row an
+ *	INSERT of kv collided with.  twin->found false when there is none
+ *	(or the engine compares bytes).  Returns SQL's failure or SQL_OK.
+ */
+enum sql_rc sync_key_twin(struct sql_conn *conn, const struct sync_name *tn,
+			  const struct store_value *kv, struct sync_twin *twin);
+
+/* sync_twin_message - the refusal of key kv for its twin, into err */
+void	sync_twin_message(const struct sync_name *tn,
+			  const struct store_value *kv,
+			  const struct sync_twin *twin, char *err,
+			  size_t errlen);
 
 /* sync_param - a store value as a bound parameter. */
 struct sql_value sync_param(const struct store_value *v);

@@ -1,14 +1,13 @@
 /*
  * NAME
- *	sync_to.c - mq sync --to-sql: make SQL equal to the store
+ *	sync_to.c - mq sync --to-sql: make one SQL table equal to the store
  * SYNOPSIS
- *	#include "sql-compat/sync.h"
+ *	#include "sql-compat/sync_int.h"
  *
- *	ex = sql_sync_to(conn, st, flags, &res);
+ *	ex = sync_to_table(conn, st, txn, tn, cols, res, i);
  * DESCRIPTION
- *	Missing tables and columns are created first (sql_schema_repair,
- *	dropping nothing).  Then, in one SQL transaction and against one
- *	read snapshot of the store, each table is diffed: the SQL rows
+ *	In the open SQL transaction and against the store's read
+ *	snapshot (sync_to_tables.c), the table is diffed: the SQL rows
  *	are read once into a hash table of (key, hash of the row), the
  *	store's rows are walked, and each is inserted, updated or left
  *	alone; SQL rows the store lacks are deleted.  Keys compare exactly
@@ -16,12 +15,16 @@
  *	hashes.  Rows compare by a 64-bit hash of their values, so the SQL
  *	side costs some 40 bytes a row plus its key, never the whole row.
  *
+ *	Where SQL's collation ignores case (MySQL), a store key may be
+ *	another's twin to SQL (Mta1.example.com, mta1.example.com): an
+ *	INSERT the key's twin refuses makes room when the twin is a row
+ *	the store lacks (it would be deleted), and is otherwise refused,
+ *	named with its twin, SQL keeping the twin as it is.
+ *
  *	PostgreSQL's serial sequences are moved past the ids written, so
- *	that later inserts of external scripts do not collide.  Tables of
- *	lists SQL has but the store does not are dropped: in the
- *	transaction on PostgreSQL and SQLite, after the commit on MySQL.
+ *	that later inserts of external scripts do not collide.
  * DIAGNOSTICS
- *	See sync.h.  Any failure rolls the SQL transaction back.
+ *	See sync.h.  A failure leaves the rollback to the caller.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ struct entry {
 
 struct to_table {
 	struct sql_conn *conn;
+	struct store_txn *txn;
 	enum sql_engine engine;
 	const struct sync_name *tn;
 	struct sync_cols *cols;
@@ -352,6 +356,56 @@ static int run(struct to_table *x, struct sql_stmt *s,
 	return 0;
 }
 
+/*
+ * twin_goes - is the twin a SQL row the store lacks (one delete_unseen
+ *	would delete)?  Then it is noted as gone, to be deleted at once.
+ */
+static bool twin_goes(struct to_table *x, const struct sync_twin *tw)
+{
+	struct entry *e = find(x, tw->kv, key_hash(x->tn->t, tw->kv));
+	struct store_row row;
+
+	if (!e || e->seen || e->keep ||
+	    store_get_by_key(x->txn, x->tn->t, x->tn->name, tw->kv, &row) !=
+	    STORE_NOTFOUND)
+		return false;
+	e->seen = true;
+	return true;
+}
+
+/*
+ * insert_row - the INSERT of a store row with key kv (values p).  One
+ *	its key's twin refuses (sync_key_twin) runs again once the twin is
+ *	deleted when the store lacks it, else is refused and noted.
+ */
+static int insert_row(struct to_table *x, const struct store_value *kv,
+		      const struct sql_value *p)
+{
+	struct sql_value tp[2 * REG_MAX_KEY];
+	struct sync_twin tw;
+	enum sql_rc rc = sql_stmt_exec(x->conn, x->ins, p, NULL);
+	int ex;
+
+	if (rc == SQL_OK) {
+		x->counts->inserted++;
+		return 0;
+	}
+	ex = sync_sql_fail(x->conn, rc, x->err, x->errlen);
+	if (rc != SQL_BADDATA || x->tn->t->nkey == 0 ||
+	    sync_key_twin(x->conn, x->tn, kv, &tw) || !tw.found)
+		return ex;
+	x->err[0] = 0;
+	if (twin_goes(x, &tw)) {
+		key_params(x, tw.kv, tp);
+		ex = run(x, x->del, tp, &x->counts->deleted);
+		return ex ? ex : run(x, x->ins, p, &x->counts->inserted);
+	}
+	sync_twin_message(x->tn, kv, &tw, x->err, x->errlen);
+	sync_note_refused(x->res, x->err);
+	x->err[0] = 0;
+	return 0;
+}
+
 /* store_row_cb - insert or update one store row in SQL as needed. */
 static int store_row_cb(const struct store_row *in, void *arg)
 {
@@ -387,7 +441,7 @@ static int store_row_cb(const struct store_row *in, void *arg)
 		return x->fail;
 	}
 	row_params(x, &row, NULL, p);
-	x->fail = run(x, x->ins, p, &x->counts->inserted);
+	x->fail = insert_row(x, kv, p);
 	return x->fail;
 }
 
@@ -602,13 +656,14 @@ static int absent_table(struct store *st, struct store_txn *txn,
 	return RESULT_BADDATA;
 }
 
-/* to_table - make one SQL table equal to the store's. */
-static int to_table(struct sql_conn *conn, struct store *st,
-		    struct store_txn *txn, const struct sync_name *tn,
-		    struct sync_cols *cols,
-		    struct sql_sync_result *res, size_t i)
+/* sync_to_table - see sync_int.h */
+int	sync_to_table(struct sql_conn *conn, struct store *st,
+		      struct store_txn *txn, const struct sync_name *tn,
+		      struct sync_cols *cols, struct sql_sync_result *res,
+		      size_t i)
 {
-	struct to_table x = { .conn = conn, .engine = sql_conn_engine(conn),
+	struct to_table x = { .conn = conn, .txn = txn,
+			      .engine = sql_conn_engine(conn),
 			      .tn = tn, .cols = cols,
 			      .counts = &res->tables[i].n, .res = res,
 			      .err = res->err,
@@ -638,162 +693,5 @@ static int to_table(struct sql_conn *conn, struct store *st,
 	sql_stmt_free(conn, x.del);
 	free(x.e);
 	free(x.keys);
-	return ex;
-}
-
-/* The store's lists, copied out of the read snapshot. */
-struct roots {
-	char (*name)[REG_NAME_MAX];
-	const char **ptr;
-	size_t n, cap;
-	bool oom;
-};
-
-/* add_root - store_list_each callback: copy a root */
-static int add_root(const char *root, void *arg)
-{
-	struct roots *r = arg;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		void *p = realloc(r->name, cap * sizeof(*r->name));
-
-		if (!p) {
-			r->oom = true;
-			return 1;
-		}
-		r->name = p;
-		r->cap = cap;
-	}
-	snprintf(r->name[r->n++], REG_NAME_MAX, "%s", root);
-	return 0;
-}
-
-/* drop_stale - drop the tables of SQL's lists the store lacks. */
-static int drop_stale(struct sql_conn *conn, char **sqlroots,
-		      const struct roots *have, struct sql_sync_result *res)
-{
-	struct sql_buf b = SQL_BUF_INIT;
-	enum sql_rc rc = SQL_OK;
-
-	for (size_t i = 0; sqlroots && sqlroots[i] && !rc; i++) {
-		bool keep = false;
-
-		for (size_t j = 0; j < have->n && !keep; j++)
-			keep = strcmp(have->name[j], sqlroots[i]) == 0;
-		if (keep)
-			continue;
-		for (int k = 0; reg_list[k] && !rc; k++) {
-			char name[SQL_TABLE_NAME_MAX];
-
-			snprintf(name, sizeof(name), "%s%s", sqlroots[i],
-				 reg_list[k]->name);
-			sql_buf_reset(&b);
-			sql_schema_drop_table(&b, sql_conn_engine(conn), name);
-			rc = b.oom ? SQL_INTERNAL
-				: sql_exec(conn, b.p, NULL, 0, NULL, NULL);
-		}
-		res->lists_dropped++;
-		sync_note_dropped(res, sqlroots[i]);
-	}
-	sql_buf_free(&b);
-	return rc ? sync_sql_fail(conn, rc, res->err, sizeof(res->err)) : 0;
-}
-
-/* to_all - the tables, in the open SQL transaction. */
-static int to_all(struct sql_conn *conn, struct store *st,
-		  struct store_txn *txn, const struct roots *have,
-		  unsigned flags, struct sql_sync_result *res)
-{
-	struct sync_cols cols;
-	struct sync_name *names;
-	bool lists_only = false;
-	enum sql_rc rc;
-	size_t n;
-	int ex = 0;
-
-	if ((rc = sql_schema_lists_only(conn, &lists_only)))
-		return sync_sql_fail(conn, rc, res->err, sizeof(res->err));
-	if (lists_only)
-		flags |= SYNC_LISTS_ONLY;
-	if (!(names = sync_names(have->ptr, have->n, &n)) ||
-	    !(res->tables = calloc(n ? n : 1, sizeof(*res->tables)))) {
-		free(names);
-		snprintf(res->err, sizeof(res->err), "out of memory");
-		return RESULT_INTERNAL;
-	}
-	res->ntables = n;
-	for (size_t i = 0; i < n && !ex; i++) {
-		memcpy(res->tables[i].name, names[i].name,
-		       sizeof(res->tables[i].name));
-		ex = sync_columns(conn, &names[i], flags, &cols, res->err,
-				  sizeof(res->err));
-		if (!ex)
-			ex = to_table(conn, st, txn, &names[i], &cols, res, i);
-	}
-	free(names);
-	return ex;
-}
-
-/* to_transaction - repair, then the rows in one transaction. */
-static int to_transaction(struct sql_conn *conn, struct store *st,
-			  struct store_txn *txn, const struct roots *have,
-			  unsigned flags, struct sql_sync_result *res)
-{
-	bool mysql = sql_conn_engine(conn) == SQL_ENGINE_MYSQL;
-	unsigned rflags = SQL_SCHEMA_NO_DROP | SQL_SCHEMA_NO_OPTIONAL |
-		(flags & SQL_SYNC_KEEP_EXTRA ? SQL_SCHEMA_KEEP_EXTRA : 0);
-	char **sqlroots = NULL;
-	enum sql_rc rc;
-	int ex = 0;
-
-	if ((rc = sync_lists_sql(conn, have->ptr, have->n, &sqlroots, res)) ||
-	    (rc = sql_schema_repair(conn, have->ptr, rflags, NULL, NULL)) ||
-	    (rc = sql_begin(conn)))
-		ex = sync_sql_fail(conn, rc, res->err, sizeof(res->err));
-	else {
-		ex = to_all(conn, st, txn, have, flags, res);
-		if (!ex && !mysql)
-			ex = drop_stale(conn, sqlroots, have, res);
-		if (!ex && (rc = sql_commit(conn)))
-			ex = sync_sql_fail(conn, rc, res->err,
-					   sizeof(res->err));
-		if (ex)
-			sql_rollback(conn);
-		else if (mysql)
-			ex = drop_stale(conn, sqlroots, have, res);
-	}
-	sql_schema_lists_free(sqlroots);
-	return ex;
-}
-
-/* sql_sync_to - see sync.h */
-enum result_kind sql_sync_to(struct sql_conn *conn, struct store *st, unsigned flags,
-		    struct sql_sync_result *res)
-{
-	struct roots have = { 0 };
-	struct store_txn *txn;
-	enum store_rc src;
-	int ex;
-
-	memset(res, 0, sizeof(*res));
-	if ((src = store_read_begin(st, &txn)))
-		return sync_store_fail(st, src, res->err, sizeof(res->err));
-	src = store_list_each(txn, add_root, &have);
-	if (!src && !have.oom && !(have.ptr = calloc(have.n + 1,
-						     sizeof(*have.ptr))))
-		have.oom = true;
-	for (size_t i = 0; have.ptr && i < have.n; i++)
-		have.ptr[i] = have.name[i];
-	if (src)
-		ex = sync_store_fail(st, src, res->err, sizeof(res->err));
-	else if (have.oom) {
-		snprintf(res->err, sizeof(res->err), "out of memory");
-		ex = RESULT_INTERNAL;
-	} else
-		ex = to_transaction(conn, st, txn, &have, flags, res);
-	store_read_end(txn);
-	free(have.ptr);
-	free(have.name);
 	return ex;
 }

@@ -307,9 +307,9 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
-/* store_key_text - "col=value, ..." of a store row's key, bytes escaped */
-static void store_key_text(const struct reg_table *t,
-			   const struct store_row *row, char *out, size_t len)
+/* sync_key_text - see sync_int.h */
+void	sync_key_text(const struct reg_table *t, const struct store_row *row,
+		      char *out, size_t len)
 {
 	size_t n = 0;
 
@@ -349,7 +349,7 @@ int	sync_row_utf8(const struct sync_name *tn, enum sql_engine engine,
 		if (v->kind != SV_TEXT ||
 		    utf8_valid((const unsigned char *)v->s, v->len))
 			continue;
-		store_key_text(t, row, key, sizeof(key));
+		sync_key_text(t, row, key, sizeof(key));
 		snprintf(err, errlen, "sql: table %s: row %s: column %s: not "
 			 "valid UTF-8, which %s refuses", tn->name, key,
 			 t->cols[i].name, sql_engine_name(engine));

@@ -388,6 +388,31 @@ static enum result_kind missing_key(struct sql_write *w,
 }
 
 /*
+ * key_twin - r, the insert of key k refused; where SQL's collation
+ *	ignores case and holds the key in another case (sync_key_twin),
+ *	the batch fails naming both keys, not with the server's message
+ */
+static enum result_kind key_twin(struct sql_write *w, const struct wchange *c,
+				 const struct store_filter *k,
+				 enum result_kind r)
+{
+	struct store_value kv[REG_MAX_KEY];
+	struct sync_name tn = { .t = c->t };
+	struct sync_twin tw;
+	char err[SQL_SYNC_ERR_MAX];
+
+	if (r != RESULT_BADDATA)
+		return r;
+	for (int i = 0; i < c->t->nkey; i++)
+		kv[i] = k[i].v;
+	snprintf(tn.name, sizeof(tn.name), "%s", c->name);
+	if (sync_key_twin(w->conn, &tn, kv, &tw) || !tw.found)
+		return r;
+	sync_twin_message(&tn, kv, &tw, err, sizeof(err));
+	return write_fail(w, RESULT_BADDATA, "%s", err);
+}
+
+/*
  * upsert - update the row with key k or insert it; without the whole key
  *	SQL allocates the id (c->out.id), which becomes k
  */
@@ -405,7 +430,7 @@ static enum result_kind upsert(struct sql_write *w, struct wchange *c,
 	if (exists)
 		return update(w, c, k);
 	if (all_key)
-		return insert(w, c, c->a, c->na, NULL);
+		return key_twin(w, c, k, insert(w, c, c->a, c->na, NULL));
 	if ((rc = sql_serial_reset(w->conn, c->name,
 				   t->cols[t->key[0]].name)))
 		return write_sql_fail(w, rc);

@@ -16,7 +16,11 @@
 #	  valid (exit 0, as for ezmlm-idx's own tables), repair-database
 #	  adds the key, sync --to-sql does not (it never alters a table).
 #	- Write-through inserts into a table with an auto-increment id
-#	  take one id each (none burnt by an update).
+#	  take one id each (none burnt by an update), from the command line
+#	  and through mq serve's API: POST /v1/tables of one row and of a
+#	  batch (new rows and updates mixed), MailerQ's /v1/pauses (new and
+#	  again), and subscribers POSTed to a list made by POST /v1/lists
+#	  (its slog's ids, one a subscriber added or removed).
 #	- The real ezmlm-idx 7 (the peer tests/lib/ezmlm_peer.sh builds
 #	  into build/peers) subscribes, lists and unsubscribes through
 #	  tables mq made with the id, on SQLite, PostgreSQL and MariaDB.
@@ -25,6 +29,7 @@
 . "$REPO/tests/lib/engines.sh"
 . "$REPO/tests/lib/servers.sh"
 . "$REPO/tests/lib/ezmlm_peer.sh"
+. "$REPO/tests/lib/serve.sh"
 
 DBNAME=sqlpk_$$
 ezmlm_peer
@@ -82,7 +87,52 @@ every_engine() {
 	env MQ_DATABASE_ADDRESS="$URL" "$MQ" set capacity domain=five.example >/dev/null 2>&1
 	expect_eq "$ENGINE: capacity ids written through are consecutive" "1 2 3 4 5" \
 		"$(q "SELECT id FROM capacity ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+	api_ids
 	with_ezmlm
+}
+
+# ids - a table's ids in order, on one line
+ids() { q "SELECT id FROM $1 ORDER BY id" | tr '\n' ' ' | sed 's/ $//'; }
+
+# api METHOD PATH BODY - mq serve's status code ($API: serve's URL)
+api() {
+	curl -s -o /dev/null -w '%{http_code}' -X "$1" \
+		-H "Authorization: Bearer pk-$$" "$API$2" -d "$3"
+}
+
+# api_ids - the same through mq serve's API: one id per new row
+api_ids() {
+	local db=$URL
+	serve_start "$TMP/serve-$ENGINE.log" MQ_STORE_PATH="$MQ_STORE_PATH" \
+		MQ_DATABASE_ADDRESS="$db" MQ_WWW_TOKEN="pk-$$" ||
+		{ fail "$ENGINE: mq serve starts"; URL=$db; return; }
+	API=$URL URL=$db	# serve.sh's URL is serve's; engines.sh's SQL's
+	expect_eq "$ENGINE: API: POST a capacity row" 201 \
+		"$(api POST /v1/tables/capacity '{"domain":"six.example"}')"
+	expect_eq "$ENGINE: API: POST a batch, an update among new rows" 201 \
+		"$(api POST /v1/tables/capacity '[{"domain":"seven.example"},{"id":2,"domain":"two.example"},{"domain":"eight.example"}]')"
+	expect_eq "$ENGINE: API: POST the same key again (an update)" 200 \
+		"$(api POST /v1/tables/capacity '{"id":6,"domain_maxmessages":7}')"
+	expect_eq "$ENGINE: API: POST a capacity row after them" 201 \
+		"$(api POST /v1/tables/capacity '{"domain":"nine.example"}')"
+	expect_eq "$ENGINE: capacity ids written through the API are consecutive" \
+		"1 2 3 4 5 6 7 8 9" "$(ids capacity)"
+	expect_eq "$ENGINE: API: POST /v1/pauses, a new pause" 201 \
+		"$(api POST /v1/pauses '{"domain":"a.example","tag":"t"}')"
+	expect_eq "$ENGINE: API: the same pause again" 200 \
+		"$(api POST /v1/pauses '{"domain":"a.example","tag":"t","expire":"2040-01-01 00:00:00"}')"
+	expect_eq "$ENGINE: API: another pause" 201 \
+		"$(api POST /v1/pauses '{"domain":"b.example"}')"
+	expect_eq "$ENGINE: paused ids are consecutive" "1 2" "$(ids paused)"
+	expect_eq "$ENGINE: API: a list" 201 "$(api POST /v1/lists '{"name":"api"}')"
+	expect_eq "$ENGINE: API: subscribe two" 200 \
+		"$(api POST /v1/lists/api/subscribers '{"addresses":["api.one@example.org","api.two@example.org"]}')"
+	expect_eq "$ENGINE: API: one of them again, and a third" 200 \
+		"$(api POST /v1/lists/api/subscribers '{"addresses":["api.one@example.org","api.three@example.org"]}')"
+	expect_eq "$ENGINE: API: unsubscribe one" 200 \
+		"$(api DELETE '/v1/lists/api/subscribers?address=api.two@example.org' '')"
+	expect_eq "$ENGINE: api_slog ids are consecutive" "1 2 3 4" "$(ids api_slog)"
+	serve_stop || fail "$ENGINE: mq serve stops with 0"
 }
 
 # A database from before: no key on ml_slog.  Not SQLite (rowid).
