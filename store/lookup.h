@@ -162,6 +162,12 @@ const char *lookup_part_name(enum lookup_part p);
 const void *lookup_set_part(const struct lookup_set *ls, enum lookup_part p);
 
 /*
+ * lookup_set_incremental - was part p of ls built over an older set's,
+ *	for what changed since (the capacity part, lookup_set_update)?
+ */
+bool lookup_set_incremental(const struct lookup_set *ls, enum lookup_part p);
+
+/*
  * lookup_set_update - the set of txn's snapshot, sharing with base
  *	(may be NULL) every part whose tables did not change since base
  *	was built, building the others; *built (may be NULL) receives
