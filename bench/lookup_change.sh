@@ -16,7 +16,10 @@
 #	      with MQ_BENCH_WRITES (default 50) API writes a second spread
 #	      over capacity, paused and locals (bench/lookup_write.lua):
 #	      requests/s and p99 of each and their ratios (goals: 0.9 or
-#	      more for requests/s, 2 or less for p99);
+#	      more for requests/s, 2 or less for p99), and the capacity
+#	      parts built during the writes: how many, how many of them
+#	      incremental (only the domains a write touched), and their
+#	      mean CPU time (from /metrics);
 #	  (c) write-to-visible: from the start of a write until an HTTP
 #	      lookup answers the written value, for an API write and for
 #	      an mq set by another process (the median and the worst of
@@ -123,14 +126,33 @@ run_reads() {
 	[ $((${14} + ${16})) = 0 ] || die "$1: ${14} answers >= 400, ${16} socket errors"
 }
 
+# capacity_builds - the capacity parts built so far: count, incremental,
+#	CPU seconds ("-" for a figure this mq does not give).
+capacity_builds() {
+	local m
+	m=$(curl -s --max-time 5 "$url/metrics")
+	echo "$m" | awk '
+		$1 == "mq_lookup_parts_built_total{part=\"capacity\"}" { n = $2 }
+		$1 == "mq_lookup_capacity_incremental_total" { i = $2 }
+		$1 == "mq_lookup_part_build_cpu_seconds_total{part=\"capacity\"}" { c = $2 }
+		END { print (n == "" ? "-" : n), (i == "" ? "-" : i), (c == "" ? "-" : c) }'
+}
+
 # writes_during - the writer wrk beside run_reads writes.
 writes_during() {
-	local out=$dir/writes.out
+	local out=$dir/writes.out before after
 	wrk -t1 -c"$WRITERS" -d"${SECS}s" --timeout 10s -s "$WRITE_LUA" "$url" -- \
 		"$TOKEN" "$ROWS" "$WRITES" "$WRITERS" > "$out" &
 	local wpid=$!
+	before=$(capacity_builds)
 	run_reads writes
 	wait "$wpid"
+	after=$(capacity_builds)
+	awk -v a="$before" -v b="$after" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		n = y[1] - x[1]
+		if (y[3] == "-" || n <= 0) { printf "(b) capacity parts built during the writes: %d\n", n; exit }
+		printf "(b) capacity parts built during the writes: %d (%d incremental), %.2f ms CPU each\n",
+			n, y[2] - x[2], (y[3] - x[3]) * 1000 / n }'
 	set -- $(grep '^wrk:' "$out")
 	echo "(b) $3 writes in ${SECS}s ($(awk -v w="$3" -v s="$SECS" 'BEGIN { printf "%.1f", w / s }')/s)"
 	[ $(($5 + $7)) = 0 ] || die "the writes: $5 answers >= 400, $7 socket errors"

@@ -257,6 +257,9 @@ struct lookup_stats {
 	bool running;			/* a builder runs */
 	uint64_t sets;			/* sets swapped in */
 	uint64_t part_builds[LOOKUP_PARTS]; /* parts built, by part */
+	uint64_t part_cpu_us[LOOKUP_PARTS]; /* the CPU they took, by part */
+	uint64_t capacity_incremental;	/* capacity parts built over an
+					 * older one (lookup_capinc.c) */
 	uint64_t failures;		/* builds that failed */
 	uint64_t last_build_us, max_build_us;	/* wall time */
 	uint64_t max_build_cpu_us;		/* the builder thread's CPU */

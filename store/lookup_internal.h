@@ -112,6 +112,7 @@ struct lookup_set {
 	uint64_t version, epoch;
 	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */
 	uint64_t part_version[LOOKUP_PARTS];	/* its tables' last change */
+	uint64_t build_cpu_us;		/* a part set: the CPU its build took */
 	struct lookup_set *part[LOOKUP_PARTS];	/* a composed set: the part
 						 * sets it holds; NULL in a
 						 * part set */
@@ -204,9 +205,12 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 					  bool *moved);
 
 /* lookup_builder.c */
-/* lookup_builder_count - a refresh built parts in us (cpu_us of CPU). */
-void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
-			  uint64_t cpu_us);
+/*
+ * lookup_builder_count - a refresh built the parts built of ls in us
+ *	(cpu_us of CPU).
+ */
+void lookup_builder_count(struct store *st, const struct lookup_set *ls,
+			  unsigned built, uint64_t us, uint64_t cpu_us);
 /* lookup_now_us - clock (CLOCK_MONOTONIC, ..._THREAD_CPUTIME_ID) in us. */
 uint64_t lookup_now_us(clockid_t clock);
 

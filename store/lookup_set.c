@@ -452,6 +452,7 @@ static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
 			      struct lookup_set **out)
 {
 	struct lookup_set *ls = calloc(1, sizeof(*ls));
+	uint64_t cpu0 = lookup_now_us(CLOCK_THREAD_CPUTIME_ID);
 	enum store_rc rc;
 
 	*out = NULL;
@@ -467,6 +468,7 @@ static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
 		lookup_set_free(ls);
 		return rc;
 	}
+	ls->build_cpu_us = lookup_now_us(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	*out = ls;
 	return STORE_OK;
 }
