@@ -662,6 +662,9 @@ enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
 	if (rules)
 		rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row,
 				&b);
+	if (rc == STORE_OK && filter &&
+	    !rules_for_domain(b.rrow, &b.nrrow, filter->dom, filter->domlen))
+		b.nomem = true;
 	if (rc == STORE_OK && (filter || delta) && !rule_refs(&b))
 		b.nomem = true;
 	if (rc == STORE_OK && !b.nomem)

@@ -1,10 +1,12 @@
 /*
  * NAME
- *	lookup_capinc.c - the capacity part built again for what changed
+ *	lookup_capinc.c - capacity parts that read less: built again for
+ *	what changed, or for the one domain a single-shot lookup asks
  * SYNOPSIS
  *	#include "store/lookup_internal.h"
  *
  *	capacity_update(ls, txn, prev);
+ *	rules_for_domain(rule, &n, dom, domlen);
  * DESCRIPTION
  *	A full build of the capacity part (lookup_capacity.c) reads every
  *	row and rule and indexes every domain; with 10k rows and 1k rules
@@ -32,6 +34,10 @@
  *	levels every pair inherits), a log that no longer reaches back or
  *	overflowed, more than CHANGES_MAX changes or DIRTY_MAX dirty
  *	domains: a full build, which becomes the next base.
+ *
+ *	A single-shot build (mq lookup) compiles only the rules that match
+ *	its domain, each tried alone (pattern_set_match, no prefilter to
+ *	build), and so keeps only the capacity rows those rules name.
  * DIAGNOSTICS
  *	As capacity_build; the reasons for a full build are not errors.
  */
@@ -269,4 +275,32 @@ enum store_rc capacity_update(struct lookup_set *ls, struct store_txn *txn,
 	shash_free(&ci.dirty);
 	lookup_set_free(ci.keys);
 	return rc;
+}
+
+bool rules_for_domain(struct rule_row *rule, size_t *n, const char *dom,
+		      size_t domlen)
+{
+	struct pattern_set *probe = pattern_set_new("capacity_rules",
+						    PATTERN_FOLD, NULL, NULL);
+	struct pattern_scratch *sc = pattern_scratch_new();
+	size_t kept = 0;
+	bool ok = probe && sc;
+
+	for (size_t i = 0; ok && i < *n; i++) {
+		const struct rule_row *u = &rule[i];
+		int at = pattern_set_count(probe);
+		enum pattern_rc prc = pattern_set_add(probe, u->id, u->type,
+						      u->typelen, PATTERN_EXACT,
+						      u->pattern, u->patlen);
+		ok = prc != PATTERN_NOMEM;
+		if (prc == PATTERN_BAD ||
+		    (prc == PATTERN_OK && domlen &&
+		     pattern_set_match(probe, at, dom, domlen, sc)))
+			rule[kept++] = *u;
+	}
+	if (ok)
+		*n = kept;
+	pattern_set_free(probe);
+	pattern_scratch_free(sc);
+	return ok;
 }

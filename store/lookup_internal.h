@@ -290,6 +290,13 @@ void capacity_free(struct lookup_set *ls);
  */
 enum store_rc capacity_update(struct lookup_set *ls, struct store_txn *txn,
 			      const struct lookup_set *prev);
+/*
+ * rules_for_domain - a single-shot build: of the n rules in rule, keep
+ *	(in order) those that match domain dom and those that do not
+ *	compile (to be reported); false when out of memory.
+ */
+bool rules_for_domain(struct rule_row *rule, size_t *n, const char *dom,
+		      size_t domlen);
 /* cap_row_find - the row with that id in rows (in id order), or NULL. */
 const struct cap_row *cap_row_find(const struct cap_row *row, size_t n,
 				   int64_t id);

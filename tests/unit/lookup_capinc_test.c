@@ -14,7 +14,9 @@
  *	built whole (lookup_set_build) must give the same capacity answer,
  *	value, level and id of every column, for every localip and every
  *	domain of the pool, known or not, in other case too, twice (the
- *	second time from what the first resolved).  Most steps must have
+ *	second time from what the first resolved).  Every tenth step a set
+ *	built for each pair alone (lookup_set_build_for, as mq lookup
+ *	does) must answer it as the full build too.  Most steps must have
  *	been incremental and some not, or the test proved nothing.
  *
  *	SEED (default 1) and SEED + 1 pick the two sequences run, each from
@@ -243,6 +245,47 @@ static int compare(struct lookup_ctx *inc, struct lookup_ctx *full, int step)
 	return bad;
 }
 
+/* single_shot - (ip, dom) asked of a set built for it alone, into out. */
+static enum store_rc single_shot(struct store_txn *txn,
+				 struct pattern_scratch *sc, const char *ip,
+				 const char *dom, struct capacity_limits *out)
+{
+	struct lookup_request q = { .kind = &lookup_kinds[LOOKUP_CAPACITY],
+				    .args = { ip, dom } };
+	struct lookup_set *one;
+	enum store_rc rc = lookup_set_build_for(txn, &q, NULL, NULL, &one);
+
+	if (rc == STORE_OK) {
+		struct lookup_ctx c = { .txn = txn, .set = one, .scratch = sc };
+		rc = store_lookup_capacity(&c, ip, dom, out);
+		lookup_set_free(one);
+	}
+	return rc;
+}
+
+/* compare_single - every pair asked of sets built for it and of full. */
+static int compare_single(struct lookup_ctx *full, int step)
+{
+	int bad = 0;
+
+	for (int i = 0; i < N(ask_ips); i++)
+		for (int d = 0; d < N(domains) + N(ask_extra); d++) {
+			const char *dom = d < N(domains) ? domains[d]
+				: ask_extra[d - N(domains)];
+			struct capacity_limits a, b;
+			bool same = !single_shot(full->txn, full->scratch,
+						 ask_ips[i], dom, &a) &&
+				    !store_lookup_capacity(full, ask_ips[i],
+							   dom, &b) &&
+				    same_limits(&a, &b);
+			if (!same)
+				printf("# step %d (%s, %s): the single-shot "
+				       "set differs\n", step, ask_ips[i], dom);
+			bad += !same;
+		}
+	return bad;
+}
+
 /* seed_store - the rows and rules the steps start from. */
 static bool seed_store(struct tstore *ts)
 {
@@ -259,9 +302,13 @@ static bool seed_store(struct tstore *ts)
 	return true;
 }
 
-/* step_sets - the sets of the snapshot now: over prev, and whole. */
+/*
+ * run_steps - the steps: after each, the set over the last one against
+ *	a full build (and every tenth step the single-shot sets too); the
+ *	steps that differ, or -1.
+ */
 static int run_steps(struct tstore *ts, int steps, int *incremental,
-		     int *nodomain_steps)
+		     int *nodomain_steps, int *single_bad)
 {
 	struct lookup_set *prev = NULL, *inc, *full;
 	struct store_txn *txn;
@@ -289,6 +336,11 @@ static int run_steps(struct tstore *ts, int steps, int *incremental,
 			       &(struct lookup_ctx){ .txn = txn, .set = full,
 						    .scratch = ts->c.scratch },
 			       step) > 0;
+		if (step % 10 == 0)
+			*single_bad += compare_single(
+				&(struct lookup_ctx){ .txn = txn, .set = full,
+						      .scratch = ts->c.scratch },
+				step);
 		lookup_set_free(prev);
 		lookup_set_free(full);
 		prev = inc;
@@ -301,7 +353,7 @@ static int run_steps(struct tstore *ts, int steps, int *incremental,
 /* run_seed - one sequence from a cleared store: its checks. */
 static void run_seed(struct tstore *ts, int steps, unsigned long long seed)
 {
-	int incremental = 0, nodomain = 0, bad;
+	int incremental = 0, nodomain = 0, single_bad = 0, bad;
 
 	rng_state = seed;
 	rows = (struct ids){ .n = 0 };
@@ -313,9 +365,12 @@ static void run_seed(struct tstore *ts, int steps, unsigned long long seed)
 		   !lookup_set_incremental(ts->set, LOOKUP_PART_CAPACITY),
 		   "seed %llu: a first set is a full build", seed))
 		return;
-	bad = run_steps(ts, steps, &incremental, &nodomain);
+	bad = run_steps(ts, steps, &incremental, &nodomain, &single_bad);
 	CHECK(bad == 0, "seed %llu, %d steps: the incremental set answers as "
 	      "the full build (%d steps differ)", seed, steps, bad);
+	CHECK(single_bad == 0, "seed %llu: every tenth step, sets built for "
+	      "one pair (mq lookup) answer as the full build (%d differ)",
+	      seed, single_bad);
 	CHECK(incremental > steps / 2, "seed %llu: %d of %d steps built "
 	      "incrementally", seed, incremental, steps);
 	CHECK(nodomain > 0 && incremental < steps, "seed %llu: %d steps wrote "
