@@ -18,7 +18,8 @@
  *	starts a build within microseconds; without a watch it looks
  *	every POLL_MS.  A build shares the parts whose tables did not
  *	change (lookup_set_update): a write to paused rebuilds nothing, a
- *	write to capacity rebuilds the capacity part only.
+ *	write to capacity rebuilds the capacity part only, and that for
+ *	the domains the write touched (lookup_capinc.c).
  *
  *	The thread runs as SCHED_BATCH: a wake-up does not preempt the
  *	lookup threads, which keep their tail latency while it builds.

@@ -31,8 +31,8 @@
  *	    rule changed, the rules are compiled again at every build until
  *	    the next full one.
  *	A change to a row without a domain (the localip and ('', '')
- *	levels every pair inherits), a log that no longer reaches back or
- *	overflowed, more than CHANGES_MAX changes or DIRTY_MAX dirty
+ *	levels every pair inherits), a log that no longer reaches back,
+ *	overflowed or holds a bad record, more than CHANGES_MAX changes or DIRTY_MAX dirty
  *	domains: a full build, which becomes the next base.
  *
  *	A single-shot build (mq lookup) compiles only the rules that match
@@ -235,8 +235,10 @@ static enum store_rc find_dirty(struct capinc *ci, const struct lookup_set *prev
 			prev->part_version[LOOKUP_PART_CAPACITY],
 			note_change, ci);
 
-	if (rc == STORE_NOTFOUND) {
-		ci->full = true;	/* the log no longer reaches back */
+	/* A log that no longer reaches back, or with a bad record: the
+	 * full build does without it. */
+	if (rc == STORE_NOTFOUND || rc == STORE_CORRUPT) {
+		ci->full = true;
 		return STORE_OK;
 	}
 	mark_older(ci, prev);
