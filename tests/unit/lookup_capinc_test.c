@@ -20,7 +20,11 @@
  *	been incremental and some not, or the test proved nothing.
  *
  *	SEED (default 1) and SEED + 1 pick the two sequences run, each from
- *	an empty store; a failure names seed, step and pair.
+ *	an empty store; a third (SEED + 2, STEPS / 3 steps, 60 at least)
+ *	runs with the store keeping one change record, where a step of two
+ *	or three writes must fall back to a full build (the log no longer
+ *	reaches back) and still answer alike.  A failure names seed, step
+ *	and pair.
  * DIAGNOSTICS
  *	TAP lines through check.h; exit status of check_done().
  */
@@ -302,15 +306,61 @@ static bool seed_store(struct tstore *ts)
 	return true;
 }
 
+/* What the steps of one sequence showed. */
+struct tally {
+	int incremental;	/* steps whose capacity part was incremental */
+	int nodomain;		/* steps that wrote a row without a domain */
+	int single_bad;		/* pairs a single-shot set answered otherwise */
+	int past_log;		/* incremental steps with more writes than
+				 * the change log keeps */
+};
+
+/* one_step - writes, then the set over prev against a full build. */
+static int one_step(struct tstore *ts, int step, uint64_t keep,
+		    struct lookup_set **prev, struct tally *t)
+{
+	int writes = 1 + (int)rnd(3), bad;
+	bool nodomain = false, inc_built;
+	struct lookup_set *inc, *full;
+	struct store_txn *txn;
+
+	for (int w = 0; w < writes; w++)
+		if (one_write(ts, &nodomain))
+			return -1;
+	t->nodomain += nodomain;
+	if (store_read_begin(ts->st, &txn) ||
+	    lookup_set_update(txn, *prev, NULL, NULL, &inc, NULL) ||
+	    lookup_set_build(txn, NULL, NULL, &full))
+		return -1;
+	inc_built = lookup_set_incremental(inc, LOOKUP_PART_CAPACITY);
+	t->incremental += inc_built;
+	t->past_log += inc_built && keep && (uint64_t)writes > keep;
+	bad = compare(&(struct lookup_ctx){ .txn = txn, .set = inc,
+					    .scratch = ts->c.scratch },
+		      &(struct lookup_ctx){ .txn = txn, .set = full,
+					    .scratch = ts->c.scratch },
+		      step) > 0;
+	if (step % 10 == 0)
+		t->single_bad += compare_single(
+			&(struct lookup_ctx){ .txn = txn, .set = full,
+					      .scratch = ts->c.scratch }, step);
+	lookup_set_free(*prev);
+	lookup_set_free(full);
+	*prev = inc;
+	store_read_end(txn);
+	return bad;
+}
+
 /*
  * run_steps - the steps: after each, the set over the last one against
  *	a full build (and every tenth step the single-shot sets too); the
- *	steps that differ, or -1.
+ *	steps that differ, or -1.  keep: the store's changes-keep, 0 for
+ *	the default.
  */
-static int run_steps(struct tstore *ts, int steps, int *incremental,
-		     int *nodomain_steps, int *single_bad)
+static int run_steps(struct tstore *ts, int steps, uint64_t keep,
+		     struct tally *t)
 {
-	struct lookup_set *prev = NULL, *inc, *full;
+	struct lookup_set *prev = NULL;
 	struct store_txn *txn;
 	int bad = 0;
 
@@ -318,42 +368,20 @@ static int run_steps(struct tstore *ts, int steps, int *incremental,
 	    lookup_set_build(txn, NULL, NULL, &prev))
 		return -1;
 	store_read_end(txn);
-	for (int step = 0; step < steps && bad < 5; step++) {
-		int writes = 1 + (int)rnd(3);
-		bool nodomain = false;
-		for (int w = 0; w < writes; w++)
-			if (one_write(ts, &nodomain))
-				return -1;
-		*nodomain_steps += nodomain;
-		if (store_read_begin(ts->st, &txn) ||
-		    lookup_set_update(txn, prev, NULL, NULL, &inc, NULL) ||
-		    lookup_set_build(txn, NULL, NULL, &full))
-			return -1;
-		*incremental += lookup_set_incremental(inc,
-						       LOOKUP_PART_CAPACITY);
-		bad += compare(&(struct lookup_ctx){ .txn = txn, .set = inc,
-						    .scratch = ts->c.scratch },
-			       &(struct lookup_ctx){ .txn = txn, .set = full,
-						    .scratch = ts->c.scratch },
-			       step) > 0;
-		if (step % 10 == 0)
-			*single_bad += compare_single(
-				&(struct lookup_ctx){ .txn = txn, .set = full,
-						      .scratch = ts->c.scratch },
-				step);
-		lookup_set_free(prev);
-		lookup_set_free(full);
-		prev = inc;
-		store_read_end(txn);
+	for (int step = 0; step < steps && bad >= 0 && bad < 5; step++) {
+		int r = one_step(ts, step, keep, &prev, t);
+		bad = r < 0 ? -1 : bad + r;
 	}
 	lookup_set_free(prev);
 	return bad;
 }
 
 /* run_seed - one sequence from a cleared store: its checks. */
-static void run_seed(struct tstore *ts, int steps, unsigned long long seed)
+static void run_seed(struct tstore *ts, int steps, unsigned long long seed,
+		     uint64_t keep)
 {
-	int incremental = 0, nodomain = 0, single_bad = 0, bad;
+	struct tally t = { 0 };
+	int bad;
 
 	rng_state = seed;
 	rows = (struct ids){ .n = 0 };
@@ -365,17 +393,36 @@ static void run_seed(struct tstore *ts, int steps, unsigned long long seed)
 		   !lookup_set_incremental(ts->set, LOOKUP_PART_CAPACITY),
 		   "seed %llu: a first set is a full build", seed))
 		return;
-	bad = run_steps(ts, steps, &incremental, &nodomain, &single_bad);
+	bad = run_steps(ts, steps, keep, &t);
 	CHECK(bad == 0, "seed %llu, %d steps: the incremental set answers as "
 	      "the full build (%d steps differ)", seed, steps, bad);
-	CHECK(single_bad == 0, "seed %llu: every tenth step, sets built for "
+	CHECK(t.single_bad == 0, "seed %llu: every tenth step, sets built for "
 	      "one pair (mq lookup) answer as the full build (%d differ)",
-	      seed, single_bad);
-	CHECK(incremental > steps / 2, "seed %llu: %d of %d steps built "
-	      "incrementally", seed, incremental, steps);
-	CHECK(nodomain > 0 && incremental < steps, "seed %llu: %d steps wrote "
-	      "a row without a domain: %d full builds", seed, nodomain,
-	      steps - incremental);
+	      seed, t.single_bad);
+	if (keep) {
+		CHECK(t.past_log == 0 && t.incremental > 0, "seed %llu: with "
+		      "%llu change records kept, a step of more writes is a "
+		      "full build (%d were not; %d incremental)", seed,
+		      (unsigned long long)keep, t.past_log, t.incremental);
+		return;
+	}
+	CHECK(t.incremental > steps / 2, "seed %llu: %d of %d steps built "
+	      "incrementally", seed, t.incremental, steps);
+	CHECK(t.nodomain > 0 && t.incremental < steps, "seed %llu: %d steps "
+	      "wrote a row without a domain: %d full builds", seed,
+	      t.nodomain, steps - t.incremental);
+}
+
+/* reopen_keeping - the scratch store again, keeping keep change records. */
+static bool reopen_keeping(struct tstore *ts, uint64_t keep)
+{
+	struct store_options opt = { .changes_keep = keep };
+	char err[256];
+
+	tstore_release(ts);
+	store_close(ts->st);
+	return store_open(ts->path, 0, &opt, &ts->st, err, sizeof(err)) ==
+	       STORE_OK;
 }
 
 int main(int argc, char **argv)
@@ -386,8 +433,11 @@ int main(int argc, char **argv)
 
 	if (!CHECK(tstore_open(&ts), "scratch store opens"))
 		return check_done();
-	run_seed(&ts, steps, seed);
-	run_seed(&ts, steps, seed + 1);
+	run_seed(&ts, steps, seed, 0);
+	run_seed(&ts, steps, seed + 1, 0);
+	if (CHECK(reopen_keeping(&ts, 1), "the store reopens keeping one "
+		  "change record"))
+		run_seed(&ts, steps / 3 > 60 ? steps / 3 : 60, seed + 2, 1);
 	tstore_close(&ts);
 	return check_done();
 }
