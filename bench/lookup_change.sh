@@ -16,13 +16,17 @@
 #	      with MQ_BENCH_WRITES (default 50) API writes a second spread
 #	      over capacity, paused and locals (bench/lookup_write.lua):
 #	      requests/s and p99 of each and their ratios (goals: 0.9 or
-#	      more for requests/s, 2 or less for p99);
+#	      more for requests/s, 2 or less for p99), and the capacity
+#	      parts built during the writes: how many, how many of them
+#	      incremental (only the domains a write touched), and their
+#	      mean CPU time (from /metrics);
 #	  (c) write-to-visible: from the start of a write until an HTTP
 #	      lookup answers the written value, for an API write and for
 #	      an mq set by another process (the median and the worst of
 #	      MQ_BENCH_TRIES, default 10);
-#	  (d) mq lookup capacity end to end against mq stat (the mean of
-#	      MQ_BENCH_TRIES runs each) and their ratio.
+#	  (d) mq lookup capacity end to end against mq stat, run in turn
+#	      MQ_BENCH_TRIES times each: median wall time, mean CPU time,
+#	      and their ratios.
 #	Every answer checked is the written or stored value, so a run
 #	that measured nothing fails.  MQ_BUILD names the build directory
 #	(default build); bench/run.sh runs this script after bench/http.sh.
@@ -69,9 +73,6 @@ free_port() {
 	done
 	return 1
 }
-
-# now_ms - the clock in milliseconds (fractional).
-now_ms() { echo $(($(date +%s%N) / 1000)) | awk '{ printf "%.1f", $1 / 1000 }'; }
 
 # store_rows - the capacity rows and rules, written with mq set.
 store_rows() {
@@ -123,14 +124,33 @@ run_reads() {
 	[ $((${14} + ${16})) = 0 ] || die "$1: ${14} answers >= 400, ${16} socket errors"
 }
 
+# capacity_builds - the capacity parts built so far: count, incremental,
+#	CPU seconds ("-" for a figure this mq does not give).
+capacity_builds() {
+	local m
+	m=$(curl -s --max-time 5 "$url/metrics")
+	echo "$m" | awk '
+		$1 == "mq_lookup_parts_built_total{part=\"capacity\"}" { n = $2 }
+		$1 == "mq_lookup_capacity_incremental_total" { i = $2 }
+		$1 == "mq_lookup_part_build_cpu_seconds_total{part=\"capacity\"}" { c = $2 }
+		END { print (n == "" ? "-" : n), (i == "" ? "-" : i), (c == "" ? "-" : c) }'
+}
+
 # writes_during - the writer wrk beside run_reads writes.
 writes_during() {
-	local out=$dir/writes.out
+	local out=$dir/writes.out before after
 	wrk -t1 -c"$WRITERS" -d"${SECS}s" --timeout 10s -s "$WRITE_LUA" "$url" -- \
 		"$TOKEN" "$ROWS" "$WRITES" "$WRITERS" > "$out" &
 	local wpid=$!
+	before=$(capacity_builds)
 	run_reads writes
 	wait "$wpid"
+	after=$(capacity_builds)
+	awk -v a="$before" -v b="$after" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		n = y[1] - x[1]
+		if (y[3] == "-" || n <= 0) { printf "(b) capacity parts built during the writes: %d\n", n; exit }
+		printf "(b) capacity parts built during the writes: %d (%d incremental), %.2f ms CPU each\n",
+			n, y[2] - x[2], (y[3] - x[3]) * 1000 / n }'
 	set -- $(grep '^wrk:' "$out")
 	echo "(b) $3 writes in ${SECS}s ($(awk -v w="$3" -v s="$SECS" 'BEGIN { printf "%.1f", w / s }')/s)"
 	[ $(($5 + $7)) = 0 ] || die "the writes: $5 answers >= 400, $7 socket errors"
@@ -178,13 +198,31 @@ print("(c) %s write to visible: median %.1f ms, worst %.1f ms (%d writes)"
 PY
 }
 
-# mean_ms CMD... - the mean wall time of TRIES runs of CMD.
-mean_ms() {
-	local t0 t1
-	t0=$(now_ms)
-	for _ in $(seq 1 "$TRIES"); do "$@" > /dev/null || die "$* failed"; done
-	t1=$(now_ms)
-	awk -v a="$t0" -v b="$t1" -v n="$TRIES" 'BEGIN { printf "%.1f", (b - a) / n }'
+# lookup_vs_stat - mq lookup capacity and mq stat, TRIES runs each in
+#	turn (so both meet the same load): the median wall time and the
+#	mean CPU time (user + system) of each, and their ratios.
+lookup_vs_stat() {
+	python3 - "$MQ" "$TRIES" <<'PY' || die "mq lookup capacity or mq stat failed"
+import resource, statistics, subprocess, sys, time
+mq, tries = sys.argv[1], int(sys.argv[2])
+cmds = {"lookup": [mq, "lookup", "capacity", "192.0.2.235", "d1234.example"],
+        "stat": [mq, "stat"]}
+wall = {k: [] for k in cmds}
+cpu = {k: 0.0 for k in cmds}
+for _ in range(tries):
+    for k, cmd in cmds.items():
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall[k].append((time.monotonic() - t0) * 1000)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[k] += (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000
+lw, sw = statistics.median(wall["lookup"]), statistics.median(wall["stat"])
+lc, sc = cpu["lookup"] / tries, cpu["stat"] / tries
+print("(d) mq lookup capacity %.1f ms (%.1f ms CPU), mq stat %.1f ms (%.1f ms CPU), "
+      "ratio %.2f (CPU %.2f); medians of %d runs in turn" %
+      (lw, lc, sw, sc, lw / sw if sw else 0, lc / sc if sc else 0, tries))
+PY
 }
 
 command -v wrk > /dev/null || die "wrk is not installed (./build.sh deps)"
@@ -215,11 +253,8 @@ echo "(b) parts built: $(curl -s "$url/metrics" | awk '/^mq_lookup_parts_built_t
 write_to_visible api
 write_to_visible cli
 
-lk=$(mean_ms "$MQ" lookup capacity 192.0.2.235 d1234.example)
 "$MQ" lookup capacity 192.0.2.235 d1234.example |
 	grep -q "^domain_maxconnections	$((1234 % 50 + 1))	localip+domain	1235$" ||
 	die "mq lookup capacity does not answer row 1235"
-st=$(mean_ms "$MQ" stat)
-awk -v a="$lk" -v b="$st" 'BEGIN {
-	printf "(d) mq lookup capacity %.1f ms, mq stat %.1f ms, ratio %.2f\n", a, b, (b > 0 ? a / b : 0) }'
+lookup_vs_stat
 exit 0

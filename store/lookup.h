@@ -162,6 +162,12 @@ const char *lookup_part_name(enum lookup_part p);
 const void *lookup_set_part(const struct lookup_set *ls, enum lookup_part p);
 
 /*
+ * lookup_set_incremental - was part p of ls built over an older set's,
+ *	for what changed since (the capacity part, lookup_set_update)?
+ */
+bool lookup_set_incremental(const struct lookup_set *ls, enum lookup_part p);
+
+/*
  * lookup_set_update - the set of txn's snapshot, sharing with base
  *	(may be NULL) every part whose tables did not change since base
  *	was built, building the others; *built (may be NULL) receives
@@ -251,6 +257,9 @@ struct lookup_stats {
 	bool running;			/* a builder runs */
 	uint64_t sets;			/* sets swapped in */
 	uint64_t part_builds[LOOKUP_PARTS]; /* parts built, by part */
+	uint64_t part_cpu_us[LOOKUP_PARTS]; /* the CPU they took, by part */
+	uint64_t capacity_incremental;	/* capacity parts built over an
+					 * older one (lookup_capinc.c) */
 	uint64_t failures;		/* builds that failed */
 	uint64_t last_build_us, max_build_us;	/* wall time */
 	uint64_t max_build_cpu_us;		/* the builder thread's CPU */

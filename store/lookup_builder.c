@@ -18,7 +18,8 @@
  *	starts a build within microseconds; without a watch it looks
  *	every POLL_MS.  A build shares the parts whose tables did not
  *	change (lookup_set_update): a write to paused rebuilds nothing, a
- *	write to capacity rebuilds the capacity part only.
+ *	write to capacity rebuilds the capacity part only, and that for
+ *	the domains the write touched (lookup_capinc.c).
  *
  *	The thread runs as SCHED_BATCH: a wake-up does not preempt the
  *	lookup threads, which keep their tail latency while it builds.
@@ -59,6 +60,8 @@ struct lookup_builder {
 	void *arg;
 	_Atomic uint64_t sets, failures, last_us, max_us, max_cpu_us;
 	_Atomic uint64_t part_builds[LOOKUP_PARTS];
+	_Atomic uint64_t part_cpu_us[LOOKUP_PARTS];
+	_Atomic uint64_t capacity_incremental;
 };
 
 uint64_t lookup_now_us(clockid_t clock)
@@ -69,8 +72,8 @@ uint64_t lookup_now_us(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
 }
 
-void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
-			  uint64_t cpu_us)
+void lookup_builder_count(struct store *st, const struct lookup_set *ls,
+			  unsigned built, uint64_t us, uint64_t cpu_us)
 {
 	struct lookup_builder *b = st->lookup_builder;
 
@@ -78,8 +81,14 @@ void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
 		return;
 	atomic_fetch_add(&b->sets, 1);
 	for (int p = 0; p < LOOKUP_PARTS; p++)
-		if (built & (1u << p))
+		if (built & (1u << p)) {
 			atomic_fetch_add(&b->part_builds[p], 1);
+			atomic_fetch_add(&b->part_cpu_us[p],
+					 ls->part[p]->build_cpu_us);
+		}
+	if ((built & (1u << LOOKUP_PART_CAPACITY)) &&
+	    lookup_set_incremental(ls, LOOKUP_PART_CAPACITY))
+		atomic_fetch_add(&b->capacity_incremental, 1);
 	atomic_store(&b->last_us, us);
 	if (us > atomic_load(&b->max_us))
 		atomic_store(&b->max_us, us);
@@ -233,6 +242,9 @@ void store_lookups_stats(const struct store *st, struct lookup_stats *out)
 	out->last_build_us = atomic_load(&b->last_us);
 	out->max_build_us = atomic_load(&b->max_us);
 	out->max_build_cpu_us = atomic_load(&b->max_cpu_us);
-	for (int p = 0; p < LOOKUP_PARTS; p++)
+	for (int p = 0; p < LOOKUP_PARTS; p++) {
 		out->part_builds[p] = atomic_load(&b->part_builds[p]);
+		out->part_cpu_us[p] = atomic_load(&b->part_cpu_us[p]);
+	}
+	out->capacity_incremental = atomic_load(&b->capacity_incremental);
 }

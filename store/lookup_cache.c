@@ -226,7 +226,7 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 	store_lookups_release(base);
 	if (ls) {
 		swap_in(st, ls);
-		lookup_builder_count(st, *built,
+		lookup_builder_count(st, ls, *built,
 				     lookup_now_us(CLOCK_MONOTONIC) - t0,
 				     lookup_now_us(CLOCK_THREAD_CPUTIME_ID) -
 				     cpu0);

@@ -63,22 +63,6 @@ const char *capacity_level_name(enum capacity_level l)
 	return l <= CAPLVL_DEFAULT ? level_names[l] : "?";
 }
 
-/* A capacity row as the build needs it. */
-struct cap_row {
-	int64_t id;
-	bool skip;		/* outside the filter: only for rules' rows */
-	const char *ip, *dom;
-	size_t iplen, domlen;
-	int64_t lim[CAP_NLIMITS];
-};
-
-/* A capacity_rules row before it is ordered and compiled. */
-struct rule_row {
-	int64_t id, capacity, priority;
-	const char *ip, *pattern, *type;
-	size_t iplen, patlen, typelen;
-};
-
 struct cap_build {
 	struct lookup_set *ls;
 	struct cap_row *row;
@@ -86,15 +70,25 @@ struct cap_build {
 	size_t nrow, caprow, nrrow, caprrow;
 	int first_limit;		/* column of domain_maxmessages */
 	const struct cap_filter *filter;	/* NULL: every row */
-	int64_t *ref;			/* filter: ids the rules name, sorted */
+	const struct cap_delta *delta;		/* NULL: a build of its own */
+	int64_t *ref;			/* filter, delta: ids the rules name */
 	uint32_t nkept;			/* rows inside the filter */
 	bool nomem;
 };
 
-/* filter_keeps - may a row or rule with this localip (and domain) apply? */
-static bool filter_keeps(const struct cap_filter *f, const char *ip,
+/*
+ * filter_keeps - does the build take a row or rule with this localip
+ *	(and domain, NULL for a rule)?  A single-shot build takes what
+ *	may apply to its pair, an incremental one the rows of its domains.
+ */
+static bool filter_keeps(const struct cap_build *b, const char *ip,
 			 size_t iplen, const char *dom, size_t domlen)
 {
+	const struct cap_filter *f = b->filter;
+
+	if (b->delta)
+		return !dom || (domlen && shash_find(b->delta->dirty, dom,
+						      domlen, NULL, 0) >= 0);
 	return !f || ((!iplen || text_fold_equal(ip, iplen, f->ip, f->iplen)) &&
 		      (!dom || !domlen ||
 		       text_fold_equal(dom, domlen, f->dom, f->domlen)));
@@ -175,9 +169,9 @@ static int add_cap_row(const struct store_row *r, void *arg)
 	const char *ip, *dom;
 	size_t iplen, domlen;
 
-	ip = row_text(r, 2, &iplen);
-	dom = row_text(r, 3, &domlen);
-	if (!filter_keeps(b->filter, ip, iplen, dom, domlen) &&
+	ip = row_text(r, CAP_COL_IP, &iplen);
+	dom = row_text(r, CAP_COL_DOMAIN, &domlen);
+	if (!filter_keeps(b, ip, iplen, dom, domlen) &&
 	    !named_by_rule(b, row_int(r, 0)))
 		return 0;	/* a single-shot set needs it for nothing */
 
@@ -195,7 +189,7 @@ static int add_cap_row(const struct store_row *r, void *arg)
 	c->iplen = iplen;
 	c->dom = dom;
 	c->domlen = domlen;
-	c->skip = !filter_keeps(b->filter, ip, iplen, dom, domlen);
+	c->skip = !filter_keeps(b, ip, iplen, dom, domlen);
 	if (c->skip)
 		c->iplen = c->domlen = 0;	/* not copied, never indexed */
 	else
@@ -227,20 +221,20 @@ static int add_rule_row(const struct store_row *r, void *arg)
 	}
 	u = &b->rrow[b->nrrow];
 	u->id = row_int(r, 0);
-	if (r->col[3].kind != SV_TEXT) {
+	if (r->col[RULE_COL_PATTERN].kind != SV_TEXT) {
 		lookup_report(b->ls, "capacity_rules id %lld: pattern is "
 			      "NULL: skipped", (long long)u->id);
 		return 0;
 	}
-	u->capacity = row_int(r, 1);
-	u->priority = row_int(r, 5);
-	u->ip = row_text(r, 2, &u->iplen);
+	u->capacity = row_int(r, RULE_COL_CAPACITY);
+	u->priority = row_int(r, RULE_COL_PRIORITY);
+	u->ip = row_text(r, RULE_COL_IP, &u->iplen);
 	if (text_is_any(u->ip, u->iplen))
 		u->iplen = 0;		/* '*': the rule applies to any localip */
-	if (!filter_keeps(b->filter, u->ip, u->iplen, NULL, 0))
+	if (!filter_keeps(b, u->ip, u->iplen, NULL, 0))
 		return 0;	/* another localip's rule */
-	u->pattern = row_text(r, 3, &u->patlen);
-	u->type = row_text(r, 4, &u->typelen);
+	u->pattern = row_text(r, RULE_COL_PATTERN, &u->patlen);
+	u->type = row_text(r, RULE_COL_TYPE, &u->typelen);
 	if (!(u->ip = arena_copy(b->ls, u->ip, u->iplen)) ||
 	    !(u->pattern = arena_copy(b->ls, u->pattern, u->patlen)) ||
 	    !(u->type = arena_copy(b->ls, u->type, u->typelen)))
@@ -261,19 +255,19 @@ static int rule_order(const void *pa, const void *pb)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-/* find_row - the capacity row with that id (rows are in id order). */
-static const struct cap_row *find_row(const struct cap_build *b, int64_t id)
+const struct cap_row *cap_row_find(const struct cap_row *row, size_t n,
+				   int64_t id)
 {
-	size_t lo = 0, hi = b->nrow;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (b->row[mid].id < id)
+		if (row[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < b->nrow && b->row[lo].id == id ? &b->row[lo] : NULL;
+	return lo < n && row[lo].id == id ? &row[lo] : NULL;
 }
 
 /* compile_rules - order the rules and compile their domain patterns. */
@@ -290,7 +284,8 @@ static enum store_rc compile_rules(struct cap_build *b, struct store *st)
 		return store_fail(st, STORE_INTERNAL, "out of memory");
 	for (size_t i = 0; i < b->nrrow; i++) {
 		const struct rule_row *u = &b->rrow[i];
-		const struct cap_row *c = find_row(b, u->capacity);
+		const struct cap_row *c = cap_row_find(b->row, b->nrow,
+						       u->capacity);
 		int n = pattern_set_count(ls->rules);
 		enum pattern_rc prc;
 
@@ -513,33 +508,22 @@ static bool add_domain(struct cap_build *b, const char *dom, size_t len,
 	return true;
 }
 
-/* build_levels - the ('', ''), localip and domain parts. */
-static bool build_levels(struct cap_build *b)
+/* build_ip_levels - the ('', '') part and each localip's. */
+static bool build_ip_levels(struct cap_build *b)
 {
 	struct lookup_set *ls = b->ls;
-	uint32_t nr = b->nkept, nrules = (uint32_t)b->nrrow;
-	bool have_any = false;
+	uint32_t nr = b->nkept;
 
-	if (!shash_init(&ls->ip, nr) || !shash_init(&ls->dom, nr + nrules) ||
-	    !shash_init(&ls->full, nr) ||
-	    !(ls->ip_val = calloc(nr + 1, sizeof(*ls->ip_val))) ||
-	    !(ls->dom_val = calloc(nr + nrules + 1, sizeof(*ls->dom_val))) ||
-	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))) ||
-	    !(ls->pair_memo = calloc(nr + 1, sizeof(*ls->pair_memo))))
+	if (!shash_init(&ls->ip, nr) ||
+	    !(ls->ip_val = calloc(nr + 1, sizeof(*ls->ip_val))))
 		return false;
 	unresolved(&ls->any);
-	for (size_t i = 0; i < b->nrow; i++) {
-		const struct cap_row *c = &b->row[i];
-		if (c->skip)
-			continue;
-		if (!c->iplen && !c->domlen && !have_any) {
-			row_part(c->lim, c->id, CAPLVL_ANY, &ls->any);
-			have_any = true;
+	for (size_t i = 0; i < b->nrow; i++)
+		if (!b->row[i].skip && !b->row[i].iplen && !b->row[i].domlen) {
+			row_part(b->row[i].lim, b->row[i].id, CAPLVL_ANY,
+				 &ls->any);
+			break;
 		}
-		if (!c->iplen && c->domlen &&
-		    !add_domain(b, c->dom, c->domlen, c))
-			return false;
-	}
 	for (size_t i = 0; i < b->nrow; i++) {
 		const struct cap_row *c = &b->row[i];
 		uint32_t n = ls->ip.n, have;
@@ -552,11 +536,56 @@ static bool build_levels(struct cap_build *b)
 		row_part(c->lim, c->id, CAPLVL_IP, &ls->ip_val[n]);
 		merge(&ls->ip_val[n], &ls->any);
 	}
+	return true;
+}
+
+/* add_dirty - an incremental build: each of its domains is its own. */
+static bool add_dirty(struct cap_build *b)
+{
+	const struct shash *d = b->delta->dirty;
+
+	for (uint32_t i = 0; i <= d->mask; i++)
+		if (d->e[i].key &&
+		    !add_domain(b, d->e[i].key, d->e[i].klen, NULL))
+			return false;
+	return true;
+}
+
+/*
+ * build_levels - the ('', ''), localip and domain parts; an
+ *	incremental build shares its base's ('', '') and localip parts.
+ */
+static bool build_levels(struct cap_build *b)
+{
+	struct lookup_set *ls = b->ls;
+	const struct lookup_set *base = b->delta ? b->delta->base : NULL;
+	uint32_t nr = b->nkept, nrules = (uint32_t)b->nrrow;
+	uint32_t ndirty = b->delta ? b->delta->dirty->n : 0;
+
+	if (!shash_init(&ls->dom, nr + nrules + ndirty) ||
+	    !shash_init(&ls->full, nr) ||
+	    !(ls->dom_val = calloc(nr + nrules + ndirty + 1,
+				   sizeof(*ls->dom_val))) ||
+	    !(ls->pair_val = calloc(nr + 1, sizeof(*ls->pair_val))) ||
+	    !(ls->pair_memo = calloc(nr + 1, sizeof(*ls->pair_memo))))
+		return false;
+	if (base) {
+		ls->any = base->any;
+		ls->ip = base->ip;
+		ls->ip_val = base->ip_val;
+	} else if (!build_ip_levels(b))
+		return false;
+	for (size_t i = 0; i < b->nrow; i++) {
+		const struct cap_row *c = &b->row[i];
+		if (!c->skip && !c->iplen && c->domlen &&
+		    !add_domain(b, c->dom, c->domlen, c))
+			return false;
+	}
 	for (size_t i = 0; i < b->nrow; i++)
 		if (b->row[i].domlen &&
 		    !add_domain(b, b->row[i].dom, b->row[i].domlen, NULL))
 			return false;
-	return true;
+	return !b->delta || add_dirty(b);
 }
 
 /* build_exact_rule_domains - the domains exact rules name are known too. */
@@ -566,7 +595,7 @@ static bool build_exact_rule_domains(struct cap_build *b)
 		const struct rule_row *u = &b->rrow[i];
 		enum pattern_type t;
 		if (u->patlen &&
-		    filter_keeps(b->filter, NULL, 0, u->pattern, u->patlen) &&
+		    filter_keeps(b, NULL, 0, u->pattern, u->patlen) &&
 		    pattern_type_parse(u->type, u->typelen, PATTERN_EXACT, &t) &&
 		    t == PATTERN_EXACT &&
 		    !add_domain(b, u->pattern, u->patlen, NULL))
@@ -596,35 +625,85 @@ static bool build_pairs(struct cap_build *b)
 	return true;
 }
 
-enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
-			     const struct cap_filter *filter)
+/* share_rules - an incremental build without rule changes: its base's. */
+static void share_rules(struct lookup_set *ls, const struct lookup_set *base)
 {
-	struct cap_build b = { .ls = ls, .filter = filter };
-	enum store_rc rc;
+	ls->rules = base->rules;
+	ls->rule = base->rule;
+	ls->skipped += base->skipped;
+}
 
+/* keep_rows - a full build keeps its rows and rules for the next ones. */
+static void keep_rows(struct lookup_set *ls, struct cap_build *b)
+{
+	ls->cap_row = b->row;
+	ls->ncap_row = (uint32_t)b->nrow;
+	ls->cap_rule = b->rrow;
+	ls->ncap_rule = (uint32_t)b->nrrow;
+	b->row = NULL;
+	b->rrow = NULL;
+}
+
+enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
+			     const struct cap_filter *filter,
+			     const struct cap_delta *delta)
+{
+	struct cap_build b = { .ls = ls, .filter = filter, .delta = delta };
+	bool rules = !delta || delta->rules;
+	enum store_rc rc = STORE_OK;
+
+	if (delta) {
+		lookup_set_hold(delta->base);
+		ls->cap_base = delta->base;
+		ls->own_rules = rules;
+	}
 	b.first_limit = reg_column_index(reg_mailerq_find("capacity"),
 					 limit_names[0]);
-	rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row, &b);
-	if (rc == STORE_OK && filter && !rule_refs(&b))
+	if (rules)
+		rc = store_scan(txn, "capacity_rules", NULL, 0, add_rule_row,
+				&b);
+	if (rc == STORE_OK && filter &&
+	    !rules_for_domain(b.rrow, &b.nrrow, filter->dom, filter->domlen))
+		b.nomem = true;
+	if (rc == STORE_OK && (filter || delta) && !rule_refs(&b))
 		b.nomem = true;
 	if (rc == STORE_OK && !b.nomem)
 		rc = store_scan(txn, "capacity", NULL, 0, add_cap_row, &b);
 	if (rc == STORE_OK && b.nomem)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
-	if (rc == STORE_OK)
+	if (rc == STORE_OK && rules)
 		rc = compile_rules(&b, txn->st);
+	else if (rc == STORE_OK)
+		share_rules(ls, delta->base);
 	if (rc == STORE_OK && (!build_levels(&b) ||
 			       !build_exact_rule_domains(&b) ||
 			       !build_pairs(&b)))
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
+	if (rc == STORE_OK && !filter && !delta)
+		keep_rows(ls, &b);
 	free(b.ref);
 	free(b.row);
 	free(b.rrow);
 	return rc;
 }
 
+/* let_go_of_base - an incremental part lets go of what its base owns. */
+static void let_go_of_base(struct lookup_set *ls)
+{
+	if (!ls->own_rules) {
+		ls->rules = NULL;
+		ls->rule = NULL;
+	}
+	ls->ip = (struct shash){ 0 };
+	ls->ip_val = NULL;
+	store_lookups_release(ls->cap_base);
+	ls->cap_base = NULL;
+}
+
 void capacity_free(struct lookup_set *ls)
 {
+	if (ls->cap_base)
+		let_go_of_base(ls);
 	for (uint32_t i = 0; ls->dom_val && i < ls->dom.n; i++)
 		free(atomic_load_explicit(&ls->dom_val[i].rules,
 					  memory_order_relaxed));
@@ -636,6 +715,8 @@ void capacity_free(struct lookup_set *ls)
 	free(ls->ip_val);
 	free(ls->dom_val);
 	free(ls->rule);
+	free(ls->cap_row);
+	free(ls->cap_rule);
 	pattern_set_free(ls->rules);
 }
 
@@ -668,6 +749,25 @@ static void pair_limits(const struct lookup_set *ls,
 	}
 }
 
+/*
+ * capacity_view - the part that answers for k's domain: an incremental
+ *	part for the domains it resolved again and those no build knows
+ *	(its rules are the current ones), its base for the others.
+ */
+static const struct lookup_set *capacity_view(const struct lookup_set *ls,
+					      const struct cap_key *k)
+{
+	const struct lookup_set *base = ls->cap_base;
+
+	if (base && k->domlen &&
+	    shash_find_hashed(&ls->dom, k->hdom, k->dom, k->domlen, NULL,
+			      0) < 0 &&
+	    shash_find_hashed(&base->dom, k->hdom, k->dom, k->domlen, NULL,
+			      0) >= 0)
+		return base;
+	return ls;
+}
+
 enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
 				    const char *localip, const char *domain,
 				    struct capacity_limits *out)
@@ -682,6 +782,7 @@ enum store_rc store_lookup_capacity(const struct lookup_ctx *c,
 				  "localip or domain longer than %d bytes",
 				  REG_KEY_TEXT_MAX);
 	cap_key(&k, localip, iplen, domain, domlen);
+	ls = capacity_view(ls, &k);
 	if (iplen && domlen &&
 	    (v = shash_find_hashed(&ls->full, shash_hash2(k.hip, k.hdom),
 				   localip, iplen, domain, domlen)) >= 0) {

@@ -116,6 +116,7 @@ struct lookup_set {
 	uint64_t version, epoch;
 	_Atomic int refs;	/* holders of a shared set (lookup_cache.c) */
 	uint64_t part_version[LOOKUP_PARTS];	/* its tables' last change */
+	uint64_t build_cpu_us;		/* a part set: the CPU its build took */
 	struct lookup_set *part[LOOKUP_PARTS];	/* a composed set: the part
 						 * sets it holds; NULL in a
 						 * part set */
@@ -133,6 +134,17 @@ struct lookup_set {
 	struct dom_info *dom_val;
 	struct pattern_set *rules;
 	struct rule_info *rule;
+	/* A full build keeps its rows (in id order) and rules (in rule
+	 * order) for the incremental builds over it (lookup_capinc.c). */
+	struct cap_row *cap_row;
+	struct rule_row *cap_rule;
+	uint32_t ncap_row, ncap_rule;
+	/* An incremental part: the full build it overlays (one reference
+	 * held), whose ip parts it shares and whose rules it shares unless
+	 * own_rules; its own dom and full index only the domains resolved
+	 * again (store_lookup_capacity asks it first). */
+	struct lookup_set *cap_base;
+	bool own_rules;
 
 	struct pattern_set *locals, *flood;
 	struct dns_entry *dns;
@@ -197,9 +209,12 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 					  bool *moved);
 
 /* lookup_builder.c */
-/* lookup_builder_count - a refresh built parts in us (cpu_us of CPU). */
-void lookup_builder_count(struct store *st, unsigned built, uint64_t us,
-			  uint64_t cpu_us);
+/*
+ * lookup_builder_count - a refresh built the parts built of ls in us
+ *	(cpu_us of CPU).
+ */
+void lookup_builder_count(struct store *st, const struct lookup_set *ls,
+			  unsigned built, uint64_t us, uint64_t cpu_us);
 /* lookup_now_us - clock (CLOCK_MONOTONIC, ..._THREAD_CPUTIME_ID) in us. */
 uint64_t lookup_now_us(clockid_t clock);
 
@@ -248,14 +263,68 @@ enum store_rc held_pool_ips(const struct lookup_ctx *c, bool by_name,
 			    const char *text, store_row_fn fn, void *arg);
 
 /* lookup_capacity.c */
+/* The columns the builds read (the registry's order, store/registry.c). */
+enum {
+	CAP_COL_IP = 2, CAP_COL_DOMAIN = 3,
+	RULE_COL_CAPACITY = 1, RULE_COL_IP = 2, RULE_COL_PATTERN = 3,
+	RULE_COL_TYPE = 4, RULE_COL_PRIORITY = 5,
+};
+
+/* A capacity row as a build needs it. */
+struct cap_row {
+	int64_t id;
+	bool skip;		/* outside the filter: only for rules' rows */
+	const char *ip, *dom;
+	size_t iplen, domlen;
+	int64_t lim[CAP_NLIMITS];
+};
+
+/* A capacity_rules row before it is ordered and compiled. */
+struct rule_row {
+	int64_t id, capacity, priority;
+	const char *ip, *pattern, *type;
+	size_t iplen, patlen, typelen;
+};
+
 /* One (localip, domain) a single-shot set is built for (lookup_set_build_for). */
 struct cap_filter {
 	const char *ip, *dom;
 	size_t iplen, domlen;
 };
-/* capacity_build - the capacity part; only filter's rows when not NULL. */
+
+/* What an incremental build resolves again over its base (lookup_capinc.c). */
+struct cap_delta {
+	struct lookup_set *base;	/* a full build */
+	const struct shash *dirty;	/* the domains, folded */
+	bool rules;			/* the rules are read and compiled again */
+};
+
+/*
+ * capacity_build - the capacity part: every row (filter and delta
+ *	NULL), only filter's rows, or delta's domains over its base.
+ */
 enum store_rc capacity_build(struct lookup_set *ls, struct store_txn *txn,
-			     const struct cap_filter *filter);
+			     const struct cap_filter *filter,
+			     const struct cap_delta *delta);
 void capacity_free(struct lookup_set *ls);
+
+/* lookup_capinc.c */
+/*
+ * capacity_update - the capacity part of txn's snapshot into ls: only
+ *	what changed since prev (the part of an older set of the same
+ *	epoch, or NULL) when the change log names few rows, else whole.
+ */
+enum store_rc capacity_update(struct lookup_set *ls, struct store_txn *txn,
+			      const struct lookup_set *prev);
+/*
+ * rules_for_domain - a single-shot build: of the n rules in rule, keep
+ *	(in order) those that match domain dom and those that do not
+ *	compile (to be reported); false when out of memory.
+ */
+bool rules_for_domain(struct rule_row *rule, size_t *n, const char *dom,
+		      size_t domlen);
+/* cap_row_find - the row with that id in rows (in id order), or NULL. */
+const struct cap_row *cap_row_find(const struct cap_row *row, size_t n,
+				   int64_t id);
 
 #endif

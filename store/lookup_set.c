@@ -417,13 +417,18 @@ static enum store_rc part_versions(struct store_txn *txn, uint64_t version,
 	return store_mdb_rc(txn->st, rc, "meta");
 }
 
-/* build_part - part p of txn's snapshot into ls, a part set. */
+/*
+ * build_part - part p of txn's snapshot into ls, a part set; prev: the
+ *	same part of an older set, for a build of what changed since.
+ */
 static enum store_rc build_part(struct lookup_set *ls, struct store_txn *txn,
-				enum lookup_part p, const struct cap_filter *f)
+				enum lookup_part p, const struct cap_filter *f,
+				const struct lookup_set *prev)
 {
 	switch (p) {
 	case LOOKUP_PART_CAPACITY:
-		return capacity_build(ls, txn, f);
+		return f ? capacity_build(ls, txn, f, NULL)
+			 : capacity_update(ls, txn, prev);
 	case LOOKUP_PART_LOCALS:
 		return build_id_set(ls, txn, "locals", "type", "address",
 				    &ls->locals);
@@ -444,9 +449,11 @@ static enum store_rc build_part(struct lookup_set *ls, struct store_txn *txn,
 static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
 			      const struct cap_filter *f,
 			      const struct lookup_set *whole,
+			      const struct lookup_set *prev,
 			      struct lookup_set **out)
 {
 	struct lookup_set *ls = calloc(1, sizeof(*ls));
+	uint64_t cpu0 = lookup_now_us(CLOCK_THREAD_CPUTIME_ID);
 	enum store_rc rc;
 
 	*out = NULL;
@@ -458,10 +465,11 @@ static enum store_rc part_new(struct store_txn *txn, enum lookup_part p,
 	ls->version = whole->version;
 	ls->epoch = whole->epoch;
 	ls->part_version[p] = whole->part_version[p];
-	if ((rc = build_part(ls, txn, p, f))) {
+	if ((rc = build_part(ls, txn, p, f, prev))) {
 		lookup_set_free(ls);
 		return rc;
 	}
+	ls->build_cpu_us = lookup_now_us(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	*out = ls;
 	return STORE_OK;
 }
@@ -505,11 +513,18 @@ static void take_part(struct lookup_set *ls, enum lookup_part p,
 	memcpy((char *)ls + at, (const char *)src + at, part_start[p + 1] - at);
 }
 
+/* same_store - may a set of ls's version build on part p of base? */
+static bool same_store(const struct lookup_set *ls,
+		       const struct lookup_set *base, enum lookup_part p)
+{
+	return base && base->part[p] && base->epoch == ls->epoch;
+}
+
 /* reusable - may a set of ls's version share part p of base? */
 static bool reusable(const struct lookup_set *ls, const struct lookup_set *base,
 		     enum lookup_part p)
 {
-	return base && base->part[p] && base->epoch == ls->epoch &&
+	return same_store(ls, base, p) &&
 	       base->part_version[p] == ls->part_version[p];
 }
 
@@ -549,7 +564,9 @@ static enum store_rc compose(struct store_txn *txn,
 			take_part(ls, p, base->part[p]);
 			continue;
 		}
-		if ((rc = part_new(txn, p, w->filter, ls, &part)))
+		if ((rc = part_new(txn, p, w->filter, ls,
+				   same_store(ls, base, p) ? base->part[p]
+							   : NULL, &part)))
 			break;
 		take_part(ls, p, part);
 		store_lookups_release(part);	/* ls holds it now */
@@ -682,4 +699,9 @@ enum store_rc lookup_set_current(const struct lookup_set *ls,
 int lookup_set_skipped(const struct lookup_set *ls)
 {
 	return ls->skipped;
+}
+
+bool lookup_set_incremental(const struct lookup_set *ls, enum lookup_part p)
+{
+	return p == LOOKUP_PART_CAPACITY && ls->cap_base;
 }

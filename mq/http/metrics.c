@@ -292,6 +292,16 @@ static void put_lookup_sets(struct evbuffer *b, struct store *st)
 		evbuffer_add_printf(b, "mq_lookup_parts_built_total{part=\"%s\""
 				    "} %" PRIu64 "\n", lookup_part_name(p),
 				    ls.part_builds[p]);
+	evbuffer_add_printf(b, "# HELP mq_lookup_part_build_cpu_seconds_total "
+			    "CPU time of the parts built, by part.\n# TYPE "
+			    "mq_lookup_part_build_cpu_seconds_total counter\n");
+	for (int p = 0; p < LOOKUP_PARTS; p++)
+		evbuffer_add_printf(b, "mq_lookup_part_build_cpu_seconds_total"
+				    "{part=\"%s\"} %.6f\n", lookup_part_name(p),
+				    ls.part_cpu_us[p] / 1e6);
+	gauge(b, "mq_lookup_capacity_incremental_total", "counter", "Capacity "
+	      "parts built over an older one, for what changed since.",
+	      (double)ls.capacity_incremental);
 	gauge(b, "mq_lookup_set_build_seconds_last", "gauge", "Time the last "
 	      "lookup set took to build.", ls.last_build_us / 1e6);
 	gauge(b, "mq_lookup_set_build_seconds_max", "gauge", "The longest "

@@ -3,7 +3,8 @@
 # an API write is answered by the next lookup, a write by another process
 # (mq set) is seen by the HTTP lookups within 100 ms (the best of three,
 # for a loaded machine), a write to paused builds no part of the set and a
-# write to capacity only the capacity part (/metrics), and lookups keep
+# write to capacity only the capacity part (/metrics), built over the last
+# one for the written row's domain only, and lookups keep
 # answering while writes come in.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/serve.sh"
@@ -16,6 +17,12 @@ export MQ_STORE_PATH="$TMP/mq.mdb"
 built() {
 	curl -s --max-time 5 "$URL/metrics" |
 		awk -v p="mq_lookup_parts_built_total{part=\"$1\"}" '$1 == p { print $2 }'
+}
+
+# built_incremental - the capacity parts built over an older one so far.
+built_incremental() {
+	curl -s --max-time 5 "$URL/metrics" |
+		awk '$1 == "mq_lookup_capacity_incremental_total" { print $2 }'
 }
 
 # maxmessages - domain_maxmessages of (192.0.2.1, a.example) over HTTP.
@@ -37,8 +44,10 @@ req "a paused row written" POST /v1/tables/paused 201 -H "$AUTH" \
 	-d '{"id":1,"localip":"192.0.2.1","target":"a.example","tag":""}'
 expect_eq "a paused write builds no capacity part" "$cap" "$(built capacity)"
 expect_eq "nor a locals part" "$loc" "$(built locals)"
+inc=$(built_incremental)
 req "a capacity write" POST /v1/tables/capacity 200 -H "$AUTH" -d '{"id":1,"domain_maxmessages":7}'
 expect_eq "a capacity write builds the capacity part once" $((cap + 1)) "$(built capacity)"
+expect_eq "over the last one, for its domain only" $((inc + 1)) "$(built_incremental)"
 expect_eq "and no locals part" "$loc" "$(built locals)"
 
 if command -v python3 > /dev/null; then
