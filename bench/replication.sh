@@ -64,6 +64,7 @@ pids+=($!)
 until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do sleep 0.05; done
 want=$(seq_of "$dir/p/mq.mdb")
 
+: > "$dir/r.log"	# no install line of an earlier run in DIR
 t0=$(now)
 MQ_STORE_PATH="$dir/r/mq.mdb" MQ_WWW_PORT=$rw MQ_CLUSTER_ROLE=replica \
 	MQ_CLUSTER_PRIMARY=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kr") \
