@@ -27,8 +27,8 @@
 #	a second (from each node's change feed) and the replicated write
 #	throughput beside the primary's own.
 # DIAGNOSTICS
-#	Exit 0; 1 when a node does not start or the replica does not
-#	converge within 300 s.
+#	Exit 0; 1 when the primary does not start (its log is DIR/p.log)
+#	or the replica does not converge within 300 s.
 
 set -u
 
@@ -61,7 +61,10 @@ MQ_STORE_PATH="$dir/p/mq.mdb" MQ_WWW_PORT=$pw MQ_WWW_TOKEN=t \
 	MQ_CLUSTER_LISTEN=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kp") \
 	MQ_CLUSTER_PEERS=$(key public-key "$kr") "$MQ" serve 2> "$dir/p.log" &
 pids+=($!)
-until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do sleep 0.05; done
+until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do
+	kill -0 "${pids[0]}" 2>/dev/null || { echo "the primary did not start (a port in use?): $dir/p.log"; exit 1; }
+	sleep 0.05
+done
 want=$(seq_of "$dir/p/mq.mdb")
 
 : > "$dir/r.log"	# no install line of an earlier run in DIR
