@@ -11,10 +11,11 @@
 #	on loopback, and measures the replica's catch-up by snapshot
 #	(connect, copy, send, verify, install) beside `cp` of the same
 #	file (the floor for moving those bytes once), with the replica's
-#	own account of the snapshot (how long receiving, verifying and
-#	installing took, and the install's CPU time: on a loaded machine
-#	the wall time is mostly waiting for a CPU) and the load average,
-#	the context of every figure.  Then
+#	own account of the snapshot (how long receiving, fsyncing,
+#	verifying and installing took, and of each how much on the CPU
+#	and how much runnable but waiting for one: on a loaded machine
+#	the wall time is mostly that wait) and the load average, the
+#	context of every figure.  Then
 #	MQ_BENCH_REPL_WRITES (default 200) single-row writes are made on
 #	the primary through the API, one at a time, and each one's lag is
 #	the time from the primary's answer until the replica's API answers
@@ -26,8 +27,8 @@
 #	a second (from each node's change feed) and the replicated write
 #	throughput beside the primary's own.
 # DIAGNOSTICS
-#	Exit 0; 1 when a node does not start or the replica does not
-#	converge within 300 s.
+#	Exit 0; 1 when the primary does not start (its log is DIR/p.log)
+#	or the replica does not converge within 300 s.
 
 set -u
 
@@ -60,19 +61,26 @@ MQ_STORE_PATH="$dir/p/mq.mdb" MQ_WWW_PORT=$pw MQ_WWW_TOKEN=t \
 	MQ_CLUSTER_LISTEN=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kp") \
 	MQ_CLUSTER_PEERS=$(key public-key "$kr") "$MQ" serve 2> "$dir/p.log" &
 pids+=($!)
-until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do sleep 0.05; done
+until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do
+	kill -0 "${pids[0]}" 2>/dev/null || { echo "the primary did not start (a port in use?): $dir/p.log"; exit 1; }
+	sleep 0.05
+done
 want=$(seq_of "$dir/p/mq.mdb")
 
+: > "$dir/r.log"	# no install line of an earlier run in DIR
 t0=$(now)
 MQ_STORE_PATH="$dir/r/mq.mdb" MQ_WWW_PORT=$rw MQ_CLUSTER_ROLE=replica \
 	MQ_CLUSTER_PRIMARY=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kr") \
 	MQ_CLUSTER_PEERS=$(key public-key "$kp") "$MQ" serve 2> "$dir/r.log" &
 pids+=($!)
-until [ "$(seq_of "$dir/r/mq.mdb" 2>/dev/null || echo 0)" -ge "$want" ] 2>/dev/null; do
-	sleep 0.02
+# the replica logs the install right after its commit; a grep each
+# 10 ms costs little (an `mq stat` each time took a third of a CPU)
+until grep -q "snapshot at sequence [0-9]* installed" "$dir/r.log"; do
+	sleep 0.01
 	[ "$(echo "$(now) - $t0 > 300" | bc)" = 1 ] && { echo "replica did not converge"; exit 1; }
 done
 t1=$(now)
+[ "$(seq_of "$dir/r/mq.mdb")" -ge "$want" ] || { echo "replica installed an old snapshot"; exit 1; }
 cp "$dir/p/mq.mdb" "$dir/copy.mdb"; sync "$dir/copy.mdb"
 t2=$(now)
 size=$(stat -c %s "$dir/p/mq.mdb")

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <event2/bufferevent_ssl.h>
 
@@ -296,6 +297,33 @@ static void on_changes(struct link *l, const struct frame *f)
 		follow_flush(l);
 }
 
+/*
+ * snap_clock_read - the clocks that tell a loaded machine from mq's own
+ *	cost: this thread's CPU time, and its time spent runnable but
+ *	waiting for a CPU (the second figure of /proc/thread-self/schedstat;
+ *	0 where the kernel keeps no such figure); what is neither is I/O.
+ */
+static void snap_clock_read(struct snap_clock *c)
+{
+	struct timespec ts;
+	struct rusage ru;
+	unsigned long long run, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+			wait = 0;
+		fclose(f);
+	}
+	c->wall_ms = repl_now_ms();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	c->cpu_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	c->wait_ms = wait / 1000000;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	c->child_ms = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000
+		+ (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
 static void snap_begin(struct link *l, const struct frame *f)
 {
 	const char *path = store_path(l->r->o.st);
@@ -321,7 +349,7 @@ static void snap_begin(struct link *l, const struct frame *f)
 	}
 	l->snap_seq = f->seq;
 	l->snap_bytes = 0;
-	l->snap_begun_ms = repl_now_ms();
+	snap_clock_read(&l->snap_begun);
 	l->state = L_SNAPSHOT;
 	primary_at(l->r, f->seq);
 	repl_log(l->r, false, "replication: receiving a snapshot at sequence "
@@ -360,41 +388,66 @@ static void silence_timer_restart(struct link *l)
 				 0 }, NULL);
 }
 
-/* thread_cpu_ms - this thread's CPU time: a loaded machine's share */
-static uint64_t thread_cpu_ms(void)
+/* snap_step - one step's figures, from clock a to clock b, for the log */
+static void snap_step(char *out, size_t len, const char *what,
+		      const struct snap_clock *a, const struct snap_clock *b)
 {
-	struct timespec ts;
+	snprintf(out, len, "%s in %llu ms (%llu on the CPU, %llu waiting for "
+		 "one", what, (unsigned long long)(b->wall_ms - a->wall_ms),
+		 (unsigned long long)(b->cpu_ms - a->cpu_ms),
+		 (unsigned long long)(b->wait_ms - a->wait_ms));
+	if (b->child_ms > a->child_ms)
+		snprintf(out + strlen(out), len - strlen(out), "; the "
+			 "verifier's CPU %llu ms", (unsigned long long)
+			 (b->child_ms - a->child_ms));
+	snprintf(out + strlen(out), len - strlen(out), ")");
+}
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* snap_installed - log the install with where each step's time went */
+static void snap_installed(struct link *l, uint64_t seq,
+			   const struct snap_clock at[4])
+{
+	char rx[128], sync[128], ver[160], ins[128];
+
+	snap_step(rx, sizeof(rx), "received", &l->snap_begun, &at[0]);
+	snap_step(sync, sizeof(sync), "fsynced", &at[0], &at[1]);
+	snap_step(ver, sizeof(ver), "verified", &at[1], &at[2]);
+	snap_step(ins, sizeof(ins), "installed", &at[2], &at[3]);
+	repl_log(l->r, false, "replication: snapshot at sequence %llu "
+		 "installed (%llu bytes: %s, %s, %s, %s)",
+		 (unsigned long long)seq, (unsigned long long)l->snap_bytes,
+		 rx, sync, ver, ins);
 }
 
 /*
  * snap_end - fsync, verify in a child, install into the live store;
- *	the log line says how long each step took (bench/replication.sh)
+ *	the log line says how long each step took, and how much of it on
+ *	the CPU (bench/replication.sh)
  */
 static void snap_end(struct link *l)
 {
 	struct store_meta m;
+	struct snap_clock at[4];	/* received, fsynced, verified, installed */
 	char err[512] = "";
-	uint64_t received = repl_now_ms(), verified = 0, installed, cpu;
-	int rc = fsync(l->snap_fd);
+	bool ok;
+	int rc;
 
+	snap_clock_read(&at[0]);
+	rc = fsync(l->snap_fd);
 	close(l->snap_fd);
 	l->snap_fd = -1;
-	if (rc == 0 && store_verify_file(l->snap_path, NULL, err,
-					 sizeof(err)) == STORE_OK)
-		verified = repl_now_ms();
-	cpu = thread_cpu_ms();
-	if (!verified || store_file_meta(l->snap_path, &m) != STORE_OK ||
+	snap_clock_read(&at[1]);
+	ok = rc == 0 && store_verify_file(l->snap_path, NULL, err,
+					  sizeof(err)) == STORE_OK;
+	snap_clock_read(&at[2]);
+	if (!ok || store_file_meta(l->snap_path, &m) != STORE_OK ||
 	    m.seq != l->snap_seq ||
 	    store_snapshot_install(l->r->o.st, l->snap_path) != STORE_OK) {
 		link_refuse(l, "the snapshot does not verify or install: %s",
 			    *err ? err : store_errmsg(l->r->o.st));
 		return;
 	}
-	installed = repl_now_ms();
-	cpu = thread_cpu_ms() - cpu;
+	snap_clock_read(&at[3]);
 	silence_timer_restart(l);
 	unlink(l->snap_path);
 	l->snap_path[0] = 0;
@@ -403,16 +456,7 @@ static void snap_end(struct link *l)
 	pthread_mutex_lock(&l->r->lock);
 	l->r->status.snapshots++;
 	pthread_mutex_unlock(&l->r->lock);
-	repl_log(l->r, false, "replication: snapshot at sequence %llu "
-		 "installed (%llu bytes: received in %llu ms, fsynced and "
-		 "verified in %llu ms, installed in %llu ms, %llu ms of it "
-		 "on the CPU)",
-		 (unsigned long long)m.seq,
-		 (unsigned long long)l->snap_bytes,
-		 (unsigned long long)(received - l->snap_begun_ms),
-		 (unsigned long long)(verified - received),
-		 (unsigned long long)(installed - verified),
-		 (unsigned long long)cpu);
+	snap_installed(l, m.seq, at);
 	link_send(l, F_ACK, 0, m.seq, NULL, 0);
 }
 

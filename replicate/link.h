@@ -20,6 +20,14 @@
 #define SNAP_CHUNK	(1u << 20)
 #define PENDING_NONE	((size_t)-1)
 
+/* where a replica's time went: see follow.c's snap_clock_read */
+struct snap_clock {
+	uint64_t wall_ms;	/* monotonic */
+	uint64_t cpu_ms;	/* this thread on a CPU */
+	uint64_t wait_ms;	/* this thread runnable, waiting for a CPU */
+	uint64_t child_ms;	/* CPU of the children reaped (the verifier) */
+};
+
 enum link_state {
 	L_AUTH,		/* nothing but AUTH until the peer's verifies */
 	L_HELLO,	/* primary: waiting for the replica's hello */
@@ -43,7 +51,7 @@ struct link {
 					 * replica: the file received */
 	uint64_t snap_seq;
 	uint64_t snap_bytes;		/* replica: received so far */
-	uint64_t snap_begun_ms;		/* replica: when SNAP_BEGIN came */
+	struct snap_clock snap_begun;	/* replica: when SNAP_BEGIN came */
 	char snap_path[4200];		/* replica: the temporary file */
 	uint8_t *pending;		/* replica: the group (follow.c) */
 	size_t npending, cappending;
