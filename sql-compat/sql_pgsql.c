@@ -19,8 +19,13 @@
  *
  *	Statements go through PQexecParams with text parameters ('?' is
  *	rewritten to $1, $2, ... outside quotes); a result is read whole
- *	and handed out row by row as text.  Prepared statements are
- *	server-side (PQprepare) and deallocated when freed.
+ *	and handed out row by row as text.  A table read whole (sync
+ *	--from-sql, sql_read_all) streams instead, as COPY (SELECT ...)
+ *	TO STDOUT in text format, in the transaction (and snapshot) of
+ *	the statements before it: one line a row, no result of the whole
+ *	table held, each value the text a SELECT returns (pg_copy.c).
+ *	Prepared statements are server-side (PQprepare) and deallocated
+ *	when freed.
  * DIAGNOSTICS
  *	libpq reports connection failures as text only.  Authentication
  *	and "does not exist" failures are SQL_CONFIG; everything else
@@ -36,6 +41,7 @@
 
 #include <libpq-fe.h>
 
+#include "sql-compat/pg_copy.h"
 #include "sql-compat/sql.h"
 
 /* Keyword/value pairs for PQconnectdbParams(), NULL-terminated. */
@@ -202,11 +208,17 @@ static enum sql_rc pgsql_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
-/* Result rows: the whole result, read row by row. */
+/*
+ * Result rows: the whole result, read row by row; or, for a COPY (conn
+ * set), its lines as they come, the current one in line.
+ */
 struct sql_rows {
 	PGresult *res;
 	int	row, nrows, ncols;
 	struct sql_value *vals;
+	struct sql_conn *conn;
+	char   *line;
+	bool	copying;	/* lines to come, or the end to read */
 };
 
 /* A statement prepared on the server under a name of its own. */
@@ -415,10 +427,91 @@ static enum sql_rc pgsql_exec(struct sql_conn *conn, const char *sql,
 	return rc;
 }
 
+/* pgsql_read_all - a SELECT read whole: COPY (sql) TO STDOUT */
+static enum sql_rc pgsql_read_all(struct sql_conn *conn, const char *sql,
+				  struct sql_rows **rows)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	struct sql_rows *r;
+	PGresult *res;
+
+	sql_buf_add(&b, "COPY (%s) TO STDOUT", sql);
+	if (b.oom)
+		return sql_conn_fail(conn, SQL_INTERNAL, "copy", "out of memory");
+	res = PQexec(conn->handle, b.p);
+	sql_buf_free(&b);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		return pgsql_result_fail(conn, res, "copy");
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->vals = calloc((size_t) PQnfields(res) + 1,
+			      sizeof(*r->vals))) == NULL) {
+		free(r);
+		PQclear(res);
+		/* the connection stays in COPY: it is closed (sql.h) */
+		return sql_conn_fail(conn, SQL_INTERNAL, "copy", "out of memory");
+	}
+	r->ncols = PQnfields(res);
+	PQclear(res);
+	r->conn = conn;
+	r->copying = true;
+	*rows = r;
+	return SQL_OK;
+}
+
+/*
+ * pgsql_copy_end - the result that ends a COPY: SQL_END when it
+ *	succeeded, else why it failed.  got is what PQgetCopyData said.
+ */
+static enum sql_rc pgsql_copy_end(struct sql_rows *r, int got)
+{
+	PGconn *pg = r->conn->handle;
+	PGresult *res = PQgetResult(pg);
+	enum sql_rc rc = SQL_END;
+
+	r->copying = false;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pgsql_result_fail(r->conn, res, "copy");
+	PQclear(res);
+	while ((res = PQgetResult(pg)) != NULL)
+		PQclear(res);
+	if (got == -2)
+		rc = sql_conn_fail(r->conn, SQL_TEMPFAIL, "copy", "%s",
+				   PQerrorMessage(pg));
+	return rc;
+}
+
+/* pgsql_copy_next - the next line of a COPY, as values */
+static enum sql_rc pgsql_copy_next(struct sql_rows *r)
+{
+	int	n;
+
+	PQfreemem(r->line);
+	r->line = NULL;
+	if (!r->copying)
+		return SQL_END;
+	if ((n = PQgetCopyData(r->conn->handle, &r->line, 0)) < 0)
+		return pgsql_copy_end(r, n);
+	/* libpq ends the line with a NUL: the one byte of room needed */
+	if (pg_copy_fields(r->line, (size_t) n, r->vals,
+			   (size_t) r->ncols) != r->ncols)
+		return sql_conn_fail(r->conn, SQL_INTERNAL, "copy", "a line "
+				     "of COPY is not %d values", r->ncols);
+	return SQL_OK;
+}
+
 /* pgsql_rows_next - the next row of the result, as text */
 static enum sql_rc pgsql_rows_next(struct sql_rows *r,
 				   const struct sql_value **cols, size_t *ncols)
 {
+	enum sql_rc rc;
+
+	if (r->conn) {
+		if ((rc = pgsql_copy_next(r)) != SQL_OK)
+			return rc;
+		*cols = r->vals;
+		*ncols = (size_t) r->ncols;
+		return SQL_OK;
+	}
 	if (r->row >= r->nrows)
 		return SQL_END;
 	for (int i = 0; i < r->ncols; i++) {
@@ -438,9 +531,22 @@ static enum sql_rc pgsql_rows_next(struct sql_rows *r,
 	return SQL_OK;
 }
 
-/* pgsql_rows_free - release a result */
+/*
+ * pgsql_rows_free - release a result; a COPY left before its end is read
+ *	to it (libpq has no other way back to a connection ready for the
+ *	next statement but cancelling it)
+ */
 static void pgsql_rows_free(struct sql_rows *r)
 {
+	int	n;
+
+	if (r->conn)
+		PQfreemem(r->line);
+	while (r->conn && r->copying &&
+	       (n = PQgetCopyData(r->conn->handle, &r->line, 0)) >= 0)
+		PQfreemem(r->line);
+	if (r->conn && r->copying)
+		pgsql_copy_end(r, 0);
 	PQclear(r->res);
 	free(r->vals);
 	free(r);
@@ -624,6 +730,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.server_version = pgsql_server_version,
 	.exec = pgsql_exec,
 	.rows_next = pgsql_rows_next,
+	.read_all = pgsql_read_all,
 	.rows_free = pgsql_rows_free,
 	.prepare = pgsql_prepare,
 	.stmt_exec = pgsql_stmt_exec,
