@@ -23,7 +23,9 @@
  *	--from-sql, sql_read_all) streams instead, as COPY (SELECT ...)
  *	TO STDOUT in text format, in the transaction (and snapshot) of
  *	the statements before it: one line a row, no result of the whole
- *	table held, each value the text a SELECT returns (pg_copy.c).
+ *	table held, each value the text a SELECT returns (pg_copy.c).  A
+ *	read snapshot reads the columns of the whole schema once, at its
+ *	start, and lists a table's columns from those (pg_columns.c).
  *	Prepared statements are server-side (PQprepare) and deallocated
  *	when freed.
  * DIAGNOSTICS
@@ -41,8 +43,24 @@
 
 #include <libpq-fe.h>
 
+#include "sql-compat/pg_columns.h"
 #include "sql-compat/pg_copy.h"
 #include "sql-compat/sql.h"
+
+/*
+ * The columns of information_schema.columns c that a catalog listing
+ * gives (sql_catalog.c), types with their length.  The primary key
+ * comes from pg_index: information_schema's constraint views took 10 to
+ * 40 ms of the server's CPU a table, pg_index a few tenths.
+ */
+#define PGSQL_COLUMNS "c.column_name, c.data_type || COALESCE('(' || " \
+	"c.character_maximum_length || ')', ''), c.is_nullable, " \
+	"c.column_default, EXISTS (SELECT 1 FROM pg_catalog.pg_index i " \
+	"JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND " \
+	"a.attnum = ANY (i.indkey) WHERE i.indisprimary AND i.indrelid = " \
+	"to_regclass(quote_ident(c.table_schema) || '.' || " \
+	"quote_ident(c.table_name)) AND a.attname = c.column_name) FROM " \
+	"information_schema.columns c WHERE c.table_schema = current_schema()"
 
 /* Keyword/value pairs for PQconnectdbParams(), NULL-terminated. */
 struct pgsql_params {
@@ -164,12 +182,14 @@ static enum sql_rc pgsql_connect(struct sql_conn *conn)
 	return pgsql_session(conn);
 }
 
-/* pgsql_close - release the connection */
+/* pgsql_close - release the connection (and a snapshot's catalog) */
 static void pgsql_close(struct sql_conn *conn)
 {
 	if (conn->handle)
 		PQfinish(conn->handle);
 	conn->handle = NULL;
+	pg_columns_free(conn->snapshot);
+	conn->snapshot = NULL;
 }
 
 /* pgsql_ping - one round trip: SELECT 1 */
@@ -625,20 +645,40 @@ static enum sql_rc pgsql_begin(struct sql_conn *conn)
 	return pgsql_simple(conn, "BEGIN");
 }
 
+/*
+ * pgsql_begin_snapshot - one snapshot of every table, its catalog read
+ *	at once: every column of the schema, kept in conn->snapshot until
+ *	the transaction ends (one query, not one a table)
+ */
 static enum sql_rc pgsql_begin_snapshot(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, "
-			    "READ ONLY");
+	enum sql_rc rc = pgsql_simple(conn, "BEGIN ISOLATION LEVEL "
+				      "REPEATABLE READ, READ ONLY");
+	struct pg_columns *cols;
+
+	if (rc == SQL_OK && (rc = pg_columns_read(conn, "SELECT "
+		"c.table_name, " PGSQL_COLUMNS " ORDER BY c.table_name, "
+		"c.ordinal_position", &cols)) == SQL_OK)
+		conn->snapshot = cols;
+	return rc;
+}
+
+/* pgsql_end - the end of a transaction, and of a snapshot's catalog */
+static enum sql_rc pgsql_end(struct sql_conn *conn, const char *sql)
+{
+	pg_columns_free(conn->snapshot);
+	conn->snapshot = NULL;
+	return pgsql_simple(conn, sql);
 }
 
 static enum sql_rc pgsql_commit(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "COMMIT");
+	return pgsql_end(conn, "COMMIT");
 }
 
 static enum sql_rc pgsql_rollback(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "ROLLBACK");
+	return pgsql_end(conn, "ROLLBACK");
 }
 
 /* pgsql_list_tables - the base tables of the current schema */
@@ -651,24 +691,16 @@ static enum sql_rc pgsql_list_tables(struct sql_conn *conn, sql_table_cb cb,
 }
 
 /*
- * pgsql_list_columns - information_schema, types with their length.
- *	The primary key comes from pg_index: information_schema's
- *	constraint views took 10 to 40 ms of the server's CPU a table
- *	(over a second for a sync of two lists), pg_index a few tenths.
+ * pgsql_list_columns - a table's columns: inside a read snapshot from
+ *	those read at its start (pg_columns.c), else by a query of its own
  */
 static enum sql_rc pgsql_list_columns(struct sql_conn *conn, const char *table,
 				      sql_column_cb cb, void *ctx)
 {
-	return sql_catalog_columns(conn, "SELECT c.column_name, "
-		"c.data_type || COALESCE('(' || c.character_maximum_length || ')', ''), "
-		"c.is_nullable, c.column_default, EXISTS (SELECT 1 FROM "
-		"pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON "
-		"a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE "
-		"i.indisprimary AND i.indrelid = to_regclass(quote_ident("
-		"c.table_schema) || '.' || quote_ident(c.table_name)) AND "
-		"a.attname = c.column_name) FROM information_schema.columns c "
-		"WHERE c.table_schema = current_schema() AND c.table_name = ? "
-		"ORDER BY c.ordinal_position", table, cb, ctx);
+	if (conn->snapshot)
+		return pg_columns_each(conn->snapshot, table, cb, ctx);
+	return sql_catalog_columns(conn, "SELECT " PGSQL_COLUMNS " AND "
+		"c.table_name = ? ORDER BY c.ordinal_position", table, cb, ctx);
 }
 
 /* pgsql_insert_id - the INSERT with RETURNING col: the id in one trip */
