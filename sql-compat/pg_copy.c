@@ -74,7 +74,7 @@ static unsigned char escape(char **p, const char *end)
 /*
  * field - decode the value at *p up to the next tab or end, in place;
  *	*p moves to the tab or end.  false when it ends inside an escape
- *	or decodes to a NUL byte.
+ *	or holds a NUL byte, as it is or escaped.
  */
 static bool field(char **p, const char *end, struct sql_value *v)
 {
@@ -88,7 +88,8 @@ static bool field(char **p, const char *end, struct sql_value *v)
 	}
 	while (s < end && *s != '\t') {
 		if (*s != '\\') {
-			*o++ = *s++;
+			if (!(*o++ = *s++))	/* never sent: not text */
+				return false;
 			continue;
 		}
 		if (++s == end || !(*o++ = (char)escape(&s, end)))

@@ -19,7 +19,8 @@
  *	at most max values, decoding its escapes in place: each value
  *	points into line and is followed by a NUL; \N alone is SQL_NULL.
  *	Returns the number of values, or -1 when the line has more than
- *	max, ends inside an escape, or decodes to a NUL byte.
+ *	max, ends inside an escape, or holds a NUL byte (as it is or
+ *	escaped).
  */
 ssize_t	pg_copy_fields(char *line, size_t len, struct sql_value *v,
 		       size_t max);

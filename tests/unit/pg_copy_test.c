@@ -6,8 +6,8 @@
  * DESCRIPTION
  *	Each case is a line as COPY TO STDOUT may send it and the values
  *	pg_copy_fields() must give (NULL for \N), or a line it must
- *	refuse: more values than room, a backslash at its end, an escape
- *	that decodes to a NUL byte.  sql_driver_test reads the same
+ *	refuse: more values than room, a backslash at its end, a NUL byte
+ *	as it is or escaped.  sql_driver_test reads the same
  *	values back from a real server through COPY and through a SELECT.
  */
 #include <stdio.h>
@@ -68,6 +68,16 @@ static bool same(const struct copy_case *c, const struct sql_value *v)
 	return true;
 }
 
+/* check_raw_nul - a NUL byte as it is (COPY never sends one): refused */
+static void check_raw_nul(void)
+{
+	char raw[] = "raw \0 nul\n";
+	struct sql_value v[MAXV];
+
+	CHECK(pg_copy_fields(raw, sizeof(raw) - 1, v, MAXV) == -1,
+	      "a NUL byte as it is: refused");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -83,5 +93,6 @@ int main(void)
 		      "values, want %zd", i + 1, n, c->n);
 		free(line);
 	}
+	check_raw_nul();
 	return check_done();
 }
