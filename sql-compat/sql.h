@@ -223,7 +223,8 @@ struct sql_conn {
 	void   *handle;		/* PGconn *, MYSQL *, sqlite3 * */
 	void   *snapshot;	/* the driver's, during a read snapshot
 				 * (SQLite: the file's handle while
-				 * statements read its copy) */
+				 * statements read its copy; PostgreSQL:
+				 * the schema's columns, read once) */
 	enum sql_rc last_rc;
 	char	errmsg[SQL_ERRMSG_SIZE];
 };
