@@ -22,6 +22,16 @@
  *	reported as not measured.  Then a second sync of the unchanged
  *	database is timed: it must write nothing.
  *
+ *	Wall times on a loaded machine measure the queue for a CPU as
+ *	much as the work, so each side's CPU seconds are printed too:
+ *	mq's process (getrusage: for SQLite the engine runs in it), the
+ *	client's (its rusage as a child), and, for PostgreSQL and MariaDB
+ *	on this host, the server's during the read (/proc/PID/stat: for
+ *	PostgreSQL the postmaster, its live children and those it reaped,
+ *	so the client's backend counts after it exits; for MariaDB its one
+ *	process).  The CPU ratio compares mq + server with client +
+ *	server.
+ *
  *	DIR: argv[1], $MQ_BENCH_DIR, else /tmp.  ROWS: argv[2],
  *	$MQ_BENCH_ROWS, else 1000000.
  * DIAGNOSTICS
@@ -30,10 +40,12 @@
  *	ROWS rows, the sync must report ROWS inserted, and the second sync
  *	must change nothing.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sql-compat/sync.h"
@@ -167,12 +179,125 @@ static void client_cmd(const struct sql_address *a, enum sql_engine en,
 			 a->database, sel, count ? "" : " > /dev/null");
 }
 
-/* run_client - the peer's time in seconds; *counted its row count. */
-static double run_client(const struct sql_address *a, enum sql_engine en,
-			 uint64_t *counted)
+/* What a step cost: wall seconds, and CPU seconds of each side. */
+struct cost {
+	double wall, own, server;	/* own: mq, or the client */
+};
+
+/* rusage_cpu - user + system seconds of who (RUSAGE_SELF, _CHILDREN) */
+static double rusage_cpu(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * proc_stat - of process pid, its parent and its CPU seconds (with
+ *	those of the children it reaped when reaped is set); false when
+ *	it is gone.
+ */
+static bool proc_stat(long pid, bool reaped, long *ppid, double *cpu)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st, cut, cst;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* after the name in parentheses, which may hold anything */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
+		   "%llu %llu %llu", ppid, &ut, &st, &cut, &cst) != 5)
+		return false;
+	*cpu = (double)(ut + st + (reaped ? cut + cst : 0)) /
+		(double)sysconf(_SC_CLK_TCK);
+	return true;
+}
+
+/*
+ * server_cpu - CPU seconds of the server process pid so far, with its
+ *	live and reaped children (PostgreSQL's backends); 0 without one.
+ */
+static double server_cpu(long pid)
+{
+	double sum = 0, cpu;
+	struct dirent *e;
+	long ppid;
+	DIR *d;
+
+	if (pid <= 0 || !proc_stat(pid, true, &ppid, &sum))
+		return 0;
+	if (!(d = opendir("/proc")))
+		return sum;
+	while ((e = readdir(d)))
+		if (e->d_name[0] > '0' && e->d_name[0] <= '9' &&
+		    proc_stat(atol(e->d_name), false, &ppid, &cpu) &&
+		    ppid == pid)
+			sum += cpu;
+	closedir(d);
+	return sum;
+}
+
+/* server_pid - the server's process on this host; 0 when not found. */
+static long server_pid(struct sql_conn *c, enum sql_engine en)
+{
+	const struct sql_value *v;
+	struct sql_rows *r;
+	char path[4096] = "";
+	int64_t backend;
+	double cpu;
+	long ppid = 0, pid = 0;
+	size_t n;
+	FILE *f;
+
+	if (en == SQL_ENGINE_PGSQL &&
+	    sql_exec_int(c, "SELECT pg_backend_pid()", NULL, 0, &backend) ==
+	    SQL_OK && proc_stat((long)backend, false, &ppid, &cpu))
+		return ppid;
+	if (en != SQL_ENGINE_MYSQL ||
+	    sql_exec(c, "SELECT @@pid_file", NULL, 0, &r, NULL))
+		return 0;
+	if (sql_rows_next(c, r, &v, &n) == SQL_OK && n == 1 &&
+	    v[0].type == SQL_TEXT && v[0].len < sizeof(path))
+		memcpy(path, v[0].p, v[0].len + 1);
+	sql_rows_free(c, r);
+	if (*path && (f = fopen(path, "r"))) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/* cost_start, cost_end - what happened between the two, in *c. */
+static void cost_start(struct cost *c, int who, long server)
+{
+	c->wall = now();
+	c->own = rusage_cpu(who);
+	c->server = server_cpu(server);
+}
+
+static void cost_end(struct cost *c, int who, long server)
+{
+	c->wall = now() - c->wall;
+	c->own = rusage_cpu(who) - c->own;
+	c->server = server_cpu(server) - c->server;
+}
+
+/* run_client - the peer's cost in *c; *counted its row count. */
+static void run_client(const struct sql_address *a, enum sql_engine en,
+		       long server, struct cost *c, uint64_t *counted)
 {
 	char cmd[2048];
-	double t0, t;
+	double done;
 	FILE *p;
 
 	/* The password goes through the environment, never argv. */
@@ -181,15 +306,17 @@ static double run_client(const struct sql_address *a, enum sql_engine en,
 		setenv("MYSQL_PWD", a->password, 1);
 	}
 	client_cmd(a, en, false, cmd, sizeof(cmd));
-	t0 = now();
+	cost_start(c, RUSAGE_CHILDREN, server);
 	if (system(cmd) != 0)
 		die("%s: failed", cmd);
-	t = now() - t0;
+	done = now();
+	usleep(100000);		/* the client's backend ends after it */
+	cost_end(c, RUSAGE_CHILDREN, server);
+	c->wall -= now() - done;
 	client_cmd(a, en, true, cmd, sizeof(cmd));
 	if (!(p = popen(cmd, "r")) || fscanf(p, "%" SCNu64, counted) != 1)
 		die("%s: no count", cmd);
 	pclose(p);
-	return t;
 }
 
 /* store_rows - the list's rows in the store. */
@@ -222,6 +349,26 @@ static uint64_t changes(const struct sql_sync_result *r)
 	return n;
 }
 
+/* print_cost - one line of figures: wall, own CPU, server's CPU */
+static void print_cost(const char *label, const char *what,
+		       const struct cost *c, long server)
+{
+	printf("%-10s %s: %.3f s (%.0f rows/s), CPU %.2f s", label, what,
+	       c->wall, (double)rows / c->wall, c->own);
+	if (server)
+		printf(" + server %.2f s", c->server);
+	printf("\n");
+}
+
+/* print_ratio - the ratios of mq's cost to the client's, wall and CPU */
+static void print_ratio(const char *label, const char *what,
+			const struct cost *mq, const struct cost *peer)
+{
+	printf("%-10s ratio %s / client read: wall %.2f, CPU %.2f\n", label,
+	       what, mq->wall / peer->wall,
+	       (mq->own + mq->server) / (peer->own + peer->server));
+}
+
 /* measure - one engine: load, time both sides, check they agree. */
 static void measure(const struct engine *e, const struct sql_address *a)
 {
@@ -229,8 +376,9 @@ static void measure(const struct engine *e, const struct sql_address *a)
 	struct store *st;
 	struct sql_conn *c = connect_addr(a);
 	enum sql_engine en = sql_conn_engine(c);
-	char path[4200], err[1024];
-	double t0, t_mq, t_again, t_peer;
+	long server = server_pid(c, en);
+	char path[4200], err[1024], what[128];
+	struct cost first, again, peer;
 	uint64_t counted = 0;
 
 	fill(c, en);
@@ -238,32 +386,33 @@ static void measure(const struct engine *e, const struct sql_address *a)
 	unlink(path);
 	if (store_open(path, 0, NULL, &st, err, sizeof(err)))
 		die("%s", err);
-	t0 = now();
+	cost_start(&first, RUSAGE_SELF, server);
 	if (sql_sync_from(c, st, 0, &res))
 		die("%s: sync: %s", e->label, res.err);
-	t_mq = now() - t0;
+	cost_end(&first, RUSAGE_SELF, server);
 	if (inserted(&res) != rows || store_rows(st) != rows)
 		die("%s: the store holds %" PRIu64 " rows, the sync says %"
 		    PRIu64 ", want %" PRIu64, e->label, store_rows(st),
 		    inserted(&res), rows);
 	sql_sync_result_free(&res);
-	t0 = now();
+	cost_start(&again, RUSAGE_SELF, server);
 	if (sql_sync_from(c, st, 0, &res) || changes(&res))
 		die("%s: the unchanged database changed something", e->label);
-	t_again = now() - t0;
+	cost_end(&again, RUSAGE_SELF, server);
 	sql_sync_result_free(&res);
-	t_peer = run_client(a, en, &counted);
+	run_client(a, en, server, &peer, &counted);
 	if (counted != rows)
 		die("%s: the client counts %" PRIu64 " rows, want %" PRIu64,
 		    e->label, counted, rows);
-	printf("%-10s mq sync --from-sql, %" PRIu64 " list rows: %.3f s "
-	       "(%.0f rows/s); unchanged again: %.3f s\n", e->label, rows,
-	       t_mq, (double)rows / t_mq, t_again);
-	printf("%-10s %s reading the same rows: %.3f s (%.0f rows/s)\n",
-	       e->label, e->client, t_peer, (double)rows / t_peer);
-	printf("%-10s ratio mq load time / client read time: %.2f "
-	       "(unchanged: %.2f)\n", e->label, t_mq / t_peer,
-	       t_again / t_peer);
+	snprintf(what, sizeof(what), "mq sync --from-sql, %" PRIu64
+		 " list rows", rows);
+	print_cost(e->label, what, &first, server);
+	print_cost(e->label, "mq sync --from-sql unchanged again", &again,
+		   server);
+	snprintf(what, sizeof(what), "%s reading the same rows", e->client);
+	print_cost(e->label, what, &peer, server);
+	print_ratio(e->label, "mq first load", &first, &peer);
+	print_ratio(e->label, "mq unchanged", &again, &peer);
 	store_close(st);
 	unlink(path);
 	strcat(path, "-lock");

@@ -283,6 +283,15 @@ enum sql_rc sql_exec(struct sql_conn *conn, const char *sql,
 			    affected);
 }
 
+enum sql_rc sql_read_all(struct sql_conn *conn, const char *sql,
+			 struct sql_rows **rows)
+{
+	*rows = NULL;
+	if (!conn->driver->read_all)
+		return sql_exec(conn, sql, NULL, 0, rows, NULL);
+	return conn->driver->read_all(conn, sql, rows);
+}
+
 enum sql_rc sql_rows_next(struct sql_conn *conn, struct sql_rows *rows,
 			  const struct sql_value **cols, size_t *ncols)
 {

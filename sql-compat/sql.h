@@ -223,7 +223,8 @@ struct sql_conn {
 	void   *handle;		/* PGconn *, MYSQL *, sqlite3 * */
 	void   *snapshot;	/* the driver's, during a read snapshot
 				 * (SQLite: the file's handle while
-				 * statements read its copy) */
+				 * statements read its copy; PostgreSQL:
+				 * the schema's columns, read once) */
 	enum sql_rc last_rc;
 	char	errmsg[SQL_ERRMSG_SIZE];
 };
@@ -267,6 +268,10 @@ struct sql_driver {
 				 const struct sql_value **cols,
 				 size_t *ncols);
 	void	(*rows_free)(struct sql_rows *rows);
+	/* A SELECT without parameters read whole, streamed (COPY); NULL:
+	 * exec serves. */
+	enum sql_rc (*read_all)(struct sql_conn *conn, const char *sql,
+				struct sql_rows **rows);
 
 	/*
 	 * A statement prepared once and run many times (bulk writes;
@@ -392,6 +397,14 @@ enum sql_rc sql_server_version(struct sql_conn *conn, char *buf, size_t len);
 enum sql_rc sql_exec(struct sql_conn *conn, const char *sql,
 		     const struct sql_value *params, size_t nparams,
 		     struct sql_rows **rows, uint64_t *affected);
+/*
+ * sql_read_all - sql_exec of a SELECT without parameters whose rows are
+ *	all read, in the engine's fastest way (PostgreSQL: COPY TO STDOUT,
+ *	streamed, in the open transaction's snapshot), as the same text
+ *	values.  Until the rows are freed the connection runs nothing else.
+ */
+enum sql_rc sql_read_all(struct sql_conn *conn, const char *sql,
+			 struct sql_rows **rows);
 /* sql_rows_next - the next row: SQL_OK with *cols and *ncols set, or SQL_END. */
 enum sql_rc sql_rows_next(struct sql_conn *conn, struct sql_rows *rows,
 			  const struct sql_value **cols, size_t *ncols);

@@ -19,8 +19,15 @@
  *
  *	Statements go through PQexecParams with text parameters ('?' is
  *	rewritten to $1, $2, ... outside quotes); a result is read whole
- *	and handed out row by row as text.  Prepared statements are
- *	server-side (PQprepare) and deallocated when freed.
+ *	and handed out row by row as text.  A table read whole (sync
+ *	--from-sql, sql_read_all) streams instead, as COPY (SELECT ...)
+ *	TO STDOUT in text format, in the transaction (and snapshot) of
+ *	the statements before it: one line a row, no result of the whole
+ *	table held, each value the text a SELECT returns (pg_copy.c).  A
+ *	read snapshot reads the columns of the whole schema once, at its
+ *	start, and lists a table's columns from those (pg_columns.c).
+ *	Prepared statements are server-side (PQprepare) and deallocated
+ *	when freed.
  * DIAGNOSTICS
  *	libpq reports connection failures as text only.  Authentication
  *	and "does not exist" failures are SQL_CONFIG; everything else
@@ -36,7 +43,24 @@
 
 #include <libpq-fe.h>
 
+#include "sql-compat/pg_columns.h"
+#include "sql-compat/pg_copy.h"
 #include "sql-compat/sql.h"
+
+/*
+ * The columns of information_schema.columns c that a catalog listing
+ * gives (sql_catalog.c), types with their length.  The primary key
+ * comes from pg_index: information_schema's constraint views took 10 to
+ * 40 ms of the server's CPU a table, pg_index a few tenths.
+ */
+#define PGSQL_COLUMNS "c.column_name, c.data_type || COALESCE('(' || " \
+	"c.character_maximum_length || ')', ''), c.is_nullable, " \
+	"c.column_default, EXISTS (SELECT 1 FROM pg_catalog.pg_index i " \
+	"JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND " \
+	"a.attnum = ANY (i.indkey) WHERE i.indisprimary AND i.indrelid = " \
+	"to_regclass(quote_ident(c.table_schema) || '.' || " \
+	"quote_ident(c.table_name)) AND a.attname = c.column_name) FROM " \
+	"information_schema.columns c WHERE c.table_schema = current_schema()"
 
 /* Keyword/value pairs for PQconnectdbParams(), NULL-terminated. */
 struct pgsql_params {
@@ -158,12 +182,14 @@ static enum sql_rc pgsql_connect(struct sql_conn *conn)
 	return pgsql_session(conn);
 }
 
-/* pgsql_close - release the connection */
+/* pgsql_close - release the connection (and a snapshot's catalog) */
 static void pgsql_close(struct sql_conn *conn)
 {
 	if (conn->handle)
 		PQfinish(conn->handle);
 	conn->handle = NULL;
+	pg_columns_free(conn->snapshot);
+	conn->snapshot = NULL;
 }
 
 /* pgsql_ping - one round trip: SELECT 1 */
@@ -202,11 +228,17 @@ static enum sql_rc pgsql_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
-/* Result rows: the whole result, read row by row. */
+/*
+ * Result rows: the whole result, read row by row; or, for a COPY (conn
+ * set), its lines as they come, the current one in line.
+ */
 struct sql_rows {
 	PGresult *res;
 	int	row, nrows, ncols;
 	struct sql_value *vals;
+	struct sql_conn *conn;
+	char   *line;
+	bool	copying;	/* lines to come, or the end to read */
 };
 
 /* A statement prepared on the server under a name of its own. */
@@ -415,10 +447,91 @@ static enum sql_rc pgsql_exec(struct sql_conn *conn, const char *sql,
 	return rc;
 }
 
+/* pgsql_read_all - a SELECT read whole: COPY (sql) TO STDOUT */
+static enum sql_rc pgsql_read_all(struct sql_conn *conn, const char *sql,
+				  struct sql_rows **rows)
+{
+	struct sql_buf b = SQL_BUF_INIT;
+	struct sql_rows *r;
+	PGresult *res;
+
+	sql_buf_add(&b, "COPY (%s) TO STDOUT", sql);
+	if (b.oom)
+		return sql_conn_fail(conn, SQL_INTERNAL, "copy", "out of memory");
+	res = PQexec(conn->handle, b.p);
+	sql_buf_free(&b);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		return pgsql_result_fail(conn, res, "copy");
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->vals = calloc((size_t) PQnfields(res) + 1,
+			      sizeof(*r->vals))) == NULL) {
+		free(r);
+		PQclear(res);
+		/* the connection stays in COPY: it is closed (sql.h) */
+		return sql_conn_fail(conn, SQL_INTERNAL, "copy", "out of memory");
+	}
+	r->ncols = PQnfields(res);
+	PQclear(res);
+	r->conn = conn;
+	r->copying = true;
+	*rows = r;
+	return SQL_OK;
+}
+
+/*
+ * pgsql_copy_end - the result that ends a COPY: SQL_END when it
+ *	succeeded, else why it failed.  got is what PQgetCopyData said.
+ */
+static enum sql_rc pgsql_copy_end(struct sql_rows *r, int got)
+{
+	PGconn *pg = r->conn->handle;
+	PGresult *res = PQgetResult(pg);
+	enum sql_rc rc = SQL_END;
+
+	r->copying = false;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pgsql_result_fail(r->conn, res, "copy");
+	PQclear(res);
+	while ((res = PQgetResult(pg)) != NULL)
+		PQclear(res);
+	if (got == -2)
+		rc = sql_conn_fail(r->conn, SQL_TEMPFAIL, "copy", "%s",
+				   PQerrorMessage(pg));
+	return rc;
+}
+
+/* pgsql_copy_next - the next line of a COPY, as values */
+static enum sql_rc pgsql_copy_next(struct sql_rows *r)
+{
+	int	n;
+
+	PQfreemem(r->line);
+	r->line = NULL;
+	if (!r->copying)
+		return SQL_END;
+	if ((n = PQgetCopyData(r->conn->handle, &r->line, 0)) < 0)
+		return pgsql_copy_end(r, n);
+	/* libpq ends the line with a NUL: the one byte of room needed */
+	if (pg_copy_fields(r->line, (size_t) n, r->vals,
+			   (size_t) r->ncols) != r->ncols)
+		return sql_conn_fail(r->conn, SQL_INTERNAL, "copy", "a line "
+				     "of COPY is not %d values", r->ncols);
+	return SQL_OK;
+}
+
 /* pgsql_rows_next - the next row of the result, as text */
 static enum sql_rc pgsql_rows_next(struct sql_rows *r,
 				   const struct sql_value **cols, size_t *ncols)
 {
+	enum sql_rc rc;
+
+	if (r->conn) {
+		if ((rc = pgsql_copy_next(r)) != SQL_OK)
+			return rc;
+		*cols = r->vals;
+		*ncols = (size_t) r->ncols;
+		return SQL_OK;
+	}
 	if (r->row >= r->nrows)
 		return SQL_END;
 	for (int i = 0; i < r->ncols; i++) {
@@ -438,9 +551,22 @@ static enum sql_rc pgsql_rows_next(struct sql_rows *r,
 	return SQL_OK;
 }
 
-/* pgsql_rows_free - release a result */
+/*
+ * pgsql_rows_free - release a result; a COPY left before its end is read
+ *	to it (libpq has no other way back to a connection ready for the
+ *	next statement but cancelling it)
+ */
 static void pgsql_rows_free(struct sql_rows *r)
 {
+	int	n;
+
+	if (r->conn)
+		PQfreemem(r->line);
+	while (r->conn && r->copying &&
+	       (n = PQgetCopyData(r->conn->handle, &r->line, 0)) >= 0)
+		PQfreemem(r->line);
+	if (r->conn && r->copying)
+		pgsql_copy_end(r, 0);
 	PQclear(r->res);
 	free(r->vals);
 	free(r);
@@ -519,20 +645,40 @@ static enum sql_rc pgsql_begin(struct sql_conn *conn)
 	return pgsql_simple(conn, "BEGIN");
 }
 
+/*
+ * pgsql_begin_snapshot - one snapshot of every table, its catalog read
+ *	at once: every column of the schema, kept in conn->snapshot until
+ *	the transaction ends (one query, not one a table)
+ */
 static enum sql_rc pgsql_begin_snapshot(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, "
-			    "READ ONLY");
+	enum sql_rc rc = pgsql_simple(conn, "BEGIN ISOLATION LEVEL "
+				      "REPEATABLE READ, READ ONLY");
+	struct pg_columns *cols;
+
+	if (rc == SQL_OK && (rc = pg_columns_read(conn, "SELECT "
+		"c.table_name, " PGSQL_COLUMNS " ORDER BY c.table_name, "
+		"c.ordinal_position", &cols)) == SQL_OK)
+		conn->snapshot = cols;
+	return rc;
+}
+
+/* pgsql_end - the end of a transaction, and of a snapshot's catalog */
+static enum sql_rc pgsql_end(struct sql_conn *conn, const char *sql)
+{
+	pg_columns_free(conn->snapshot);
+	conn->snapshot = NULL;
+	return pgsql_simple(conn, sql);
 }
 
 static enum sql_rc pgsql_commit(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "COMMIT");
+	return pgsql_end(conn, "COMMIT");
 }
 
 static enum sql_rc pgsql_rollback(struct sql_conn *conn)
 {
-	return pgsql_simple(conn, "ROLLBACK");
+	return pgsql_end(conn, "ROLLBACK");
 }
 
 /* pgsql_list_tables - the base tables of the current schema */
@@ -544,21 +690,17 @@ static enum sql_rc pgsql_list_tables(struct sql_conn *conn, sql_table_cb cb,
 		"AND table_type = 'BASE TABLE' ORDER BY table_name", cb, ctx);
 }
 
-/* pgsql_list_columns - information_schema, types with their length */
+/*
+ * pgsql_list_columns - a table's columns: inside a read snapshot from
+ *	those read at its start (pg_columns.c), else by a query of its own
+ */
 static enum sql_rc pgsql_list_columns(struct sql_conn *conn, const char *table,
 				      sql_column_cb cb, void *ctx)
 {
-	return sql_catalog_columns(conn, "SELECT c.column_name, "
-		"c.data_type || COALESCE('(' || c.character_maximum_length || ')', ''), "
-		"c.is_nullable, c.column_default, EXISTS (SELECT 1 FROM "
-		"information_schema.table_constraints t JOIN "
-		"information_schema.key_column_usage k ON k.constraint_name = "
-		"t.constraint_name AND k.constraint_schema = t.constraint_schema "
-		"WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = "
-		"c.table_schema AND k.table_name = c.table_name AND k.column_name "
-		"= c.column_name) FROM information_schema.columns c WHERE "
-		"c.table_schema = current_schema() AND c.table_name = ? "
-		"ORDER BY c.ordinal_position", table, cb, ctx);
+	if (conn->snapshot)
+		return pg_columns_each(conn->snapshot, table, cb, ctx);
+	return sql_catalog_columns(conn, "SELECT " PGSQL_COLUMNS " AND "
+		"c.table_name = ? ORDER BY c.ordinal_position", table, cb, ctx);
 }
 
 /* pgsql_insert_id - the INSERT with RETURNING col: the id in one trip */
@@ -620,6 +762,7 @@ const struct sql_driver sql_pgsql_driver = {
 	.server_version = pgsql_server_version,
 	.exec = pgsql_exec,
 	.rows_next = pgsql_rows_next,
+	.read_all = pgsql_read_all,
 	.rows_free = pgsql_rows_free,
 	.prepare = pgsql_prepare,
 	.stmt_exec = pgsql_stmt_exec,

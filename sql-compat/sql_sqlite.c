@@ -330,7 +330,12 @@ static enum sql_rc sqlite_exec(struct sql_conn *conn, const char *sql,
 	return rc;
 }
 
-/* sqlite_rows_next - step to the next row, its columns as text */
+/*
+ * sqlite_rows_next - step to the next row, its columns as text.  Each
+ *	column is taken once (sqlite3_column_value) and read through the
+ *	sqlite3_value_* calls: every sqlite3_column_* call takes the
+ *	connection's mutex, which cost more than the read itself.
+ */
 static enum sql_rc sqlite_rows_next(struct sql_rows *r,
 				    const struct sql_value **cols, size_t *ncols)
 {
@@ -342,14 +347,15 @@ static enum sql_rc sqlite_rows_next(struct sql_rows *r,
 		return sqlite_fail(r->conn, r->conn->handle, "fetch");
 	for (int i = 0; i < r->ncols; i++) {
 		struct sql_value *v = &r->vals[i];
+		sqlite3_value *c = sqlite3_column_value(r->st, i);
 
-		if (sqlite3_column_type(r->st, i) == SQLITE_NULL) {
+		if (sqlite3_value_type(c) == SQLITE_NULL) {
 			*v = (struct sql_value) {SQL_NULL, 0, NULL, 0};
 			continue;
 		}
 		v->type = SQL_TEXT;
-		v->p = (const char *) sqlite3_column_text(r->st, i);
-		v->len = (size_t) sqlite3_column_bytes(r->st, i);
+		v->p = (const char *) sqlite3_value_text(c);
+		v->len = (size_t) sqlite3_value_bytes(c);
 		if (v->p == NULL)
 			return sql_conn_fail(r->conn, SQL_INTERNAL, "fetch",
 					     "out of memory");

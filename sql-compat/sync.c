@@ -518,7 +518,7 @@ static enum store_rc from_table(struct store_txn *txn, struct store_diff *d,
 		sql_buf_free(&b);
 		return STORE_INTERNAL;
 	}
-	rc = sql_exec(f->conn, b.p, NULL, 0, &f->rows, NULL);
+	rc = sql_read_all(f->conn, b.p, &f->rows);
 	sql_buf_free(&b);
 	if (rc) {
 		f->fail = sync_sql_fail(f->conn, rc, f->res->err,

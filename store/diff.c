@@ -37,10 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "store/diff_int.h"
 
-#define DIFF_BLOCK	(1u << 20)	/* bytes of a block, at least */
+#define DIFF_BLOCK	(1u << 18)	/* bytes of a table's first block */
+#define DIFF_BLOCK_BIG	(1u << 21)	/* of the next ones: a huge page */
 
 /* One stored row of a multiset diff: its hash and its row number. */
 struct slot {
@@ -120,16 +122,43 @@ void *diff_grown(void *p, size_t *cap, size_t used, size_t need, size_t size)
 	return q;
 }
 
+/*
+ * block_new - a block for at least n bytes after head.  A table's first
+ *	is small; the next ones (a big table: a first load's rows fill tens
+ *	of megabytes) are whole huge pages, aligned and marked for the
+ *	kernel's transparent huge pages, as faulting in 4 kB pages one by
+ *	one cost more than the copying that touches them.
+ */
+static struct block *block_new(struct block *head, size_t n)
+{
+	size_t size = sizeof(struct block) + n, unit = DIFF_BLOCK_BIG;
+	struct block *b;
+	void *p;
+
+	if (!head) {
+		size = size > DIFF_BLOCK ? size : DIFF_BLOCK;
+		p = malloc(size);
+	} else {
+		size = (size + unit - 1) / unit * unit;
+		if (posix_memalign(&p, unit, size))
+			p = NULL;
+		else	/* a hint: without it, small pages */
+			madvise(p, size, MADV_HUGEPAGE);
+	}
+	if (!(b = p))
+		return NULL;
+	*b = (struct block){ .next = head, .cap = size - sizeof(*b) };
+	return b;
+}
+
 /* diff_take - see diff_int.h */
 uint8_t *diff_take(struct block **head, size_t n)
 {
 	struct block *b = *head;
-	size_t cap = n > DIFF_BLOCK ? n : DIFF_BLOCK;
 
 	if (!b || b->cap - b->len < n) {
-		if (!(b = malloc(sizeof(*b) + cap)))
+		if (!(b = block_new(*head, n)))
 			return NULL;
-		*b = (struct block){ .next = *head, .cap = cap };
 		*head = b;
 	}
 	b->len += n;

@@ -37,11 +37,13 @@ struct held {
 };
 
 /*
- * One sort entry: the key's first 8 bytes (big-endian), the row and
- * its place among the source rows.
+ * One sort entry: the key's first 16 bytes (big-endian, in two), the
+ * row and its place among the source rows.  Sixteen bytes, not eight:
+ * the addresses of a list often share their first eight ("user1234"),
+ * and each tie costs a comparison of the whole keys.
  */
 struct sort_entry {
-	uint64_t head;
+	uint64_t head, head2;
 	uint8_t *p;
 	size_t nth;
 };
@@ -54,12 +56,15 @@ struct source_rows {
 	bool in_order;		/* each key after the one before */
 };
 
-/* key_head - the first 8 bytes of a key as a number, zeros after it */
-static uint64_t key_head(const uint8_t *key, size_t len)
+/*
+ * key_head - 8 bytes of a key from byte from as a number, zeros after
+ *	its end
+ */
+static uint64_t key_head(const uint8_t *key, size_t len, size_t from)
 {
 	uint64_t h = 0;
 
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = from; i < from + 8; i++)
 		h = h << 8 | (i < len ? key[i] : 0);
 	return h;
 }
@@ -86,6 +91,8 @@ static int entry_cmp(const void *a, const void *b, void *arg)
 	(void)arg;
 	if (x->head != y->head)
 		return x->head < y->head ? -1 : 1;
+	if (x->head2 != y->head2)
+		return x->head2 < y->head2 ? -1 : 1;
 	hx = held_at(x->p, &kx, &row);
 	hy = held_at(y->p, &ky, &row);
 	if ((c = diff_key_cmp(kx, hx.keylen, ky, hy.keylen)))
@@ -93,12 +100,17 @@ static int entry_cmp(const void *a, const void *b, void *arg)
 	return x->nth < y->nth ? -1 : x->nth > y->nth;
 }
 
-/* hold - keep a source row (key and current encoded row) for the sort */
+/*
+ * hold - keep a source row, its key and the row encoded straight into
+ *	the buffer, for the sort
+ */
 static enum store_rc hold(struct table_diff *x, struct source_rows *s,
-			  const uint8_t *key, size_t keylen)
+			  const uint8_t *key, size_t keylen,
+			  const struct store_row *row)
 {
 	struct held h;
-	uint8_t *p = diff_take(&s->bytes, sizeof(h) + keylen + x->curlen);
+	size_t n = row_size(x->dt->t, row);
+	uint8_t *p = diff_take(&s->bytes, sizeof(h) + keylen + n);
 	uint8_t *pk, *prow;
 	void *tmp;
 
@@ -111,11 +123,12 @@ static enum store_rc hold(struct table_diff *x, struct source_rows *s,
 	}
 	memset(&h, 0, sizeof(h));	/* its padding too: it is copied */
 	h.keylen = (uint16_t)keylen;
-	h.rowlen = (uint32_t)x->curlen;
+	h.rowlen = (uint32_t)n;
 	memcpy(p, &h, sizeof(h));
 	memcpy(p + sizeof(h), key, keylen);
-	memcpy(p + sizeof(h) + keylen, x->cur, x->curlen);
-	s->e[s->n] = (struct sort_entry){ key_head(key, keylen), p, s->n };
+	row_encode(x->dt->t, row, p + sizeof(h) + keylen);
+	s->e[s->n] = (struct sort_entry){ key_head(key, keylen, 0),
+					  key_head(key, keylen, 8), p, s->n };
 	s->n++;
 	return STORE_OK;
 }
@@ -138,7 +151,7 @@ static enum store_rc collect(struct table_diff *x, struct source_rows *s,
 		if ((rc = key_encode(tb, kv, key, &keylen, why, sizeof(why))))
 			return store_fail(x->t->st, rc, "%s: %s", x->dt->name,
 					  why);
-		if ((rc = diff_encode(x, &row)) || (rc = hold(x, s, key, keylen)))
+		if ((rc = hold(x, s, key, keylen, &row)))
 			return rc;
 	}
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
@@ -281,6 +294,18 @@ static enum store_rc merge_rows(struct table_diff *x, struct merge *m,
 	return rc ? rc : pass_until(x, m, NULL, 0);
 }
 
+/* fit - the changes' array, sized for every source row, to its changes */
+static void fit(struct diff_table *dt)
+{
+	struct change *ch;
+
+	if (dt->n && dt->n < dt->chcap / 2 &&
+	    (ch = realloc(dt->ch, dt->n * sizeof(*ch)))) {
+		dt->ch = ch;
+		dt->chcap = dt->n;
+	}
+}
+
 /* diff_keyed - see diff_int.h */
 enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 			 void *arg)
@@ -288,10 +313,16 @@ enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 	struct source_rows s = { .in_order = true };
 	struct merge m = { .end = true };
 	enum store_rc rc = collect(x, &s, next, arg);
+	void *tmp;
 	int mrc;
 
 	if (rc == STORE_OK && !s.in_order)
 		qsort_r(s.e, s.n, sizeof(*s.e), entry_cmp, &s);
+	/* a change a source row at most (and the deletions): one array,
+	 * not copied again and again as it grows */
+	if (rc == STORE_OK && s.n &&
+	    !GROW(x->dt->ch, &x->dt->chcap, x->dt->n, s.n))
+		rc = store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK && x->stored &&
 	    (mrc = tcur_open(x->t->txn, &x->dbi, &m.c)))
 		rc = store_mdb_rc(x->t->st, mrc, x->dt->name);
@@ -306,5 +337,6 @@ enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 	free(s.e);
 	if (rc == STORE_OK && x->disorder)
 		dedupe(x->dt);
+	fit(x->dt);
 	return rc;
 }

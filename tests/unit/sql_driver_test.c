@@ -10,7 +10,10 @@
  *	tests/unit/sql_driver_cases.txt (quotes, backslashes, SQL
  *	fragments, placeholders, UTF-8, NULL vs '' vs 0, 64-bit
  *	integers) go in as bound parameters, through sql_exec() and
- *	through a prepared statement, and come back byte for byte; a
+ *	through a prepared statement, and come back byte for byte, read
+ *	through sql_exec() and read whole through sql_read_all()
+ *	(PostgreSQL's COPY), which, left early, leaves the connection
+ *	ready for the next statement; a
  *	rollback undoes an insert, a commit keeps it; the catalog lists
  *	the table and its columns; a syntax error is SQL_BADDATA and a
  *	wrong parameter count SQL_INTERNAL; a session the server kills is
@@ -136,18 +139,28 @@ static void params_of(size_t i, int64_t id, struct sql_value p[3])
 	p[2] = (struct sql_value) {SQL_INT, cases[i].n, NULL, 0};
 }
 
-/* check_back - read every row back in id order and compare */
-static void check_back(const char *label, struct sql_conn *c, int64_t base)
+/*
+ * check_back - read every row back in id order and compare: bound base
+ *	through sql_exec, or, whole, base in the text through sql_read_all
+ *	(PostgreSQL's COPY)
+ */
+static void check_back(const char *label, struct sql_conn *c, int64_t base,
+		       bool whole)
 {
-	char   *sql = stmt(c, "SELECT id, t, n FROM ", " WHERE id >= ? ORDER BY id");
+	char	suffix[64];
 	struct sql_value p = {SQL_INT, base, NULL, 0};
 	const struct sql_value *v;
 	struct sql_rows *rows;
 	size_t	n, i = 0, bad = 0;
 	enum sql_rc rc;
-	char	num[32];
+	char	num[32], *sql;
 
-	rc = sql_exec(c, sql, &p, 1, &rows, NULL);
+	snprintf(num, sizeof(num), "%" PRId64, base);
+	snprintf(suffix, sizeof(suffix), " WHERE id >= %s ORDER BY id",
+		 whole ? num : "?");
+	sql = stmt(c, "SELECT id, t, n FROM ", suffix);
+	rc = whole ? sql_read_all(c, sql, &rows)
+		: sql_exec(c, sql, &p, 1, &rows, NULL);
 	free(sql);
 	if (!CHECK(rc == SQL_OK, "%s: select (%s)", label, sql_errmsg(c)))
 		return;
@@ -168,6 +181,26 @@ static void check_back(const char *label, struct sql_conn *c, int64_t base)
 	sql_rows_free(c, rows);
 }
 
+/*
+ * check_left_early - rows read whole and freed after the first: the
+ *	connection runs the next statement (a COPY is read to its end)
+ */
+static void check_left_early(const char *label, struct sql_conn *c)
+{
+	char   *sql = stmt(c, "SELECT t FROM ", "");
+	const struct sql_value *v;
+	struct sql_rows *rows;
+	size_t	n;
+	bool	first;
+
+	first = sql_read_all(c, sql, &rows) == SQL_OK &&
+		sql_rows_next(c, rows, &v, &n) == SQL_OK && n == 1;
+	sql_rows_free(c, rows);
+	free(sql);
+	CHECK(first && count_rows(c) > 1, "%s: a whole read left after its "
+	      "first row, then another statement (%s)", label, sql_errmsg(c));
+}
+
 /* test_values - insert through exec and through a prepared statement */
 static void test_values(const char *label, struct sql_conn *c)
 {
@@ -184,7 +217,9 @@ static void test_values(const char *label, struct sql_conn *c)
 	}
 	CHECK(ok == ncases && total == ncases, "%s: %zu inserts, %" PRIu64
 	      " rows affected (%s)", label, ok, total, sql_errmsg(c));
-	check_back(label, c, 1);
+	check_back(label, c, 1, false);
+	check_back("read whole", c, 1, true);
+	check_left_early(label, c);
 
 	ok = 0;
 	if (CHECK(sql_prepare(c, ins, 3, &st) == SQL_OK, "%s: prepare (%s)",
@@ -198,7 +233,7 @@ static void test_values(const char *label, struct sql_conn *c)
 	}
 	CHECK(ok == ncases, "%s: %zu prepared inserts (%s)", label, ok,
 	      sql_errmsg(c));
-	check_back("prepared", c, 1001);
+	check_back("prepared", c, 1001, false);
 	free(ins);
 }
 
