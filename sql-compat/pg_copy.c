@@ -28,18 +28,6 @@
 
 #include "sql-compat/pg_copy.h"
 
-/* hex_digit - the value of hex digit c, or -1 */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * escape - the byte the escape at *p (after its backslash) stands for;
  *	*p moves past it.  p < end.
@@ -58,9 +46,9 @@ static unsigned char escape(char **p, const char *end)
 		*p = s;
 		return (unsigned char)v;
 	}
-	if (*s == 'x' && s + 1 < end && hex_digit(s[1]) >= 0) {
+	if (*s == 'x' && s + 1 < end && sql_hex_digit((unsigned char)s[1]) >= 0) {
 		s++;
-		for (int i = 0; i < 2 && s < end && (d = hex_digit(*s)) >= 0;
+		for (int i = 0; i < 2 && s < end && (d = sql_hex_digit((unsigned char)*s)) >= 0;
 		     i++, s++)
 			v = v << 4 | (unsigned)d;
 		*p = s;

@@ -587,6 +587,9 @@ void	sql_session_free(struct sql_session *s);
 /* statement text                                                    */
 /* ---------------------------------------------------------------- */
 
+/* sql_hex_digit - the value of hex digit c (a byte), or -1 */
+int	sql_hex_digit(int c);
+
 /*
  * struct sql_buf - a growing, NUL-terminated statement.  Start with
  *	struct sql_buf b = SQL_BUF_INIT; a failed allocation sets oom

@@ -36,8 +36,7 @@ static const struct {
 /* parsing                                                           */
 /* ---------------------------------------------------------------- */
 
-/* sql_hexval - value of one hex digit, -1 if it is none */
-static int sql_hexval(int c)
+int sql_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -69,8 +68,8 @@ static char *sql_decode(const char *s, size_t n)
 		}
 		if (i + 2 >= n)
 			goto bad;
-		hi = sql_hexval((unsigned char) s[i + 1]);
-		lo = sql_hexval((unsigned char) s[i + 2]);
+		hi = sql_hex_digit((unsigned char) s[i + 1]);
+		lo = sql_hex_digit((unsigned char) s[i + 2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			goto bad;
 		*o++ = (char) (hi * 16 + lo);
