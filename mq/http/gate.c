@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/bufferevent.h>
 
@@ -493,6 +495,10 @@ static void gate_start(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* a reply or a feed's line goes out whole at once, not held by
+	 * Nagle's algorithm for the client's delayed ACK */
+	(void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
+			 &(int){ 1 }, sizeof(int));
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &conn);
 	evhttp_connection_set_closecb(conn, gate_gone, c);
 	if (c->over)
