@@ -225,11 +225,13 @@ enum store_rc store_lookups_refresh_moved(struct store *st,
 		store_guard_disarm();
 	store_lookups_release(base);
 	if (ls) {
-		swap_in(st, ls);
+		/* counted while still ours: once swapped in, the store's
+		 * is the only reference, and an install may drop it */
 		lookup_builder_count(st, ls, *built,
 				     lookup_now_us(CLOCK_MONOTONIC) - t0,
 				     lookup_now_us(CLOCK_THREAD_CPUTIME_ID) -
 				     cpu0);
+		swap_in(st, ls);
 	}
 	pthread_mutex_unlock(&st->lookups_build_lock);
 	return rc;

@@ -67,7 +67,7 @@ harness_exit() {
 	for cmd in "${HARNESS_AT_EXIT[@]}"; do
 		eval "$cmd" || true
 	done
-	cd / && rm -rf "$TMP"
+	cd / && { [ -n "${MQ_TEST_KEEP:-}" ] && echo "# kept $TMP" >&2 || rm -rf "$TMP"; }
 }
 trap harness_exit EXIT
 trap 'exit 130' INT

@@ -14,6 +14,9 @@
  *	MTA linking libmq.a does) sees A's rows afterwards without
  *	reopening.
  *	store_epoch_start moves the epoch by one.
+ *	Installs into a store whose lookup builder runs (mq serve's) while
+ *	it swaps in the set of each write: the builder never touches a
+ *	set the install let go.
  * DIAGNOSTICS
  *	TAP lines through check.h.
  */
@@ -342,6 +345,26 @@ int	main(void)
 	CHECK(list_key_is(c), "C has A's list with its key");
 	CHECK(store_epoch_start(c, &epoch) == STORE_OK && epoch == ma.epoch + 1,
 	      "a new epoch");
+	{
+		/* mq serve's lookup builder swaps a new set in after each
+		 * commit while a replica's install drops the store's set:
+		 * the builder must be done with the set once it is shared */
+		struct store *f = open_at("f.mdb");
+		char name[32];
+		int i = 0;
+
+		CHECK(f && store_lookups_builder_start(f, NULL, NULL) ==
+		      STORE_OK, "F's lookup builder runs");
+		for (; f && i < 100; i++) {
+			snprintf(name, sizeof(name), "f%d.example", i);
+			if (store_write(f, put_local, name, NULL) != STORE_OK ||
+			    store_snapshot_install(f, snap) != STORE_OK)
+				break;
+		}
+		CHECK(i == 100, "100 writes and installs while the builder "
+		      "builds");
+		store_close(f);
+	}
 	store_close(a);
 	store_close(b);
 	store_close(c);
