@@ -6,9 +6,10 @@
 #	bench/run.sh [NAME...]
 # DESCRIPTION
 #	Runs every benchmark built into build/bench/, then the scripts
-#	bench/http.sh (mq serve beside nginx over HTTP) and
-#	bench/lookup_change.sh (lookups while the settings change), or
-#	those NAMEd ("http" and "lookup_change" name the scripts), one
+#	bench/http.sh (mq serve beside nginx over HTTP),
+#	bench/lookup_change.sh (lookups while the settings change) and
+#	bench/memory.sh (what the lookup sets cost mq serve), or those
+#	NAMEd ("http", "lookup_change" and "memory" name the scripts), one
 #	after the other, each in a fresh
 #	temporary directory that it gets both as its first argument and
 #	as $MQ_BENCH_DIR, and as its working directory.  The directory is
@@ -80,14 +81,16 @@ benchmarks() {
 			case $name in *.*) continue ;; esac
 			[ -f "$f" ] && [ -x "$f" ] && printf '%s\n' "$f"
 		done
-		printf '%s\n' "$root/bench/http.sh" "$root/bench/lookup_change.sh"
+		printf '%s\n' "$root/bench/http.sh" "$root/bench/lookup_change.sh" \
+			"$root/bench/memory.sh"
 		return 0
 	fi
 	for name in "$@"; do
 		name=${name##*/}
 		name=${name%.c}
 		name=${name%.sh}
-		if [ "$name" = http ] || [ "$name" = lookup_change ]; then
+		if [ "$name" = http ] || [ "$name" = lookup_change ] ||
+		   [ "$name" = memory ]; then
 			printf '%s\n' "$root/bench/$name.sh"
 			continue
 		fi
