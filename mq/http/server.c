@@ -78,6 +78,7 @@ static struct {
 	int nworkers;
 	bool have_token;
 	unsigned char token_hash[crypto_generichash_BYTES];
+	char www_host[sizeof(mq_conf.www_ip) + 2];	/* as in Host */
 } server;
 
 uint64_t http_now_ns(void)
@@ -289,14 +290,11 @@ static bool host_ok(struct evhttp_request *ev)
 					      "[::1]" };
 	const char *host = evhttp_find_header(
 		evhttp_request_get_input_headers(ev), "Host");
-	char ip[sizeof(mq_conf.www_ip) + 2];
 	const char *p = mq_conf.www_hosts;
 
 	if (!host)
 		return true;
-	snprintf(ip, sizeof(ip), strchr(mq_conf.www_ip, ':') ? "[%s]" : "%s",
-		 mq_conf.www_ip);
-	if (host_name_is(host, ip, strlen(ip)))
+	if (host_name_is(host, server.www_host, strlen(server.www_host)))
 		return true;
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		if (host_name_is(host, local[i], strlen(local[i])))
@@ -625,6 +623,9 @@ int	http_start(struct store *st, int nthreads, write_submit_fn submit)
 	}
 	server.st = st;
 	token_setup();
+	/* www-ip as a Host header names it: an IPv6 address in brackets */
+	snprintf(server.www_host, sizeof(server.www_host),
+		 strchr(mq_conf.www_ip, ':') ? "[%s]" : "%s", mq_conf.www_ip);
 	i = port_taken() ? -1 : 0;
 	while (i >= 0 && i < nthreads && worker_init(&server.w[i]))
 		i++;
