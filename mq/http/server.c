@@ -12,7 +12,9 @@
  *	HTTP_TIMEOUT_SECONDS for an idle or stalled client; gate.c's
  *	limits (connections, bytes held, time per request, the token at
  *	the headers) before evhttp reads a request.  Every request passes
- *	req_check: the URI, the Host header, the method.
+ *	req_check: the URI, the Host header, the method.  An answer made
+ *	in the request callback is written from it (answer_now), not a
+ *	turn of the loop later.
  *
  *	Writes run on mq serve's one writer thread (write.c hands them to
  *	the submit function given here), so a commit never holds up the
