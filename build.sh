@@ -51,7 +51,7 @@ TEST_PACKAGES=(
 	sqlite3 postgresql-15 postgresql-client-15 mariadb-server
 	mariadb-client util-linux procps iproute2 coreutils valgrind nsd
 	wrk nginx-light chromium nodejs curl python3 opendkim-tools python3-dkim
-	python3-nacl jq zsh lintian dpkg-dev systemd
+	python3-nacl jq zsh lintian dpkg-dev systemd strace
 	libmariadb-dev-compat	# the ezmlm-idx 7 peer's MySQL plugin
 )
 # What the fuzz targets need: clang and its libFuzzer runtime.

@@ -79,9 +79,9 @@ enum gate_state {
 };
 
 struct gate_conn {
-	TAILQ_ENTRY(gate_conn) link;
 	struct http_worker *w;
 	struct bufferevent *bev;	/* the socket's, evhttp's */
+	evutil_socket_t fd;		/* its socket, -1 until gate_start */
 	struct evbuffer *aside;		/* a request's first bytes */
 	struct event *timer;		/* www-request-seconds */
 	struct event *close_ev;		/* closes the connection */
@@ -406,7 +406,8 @@ static void gate_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 static void gate_free(struct gate_conn *c)
 {
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), gate_input, c);
-	TAILQ_REMOVE(&c->w->gate_conns, c, link);
+	if (c->fd >= 0 && c->w->gate_by_fd[c->fd] == c)
+		c->w->gate_by_fd[c->fd] = NULL;
 	gate_release(c, true);
 	atomic_fetch_sub(&gate_connections, 1);
 	event_free(c->timer);
@@ -484,14 +485,45 @@ static void gate_gone(struct evhttp_connection *conn, void *arg)
 }
 
 /*
+ * gate_register - c is found by its socket from now on: a table indexed
+ *	by descriptor, the worker's own, so that finding a request's gate
+ *	costs the same with one connection or thousands.  False when the
+ *	table cannot grow (memory is out).
+ */
+static bool gate_register(struct gate_conn *c, evutil_socket_t fd)
+{
+	struct http_worker *w = c->w;
+
+	if (fd < 0)
+		return false;
+	if (fd >= w->gate_fds) {
+		int n = fd < 64 ? 128 : fd * 2;
+		struct gate_conn **t = realloc(w->gate_by_fd,
+					       (size_t)n * sizeof(*t));
+
+		if (!t)
+			return false;
+		memset(t + w->gate_fds, 0,
+		       (size_t)(n - w->gate_fds) * sizeof(*t));
+		w->gate_by_fd = t;
+		w->gate_fds = n;
+	}
+	w->gate_by_fd[fd] = c;
+	c->fd = fd;
+	return true;
+}
+
+/*
  * gate_start - in the loop after the accept: evhttp has made its
- *	connection, so its close callback can be set (the bufferevent's
- *	callback argument is the connection); one past the limit closes.
+ *	connection and given the bufferevent its socket, so its close
+ *	callback can be set (the bufferevent's callback argument is the
+ *	connection) and c found by the socket; one past the limit closes.
  */
 static void gate_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct gate_conn *c = arg;
 	void *conn = NULL;
+	bool known;
 
 	(void)fd;
 	(void)what;
@@ -501,7 +533,8 @@ static void gate_start(evutil_socket_t fd, short what, void *arg)
 			 &(int){ 1 }, sizeof(int));
 	bufferevent_getcb(c->bev, NULL, NULL, NULL, &conn);
 	evhttp_connection_set_closecb(conn, gate_gone, c);
-	if (c->over)
+	known = gate_register(c, bufferevent_getfd(c->bev));
+	if (c->over || !known)
 		gate_close(-1, 0, c);
 }
 
@@ -514,6 +547,7 @@ static struct gate_conn *gate_new(struct event_base *base,
 	if (!c)
 		return NULL;
 	c->w = w;
+	c->fd = -1;
 	c->aside = evbuffer_new();
 	c->timer = event_new(base, -1, 0, gate_timer, c);
 	c->close_ev = event_new(base, -1, 0, gate_close, c);
@@ -543,7 +577,6 @@ struct bufferevent *http_gate_bev(struct event_base *base, void *arg)
 	/* NULL: evhttp makes a plain one, not gated; memory is out */
 	if (!c)
 		return NULL;
-	TAILQ_INSERT_TAIL(&c->w->gate_conns, c, link);
 	if (atomic_fetch_add(&gate_connections, 1) >=
 	    mq_conf.www_max_connections) {
 		gate_warn(LIMIT_CONNECTIONS, "www-max-connections reached");
@@ -561,12 +594,11 @@ static struct gate_conn *gate_find(struct http_worker *w,
 	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
 	struct bufferevent *bev = conn ?
 		evhttp_connection_get_bufferevent(conn) : NULL;
-	struct gate_conn *c;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	struct gate_conn *c = fd >= 0 && fd < w->gate_fds ?
+		w->gate_by_fd[fd] : NULL;
 
-	TAILQ_FOREACH(c, &w->gate_conns, link)
-		if (c->bev == bev)
-			return c;
-	return NULL;
+	return c && c->bev == bev ? c : NULL;
 }
 
 /*

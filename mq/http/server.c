@@ -12,7 +12,9 @@
  *	HTTP_TIMEOUT_SECONDS for an idle or stalled client; gate.c's
  *	limits (connections, bytes held, time per request, the token at
  *	the headers) before evhttp reads a request.  Every request passes
- *	req_check: the URI, the Host header, the method.
+ *	req_check: the URI, the Host header, the method.  An answer made
+ *	in the request callback is written from it (answer_now), not a
+ *	turn of the loop later.
  *
  *	Writes run on mq serve's one writer thread (write.c hands them to
  *	the submit function given here), so a commit never holds up the
@@ -36,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 
@@ -77,6 +80,7 @@ static struct {
 	int nworkers;
 	bool have_token;
 	unsigned char token_hash[crypto_generichash_BYTES];
+	char www_host[sizeof(mq_conf.www_ip) + 2];	/* as in Host */
 } server;
 
 uint64_t http_now_ns(void)
@@ -288,14 +292,11 @@ static bool host_ok(struct evhttp_request *ev)
 					      "[::1]" };
 	const char *host = evhttp_find_header(
 		evhttp_request_get_input_headers(ev), "Host");
-	char ip[sizeof(mq_conf.www_ip) + 2];
 	const char *p = mq_conf.www_hosts;
 
 	if (!host)
 		return true;
-	snprintf(ip, sizeof(ip), strchr(mq_conf.www_ip, ':') ? "[%s]" : "%s",
-		 mq_conf.www_ip);
-	if (host_name_is(host, ip, strlen(ip)))
+	if (host_name_is(host, server.www_host, strlen(server.www_host)))
 		return true;
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		if (host_name_is(host, local[i], strlen(local[i])))
@@ -344,12 +345,53 @@ static bool req_check(struct http_req *r, const struct route **rt,
 	return false;
 }
 
-/* on_request - every request: parse, check, route. */
+/*
+ * answer_now - write the answer evhttp has just queued, from inside the
+ *	request callback, and run evhttp's "written" callback if it all
+ *	went.  evhttp would otherwise turn write interest on, wait a turn
+ *	of the loop for the socket to be writable, write, and turn it off:
+ *	two epoll_ctl calls and a turn per request.  Done here, the
+ *	changes cancel out within the turn and the answer leaves at once.
+ *	A short write or an error leaves the rest to the bufferevent as
+ *	before.  The connection may be freed here (an answer that closes
+ *	it): nothing of it is touched after.
+ */
+static void answer_now(struct evhttp_connection *conn)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	int n;
+
+	if (fd < 0 || evbuffer_get_length(out) == 0)
+		return;
+	/* a socket bufferevent's output is frozen at its start except
+	 * while it writes itself */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (n > 0 && evbuffer_get_length(out) == 0)
+		bufferevent_trigger(bev, EV_WRITE, 0);
+}
+
+/* req_new - a request's state: the worker's spare one, or a new one */
+static struct http_req *req_new(struct http_worker *w)
+{
+	struct http_req *r = w->spare;
+
+	w->spare = NULL;
+	if (r)
+		memset(r, 0, sizeof(*r));
+	return r ? r : calloc(1, sizeof(*r));
+}
+
+/* on_request - every request: parse, check, route, answer. */
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct http_worker *w = arg;
-	struct http_req *r = calloc(1, sizeof(*r));
+	struct http_req *r = req_new(w);
 	int refused = http_gate_request(w, ev);
+	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
 	const struct route *rt = NULL;
 
 	if (!r) {
@@ -370,8 +412,11 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		dispatch(r, rt);
 	}
 	/* a stream or a write finishes later, from the loop */
-	if (!r->later)
-		http_req_done(r);
+	if (r->later)
+		return;
+	http_req_done(r);
+	if (conn)
+		answer_now(conn);
 }
 
 void	http_req_done(struct http_req *r)
@@ -383,7 +428,10 @@ void	http_req_done(struct http_req *r)
 	for (int i = 0; i < r->nseg; i++)
 		free(r->seg[i]);
 	evhttp_clear_headers(&r->query);
-	free(r);
+	if (w->spare)
+		free(r);
+	else
+		w->spare = r;
 	w->inflight--;
 	http_metrics_inflight(-1);
 }
@@ -513,7 +561,6 @@ static bool worker_init(struct http_worker *w)
 	 * take (PATCH, TRACE, ...) with 405, Allow and a JSON body:
 	 * evhttp's own 501 is an HTML page without Allow */
 	evhttp_set_allowed_methods(w->http, 0xffff);
-	TAILQ_INIT(&w->gate_conns);
 	evhttp_set_bevcb(w->http, http_gate_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
 	if (!(lev = listen_socket(w->base)))
@@ -535,6 +582,8 @@ static void worker_free(struct http_worker *w)
 		evhttp_free(w->http);
 	if (w->base)
 		event_base_free(w->base);
+	free(w->gate_by_fd);
+	free(w->spare);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -576,6 +625,9 @@ int	http_start(struct store *st, int nthreads, write_submit_fn submit)
 	}
 	server.st = st;
 	token_setup();
+	/* www-ip as a Host header names it: an IPv6 address in brackets */
+	snprintf(server.www_host, sizeof(server.www_host),
+		 strchr(mq_conf.www_ip, ':') ? "[%s]" : "%s", mq_conf.www_ip);
 	i = port_taken() ? -1 : 0;
 	while (i >= 0 && i < nthreads && worker_init(&server.w[i]))
 		i++;

@@ -11,7 +11,6 @@
 #define MQ_HTTP_INT_H
 
 #include <pthread.h>
-#include <sys/queue.h>
 #include <event2/event.h>
 
 #include "mq/http/http.h"
@@ -34,7 +33,9 @@ struct http_worker {
 	struct timespec deadline;	/* when stopping gives up waiting */
 	int inflight;			/* requests not yet answered */
 	bool stopping;
-	TAILQ_HEAD(gate_conns, gate_conn) gate_conns;	/* gate.c's */
+	struct gate_conn **gate_by_fd;	/* gate.c's: its connections */
+	int gate_fds;			/* the table's length */
+	struct http_req *spare;		/* an answered request, for the next */
 };
 
 /*
