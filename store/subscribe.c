@@ -599,10 +599,10 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	run = calloc(1, sizeof(*run));
 	if (run) {
 		run->txn = txn;
-		run->items = malloc((n ? n : 1) * sizeof(*run->items));
+		run->items = store_bulk_alloc(n * sizeof(*run->items));
 		run->changed = calloc(n ? n : 1, sizeof(*run->changed));
-		run->arena = malloc(arena_size(r, n));
-		order = malloc((n ? n : 1) * sizeof(*order));
+		run->arena = store_bulk_alloc(arena_size(r, n));
+		order = store_bulk_alloc(n * sizeof(*order));
 	}
 	if (!run || !run->items || !run->changed || !run->arena || !order)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
