@@ -41,8 +41,8 @@
 #define WARM_MAX	((size_t)4 << 30)
 /* Heap bytes an address of a bulk subscribe takes: its dirty pages
  * (table row, index entry, slog row: 250 measured), store_sub's index
- * streams and sort (a million addresses left faults at 340, none at
- * 370). */
+ * streams, sort and smaller arrays (a million addresses of 36 bytes
+ * left 13,000 faults at 330, 1,600 at 400). */
 #define WARM_EACH	400
 
 /* huge_hint - mark the whole huge pages within [p, p + size) */

@@ -78,7 +78,8 @@ struct sub_run {
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
 	struct gone { uint8_t *p; size_t len, cap; } gone; /* removed rows */
-	/* added addresses by hash, for the index (stream_add) */
+	/* added addresses by hash, for the index (stream_add), each
+	 * sized for all of its hash's requests (item_make) */
 	struct idx_stream { uint8_t *p; size_t len, cap; }
 		streams[SUB_HASH_LIMIT + 1];
 	bool log;		/* write change records (internal.h) */
@@ -146,7 +147,7 @@ struct sub_item {
 	size_t index;		/* in the caller's array */
 	size_t len;		/* of the address */
 	size_t klen;		/* of its key */
-	int hash;		/* sub_add: the hash written */
+	int hash;		/* sub_add: the hash to write */
 	const char *addr;
 	const uint8_t *key;
 };
@@ -166,6 +167,28 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 	return row_size(run->tb.t, &row);
 }
 
+/* stream_bytes - what stream_add takes for it */
+static size_t stream_bytes(const struct sub_item *it)
+{
+	return 3 + it->klen + (it->klen == it->len + 1 ? 0 : it->len);
+}
+
+/*
+ * streams_alloc - each hash's stream, of the size its requests could
+ *	fill (from the heap: freed after its writing, its memory takes
+ *	the next dirty pages, not fresh memory).
+ */
+static bool streams_alloc(struct sub_run *run)
+{
+	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
+		struct idx_stream *s = &run->streams[h];
+
+		if (s->cap && !(s->p = malloc(s->cap)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * stream_add - note an added address for the index, in the stream of
  *	its hash: [key length, 2 bytes][key][address length, 0: the key
@@ -179,19 +202,9 @@ static bool stream_add(struct sub_run *run, const struct sub_item *it)
 {
 	struct idx_stream *s = &run->streams[it->hash];
 	bool same = it->klen == it->len + 1;	/* no capital */
-	size_t need = 3 + it->klen + (same ? 0 : it->len);
 
-	if (s->len + need > s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 4096;
-		uint8_t *p;
-
-		while (cap < s->len + need)
-			cap *= 2;
-		if (!(p = realloc(s->p, cap)))
-			return false;
-		s->p = p;
-		s->cap = cap;
-	}
+	if (s->len + stream_bytes(it) > s->cap)
+		return false;
 	s->p[s->len++] = (uint8_t)(it->klen >> 8);
 	s->p[s->len++] = (uint8_t)it->klen;
 	memcpy(s->p + s->len, it->key, it->klen);
@@ -212,7 +225,6 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 	MDB_val k = { it->len + 1, (void *)it->key }, d;
 	int mrc;
 
-	it->hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
 	/* A variant there?  Loading in key order, most sort after them all. */
 	mrc = tdb_first_with(run->txn->txn, &run->tb.dbi, &run->tail, &k,
 			     k.mv_size, &k, &d);
@@ -236,7 +248,7 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
 	if (!stream_add(run, it))
 		return store_fail(run->txn->st, STORE_INTERNAL,
-				  "out of memory");
+				  "table %s: index stream overrun", run->tb.name);
 	run->changed[it->index] = true;
 	counts->changed++;
 	return STORE_OK;
@@ -404,6 +416,11 @@ static enum store_rc item_make(struct sub_run *run,
 	it->key = key = (uint8_t *)addr + it->len;
 	it->klen = store_fold_key(key, addr, it->len);
 	run->arena_used += it->len + it->klen;
+	if (run->add) {
+		it->hash = r->hash >= 0 ? r->hash
+			: (int)sub_hash(it->addr, it->len);
+		run->streams[it->hash].cap += stream_bytes(it);
+	}
 	return STORE_OK;
 }
 
@@ -608,14 +625,17 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	else
 		rc = sub_resolve(txn, root, which, &run->tb);
+	if (run)
+		run->add = add;
 	for (; rc == STORE_OK && i < n; i++) {
 		order[i] = &run->items[i];
 		rc = item_make(run, &r[i], i);
 	}
 	if (rc == STORE_BADDATA && failed)
 		*failed = i - 1;
+	if (rc == STORE_OK && !streams_alloc(run))
+		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK) {
-		run->add = add;
 		gmtime_r(&now, &tm);
 		strftime(run->now, sizeof(run->now), "%Y-%m-%d %H:%M:%S", &tm);
 		rc = sub_apply(run, order, r, n, counts);
