@@ -73,6 +73,7 @@ struct sub_run {
 	struct key_tail tail;	/* of the table, then of its index */
 	char now[20];		/* the slog's tai, one for the whole call */
 	int64_t next_id;	/* the next slog row number; 0: none taken */
+	struct tcur slog;	/* at the slog's end, once next_id is taken */
 	struct sub_item *items;	/* one per request */
 	char *arena;		/* their addresses and keys */
 	size_t arena_used;
@@ -109,6 +110,9 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	    (rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi, 0,
 				&run->next_id)))
 		return rc;
+	if (!run->slog.c &&
+	    (mrc = tcur_open(run->txn->txn, &run->tb.slog_dbi, &run->slog)))
+		return store_mdb_rc(run->txn->st, mrc, run->tb.slog);
 	row.nextra = 0;
 	row.col[REG_SLOG_TAI] = text(run->now, strlen(run->now));
 	row.col[REG_SLOG_ADDRESS] = text(addr, len);
@@ -119,8 +123,7 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	d = (MDB_val){ row_size(run->tb.ts, &row), run->buf };
 	row_encode(run->tb.ts, &row, run->buf);
 	key_encode_int(run->next_id++, key);
-	if ((mrc = tdb_put(run->txn->txn, &run->tb.slog_dbi, &k, &d,
-			   MDB_APPEND)))
+	if ((mrc = tcur_put(&run->slog, &k, &d, MDB_APPEND)))
 		return store_mdb_rc(run->txn->st, mrc, run->tb.slog);
 	return run->log ? store_change(run->txn, CHANGE_PUT, run->tb.slog,
 				       key, sizeof(key), run->buf, d.mv_size)
@@ -473,11 +476,23 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 	return rc;
 }
 
+/*
+ * tail_kept - the tail of db, with a cursor kept at its end: sub_add and
+ *	index_added are each the only writer of their database meanwhile.
+ */
+static enum store_rc tail_kept(struct sub_run *run, const struct tdb *db)
+{
+	enum store_rc rc = key_tail_load(run->txn, db, run->tb.name,
+					 &run->tail);
+	int mrc = rc ? 0 : key_tail_keep(run->txn, db, &run->tail);
+
+	return mrc ? store_mdb_rc(run->txn->st, mrc, run->tb.name) : rc;
+}
+
 /* index_added - the streams into the index, hash by hash. */
 static enum store_rc index_added(struct sub_run *run)
 {
-	enum store_rc rc = key_tail_load(run->txn, &run->tb.x, run->tb.name,
-					 &run->tail);
+	enum store_rc rc = tail_kept(run, &run->tb.x);
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
 		struct idx_stream *s = &run->streams[h];
@@ -497,6 +512,7 @@ static enum store_rc index_added(struct sub_run *run)
 		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
 	}
+	key_tail_drop(&run->tail);
 	return rc;
 }
 
@@ -566,20 +582,22 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 
 	qsort(order, n, sizeof(*order), item_cmp);
 	if (run->add)
-		rc = key_tail_load(run->txn, &run->tb.dbi, run->tb.name,
-				   &run->tail);
+		rc = tail_kept(run, &run->tb.dbi);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		struct sub_item *it = order[i];
 
 		rc = run->add ? sub_add(run, it, &r[it->index], counts)
 			: sub_remove(run, it, &r[it->index], counts);
 	}
+	key_tail_drop(&run->tail);
 	if (rc == STORE_OK && run->add)
 		rc = index_added(run);
 	if (rc == STORE_OK)
 		rc = log_changes(run, order, n, counts->changed);
 	if (rc == STORE_OK)
 		rc = run->add ? slog_added(run, r, n) : slog_removed(run, r);
+	if (run->slog.c)
+		tcur_close(&run->slog);
 	if (rc == STORE_OK && run->next_id > 1)
 		rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi,
 				   run->next_id - 1, NULL);

@@ -61,14 +61,20 @@ static enum store_rc one_fn(struct store_txn *txn, void *arg)
 	return rc;
 }
 
+/*
+ * create_fn - "one", then "bulk": the lists share LMDB's databases, keys
+ *	prefixed by the list's id, so that "bulk"'s rows come last.  Its
+ *	second round then puts keys among its own rows and appends after
+ *	them in one call, and "one"'s slog appends meet "bulk"'s rows.
+ */
 static enum store_rc create_fn(struct store_txn *txn, void *arg)
 {
-	enum store_rc rc = store_list_create(txn, "bulk",
+	enum store_rc rc = store_list_create(txn, "one",
 					     (const uint8_t *)"k", 1);
 
 	(void)arg;
-	return rc ? rc : store_list_create(txn, "one", (const uint8_t *)"k",
-					   1);
+	return rc ? rc : store_list_create(txn, "bulk",
+					   (const uint8_t *)"k", 1);
 }
 
 /* flip_case - addr with the case of some letters changed */
