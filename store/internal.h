@@ -258,9 +258,21 @@ struct key_tail {
 	uint8_t key[STORE_KEY_MAX + 1];
 	size_t len;
 	bool empty;
+	MDB_cursor *c;		/* key_tail_keep's: appends go through it */
+	bool moved;		/* a put not through c: find the last again */
 };
 enum store_rc key_tail_load(struct store_txn *t, const struct tdb *db,
 			    const char *name, struct key_tail *tail);
+/*
+ * key_tail_keep - after key_tail_load, keep a cursor at the database's
+ *	end for tail_put's appends: each then skips LMDB's descent from
+ *	the root (a bulk load spent a tenth of its time there).  Only
+ *	while tail_put is the database's one writer; key_tail_drop
+ *	closes it.  (tdb.c)
+ */
+int key_tail_keep(struct store_txn *t, const struct tdb *db,
+		  struct key_tail *tail);
+void key_tail_drop(struct key_tail *tail);
 /*
  * tail_put - tdb_put of k, d: with MDB_APPEND when k (with db's prefix)
  *	sorts after the tail (which then moves to it), else with flags.

@@ -286,6 +286,16 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 enum store_rc store_sub_reserve(struct store *st, size_t n);
 
 /*
+ * store_bulk_alloc - size bytes for a bulk load's arrays, in huge pages
+ *	when large (released with free()); store_sub_warm - ready the
+ *	malloc heap for the pages a write of n addresses dirties (changes
+ *	the process's malloc settings: for a program's bulk load only).
+ *	(bulk_mem.c)
+ */
+void *store_bulk_alloc(size_t size);
+void store_sub_warm(size_t n);
+
+/*
  * store_issub - is addr (any case) in list root's table which?
  *	STORE_OK with its hash in *hash (any 0..99: the caller decides
  *	what a special hash means) and, if stored is given, the address as

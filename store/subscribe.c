@@ -73,12 +73,14 @@ struct sub_run {
 	struct key_tail tail;	/* of the table, then of its index */
 	char now[20];		/* the slog's tai, one for the whole call */
 	int64_t next_id;	/* the next slog row number; 0: none taken */
+	struct tcur slog;	/* at the slog's end, once next_id is taken */
 	struct sub_item *items;	/* one per request */
 	char *arena;		/* their addresses and keys */
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
 	struct gone { uint8_t *p; size_t len, cap; } gone; /* removed rows */
-	/* added addresses by hash, for the index (stream_add) */
+	/* added addresses by hash, for the index (stream_add), each
+	 * sized for all of its hash's requests (item_make) */
 	struct idx_stream { uint8_t *p; size_t len, cap; }
 		streams[SUB_HASH_LIMIT + 1];
 	bool log;		/* write change records (internal.h) */
@@ -108,6 +110,9 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	    (rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi, 0,
 				&run->next_id)))
 		return rc;
+	if (!run->slog.c &&
+	    (mrc = tcur_open(run->txn->txn, &run->tb.slog_dbi, &run->slog)))
+		return store_mdb_rc(run->txn->st, mrc, run->tb.slog);
 	row.nextra = 0;
 	row.col[REG_SLOG_TAI] = text(run->now, strlen(run->now));
 	row.col[REG_SLOG_ADDRESS] = text(addr, len);
@@ -118,8 +123,7 @@ static enum store_rc slog_append(struct sub_run *run, const char *addr,
 	d = (MDB_val){ row_size(run->tb.ts, &row), run->buf };
 	row_encode(run->tb.ts, &row, run->buf);
 	key_encode_int(run->next_id++, key);
-	if ((mrc = tdb_put(run->txn->txn, &run->tb.slog_dbi, &k, &d,
-			   MDB_APPEND)))
+	if ((mrc = tcur_put(&run->slog, &k, &d, MDB_APPEND)))
 		return store_mdb_rc(run->txn->st, mrc, run->tb.slog);
 	return run->log ? store_change(run->txn, CHANGE_PUT, run->tb.slog,
 				       key, sizeof(key), run->buf, d.mv_size)
@@ -146,7 +150,7 @@ struct sub_item {
 	size_t index;		/* in the caller's array */
 	size_t len;		/* of the address */
 	size_t klen;		/* of its key */
-	int hash;		/* sub_add: the hash written */
+	int hash;		/* sub_add: the hash to write */
 	const char *addr;
 	const uint8_t *key;
 };
@@ -166,6 +170,28 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 	return row_size(run->tb.t, &row);
 }
 
+/* stream_bytes - what stream_add takes for it */
+static size_t stream_bytes(const struct sub_item *it)
+{
+	return 3 + it->klen + (it->klen == it->len + 1 ? 0 : it->len);
+}
+
+/*
+ * streams_alloc - each hash's stream, of the size its requests could
+ *	fill (from the heap: freed after its writing, its memory takes
+ *	the next dirty pages, not fresh memory).
+ */
+static bool streams_alloc(struct sub_run *run)
+{
+	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
+		struct idx_stream *s = &run->streams[h];
+
+		if (s->cap && !(s->p = malloc(s->cap)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * stream_add - note an added address for the index, in the stream of
  *	its hash: [key length, 2 bytes][key][address length, 0: the key
@@ -179,19 +205,9 @@ static bool stream_add(struct sub_run *run, const struct sub_item *it)
 {
 	struct idx_stream *s = &run->streams[it->hash];
 	bool same = it->klen == it->len + 1;	/* no capital */
-	size_t need = 3 + it->klen + (same ? 0 : it->len);
 
-	if (s->len + need > s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 4096;
-		uint8_t *p;
-
-		while (cap < s->len + need)
-			cap *= 2;
-		if (!(p = realloc(s->p, cap)))
-			return false;
-		s->p = p;
-		s->cap = cap;
-	}
+	if (s->len + stream_bytes(it) > s->cap)
+		return false;
 	s->p[s->len++] = (uint8_t)(it->klen >> 8);
 	s->p[s->len++] = (uint8_t)it->klen;
 	memcpy(s->p + s->len, it->key, it->klen);
@@ -212,7 +228,6 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 	MDB_val k = { it->len + 1, (void *)it->key }, d;
 	int mrc;
 
-	it->hash = r->hash >= 0 ? r->hash : (int)sub_hash(it->addr, it->len);
 	/* A variant there?  Loading in key order, most sort after them all. */
 	mrc = tdb_first_with(run->txn->txn, &run->tb.dbi, &run->tail, &k,
 			     k.mv_size, &k, &d);
@@ -236,7 +251,7 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 		return store_mdb_rc(run->txn->st, mrc, run->tb.name);
 	if (!stream_add(run, it))
 		return store_fail(run->txn->st, STORE_INTERNAL,
-				  "out of memory");
+				  "table %s: index stream overrun", run->tb.name);
 	run->changed[it->index] = true;
 	counts->changed++;
 	return STORE_OK;
@@ -404,6 +419,11 @@ static enum store_rc item_make(struct sub_run *run,
 	it->key = key = (uint8_t *)addr + it->len;
 	it->klen = store_fold_key(key, addr, it->len);
 	run->arena_used += it->len + it->klen;
+	if (run->add) {
+		it->hash = r->hash >= 0 ? r->hash
+			: (int)sub_hash(it->addr, it->len);
+		run->streams[it->hash].cap += stream_bytes(it);
+	}
 	return STORE_OK;
 }
 
@@ -456,11 +476,23 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 	return rc;
 }
 
+/*
+ * tail_kept - the tail of db, with a cursor kept at its end: sub_add and
+ *	index_added are each the only writer of their database meanwhile.
+ */
+static enum store_rc tail_kept(struct sub_run *run, const struct tdb *db)
+{
+	enum store_rc rc = key_tail_load(run->txn, db, run->tb.name,
+					 &run->tail);
+	int mrc = rc ? 0 : key_tail_keep(run->txn, db, &run->tail);
+
+	return mrc ? store_mdb_rc(run->txn->st, mrc, run->tb.name) : rc;
+}
+
 /* index_added - the streams into the index, hash by hash. */
 static enum store_rc index_added(struct sub_run *run)
 {
-	enum store_rc rc = key_tail_load(run->txn, &run->tb.x, run->tb.name,
-					 &run->tail);
+	enum store_rc rc = tail_kept(run, &run->tb.x);
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
 		struct idx_stream *s = &run->streams[h];
@@ -480,6 +512,7 @@ static enum store_rc index_added(struct sub_run *run)
 		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
 	}
+	key_tail_drop(&run->tail);
 	return rc;
 }
 
@@ -549,20 +582,22 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 
 	qsort(order, n, sizeof(*order), item_cmp);
 	if (run->add)
-		rc = key_tail_load(run->txn, &run->tb.dbi, run->tb.name,
-				   &run->tail);
+		rc = tail_kept(run, &run->tb.dbi);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
 		struct sub_item *it = order[i];
 
 		rc = run->add ? sub_add(run, it, &r[it->index], counts)
 			: sub_remove(run, it, &r[it->index], counts);
 	}
+	key_tail_drop(&run->tail);
 	if (rc == STORE_OK && run->add)
 		rc = index_added(run);
 	if (rc == STORE_OK)
 		rc = log_changes(run, order, n, counts->changed);
 	if (rc == STORE_OK)
 		rc = run->add ? slog_added(run, r, n) : slog_removed(run, r);
+	if (run->slog.c)
+		tcur_close(&run->slog);
 	if (rc == STORE_OK && run->next_id > 1)
 		rc = store_next_id(run->txn, run->tb.slog, &run->tb.slog_dbi,
 				   run->next_id - 1, NULL);
@@ -599,23 +634,26 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	run = calloc(1, sizeof(*run));
 	if (run) {
 		run->txn = txn;
-		run->items = malloc((n ? n : 1) * sizeof(*run->items));
+		run->items = store_bulk_alloc(n * sizeof(*run->items));
 		run->changed = calloc(n ? n : 1, sizeof(*run->changed));
-		run->arena = malloc(arena_size(r, n));
-		order = malloc((n ? n : 1) * sizeof(*order));
+		run->arena = store_bulk_alloc(arena_size(r, n));
+		order = store_bulk_alloc(n * sizeof(*order));
 	}
 	if (!run || !run->items || !run->changed || !run->arena || !order)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	else
 		rc = sub_resolve(txn, root, which, &run->tb);
+	if (run)
+		run->add = add;
 	for (; rc == STORE_OK && i < n; i++) {
 		order[i] = &run->items[i];
 		rc = item_make(run, &r[i], i);
 	}
 	if (rc == STORE_BADDATA && failed)
 		*failed = i - 1;
+	if (rc == STORE_OK && !streams_alloc(run))
+		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	if (rc == STORE_OK) {
-		run->add = add;
 		gmtime_r(&now, &tm);
 		strftime(run->now, sizeof(run->now), "%Y-%m-%d %H:%M:%S", &tm);
 		rc = sub_apply(run, order, r, n, counts);

@@ -67,6 +67,15 @@ int tdb_get(MDB_txn *txn, const struct tdb *db, const MDB_val *k, MDB_val *d)
  *	database a later list's keys may follow, so an append LMDB refuses
  *	is put in place instead.
  */
+/*
+ * append_refused - an MDB_APPEND refused in a database of many lists
+ *	(another list's keys lie after k): put k as any other key.
+ */
+static bool append_refused(int rc, unsigned flags, const struct tdb *db)
+{
+	return rc == MDB_KEYEXIST && (flags & MDB_APPEND) && db->pfxlen;
+}
+
 int tdb_put(MDB_txn *txn, const struct tdb *db, const MDB_val *k, MDB_val *d,
 	    unsigned flags)
 {
@@ -77,7 +86,7 @@ int tdb_put(MDB_txn *txn, const struct tdb *db, const MDB_val *k, MDB_val *d,
 	if (!prefixed(db, k, buf, &pk))
 		return MDB_BAD_VALSIZE;
 	rc = mdb_put(txn, db->dbi, &pk, d, flags);
-	if (rc == MDB_KEYEXIST && (flags & MDB_APPEND) && db->pfxlen)
+	if (append_refused(rc, flags, db))
 		rc = mdb_put(txn, db->dbi, &pk, d, flags & ~MDB_APPEND);
 	return rc;
 }
@@ -162,10 +171,14 @@ int tcur_get(struct tcur *c, MDB_val *k, MDB_val *d, MDB_cursor_op op)
 int tcur_put(struct tcur *c, const MDB_val *k, MDB_val *d, unsigned flags)
 {
 	MDB_val pk;
+	int rc;
 
 	if (!prefixed(&c->db, k, c->kbuf, &pk))
 		return MDB_BAD_VALSIZE;
-	return mdb_cursor_put(c->c, &pk, d, flags);
+	rc = mdb_cursor_put(c->c, &pk, d, flags);
+	if (append_refused(rc, flags, &c->db))
+		rc = mdb_cursor_put(c->c, &pk, d, flags & ~MDB_APPEND);
+	return rc;
 }
 
 int tdb_count(MDB_txn *txn, const struct tdb *db, uint64_t *n)
@@ -222,6 +235,7 @@ enum store_rc key_tail_load(struct store_txn *t, const struct tdb *db,
 	mrc = mdb_cursor_get(c, &k, &d, MDB_LAST);
 	tail->empty = mrc == MDB_NOTFOUND;
 	tail->len = 0;
+	tail->c = NULL;
 	if (mrc == 0 && k.mv_size <= sizeof(tail->key)) {
 		memcpy(tail->key, k.mv_data, k.mv_size);
 		tail->len = k.mv_size;
@@ -229,6 +243,42 @@ enum store_rc key_tail_load(struct store_txn *t, const struct tdb *db,
 	mdb_cursor_close(c);
 	return mrc == 0 || mrc == MDB_NOTFOUND ? STORE_OK
 		: store_mdb_rc(t->st, mrc, name);
+}
+
+int key_tail_keep(struct store_txn *t, const struct tdb *db,
+		  struct key_tail *tail)
+{
+	MDB_val k, d;
+	int mrc = mdb_cursor_open(t->txn, db->dbi, &tail->c);
+
+	if (mrc) {
+		tail->c = NULL;
+		return mrc;
+	}
+	mrc = mdb_cursor_get(tail->c, &k, &d, MDB_LAST);
+	tail->moved = false;
+	return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+void key_tail_drop(struct key_tail *tail)
+{
+	if (tail->c)
+		mdb_cursor_close(tail->c);
+	tail->c = NULL;
+}
+
+/* tail_append - an append through the kept cursor, at the end again */
+static int tail_append(struct key_tail *tail, MDB_val *pk, MDB_val *d)
+{
+	MDB_val k, v;
+	int mrc = 0;
+
+	if (tail->moved) {
+		mrc = mdb_cursor_get(tail->c, &k, &v, MDB_LAST);
+		tail->moved = false;
+	}
+	return mrc && mrc != MDB_NOTFOUND ? mrc
+		: mdb_cursor_put(tail->c, pk, d, MDB_APPEND);
 }
 
 /* after_tail - does k sort after every key of the database? */
@@ -254,7 +304,13 @@ int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
 	if (!prefixed(db, k, buf, &pk))
 		return MDB_BAD_VALSIZE;
 	append = after_tail(tail, &pk);
-	mrc = mdb_put(t->txn, db->dbi, &pk, d, append ? MDB_APPEND : flags);
+	if (append && tail->c)
+		mrc = tail_append(tail, &pk, d);
+	else
+		mrc = mdb_put(t->txn, db->dbi, &pk, d,
+			      append ? MDB_APPEND : flags);
+	if (tail->c && !append)
+		tail->moved = true;
 	if (mrc == 0 && append) {
 		memcpy(tail->key, pk.mv_data, pk.mv_size);
 		tail->len = pk.mv_size;

@@ -168,7 +168,7 @@ static char *read_all(int fd, size_t *len)
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    sb.st_size < (off_t)1 << 40 && (size_t)sb.st_size + 2 > cap)
 		cap = (size_t)sb.st_size + 2;
-	buf = malloc(cap);
+	buf = store_bulk_alloc(cap);
 	while (buf) {
 		if (n + 1 == cap) {
 			p = realloc(buf, cap * 2);
@@ -246,8 +246,8 @@ static int read_stdin(const struct sub_args *a, struct sub_input *in)
 	for (p = in->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
 		cap++;
 	cap++;
-	in->req = malloc(cap * sizeof(*in->req));
-	in->line = malloc(cap * sizeof(*in->line));
+	in->req = store_bulk_alloc(cap * sizeof(*in->req));
+	in->line = store_bulk_alloc(cap * sizeof(*in->line));
 	if (!in->req || !in->line)
 		return EXIT_SOFTWARE;
 	for (p = in->text; p < end; p++) {
@@ -390,6 +390,8 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 		ex = args_input(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
+	if (!ex && a.from_stdin)
+		store_sub_warm(in.n);
 	if (!ex)
 		ex = sub_write(st, &j);
 	if (metered && ex)
