@@ -16,7 +16,7 @@
 /*
  * Databases at most: a format 2 store (read to upgrade it) had 21 per
  * list; format 3 has 3 own, 17 MailerQ, 21 list table kinds and 5
- * indexes, whatever the number of lists.
+ * indexes, whatever the number of lists (format 5: and 2 of tag records).
  */
 #define STORE_MAX_DBS	8192
 #define STORE_KEY_MAX	511	/* LMDB's default maximum key size */
