@@ -11,7 +11,8 @@
  * every list number with its stored cookie and a wrong one, and at the
  * end store_verify_file must pass; then a record written wrong must
  * make it fail naming the list and the message, and a dropped list
- * must leave no record behind.
+ * must leave no record behind.  A message done at TAG_DONE_MAX list
+ * numbers takes no more: the write is refused, the store unchanged.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -311,6 +312,48 @@ static enum store_rc spoil_fn(struct store_txn *t, void *arg)
 	return put_cookie(t, "t_cookie", MSGS + 100);
 }
 
+/* many_fn - message 9999 of t logged done at list numbers 0..*arg-1. */
+static enum store_rc many_fn(struct store_txn *t, void *arg)
+{
+	int n = *(int *)arg;
+	enum store_rc rc = STORE_OK;
+
+	for (int l = 0; l < n && rc == STORE_OK; l++)
+		rc = put_mlog(t, "t_mlog", 9999, l, 1);
+	return rc;
+}
+
+/* seq_now - the store's sequence (UINT64_MAX if it cannot be read). */
+static uint64_t seq_now(struct store *st)
+{
+	struct store_txn *t;
+	struct store_meta m;
+	uint64_t seq = UINT64_MAX;
+
+	if (store_read_begin(st, &t))
+		return seq;
+	if (store_meta_get(t, &m) == STORE_OK)
+		seq = m.seq;
+	store_read_end(t);
+	return seq;
+}
+
+static void done_limit(struct store *st)
+{
+	int full = TAG_DONE_MAX, over = TAG_DONE_MAX + 1;
+	uint64_t seq0 = seq_now(st), seq1;
+	enum store_rc rc;
+
+	rc = store_write(st, many_fn, &over, NULL);
+	seq1 = seq_now(st);
+	CHECK(rc == STORE_BADDATA && strstr(store_errmsg(st), "more than")
+	      && seq1 == seq0, "a message done at %d list numbers is refused, "
+	      "nothing written (%s)", over, store_errmsg(st));
+	rc = store_write(st, many_fn, &full, NULL);
+	CHECK(rc == STORE_OK, "at %d it is taken (%s)", full,
+	      rc ? store_errmsg(st) : "ok");
+}
+
 static enum store_rc drop_fn(struct store_txn *t, void *arg)
 {
 	(void)arg;
@@ -375,6 +418,7 @@ int main(void)
 	CHECK(store_write(st, create_fn, NULL, NULL) == STORE_OK,
 	      "two lists made");
 	random_ops(st, ops);
+	done_limit(st);
 	verify_and_spoil(st, path);
 	store_close(st);
 	unlink(path);
