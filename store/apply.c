@@ -305,7 +305,8 @@ static enum store_rc insert_new(struct store_txn *t,
 		rc = entry_add(t, g, row.col[REG_ADDR_HASH].i, key,
 			       ch->keylen, addr);
 	if (rc == STORE_OK && g->tagged)
-		rc = tag_on_put(t, g->tb, &g->db, key, ch->keylen, &row);
+		rc = tag_on_put(t, g->tb, dt->name, &g->db, key, ch->keylen,
+				&row);
 	if (rc)
 		return rc;
 	if ((mrc = tail_put(t, &g->db, &g->tail, &k, &d, 0)))

@@ -313,9 +313,10 @@ static enum store_rc cookie_put(struct store_txn *t, const struct tdb *rdb,
 	return rec_save(t, rdb, kind, key, &r);
 }
 
-/* mlog_put - log entry key (listno, msgnum, done) is written. */
-static enum store_rc mlog_put(struct store_txn *t, const struct tdb *rdb,
-			      int kind, const uint8_t *key)
+/* mlog_put - log entry key (listno, msgnum, done) of name is written. */
+static enum store_rc mlog_put(struct store_txn *t, const char *name,
+			      const struct tdb *rdb, int kind,
+			      const uint8_t *key)
 {
 	struct tag_rec r;
 	enum store_rc rc;
@@ -327,14 +328,14 @@ static enum store_rc mlog_put(struct store_txn *t, const struct tdb *rdb,
 	if (!done_add(&r, key))
 		return store_fail(t->st, STORE_BADDATA, "%s: message %" PRId64
 				  " is done for more than %d list numbers",
-				  mlog_suffix[kind], key_decode_int(key + 8),
-				  TAG_DONE_MAX);
+				  name, key_decode_int(key + 8), TAG_DONE_MAX);
 	return rec_save(t, rdb, kind, key + 8, &r);
 }
 
 enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
-			 const struct tdb *db, const uint8_t *key,
-			 size_t keylen, const struct store_row *row)
+			 const char *name, const struct tdb *db,
+			 const uint8_t *key, size_t keylen,
+			 const struct store_row *row)
 {
 	bool mlog;
 	int kind = tag_kind(tb, &mlog);
@@ -344,15 +345,16 @@ enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
 		return STORE_OK;
 	if (keylen != (mlog ? MLOG_KEY_LEN : 8))
 		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
-				  "bytes", tb->name, keylen);
+				  "bytes", name, keylen);
 	rdb = record_db(t, db, kind);
-	return mlog ? mlog_put(t, &rdb, kind, key)
+	return mlog ? mlog_put(t, name, &rdb, kind, key)
 		: cookie_put(t, &rdb, kind, key, row);
 }
 
 /* other_done - has (listno, msgnum) a done > 0 entry besides key? */
-static enum store_rc other_done(struct store_txn *t, const struct tdb *db,
-				const uint8_t *key, bool *other)
+static enum store_rc other_done(struct store_txn *t, const char *name,
+				const struct tdb *db, const uint8_t *key,
+				bool *other)
 {
 	uint8_t from[MLOG_KEY_LEN];
 	MDB_val k = { sizeof(from), from }, d;
@@ -363,19 +365,20 @@ static enum store_rc other_done(struct store_txn *t, const struct tdb *db,
 	key_encode_int(1, from + MLOG_PREFIX);
 	*other = false;
 	if ((mrc = tcur_open(t->txn, db, &c)))
-		return store_mdb_rc(t->st, mrc, "mlog");
+		return store_mdb_rc(t->st, mrc, name);
 	for (mrc = tcur_get(&c, &k, &d, MDB_SET_RANGE);
 	     mrc == 0 && !*other && k.mv_size == MLOG_KEY_LEN &&
 	     memcmp(k.mv_data, key, MLOG_PREFIX) == 0;
 	     mrc = tcur_get(&c, &k, &d, MDB_NEXT))
 		*other = memcmp(k.mv_data, key, MLOG_KEY_LEN) != 0;
 	tcur_close(&c);
-	return mrc && mrc != MDB_NOTFOUND ? store_mdb_rc(t->st, mrc, "mlog")
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_rc(t->st, mrc, name)
 		: STORE_OK;
 }
 
 enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
-			 const struct tdb *db, const MDB_val *k)
+			 const char *name, const struct tdb *db,
+			 const MDB_val *k)
 {
 	const uint8_t *key = k->mv_data;
 	bool mlog, other = false;
@@ -388,11 +391,11 @@ enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
 		return STORE_OK;
 	if (k->mv_size != (mlog ? MLOG_KEY_LEN : 8))
 		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
-				  "bytes", tb->name, k->mv_size);
+				  "bytes", name, k->mv_size);
 	rdb = record_db(t, db, kind);
 	if (mlog && key_decode_int(key + 16) <= 0)
 		return STORE_OK;
-	if (mlog && ((rc = other_done(t, db, key, &other)) || other))
+	if (mlog && ((rc = other_done(t, name, db, key, &other)) || other))
 		return rc;
 	if ((rc = rec_load(t, &rdb, kind, mlog ? key + 8 : key, &r)))
 		return rc;
@@ -422,10 +425,11 @@ struct build {
 	enum store_rc rc;
 };
 
-/* build_table - a record for every row of table suffix of list id. */
-static enum store_rc build_table(struct store_txn *t, uint32_t id,
-				 const char *suffix)
+/* build_table - a record for every row of table suffix of list root. */
+static enum store_rc build_table(struct store_txn *t, const char *root,
+				 uint32_t id, const char *suffix)
 {
+	char name[REG_NAME_MAX + 16];
 	uint8_t key[STORE_KEY_MAX];
 	const struct reg_table *tb = NULL;
 	struct store_row row;
@@ -440,22 +444,23 @@ static enum store_rc build_table(struct store_txn *t, uint32_t id,
 			tb = reg_list[i];
 	if (!tb)
 		return store_fail(t->st, STORE_INTERNAL, "no table %s", suffix);
+	snprintf(name, sizeof(name), "%s%s", root, suffix);
 	list_tdb(t->st, tb, id, &db);
 	if ((mrc = tcur_open(t->txn, &db, &c)))
-		return store_mdb_rc(t->st, mrc, suffix);
+		return store_mdb_rc(t->st, mrc, name);
 	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST); mrc == 0 && rc == STORE_OK;
 	     mrc = tcur_get(&c, &k, &d, MDB_NEXT)) {
 		if (k.mv_size > sizeof(key) ||
 		    !row_decode(tb, d.mv_data, d.mv_size, &row)) {
-			rc = table_corrupt_row(t->st, suffix);
+			rc = table_corrupt_row(t->st, name);
 			break;
 		}
 		memcpy(key, k.mv_data, k.mv_size);	/* a put may move it */
-		rc = tag_on_put(t, tb, &db, key, k.mv_size, &row);
+		rc = tag_on_put(t, tb, name, &db, key, k.mv_size, &row);
 	}
 	tcur_close(&c);
 	if (rc == STORE_OK && mrc && mrc != MDB_NOTFOUND)
-		rc = store_mdb_rc(t->st, mrc, suffix);
+		rc = store_mdb_rc(t->st, mrc, name);
 	return rc;
 }
 
@@ -466,9 +471,9 @@ static int build_list(const char *root, void *arg)
 
 	b->rc = list_id(b->t, root, &id);
 	for (int i = 0; i < TAG_KINDS && b->rc == STORE_OK; i++)
-		if ((b->rc = build_table(b->t, id, cookie_suffix[i])) ==
+		if ((b->rc = build_table(b->t, root, id, cookie_suffix[i])) ==
 		    STORE_OK)
-			b->rc = build_table(b->t, id, mlog_suffix[i]);
+			b->rc = build_table(b->t, root, id, mlog_suffix[i]);
 	return b->rc != STORE_OK;
 }
 

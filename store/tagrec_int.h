@@ -68,18 +68,20 @@ bool tag_verdict(const MDB_val *d, int64_t listno, const char *cookie,
 enum store_rc tag_open(struct store_txn *t, bool create);
 
 /*
- * tag_on_put - row is about to be put under key in db (table tb): keep
- *	the message's record.  Any table: only _cookie and _mlog tables
- *	have records.
+ * tag_on_put - row is about to be put under key in db (table tb, named
+ *	name): keep the message's record.  Any table: only _cookie and
+ *	_mlog tables have records.
  */
 enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
-			 const struct tdb *db, const uint8_t *key,
-			 size_t keylen, const struct store_row *row);
+			 const char *name, const struct tdb *db,
+			 const uint8_t *key, size_t keylen,
+			 const struct store_row *row);
 /* tag_table - is tb a table whose rows have tag records? */
 bool tag_table(const struct reg_table *tb);
 /* tag_on_del - the row under k of db (table tb) is about to be deleted. */
 enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
-			 const struct tdb *db, const MDB_val *k);
+			 const char *name, const struct tdb *db,
+			 const MDB_val *k);
 /* tag_clear - list id's records (a drop). */
 enum store_rc tag_clear(struct store_txn *t, uint32_t id);
 /* tag_build - every list's records from its tables (format 4 to 5). */
