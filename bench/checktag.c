@@ -9,8 +9,10 @@
  *	(arrival and processed at list number 1), in a store and in an
  *	SQLite file with ezmlm-idx's T_cookie and T_mlog tables.  Then
  *	checks LOOKUPS pseudo-random messages as a sublist does before
- *	sending (seed 5.8): mq's tagger (mlist_checktag with its tables
- *	resolved once) in one read transaction against ezmlm-idx's two prepared queries of sub_sql_checktag
+ *	sending (seed 5.8): mq's tagger (mlist_checktag with its list
+ *	resolved once: one read of the message's tag record a check) in
+ *	one read transaction against ezmlm-idx's two prepared queries of
+ *	sub_sql_checktag
  *	(SELECT ... FROM T_mlog WHERE listno=? AND msgnum=? AND done > 0,
  *	SELECT msgnum FROM T_cookie WHERE msgnum=? AND cookie=?) in one
  *	SQLite transaction.  Each side's rate is printed by the wall clock

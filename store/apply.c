@@ -46,6 +46,7 @@
 #include <sodium.h>
 
 #include "store/diff_int.h"
+#include "store/tagrec_int.h"
 
 #define APPLY_LOCK_MS	30	/* the write lock held at a time: the aim */
 #define APPLY_MIN_MS	5	/* the least share of a transaction's body */
@@ -196,7 +197,7 @@ struct entry {
 struct target {
 	const struct reg_table *tb;
 	struct tdb db, x;
-	bool indexed, auto_id;
+	bool indexed, auto_id, tagged;	/* tagged: a tag record kept */
 	struct key_tail tail, xtail;	/* of the rows, of the index */
 	struct entry *e;
 	size_t n, cap;
@@ -212,6 +213,7 @@ static enum store_rc target_open(struct store_txn *t,
 	if (rc)
 		return rc;
 	g->indexed = reg_list_addresses(g->tb);
+	g->tagged = tag_table(g->tb);
 	g->auto_id = g->tb->nkey == 1 &&
 		(g->tb->cols[g->tb->key[0]].flags & REG_AUTO);
 	if (g->indexed && (rc = idx_of(t, g->tb, &g->db, &g->x)))
@@ -291,7 +293,7 @@ static enum store_rc insert_new(struct store_txn *t,
 	enum store_rc rc = STORE_OK;
 	int mrc;
 
-	if ((g->indexed || g->auto_id) &&
+	if ((g->indexed || g->auto_id || g->tagged) &&
 	    !row_decode(g->tb, new, ch->newlen, &row))
 		return store_fail(t->st, STORE_INTERNAL, "%s: a row of the "
 				  "difference does not decode", dt->name);
@@ -302,6 +304,9 @@ static enum store_rc insert_new(struct store_txn *t,
 	if (rc == STORE_OK && addr)
 		rc = entry_add(t, g, row.col[REG_ADDR_HASH].i, key,
 			       ch->keylen, addr);
+	if (rc == STORE_OK && g->tagged)
+		rc = tag_on_put(t, g->tb, dt->name, &g->db, key, ch->keylen,
+				&row);
 	if (rc)
 		return rc;
 	if ((mrc = tail_put(t, &g->db, &g->tail, &k, &d, 0)))

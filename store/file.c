@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store/internal.h"
+#include "store/tagrec_int.h"
 
 #define VERIFY_TIMEOUT	3600	/* seconds; a cyclic tree must not hang */
 
@@ -116,7 +117,8 @@ struct verify {
 	uint64_t rows;
 	uint64_t seq;
 	uint64_t format;	/* 1: no indexes by hash yet; 3: shared;
-				 * 4: list addresses keep their case */
+				 * 4: list addresses keep their case;
+				 * 5: tag records */
 	uint32_t *ids;		/* format 3: the lists' ids, sorted */
 	size_t nids;
 	char err[STORE_ERR_MAX];
@@ -454,6 +456,8 @@ static bool walk_db(struct verify *v, const char *name)
 	else if (strncmp(name, DB_LIST_PREFIX, 2) == 0 ||
 		 strncmp(name, DB_LIST_INDEX, 2) == 0)
 		return walk_list_db(v, name);
+	else if (strncmp(name, DB_TAG_PREFIX, 2) == 0 && v->format >= 5)
+		return true;	/* tag_verify, after the walk */
 	else if (strcmp(name, DB_META) && strcmp(name, DB_CHANGES) &&
 		   strcmp(name, DB_LISTS))
 		return vfail(v, "unknown database %s", name);
@@ -565,7 +569,7 @@ static bool verify_walk(struct verify *v, const char *path)
 	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
 		return vfail(v, "%s", mdb_strerror(rc));
-	return true;
+	return v->format < 5 || tag_verify(v->txn, v->err, sizeof(v->err));
 }
 
 static int fault_fd = -1;

@@ -16,7 +16,7 @@
 /*
  * Databases at most: a format 2 store (read to upgrade it) had 21 per
  * list; format 3 has 3 own, 17 MailerQ, 21 list table kinds and 5
- * indexes, whatever the number of lists.
+ * indexes, whatever the number of lists (format 5: and 2 of tag records).
  */
 #define STORE_MAX_DBS	8192
 #define STORE_KEY_MAX	511	/* LMDB's default maximum key size */
@@ -25,10 +25,11 @@
 
 /*
  * The format this mq reads and writes (meta "format"): 3: lists share
- * databases; 4: list addresses keep their case (layout.c).  Formats 1
- * (no index by hash) and 2 are upgraded when opened to write.
+ * databases; 4: list addresses keep their case (layout.c); 5: a tag
+ * record per message (tagrec.c).  Formats 1 (no index by hash) to 4
+ * are upgraded when opened to write.
  */
-#define STORE_FORMAT	4u
+#define STORE_FORMAT	5u
 
 /* Names of the store's own databases; tables are "t:" + table name. */
 #define DB_META		"meta"
@@ -106,6 +107,7 @@ struct store {
 	MDB_dbi mailerq[REG_MAILERQ_MAX];	/* by reg_mailerq index */
 	MDB_dbi list_t[LIST_KINDS];	/* by reg_list index: "l:" + suffix */
 	MDB_dbi list_x[LIST_KINDS];	/* address tables: "y:" + suffix */
+	MDB_dbi tag[2];		/* tag records: "k:" + cookie suffix */
 	pthread_mutex_t dbi_lock;	/* the dbi cache and mdb_dbi_open */
 	struct dbi_entry *dbis;
 	int ndbis, capdbis;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "store/internal.h"
+#include "store/tagrec_int.h"
 
 /*
  * Format 0x02 (store format 3): the format byte, the list's id (4 bytes
@@ -212,7 +213,7 @@ static enum store_rc forget_ids(struct store_txn *t, const char *root)
 	return STORE_OK;
 }
 
-/* list_clear - delete every row of list id, and its index entries. */
+/* list_clear - delete every row of list id, its index entries, records. */
 static enum store_rc list_clear(struct store_txn *t, const char *root,
 				uint32_t id)
 {
@@ -231,7 +232,7 @@ static enum store_rc list_clear(struct store_txn *t, const char *root,
 		if ((mrc = tdb_clear(t->txn, &x)))
 			return store_mdb_rc(t->st, mrc, root);
 	}
-	return STORE_OK;
+	return tag_clear(t, id);
 }
 
 enum store_rc store_list_drop(struct store_txn *t, const char *root)

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "store/internal.h"
+#include "store/tagrec_int.h"
 
 #define MAP_INITIAL	(64ull << 20)
 #define MAX_SIZE_DEFAULT (64ull << 30)
@@ -448,7 +449,8 @@ static enum store_rc open_own_dbs(struct store *st)
 	if (mrc == 0 && format >= 1 && format < STORE_FORMAT && write) {
 		if ((rc = layout_open(&t, true)) ||
 		    (format < 3 && (rc = layout_upgrade(&t, format))) ||
-		    (rc = layout_rekey(&t))) {
+		    (format < 4 && (rc = layout_rekey(&t))) ||
+		    (rc = tag_open(&t, true)) || (rc = tag_build(&t))) {
 			mdb_txn_abort(t.txn);
 			store_dbi_forget_pending(st, false);
 			return rc;
@@ -478,6 +480,8 @@ static enum store_rc open_own_dbs(struct store *st)
 	rc = open_mailerq_tables(&t);
 	if (rc == STORE_OK)
 		rc = layout_open(&t, write);
+	if (rc == STORE_OK)
+		rc = tag_open(&t, write);
 	if (rc) {
 		mdb_txn_abort(t.txn);
 		store_dbi_forget_pending(st, false);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "store/internal.h"
+#include "store/tagrec_int.h"
 
 void store_txn_free_scratch(struct store_txn *t)
 {
@@ -49,7 +50,8 @@ static enum store_rc put_row_at(struct store_txn *t, const struct reg_table *tb,
 	if (!buf)
 		return store_fail(t->st, STORE_INTERNAL, "out of memory");
 	row_encode(tb, row, buf);
-	if ((rc = idx_on_put(t, tb, name, dbi, key, keylen, row)))
+	if ((rc = idx_on_put(t, tb, name, dbi, key, keylen, row)) ||
+	    (rc = tag_on_put(t, tb, name, dbi, key, keylen, row)))
 		return rc;
 	rc = tdb_put(t->txn, dbi, &k, &d, 0);
 	if (rc)
@@ -298,6 +300,9 @@ enum store_rc store_del_current(struct store_txn *t,
 	if (keylen > STORE_KEY_MAX)
 		return table_corrupt_row(t->st, name);
 	memcpy(key, k->mv_data, keylen);
+	if ((rc = tag_on_del(t, tb, name, &c->db,
+			     &(MDB_val){ keylen, key })))
+		return rc;
 	if (reg_list_addresses(tb)) {
 		MDB_val copy = { keylen, key };
 		enum store_rc src;

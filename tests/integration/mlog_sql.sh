@@ -3,7 +3,9 @@
 # set), on SQLite, PostgreSQL and MariaDB: the row goes to SQL first, the
 # first row per key stays in SQL too (a second store that never saw it is
 # refused or told "already logged"), and what SQL holds is what each
-# engine's own client reads.  Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL
+# engine's own client reads.  A third store loaded from SQL checks
+# messages as SQL says (the tag records written by sync's inserts and
+# deletes), and verifies.  Needs MQ_TEST_PG_URL and MQ_TEST_MYSQL_URL
 # (tests/run.sh).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/engines.sh"
@@ -47,6 +49,19 @@ run_engine() {
 	expect_eq "$ENGINE: SQL kept the first row" "40" \
 		"$(q "SELECT subs FROM t_mlog WHERE listno = 3 AND msgnum = 1 AND done = 1")"
 	expect_eq "$ENGINE: one row" "1" "$(q "SELECT COUNT(*) FROM t_mlog")"
+
+	# A third store loaded from SQL: its checks answer from what SQL holds.
+	store c
+	unset MQ_DATABASE_ADDRESS
+	check "$ENGINE: store c, same list" "$MQ" import ezmlm "$TMP/t"
+	export MQ_DATABASE_ADDRESS=$URL
+	check "$ENGINE: store c loaded from SQL" "$MQ" sync --from-sql
+	expect_status "$ENGINE: store c: done at listno 3" 1 "$MQ" checktag t 1 "$c" --listno 3
+	check "$ENGINE: store c: not done at listno 2" "$MQ" checktag t 1 "$c" --listno 2
+	q "DELETE FROM t_mlog" > /dev/null
+	check "$ENGINE: the log emptied in SQL, synced" "$MQ" sync --from-sql
+	check "$ENGINE: store c: no longer done at listno 3" "$MQ" checktag t 1 "$c" --listno 3
+	check "$ENGINE: store c verifies" "$MQ" verify
 	unset MQ_DATABASE_ADDRESS
 }
 

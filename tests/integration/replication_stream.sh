@@ -9,7 +9,8 @@
 #	replica's verifies.  The replica refuses writes: the CLI with exit
 #	75 naming the primary, the API with 503.  mq cluster status shows
 #	the link.  A replica restarted after more commits resumes from the
-#	log, without a snapshot.
+#	log, without a snapshot.  A message's check (its tag record) comes
+#	with the snapshot and follows the log's cookie and mlog writes.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/cluster.sh"
 
@@ -22,6 +23,8 @@ mkdir -p "$TMP/p"
 P set locals type=domain address=before.example >/dev/null
 P list-create lst >/dev/null
 P sub lst a@one.example b@two.example >/dev/null
+c1=$(P cookie lst 1 s@one.example)
+P mlog lst 1 2 1 >/dev/null
 primary_start MQ_WWW_TOKEN=t || { fail "primary starts"; finish; }
 replica_start r MQ_WWW_TOKEN=t || { fail "replica starts"; finish; }
 
@@ -34,7 +37,15 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Beare
 	"$P_URL/v1/tables/locals" -d '{"type":"domain","address":"api.example"}')
 expect_eq "API write on the primary" 201 "$code"
 P sub lst c@three.example >/dev/null
+c2=$(P cookie lst 2 s@one.example)
+P mlog lst 2 3 1 >/dev/null
+P del lst_mlog msgnum=1 >/dev/null
 check "API and list writes reach the replica" wait_seq r "$(store_seq p)" 2
+check "the replica takes the cookie of the snapshot, done undone" \
+	R checktag lst 1 "$c1" --listno 2
+expect_status "and a message logged done after it as done" 1 \
+	R checktag lst 2 "$c2" --listno 3
+expect_grep "by list number 3" "list number 3" "$TMP/last.out"
 same_dump "replica dumps the same as the primary" p r
 check "the replica's store verifies" R verify "$TMP/r/mq.mdb"
 

@@ -1,0 +1,486 @@
+/*
+ * NAME
+ *	tagrec.c - a message's tag record: kept with every cookie and log write
+ * SYNOPSIS
+ *	#include "store/tagrec_int.h"
+ * DESCRIPTION
+ *	A sublist's check (checktag.c) needs the message's cookie and
+ *	whether its list number logged done > 0: two tables, two B-tree
+ *	descents into pages spread over the whole of both.  The record
+ *	(tagrec_int.h) holds both answers under a 12-byte key, one short
+ *	record a message, so that a check is one descent in a small tree.
+ *
+ *	The row writes of write.c (put_row_at, store_del_current: store_set,
+ *	store_del, store_put_encoded and store_del_key, which replication
+ *	and sync apply through), the inserts of apply.c and a list's drop
+ *	(list.c) call the hooks below in the transaction that changes the
+ *	table: there is no write to a _cookie or _mlog table that misses
+ *	its record.  The first writing open of a format 4 store builds
+ *	every record (tag_build); mq verify compares them with the tables
+ *	(tagrec_verify.c).
+ * DIAGNOSTICS
+ *	STORE_CORRUPT for a record that does not decode; STORE_BADDATA
+ *	when one message would have more than TAG_DONE_MAX list numbers
+ *	done.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/tagrec_int.h"
+
+#define MLOG_KEY_LEN	24	/* listno, msgnum, done */
+#define MLOG_PREFIX	16	/* key bytes of (listno, msgnum) */
+
+static const char *const cookie_suffix[TAG_KINDS] = { "_cookie",
+						       "_digest_cookie" };
+static const char *const mlog_suffix[TAG_KINDS] = { "_mlog", "_digest_mlog" };
+
+const char *tag_suffix(int kind)
+{
+	return cookie_suffix[kind];
+}
+
+const char *tag_mlog_suffix(int kind)
+{
+	return mlog_suffix[kind];
+}
+
+/* tag_kind - the record kind of a list table, or -1; *mlog: a log table. */
+static int tag_kind(const struct reg_table *tb, bool *mlog)
+{
+	if (tb->family != REG_LIST)
+		return -1;
+	for (int i = 0; i < TAG_KINDS; i++) {
+		*mlog = strcmp(tb->name, mlog_suffix[i]) == 0;
+		if (*mlog || strcmp(tb->name, cookie_suffix[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+bool tag_table(const struct reg_table *tb)
+{
+	bool mlog;
+
+	return tag_kind(tb, &mlog) >= 0;
+}
+
+/* cookie_bytes - the bytes of cookie that follow flags; -1: bad flags. */
+static int cookie_bytes(uint8_t flags)
+{
+	switch (flags) {
+	case 0:
+	case TAG_HAS_COOKIE:
+		return 0;
+	case TAG_HAS_COOKIE | TAG_COOKIE_20:
+		return MLIST_COOKIE_LEN;
+	case TAG_HAS_COOKIE | TAG_COOKIE_PACKED:
+		return TAG_PACKED_LEN;
+	}
+	return -1;
+}
+
+bool tag_decode(const void *data, size_t len, struct tag_rec *r)
+{
+	const uint8_t *p = data;
+	int n = len ? cookie_bytes(p[0]) : -1;
+	size_t at = 1 + (size_t)n;
+
+	if (n < 0 || len < at)
+		return false;
+	r->flags = p[0];
+	memset(r->cookie, 0, sizeof(r->cookie));
+	memcpy(r->cookie, p + 1, (size_t)n);
+	if ((len - at) % 8 || (len - at) / 8 > TAG_DONE_MAX)
+		return false;
+	r->ndone = (len - at) / 8;
+	memcpy(r->done, p + at, len - at);
+	for (size_t i = 1; i < r->ndone; i++)
+		if (memcmp(r->done[i - 1], r->done[i], 8) >= 0)
+			return false;
+	return r->flags || r->ndone;
+}
+
+/* tag_encode - r's data into out (TAG_DATA_MAX bytes); its length. */
+static size_t tag_encode(const struct tag_rec *r, uint8_t *out)
+{
+	int n = cookie_bytes(r->flags);
+	size_t at = 1;
+
+	out[0] = r->flags;
+	if (n > 0) {
+		memcpy(out + at, r->cookie, (size_t)n);
+		at += (size_t)n;
+	}
+	memcpy(out + at, r->done, r->ndone * 8);
+	return at + r->ndone * 8;
+}
+
+/* stored_letter - letter i of a stored cookie, packed or not. */
+static uint8_t stored_letter(const uint8_t *stored, bool packed, int i)
+{
+	return packed ? (uint8_t)('a' + ((stored[i / 2] >> (4 * (i % 2))) & 15))
+		: stored[i];
+}
+
+/*
+ * same_cookie - compare without leaking where they differ (only
+ *	whether cookie is shorter, which a NUL ends).
+ */
+static bool same_cookie(const uint8_t *stored, bool packed,
+			const char *cookie)
+{
+	unsigned char diff = 0;
+
+	for (int i = 0; i < MLIST_COOKIE_LEN; i++) {
+		if (cookie[i] == 0)
+			return false;
+		diff |= (unsigned char)(stored_letter(stored, packed, i) ^
+					(uint8_t)cookie[i]);
+	}
+	return diff == 0 && cookie[MLIST_COOKIE_LEN] == 0;
+}
+
+/* pack - is the cookie v letters 'a'..'p'?  Then packed into out. */
+static bool pack(const struct store_value *v, uint8_t out[TAG_PACKED_LEN])
+{
+	memset(out, 0, TAG_PACKED_LEN);
+	for (int i = 0; i < MLIST_COOKIE_LEN; i++) {
+		if (v->s[i] < 'a' || v->s[i] > 'p')
+			return false;
+		out[i / 2] |= (uint8_t)((v->s[i] - 'a') << (4 * (i % 2)));
+	}
+	return true;
+}
+
+bool tag_verdict(const MDB_val *d, int64_t listno, const char *cookie,
+		 enum mlist_tag *result)
+{
+	const uint8_t *p = d ? d->mv_data : NULL;
+	uint8_t lk[8];
+	size_t at;
+
+	int n;
+
+	*result = MLIST_TAG_NOCOOKIE;
+	if (!d)
+		return true;
+	if (d->mv_size < 1 || (n = cookie_bytes(p[0])) < 0)
+		return false;
+	at = 1 + (size_t)n;
+	if (at > d->mv_size || (d->mv_size - at) % 8)
+		return false;
+	key_encode_int(listno, lk);
+	for (size_t i = at; listno >= 0 && i < d->mv_size; i += 8)
+		if (memcmp(p + i, lk, 8) == 0) {
+			*result = MLIST_TAG_DONE;
+			return true;
+		}
+	if (p[0] & TAG_HAS_COOKIE)
+		*result = n && same_cookie(p + 1, p[0] & TAG_COOKIE_PACKED,
+					   cookie)
+			? MLIST_TAG_OK : MLIST_TAG_MISMATCH;
+	return true;
+}
+
+enum store_rc tag_open(struct store_txn *t, bool create)
+{
+	char name[REG_NAME_MAX + 8];
+	enum store_rc rc = STORE_OK;
+
+	for (int i = 0; i < TAG_KINDS && rc == STORE_OK; i++) {
+		snprintf(name, sizeof(name), DB_TAG_PREFIX "%s",
+			 cookie_suffix[i]);
+		rc = store_dbi(t, name, create, &t->st->tag[i]);
+	}
+	return rc;
+}
+
+/* rec_load - the record of message key (8 bytes) into r; none: empty. */
+static enum store_rc rec_load(struct store_txn *t, const struct tdb *rdb,
+			      int kind, const uint8_t *key,
+			      struct tag_rec *r)
+{
+	MDB_val k = { 8, (void *)key }, d;
+	int mrc = tdb_get(t->txn, rdb, &k, &d);
+
+	memset(r, 0, sizeof(*r));
+	if (mrc == MDB_NOTFOUND)
+		return STORE_OK;
+	if (mrc)
+		return store_mdb_rc(t->st, mrc, cookie_suffix[kind]);
+	if (!tag_decode(d.mv_data, d.mv_size, r))
+		return store_fail(t->st, STORE_CORRUPT, DB_TAG_PREFIX "%s: "
+				  "the record of message %" PRId64 " does not "
+				  "decode", cookie_suffix[kind],
+				  key_decode_int(key));
+	return STORE_OK;
+}
+
+/* rec_save - r under message key; an empty record is deleted. */
+static enum store_rc rec_save(struct store_txn *t, const struct tdb *rdb,
+			      int kind, const uint8_t *key,
+			      const struct tag_rec *r)
+{
+	uint8_t buf[TAG_DATA_MAX];
+	MDB_val k = { 8, (void *)key }, d = { 0, buf };
+	int mrc;
+
+	if (r->flags == 0 && r->ndone == 0) {
+		mrc = tdb_del(t->txn, rdb, &k);
+		if (mrc == MDB_NOTFOUND)
+			mrc = 0;
+	} else {
+		d.mv_size = tag_encode(r, buf);
+		mrc = tdb_put(t->txn, rdb, &k, &d, 0);
+	}
+	return mrc ? store_mdb_rc(t->st, mrc, cookie_suffix[kind]) : STORE_OK;
+}
+
+/* done_find - where listno (encoded) is or would go in r->done. */
+static size_t done_find(const struct tag_rec *r, const uint8_t *listno,
+			bool *found)
+{
+	size_t i = 0;
+	int c = 1;
+
+	while (i < r->ndone && (c = memcmp(r->done[i], listno, 8)) < 0)
+		i++;
+	*found = i < r->ndone && c == 0;
+	return i;
+}
+
+/* done_add - listno into r->done; false when it is full. */
+static bool done_add(struct tag_rec *r, const uint8_t *listno)
+{
+	bool found;
+	size_t i = done_find(r, listno, &found);
+
+	if (found)
+		return true;
+	if (r->ndone == TAG_DONE_MAX)
+		return false;
+	memmove(r->done[i + 1], r->done[i], (r->ndone - i) * 8);
+	memcpy(r->done[i], listno, 8);
+	r->ndone++;
+	return true;
+}
+
+static void done_remove(struct tag_rec *r, const uint8_t *listno)
+{
+	bool found;
+	size_t i = done_find(r, listno, &found);
+
+	if (!found)
+		return;
+	memmove(r->done[i], r->done[i + 1], (r->ndone - i - 1) * 8);
+	r->ndone--;
+}
+
+/* record_db - the record database of kind, under db's list prefix. */
+static struct tdb record_db(struct store_txn *t, const struct tdb *db,
+			    int kind)
+{
+	struct tdb rdb = *db;
+
+	rdb.dbi = t->st->tag[kind];
+	return rdb;
+}
+
+void tag_set_cookie(struct tag_rec *r, const struct store_value *v)
+{
+	r->flags = TAG_HAS_COOKIE;
+	memset(r->cookie, 0, sizeof(r->cookie));
+	if (v->kind != SV_TEXT || v->len != MLIST_COOKIE_LEN)
+		return;
+	r->flags |= pack(v, r->cookie) ? TAG_COOKIE_PACKED : TAG_COOKIE_20;
+	if (r->flags & TAG_COOKIE_20)
+		memcpy(r->cookie, v->s, MLIST_COOKIE_LEN);
+}
+
+/* cookie_put - the message's cookie row is row. */
+static enum store_rc cookie_put(struct store_txn *t, const struct tdb *rdb,
+				int kind, const uint8_t *key,
+				const struct store_row *row)
+{
+	struct tag_rec r;
+	enum store_rc rc = rec_load(t, rdb, kind, key, &r);
+
+	if (rc)
+		return rc;
+	tag_set_cookie(&r, &row->col[REG_COOKIE_COOKIE]);
+	return rec_save(t, rdb, kind, key, &r);
+}
+
+/* mlog_put - log entry key (listno, msgnum, done) of name is written. */
+static enum store_rc mlog_put(struct store_txn *t, const char *name,
+			      const struct tdb *rdb, int kind,
+			      const uint8_t *key)
+{
+	struct tag_rec r;
+	enum store_rc rc;
+
+	if (key_decode_int(key + 16) <= 0)
+		return STORE_OK;
+	if ((rc = rec_load(t, rdb, kind, key + 8, &r)))
+		return rc;
+	if (!done_add(&r, key))
+		return store_fail(t->st, STORE_BADDATA, "%s: message %" PRId64
+				  " is done for more than %d list numbers",
+				  name, key_decode_int(key + 8), TAG_DONE_MAX);
+	return rec_save(t, rdb, kind, key + 8, &r);
+}
+
+enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, const struct tdb *db,
+			 const uint8_t *key, size_t keylen,
+			 const struct store_row *row)
+{
+	bool mlog;
+	int kind = tag_kind(tb, &mlog);
+	struct tdb rdb;
+
+	if (kind < 0)
+		return STORE_OK;
+	if (keylen != (mlog ? MLOG_KEY_LEN : 8))
+		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
+				  "bytes", name, keylen);
+	rdb = record_db(t, db, kind);
+	return mlog ? mlog_put(t, name, &rdb, kind, key)
+		: cookie_put(t, &rdb, kind, key, row);
+}
+
+/* other_done - has (listno, msgnum) a done > 0 entry besides key? */
+static enum store_rc other_done(struct store_txn *t, const char *name,
+				const struct tdb *db, const uint8_t *key,
+				bool *other)
+{
+	uint8_t from[MLOG_KEY_LEN];
+	MDB_val k = { sizeof(from), from }, d;
+	struct tcur c;
+	int mrc;
+
+	memcpy(from, key, MLOG_PREFIX);
+	key_encode_int(1, from + MLOG_PREFIX);
+	*other = false;
+	if ((mrc = tcur_open(t->txn, db, &c)))
+		return store_mdb_rc(t->st, mrc, name);
+	for (mrc = tcur_get(&c, &k, &d, MDB_SET_RANGE);
+	     mrc == 0 && !*other && k.mv_size == MLOG_KEY_LEN &&
+	     memcmp(k.mv_data, key, MLOG_PREFIX) == 0;
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT))
+		*other = memcmp(k.mv_data, key, MLOG_KEY_LEN) != 0;
+	tcur_close(&c);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_rc(t->st, mrc, name)
+		: STORE_OK;
+}
+
+enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
+			 const char *name, const struct tdb *db,
+			 const MDB_val *k)
+{
+	const uint8_t *key = k->mv_data;
+	bool mlog, other = false;
+	int kind = tag_kind(tb, &mlog);
+	struct tdb rdb;
+	struct tag_rec r;
+	enum store_rc rc;
+
+	if (kind < 0)
+		return STORE_OK;
+	if (k->mv_size != (mlog ? MLOG_KEY_LEN : 8))
+		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
+				  "bytes", name, k->mv_size);
+	rdb = record_db(t, db, kind);
+	if (mlog && key_decode_int(key + 16) <= 0)
+		return STORE_OK;
+	if (mlog && ((rc = other_done(t, name, db, key, &other)) || other))
+		return rc;
+	if ((rc = rec_load(t, &rdb, kind, mlog ? key + 8 : key, &r)))
+		return rc;
+	if (mlog)
+		done_remove(&r, key);
+	else
+		r.flags = 0;
+	return rec_save(t, &rdb, kind, mlog ? key + 8 : key, &r);
+}
+
+enum store_rc tag_clear(struct store_txn *t, uint32_t id)
+{
+	struct tdb rdb = { .pfxlen = LIST_ID_LEN };
+	int mrc = 0;
+
+	tdb_list_id(rdb.pfx, id);
+	for (int i = 0; i < TAG_KINDS && mrc == 0; i++) {
+		rdb.dbi = t->st->tag[i];
+		mrc = tdb_clear(t->txn, &rdb);
+	}
+	return mrc ? store_mdb_rc(t->st, mrc, DB_TAG_PREFIX) : STORE_OK;
+}
+
+/* Building every list's records, in the upgrade from format 4. */
+struct build {
+	struct store_txn *t;
+	enum store_rc rc;
+};
+
+/* build_table - a record for every row of table suffix of list root. */
+static enum store_rc build_table(struct store_txn *t, const char *root,
+				 uint32_t id, const char *suffix)
+{
+	char name[REG_NAME_MAX + 16];
+	uint8_t key[STORE_KEY_MAX];
+	const struct reg_table *tb = NULL;
+	struct store_row row;
+	struct tdb db;
+	struct tcur c;
+	MDB_val k, d;
+	enum store_rc rc = STORE_OK;
+	int mrc;
+
+	for (int i = 0; reg_list[i] && !tb; i++)
+		if (strcmp(reg_list[i]->name, suffix) == 0)
+			tb = reg_list[i];
+	if (!tb)
+		return store_fail(t->st, STORE_INTERNAL, "no table %s", suffix);
+	snprintf(name, sizeof(name), "%s%s", root, suffix);
+	list_tdb(t->st, tb, id, &db);
+	if ((mrc = tcur_open(t->txn, &db, &c)))
+		return store_mdb_rc(t->st, mrc, name);
+	for (mrc = tcur_get(&c, &k, &d, MDB_FIRST); mrc == 0 && rc == STORE_OK;
+	     mrc = tcur_get(&c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size > sizeof(key) ||
+		    !row_decode(tb, d.mv_data, d.mv_size, &row)) {
+			rc = table_corrupt_row(t->st, name);
+			break;
+		}
+		memcpy(key, k.mv_data, k.mv_size);	/* a put may move it */
+		rc = tag_on_put(t, tb, name, &db, key, k.mv_size, &row);
+	}
+	tcur_close(&c);
+	if (rc == STORE_OK && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_rc(t->st, mrc, name);
+	return rc;
+}
+
+static int build_list(const char *root, void *arg)
+{
+	struct build *b = arg;
+	uint32_t id;
+
+	b->rc = list_id(b->t, root, &id);
+	for (int i = 0; i < TAG_KINDS && b->rc == STORE_OK; i++)
+		if ((b->rc = build_table(b->t, root, id, cookie_suffix[i])) ==
+		    STORE_OK)
+			b->rc = build_table(b->t, root, id, mlog_suffix[i]);
+	return b->rc != STORE_OK;
+}
+
+enum store_rc tag_build(struct store_txn *t)
+{
+	struct build b = { t, STORE_OK };
+	enum store_rc rc = store_list_each(t, build_list, &b);
+
+	return rc ? rc : b.rc;
+}
