@@ -6,7 +6,10 @@
  *	#include "sql-compat/sqlite_int.h"
  *
  *	enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem,
- *				     int *tries, bool *locked);
+ *				     int *tries, bool *locked,
+ *				     char *identity, size_t len);
+ *	enum sql_rc sqlite_file_identity(struct sql_conn *conn, char *buf,
+ *					 size_t len);
  * DESCRIPTION
  *	In rollback-journal mode (SQLite's default, and what ezmlm-idx's
  *	plugin makes) a reader's lock stops every other writer's commit,
@@ -25,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +47,10 @@ static const unsigned char journal_magic[8] = {
 
 /* The file change counter: bytes 24..27 of the header, big-endian. */
 #define COUNTER_AT 24
+
+/* The header's read and write versions: 2 in WAL mode. */
+#define VERSIONS_AT 18
+#define VERSION_WAL 2
 
 /* The byte SQLite's unix VFS locks for RESERVED (PENDING_BYTE + 1). */
 #define RESERVED_BYTE 0x40000001
@@ -65,10 +73,11 @@ struct file_copy {
 struct file_state {
 	uint32_t counter;
 	off_t	size;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
 	dev_t	dev;
 	ino_t	ino;
 	bool	replaced;	/* the path names another file than fd */
+	bool	wal;		/* commits leave the counter as it is */
 };
 
 /* copy_fail - a snapshot failure of the system's (errno) or no memory */
@@ -141,8 +150,11 @@ static int state_read(int fd, const char *path, struct file_state *s)
 	if ((r = pread(fd, h, sizeof(h), 0)) < 0)
 		return -1;
 	s->counter = counter_of(h, r);
+	s->wal = r > VERSIONS_AT + 1 && (h[VERSIONS_AT] == VERSION_WAL ||
+					  h[VERSIONS_AT + 1] == VERSION_WAL);
 	s->size = fsb.st_size;
 	s->mtime = fsb.st_mtim;
+	s->ctime = fsb.st_ctim;
 	s->dev = fsb.st_dev;
 	s->ino = fsb.st_ino;
 	s->replaced = fsb.st_dev != psb.st_dev || fsb.st_ino != psb.st_ino;
@@ -156,6 +168,24 @@ static bool states_equal(const struct file_state *a, const struct file_state *b)
 	       a->size == b->size && a->dev == b->dev && a->ino == b->ino &&
 	       a->mtime.tv_sec == b->mtime.tv_sec &&
 	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/*
+ * state_identity - what sql_identity says of state s: "" in WAL mode;
+ * else every part that a commit, a rollback or another file at the
+ * path changes (a file copied over it keeps no ctime).
+ */
+static void state_identity(const struct file_state *s, char *buf, size_t len)
+{
+	if (s->wal || s->replaced) {
+		buf[0] = 0;
+		return;
+	}
+	snprintf(buf, len, "sqlite %ju:%ju size %jd counter %" PRIu32
+		 " mtime %jd.%09ld ctime %jd.%09ld", (uintmax_t)s->dev,
+		 (uintmax_t)s->ino, (intmax_t)s->size, s->counter,
+		 (intmax_t)s->mtime.tv_sec, s->mtime.tv_nsec,
+		 (intmax_t)s->ctime.tv_sec, s->ctime.tv_nsec);
 }
 
 /*
@@ -265,26 +295,23 @@ static enum sql_rc state_locked(struct sql_conn *conn, int fd,
  * rolls back a journal of a writer dying within that tick of the
  * previous commit; WAL databases never come here.
  */
-static enum sql_rc copy_unlocked(struct sql_conn *conn, struct file_copy *c,
+static enum sql_rc copy_unlocked(struct sql_conn *conn, int fd,
+				 struct file_copy *c, struct file_state *before,
 				 bool *consistent)
 {
-	const char *path = conn->address->path;
-	struct file_state before, after;
-	int	fd = open(path, O_RDONLY | O_CLOEXEC);
-	enum sql_rc rc;
+	struct file_state after;
+	enum sql_rc rc = SQL_OK;
 	bool	active;
 
-	if (fd < 0)
-		return copy_fail(conn, errno);
-	if ((rc = state_locked(conn, fd, &before)) == SQL_OK &&
-	    file_read(fd, c) != 0)
+	if (file_read(fd, c) != 0)
 		rc = copy_fail(conn, errno);
-	active = journal_active(path);
+	active = journal_active(conn->address->path);
 	if (rc == SQL_OK)
 		rc = state_locked(conn, fd, &after);
-	close(fd);
-	*consistent = rc == SQL_OK && !active && states_equal(&before, &after)
-		&& c->len == before.size && counter_of(c->buf, c->len) == before.counter;
+	*consistent = rc == SQL_OK && !active && states_equal(before, &after)
+		&& c->len == before->size && counter_of(c->buf, c->len) == before->counter;
+	if (!*consistent)	/* the next try's "before" */
+		*before = after;
 	return rc;
 }
 
@@ -294,14 +321,17 @@ static enum sql_rc copy_unlocked(struct sql_conn *conn, struct file_copy *c,
  * lock: closing any descriptor of a file drops the process's fcntl
  * locks on it, SQLite's included.
  */
-static enum sql_rc copy_locked(struct sql_conn *conn, struct file_copy *c)
+static enum sql_rc copy_locked(struct sql_conn *conn, struct file_copy *c,
+				struct file_state *s)
 {
 	int	fd = open(conn->address->path, O_RDONLY | O_CLOEXEC);
 	enum sql_rc rc;
 
 	if (fd < 0)
 		return copy_fail(conn, errno);
-	if ((rc = read_lock(conn, fd)) == SQL_OK && file_read(fd, c) != 0)
+	if ((rc = read_lock(conn, fd)) == SQL_OK &&
+	    (state_read(fd, conn->address->path, s) != 0 ||
+	     file_read(fd, c) != 0))
 		rc = copy_fail(conn, errno);
 	read_unlock(conn);
 	close(fd);
@@ -318,29 +348,76 @@ static long ms_since(const struct timespec *t0)
 	       (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
-			     bool *locked)
+/*
+ * copy_tries - unlocked copies through one descriptor of the file until
+ * one is consistent or the tries run out; each try's state after is the
+ * next one's before.  A path that names another file is opened again.
+ */
+static enum sql_rc copy_tries(struct sql_conn *conn, struct file_copy *c,
+			      struct file_state *s, int *tries,
+			      bool *consistent)
 {
-	struct file_copy c = { NULL, 0, 0 };
-	enum sql_rc rc = copy_prepare(conn, &c);
-	bool	consistent = false;
+	int	fd = -1;
+	enum sql_rc rc = SQL_OK;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (*tries = 0; rc == SQL_OK && !consistent && *tries < SQLITE_COPY_TRIES
-	     && (*tries == 0 || ms_since(&t0) < SQLITE_COPY_MS); ++*tries)
-		rc = copy_unlocked(conn, &c, &consistent);
+	for (*tries = 0; rc == SQL_OK && !*consistent &&
+	     *tries < SQLITE_COPY_TRIES &&
+	     (*tries == 0 || ms_since(&t0) < SQLITE_COPY_MS); ++*tries) {
+		if (fd < 0 || s->replaced) {
+			if (fd >= 0)
+				close(fd);
+			if ((fd = open(conn->address->path,
+				       O_RDONLY | O_CLOEXEC)) < 0)
+				return copy_fail(conn, errno);
+			if ((rc = state_locked(conn, fd, s)) != SQL_OK)
+				break;
+		}
+		rc = copy_unlocked(conn, fd, c, s, consistent);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
+			     bool *locked, char *identity, size_t len)
+{
+	struct file_copy c = { NULL, 0, 0 };
+	struct file_state s;
+	enum sql_rc rc = copy_prepare(conn, &c);
+	bool	consistent = false;
+
+	if (rc == SQL_OK)
+		rc = copy_tries(conn, &c, &s, tries, &consistent);
 	if ((*locked = rc == SQL_OK && !consistent)) {
-		rc = copy_locked(conn, &c);
+		rc = copy_locked(conn, &c, &s);
 		++*tries;
 	}
 	if (rc != SQL_OK) {
 		sqlite3_free(c.buf);
 		return rc;
 	}
+	state_identity(&s, identity, len);
 	if (sqlite3_deserialize(mem, "main", c.buf, c.len, c.cap,
 				SQLITE_DESERIALIZE_FREEONCLOSE |
 				SQLITE_DESERIALIZE_READONLY) != SQLITE_OK)
 		return sqlite_fail(conn, mem, "snapshot");
 	return SQL_OK;
+}
+
+/* sqlite_file_identity - see sqlite_int.h */
+enum sql_rc sqlite_file_identity(struct sql_conn *conn, char *buf, size_t len)
+{
+	struct file_state s;
+	int	fd = open(conn->address->path, O_RDONLY | O_CLOEXEC);
+	enum sql_rc rc;
+
+	if (fd < 0)
+		return copy_fail(conn, errno);
+	if ((rc = state_locked(conn, fd, &s)) == SQL_OK)
+		state_identity(&s, buf, len);
+	close(fd);
+	return rc;
 }

@@ -39,11 +39,29 @@ enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db,
  * one committed state of the file, holding other writers off only for
  * moments (sqlite_copy.c says how).  *tries gets the number of copies
  * read (1 when no writer committed meanwhile), *locked whether the last
- * was read under the lock.  SQL_TEMPFAIL when the file
+ * was read under the lock, identity (len bytes) the identity of the
+ * state copied (sql_identity).  SQL_TEMPFAIL when the file
  * cannot be read or the lock not taken within busy_timeout, conn's
  * error saying why; mem is then unchanged.
  */
 enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
-			     bool *locked);
+			     bool *locked, char *identity, size_t len);
+
+/*
+ * sqlite_file_identity - the identity (sql_identity) of conn's file as
+ * it is now, read under its read lock for a moment (a hot journal
+ * rolled back first); "" in WAL mode.
+ */
+enum sql_rc sqlite_file_identity(struct sql_conn *conn, char *buf,
+				 size_t len);
+
+/*
+ * What conn->snapshot holds while statements read a copy of the file:
+ * the file's own handle, and the identity of the state copied.
+ */
+struct sqlite_snapshot {
+	sqlite3 *file;
+	char	identity[SQL_IDENTITY_MAX];
+};
 
 #endif

@@ -133,10 +133,11 @@ static void *writer(void *arg)
 /* copy - a copy of the file through conn into a new in-memory database */
 static sqlite3 *copy(struct sql_conn *conn, int *tries, bool *locked)
 {
+	char	id[SQL_IDENTITY_MAX];
 	sqlite3 *mem = NULL;
 
 	if (sqlite3_open(":memory:", &mem) != SQLITE_OK ||
-	    sqlite_copy_file(conn, mem, tries, locked) != SQL_OK) {
+	    sqlite_copy_file(conn, mem, tries, locked, id, sizeof(id)) != SQL_OK) {
 		sqlite3_close(mem);
 		return NULL;
 	}
