@@ -53,6 +53,7 @@
 #include "sql-compat/sync.h"
 #include "store/mlist.h"
 #include "store/store.h"
+#include "tests/lib/own_database.h"
 
 #define PROG		"sync_from_sql"
 #include "bench/bench.h"
@@ -89,46 +90,6 @@ static void exec_or_die(struct sql_conn *c, const char *sql)
 {
 	if (sql_exec(c, sql, NULL, 0, NULL, NULL))
 		die("%s", sql_errmsg(c));
-}
-
-/* own_database - a new database on the server of url; its address. */
-static struct sql_address *own_database(const char *url, char *name,
-					size_t len)
-{
-	struct sql_address *a, *b;
-	struct sql_conn *c;
-	char err[1024], sql[256];
-
-	if (sql_address_parse(url, &a, err, sizeof(err)))
-		die("%s", err);
-	snprintf(name, len, "mqbench_%ld", (long)getpid());
-	c = connect_addr(a);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	exec_or_die(c, sql);
-	sql_close(c);
-	if (!(b = sql_address_dup(a)))
-		die("out of memory");
-	free(b->database);
-	if (!(b->database = strdup(name)))
-		die("out of memory");
-	sql_address_free(a);
-	return b;
-}
-
-static void drop_database(const char *url, const char *name)
-{
-	struct sql_address *a;
-	struct sql_conn *c;
-	char err[1024], sql[256];
-
-	if (sql_address_parse(url, &a, err, sizeof(err)))
-		return;
-	if (sql_connect(a, &c, err, sizeof(err)) == SQL_OK) {
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
-		sql_exec(c, sql, NULL, 0, NULL, NULL);
-		sql_close(c);
-	}
-	sql_address_free(a);
 }
 
 /* Rows in one INSERT of fill(): a statement of about 40 kB. */
@@ -488,7 +449,9 @@ int main(int argc, char **argv)
 					      sizeof(err)))
 				die("%s", err);
 		} else
-			a = own_database(url, name, sizeof(name));
+			if (!(a = own_database(url, "mqbench", name,
+					       sizeof(name), err, sizeof(err))))
+				die("%s", err);
 		measure(e, a);
 		if (e->env)
 			drop_database(url, name);
