@@ -182,12 +182,13 @@ static void sqlite_close(struct sql_conn *conn)
 {
 	struct sqlite_snapshot *snap = conn->snapshot;
 
-	if (snap) {
-		sqlite3_close(snap->file);
-		free(snap);
-	}
 	if (conn->handle)
 		sqlite3_close(conn->handle);
+	if (snap) {	/* the copy's memory once nothing reads it */
+		sqlite3_close(snap->file);
+		sqlite_copy_release(&snap->copy);
+		free(snap);
+	}
 	conn->handle = conn->snapshot = NULL;
 }
 
@@ -496,8 +497,8 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 		free(snap);
 		return rc;
 	}
-	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked, snap->identity,
-				   sizeof(snap->identity))) != SQL_OK) {
+	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked,
+				   &snap->copy)) != SQL_OK) {
 		sqlite3_close(mem);
 		free(snap);
 		return rc;
@@ -516,6 +517,7 @@ static enum sql_rc sqlite_rollback(struct sql_conn *conn)
 
 	if (snap) {	/* drop the copy, back to the file */
 		sqlite3_close(conn->handle);
+		sqlite_copy_release(&snap->copy);
 		conn->handle = snap->file;
 		conn->snapshot = NULL;
 		free(snap);
@@ -534,7 +536,7 @@ static enum sql_rc sqlite_identity(struct sql_conn *conn, char *buf,
 	const struct sqlite_snapshot *snap = conn->snapshot;
 
 	if (snap) {
-		snprintf(buf, len, "%s", snap->identity);
+		snprintf(buf, len, "%s", snap->copy.identity);
 		return SQL_OK;
 	}
 	if (!sqlite3_get_autocommit(conn->handle))
