@@ -284,7 +284,8 @@ static enum sql_rc state_locked(struct sql_conn *conn, int fd,
  * database file only while it holds the EXCLUSIVE lock, which excludes
  * our SHARED lock, so under SHARED no commit is half-written.  The
  * state (change counter, size, mtime, inode) is read under SHARED
- * before the copy and again after it.  A writer that changed the file
+ * before the copy (by the try before, as its state after, when there
+ * was one) and again after it.  A writer that changed the file
  * in between either committed, and every commit in this mode writes a
  * new change counter; or died mid-commit, leaving a hot journal that
  * the next reader's lock rolls back.  The copy is refused when the
@@ -314,7 +315,8 @@ static enum sql_rc copy_unlocked(struct sql_conn *conn, int fd,
 	if (rc == SQL_OK)
 		rc = state_locked(conn, fd, &after);
 	*consistent = rc == SQL_OK && !active && states_equal(before, &after)
-		&& c->len == (size_t)before->size && counter_of(c->buf, c->len) == before->counter;
+		&& c->len == (size_t)before->size
+		&& counter_of(c->buf, c->len) == before->counter;
 	if (!*consistent)	/* the next try's "before" */
 		*before = after;
 	return rc;

@@ -16,7 +16,8 @@
  *	mark, recorded by its own last write, neither side changed since
  *	and the sync has nothing to do: nothing read, no write
  *	transaction.  The mark holds the sync's flags too (another
- *	database-validate reads other rows).
+ *	database-validate reads other rows) and a hash of the registry
+ *	(another mq's tables and columns read other rows).
  *
  *	A sync that refused rows, kept odd addresses or read columns as
  *	their default records no mark: its warnings are said again at
@@ -25,6 +26,7 @@
  * DIAGNOSTICS
  *	None: a source or store that cannot say means the full compare.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,41 @@ static bool full_forced(unsigned flags)
 	return (flags & SQL_SYNC_FULL) || (e && strcmp(e, "1") == 0);
 }
 
+/* fnv - FNV-1a of s (and its NUL) on top of h */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	do
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	while (*s++);
+	return h;
+}
+
+/*
+ * registry_print - a hash of the tables and columns this mq syncs: an
+ *	mq of another registry reads the same file into other rows.
+ */
+static uint64_t registry_print(void)
+{
+	const struct reg_table *const *fam[] = { reg_mailerq, reg_list };
+	uint64_t h = 0xcbf29ce484222325ull;
+	char	n[32];
+
+	for (size_t f = 0; f < 2; f++)
+		for (size_t i = 0; fam[f][i]; i++) {
+			h = fnv(h, fam[f][i]->name);
+			for (int c = 0; c < fam[f][i]->ncols; c++) {
+				const struct reg_column *col = &fam[f][i]->cols[c];
+
+				snprintf(n, sizeof(n), "%d %u %zu",
+					 (int)col->type, col->flags,
+					 col->maxlen);
+				h = fnv(fnv(fnv(h, col->name), n),
+					col->dflt ? col->dflt : "");
+			}
+		}
+	return h;
+}
+
 /* sync_mark - see sync_int.h */
 bool	sync_mark(struct sql_conn *conn, unsigned flags,
 		  const struct sql_sync_result *res, char mark[STORE_MARK_MAX])
@@ -50,7 +87,8 @@ bool	sync_mark(struct sql_conn *conn, unsigned flags,
 	    *res->defaulted || sql_identity(conn, id, sizeof(id)) != SQL_OK ||
 	    !*id)
 		return false;
-	n = snprintf(mark, STORE_MARK_MAX, "sync --from-sql 1 flags %#x %s",
+	n = snprintf(mark, STORE_MARK_MAX, "sync --from-sql registry %016"
+		     PRIx64 " flags %#x %s", registry_print(),
 		     flags & ~(unsigned)SQL_SYNC_FULL, id);
 	return n > 0 && n < STORE_MARK_MAX;
 }
