@@ -490,8 +490,10 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 	if (!(snap = calloc(1, sizeof(*snap))))
 		return sql_conn_fail(conn, SQL_INTERNAL, "snapshot",
 				     "out of memory");
-	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL)
-	    != SQLITE_OK) {
+	/* no mutex: a connection is one thread's at a time, and SQLite's
+	 * serialized mode took one in every call, per value read */
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(conn, mem, "snapshot");
 		sqlite3_close(mem);
 		free(snap);
