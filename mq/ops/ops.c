@@ -193,8 +193,9 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 		line(ctx, false, text);
 	}
 	if (res->unchanged) {	/* the quick check (sync.md) */
-		snprintf(text, sizeof(text), "%s: SQL and the store are as the "
-			 "last sync left them: nothing to do", what);
+		snprintf(text, sizeof(text), "%s: 0 changed, 0 lists created, 0 "
+			 "dropped: nothing to do (SQL and the store are as the "
+			 "last sync left them)", what);
 		line(ctx, false, text);
 		return;
 	}
