@@ -66,6 +66,8 @@ SRCS	:= $(wildcard store/*.c sql-compat/*.c import/*.c replicate/*.c mq/*.c mq/*
 LIBSRCS	:= $(filter-out $(MQ_MAIN) $(STUBS),$(SRCS))
 UNITSRC	:= $(wildcard tests/unit/*_test.c)
 BENCHSRC := $(wildcard bench/*.c)
+# Helpers linked into every unit test and benchmark.
+TESTLIB	:= tests/lib/own_database.c
 
 PG_LIBDIR := /usr/lib/postgresql/15/lib
 
@@ -211,15 +213,15 @@ $(B)/valgrind/mq: $(VG_MAIN) $(VG_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) -o $@ $^ $(DYN_LIBS)
 
-$(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(B)/asan/libmq.a
+$(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(call obj,$(B)/asan,$(TESTLIB)) $(B)/asan/libmq.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(ASAN_FLAGS) -o $@ $< $(B)/asan/libmq.a $(DYN_LIBS)
+	$(Q)$(CC) $(ASAN_FLAGS) -o $@ $< $(call obj,$(B)/asan,$(TESTLIB)) $(B)/asan/libmq.a $(DYN_LIBS)
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(B)/libmq.a
+$(B)/bench/%: $(B)/obj/bench/%.o $(call obj,$(B),$(TESTLIB)) $(B)/libmq.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) -O2 -o $@ $< $(B)/libmq.a $(DYN_LIBS)
+	$(Q)$(CC) -O2 -o $@ $< $(call obj,$(B),$(TESTLIB)) $(B)/libmq.a $(DYN_LIBS)
 
 # Fuzz targets.  Every tests/fuzz/*.c but the shared fuzz_util.c is one
 # libFuzzer program; the library's objects get coverage instrumentation
@@ -266,4 +268,5 @@ clean:
 include packaging/install.mk
 
 -include $(patsubst %.o,%.d,$(REL_OBJS) $(ASAN_OBJS) $(VG_OBJS) $(STUB_OBJ) \
-	$(REL_MAIN) $(ASAN_MAIN) $(VG_MAIN) $(UNIT_OBJS) $(BENCH_OBJS))
+	$(REL_MAIN) $(ASAN_MAIN) $(VG_MAIN) $(UNIT_OBJS) $(BENCH_OBJS) \
+	$(call obj,$(B),$(TESTLIB)) $(call obj,$(B)/asan,$(TESTLIB)))

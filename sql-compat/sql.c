@@ -333,6 +333,14 @@ enum sql_rc sql_begin_snapshot(struct sql_conn *conn)
 	return SQL_DISPATCH(conn, begin_snapshot, conn);
 }
 
+enum sql_rc sql_identity(struct sql_conn *conn, char *buf, size_t len)
+{
+	if (len)
+		buf[0] = 0;
+	return conn->driver->identity ? conn->driver->identity(conn, buf, len)
+		: SQL_OK;
+}
+
 enum sql_rc sql_commit(struct sql_conn *conn)
 {
 	return SQL_DISPATCH(conn, commit, conn);

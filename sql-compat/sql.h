@@ -293,6 +293,9 @@ struct sql_driver {
 	 * briefly as the engine allows; rollback ends it.
 	 */
 	enum sql_rc (*begin_snapshot)(struct sql_conn *conn);
+	/* What tells one committed state of the database from every
+	 * other (sql_identity); NULL: the engine cannot say. */
+	enum sql_rc (*identity)(struct sql_conn *conn, char *buf, size_t len);
 
 	/* The catalog: tables of the current database/schema, columns. */
 	enum sql_rc (*list_tables)(struct sql_conn *conn, sql_table_cb cb,
@@ -474,6 +477,17 @@ enum sql_rc sql_begin(struct sql_conn *conn);
  *	off by the sync; in WAL mode a plain read transaction.
  */
 enum sql_rc sql_begin_snapshot(struct sql_conn *conn);
+/*
+ * sql_identity - inside a read snapshot, the identity of the state it
+ *	reads; outside one, of the database now: a text that differs for
+ *	every committed state (an SQLite file in rollback-journal mode:
+ *	device, inode, size, change counter, times), so an equal one
+ *	means an unchanged database.  "" when the engine cannot say (a
+ *	server, SQLite in WAL mode, whose commits leave the file's
+ *	counter as it is).  buf holds SQL_IDENTITY_MAX bytes.
+ */
+#define SQL_IDENTITY_MAX 160
+enum sql_rc sql_identity(struct sql_conn *conn, char *buf, size_t len);
 enum sql_rc sql_commit(struct sql_conn *conn);
 enum sql_rc sql_rollback(struct sql_conn *conn);
 

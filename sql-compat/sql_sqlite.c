@@ -180,10 +180,15 @@ static enum sql_rc sqlite_connect(struct sql_conn *conn)
 /* sqlite_close - release the connection (and a snapshot's copy) */
 static void sqlite_close(struct sql_conn *conn)
 {
-	if (conn->snapshot)
-		sqlite3_close(conn->snapshot);
+	struct sqlite_snapshot *snap = conn->snapshot;
+
 	if (conn->handle)
 		sqlite3_close(conn->handle);
+	if (snap) {	/* the copy's memory once nothing reads it */
+		sqlite3_close(snap->file);
+		sqlite_copy_release(&snap->copy);
+		free(snap);
+	}
 	conn->handle = conn->snapshot = NULL;
 }
 
@@ -472,6 +477,7 @@ static bool sqlite_is_wal(struct sql_conn *conn)
  */
 static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 {
+	struct sqlite_snapshot *snap;
 	sqlite3 *mem = NULL;
 	enum sql_rc rc;
 	int	tries;
@@ -481,18 +487,27 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 		rc = sqlite_simple(conn, "BEGIN");
 		return rc ? rc : sqlite_read_schema(conn, "snapshot");
 	}
-	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL)
-	    != SQLITE_OK) {
+	if (!(snap = calloc(1, sizeof(*snap))))
+		return sql_conn_fail(conn, SQL_INTERNAL, "snapshot",
+				     "out of memory");
+	/* no mutex: a connection is one thread's at a time, and SQLite's
+	 * serialized mode took one in every call, per value read */
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(conn, mem, "snapshot");
 		sqlite3_close(mem);
+		free(snap);
 		return rc;
 	}
-	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked)) != SQL_OK) {
+	if ((rc = sqlite_copy_file(conn, mem, &tries, &locked,
+				   &snap->copy)) != SQL_OK) {
 		sqlite3_close(mem);
+		free(snap);
 		return rc;
 	}
 	sqlite3_extended_result_codes(mem, 1);
-	conn->snapshot = conn->handle;
+	snap->file = conn->handle;
+	conn->snapshot = snap;
 	conn->handle = mem;
 	return SQL_OK;
 }
@@ -500,13 +515,35 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 /* sqlite_rollback - also fine when SQLite already rolled back itself */
 static enum sql_rc sqlite_rollback(struct sql_conn *conn)
 {
-	if (conn->snapshot) {	/* drop the copy, back to the file */
+	struct sqlite_snapshot *snap = conn->snapshot;
+
+	if (snap) {	/* drop the copy, back to the file */
 		sqlite3_close(conn->handle);
-		conn->handle = conn->snapshot;
+		sqlite_copy_release(&snap->copy);
+		conn->handle = snap->file;
 		conn->snapshot = NULL;
+		free(snap);
 		return SQL_OK;
 	}
 	return sqlite_rollback_plain(conn);
+}
+
+/*
+ * sqlite_identity - of the copy a snapshot reads, else of the file now
+ * (WAL mode: "", its snapshot is a plain read transaction)
+ */
+static enum sql_rc sqlite_identity(struct sql_conn *conn, char *buf,
+				   size_t len)
+{
+	const struct sqlite_snapshot *snap = conn->snapshot;
+
+	if (snap) {
+		snprintf(buf, len, "%s", snap->copy.identity);
+		return SQL_OK;
+	}
+	if (!sqlite3_get_autocommit(conn->handle))
+		return SQL_OK;	/* in a WAL snapshot, or a transaction */
+	return sqlite_file_identity(conn, buf, len);
 }
 
 /* sqlite_list_tables - the user tables of the main database */
@@ -558,6 +595,7 @@ const struct sql_driver sql_sqlite_driver = {
 	.stmt_free = sqlite_stmt_free,
 	.begin = sqlite_begin,
 	.begin_snapshot = sqlite_begin_snapshot,
+	.identity = sqlite_identity,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.list_tables = sqlite_list_tables,

@@ -33,17 +33,44 @@
 enum sql_rc sqlite_fail(struct sql_conn *conn, sqlite3 *db,
 			const char *action);
 
+/* The memory under a copy of the file, and what the copy is of. */
+struct sqlite_copy {
+	unsigned char *buf;	/* mmap'ed, unmapped by sqlite_copy_release */
+	size_t	cap;
+	char	identity[SQL_IDENTITY_MAX];	/* sql_identity's */
+};
+
 /*
  * sqlite_copy_file - the database file of conn (rollback-journal mode,
  * not inside a transaction) read into the in-memory database mem as
  * one committed state of the file, holding other writers off only for
  * moments (sqlite_copy.c says how).  *tries gets the number of copies
  * read (1 when no writer committed meanwhile), *locked whether the last
- * was read under the lock.  SQL_TEMPFAIL when the file
- * cannot be read or the lock not taken within busy_timeout, conn's
- * error saying why; mem is then unchanged.
+ * was read under the lock, *copy the memory mem reads (release it with
+ * sqlite_copy_release once mem is closed) and the identity of the
+ * state copied.  SQL_TEMPFAIL when the file cannot be read or the lock
+ * not taken within busy_timeout, conn's error saying why; mem is then
+ * unchanged and *copy holds nothing.
  */
 enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
-			     bool *locked);
+			     bool *locked, struct sqlite_copy *copy);
+void	sqlite_copy_release(struct sqlite_copy *copy);
+
+/*
+ * sqlite_file_identity - the identity (sql_identity) of conn's file as
+ * it is now, read under its read lock for a moment (a hot journal
+ * rolled back first); "" in WAL mode.
+ */
+enum sql_rc sqlite_file_identity(struct sql_conn *conn, char *buf,
+				 size_t len);
+
+/*
+ * What conn->snapshot holds while statements read a copy of the file:
+ * the file's own handle, and the copy.
+ */
+struct sqlite_snapshot {
+	sqlite3 *file;
+	struct sqlite_copy copy;
+};
 
 #endif

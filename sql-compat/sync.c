@@ -655,7 +655,7 @@ static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
 	struct sync_name *names = NULL;
 	struct sync_cols *cols = NULL;
 	struct store_txn *txn;
-	char **roots = NULL;
+	char **roots = NULL, mark[STORE_MARK_MAX];
 	enum store_rc src;
 	enum sql_rc rc;
 	int ex;
@@ -672,6 +672,8 @@ static int from_read(struct sql_conn *conn, struct store *st, unsigned flags,
 		 (src = from_diff(txn, f, d)))
 		ex = f->fail ? f->fail : sync_store_fail(st, src, res->err,
 							 sizeof(res->err));
+	else if (!ex && sync_mark(conn, flags, res, mark))
+		store_diff_mark(*d, mark);	/* the copy's state, read */
 	store_read_end(txn);
 	sql_rollback(conn);
 	sql_schema_lists_free(roots);
@@ -690,6 +692,8 @@ enum result_kind sql_sync_read(struct sql_conn *conn, struct store *st,
 
 	memset(res, 0, sizeof(*res));
 	*diff = NULL;
+	if (sync_quick_unchanged(conn, st, flags, res))
+		return RESULT_OK;
 	ex = from_read(conn, st, flags, &f, diff);
 	if (ex) {
 		store_diff_free(*diff);
@@ -703,7 +707,7 @@ enum result_kind sql_sync_apply(struct store *st, struct store_diff *diff,
 {
 	enum store_rc src = STORE_OK;
 
-	if (!store_diff_empty(diff))
+	if (diff)	/* else the quick check found nothing to do */
 		src = store_diff_apply(st, diff, 0, &res->seq);
 	store_diff_free(diff);
 	return src ? sync_store_fail(st, src, res->err, sizeof(res->err))

@@ -50,6 +50,9 @@
 					 * SQL columns are carried along, a
 					 * missing non-key column is read
 					 * as its default (res->defaulted) */
+#define SQL_SYNC_FULL 0x02		/* from: compare every row, even when
+					 * the quick check (sync_quick.c)
+					 * finds SQL and the store unchanged */
 
 /* What a sync did to one table. */
 struct sql_sync_table {
@@ -75,6 +78,9 @@ struct sql_sync_result {
 						 * missing columns read as
 						 * their default, "table.column"
 						 * space-separated */
+	bool unchanged;			/* from: the quick check found SQL
+					 * and the store as the last sync
+					 * left them: nothing read */
 	unsigned odd_addresses;		/* list addresses kept as SQL has
 					 * them though mq would refuse them */
 	char odd_address[SQL_SYNC_ERR_MAX];	/* the first, with why */

@@ -239,6 +239,24 @@ void	sync_twin_message(const struct sync_name *tn,
 			  const struct sync_twin *twin, char *err,
 			  size_t errlen);
 
+/*
+ * sync_mark - the mark of what conn's snapshot reads (inside one) or of
+ *	the database now (outside), with flags, into mark: false when
+ *	there is none to record or to check (the engine cannot say, or
+ *	res holds warnings to say again).
+ *	(sync_quick.c)
+ */
+bool	sync_mark(struct sql_conn *conn, unsigned flags,
+		  const struct sql_sync_result *res, char mark[STORE_MARK_MAX]);
+
+/*
+ * sync_quick_unchanged - is the store still what the last sync from
+ *	this very SQL state made it?  Then res->unchanged and res->seq
+ *	are set, and nothing needs reading.  (sync_quick.c)
+ */
+bool	sync_quick_unchanged(struct sql_conn *conn, struct store *st,
+			     unsigned flags, struct sql_sync_result *res);
+
 /* sync_param - a store value as a bound parameter. */
 struct sql_value sync_param(const struct store_value *v);
 

@@ -490,6 +490,9 @@ static enum store_rc run_body(struct store_txn *t, void *arg)
 	if (rc == STORE_OK && !pos_before(r->to, r->end)) {
 		r->finished = true;
 		rc = lists_finish(t, r);
+		/* the store is the source's copy only if nobody else wrote */
+		if (rc == STORE_OK && !r->undo && !r->moved && *r->d->mark)
+			rc = diff_mark_put(t, r->d->mark, t->seq);
 	}
 	r->body_ms = ms_since(&r->start);
 	return rc;
@@ -594,7 +597,14 @@ enum store_rc store_diff_apply(struct store *st, struct store_diff *d,
 	struct run r = { .d = d, .batch = batch, .expect = d->seen,
 			 .end = { d->ntables, 0 } };
 	uint64_t seq = d->seen.seq;
-	enum store_rc rc = walk(st, &r, &seq);
+	enum store_rc rc;
+
+	if (store_diff_empty(d)) {
+		if (seq_out)
+			*seq_out = seq;
+		return diff_mark_only(st, d);
+	}
+	rc = walk(st, &r, &seq);
 
 	if (rc)
 		return undo(st, &r, rc);

@@ -89,7 +89,22 @@ struct store_diff {
 	unsigned *created, *dropped;	/* the caller's */
 	struct diff_table *tables;	/* only tables with changes */
 	size_t ntables, tablecap;
+	char mark[STORE_MARK_MAX];	/* store_diff_mark's, or "" */
 };
+
+/*
+ * diff_mark_put - record d's mark with the store's state as t leaves it,
+ *	committing sequence seq (diff_mark.c).
+ */
+enum store_rc diff_mark_put(struct store_txn *t, const char *mark,
+			    uint64_t seq);
+
+/*
+ * diff_mark_only - an empty difference's mark, in a transaction of its
+ *	own, unless it is current already or another writer wrote since
+ *	the snapshot (diff_mark.c).
+ */
+enum store_rc diff_mark_only(struct store *st, const struct store_diff *d);
 
 /* The work of one table's diff (diff.c, diff_keyed.c). */
 struct table_diff {

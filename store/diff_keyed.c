@@ -80,7 +80,7 @@ static struct held held_at(uint8_t *p, uint8_t **key, uint8_t **row)
 	return h;
 }
 
-/* entry_cmp - qsort_r order: by key, then as the rows came */
+/* entry_cmp - entries_sort's order: by key, then as the rows came */
 static int entry_cmp(const void *a, const void *b, void *arg)
 {
 	const struct sort_entry *x = a, *y = b;
@@ -98,6 +98,39 @@ static int entry_cmp(const void *a, const void *b, void *arg)
 	if ((c = diff_key_cmp(kx, hx.keylen, ky, hy.keylen)))
 		return c;
 	return x->nth < y->nth ? -1 : x->nth > y->nth;
+}
+
+/*
+ * entries_sort - entries in entry_cmp's order: a merge sort, bottom up.
+ *	qsort_r moved each 32-byte entry with a call to memcpy and
+ *	compared through a pointer: a fifth of the CPU of a first load of
+ *	a million rows.  false without memory.
+ */
+static bool entries_sort(struct sort_entry *e, size_t n)
+{
+	struct sort_entry *tmp = malloc(n * sizeof(*e)), *src = e, *dst = tmp,
+		*swap;
+
+	if (!tmp)
+		return false;
+	for (size_t w = 1; w < n; w *= 2, swap = src, src = dst, dst = swap)
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = entry_cmp(&src[j], &src[i], NULL) < 0
+					? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+	if (src != e)
+		memcpy(e, src, n * sizeof(*e));
+	free(tmp);
+	return true;
 }
 
 /*
@@ -316,8 +349,8 @@ enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 	void *tmp;
 	int mrc;
 
-	if (rc == STORE_OK && !s.in_order)
-		qsort_r(s.e, s.n, sizeof(*s.e), entry_cmp, &s);
+	if (rc == STORE_OK && !s.in_order && !entries_sort(s.e, s.n))
+		rc = store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 	/* a change a source row at most (and the deletions): one array,
 	 * not copied again and again as it grows */
 	if (rc == STORE_OK && s.n &&

@@ -663,6 +663,19 @@ enum store_rc store_diff_table(struct store_txn *txn, struct store_diff *d,
 			       const char *name, store_row_source next,
 			       void *arg, struct store_apply_counts *counts);
 
+/*
+ * store_diff_mark - what the source says of itself (an identity that
+ *	changes whenever it does, less than STORE_MARK_MAX bytes):
+ *	store_diff_apply() records it with the store's state, when no
+ *	other writer wrote since the snapshot, even when nothing differs
+ *	(diff_mark.c).  store_mark_current - does the store hold mark,
+ *	recorded by the last write transaction of this very file?  Then
+ *	the store still is what that source made it.
+ */
+#define STORE_MARK_MAX	256
+void store_diff_mark(struct store_diff *d, const char *mark);
+bool store_mark_current(struct store_txn *txn, const char *mark);
+
 /* store_diff_empty - nothing to change? */
 bool store_diff_empty(const struct store_diff *d);
 

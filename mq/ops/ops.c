@@ -192,6 +192,13 @@ void	ops_sync_print(const struct sql_sync_result *res, const char *what,
 				 n->skipped);
 		line(ctx, false, text);
 	}
+	if (res->unchanged) {	/* the quick check (sync.md) */
+		snprintf(text, sizeof(text), "%s: 0 changed, 0 lists created, 0 "
+			 "dropped: nothing to do (SQL and the store are as the "
+			 "last sync left them)", what);
+		line(ctx, false, text);
+		return;
+	}
 	snprintf(text, sizeof(text), "%s: %zu tables, %zu changed, %u lists "
 		 "created, %u dropped%s", what, res->ntables, changed,
 		 res->lists_created, res->lists_dropped,

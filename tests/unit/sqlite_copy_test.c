@@ -131,16 +131,26 @@ static void *writer(void *arg)
 }
 
 /* copy - a copy of the file through conn into a new in-memory database */
+/* The memory under the copy that copy() made last. */
+static struct sqlite_copy held;
+
 static sqlite3 *copy(struct sql_conn *conn, int *tries, bool *locked)
 {
 	sqlite3 *mem = NULL;
 
 	if (sqlite3_open(":memory:", &mem) != SQLITE_OK ||
-	    sqlite_copy_file(conn, mem, tries, locked) != SQL_OK) {
+	    sqlite_copy_file(conn, mem, tries, locked, &held) != SQL_OK) {
 		sqlite3_close(mem);
 		return NULL;
 	}
 	return mem;
+}
+
+/* copy_close - close a copy, then release its memory */
+static void copy_close(sqlite3 *mem)
+{
+	sqlite3_close(mem);
+	sqlite_copy_release(&held);
 }
 
 /* test_quiet - without writers one copy is read */
@@ -154,7 +164,7 @@ static void test_quiet(struct sql_conn *conn)
 	CHECK(tries == 1 && !locked, "quiet: read once, unlocked (%d)", tries);
 	CHECK(count(mem, "SELECT count(*) FROM filler") == FILLER_ROWS,
 	      "quiet: the copy holds every row");
-	sqlite3_close(mem);
+	copy_close(mem);
 }
 
 /* seconds_since - seconds from t0 until now, on the monotonic clock */
@@ -199,7 +209,7 @@ static void test_writers(struct sql_conn *conn)
 		prev = na;
 		retried += tries > 1;
 		retried_ok += tries > 1 && !locked;
-		sqlite3_close(mem);
+		copy_close(mem);
 	}
 	atomic_store(&stop, true);
 	pthread_join(th, NULL);
@@ -260,7 +270,7 @@ static void test_dead_writer(struct sql_conn *conn)
 	      count(mem, "SELECT count(*) FROM b") == before && quick_ok(mem),
 	      "dead writer: the copy is the file before its transaction (%lld rows)",
 	      before);
-	sqlite3_close(mem);
+	copy_close(mem);
 }
 
 /*
@@ -286,7 +296,7 @@ static void test_left_journals(struct sql_conn *conn)
 		mem = copy(conn, &tries, &locked);
 		CHECK(mem && tries == 1 && !locked, "%s: the copy is read once, "
 		      "unlocked (%d)", modes[i], tries);
-		sqlite3_close(mem);
+		copy_close(mem);
 		exec(db, "PRAGMA journal_mode = DELETE");
 		sqlite3_close(db);
 	}

@@ -26,6 +26,7 @@
 #include "sql-compat/schema.h"
 #include "sql-compat/sync.h"
 #include "store/store.h"
+#include "tests/lib/own_database.h"
 #include "tests/unit/check.h"
 
 static const char *const odd_rows[] = {
@@ -55,48 +56,20 @@ static const char *const odd_rows[] = {
 /* The driver without its whole-table read: sql_exec serves instead. */
 static struct sql_driver select_driver;
 
-/* own_database - a new database beside url's; its connection */
-static struct sql_conn *own_database(const char *url, char *name,
-				     size_t len, struct sql_address **addr)
+/* own_conn - a new database beside url's (own_database); its connection */
+static struct sql_conn *own_conn(const char *url, char *name, size_t len,
+				 struct sql_address **addr)
 {
-	struct sql_address *a;
 	struct sql_conn *c = NULL;
-	char err[512], sql[128];
+	char err[512];
 
-	snprintf(name, len, "mq_sync_copy_%ld", (long)getpid());
-	if (!CHECK(sql_address_parse(url, &a, err, sizeof(err)) == SQL_OK,
-		   "address (%s)", err) ||
-	    !CHECK(sql_connect(a, &c, err, sizeof(err)) == SQL_OK,
-		   "connect (%s)", err))
+	if (!CHECK((*addr = own_database(url, "mq_sync_copy", name, len, err,
+					 sizeof(err))) != NULL,
+		   "a database of its own (%s)", err))
 		return NULL;
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	CHECK(sql_exec(c, sql, NULL, 0, NULL, NULL) == SQL_OK, "%s (%s)", sql,
-	      sql_errmsg(c));
-	sql_close(c);
-	free(a->database);
-	a->database = strdup(name);
-	*addr = a;
-	c = NULL;
-	CHECK(sql_connect(a, &c, err, sizeof(err)) == SQL_OK, "connect to %s "
-	      "(%s)", name, err);
+	CHECK(sql_connect(*addr, &c, err, sizeof(err)) == SQL_OK,
+	      "connect to %s (%s)", name, err);
 	return c;
-}
-
-/* drop_database - remove what own_database made */
-static void drop_database(const char *url, const char *name)
-{
-	struct sql_address *a;
-	struct sql_conn *c;
-	char err[512], sql[128];
-
-	if (sql_address_parse(url, &a, err, sizeof(err)))
-		return;
-	if (sql_connect(a, &c, err, sizeof(err)) == SQL_OK) {
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
-		sql_exec(c, sql, NULL, 0, NULL, NULL);
-		sql_close(c);
-	}
-	sql_address_free(a);
 }
 
 /* A dump of a store: every row of every table, as bytes. */
@@ -232,7 +205,7 @@ int main(void)
 		CHECK(0, "skipped: $MQ_TEST_PG_URL is not set");
 		return check_done();
 	}
-	if (!(c = own_database(url, name, sizeof(name), &a)))
+	if (!(c = own_conn(url, name, sizeof(name), &a)))
 		return check_done();
 	CHECK(sql_schema_repair(c, roots, 0, NULL, NULL) == SQL_OK,
 	      "the tables of list odd (%s)", sql_errmsg(c));
