@@ -174,6 +174,7 @@ static enum sql_rc sqlite_connect(struct sql_conn *conn)
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, busy_ms);
 	conn->handle = db;
+	sqlite_wait_writer(a->path);
 	return sqlite_read_schema(conn, "open");
 }
 
@@ -450,22 +451,6 @@ static enum sql_rc sqlite_commit(struct sql_conn *conn)
 	return sqlite_simple(conn, "COMMIT");
 }
 
-/* sqlite_is_wal - is the file in WAL mode (readers never block writers)? */
-static bool sqlite_is_wal(struct sql_conn *conn)
-{
-	sqlite3_stmt *st;
-	bool	wal = false;
-
-	if (sqlite3_prepare_v2(conn->handle, "PRAGMA journal_mode", -1, &st,
-			       NULL) != SQLITE_OK)
-		return false;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		wal = sqlite3_strnicmp((const char *) sqlite3_column_text(st, 0),
-				       "wal", 4) == 0;
-	sqlite3_finalize(st);
-	return wal;
-}
-
 /*
  * sqlite_begin_snapshot - in rollback-journal mode (SQLite's default,
  * and what ezmlm-idx's plugin makes) a read transaction's lock stops
@@ -483,7 +468,8 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 	int	tries;
 	bool	locked;
 
-	if (sqlite_is_wal(conn)) {
+	/* the header, not PRAGMA journal_mode: no lock a writer can meet */
+	if (sqlite_file_wal(conn->address->path)) {
 		rc = sqlite_simple(conn, "BEGIN");
 		return rc ? rc : sqlite_read_schema(conn, "snapshot");
 	}

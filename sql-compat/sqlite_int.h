@@ -57,9 +57,25 @@ enum sql_rc sqlite_copy_file(struct sql_conn *conn, sqlite3 *mem, int *tries,
 void	sqlite_copy_release(struct sqlite_copy *copy);
 
 /*
+ * sqlite_file_wal - does the header of the file at path say WAL mode?
+ * Read without its lock, as PRAGMA journal_mode would take it.
+ */
+bool	sqlite_file_wal(const char *path);
+
+/*
+ * sqlite_wait_writer - wait (at most 50 ms) while another process holds
+ * the RESERVED lock of the file at path: a writer without a busy
+ * timeout (ezmlm-idx's) fails a commit that meets a reader's lock, so
+ * each statement of ours that takes it goes between writers.  Only
+ * while conn holds no lock on the file: closing the descriptor it
+ * opens drops the process's locks on it.
+ */
+void	sqlite_wait_writer(const char *path);
+
+/*
  * sqlite_file_identity - the identity (sql_identity) of conn's file as
- * it is now, read under its read lock for a moment (a hot journal
- * rolled back first); "" in WAL mode.
+ * it is now, read without its lock (sqlite_copy.c says why that is
+ * safe); "" in WAL mode.
  */
 enum sql_rc sqlite_file_identity(struct sql_conn *conn, char *buf,
 				 size_t len);

@@ -11,8 +11,8 @@
  *	SQLite file in rollback-journal mode: sql_identity) is marked in
  *	the store by the sync that read it (store_diff_mark: the store
  *	records it with its own state, only when no other writer wrote
- *	meanwhile).  The next sync asks the source for its identity now,
- *	under its read lock for a moment; when the store still holds that
+ *	meanwhile).  The next sync asks the source for its identity now
+ *	(without its lock: sqlite_copy.c); when the store still holds that
  *	mark, recorded by its own last write, neither side changed since
  *	and the sync has nothing to do: nothing read, no write
  *	transaction.  The mark holds the sync's flags too (another
