@@ -470,6 +470,12 @@ enum result_kind serve_run(enum db_action act)
 	 * the lookup builder, replication) share two instead: 19 MB of
 	 * private RSS after http_load.sh's load where it was 31 MB */
 	mallopt(M_ARENA_MAX, 2);
+	/* and glibc raises its mmap threshold each time a mapped block is
+	 * freed, up to 32 MB: the lookup sets' tables, rebuilt on every
+	 * write, then come from the heap and leave holes in it.  Fixed at
+	 * glibc's default, http_load.sh's load leaves 13-18 MB where it left
+	 * 24-32 MB (the more writes, the more) */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* blocked until the event base listens: none is lost meanwhile,
 	 * and the threads started meanwhile inherit the mask */
 	serve_signals(true);
