@@ -337,6 +337,14 @@ void list_tdb(const struct store *st, const struct reg_table *t, uint32_t id,
 /* idx_of - the index by hash of address table t, whose rows lie in table. */
 enum store_rc idx_of(struct store_txn *txn, const struct reg_table *t,
 		     const struct tdb *table, struct tdb *x);
+/*
+ * store_format_upgrade - bring the store of t, of format (1 ..
+ *	STORE_FORMAT), to STORE_FORMAT in t: the first writing open of an
+ *	older file, and a replica installing an older primary's snapshot.
+ *	Any other format is refused, naming it.
+ */
+enum store_rc store_format_upgrade(struct store_txn *t, uint64_t format);
+
 /* layout_upgrade - a format 1 or 2 store: lists into shared databases. */
 enum store_rc layout_upgrade(struct store_txn *t, uint64_t format);
 /* layout_rekey - a format 3 store: list addresses keyed as format 4's. */

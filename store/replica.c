@@ -297,11 +297,19 @@ static enum store_rc empty_missing(struct store_txn *t, struct install *in)
 	return rc;
 }
 
+/*
+ * install_body - the snapshot's databases replace the store's.  One of
+ *	an older format (a primary running an older mq) is upgraded in the
+ *	same transaction, as the first writing open of that file would be:
+ *	without it this process would go on with the old format's data
+ *	(no tag records) until it reopened the file.
+ */
 static enum store_rc install_body(struct store_txn *t, void *arg)
 {
 	struct install *in = arg;
 	char **names;
 	size_t n;
+	uint64_t format = 0;
 	enum store_rc rc = empty_missing(t, in);
 
 	if (rc || (rc = db_names(t->st, in->src, in->src_main, &names, &n)))
@@ -309,7 +317,11 @@ static enum store_rc install_body(struct store_txn *t, void *arg)
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
 		rc = copy_db(t, in, names[i]);
 	names_free(names, n);
-	return rc;
+	if (rc == STORE_OK &&
+	    (rc = store_mdb_rc(t->st, store_meta_get_u64(t, "format",
+							 &format), DB_META)))
+		return rc;
+	return rc ? rc : store_format_upgrade(t, format);
 }
 
 /*

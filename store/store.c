@@ -249,6 +249,25 @@ int store_meta_get_u64(struct store_txn *txn, const char *name, uint64_t *v)
 	return rc;
 }
 
+enum store_rc store_format_upgrade(struct store_txn *t, uint64_t format)
+{
+	enum store_rc rc;
+
+	if (format < 1 || format > STORE_FORMAT)
+		return store_fail(t->st, STORE_CORRUPT, "store format %llu: "
+				  "this mq reads format %u",
+				  (unsigned long long)format, STORE_FORMAT);
+	if (format == STORE_FORMAT)
+		return STORE_OK;
+	if ((rc = layout_open(t, true)) ||
+	    (format < 3 && (rc = layout_upgrade(t, format))) ||
+	    (format < 4 && (rc = layout_rekey(t))) ||
+	    (rc = tag_open(t, true)) || (rc = tag_build(t)))
+		return rc;
+	return store_mdb_rc(t->st, store_meta_put_u64(t, "format",
+						      STORE_FORMAT), DB_META);
+}
+
 enum store_rc store_meta_get(struct store_txn *txn, struct store_meta *m)
 {
 	MDB_val k = { 4, "uuid" }, d;
@@ -447,15 +466,11 @@ static enum store_rc open_own_dbs(struct store *st)
 				  "(no meta record)", st->path);
 	}
 	if (mrc == 0 && format >= 1 && format < STORE_FORMAT && write) {
-		if ((rc = layout_open(&t, true)) ||
-		    (format < 3 && (rc = layout_upgrade(&t, format))) ||
-		    (format < 4 && (rc = layout_rekey(&t))) ||
-		    (rc = tag_open(&t, true)) || (rc = tag_build(&t))) {
+		if ((rc = store_format_upgrade(&t, format))) {
 			mdb_txn_abort(t.txn);
 			store_dbi_forget_pending(st, false);
 			return rc;
 		}
-		mrc = store_meta_put_u64(&t, "format", STORE_FORMAT);
 		format = STORE_FORMAT;
 	}
 	if (mrc == 0 && format >= 1 && format < STORE_FORMAT) {

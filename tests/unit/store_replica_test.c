@@ -13,7 +13,8 @@
  *	another process that opened C read-only before the install (as an
  *	MTA linking libmq.a does) sees A's rows afterwards without
  *	reopening.
- *	store_epoch_start moves the epoch by one.
+ *	store_epoch_start moves the epoch by one.  A snapshot of format 4
+ *	is upgraded as it is installed; one of format 99 is refused.
  *	Installs into a store whose lookup builder runs (mq serve's) while
  *	it swaps in the set of each write: the builder never touches a
  *	set the install let go.
@@ -27,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
+
+#include <lmdb.h>
 
 #include "store/store.h"
 #include "tests/unit/check.h"
@@ -116,6 +119,89 @@ static uint64_t seq_of(struct store *st, struct store_meta *m)
 		store_read_end(txn);
 	}
 	return m->seq;
+}
+
+/* tag_of - the verdict of a check of list t's message 1 in st */
+static enum mlist_tag tag_of(struct store *st, const char *cookie,
+			     int64_t listno)
+{
+	struct store_txn *txn;
+	enum mlist_tag tag = MLIST_TAG_NOCOOKIE;
+
+	if (store_read_begin(st, &txn) == STORE_OK) {
+		if (mlist_checktag(txn, "t", false, 1, cookie, listno, &tag))
+			tag = -1;
+		store_read_end(txn);
+	}
+	return tag;
+}
+
+/* newer_format - copy snapshot from to path, its format made 99 */
+static bool newer_format(const char *from, const char *path)
+{
+	char cmd[1024];
+	uint64_t format = 99;
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta;
+	MDB_val k = { 6, "format" }, d = { sizeof(format), &format };
+	bool done;
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-lock'", from,
+		 path, path);
+	done = system(cmd) == 0 && mdb_env_create(&env) == 0 &&
+	       mdb_env_set_maxdbs(env, 64) == 0 &&
+	       mdb_env_open(env, path, MDB_NOSUBDIR, 0600) == 0 &&
+	       mdb_txn_begin(env, NULL, 0, &txn) == 0 &&
+	       mdb_dbi_open(txn, "meta", 0, &meta) == 0 &&
+	       mdb_put(txn, meta, &k, &d, 0) == 0;
+	if (txn && done)
+		done = mdb_txn_commit(txn) == 0;
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (env)
+		mdb_env_close(env);
+	return done;
+}
+
+/*
+ * older_snapshot - a snapshot of format 4 (a primary running an older
+ *	mq: tests/fixtures/format4.mdb) installed into G is upgraded in
+ *	the install's transaction: format 5, its tag records built (the
+ *	fixture's message 1 of list t has that cookie, and list number 3
+ *	is done with it).  One of a format this mq does not know is
+ *	refused, and G keeps what it had.
+ */
+static void older_snapshot(const char *snap)
+{
+	static const char cookie[] = "cbfphbcpldmfnjcheocb";
+	struct store *g = open_at("g.mdb");
+	struct store_meta m;
+	char cmd[600], older[300];
+
+	snprintf(older, sizeof(older), "%s/format4.mdb", dir);
+	snprintf(cmd, sizeof(cmd), "cp tests/fixtures/format4.mdb '%s'",
+		 older);
+	CHECK(g && system(cmd) == 0, "a copy of the format 4 fixture");
+	CHECK(g && store_snapshot_install(g, older) == STORE_OK,
+	      "a format 4 snapshot installs");
+	seq_of(g, &m);
+	CHECK(m.format == 5, "the store is of format 5 after it (%llu)",
+	      (unsigned long long)m.format);
+	CHECK(tag_of(g, cookie, -1) == MLIST_TAG_OK &&
+	      tag_of(g, "bbbbbbbbbbbbbbbbbbbb", -1) == MLIST_TAG_MISMATCH &&
+	      tag_of(g, cookie, 3) == MLIST_TAG_DONE &&
+	      tag_of(g, cookie, 1) == MLIST_TAG_OK,
+	      "its checks answer from tag records built at the install");
+	CHECK(newer_format(snap, older), "a snapshot made of format 99");
+	CHECK(g && store_snapshot_install(g, older) != STORE_OK,
+	      "a snapshot of format 99 is refused");
+	CHECK(strstr(store_errmsg(g), "format 99"),
+	      "naming its format: %s", store_errmsg(g));
+	seq_of(g, &m);
+	CHECK(m.format == 5 && tag_of(g, cookie, -1) == MLIST_TAG_OK,
+	      "the store kept its own contents");
+	store_close(g);
 }
 
 static uint64_t count(struct store *st, const char *table)
@@ -365,6 +451,7 @@ int	main(void)
 		      "builds");
 		store_close(f);
 	}
+	older_snapshot(snap);
 	store_close(a);
 	store_close(b);
 	store_close(c);
