@@ -37,6 +37,8 @@ LUA=$root/bench/http_lookup.lua
 ROWS=${MQ_BENCH_HTTP_ROWS:-10000}
 SECS=${MQ_BENCH_SECONDS:-10}
 dir=${1:-}
+BENCH=http
+. "$root/bench/lib.sh"
 own_dir=
 mq_pid=
 nginx_pid=
@@ -49,42 +51,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() {
-	echo "bench http: $*" >&2
-	exit 1
-}
-
-# free_port SALT - a loopback port nothing listens on.
-free_port() {
-	local try port
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + ($$ * 17 + $1 * 101 + try * 1009) % 20000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return 0; }
-	done
-	return 1
-}
-
-# wait_http URL PID - 0 once URL answers, 1 when PID died or 10 s passed.
-wait_http() {
-	for _ in $(seq 1 100); do
-		curl -s --max-time 2 -o /dev/null "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# capacity_rows - the rows as 'mq set capacity -' input.
-capacity_rows() {
-	printf 'localip\tdomain\tdomain_maxconnections\n'
-	seq 0 $((ROWS - 1)) |
-		awk '{ printf "192.0.2.%d\td%d.example\t%d\n", $1 % 250 + 1, $1, $1 % 50 + 1 }'
-}
-
 # start_mq - the store and mq serve; sets mq_port, mq_pid.
 start_mq() {
 	export MQ_STORE_PATH=$dir/mq.mdb MQ_WWW_IP=127.0.0.1
-	capacity_rows | "$MQ" set capacity - > /dev/null ||
+	capacity_rows "$ROWS" | "$MQ" set capacity - > /dev/null ||
 		die "cannot write the capacity rows"
 	mq_port=$(free_port 1) || die "no free port"
 	MQ_WWW_PORT=$mq_port "$MQ" serve 2> "$dir/serve.log" &

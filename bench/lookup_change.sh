@@ -49,6 +49,8 @@ TRIES=${MQ_BENCH_TRIES:-10}
 WRITERS=10	# connections sharing the writes: a slow answer slows one
 TOKEN=bench-lookup-change-$$
 dir=${1:-}
+BENCH=lookup_change
+. "$root/bench/lib.sh"
 own_dir=
 mq_pid=
 
@@ -59,31 +61,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() {
-	echo "bench lookup_change: $*" >&2
-	exit 1
-}
-
-# free_port - a loopback port nothing listens on.
-free_port() {
-	local try port
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + ($$ * 13 + try * 1013) % 20000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return 0; }
-	done
-	return 1
-}
-
 # store_rows - the capacity rows and rules, written with mq set.
 store_rows() {
-	{ printf 'localip\tdomain\tdomain_maxconnections\n'
-	  seq 0 $((ROWS - 1)) |
-		awk '{ printf "192.0.2.%d\td%d.example\t%d\n", $1 % 250 + 1, $1, $1 % 50 + 1 }'
-	} | "$MQ" set capacity - > /dev/null || die "cannot write the capacity rows"
-	{ printf 'capacity\tlocalip\tdomain\ttype\tpriority\n'
-	  seq 0 $((RULES - 1)) | awk -v rows="$ROWS" '{ printf "%d\t%s\t*.z%d.example\tfnmatch\t%d\n",
-		($1 * 10) % rows + 1, ($1 % 3 ? "" : "192.0.2.7"), $1, $1 % 7 }'
-	} | "$MQ" set capacity_rules - > /dev/null || die "cannot write the rules"
+	capacity_rows "$ROWS" | "$MQ" set capacity - > /dev/null ||
+		die "cannot write the capacity rows"
+	capacity_rules "$RULES" "$ROWS" | "$MQ" set capacity_rules - > /dev/null ||
+		die "cannot write the rules"
 }
 
 # metric NAME - one value from /metrics.
@@ -98,12 +81,8 @@ start_mq() {
 	url=http://127.0.0.1:$port
 	MQ_WWW_PORT=$port MQ_WWW_TOKEN=$TOKEN "$MQ" serve 2> "$dir/serve.log" &
 	mq_pid=$!
-	for _ in $(seq 1 100); do
-		curl -s --max-time 2 -o /dev/null "$url/health" && return 0
-		kill -0 "$mq_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "mq serve does not answer: $(tail -n 3 "$dir/serve.log")"
+	wait_http "$url/health" "$mq_pid" ||
+		die "mq serve does not answer: $(tail -n 3 "$dir/serve.log")"
 }
 
 # limit_of I FIELD - a capacity lookup of row I over HTTP: FIELD's value.

@@ -41,6 +41,8 @@ PATTERNS=${MQ_BENCH_PATTERNS:-1000}
 SECS=${MQ_BENCH_SECONDS:-10}
 KEYS=250
 dir=${1:-}
+BENCH=memory
+. "$root/bench/lib.sh"
 own_dir=
 mq_pid=
 
@@ -51,37 +53,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() {
-	echo "bench memory: $*" >&2
-	exit 1
-}
-
 stop_mq() {
 	[ -n "$mq_pid" ] && kill -TERM "$mq_pid" 2>/dev/null && wait "$mq_pid"
 	mq_pid=
 }
 
-# free_port - a loopback port nothing listens on.
-free_port() {
-	local try port
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + ($$ * 17 + try * 1031) % 20000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return 0; }
-	done
-	return 1
-}
-
 # settings - the capacity rows and rules, the dkim keys and patterns.
 settings() {
 	local key i
-	{ printf 'localip\tdomain\tdomain_maxconnections\n'
-	  seq 0 $((ROWS - 1)) |
-		awk '{ printf "192.0.2.%d\td%d.example\t%d\n", $1 % 250 + 1, $1, $1 % 50 + 1 }'
-	} | "$MQ" set capacity - > /dev/null || die "cannot write the capacity rows"
-	{ printf 'capacity\tlocalip\tdomain\ttype\tpriority\n'
-	  seq 0 $((RULES - 1)) | awk -v rows="$ROWS" '{ printf "%d\t%s\t*.z%d.example\tfnmatch\t%d\n",
-		($1 * 10) % rows + 1, ($1 % 3 ? "" : "192.0.2.7"), $1, $1 % 7 }'
-	} | "$MQ" set capacity_rules - > /dev/null || die "cannot write the rules"
+	capacity_rows "$ROWS" | "$MQ" set capacity - > /dev/null ||
+		die "cannot write the capacity rows"
+	capacity_rules "$RULES" "$ROWS" | "$MQ" set capacity_rules - > /dev/null ||
+		die "cannot write the rules"
 	key=$(openssl genpkey -algorithm ed25519 2> /dev/null) ||
 		die "openssl cannot make an Ed25519 key"
 	for i in $(seq 1 $KEYS); do
@@ -103,17 +86,12 @@ start_mq() {
 	local port
 	port=$(free_port) || die "no free port"
 	url=http://127.0.0.1:$port
-	MQ_WWW_PORT=$port "$MQ" serve 2> "$dir/serve.$1.log" &
+	MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT=$port "$MQ" serve 2> "$dir/serve.$1.log" &
 	mq_pid=$!
-	for _ in $(seq 1 100); do
-		# a lookup answers from the built set
-		curl -s --max-time 2 -o /dev/null \
-			"$url/v1/lookup/capacity?localip=192.0.2.1&domain=d0.example" &&
-			return 0
-		kill -0 "$mq_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "mq serve ($1) does not answer: $(tail -n 3 "$dir/serve.$1.log")"
+	# a lookup answers from the built set
+	wait_http "$url/v1/lookup/capacity?localip=192.0.2.1&domain=d0.example" \
+		"$mq_pid" ||
+		die "mq serve ($1) does not answer: $(tail -n 3 "$dir/serve.$1.log")"
 }
 
 # memory_of PID - "ANON PRIVATE" in kB
