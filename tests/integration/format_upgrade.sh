@@ -15,7 +15,10 @@
 # for each, 10 upgrades killed with SIGKILL at random moments (5 for
 # format 4, whose answers take longest to ask): each time
 # the file verifies as the old format or as format 5 (never between
-# them), and a later open gives the same answers.
+# them), and a later open gives the same answers.  These upgrades take
+# a millisecond of the process's run, so the kills rarely fall inside
+# one: tests/unit/upgrade_kill_test.c kills the upgrade of 100,000
+# messages inside its transaction.
 . "$(dirname "$0")/../lib/harness.sh"
 
 FIX=$REPO/tests/fixtures
