@@ -7,8 +7,10 @@
  *	A sublist's check (checktag.c) needs the message's cookie and
  *	whether its list number logged done > 0: two tables, two B-tree
  *	descents into pages spread over the whole of both.  The record
- *	(tagrec_int.h) holds both answers under a 12-byte key, one short
- *	record a message, so that a check is one descent in a small tree.
+ *	(tagrec_int.h) holds both answers for a group of messages under
+ *	an integer key, so that a check is one descent in a small tree.
+ *	A write rewrites the message's entry within its group's record
+ *	(tagrec_group.c).
  *
  *	The row writes of write.c (put_row_at, store_del_current: store_set,
  *	store_del, store_put_encoded and store_del_key, which replication

@@ -13,7 +13,8 @@
  * every list number with its stored cookie and a wrong one, and at the
  * end store_verify_file must pass; then a record written wrong must
  * make it fail naming the list and the message, and a dropped list
- * must leave no record behind.  A group whose messages go one by one
+ * must leave no record behind, and a group record cut short must make
+ * a check in it and mq verify fail.  A group whose messages go one by one
  * keeps its record until the last goes.  A message done at TAG_DONE_MAX list
  * numbers takes no more: the write is refused, the store unchanged.
  */
@@ -338,6 +339,42 @@ static enum store_rc spoil_fn(struct store_txn *t, void *arg)
 	return put_cookie(t, "t_cookie", MSGS + 100);
 }
 
+/* Message 1000's group of list t written cut short, under the hood. */
+static enum store_rc cut_fn(struct store_txn *t, void *arg)
+{
+	const struct reg_table *tb;
+	struct tdb db;
+	struct tag_at at;
+	uint8_t group[] = { 8, 40, 0, TAG_HAS_COOKIE };	/* says 40 bytes, has 1 */
+	MDB_val k, d = { sizeof(group), group };
+	enum store_rc rc = table_resolve(t, "t_cookie", &tb, &db);
+
+	(void)arg;
+	if (rc)
+		return rc;
+	tag_locate(t->st->tag[0], t->st->tag_wide[0], tag_list_id(db.pfx),
+		   1000, &at);
+	k = (MDB_val){ at.keylen, at.key };
+	if (mdb_put(t->txn, at.dbi, &k, &d, 0))
+		return STORE_INTERNAL;
+	return put_cookie(t, "t_cookie", MSGS + 101);
+}
+
+/* cut_check - the check of message 1000 after cut_fn. */
+static enum store_rc cut_check(struct store *st)
+{
+	struct store_txn *t;
+	enum mlist_tag r;
+	enum store_rc rc;
+
+	if ((rc = store_read_begin(st, &t)))
+		return rc;
+	rc = mlist_checktag(t, "t", false, 1000, "abcdefghijklmnopabcd", 1,
+			    &r);
+	store_read_end(t);
+	return rc;
+}
+
 /* many_fn - message 9999 of t logged done at list numbers 0..*arg-1. */
 static enum store_rc many_fn(struct store_txn *t, void *arg)
 {
@@ -481,6 +518,16 @@ static void verify_and_spoil(struct store *st, const char *path)
 	      records(st));
 	CHECK(store_verify_file(path, &rows, err, sizeof(err)) == STORE_OK,
 	      "the store verifies after the drop (%s)", err);
+	CHECK(store_write(st, cut_fn, NULL, NULL) == STORE_OK,
+	      "a group record cut short");
+	rc = cut_check(st);
+	CHECK(rc == STORE_CORRUPT && strstr(store_errmsg(st), "message 1000"),
+	      "a check in it is refused, naming the message (%s)",
+	      store_errmsg(st));
+	rc = store_verify_file(path, &rows, err, sizeof(err));
+	CHECK(rc != STORE_OK && strstr(err, "list t: message 992:") &&
+	      strstr(err, "does not decode"), "mq verify names the list and "
+	      "the group's first message (%s)", err);
 	rc = store_write(st, spoil_fn, NULL, NULL);
 	CHECK(rc == STORE_OK, "a record written wrong");
 	rc = store_verify_file(path, &rows, err, sizeof(err));
