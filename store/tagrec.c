@@ -224,6 +224,7 @@ static enum store_rc bad_record(struct store_txn *t, int kind, int64_t msgnum)
 			  cookie_suffix[kind], msgnum);
 }
 
+/* locate - tag_locate in t's databases of kind. */
 static void locate(struct store_txn *t, int kind, uint32_t id,
 		   int64_t msgnum, struct tag_at *at)
 {

@@ -52,7 +52,6 @@
 #define TAG_NEAR_LIMIT	((int64_t)1 << (32 + TAG_GROUP_BITS))
 #define TAG_WIDE_SUFFIX	"+"	/* the database of other message numbers */
 #define TAG_ENTRY_HEAD	3	/* slot, length low, length high */
-#define TAG_GROUP_MAX	(TAG_GROUP * (TAG_ENTRY_HEAD + TAG_DATA_MAX))
 
 /* A record, decoded. */
 struct tag_rec {
