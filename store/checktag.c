@@ -12,9 +12,9 @@
  *	sub_sql_checktag.
  *
  *	Both answers are in the message's tag record (tagrec.c), written
- *	with every cookie and log row: a check is one point read in a
- *	small database, where the tables would take a log seek and a
- *	cookie read in two large ones.  A tagger resolves the list once
+ *	with every cookie and log row: a check is one point read under an
+ *	integer key in a small database of grouped records, where the
+ *	tables would take a log seek and a cookie read in two large ones.  A tagger resolves the list once
  *	per transaction, as a prepared statement would.
  * DIAGNOSTICS
  *	STORE_NOTFOUND when the list does not exist; STORE_CORRUPT for a
@@ -27,7 +27,7 @@
 
 struct mlist_tagger {
 	struct store_txn *txn;
-	struct tdb rec;		/* the list's tag records */
+	uint32_t id;		/* the list's id */
 	int kind;
 };
 
@@ -36,6 +36,7 @@ enum store_rc mlist_tagger_open(struct store_txn *txn, const char *root,
 {
 	char name[REG_NAME_MAX + 16];
 	const struct reg_table *t;
+	struct tdb db;
 	const uint8_t *key;
 	size_t keylen;
 	struct mlist_tagger *g;
@@ -46,7 +47,7 @@ enum store_rc mlist_tagger_open(struct store_txn *txn, const char *root,
 		return store_fail(txn->st, STORE_BADDATA, "list name too long");
 	if (!(g = calloc(1, sizeof(*g))))
 		return store_fail(txn->st, STORE_INTERNAL, "out of memory");
-	rc = table_resolve(txn, name, &t, &g->rec);
+	rc = table_resolve(txn, name, &t, &db);
 	if (rc == STORE_NOTFOUND && store_list_key(txn, root, &key, &keylen))
 		rc = STORE_NOTFOUND;	/* its message names the list */
 	if (rc) {
@@ -55,7 +56,7 @@ enum store_rc mlist_tagger_open(struct store_txn *txn, const char *root,
 	}
 	g->txn = txn;
 	g->kind = digest;
-	g->rec.dbi = txn->st->tag[g->kind];
+	g->id = tag_list_id(db.pfx);
 	*out = g;
 	return STORE_OK;
 }
@@ -69,15 +70,18 @@ enum store_rc mlist_tagger_check(struct mlist_tagger *g, int64_t msgnum,
 				 const char *cookie, int64_t listno,
 				 enum mlist_tag *result)
 {
-	uint8_t key[8];
-	MDB_val k = { sizeof(key), key }, d;
+	struct tag_at at;
+	MDB_val k, d, e = { 0, NULL };
 	int mrc;
 
-	key_encode_int(msgnum, key);
-	mrc = tdb_get(g->txn->txn, &g->rec, &k, &d);
+	tag_locate(g->txn->st->tag[g->kind], g->txn->st->tag_wide[g->kind],
+		   g->id, msgnum, &at);
+	k = (MDB_val){ at.keylen, at.key };
+	mrc = mdb_get(g->txn->txn, at.dbi, &k, &d);
 	if (mrc && mrc != MDB_NOTFOUND)
 		return store_mdb_rc(g->txn->st, mrc, tag_suffix(g->kind));
-	if (!tag_verdict(mrc ? NULL : &d, listno, cookie, result))
+	if ((mrc == 0 && !tag_entry(&d, at.slot, &e)) ||
+	    !tag_verdict(e.mv_size ? &e : NULL, listno, cookie, result))
 		return store_fail(g->txn->st, STORE_CORRUPT, DB_TAG_PREFIX
 				  "%s: the record of message %" PRId64
 				  " does not decode", tag_suffix(g->kind),

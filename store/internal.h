@@ -108,6 +108,7 @@ struct store {
 	MDB_dbi list_t[LIST_KINDS];	/* by reg_list index: "l:" + suffix */
 	MDB_dbi list_x[LIST_KINDS];	/* address tables: "y:" + suffix */
 	MDB_dbi tag[2];		/* tag records: "k:" + cookie suffix */
+	MDB_dbi tag_wide[2];	/* the same for other message numbers: + "+" */
 	pthread_mutex_t dbi_lock;	/* the dbi cache and mdb_dbi_open */
 	struct dbi_entry *dbis;
 	int ndbis, capdbis;
@@ -150,6 +151,9 @@ enum store_rc store_fail(struct store *st, enum store_rc rc,
 enum store_rc store_mdb_rc(struct store *st, int rc, const char *what);
 enum store_rc store_dbi(struct store_txn *txn, const char *dbname, bool create,
 			MDB_dbi *out);
+/* store_dbi_flags - store_dbi, made with flags (MDB_INTEGERKEY, ...). */
+enum store_rc store_dbi_flags(struct store_txn *txn, const char *dbname,
+			      bool create, unsigned flags, MDB_dbi *out);
 void store_dbi_forget_pending(struct store *st, bool keep);
 enum store_rc store_txn_begin(struct store *st, bool write,
 			      struct store_txn *t);

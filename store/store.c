@@ -174,6 +174,12 @@ const char *store_path(const struct store *st)
 enum store_rc store_dbi(struct store_txn *txn, const char *dbname, bool create,
 			MDB_dbi *out)
 {
+	return store_dbi_flags(txn, dbname, create, 0, out);
+}
+
+enum store_rc store_dbi_flags(struct store_txn *txn, const char *dbname,
+			      bool create, unsigned flags, MDB_dbi *out)
+{
 	struct store *st = txn->st;
 	enum store_rc rc = STORE_OK;
 	int i, mrc;
@@ -187,7 +193,7 @@ enum store_rc store_dbi(struct store_txn *txn, const char *dbname, bool create,
 		goto done;
 	}
 	mrc = mdb_dbi_open(txn->txn, dbname,
-			   create && txn->write ? MDB_CREATE : 0, out);
+			   create && txn->write ? MDB_CREATE | flags : 0, out);
 	if (mrc) {
 		rc = store_mdb_rc(st, mrc, dbname);
 		goto done;

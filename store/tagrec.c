@@ -7,8 +7,10 @@
  *	A sublist's check (checktag.c) needs the message's cookie and
  *	whether its list number logged done > 0: two tables, two B-tree
  *	descents into pages spread over the whole of both.  The record
- *	(tagrec_int.h) holds both answers under a 12-byte key, one short
- *	record a message, so that a check is one descent in a small tree.
+ *	(tagrec_int.h) holds both answers for a group of messages under
+ *	an integer key, so that a check is one descent in a small tree.
+ *	A write rewrites the message's entry within its group's record
+ *	(tagrec_group.c).
  *
  *	The row writes of write.c (put_row_at, store_del_current: store_set,
  *	store_del, store_put_encoded and store_del_key, which replication
@@ -25,6 +27,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/tagrec_int.h"
@@ -184,57 +187,115 @@ bool tag_verdict(const MDB_val *d, int64_t listno, const char *cookie,
 	return true;
 }
 
-enum store_rc tag_open(struct store_txn *t, bool create)
+/* open_kind - kind's two record databases (create: made). */
+static enum store_rc open_kind(struct store_txn *t, int kind, bool create)
 {
 	char name[REG_NAME_MAX + 8];
+	unsigned flags = 0;
+	enum store_rc rc;
+
+	snprintf(name, sizeof(name), DB_TAG_PREFIX "%s", cookie_suffix[kind]);
+	if ((rc = store_dbi_flags(t, name, create, MDB_INTEGERKEY,
+				  &t->st->tag[kind])))
+		return rc;
+	if (mdb_dbi_flags(t->txn, t->st->tag[kind], &flags) == 0 &&
+	    !(flags & MDB_INTEGERKEY))
+		return store_fail(t->st, STORE_CORRUPT, "%s: records of an "
+				  "earlier layout (a development build)", name);
+	snprintf(name, sizeof(name), DB_TAG_PREFIX "%s" TAG_WIDE_SUFFIX,
+		 cookie_suffix[kind]);
+	return store_dbi(t, name, create, &t->st->tag_wide[kind]);
+}
+
+enum store_rc tag_open(struct store_txn *t, bool create)
+{
 	enum store_rc rc = STORE_OK;
 
-	for (int i = 0; i < TAG_KINDS && rc == STORE_OK; i++) {
-		snprintf(name, sizeof(name), DB_TAG_PREFIX "%s",
-			 cookie_suffix[i]);
-		rc = store_dbi(t, name, create, &t->st->tag[i]);
-	}
+	for (int i = 0; i < TAG_KINDS && rc == STORE_OK; i++)
+		rc = open_kind(t, i, create);
 	return rc;
 }
 
-/* rec_load - the record of message key (8 bytes) into r; none: empty. */
-static enum store_rc rec_load(struct store_txn *t, const struct tdb *rdb,
-			      int kind, const uint8_t *key,
-			      struct tag_rec *r)
+/* bad_record - STORE_CORRUPT naming the message whose record is bad. */
+static enum store_rc bad_record(struct store_txn *t, int kind, int64_t msgnum)
 {
-	MDB_val k = { 8, (void *)key }, d;
-	int mrc = tdb_get(t->txn, rdb, &k, &d);
+	return store_fail(t->st, STORE_CORRUPT, DB_TAG_PREFIX "%s: the record "
+			  "of message %" PRId64 " does not decode",
+			  cookie_suffix[kind], msgnum);
+}
 
-	memset(r, 0, sizeof(*r));
-	if (mrc == MDB_NOTFOUND)
+/* locate - tag_locate in t's databases of kind. */
+static void locate(struct store_txn *t, int kind, uint32_t id,
+		   int64_t msgnum, struct tag_at *at)
+{
+	tag_locate(t->st->tag[kind], t->st->tag_wide[kind], id, msgnum, at);
+}
+
+/* group_get - the group record at at, checked whole; mv_size 0: none. */
+static enum store_rc group_get(struct store_txn *t, const struct tag_at *at,
+			       int kind, int64_t msgnum, MDB_val *g)
+{
+	MDB_val k = { at->keylen, (void *)at->key }, e;
+	size_t pos = 0;
+	int slot = -1;
+	bool bad = false;
+	int mrc = mdb_get(t->txn, at->dbi, &k, g);
+
+	if (mrc == MDB_NOTFOUND) {
+		g->mv_size = 0;
 		return STORE_OK;
+	}
 	if (mrc)
 		return store_mdb_rc(t->st, mrc, cookie_suffix[kind]);
-	if (!tag_decode(d.mv_data, d.mv_size, r))
-		return store_fail(t->st, STORE_CORRUPT, DB_TAG_PREFIX "%s: "
-				  "the record of message %" PRId64 " does not "
-				  "decode", cookie_suffix[kind],
-				  key_decode_int(key));
+	while (tag_next(g, &pos, &slot, &e, &bad))
+		;
+	return bad || g->mv_size == 0 ? bad_record(t, kind, msgnum) : STORE_OK;
+}
+
+/* rec_load - the entry of message msgnum of list id into r; none: empty. */
+static enum store_rc rec_load(struct store_txn *t, int kind, uint32_t id,
+			      int64_t msgnum, struct tag_rec *r)
+{
+	struct tag_at at;
+	MDB_val g, e;
+	enum store_rc rc;
+
+	memset(r, 0, sizeof(*r));
+	locate(t, kind, id, msgnum, &at);
+	if ((rc = group_get(t, &at, kind, msgnum, &g)) || g.mv_size == 0)
+		return rc;
+	if (!tag_entry(&g, at.slot, &e))
+		return bad_record(t, kind, msgnum);
+	if (e.mv_size && !tag_decode(e.mv_data, e.mv_size, r))
+		return bad_record(t, kind, msgnum);
 	return STORE_OK;
 }
 
-/* rec_save - r under message key; an empty record is deleted. */
-static enum store_rc rec_save(struct store_txn *t, const struct tdb *rdb,
-			      int kind, const uint8_t *key,
-			      const struct tag_rec *r)
+/* rec_save - r as the entry of message msgnum; an empty one goes. */
+static enum store_rc rec_save(struct store_txn *t, int kind, uint32_t id,
+			      int64_t msgnum, const struct tag_rec *r)
 {
-	uint8_t buf[TAG_DATA_MAX];
-	MDB_val k = { 8, (void *)key }, d = { 0, buf };
+	uint8_t entry[TAG_DATA_MAX], *out;
+	size_t len = r->flags || r->ndone ? tag_encode(r, entry) : 0;
+	struct tag_at at;
+	MDB_val k, g;
+	enum store_rc rc;
 	int mrc;
 
-	if (r->flags == 0 && r->ndone == 0) {
-		mrc = tdb_del(t->txn, rdb, &k);
-		if (mrc == MDB_NOTFOUND)
-			mrc = 0;
-	} else {
-		d.mv_size = tag_encode(r, buf);
-		mrc = tdb_put(t->txn, rdb, &k, &d, 0);
-	}
+	locate(t, kind, id, msgnum, &at);
+	if ((rc = group_get(t, &at, kind, msgnum, &g)))
+		return rc;
+	if (!(out = malloc(g.mv_size + TAG_ENTRY_HEAD + TAG_DATA_MAX)))
+		return store_fail(t->st, STORE_INTERNAL, "out of memory");
+	k = (MDB_val){ at.keylen, at.key };
+	g.mv_size = tag_splice(g.mv_size ? &g : NULL, at.slot, entry, len,
+			       out);
+	g.mv_data = out;
+	mrc = g.mv_size ? mdb_put(t->txn, at.dbi, &k, &g, 0)
+		: mdb_del(t->txn, at.dbi, &k, NULL);
+	free(out);
+	if (mrc == MDB_NOTFOUND && g.mv_size == 0)
+		mrc = 0;
 	return mrc ? store_mdb_rc(t->st, mrc, cookie_suffix[kind]) : STORE_OK;
 }
 
@@ -278,16 +339,6 @@ static void done_remove(struct tag_rec *r, const uint8_t *listno)
 	r->ndone--;
 }
 
-/* record_db - the record database of kind, under db's list prefix. */
-static struct tdb record_db(struct store_txn *t, const struct tdb *db,
-			    int kind)
-{
-	struct tdb rdb = *db;
-
-	rdb.dbi = t->st->tag[kind];
-	return rdb;
-}
-
 void tag_set_cookie(struct tag_rec *r, const struct store_value *v)
 {
 	r->flags = TAG_HAS_COOKIE;
@@ -299,37 +350,38 @@ void tag_set_cookie(struct tag_rec *r, const struct store_value *v)
 		memcpy(r->cookie, v->s, MLIST_COOKIE_LEN);
 }
 
-/* cookie_put - the message's cookie row is row. */
-static enum store_rc cookie_put(struct store_txn *t, const struct tdb *rdb,
-				int kind, const uint8_t *key,
+/* cookie_put - the cookie row of message key (8 bytes) is row. */
+static enum store_rc cookie_put(struct store_txn *t, uint32_t id, int kind,
+				const uint8_t *key,
 				const struct store_row *row)
 {
+	int64_t msgnum = key_decode_int(key);
 	struct tag_rec r;
-	enum store_rc rc = rec_load(t, rdb, kind, key, &r);
+	enum store_rc rc = rec_load(t, kind, id, msgnum, &r);
 
 	if (rc)
 		return rc;
 	tag_set_cookie(&r, &row->col[REG_COOKIE_COOKIE]);
-	return rec_save(t, rdb, kind, key, &r);
+	return rec_save(t, kind, id, msgnum, &r);
 }
 
 /* mlog_put - log entry key (listno, msgnum, done) of name is written. */
 static enum store_rc mlog_put(struct store_txn *t, const char *name,
-			      const struct tdb *rdb, int kind,
-			      const uint8_t *key)
+			      uint32_t id, int kind, const uint8_t *key)
 {
+	int64_t msgnum = key_decode_int(key + 8);
 	struct tag_rec r;
 	enum store_rc rc;
 
 	if (key_decode_int(key + 16) <= 0)
 		return STORE_OK;
-	if ((rc = rec_load(t, rdb, kind, key + 8, &r)))
+	if ((rc = rec_load(t, kind, id, msgnum, &r)))
 		return rc;
 	if (!done_add(&r, key))
 		return store_fail(t->st, STORE_BADDATA, "%s: message %" PRId64
 				  " is done for more than %d list numbers",
-				  name, key_decode_int(key + 8), TAG_DONE_MAX);
-	return rec_save(t, rdb, kind, key + 8, &r);
+				  name, msgnum, TAG_DONE_MAX);
+	return rec_save(t, kind, id, msgnum, &r);
 }
 
 enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
@@ -339,16 +391,15 @@ enum store_rc tag_on_put(struct store_txn *t, const struct reg_table *tb,
 {
 	bool mlog;
 	int kind = tag_kind(tb, &mlog);
-	struct tdb rdb;
+	uint32_t id = tag_list_id(db->pfx);
 
 	if (kind < 0)
 		return STORE_OK;
 	if (keylen != (mlog ? MLOG_KEY_LEN : 8))
 		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
 				  "bytes", name, keylen);
-	rdb = record_db(t, db, kind);
-	return mlog ? mlog_put(t, name, &rdb, kind, key)
-		: cookie_put(t, &rdb, kind, key, row);
+	return mlog ? mlog_put(t, name, id, kind, key)
+		: cookie_put(t, id, kind, key, row);
 }
 
 /* other_done - has (listno, msgnum) a done > 0 entry besides key? */
@@ -383,7 +434,8 @@ enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
 	const uint8_t *key = k->mv_data;
 	bool mlog, other = false;
 	int kind = tag_kind(tb, &mlog);
-	struct tdb rdb;
+	uint32_t id = tag_list_id(db->pfx);
+	int64_t msgnum;
 	struct tag_rec r;
 	enum store_rc rc;
 
@@ -392,18 +444,40 @@ enum store_rc tag_on_del(struct store_txn *t, const struct reg_table *tb,
 	if (k->mv_size != (mlog ? MLOG_KEY_LEN : 8))
 		return store_fail(t->st, STORE_CORRUPT, "%s: a key of %zu "
 				  "bytes", name, k->mv_size);
-	rdb = record_db(t, db, kind);
+	msgnum = key_decode_int(mlog ? key + 8 : key);
 	if (mlog && key_decode_int(key + 16) <= 0)
 		return STORE_OK;
 	if (mlog && ((rc = other_done(t, name, db, key, &other)) || other))
 		return rc;
-	if ((rc = rec_load(t, &rdb, kind, mlog ? key + 8 : key, &r)))
+	if ((rc = rec_load(t, kind, id, msgnum, &r)))
 		return rc;
 	if (mlog)
 		done_remove(&r, key);
 	else
 		r.flags = 0;
-	return rec_save(t, &rdb, kind, mlog ? key + 8 : key, &r);
+	return rec_save(t, kind, id, msgnum, &r);
+}
+
+/* clear_near - list id's records under integer keys. */
+static int clear_near(struct store_txn *t, MDB_dbi dbi, uint32_t id)
+{
+	uint64_t from = (uint64_t)id << 32, v;
+	MDB_val k = { sizeof(from), &from }, d;
+	MDB_cursor *c;
+	int mrc = mdb_cursor_open(t->txn, dbi, &c);
+
+	if (mrc)
+		return mrc;
+	/* Sought again after each delete: a cursor's place after one
+	 * is LMDB's least certain corner. */
+	while ((mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE)) == 0) {
+		memcpy(&v, k.mv_data, sizeof(v));
+		if (v >> 32 != id || (mrc = mdb_cursor_del(c, 0)))
+			break;
+		k = (MDB_val){ sizeof(from), &from };
+	}
+	mdb_cursor_close(c);
+	return mrc == MDB_NOTFOUND ? 0 : mrc;
 }
 
 enum store_rc tag_clear(struct store_txn *t, uint32_t id)
@@ -413,8 +487,9 @@ enum store_rc tag_clear(struct store_txn *t, uint32_t id)
 
 	tdb_list_id(rdb.pfx, id);
 	for (int i = 0; i < TAG_KINDS && mrc == 0; i++) {
-		rdb.dbi = t->st->tag[i];
-		mrc = tdb_clear(t->txn, &rdb);
+		rdb.dbi = t->st->tag_wide[i];
+		if ((mrc = clear_near(t, t->st->tag[i], id)) == 0)
+			mrc = tdb_clear(t->txn, &rdb);
 	}
 	return mrc ? store_mdb_rc(t->st, mrc, DB_TAG_PREFIX) : STORE_OK;
 }

@@ -9,9 +9,11 @@
  *	For each record kind, both ways: every record decodes, its cookie
  *	is the one of the message's cookie row and each of its list
  *	numbers has a log entry done > 0; every cookie row and every log
- *	entry done > 0 has its part in a record.  Works on the raw
- *	databases of a read transaction, as the rest of mq verify
- *	(file.c): keys are a list id (4 bytes) and the table's key.
+ *	entry done > 0 has its part in a record.  A group record must sit
+ *	where tag_locate puts its messages and hold at least one entry.
+ *	Works on the raw databases of a read transaction, as the rest of
+ *	mq verify (file.c): table keys are a list id (4 bytes) and the
+ *	table's key.
  * DIAGNOSTICS
  *	false with the list, the message and what differs in err.
  */
@@ -29,7 +31,7 @@
 struct tag_dbs {
 	MDB_txn *txn;
 	int kind;
-	MDB_dbi rec, cookie, mlog;
+	MDB_dbi rec, wide, cookie, mlog;
 	const struct reg_table *cookie_t;
 	char *err;
 	size_t errlen;
@@ -102,18 +104,20 @@ static bool log_done(struct tag_dbs *v, const uint8_t *id,
 	return done;
 }
 
-/* record_holds - a record against the cookie row and the log. */
-static bool record_holds(struct tag_dbs *v, const MDB_val *k,
-			 const MDB_val *d)
+/* entry_holds - message m's entry e against its cookie row and log. */
+static bool entry_holds(struct tag_dbs *v, const uint8_t *id,
+			const uint8_t *m, const MDB_val *e)
 {
-	const uint8_t *id = k->mv_data, *m = id + ID_LEN;
+	uint8_t key[ID_LEN + 8];
+	MDB_val k = { sizeof(key), key }, cd;
 	struct tag_rec r, want;
 	struct store_row row;
-	MDB_val cd;
 
-	if (!tag_decode(d->mv_data, d->mv_size, &r))
+	memcpy(key, id, ID_LEN);
+	memcpy(key + ID_LEN, m, 8);
+	if (!tag_decode(e->mv_data, e->mv_size, &r))
 		return mismatch(v, id, m, "does not decode");
-	if (r.flags && (mdb_get(v->txn, v->cookie, (MDB_val *)k, &cd) ||
+	if (r.flags && (mdb_get(v->txn, v->cookie, &k, &cd) ||
 			!row_decode(v->cookie_t, cd.mv_data, cd.mv_size,
 				    &row)))
 		return mismatch(v, id, m, "has a cookie, %s has no row",
@@ -135,17 +139,76 @@ static bool record_holds(struct tag_dbs *v, const MDB_val *k,
 	return true;
 }
 
-/* record_of - the record of (id, msgnum), decoded; false: none. */
+/* group_of - the list id and first message of the group under k. */
+static bool group_of(struct tag_dbs *v, MDB_dbi dbi, const MDB_val *k,
+		     uint32_t *id, int64_t *first)
+{
+	uint64_t near;
+
+	if (dbi == v->rec && k->mv_size == sizeof(near)) {
+		memcpy(&near, k->mv_data, sizeof(near));
+		*id = (uint32_t)(near >> 32);
+		*first = (int64_t)(near & 0xffffffffu) * TAG_GROUP;
+		return true;
+	}
+	if (dbi == v->wide && k->mv_size == ID_LEN + 8) {
+		int64_t group = key_decode_int((uint8_t *)k->mv_data + ID_LEN);
+
+		*id = tag_list_id(k->mv_data);
+		*first = group >= INT64_MIN / TAG_GROUP &&
+			group <= INT64_MAX / TAG_GROUP ? group * TAG_GROUP : 0;
+		return true;	/* a group out of range: not where it sits */
+	}
+	snprintf(v->err, v->errlen, DB_TAG_PREFIX "%s: a record under a key "
+		 "of %zu bytes", tag_suffix(v->kind), k->mv_size);
+	return false;
+}
+
+/* group_holds - every entry of the group record d under k of dbi. */
+static bool group_holds(struct tag_dbs *v, MDB_dbi dbi, const MDB_val *k,
+			const MDB_val *d)
+{
+	uint8_t id[ID_LEN], m[8];
+	struct tag_at at;
+	uint32_t lid;
+	int64_t first;
+	size_t pos = 0;
+	int slot = -1;
+	bool bad = false;
+	MDB_val e;
+
+	if (!group_of(v, dbi, k, &lid, &first))
+		return false;
+	tdb_list_id(id, lid);
+	key_encode_int(first, m);
+	tag_locate(v->rec, v->wide, lid, first, &at);
+	if (at.dbi != dbi || at.keylen != k->mv_size ||
+	    memcmp(at.key, k->mv_data, at.keylen))
+		return mismatch(v, id, m, "sits under another key than its "
+				"messages'");
+	while (tag_next(d, &pos, &slot, &e, &bad)) {
+		key_encode_int(first + slot, m);
+		if (!entry_holds(v, id, m, &e))
+			return false;
+	}
+	if (bad || d->mv_size == 0)
+		return mismatch(v, id, m, "is a group that does not decode");
+	return true;
+}
+
+/* record_of - the entry of (id, msgnum), decoded; false: none. */
 static bool record_of(struct tag_dbs *v, const uint8_t *id,
 		      const uint8_t *msgnum, struct tag_rec *r)
 {
-	uint8_t key[ID_LEN + 8];
-	MDB_val k = { sizeof(key), key }, d;
+	struct tag_at at;
+	MDB_val k, d, e;
 
-	memcpy(key, id, ID_LEN);
-	memcpy(key + ID_LEN, msgnum, 8);
-	return mdb_get(v->txn, v->rec, &k, &d) == 0 &&
-		tag_decode(d.mv_data, d.mv_size, r);
+	tag_locate(v->rec, v->wide, tag_list_id(id), key_decode_int(msgnum),
+		   &at);
+	k = (MDB_val){ at.keylen, at.key };
+	return mdb_get(v->txn, at.dbi, &k, &d) == 0 &&
+		tag_entry(&d, at.slot, &e) && e.mv_size &&
+		tag_decode(e.mv_data, e.mv_size, r);
 }
 
 /* row_held - a cookie row or a log entry has its part in a record. */
@@ -175,8 +238,8 @@ static bool row_held(struct tag_dbs *v, bool mlog, const MDB_val *k)
 
 /* each_entry - fn on every entry of dbi; false when one fails. */
 static bool each_entry(struct tag_dbs *v, MDB_dbi dbi, bool mlog,
-		       bool (*fn)(struct tag_dbs *, bool, const MDB_val *,
-				  const MDB_val *))
+		       bool (*fn)(struct tag_dbs *, MDB_dbi, bool,
+				  const MDB_val *, const MDB_val *))
 {
 	MDB_cursor *c;
 	MDB_val k, d;
@@ -189,27 +252,22 @@ static bool each_entry(struct tag_dbs *v, MDB_dbi dbi, bool mlog,
 	}
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0 && ok;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
-		ok = fn(v, mlog, &k, &d);
+		ok = fn(v, dbi, mlog, &k, &d);
 	mdb_cursor_close(c);
 	return ok;
 }
 
-static bool check_record(struct tag_dbs *v, bool mlog, const MDB_val *k,
-			 const MDB_val *d)
+static bool check_record(struct tag_dbs *v, MDB_dbi dbi, bool mlog,
+			 const MDB_val *k, const MDB_val *d)
 {
 	(void)mlog;
-	if (k->mv_size != ID_LEN + 8) {
-		snprintf(v->err, v->errlen, DB_TAG_PREFIX "%s: a record "
-			 "under a key of %zu bytes", tag_suffix(v->kind),
-			 k->mv_size);
-		return false;
-	}
-	return record_holds(v, k, d);
+	return group_holds(v, dbi, k, d);
 }
 
-static bool check_row(struct tag_dbs *v, bool mlog, const MDB_val *k,
-		      const MDB_val *d)
+static bool check_row(struct tag_dbs *v, MDB_dbi dbi, bool mlog,
+		      const MDB_val *k, const MDB_val *d)
 {
+	(void)dbi;
 	(void)d;
 	return row_held(v, mlog, k);
 }
@@ -223,6 +281,11 @@ static bool open_dbs(struct tag_dbs *v)
 
 	snprintf(name, sizeof(name), DB_TAG_PREFIX "%s", tag_suffix(v->kind));
 	if ((mrc = mdb_dbi_open(v->txn, name, 0, &v->rec)) == 0) {
+		snprintf(name, sizeof(name), DB_TAG_PREFIX "%s" TAG_WIDE_SUFFIX,
+			 tag_suffix(v->kind));
+		mrc = mdb_dbi_open(v->txn, name, 0, &v->wide);
+	}
+	if (mrc == 0) {
 		snprintf(name, sizeof(name), DB_LIST_PREFIX "%s",
 			 tag_suffix(v->kind));
 		mrc = mdb_dbi_open(v->txn, name, 0, &v->cookie);
@@ -245,10 +308,11 @@ static bool open_dbs(struct tag_dbs *v)
 bool tag_verify(MDB_txn *txn, char *err, size_t errlen)
 {
 	for (int kind = 0; kind < TAG_KINDS; kind++) {
-		struct tag_dbs v = { txn, kind, 0, 0, 0, NULL, err, errlen };
+		struct tag_dbs v = { txn, kind, 0, 0, 0, 0, NULL, err, errlen };
 
 		if (!open_dbs(&v) ||
 		    !each_entry(&v, v.rec, false, check_record) ||
+		    !each_entry(&v, v.wide, false, check_record) ||
 		    !each_entry(&v, v.cookie, false, check_row) ||
 		    !each_entry(&v, v.mlog, true, check_row))
 			return false;

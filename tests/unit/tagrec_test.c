@@ -4,14 +4,18 @@
  * (a point read of the log for each done code, then the cookie row) on
  * random sequences of cookie and log writes and deletes: 100k
  * operations (MQ_TAGREC_OPS to change it) over a few hundred messages
- * of two lists, through store_set, store_del (one row, or every row of
+ * of two lists (most in groups of TAG_GROUP under integer keys, some
+ * about TAG_NEAR_LIMIT and some negative, whose records lie in the
+ * other database), through store_set, store_del (one row, or every row of
  * a message), mlist_cookie_make and mlist_mlog_add, in the list's own
  * tables and its digest's; cookies of letters 'a'..'p', of other bytes
  * and of other lengths.  After each batch every message is checked for
  * every list number with its stored cookie and a wrong one, and at the
  * end store_verify_file must pass; then a record written wrong must
  * make it fail naming the list and the message, and a dropped list
- * must leave no record behind.  A message done at TAG_DONE_MAX list
+ * must leave no record behind, and a group record cut short must make
+ * a check in it and mq verify fail.  A group whose messages go one by one
+ * keeps its record until the last goes.  A message done at TAG_DONE_MAX list
  * numbers takes no more: the write is refused, the store unchanged.
  */
 #include <inttypes.h>
@@ -23,7 +27,8 @@
 #include "store/tagrec_int.h"
 #include "tests/unit/check.h"
 
-#define MSGS		200	/* message numbers 1..MSGS */
+#define MSGS		200	/* messages msg_of(1..MSGS) */
+#define WIDE		20	/* of them about TAG_NEAR_LIMIT, and negative */
 #define LISTNOS		5	/* list numbers 0..LISTNOS-1 */
 #define BATCH		1000	/* operations per write transaction */
 #define DONE_LO		(-1)	/* log codes written: -1..3 */
@@ -40,6 +45,22 @@ static uint64_t rnd(uint64_t n)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return rng % n;
+}
+
+/*
+ * msg_of - the message number of message i: i, but for the last 2 *
+ *	WIDE, which straddle TAG_NEAR_LIMIT, then are negative; past
+ *	MSGS + 1 (checked, never written at random): group_emptied's.
+ */
+static int64_t msg_of(int64_t i)
+{
+	if (i > MSGS + 1)
+		return 1000 + (i - MSGS - 2);
+	if (i <= MSGS - 2 * WIDE)
+		return i;
+	if (i <= MSGS - WIDE)
+		return TAG_NEAR_LIMIT - WIDE / 2 + (i - (MSGS - 2 * WIDE) - 1);
+	return -(i - (MSGS - WIDE));
 }
 
 /* cookie_text - mostly cookie()'s letters, now and then other bytes. */
@@ -99,7 +120,8 @@ static enum store_rc one_op(struct store_txn *t)
 {
 	const char *root = roots[rnd(2)];
 	bool digest = rnd(4) == 0;
-	int64_t m = 1 + (int64_t)rnd(MSGS), l = (int64_t)rnd(LISTNOS);
+	int64_t m = msg_of(1 + (int64_t)rnd(MSGS));
+	int64_t l = (int64_t)rnd(LISTNOS);
 	int64_t done = DONE_LO + (int64_t)rnd(DONE_HI - DONE_LO + 1);
 	char ck[REG_NAME_MAX], ml[REG_NAME_MAX], out[MLIST_COOKIE_LEN + 1];
 	struct store_filter f[3] = {
@@ -219,7 +241,9 @@ static int compare_list(struct store_txn *t, const char *root, bool digest,
 
 	if (mlist_tagger_open(t, root, digest, &g))
 		return 1;
-	for (int64_t m = 1; m <= MSGS + 1; m++) {
+	for (int64_t i = 1; i <= MSGS + 4; i++) {
+		int64_t m = msg_of(i);
+
 		stored_cookie(t, root, digest, m, c);
 		snprintf(wrong, sizeof(wrong), "%s", c);
 		wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
@@ -295,21 +319,60 @@ static enum store_rc spoil_fn(struct store_txn *t, void *arg)
 {
 	const struct reg_table *tb;
 	struct tdb db;
-	uint8_t key[8], data[1 + 8];
-	MDB_val k = { sizeof(key), key }, d = { sizeof(data), data };
+	struct tag_at at;
+	uint8_t entry[1 + 8], group[TAG_ENTRY_HEAD + sizeof(entry)];
+	MDB_val k, d = { 0, group };
 	enum store_rc rc = table_resolve(t, "t_cookie", &tb, &db);
 
 	(void)arg;
 	if (rc)
 		return rc;
-	db.dbi = t->st->tag[0];
-	key_encode_int(7, key);
-	data[0] = 0;
-	key_encode_int(LISTNOS + 40, data + 1);	/* a list number never done */
-	if (tdb_put(t->txn, &db, &k, &d, 0))
+	tag_locate(t->st->tag[0], t->st->tag_wide[0], tag_list_id(db.pfx), 7,
+		   &at);
+	entry[0] = 0;
+	key_encode_int(LISTNOS + 40, entry + 1);	/* a list number never done */
+	d.mv_size = tag_splice(NULL, at.slot, entry, sizeof(entry), group);
+	k = (MDB_val){ at.keylen, at.key };
+	if (mdb_put(t->txn, at.dbi, &k, &d, 0))
 		return STORE_INTERNAL;
 	/* A change of its own, without which the write is not committed. */
 	return put_cookie(t, "t_cookie", MSGS + 100);
+}
+
+/* Message 1000's group of list t written cut short, under the hood. */
+static enum store_rc cut_fn(struct store_txn *t, void *arg)
+{
+	const struct reg_table *tb;
+	struct tdb db;
+	struct tag_at at;
+	uint8_t group[] = { 8, 40, 0, TAG_HAS_COOKIE };	/* says 40 bytes, has 1 */
+	MDB_val k, d = { sizeof(group), group };
+	enum store_rc rc = table_resolve(t, "t_cookie", &tb, &db);
+
+	(void)arg;
+	if (rc)
+		return rc;
+	tag_locate(t->st->tag[0], t->st->tag_wide[0], tag_list_id(db.pfx),
+		   1000, &at);
+	k = (MDB_val){ at.keylen, at.key };
+	if (mdb_put(t->txn, at.dbi, &k, &d, 0))
+		return STORE_INTERNAL;
+	return put_cookie(t, "t_cookie", MSGS + 101);
+}
+
+/* cut_check - the check of message 1000 after cut_fn. */
+static enum store_rc cut_check(struct store *st)
+{
+	struct store_txn *t;
+	enum mlist_tag r;
+	enum store_rc rc;
+
+	if ((rc = store_read_begin(st, &t)))
+		return rc;
+	rc = mlist_checktag(t, "t", false, 1000, "abcdefghijklmnopabcd", 1,
+			    &r);
+	store_read_end(t);
+	return rc;
 }
 
 /* many_fn - message 9999 of t logged done at list numbers 0..*arg-1. */
@@ -370,11 +433,74 @@ static uint64_t records(struct store *st)
 
 	if (store_read_begin(st, &t))
 		return UINT64_MAX;
-	for (int i = 0; i < TAG_KINDS; i++)
+	for (int i = 0; i < TAG_KINDS; i++) {
 		if (mdb_stat(t->txn, st->tag[i], &ms) == 0)
 			n += ms.ms_entries;
+		if (mdb_stat(t->txn, st->tag_wide[i], &ms) == 0)
+			n += ms.ms_entries;
+	}
 	store_read_end(t);
 	return n;
+}
+
+/* One step of group_emptied: a write or delete in list t's group. */
+struct step {
+	const char *what;
+	int op;			/* 0: cookie put, 1: log put, 2: cookie del,
+				 * 3: log del */
+	int64_t m;
+	uint64_t more;		/* group records beyond the start after it */
+};
+
+static enum store_rc step_fn(struct store_txn *t, void *arg)
+{
+	const struct step *s = arg;
+	struct store_filter f[1] = {
+		{ REG_MLOG_MSGNUM, { .kind = SV_INT, .i = s->m } },
+	};
+
+	switch (s->op) {
+	case 0:
+		return put_cookie(t, "t_cookie", s->m);
+	case 1:
+		return put_mlog(t, "t_mlog", s->m, 2, 1);
+	case 2:
+		return del(t, "t_cookie", f, 1);
+	default:
+		return del(t, "t_mlog", f, 1);
+	}
+}
+
+/*
+ * group_emptied - three messages of one group (1000..1002, group of
+ *	992..1007) written, then removed one by one, middle first: the
+ *	group's record stays while one of them has an entry, and every
+ *	step checks as the two reads do.
+ */
+static void group_emptied(struct store *st)
+{
+	static const struct step steps[] = {
+		{ "cookie 1000", 0, 1000, 1 }, { "cookie 1001", 0, 1001, 1 },
+		{ "log 1001", 1, 1001, 1 }, { "cookie 1002", 0, 1002, 1 },
+		{ "cookie 1001 deleted", 2, 1001, 1 },
+		{ "cookie 1000 deleted", 2, 1000, 1 },
+		{ "log 1001 deleted", 3, 1001, 1 },
+		{ "cookie 1002 deleted", 2, 1002, 0 },
+	};
+	uint64_t start = records(st), checks = 0;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		enum store_rc rc = store_write(st, step_fn,
+					       (void *)&steps[i], NULL);
+
+		bad = compare_all(st, &checks);
+		CHECK(rc == STORE_OK && records(st) == start + steps[i].more &&
+		      bad == 0, "a group's record after %s: %" PRIu64
+		      " beyond the %" PRIu64 " before (want %" PRIu64 "), "
+		      "%d checks disagree", steps[i].what, records(st) - start,
+		      start, steps[i].more, bad);
+	}
 }
 
 static void verify_and_spoil(struct store *st, const char *path)
@@ -392,6 +518,16 @@ static void verify_and_spoil(struct store *st, const char *path)
 	      records(st));
 	CHECK(store_verify_file(path, &rows, err, sizeof(err)) == STORE_OK,
 	      "the store verifies after the drop (%s)", err);
+	CHECK(store_write(st, cut_fn, NULL, NULL) == STORE_OK,
+	      "a group record cut short");
+	rc = cut_check(st);
+	CHECK(rc == STORE_CORRUPT && strstr(store_errmsg(st), "message 1000"),
+	      "a check in it is refused, naming the message (%s)",
+	      store_errmsg(st));
+	rc = store_verify_file(path, &rows, err, sizeof(err));
+	CHECK(rc != STORE_OK && strstr(err, "list t: message 992:") &&
+	      strstr(err, "does not decode"), "mq verify names the list and "
+	      "the group's first message (%s)", err);
 	rc = store_write(st, spoil_fn, NULL, NULL);
 	CHECK(rc == STORE_OK, "a record written wrong");
 	rc = store_verify_file(path, &rows, err, sizeof(err));
@@ -419,6 +555,7 @@ int main(void)
 	CHECK(store_write(st, create_fn, NULL, NULL) == STORE_OK,
 	      "two lists made");
 	random_ops(st, ops);
+	group_emptied(st);
 	done_limit(st);
 	verify_and_spoil(st, path);
 	store_close(st);
