@@ -246,6 +246,9 @@ static enum store_rc entry_add(struct store_txn *t, struct target *g,
  *	bucket: the rows came in key order, so each bucket's entries do
  *	too, and they go into the index in its own order (appended while
  *	they sort after its last key), not scattered over its buckets.
+ *	A later run of a load puts each bucket's entries before the next
+ *	bucket's: one cursor takes them all, and LMDB finds the place of
+ *	each in the page of the one before, without a descent.
  */
 static enum store_rc entries_put(struct store_txn *t, const char *name,
 				 struct target *g)
@@ -265,10 +268,14 @@ static enum store_rc entries_put(struct store_txn *t, const char *name,
 	for (size_t i = 0; i < g->n; i++)
 		order[count[idx_bucket(g->e[i].hash)]++] = &g->e[i];
 	rc = key_tail_load(t, &g->x, name, &g->xtail);
+	if (rc == STORE_OK && key_tail_keep(t, &g->x, &g->xtail))
+		rc = store_fail(t->st, STORE_INTERNAL, "%s: no cursor for its "
+				"index", name);
 	for (size_t i = 0; rc == STORE_OK && i < g->n; i++)
 		rc = idx_add(t, &g->x, name, &g->xtail, order[i]->hash,
 			     order[i]->key, order[i]->keylen, order[i]->addr,
 			     order[i]->addrlen);
+	key_tail_drop(&g->xtail);
 	free(order);
 	g->n = 0;
 	return rc;
@@ -330,6 +337,7 @@ static enum store_rc change_run(struct store_txn *t, struct run *r,
 		ch->state = CS_DONE;
 		return insert_new(t, dt, g, ch);
 	}
+	key_tail_drop(&g->tail);	/* tail_put is no longer its one writer */
 	if (check || !s.put)
 		mrc = tcur_get(c, &k, &cur, MDB_SET_KEY);
 	if (mrc && mrc != MDB_NOTFOUND)
@@ -350,7 +358,11 @@ static void table_gone(struct run *r, struct diff_table *dt)
 		dt->ch[r->to.change].state = CS_SKIPPED;
 }
 
-/* table_run - this run's share of the changes of one table */
+/*
+ * table_run - this run's share of the changes of one table.  Its
+ *	inserts are appended through a cursor kept at the table's end
+ *	until a change of another kind writes the table (change_run).
+ */
 static enum store_rc table_run(struct store_txn *t, struct run *r)
 {
 	struct diff_table *dt = &r->d->tables[r->to.table];
@@ -374,12 +386,16 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 		if (g.indexed)
 			r->share_ms = share / 2 > APPLY_MIN_MS
 				? share / 2 : APPLY_MIN_MS;
+		if (key_tail_keep(t, &g.db, &g.tail))
+			rc = store_fail(t->st, STORE_INTERNAL, "%s: no cursor "
+					"for its rows", dt->name);
 		while (rc == STORE_OK && r->to.change < end && !spent(r)) {
 			rc = change_run(t, r, dt, &g, &c,
 					&dt->ch[r->to.change]);
 			r->to.change += rc == STORE_OK;
 			r->n++;
 		}
+		key_tail_drop(&g.tail);
 		tcur_close(&c);
 		r->share_ms = share;
 		if (rc == STORE_OK)

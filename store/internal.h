@@ -281,8 +281,9 @@ int key_tail_keep(struct store_txn *t, const struct tdb *db,
 void key_tail_drop(struct key_tail *tail);
 /*
  * tail_put - tdb_put of k, d: with MDB_APPEND when k (with db's prefix)
- *	sorts after the tail (which then moves to it), else with flags.
- *	LMDB's code.  (tdb.c)
+ *	sorts after the tail (which then moves to it), else with flags
+ *	(through the kept cursor if any: LMDB looks in its page before
+ *	descending from the root).  LMDB's code.  (tdb.c)
  */
 int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
 	     const MDB_val *k, MDB_val *d, unsigned flags);

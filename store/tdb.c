@@ -306,6 +306,8 @@ int tail_put(struct store_txn *t, const struct tdb *db, struct key_tail *tail,
 	append = after_tail(tail, &pk);
 	if (append && tail->c)
 		mrc = tail_append(tail, &pk, d);
+	else if (tail->c)	/* LMDB looks in the cursor's page first */
+		mrc = mdb_cursor_put(tail->c, &pk, d, flags);
 	else
 		mrc = mdb_put(t->txn, db->dbi, &pk, d,
 			      append ? MDB_APPEND : flags);
