@@ -187,7 +187,7 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 /* stream_bytes - what stream_add takes for it */
 static size_t stream_bytes(const struct sub_item *it)
 {
-	return 3 + it->klen + (it->klen == it->len + 1 ? 0 : it->len);
+	return 2 + it->klen;
 }
 
 /*
@@ -208,8 +208,8 @@ static bool streams_alloc(struct sub_run *run)
 
 /*
  * stream_add - note an added address for the index, in the stream of
- *	its hash: [key length, 2 bytes][key][address length, 0: the key
- *	without its NUL][address].
+ *	its hash: [key length, 2 bytes][key] (which gives the address
+ *	back: store_unfold_key).
  *	The additions come in key order, so each stream is in index order,
  *	and writing them out hash by hash appends to a bulk-loaded index.
  *	Copied now, while the item is in the cache: reading the items back
@@ -218,7 +218,6 @@ static bool streams_alloc(struct sub_run *run)
 static bool stream_add(struct sub_run *run, const struct sub_item *it)
 {
 	struct idx_stream *s = &run->streams[it->hash];
-	bool same = it->klen == it->len + 1;	/* no capital */
 
 	if (s->len + stream_bytes(it) > s->cap)
 		return false;
@@ -226,12 +225,6 @@ static bool stream_add(struct sub_run *run, const struct sub_item *it)
 	s->p[s->len++] = (uint8_t)it->klen;
 	memcpy(s->p + s->len, key_of(run, it), it->klen);
 	s->len += it->klen;
-	s->p[s->len++] = (uint8_t)(same ? 0 : it->len);
-	if (!same) {
-		store_unfold_key((char *)s->p + s->len, key_of(run, it),
-				 it->len, it->klen);
-		s->len += it->len;
-	}
 	return true;
 }
 
@@ -509,6 +502,7 @@ static enum store_rc tail_kept(struct sub_run *run, const struct tdb *db)
 static enum store_rc index_added(struct sub_run *run)
 {
 	enum store_rc rc = tail_kept(run, &run->tb.x);
+	char addr[SUB_ADDR_MAX];
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
 		struct idx_stream *s = &run->streams[h];
@@ -516,14 +510,15 @@ static enum store_rc index_added(struct sub_run *run)
 		for (size_t at = 0; rc == STORE_OK && at < s->len;) {
 			size_t klen = (size_t)s->p[at] << 8 | s->p[at + 1];
 			const uint8_t *key = s->p + at + 2;
-			size_t alen = key[klen];
-			const char *addr = alen ? (const char *)key + klen + 1
-				: (const char *)key;
+			/* the folded address holds no NUL: the first ends it */
+			size_t len = strlen((const char *)key);
 
+			if (klen > len + 1)	/* a capital: not the key's */
+				store_unfold_key(addr, key, len, klen);
 			rc = idx_add(run->txn, &run->tb.x, run->tb.name,
-				     &run->tail, h, key, klen, addr,
-				     alen ? alen : klen - 1);
-			at += 3 + klen + alen;
+				     &run->tail, h, key, klen, klen > len + 1
+				     ? addr : (const char *)key, len);
+			at += 2 + klen;
 		}
 		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
@@ -617,6 +612,11 @@ static enum store_rc sub_apply(struct sub_run *run,
 		rc = index_added(run);
 	if (rc == STORE_OK)
 		rc = log_changes(run, n, counts->changed);
+	/* Done with the items: the slog's dirty pages may take their room. */
+	free(run->items);
+	free(run->arena);
+	run->items = NULL;
+	run->arena = NULL;
 	if (rc == STORE_OK)
 		rc = run->add ? slog_added(run, r, n) : slog_removed(run, r);
 	if (run->slog.c)
