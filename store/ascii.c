@@ -9,6 +9,7 @@
  *	store_ascii_fold(key, addr, len);
  *	if (store_ascii_caseeq(a, b, len)) ...
  *	klen = store_fold_key(key, addr, len);
+ *	store_unfold_key(addr, key, len, klen);
  * DESCRIPTION
  *	Keys of REG_FOLD columns, list addresses, their hashes and the
  *	lookups' comparisons all fold 'A'..'Z' to 'a'..'z' and nothing
@@ -24,6 +25,8 @@
  * DIAGNOSTICS
  *	None.
  */
+#include <string.h>
+
 #include "store/store.h"
 
 /* store_ascii_fold - n bytes of src into dst, ASCII capitals made small. */
@@ -65,6 +68,18 @@ size_t store_fold_key(uint8_t *out, const void *addr, size_t len)
 	}
 	out[len] = 0;
 	return len + 1 + used;
+}
+
+void store_unfold_key(char *out, const uint8_t *key, size_t len, size_t klen)
+{
+	const uint8_t *mask = key + len + 1;
+	size_t used = klen - len - 1;
+
+	memcpy(out, key, len);
+	for (size_t i = 0; i < used; i++)
+		for (unsigned bit = 0; mask[i] && bit < 8; bit++)
+			if (mask[i] & 0x80u >> bit)
+				out[8 * i + bit] -= 'a' - 'A';
 }
 
 size_t store_fold_prefix(uint8_t *out, const void *addr, size_t len)

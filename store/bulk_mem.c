@@ -40,10 +40,10 @@
 #define WARM_CHUNK	((size_t)16 << 20)	/* under the mmap threshold */
 #define WARM_MAX	((size_t)4 << 30)
 /* Heap bytes an address of a bulk subscribe takes: its dirty pages
- * (table row, index entry, slog row: 250 measured), store_sub's index
- * streams, sort and smaller arrays (a million addresses of 36 bytes
- * left 13,000 faults at 330, 1,600 at 400). */
-#define WARM_EACH	400
+ * (table row, index entry, slog row: 250 measured), store_sub's items,
+ * index streams and sort, freed before the slog's pages (a million
+ * addresses of 36 bytes left 14,000 faults at 200, 1,700 at 240). */
+#define WARM_EACH	260
 
 /* huge_hint - mark the whole huge pages within [p, p + size) */
 static void huge_hint(void *p, size_t size, bool populate)

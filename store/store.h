@@ -425,6 +425,12 @@ bool store_ascii_caseeq(const void *a, const void *b, size_t n);
 /* store_fold_key - the key of addr (len bytes, no NUL) into out; its size. */
 size_t store_fold_key(uint8_t *out, const void *addr, size_t len);
 
+/*
+ * store_unfold_key - the address (len bytes, no NUL written) back from
+ *	its key of klen bytes, as store_fold_key made it.
+ */
+void store_unfold_key(char *out, const uint8_t *key, size_t len, size_t klen);
+
 /* store_fold_prefix - the prefix all variants of addr share; its size. */
 size_t store_fold_prefix(uint8_t *out, const void *addr, size_t len);
 

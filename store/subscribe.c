@@ -74,8 +74,8 @@ struct sub_run {
 	char now[20];		/* the slog's tai, one for the whole call */
 	int64_t next_id;	/* the next slog row number; 0: none taken */
 	struct tcur slog;	/* at the slog's end, once next_id is taken */
-	struct sub_item *items;	/* one per request */
-	char *arena;		/* their addresses and keys */
+	struct sub_item *items;	/* one per request, sorted (item_cmp) */
+	uint8_t *arena;		/* their keys, in input order */
 	size_t arena_used;
 	bool *changed;		/* by request index: write a slog row */
 	struct gone { uint8_t *p; size_t len, cap; } gone; /* removed rows */
@@ -142,30 +142,44 @@ static int stored_hash(const struct reg_table *t, const MDB_val *d)
 }
 
 /*
- * One request made ready: its stored form and its key (store_fold_key,
- * whose first len + 1 bytes are the prefix of every variant), both in
- * the run's arena.
+ * One request made ready, in 16 bytes (a million of them are sorted):
+ * its key (store_fold_key, whose first len + 1 bytes are the prefix of
+ * every variant) in the run's arena, which also gives back the address
+ * as stored (store_unfold_key).
  */
 struct sub_item {
-	size_t index;		/* in the caller's array */
-	size_t len;		/* of the address */
-	size_t klen;		/* of its key */
-	int hash;		/* sub_add: the hash to write */
-	const char *addr;
-	const uint8_t *key;
+	uint64_t key;		/* offset of its key in the arena */
+	uint32_t index;		/* in the caller's array */
+	uint16_t klen;		/* of its key */
+	uint8_t len;		/* of the address */
+	uint8_t hash;		/* sub_add: the hash to write */
 };
+_Static_assert(SUB_ADDR_MAX <= UINT8_MAX && SUB_HASH_LIMIT <= UINT8_MAX &&
+	       STORE_FOLD_KEY_MAX(SUB_ADDR_MAX) <= UINT16_MAX,
+	       "a sub_item's fields hold an address's sizes and hash");
+
+/* key_of - the item's key */
+static const uint8_t *key_of(const struct sub_run *run,
+			     const struct sub_item *it)
+{
+	return run->arena + it->key;
+}
 
 /* addr_row - encode the item's table row into run->buf; its size. */
 static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 {
-	char dom[SUB_DOMAIN_MAX + 1];
+	char dom[SUB_DOMAIN_MAX + 1], addr[SUB_ADDR_MAX];
+	const uint8_t *key = key_of(run, it);
 	struct store_row row;
 
+	store_unfold_key(addr, key, it->len, it->klen);
 	row.nextra = 0;
 	row.col[REG_ADDR_HASH] = (struct store_value){ .kind = SV_INT,
 						.i = it->hash };
-	row.col[REG_ADDR_ADDRESS] = text(it->addr, it->len);
-	row.col[REG_ADDR_DOMAIN] = text(dom, sub_domain(it->addr, it->len, dom));
+	row.col[REG_ADDR_ADDRESS] = text(addr, it->len);
+	/* the key's folded address gives the same (folded) domain */
+	row.col[REG_ADDR_DOMAIN] = text(dom, sub_domain((const char *)key,
+							it->len, dom));
 	row_encode(run->tb.t, &row, run->buf);
 	return row_size(run->tb.t, &row);
 }
@@ -173,7 +187,7 @@ static size_t addr_row(struct sub_run *run, const struct sub_item *it)
 /* stream_bytes - what stream_add takes for it */
 static size_t stream_bytes(const struct sub_item *it)
 {
-	return 3 + it->klen + (it->klen == it->len + 1 ? 0 : it->len);
+	return 2 + it->klen;
 }
 
 /*
@@ -194,8 +208,8 @@ static bool streams_alloc(struct sub_run *run)
 
 /*
  * stream_add - note an added address for the index, in the stream of
- *	its hash: [key length, 2 bytes][key][address length, 0: the key
- *	without its NUL][address].
+ *	its hash: [key length, 2 bytes][key] (which gives the address
+ *	back: store_unfold_key).
  *	The additions come in key order, so each stream is in index order,
  *	and writing them out hash by hash appends to a bulk-loaded index.
  *	Copied now, while the item is in the cache: reading the items back
@@ -204,19 +218,13 @@ static bool streams_alloc(struct sub_run *run)
 static bool stream_add(struct sub_run *run, const struct sub_item *it)
 {
 	struct idx_stream *s = &run->streams[it->hash];
-	bool same = it->klen == it->len + 1;	/* no capital */
 
 	if (s->len + stream_bytes(it) > s->cap)
 		return false;
 	s->p[s->len++] = (uint8_t)(it->klen >> 8);
 	s->p[s->len++] = (uint8_t)it->klen;
-	memcpy(s->p + s->len, it->key, it->klen);
+	memcpy(s->p + s->len, key_of(run, it), it->klen);
 	s->len += it->klen;
-	s->p[s->len++] = (uint8_t)(same ? 0 : it->len);
-	if (!same) {
-		memcpy(s->p + s->len, it->addr, it->len);
-		s->len += it->len;
-	}
 	return true;
 }
 
@@ -225,7 +233,7 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 			     const struct sub_request *r,
 			     struct sub_counts *counts)
 {
-	MDB_val k = { it->len + 1, (void *)it->key }, d;
+	MDB_val k = { it->len + 1, (void *)key_of(run, it) }, d;
 	int mrc;
 
 	/* A variant there?  Loading in key order, most sort after them all. */
@@ -234,7 +242,7 @@ static enum store_rc sub_add(struct sub_run *run, struct sub_item *it,
 	if (mrc == 0)
 		mrc = MDB_KEYEXIST;
 	else if (mrc == MDB_NOTFOUND) {
-		k = (MDB_val){ it->klen, (void *)it->key };
+		k = (MDB_val){ it->klen, (void *)key_of(run, it) };
 		d = (MDB_val){ addr_row(run, it), run->buf };
 		mrc = tail_put(run->txn, &run->tb.dbi, &run->tail, &k, &d,
 			       MDB_NOOVERWRITE);
@@ -363,7 +371,7 @@ static enum store_rc sub_remove(struct sub_run *run, const struct sub_item *it,
 	bool removed = false;
 	int mrc;
 
-	memcpy(from, it->key, f.mv_size);
+	memcpy(from, key_of(run, it), f.mv_size);
 	while (rc == STORE_OK &&
 	       (mrc = tdb_first_with(run->txn->txn, &run->tb.dbi, NULL, &f,
 				     it->len + 1, &k, &d)) == 0) {
@@ -396,14 +404,14 @@ static enum store_rc item_make(struct sub_run *run,
 {
 	struct sub_item *it = &run->items[i];
 	struct store *st = run->txn->st;
-	char *addr = run->arena + run->arena_used;
-	uint8_t *key;
+	char addr[SUB_ADDR_MAX + 1];
+	size_t len;
 
 	if (r->len > SUB_ADDR_MAX)
 		return store_fail(st, STORE_BADDATA, "%.40s...: address "
 				  "longer than %d bytes", r->addr,
 				  SUB_ADDR_MAX);
-	if (sub_address(r->addr, r->len, addr, &it->len, store_errbuf(),
+	if (sub_address(r->addr, r->len, addr, &len, store_errbuf(),
 			STORE_ERR_MAX))
 		return STORE_BADDATA;
 	if (r->hash < -1 || r->hash > SUB_HASH_LIMIT)
@@ -414,14 +422,14 @@ static enum store_rc item_make(struct sub_run *run,
 		return store_fail(st, STORE_BADDATA, "%s: from line longer "
 				  "than %d bytes or with a NUL byte", addr,
 				  SUB_ADDR_MAX);
-	it->index = i;
-	it->addr = addr;
-	it->key = key = (uint8_t *)addr + it->len;
-	it->klen = store_fold_key(key, addr, it->len);
-	run->arena_used += it->len + it->klen;
+	it->index = (uint32_t)i;
+	it->len = (uint8_t)len;
+	it->key = run->arena_used;
+	it->klen = (uint16_t)store_fold_key(run->arena + it->key, addr, len);
+	run->arena_used += it->klen;
 	if (run->add) {
-		it->hash = r->hash >= 0 ? r->hash
-			: (int)sub_hash(it->addr, it->len);
+		it->hash = (uint8_t)(r->hash >= 0 ? r->hash
+				     : (int)sub_hash(addr, len));
 		run->streams[it->hash].cap += stream_bytes(it);
 	}
 	return STORE_OK;
@@ -432,13 +440,14 @@ static enum store_rc item_make(struct sub_run *run,
  *	but for the variants of one address), then input order: of the
  *	variants in one call the first given is the one sub adds.
  */
-static int item_cmp(const void *a, const void *b)
+static int item_cmp(const void *a, const void *b, void *arena)
 {
-	const struct sub_item *x = *(const struct sub_item *const *)a;
-	const struct sub_item *y = *(const struct sub_item *const *)b;
+	const struct sub_item *x = a, *y = b;
+	const uint8_t *base = arena;
 	/* A prefix ends in the key's only NUL: one byte past the shorter
 	 * address tells two prefixes apart. */
-	int c = memcmp(x->key, y->key, (x->len < y->len ? x->len : y->len) + 1);
+	int c = memcmp(base + x->key, base + y->key,
+		       (x->len < y->len ? x->len : y->len) + 1U);
 
 	if (c)
 		return c;
@@ -452,8 +461,8 @@ static int item_cmp(const void *a, const void *b)
  *	table's pages out contiguously in the file (a later scan of it
  *	faults fewer pages in).
  */
-static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
-				 size_t n, uint64_t changed)
+static enum store_rc log_changes(struct sub_run *run, size_t n,
+				 uint64_t changed)
 {
 	struct gone_row g;
 	enum store_rc rc = store_change_expect(run->txn, 2 * changed,
@@ -461,11 +470,11 @@ static enum store_rc log_changes(struct sub_run *run, struct sub_item **order,
 
 	for (size_t i = 0; rc == STORE_OK && run->log && run->add && i < n;
 	     i++) {
-		const struct sub_item *it = order[i];
+		const struct sub_item *it = &run->items[i];
 
 		if (run->changed[it->index])
 			rc = store_change(run->txn, CHANGE_PUT, run->tb.name,
-					  it->key, it->klen, run->buf,
+					  key_of(run, it), it->klen, run->buf,
 					  addr_row(run, it));
 	}
 	for (size_t at = 0; rc == STORE_OK && run->log && at < run->gone.len;) {
@@ -493,6 +502,7 @@ static enum store_rc tail_kept(struct sub_run *run, const struct tdb *db)
 static enum store_rc index_added(struct sub_run *run)
 {
 	enum store_rc rc = tail_kept(run, &run->tb.x);
+	char addr[SUB_ADDR_MAX];
 
 	for (int h = 0; h <= SUB_HASH_LIMIT; h++) {
 		struct idx_stream *s = &run->streams[h];
@@ -500,14 +510,15 @@ static enum store_rc index_added(struct sub_run *run)
 		for (size_t at = 0; rc == STORE_OK && at < s->len;) {
 			size_t klen = (size_t)s->p[at] << 8 | s->p[at + 1];
 			const uint8_t *key = s->p + at + 2;
-			size_t alen = key[klen];
-			const char *addr = alen ? (const char *)key + klen + 1
-				: (const char *)key;
+			/* the folded address holds no NUL: the first ends it */
+			size_t len = strlen((const char *)key);
 
+			if (klen > len + 1)	/* a capital: not the key's */
+				store_unfold_key(addr, key, len, klen);
 			rc = idx_add(run->txn, &run->tb.x, run->tb.name,
-				     &run->tail, h, key, klen, addr,
-				     alen ? alen : klen - 1);
-			at += 3 + klen + alen;
+				     &run->tail, h, key, klen, klen > len + 1
+				     ? addr : (const char *)key, len);
+			at += 2 + klen;
 		}
 		free(s->p);	/* now: the next dirty pages may reuse it */
 		*s = (struct idx_stream){ 0 };
@@ -516,16 +527,23 @@ static enum store_rc index_added(struct sub_run *run)
 	return rc;
 }
 
-/* slog_added - a slog row for each address added, in input order. */
+/*
+ * slog_added - a slog row for each address added, in input order: the
+ *	stored form made again from the request (item_make took it), as
+ *	the requests are read in order and the sorted items are not.
+ */
 static enum store_rc slog_added(struct sub_run *run,
 				const struct sub_request *r, size_t n)
 {
+	char addr[SUB_ADDR_MAX + 1];
 	enum store_rc rc = STORE_OK;
+	size_t len;
 
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
-		if (run->changed[i])
-			rc = slog_append(run, run->items[i].addr,
-					 run->items[i].len, &r[i]);
+		if (run->changed[i] &&
+		    !(rc = sub_address(r[i].addr, r[i].len, addr, &len,
+				       store_errbuf(), STORE_ERR_MAX)))
+			rc = slog_append(run, addr, len, &r[i]);
 	return rc;
 }
 
@@ -574,17 +592,17 @@ static enum store_rc slog_removed(struct sub_run *run,
  *	table stays compact), their change records, then the slog rows in
  *	input order.
  */
-static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
+static enum store_rc sub_apply(struct sub_run *run,
 			       const struct sub_request *r, size_t n,
 			       struct sub_counts *counts)
 {
 	enum store_rc rc = STORE_OK;
 
-	qsort(order, n, sizeof(*order), item_cmp);
+	qsort_r(run->items, n, sizeof(*run->items), item_cmp, run->arena);
 	if (run->add)
 		rc = tail_kept(run, &run->tb.dbi);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-		struct sub_item *it = order[i];
+		struct sub_item *it = &run->items[i];
 
 		rc = run->add ? sub_add(run, it, &r[it->index], counts)
 			: sub_remove(run, it, &r[it->index], counts);
@@ -593,7 +611,12 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 	if (rc == STORE_OK && run->add)
 		rc = index_added(run);
 	if (rc == STORE_OK)
-		rc = log_changes(run, order, n, counts->changed);
+		rc = log_changes(run, n, counts->changed);
+	/* Done with the items: the slog's dirty pages may take their room. */
+	free(run->items);
+	free(run->arena);
+	run->items = NULL;
+	run->arena = NULL;
 	if (rc == STORE_OK)
 		rc = run->add ? slog_added(run, r, n) : slog_removed(run, r);
 	if (run->slog.c)
@@ -604,15 +627,15 @@ static enum store_rc sub_apply(struct sub_run *run, struct sub_item **order,
 	return rc;
 }
 
-/* arena_size - room for every address and its key, with a NUL spare. */
+/* arena_size - room for every address's key. */
 static size_t arena_size(const struct sub_request *r, size_t n)
 {
 	size_t total = 1;
 
 	for (size_t i = 0; i < n; i++)
 		total += r[i].len > SUB_ADDR_MAX ? 0
-			: r[i].len + STORE_FOLD_KEY_MAX(r[i].len);
-	return total + SUB_ADDR_MAX + STORE_FOLD_KEY_MAX(SUB_ADDR_MAX) + 1;
+			: STORE_FOLD_KEY_MAX(r[i].len);
+	return total;
 }
 
 enum store_rc store_sub(struct store_txn *txn, const char *root,
@@ -621,7 +644,6 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 			struct sub_counts *counts, size_t *failed)
 {
 	struct sub_counts dummy;
-	struct sub_item **order = NULL;
 	struct sub_run *run;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -631,24 +653,24 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	if (!counts)
 		counts = &dummy;
 	memset(counts, 0, sizeof(*counts));
+	if (n > UINT32_MAX)
+		return store_fail(txn->st, STORE_BADDATA, "%zu addresses in "
+				  "one call: at most %u", n, UINT32_MAX);
 	run = calloc(1, sizeof(*run));
 	if (run) {
 		run->txn = txn;
 		run->items = store_bulk_alloc(n * sizeof(*run->items));
 		run->changed = calloc(n ? n : 1, sizeof(*run->changed));
 		run->arena = store_bulk_alloc(arena_size(r, n));
-		order = store_bulk_alloc(n * sizeof(*order));
 	}
-	if (!run || !run->items || !run->changed || !run->arena || !order)
+	if (!run || !run->items || !run->changed || !run->arena)
 		rc = store_fail(txn->st, STORE_INTERNAL, "out of memory");
 	else
 		rc = sub_resolve(txn, root, which, &run->tb);
 	if (run)
 		run->add = add;
-	for (; rc == STORE_OK && i < n; i++) {
-		order[i] = &run->items[i];
+	for (; rc == STORE_OK && i < n; i++)
 		rc = item_make(run, &r[i], i);
-	}
 	if (rc == STORE_BADDATA && failed)
 		*failed = i - 1;
 	if (rc == STORE_OK && !streams_alloc(run))
@@ -656,7 +678,7 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 	if (rc == STORE_OK) {
 		gmtime_r(&now, &tm);
 		strftime(run->now, sizeof(run->now), "%Y-%m-%d %H:%M:%S", &tm);
-		rc = sub_apply(run, order, r, n, counts);
+		rc = sub_apply(run, r, n, counts);
 	}
 	if (run) {
 		free(run->items);
@@ -667,7 +689,6 @@ enum store_rc store_sub(struct store_txn *txn, const char *root,
 			free(run->streams[h].p);
 	}
 	free(run);
-	free(order);
 	return rc;
 }
 

@@ -137,12 +137,11 @@ static int parse_sub_args(int argc, char **argv, const char *usage,
 	return list_check_root(a->root) ? 0 : EXIT_USAGE;
 }
 
-/* The requests of one sub/unsub run, with the input line of each. */
+/* The requests of one sub/unsub run. */
 struct sub_input {
 	struct sub_request *req;
-	size_t *line;
 	size_t n;
-	char *text;		/* stdin, split in place */
+	char *text;		/* stdin, split in place; NULL: arguments */
 };
 
 /* stdin_size - the bytes of a regular file on stdin; 0: unknown */
@@ -226,6 +225,19 @@ static void parse_line(char *s, size_t len, const struct sub_args *a,
 	}
 }
 
+/*
+ * line_of - the number of the stdin line at p: counted only for an
+ *	error, so that a million good lines keep no number each.
+ */
+static size_t line_of(const char *text, const char *p)
+{
+	size_t line = 1;
+
+	while ((text = memchr(text, '\n', (size_t)(p - text))))
+		text++, line++;
+	return line;
+}
+
 /* skip_line - an stdin line ezmlm-sub skips: empty or a '#' comment */
 static bool skip_line(const char *s, size_t n)
 {
@@ -235,7 +247,7 @@ static bool skip_line(const char *s, size_t n)
 /* read_stdin - the requests of stdin, one address (and from line) a line. */
 static int read_stdin(const struct sub_args *a, struct sub_input *in)
 {
-	size_t len, cap = 0, lineno = 0;
+	size_t len, cap = 0;
 	char *p, *end;
 
 	if (!(in->text = read_all(STDIN_FILENO, &len))) {
@@ -246,26 +258,21 @@ static int read_stdin(const struct sub_args *a, struct sub_input *in)
 	for (p = in->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
 		cap++;
 	cap++;
-	in->req = store_bulk_alloc(cap * sizeof(*in->req));
-	in->line = store_bulk_alloc(cap * sizeof(*in->line));
-	if (!in->req || !in->line)
+	if (!(in->req = store_bulk_alloc(cap * sizeof(*in->req))))
 		return EXIT_SOFTWARE;
 	for (p = in->text; p < end; p++) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (nl ? nl : end) - p;
 
-		lineno++;
 		if (n && p[n - 1] == '\r')
 			n--;
 		if (n > LINE_MAX_BYTES) {
 			cli_error("stdin:%zu: line longer than %d bytes",
-				  lineno, LINE_MAX_BYTES);
+				  line_of(in->text, p), LINE_MAX_BYTES);
 			return EXIT_DATAERR;
 		}
-		if (!skip_line(p, n)) {
-			parse_line(p, n, a, &in->req[in->n]);
-			in->line[in->n++] = lineno;
-		}
+		if (!skip_line(p, n))
+			parse_line(p, n, a, &in->req[in->n++]);
 		p += nl ? (size_t)(nl - p) : n;
 		if (!nl)
 			break;
@@ -282,9 +289,7 @@ static int args_input(const struct sub_args *a, struct sub_input *in)
 	memset(in, 0, sizeof(*in));
 	if (a->from_stdin && a->naddrs == 0)
 		return read_stdin(a, in);
-	in->req = malloc((size_t)a->naddrs * sizeof(*in->req));
-	in->line = calloc((size_t)a->naddrs, sizeof(*in->line));
-	if (!in->req || !in->line)
+	if (!(in->req = malloc((size_t)a->naddrs * sizeof(*in->req))))
 		return EXIT_SOFTWARE;
 	for (int i = 0; i < a->naddrs; i++) {
 		struct sub_request *r = &in->req[in->n++];
@@ -363,8 +368,9 @@ static int sub_write(struct store *st, struct sub_job *j)
 	k = list_sub(st, j->a->root, j->a->which, j->add, j->in->req,
 		     j->in->n, &j->counts, &bad);
 	ops_capture_end();
-	if (k && bad < j->in->n && j->in->line[bad])
-		cli_error("stdin:%zu: %s", j->in->line[bad], msg);
+	if (k && bad < j->in->n && j->in->text)
+		cli_error("stdin:%zu: %s", line_of(j->in->text,
+						   j->in->req[bad].addr), msg);
 	else if (k)
 		cli_error("%s", msg);
 	return cli_exit(k);
@@ -406,7 +412,6 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	if (st)
 		store_close(st);
 	free(in.req);
-	free(in.line);
 	free(in.text);
 	free(a.addrs);
 	return ex;

@@ -93,6 +93,13 @@ printf 'good@x.org\nnoatsign  From Line\n' > "$TMP/bad"
 expect_status "a bad line: exit 65" 65 "$MQ" sub list -n - < "$TMP/bad"
 expect_grep "it names the line" "stdin:2: address 'noatsign': no @ sign" "$TMP/last.out"
 expect_eq "one line" "1" "$(wc -l < "$TMP/last.out")"
+# Line numbers count the lines skipped (comments, blanks) and CRLF ends.
+printf '# list\n\nok1@x.org\r\n\nbad@\r\n' > "$TMP/bad2"
+expect_status "a bad line after skipped ones: exit 65" 65 "$MQ" sub list - < "$TMP/bad2"
+expect_grep "it names that line" "^mq: stdin:5: address 'bad@'" "$TMP/last.out"
+{ printf '#\nok2@x.org\n'; head -c 1100 /dev/zero | tr '\0' x; echo; } > "$TMP/long"
+expect_status "a line too long: exit 65" 65 "$MQ" sub list - < "$TMP/long"
+expect_grep "it names the long line" "^mq: stdin:3: line longer than" "$TMP/last.out"
 expect_status "no @: exit 65" 65 "$MQ" sub list noat
 expect_status "--hash 100: usage" 64 "$MQ" sub list --hash 100 a@b.org
 expect_status "bad list name: usage" 64 "$MQ" sub 'List;drop' a@b.org

@@ -8,8 +8,9 @@
  *	Checks store_fold_key() on addresses of known masks (none, one
  *	capital, capitals in two mask bytes, 255 bytes), that every
  *	variant's key starts with store_fold_prefix() and that the one in
- *	small letters sorts first.  Then, in a store in a temporary
- *	directory, the semantics of ezmlm-idx 7 (docs/ezmlm.md): rows
+ *	small letters sorts first, and that store_unfold_key() gives back
+ *	100,000 random addresses from their keys.  Then, in a store in a
+ *	temporary directory, the semantics of ezmlm-idx 7 (docs/ezmlm.md): rows
  *	put in three cases (as a sync from SQL does) are three rows, all
  *	listed; store_sub of a fourth case adds nothing; store_issub in any
  *	case finds one; store_unsub in yet another case removes all three,
@@ -66,6 +67,30 @@ static void test_key_rule(void)
 	      STORE_KEY_MAX, "255 capitals: a key of %d bytes, which with a "
 	      "list id and hash byte fits LMDB's", SUB_ADDR_MAX + 1 +
 	      STORE_FOLD_MASK_MAX);
+}
+
+/*
+ * test_unfold - store_unfold_key gives back each of 100,000 random
+ *	addresses (1..255 bytes of any value but NUL) from its key.
+ */
+static void test_unfold(void)
+{
+	uint8_t key[STORE_FOLD_KEY_MAX(SUB_ADDR_MAX)];
+	char addr[SUB_ADDR_MAX], back[SUB_ADDR_MAX];
+	size_t bad = 0;
+
+	srandom(15);
+	for (int i = 0; i < 100000; i++) {
+		size_t len = 1 + (size_t)random() % SUB_ADDR_MAX;
+
+		for (size_t j = 0; j < len; j++)
+			addr[j] = (char)(1 + random() % 255);
+		store_unfold_key(back, key, len, store_fold_key(key, addr,
+								 len));
+		bad += memcmp(back, addr, len) != 0;
+	}
+	CHECK(bad == 0, "100000 random addresses back from their keys (%zu "
+	      "not)", bad);
 }
 
 static enum store_rc create_fn(struct store_txn *txn, void *arg)
@@ -295,6 +320,7 @@ int main(void)
 	uint64_t rows = 0;
 
 	test_key_rule();
+	test_unfold();
 	if (!CHECK(mkdtemp(dir) != NULL, "scratch directory"))
 		return check_done();
 	snprintf(file, sizeof(file), "%s/mq.mdb", dir);
