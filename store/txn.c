@@ -239,14 +239,14 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	uint8_t kbuf[12];
 	size_t namelen = strlen(table);
 	MDB_val k = { sizeof(kbuf), kbuf }, d;
-	int rc;
+	int rc, mailerq = reg_mailerq_index(table);
 
 	if (t->nchanges == UINT32_MAX)
 		return store_fail(t->st, STORE_BADDATA, "more than %u changes "
 				  "in one transaction", UINT32_MAX);
-	if (reg_mailerq_index(table) >= 0) {
+	if (mailerq >= 0) {
 		t->mailerq_changed = true;
-		t->mailerq_tables |= 1u << reg_mailerq_index(table);
+		t->mailerq_tables |= 1u << mailerq;
 	}
 	if (t->nchanges >= t->st->opt.changes_keep) {
 		enum store_rc orc = overflowed(t) ? STORE_OK : log_overflow(t);
