@@ -411,6 +411,7 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	}
 	if (st)
 		store_close(st);
+	store_sub_warm_end();
 	free(in.req);
 	free(in.text);
 	free(a.addrs);
