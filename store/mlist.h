@@ -288,12 +288,15 @@ enum store_rc store_sub_reserve(struct store *st, size_t n);
 /*
  * store_bulk_alloc - size bytes for a bulk load's arrays, in huge pages
  *	when large (released with free()); store_sub_warm - ready the
- *	malloc heap for the pages a write of n addresses dirties (changes
- *	the process's malloc settings: for a program's bulk load only).
- *	(bulk_mem.c)
+ *	malloc heap for the pages a write of n addresses dirties, faulted
+ *	in by a thread while the caller goes on (changes the process's
+ *	malloc settings: for a program's bulk load only);
+ *	store_sub_warm_end - stop that thread and wait for it (before
+ *	exit; a second warm ends the first).  (bulk_mem.c)
  */
 void *store_bulk_alloc(size_t size);
 void store_sub_warm(size_t n);
+void store_sub_warm_end(void);
 
 /*
  * store_issub - is addr (any case) in list root's table which?

@@ -88,6 +88,9 @@ enum cli_meter_source { METER_READ, METER_WRITTEN, METER_MAPPED };
 void cli_meter_start(const char *label, enum cli_meter_source src,
 		     uint64_t total);
 
+/* cli_meter_add - count bytes done that /proc does not see (a file mapped) */
+void cli_meter_add(uint64_t bytes);
+
 /* cli_meter_end - stop, and print "mq: LABEL: WHAT, BYTES in S s (R/s)". */
 void cli_meter_stop(void);	/* stop, no summary: the command failed */
 void cli_meter_end(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,11 +27,11 @@
 
 #include "mq/cli/cli.h"
 #include "mq/cli/list_cli.h"
+#include "mq/cli/sub_input.h"
 #include "mq/ops/list_write.h"
 #include "mq/ops/ops.h"
 #include "mq/ops/shapes.h"
 
-#define LINE_MAX_BYTES	1024	/* an stdin line: address and from line */
 #define OUT_BUF		(1 << 20)
 
 static const char sub_usage[] =
@@ -88,18 +88,6 @@ static const char log_usage[] =
 	"a JSON array of objects (tai, edir, etype, address, fromline), as\n"
 	"GET /v1/lists/T/log.\n";
 
-/* The parsed arguments of sub and unsub. */
-struct sub_args {
-	const char *root;
-	enum sub_table which;
-	int hash;
-	const char *from;
-	bool from_stdin;
-	bool names;		/* -n: from lines follow the addresses */
-	char **addrs;
-	int naddrs;
-};
-
 /* parse_sub_args - the arguments of sub and unsub; 0 or the exit status. */
 static int parse_sub_args(int argc, char **argv, const char *usage,
 			  struct sub_args *a)
@@ -137,13 +125,6 @@ static int parse_sub_args(int argc, char **argv, const char *usage,
 	return list_check_root(a->root) ? 0 : EXIT_USAGE;
 }
 
-/* The requests of one sub/unsub run. */
-struct sub_input {
-	struct sub_request *req;
-	size_t n;
-	char *text;		/* stdin, split in place; NULL: arguments */
-};
-
 /* stdin_size - the bytes of a regular file on stdin; 0: unknown */
 static uint64_t stdin_size(void)
 {
@@ -151,156 +132,6 @@ static uint64_t stdin_size(void)
 
 	return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)
 		? (uint64_t)sb.st_size : 0;
-}
-
-/*
- * read_all - the whole of fd into a NUL-terminated buffer, sized at once
- *	for a file (a million addresses are 30 MB: no copying as it grows).
- */
-static char *read_all(int fd, size_t *len)
-{
-	struct stat sb;
-	size_t cap = 1 << 16, n = 0;
-	char *buf, *p;
-	ssize_t r;
-
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_size < (off_t)1 << 40 && (size_t)sb.st_size + 2 > cap)
-		cap = (size_t)sb.st_size + 2;
-	buf = store_bulk_alloc(cap);
-	while (buf) {
-		if (n + 1 == cap) {
-			p = realloc(buf, cap * 2);
-			if (!p)
-				break;
-			buf = p;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r == 0) {
-			buf[n] = 0;
-			*len = n;
-			return buf;
-		}
-		if (r < 0 && errno != EINTR)
-			break;
-		n += r > 0 ? (size_t)r : 0;
-	}
-	free(buf);
-	return NULL;
-}
-
-/*
- * name_split - where ezmlm-sub -n ends the address of a line: the first
- *	space, tab or comma not escaped by a backslash (which stays in the
- *	address, as ezmlm-idx's subunsub_main leaves it); len if none.
- */
-static size_t name_split(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == ' ' || s[i] == '\t' || s[i] == ',')
-			return i;
-	}
-	return len;
-}
-
-/*
- * parse_line - one stdin line into one request: the whole line is the
- *	address, or with -n the address and, after one separator, the
- *	from line (ezmlm-sub's stdin rules).
- */
-static void parse_line(char *s, size_t len, const struct sub_args *a,
-		       struct sub_request *r)
-{
-	size_t i = a->names ? name_split(s, len) : len;
-
-	*r = (struct sub_request){ .addr = s, .len = i, .hash = a->hash,
-				   .etype = 'm', .fromline = a->from,
-				   .fromlen = a->from ? strlen(a->from) : 0 };
-	if (i < len) {
-		r->fromline = s + i + 1;
-		r->fromlen = len - i - 1;
-	}
-}
-
-/*
- * line_of - the number of the stdin line at p: counted only for an
- *	error, so that a million good lines keep no number each.
- */
-static size_t line_of(const char *text, const char *p)
-{
-	size_t line = 1;
-
-	while ((text = memchr(text, '\n', (size_t)(p - text))))
-		text++, line++;
-	return line;
-}
-
-/* skip_line - an stdin line ezmlm-sub skips: empty or a '#' comment */
-static bool skip_line(const char *s, size_t n)
-{
-	return n == 0 || s[0] == '#';
-}
-
-/* read_stdin - the requests of stdin, one address (and from line) a line. */
-static int read_stdin(const struct sub_args *a, struct sub_input *in)
-{
-	size_t len, cap = 0;
-	char *p, *end;
-
-	if (!(in->text = read_all(STDIN_FILENO, &len))) {
-		cli_error("stdin: %s", strerror(errno ? errno : ENOMEM));
-		return EXIT_SOFTWARE;
-	}
-	end = in->text + len;
-	for (p = in->text; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		cap++;
-	cap++;
-	if (!(in->req = store_bulk_alloc(cap * sizeof(*in->req))))
-		return EXIT_SOFTWARE;
-	for (p = in->text; p < end; p++) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (nl ? nl : end) - p;
-
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (n > LINE_MAX_BYTES) {
-			cli_error("stdin:%zu: line longer than %d bytes",
-				  line_of(in->text, p), LINE_MAX_BYTES);
-			return EXIT_DATAERR;
-		}
-		if (!skip_line(p, n))
-			parse_line(p, n, a, &in->req[in->n++]);
-		p += nl ? (size_t)(nl - p) : n;
-		if (!nl)
-			break;
-	}
-	return 0;
-}
-
-/* args_input - the requests, from the arguments or from stdin. */
-static int args_input(const struct sub_args *a, struct sub_input *in)
-{
-	struct sub_args plain = *a;
-
-	plain.names = false;
-	memset(in, 0, sizeof(*in));
-	if (a->from_stdin && a->naddrs == 0)
-		return read_stdin(a, in);
-	if (!(in->req = malloc((size_t)a->naddrs * sizeof(*in->req))))
-		return EXIT_SOFTWARE;
-	for (int i = 0; i < a->naddrs; i++) {
-		struct sub_request *r = &in->req[in->n++];
-
-		parse_line(a->addrs[i], strlen(a->addrs[i]), &plain, r);
-		if (a->names && i + 1 < a->naddrs) {	/* ADDR FROMLINE pairs */
-			r->fromline = a->addrs[++i];
-			r->fromlen = strlen(r->fromline);
-		}
-	}
-	return 0;
 }
 
 /* open_read - the store and a read snapshot, or the exit status. */
@@ -369,8 +200,7 @@ static int sub_write(struct store *st, struct sub_job *j)
 		     j->in->n, &j->counts, &bad);
 	ops_capture_end();
 	if (k && bad < j->in->n && j->in->text)
-		cli_error("stdin:%zu: %s", line_of(j->in->text,
-						   j->in->req[bad].addr), msg);
+		cli_error("stdin:%zu: %s", sub_input_line(j->in, bad), msg);
 	else if (k)
 		cli_error("%s", msg);
 	return cli_exit(k);
@@ -393,11 +223,9 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 		cli_meter_start(add ? "sub" : "unsub", METER_READ,
 				stdin_size());
 	if (!ex)
-		ex = args_input(&a, &in);
+		ex = sub_input_read(&a, &in);
 	if (!ex && !(st = cli_open_store(0, &ex)))
 		ex = ex ? ex : EXIT_SOFTWARE;
-	if (!ex && a.from_stdin)
-		store_sub_warm(in.n);
 	if (!ex)
 		ex = sub_write(st, &j);
 	if (metered && ex)
@@ -411,8 +239,8 @@ static int run_sub(int argc, char **argv, bool add, const char *usage)
 	}
 	if (st)
 		store_close(st);
-	free(in.req);
-	free(in.text);
+	store_sub_warm_end();
+	sub_input_free(&in);
 	free(a.addrs);
 	return ex;
 }

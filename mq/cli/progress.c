@@ -13,7 +13,9 @@
  *	bytes the process has read (rchar of /proc/self/io: SQL rows
  *	arriving, files imported, stdin), written (wchar: a backup, an
  *	export) or mapped in (the resident size of the process and its
- *	children: a store walked by verify) since the start.  When stderr
+ *	children: a store walked by verify) since the start, plus what
+ *	the command adds itself (cli_meter_add: a file mapped rather than
+ *	read, which rchar does not count).  When stderr
  *	is a terminal it redraws one line there: bytes done (of the
  *	total, when known), the rate, and the time left when a total is
  *	known; nothing in the first half second, so a quick command shows
@@ -41,6 +43,7 @@ static struct {
 	const char *label;
 	enum cli_meter_source src;
 	uint64_t total, base, done;
+	uint64_t added;		/* cli_meter_add's: bytes /proc misses */
 	struct timespec start;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -123,7 +126,7 @@ static uint64_t sample(enum cli_meter_source src)
 static uint64_t done_bytes(void)
 {
 	uint64_t now = sample(meter.src);
-	uint64_t done = now > meter.base ? now - meter.base : 0;
+	uint64_t done = (now > meter.base ? now - meter.base : 0) + meter.added;
 
 	if (meter.total && done > meter.total)
 		done = meter.total;
@@ -209,12 +212,19 @@ void cli_meter_start(const char *label, enum cli_meter_source src,
 	meter.src = src;
 	meter.total = total;
 	meter.base = sample(src);
-	meter.done = 0;
+	meter.done = meter.added = 0;
 	meter.stop = meter.drawn = false;
 	clock_gettime(CLOCK_MONOTONIC, &meter.start);
 	meter.tty = isatty(STDERR_FILENO);
 	meter.running = pthread_create(&meter.thread, NULL, meter_run,
 				       NULL) == 0;
+}
+
+void cli_meter_add(uint64_t bytes)
+{
+	pthread_mutex_lock(&meter.lock);
+	meter.added += bytes;
+	pthread_mutex_unlock(&meter.lock);
 }
 
 void cli_meter_stop(void)

@@ -75,6 +75,25 @@ check "issub --mod" "$MQ" issub list --mod mod@x.org
 printf 'one@a.org\nTwo@B.org Two B\n\n# a comment\nONE@A.ORG\ntwo@b.org\r\n' > "$TMP/in"
 expect_eq "sub -n - from stdin" "list: 2 subscribed, 2 already subscribed" "$("$MQ" sub list -n - < "$TMP/in")"
 expect_grep "a from line from stdin" '\+m Two@b.org Two B$' <("$MQ" log list two)
+# A file on stdin is mapped, a pipe read, a file not at its start read
+# from its offset on (which is left at the end): the same lines each way,
+# also a last one without its newline that ends a page.
+{ for i in $(seq 1 255); do printf 'pag%05d@pg.org\n' "$i"; done
+  printf 'pag00256@pgx.org'; } > "$TMP/page"
+expect_eq "a file of one page" 4096 "$(wc -c < "$TMP/page")"
+expect_eq "sub - of a file ending a page without a newline" \
+	"list: 256 subscribed, 0 already subscribed" "$("$MQ" sub list - < "$TMP/page")"
+check "its last line" "$MQ" issub list pag00256@pgx.org
+expect_eq "the same lines from a pipe" "list: 0 subscribed, 256 already subscribed" \
+	"$(cat "$TMP/page" | "$MQ" sub list -)"
+printf 'off1@pg.org\noff2@pg.org\noff3@pg.org\n' > "$TMP/off"
+expect_eq "a file read from its offset is left at its end" "" \
+	"$( { IFS= read -r _; "$MQ" sub list - > /dev/null; cat; } < "$TMP/off")"
+check "the lines after the offset are read" "$MQ" issub list off3@pg.org
+expect_status "the line before it is not" 1 "$MQ" issub list off1@pg.org
+expect_eq "a mapped file is left at its end" "" \
+	"$( { "$MQ" sub list - > /dev/null; cat; } < "$TMP/off")"
+check "and read whole" "$MQ" issub list off1@pg.org
 printf '"ann\\,x"@a.org,Ann X\n' | "$MQ" sub list -n - > /dev/null
 expect_grep "-n: a backslash keeps the comma in the address" '\+m "ann\\,x"@a.org Ann X$' <("$MQ" log list ann)
 "$MQ" sub list -n pat@a.org 'Pat A' quinn@a.org > /dev/null
