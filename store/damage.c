@@ -236,7 +236,7 @@ static const char *fault_name(int sig)
 }
 
 /* fault - a guarded read jumps back; else the fatal function or death */
-static void fault(int sig)
+static void fault(int sig, const void *addr)
 {
 	struct store_guard *g = guard;
 
@@ -247,12 +247,13 @@ static void fault(int sig)
 		siglongjmp(g->jb, 1);
 	}
 	if (fatal_fn)
-		fatal_fn(fault_name(sig));
+		fatal_fn(fault_name(sig), addr);
 }
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *context)
 {
-	fault(sig);
+	(void)context;
+	fault(sig, si ? si->si_addr : NULL);
 	signal(sig, SIG_DFL);	/* not the store's: fault again and die */
 }
 
@@ -260,7 +261,7 @@ void store_on_assert(MDB_env *env, const char *msg)
 {
 	(void)env;
 	(void)msg;
-	fault(-1);		/* LMDB aborts when this returns */
+	fault(-1, NULL);	/* LMDB aborts when this returns */
 }
 
 void store_faults_catch(store_fault_fn fatal)
@@ -268,8 +269,8 @@ void store_faults_catch(store_fault_fn fatal)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_NODEFER;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_NODEFER | SA_SIGINFO;
 	fatal_fn = fatal;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);

@@ -472,10 +472,13 @@ int store_stale_temps_remove(const char *path, const char *sep);
 /*
  * store_fault_fn - the process's answer to a fault outside a guard:
  *	called in a signal handler, with what ("SIGBUS", "SIGSEGV", "an
- *	LMDB assertion"); it uses async-signal-safe calls only and must not
- *	return (write(2) a line, _exit).
+ *	LMDB assertion") and the address that faulted (NULL for an
+ *	assertion), so that a caller with a mapping of its own can tell a
+ *	fault in it from the store's; it uses async-signal-safe calls only
+ *	(write(2) a line, _exit).  Should it return, the signal kills the
+ *	process as it would have.
  */
-typedef void (*store_fault_fn)(const char *what);
+typedef void (*store_fault_fn)(const char *what, const void *addr);
 
 /*
  * store_faults_catch - install the handler of SIGBUS and SIGSEGV for

@@ -56,6 +56,8 @@ int cli_store_fail(struct store *st, enum store_rc rc)
 
 static char fault_path[4096];
 static int fault_status;
+static const char *input_map;	/* the command's input, mapped */
+static size_t input_len;
 
 /* put - write(2) a string, in a signal handler */
 static void put(const char *s)
@@ -65,11 +67,20 @@ static void put(const char *s)
 }
 
 /*
- * store_fault - a read of the store's map faulted (store/damage.c): the
- *	file was cut short or overwritten.  One line, exit 70, no core.
+ * store_fault - a read of a map faulted (store/damage.c): the input's
+ *	file or the store's was cut short (or the store overwritten).  One
+ *	line and an exit status, no core.
  */
-static void store_fault(const char *what)
+static void store_fault(const char *what, const void *addr)
 {
+	const char *a = addr;
+
+	if (input_map && a >= input_map && a < input_map + input_len) {
+		put("mq: stdin: the file was cut short while mq read it\n");
+		_exit(EXIT_TEMPFAIL);
+	}
+	if (!fault_path[0])
+		return;		/* no store open: not a fault of ours */
 	put("mq: ");
 	put(fault_path);
 	put(": damaged store: a read of its map faulted (");
@@ -77,6 +88,15 @@ static void store_fault(const char *what)
 	put("); run 'mq verify', and restore from a backup made by "
 	    "'mq backup' if it fails\n");
 	_exit(fault_status);
+}
+
+void cli_fault_input(const void *map, size_t len)
+{
+	input_map = NULL;	/* a fault meanwhile sees one or none */
+	input_len = len;
+	input_map = map;
+	if (map)
+		store_faults_catch(store_fault);
 }
 
 struct store *cli_open_store(unsigned flags, int *exit_out)

@@ -41,6 +41,15 @@ int cli_store_exit(enum store_rc rc);
 int cli_store_fail(struct store *st, enum store_rc rc);
 
 /*
+ * cli_fault_input - the command's input is mapped at map, len bytes
+ *	(NULL: no longer): a fault reading it (the file cut short under the
+ *	command) ends the process with "mq: stdin: the file was cut short
+ *	while mq read it" and exit 75, before any commit, and is not taken
+ *	for a damaged store.
+ */
+void cli_fault_input(const void *map, size_t len);
+
+/*
  * cli_open_store - open the configured store; on failure report, NULL.
  *	A store larger than store-max-size is reported as a warning.  From
  *	then on a fault reading the store's map (a file damaged under the

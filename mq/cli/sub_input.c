@@ -12,8 +12,9 @@
  *	line that points into it (no line is copied).  A regular file is
  *	mapped rather than read: the page cache holds it already, so a
  *	million addresses (36 MB) cost no fresh memory and no copy.  A
- *	file cut short while mq reads it then ends the process (SIGBUS)
- *	before its commit, which writes nothing.  A pipe is read into one
+ *	file cut short while mq reads it faults (SIGBUS): cli_fault_input
+ *	makes that one line and exit 75, not a damaged store; a commit is
+ *	whole or not made.  A pipe is read into one
  *	buffer.  Once the lines are counted, the heap is readied for
  *	their write (store_sub_warm), in a thread that runs beside the
  *	making of the requests and their checking.
@@ -53,6 +54,7 @@ static char *map_stdin(size_t *len)
 		return NULL;
 	(void)lseek(STDIN_FILENO, 0, SEEK_END);
 	*len = (size_t)sb.st_size;
+	cli_fault_input(p, *len);
 	return p;
 }
 
@@ -218,8 +220,10 @@ size_t sub_input_line(const struct sub_input *in, size_t i)
 void sub_input_free(struct sub_input *in)
 {
 	free(in->req);
-	if (in->mapped)
+	if (in->mapped) {
+		cli_fault_input(NULL, 0);
 		munmap(in->text, in->mapped);
+	}
 	else
 		free(in->text);
 	memset(in, 0, sizeof(*in));

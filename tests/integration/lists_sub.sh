@@ -142,6 +142,24 @@ expect_eq "a later unsub of 5" "list: 5 unsubscribed, 0 not subscribed" \
 expect_eq "25 left" 25 "$("$MQ" list list | grep -c '^bulk')"
 check "the store verifies after it" "$MQ" verify "$MQ_STORE_PATH"
 
+# A file on stdin cut short while mq reads it (mapped): one line and exit
+# 75, not taken for a damaged store, and nothing written.
+seq0=$(seq_of)
+seq 1 2000000 | sed 's/.*/cut&@cut.example/' > "$TMP/cut"
+"$MQ" sub list - < "$TMP/cut" > "$TMP/cut.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 1000); do
+	grep -q "$TMP/cut" "/proc/$pid/maps" 2> /dev/null && break
+	sleep 0.01
+done
+: > "$TMP/cut"
+wait "$pid"
+expect_eq "cut short while read: exit 75" 75 "$?"
+expect_grep "it says so" "^mq: stdin: the file was cut short while mq read it$" "$TMP/cut.out"
+expect_eq "not a damaged store" 0 "$(grep -c damaged "$TMP/cut.out")"
+expect_eq "nothing written" "$seq0 0" "$(seq_of) $("$MQ" list list | grep -c '@cut.example$')"
+check "the store verifies after the cut" "$MQ" verify "$MQ_STORE_PATH"
+
 for c in sub unsub issub list log; do
 	expect_grep "$c --help" "^usage: mq $c" <("$MQ" "$c" --help)
 done
