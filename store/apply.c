@@ -11,12 +11,15 @@
  *	transaction takes as much of it as holds the write lock for about
  *	APPLY_LOCK_MS, its commit included (the time the last commit took
  *	is taken off the next one's share, so a slow disk means smaller
- *	transactions), or batch changes when the caller gives a batch.  A
- *	small difference is one transaction; between two transactions of
- *	a large one the lock is left free for APPLY_PAUSE_US, as LMDB's
- *	mutex does not queue the writers that wait for it.  The lists to
- *	drop are dropped in the last transaction: a drop is the one change
- *	that cannot be undone.
+ *	transactions), or batch changes when the caller gives a batch.  An
+ *	address table's inserts put their index entries after its rows, in
+ *	the index's order; the rows get the part of the share they took
+ *	against those in the transaction before.  A small difference is
+ *	one transaction; between two transactions of a large one the lock
+ *	is left free for APPLY_PAUSE_US, as LMDB's mutex does not queue
+ *	the writers that wait for it.  The lists to drop are dropped in
+ *	the last transaction: a drop is the one change that cannot be
+ *	undone.
  *
  *	Each transaction first compares the store's uuid, epoch and
  *	sequence with the snapshot the difference was computed on (then
@@ -61,6 +64,19 @@ struct pos {
 	size_t table, change;
 };
 
+/*
+ * The index entries of a run's inserts, one buffer per bucket, each
+ *	entry copied in while its row is at hand: put in the index's order
+ *	they are then read in sequence, not from all over the difference
+ *	(those reads missed the cache: a third of the index's time).  An
+ *	entry is keylen(2) addrlen(2) key addr.  Kept from one run to the
+ *	next, freed when the walk ends.
+ */
+struct staged {
+	uint8_t *p;
+	size_t len, cap;
+};
+
 /* One walk over a difference, forward or undoing, one transaction a run. */
 struct run {
 	struct store_diff *d;
@@ -75,6 +91,8 @@ struct run {
 	long share_ms;		/* this run's body may take that long */
 	long body_ms;		/* it took that long */
 	size_t n;		/* changes in this run */
+	long rows_pm;		/* of a run, an address table's rows' part */
+	struct staged *stage;	/* index entries, IDX_OTHER + 1 buckets */
 };
 
 /* pos_before - does a come before b? */
@@ -83,14 +101,20 @@ static bool pos_before(struct pos a, struct pos b)
 	return a.table < b.table || (a.table == b.table && a.change < b.change);
 }
 
-/* ms_since - milliseconds from t0 until now */
-static long ms_since(const struct timespec *t0)
+/* us_since - microseconds from t0 until now */
+static long us_since(const struct timespec *t0)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-		(t.tv_nsec - t0->tv_nsec) / 1000000;
+	return (t.tv_sec - t0->tv_sec) * 1000000 +
+		(t.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* ms_since - milliseconds from t0 until now */
+static long ms_since(const struct timespec *t0)
+{
+	return us_since(t0) / 1000;
 }
 
 /* spent - has this run had its share?  Every run makes some progress. */
@@ -181,26 +205,18 @@ static enum store_rc write_row(struct store_txn *t, const struct diff_table *dt,
 	return STORE_OK;
 }
 
-/* An index entry of a row inserted, written after the run's rows. */
-struct entry {
-	int64_t hash;
-	const uint8_t *key;
-	const char *addr;
-	uint16_t keylen, addrlen;
-};
-
 /*
  * The table a run writes, resolved once per transaction: its rows, its
  * index by hash (address tables), the greatest key of its database,
- * and the index entries of the rows it inserted.
+ * and the index entries of the rows it inserted (stage: the run's).
  */
 struct target {
 	const struct reg_table *tb;
 	struct tdb db, x;
 	bool indexed, auto_id, tagged;	/* tagged: a tag record kept */
 	struct key_tail tail, xtail;	/* of the rows, of the index */
-	struct entry *e;
-	size_t n, cap;
+	struct staged *stage;		/* IDX_OTHER + 1 buckets */
+	size_t n;			/* entries staged */
 };
 
 /* target_open - resolve dt's table in t; STORE_NOTFOUND: it is gone */
@@ -221,24 +237,44 @@ static enum store_rc target_open(struct store_txn *t,
 	return key_tail_load(t, &g->db, dt->name, &g->tail);
 }
 
-/* entry_add - note the index entry of a row insert_new put */
+/* entry_add - stage the index entry of a row insert_new put */
 static enum store_rc entry_add(struct store_txn *t, struct target *g,
 			       int64_t hash, const uint8_t *key,
 			       size_t keylen, const struct store_value *addr)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 1024;
-		struct entry *e = realloc(g->e, cap * sizeof(*e));
+	struct staged *b = &g->stage[idx_bucket(hash)];
+	size_t need = 4 + keylen + addr->len;
+	uint8_t *p;
 
-		if (!e)
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? 2 * b->cap : 4096;
+
+		while (cap - b->len < need)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap)))
 			return store_fail(t->st, STORE_INTERNAL,
 					  "out of memory");
-		g->e = e;
-		g->cap = cap;
+		b->p = p;
+		b->cap = cap;
 	}
-	g->e[g->n++] = (struct entry){ hash, key, addr->s,
-				       (uint16_t)keylen, (uint16_t)addr->len };
+	p = b->p + b->len;
+	p[0] = (uint8_t)(keylen >> 8);
+	p[1] = (uint8_t)keylen;
+	p[2] = (uint8_t)(addr->len >> 8);
+	p[3] = (uint8_t)addr->len;
+	memcpy(p + 4, key, keylen);
+	memcpy(p + 4 + keylen, addr->s, addr->len);
+	b->len += need;
+	g->n++;
 	return STORE_OK;
+}
+
+/* stage_clear - forget the entries staged by a run that failed */
+static void stage_clear(struct target *g)
+{
+	for (int h = 0; h <= IDX_OTHER; h++)
+		g->stage[h].len = 0;
+	g->n = 0;
 }
 
 /*
@@ -253,30 +289,30 @@ static enum store_rc entry_add(struct store_txn *t, struct target *g,
 static enum store_rc entries_put(struct store_txn *t, const char *name,
 				 struct target *g)
 {
-	size_t count[IDX_OTHER + 2] = { 0 };
-	const struct entry **order;
 	enum store_rc rc;
 
 	if (g->n == 0)
 		return STORE_OK;
-	if (!(order = malloc(g->n * sizeof(*order))))
-		return store_fail(t->st, STORE_INTERNAL, "out of memory");
-	for (size_t i = 0; i < g->n; i++)
-		count[idx_bucket(g->e[i].hash) + 1]++;
-	for (int b = 1; b <= IDX_OTHER + 1; b++)
-		count[b] += count[b - 1];
-	for (size_t i = 0; i < g->n; i++)
-		order[count[idx_bucket(g->e[i].hash)]++] = &g->e[i];
 	rc = key_tail_load(t, &g->x, name, &g->xtail);
 	if (rc == STORE_OK && key_tail_keep(t, &g->x, &g->xtail))
 		rc = store_fail(t->st, STORE_INTERNAL, "%s: no cursor for its "
 				"index", name);
-	for (size_t i = 0; rc == STORE_OK && i < g->n; i++)
-		rc = idx_add(t, &g->x, name, &g->xtail, order[i]->hash,
-			     order[i]->key, order[i]->keylen, order[i]->addr,
-			     order[i]->addrlen);
+	for (int h = 0; h <= IDX_OTHER; h++) {
+		struct staged *b = &g->stage[h];
+
+		for (size_t at = 0; rc == STORE_OK && at < b->len; ) {
+			const uint8_t *p = b->p + at;
+			size_t keylen = (size_t)p[0] << 8 | p[1];
+			size_t addrlen = (size_t)p[2] << 8 | p[3];
+
+			rc = idx_add(t, &g->x, name, &g->xtail, h, p + 4,
+				     keylen, (const char *)p + 4 + keylen,
+				     addrlen);
+			at += 4 + keylen + addrlen;
+		}
+		b->len = 0;
+	}
 	key_tail_drop(&g->xtail);
-	free(order);
 	g->n = 0;
 	return rc;
 }
@@ -358,6 +394,48 @@ static void table_gone(struct run *r, struct diff_table *dt)
 		dt->ch[r->to.change].state = CS_SKIPPED;
 }
 
+/* rows_run - the changes of one table, to end or till the run's share */
+static enum store_rc rows_run(struct store_txn *t, struct run *r,
+			      struct diff_table *dt, struct target *g,
+			      struct tcur *c, size_t end)
+{
+	enum store_rc rc = STORE_OK;
+
+	if (key_tail_keep(t, &g->db, &g->tail))
+		rc = store_fail(t->st, STORE_INTERNAL, "%s: no cursor for its "
+				"rows", dt->name);
+	while (rc == STORE_OK && r->to.change < end && !spent(r)) {
+		rc = change_run(t, r, dt, g, c, &dt->ch[r->to.change]);
+		r->to.change += rc == STORE_OK;
+		r->n++;
+	}
+	key_tail_drop(&g->tail);
+	return rc;
+}
+
+/*
+ * rows_share - an address table's index entries follow its rows in the
+ *	same transaction: the rows get the part of the run's share that
+ *	they took of the two in the walk's last run.
+ */
+static long rows_share(const struct run *r)
+{
+	long ms = r->share_ms * r->rows_pm / 1000;
+
+	return ms > APPLY_MIN_MS ? ms : APPLY_MIN_MS;
+}
+
+/* learn - how long a run's rows took against its index entries */
+static void learn(struct run *r, long rows_us, long idx_us)
+{
+	long pm;
+
+	if (rows_us + idx_us < 1000)	/* too short to tell */
+		return;
+	pm = rows_us * 1000 / (rows_us + idx_us);
+	r->rows_pm = pm < 100 ? 100 : pm > 900 ? 900 : pm;
+}
+
 /*
  * table_run - this run's share of the changes of one table.  Its
  *	inserts are appended through a cursor kept at the table's end
@@ -367,7 +445,7 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 {
 	struct diff_table *dt = &r->d->tables[r->to.table];
 	size_t end = r->to.table == r->end.table ? r->end.change : dt->n;
-	struct target g = { .e = NULL };
+	struct target g = { .stage = r->stage };
 	struct tcur c;
 	enum store_rc rc = target_open(t, dt, &g);
 	int mrc;
@@ -379,29 +457,25 @@ static enum store_rc table_run(struct store_txn *t, struct run *r)
 	else if ((mrc = tcur_open(t->txn, &g.db, &c)))
 		return store_mdb_rc(t->st, mrc, dt->name);
 	else {
-		/* An address table's index entries follow its rows in the
-		 * same transaction: the rows get half of its share. */
-		long share = r->share_ms;
+		long share = r->share_ms, rows_us;
+		struct timespec t0;
+		size_t staged;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (g.indexed)
-			r->share_ms = share / 2 > APPLY_MIN_MS
-				? share / 2 : APPLY_MIN_MS;
-		if (key_tail_keep(t, &g.db, &g.tail))
-			rc = store_fail(t->st, STORE_INTERNAL, "%s: no cursor "
-					"for its rows", dt->name);
-		while (rc == STORE_OK && r->to.change < end && !spent(r)) {
-			rc = change_run(t, r, dt, &g, &c,
-					&dt->ch[r->to.change]);
-			r->to.change += rc == STORE_OK;
-			r->n++;
-		}
-		key_tail_drop(&g.tail);
+			r->share_ms = rows_share(r);
+		rc = rows_run(t, r, dt, &g, &c, end);
 		tcur_close(&c);
 		r->share_ms = share;
+		rows_us = us_since(&t0);
+		staged = g.n;
 		if (rc == STORE_OK)
 			rc = entries_put(t, dt->name, &g);
+		else
+			stage_clear(&g);
+		if (rc == STORE_OK && staged)
+			learn(r, rows_us, us_since(&t0) - rows_us);
 	}
-	free(g.e);
 	if (rc == STORE_OK && r->to.change == dt->n) {
 		r->to.table++;
 		r->to.change = 0;
@@ -501,8 +575,14 @@ static enum store_rc run_body(struct store_txn *t, void *arg)
 	r->finished = false;
 	if (rc == STORE_OK && r->first && !r->undo)
 		rc = lists_create(t, r);
-	while (rc == STORE_OK && pos_before(r->to, r->end) && !spent(r))
+	/* A table left unfinished had the run's time: the run ends. */
+	for (bool more = true; rc == STORE_OK && more &&
+	     pos_before(r->to, r->end) && !spent(r); ) {
+		size_t table = r->to.table;
+
 		rc = table_run(t, r);
+		more = r->to.table != table;
+	}
 	if (rc == STORE_OK && !pos_before(r->to, r->end)) {
 		r->finished = true;
 		rc = lists_finish(t, r);
@@ -556,8 +636,8 @@ static long share(long commit_ms)
 	return ms < APPLY_MIN_MS ? APPLY_MIN_MS : ms;
 }
 
-/* walk - run r, one transaction at a time, to its end; *seq: the last */
-static enum store_rc walk(struct store *st, struct run *r, uint64_t *seq)
+/* walk_runs - run r, one transaction at a time, to its end */
+static enum store_rc walk_runs(struct store *st, struct run *r, uint64_t *seq)
 {
 	struct timespec t0;
 	long commit_ms = APPLY_COMMIT_MS;
@@ -582,6 +662,21 @@ static enum store_rc walk(struct store *st, struct run *r, uint64_t *seq)
 		r->from = r->to;
 		pause_for_writers();
 	}
+}
+
+/* walk - run r to its end with its index entries' buffers; *seq: the last */
+static enum store_rc walk(struct store *st, struct run *r, uint64_t *seq)
+{
+	struct staged stage[IDX_OTHER + 1] = { { 0 } };
+	enum store_rc rc;
+
+	r->stage = stage;
+	r->rows_pm = 500;
+	rc = walk_runs(st, r, seq);
+	for (int h = 0; h <= IDX_OTHER; h++)
+		free(stage[h].p);
+	r->stage = NULL;
+	return rc;
 }
 
 /* undo - revert the runs of fwd that committed; the failure stays why */

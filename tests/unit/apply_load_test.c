@@ -7,6 +7,14 @@
  * After each: the counts, the table and its index by hash (mq verify,
  * and a listing in hash then key order), one change record per change
  * for replication and the change feed, and a third difference empty.
+ *
+ * Then first loads of 80 MB of long addresses into new stores: one
+ * outgrows the map (64 MB at first) half way, and the transaction that
+ * met its end runs again in a larger one (the index entries it had
+ * noted are noted anew); the other, a quarter of the rows and 60 MB of
+ * capacity rows in transactions of 4000 changes into a store of 64 MB
+ * at most, fills it at the capacity rows: the part applied is undone,
+ * the list's rows and their index entries with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,8 @@
 #define LIST	"big"
 #define ROWS	3000		/* rows of the first load */
 #define BATCH	64		/* changes a transaction: 47 of them */
+#define LONG_ROWS 80000		/* of about 1 kB each, index and log included */
+#define LONG_BATCH 4000		/* changes a transaction, into 64 MB at most */
 
 static char dir[] = "/tmp/mq-apply-load-test-XXXXXX";
 static char path[256];
@@ -32,21 +42,28 @@ static char path[256];
 struct source {
 	const struct reg_table *t;
 	bool second;
-	int next;
-	char addr[64], domain[8];
+	int next, rows;		/* rows: of a long load, else ROWS */
+	char addr[SUB_ADDR_MAX + 1], domain[8];
 };
+
+/* A domain of 187 bytes: three labels of 60 letters and "org". */
+static char long_domain[3 * 61 + 4];
 
 /* source_row - the source's row number i into row; false: none (gone) */
 static bool source_row(struct source *s, int i, struct store_row *row)
 {
-	bool added = i >= ROWS;
+	bool added = !s->rows && i >= ROWS;
 	int n = added ? (i - ROWS) * 2 : i;
 	int len;
 
 	if (s->second && !added && i % 5 == 0)
 		return false;
-	len = snprintf(s->addr, sizeof(s->addr), "user%05d%s@x.org", n,
-		       added ? "b" : "");
+	if (s->rows)
+		len = snprintf(s->addr, sizeof(s->addr), "user%06d@%s", n,
+			       long_domain);
+	else
+		len = snprintf(s->addr, sizeof(s->addr), "user%05d%s@x.org",
+			       n, added ? "b" : "");
 	snprintf(s->domain, sizeof(s->domain), "%s",
 		 s->second && i % 7 == 0 ? "net" : "org");
 	memset(row, 0, sizeof(*row));
@@ -62,7 +79,7 @@ static bool source_row(struct source *s, int i, struct store_row *row)
 static enum store_rc next_row(void *arg, struct store_row *row)
 {
 	struct source *s = arg;
-	int end = s->second ? ROWS + ROWS / 2 : ROWS;
+	int end = s->rows ? s->rows : s->second ? ROWS + ROWS / 2 : ROWS;
 
 	while (s->next < end)
 		if (source_row(s, s->next++, row))
@@ -81,11 +98,11 @@ static uint64_t seq_of(struct store *st)
 	return m.seq;
 }
 
-/* load - diff LIST against the source and apply it, BATCH a transaction */
-static enum store_rc load(struct store *st, bool second,
-			  struct store_apply_counts *n, bool *empty)
+/* load_from - diff LIST against s and apply it, batch a transaction */
+static enum store_rc load_from(struct store *st, struct source *s,
+			       size_t batch, struct store_apply_counts *n,
+			       bool *empty)
 {
-	struct source s = { .second = second };
 	struct store_diff *d = NULL;
 	struct store_txn *txn;
 	enum store_rc rc = store_read_begin(st, &txn);
@@ -93,15 +110,24 @@ static enum store_rc load(struct store *st, bool second,
 	if (rc)
 		return rc;
 	memset(n, 0, sizeof(*n));
-	if ((rc = store_table_find(txn, LIST, &s.t)) == STORE_OK &&
+	if ((rc = store_table_find(txn, LIST, &s->t)) == STORE_OK &&
 	    (rc = store_diff_new(txn, &d)) == STORE_OK)
-		rc = store_diff_table(txn, d, LIST, next_row, &s, n);
+		rc = store_diff_table(txn, d, LIST, next_row, s, n);
 	store_read_end(txn);
 	*empty = rc == STORE_OK && store_diff_empty(d);
 	if (rc == STORE_OK && !*empty)
-		rc = store_diff_apply(st, d, BATCH, NULL);
+		rc = store_diff_apply(st, d, batch, NULL);
 	store_diff_free(d);
 	return rc;
+}
+
+/* load - the first or second load of LIST, BATCH a transaction */
+static enum store_rc load(struct store *st, bool second,
+			  struct store_apply_counts *n, bool *empty)
+{
+	struct source s = { .second = second };
+
+	return load_from(st, &s, BATCH, n, empty);
 }
 
 /* A listing by hash: its count, and whether it kept hash, then key order. */
@@ -204,7 +230,8 @@ static void loads(struct store *st)
 	      "nothing to do, nothing written");
 }
 
-int main(void)
+/* open_list - a new store at path with LIST created; NULL: failed */
+static struct store *open_list(const struct store_options *opt)
 {
 	const char *roots[] = { LIST };
 	struct store_diff *d = NULL;
@@ -212,26 +239,144 @@ int main(void)
 	struct store_txn *txn;
 	unsigned created = 0, dropped = 0;
 	char err[512];
+	enum store_rc rc;
+
+	CHECK(store_open(path, 0, opt, &st, err, sizeof(err)) == STORE_OK,
+	      "store opens: %s", err);
+	if (!st || store_read_begin(st, &txn))
+		return st;
+	if (store_diff_new(txn, &d) == STORE_OK)
+		store_diff_lists(txn, d, roots, 1, &created, &dropped);
+	store_read_end(txn);
+	rc = d ? store_diff_apply(st, d, 0, NULL) : STORE_INTERNAL;
+	CHECK(rc == STORE_OK && created == 1, "list created");
+	store_diff_free(d);
+	return st;
+}
+
+/* close_rm - close st and remove its files */
+static void close_rm(struct store *st)
+{
+	char lock[300];
+
+	if (st)
+		store_close(st);
+	unlink(path);
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	unlink(lock);
+}
+
+/* long_grown - 80 MB into a map of 64 MB, which grows half way */
+static void long_grown(void)
+{
+	struct source s = { .rows = LONG_ROWS };
+	struct store_apply_counts n;
+	struct store_stat ss = { 0 };
+	struct store *st = open_list(NULL);
+	uint64_t seq = st ? seq_of(st) : 0;
+	enum store_rc rc;
+	bool empty;
+
+	if (!st)
+		return;
+	rc = load_from(st, &s, 0, &n, &empty);
+	store_stat(st, &ss);
+	CHECK(rc == STORE_OK && n.inserted == LONG_ROWS &&
+	      ss.map_size > (64ull << 20), "%d long rows, the map grown to "
+	      "%llu MB (%s)", LONG_ROWS,
+	      (unsigned long long)(ss.map_size >> 20),
+	      rc ? store_errmsg(st) : "ok");
+	check_store(st, "long rows, the map grown", LONG_ROWS, seq,
+		    LONG_ROWS, 0);
+	close_rm(st);
+}
+
+/* A source of capacity rows, each with a name of 1 MB. */
+struct big_source {
+	const struct reg_table *t;
+	char *name;
+	int next, n;
+};
+
+static enum store_rc next_big(void *arg, struct store_row *row)
+{
+	struct big_source *b = arg;
+
+	if (b->next == b->n)
+		return STORE_NOTFOUND;
+	memset(row, 0, sizeof(*row));
+	row->col[0] = (struct store_value){ .kind = SV_INT, .i = ++b->next };
+	row->col[reg_column_index(b->t, "name")] = (struct store_value){
+		.kind = SV_TEXT, .s = b->name, .len = 1 << 20 };
+	return STORE_OK;
+}
+
+/*
+ * long_full - a first load of LONG_ROWS / 4 long rows and 60 capacity
+ *	rows of 1 MB, into a store of 64 MB at most: full at the capacity
+ *	rows; the list's rows and their index entries, committed before,
+ *	are undone with the rest.
+ */
+static void long_full(void)
+{
+	struct store_options opt = { .max_size = 64ull << 20 };
+	struct source s = { .rows = LONG_ROWS / 4 };
+	struct big_source b = { reg_mailerq_find("capacity"), NULL, 0, 60 };
+	struct listing l = { .hash = -1, .ordered = true };
+	struct store_apply_counts n;
+	struct store *st = open_list(&opt);
+	struct store_diff *d = NULL;
+	struct store_txn *t;
+	uint64_t stored = 1, big = 1, verified = 0;
+	char err[512] = "";
+	enum store_rc rc = STORE_INTERNAL;
+
+	if (!st || !(b.name = malloc(1 << 20)) || store_read_begin(st, &t)) {
+		close_rm(st);
+		return;
+	}
+	memset(b.name, 'n', 1 << 20);
+	if (store_table_find(t, LIST, &s.t) == STORE_OK &&
+	    store_diff_new(t, &d) == STORE_OK &&
+	    store_diff_table(t, d, LIST, next_row, &s, &n) == STORE_OK)
+		rc = store_diff_table(t, d, "capacity", next_big, &b, &n);
+	store_read_end(t);
+	if (rc == STORE_OK)
+		rc = store_diff_apply(st, d, LONG_BATCH, NULL);
+	CHECK(rc == STORE_FULL && strstr(store_errmsg(st), "undone"),
+	      "%d long rows and 60 MB into 64 MB: full, undone: %s",
+	      LONG_ROWS / 4, store_errmsg(st));
+	store_read_begin(st, &t);
+	store_count(t, LIST, &stored);
+	store_count(t, "capacity", &big);
+	rc = store_sub_each(t, LIST, SUB_MAIN, 0, 52, false, listed, &l);
+	store_read_end(t);
+	CHECK(stored == 0 && big == 0 && rc == STORE_OK && l.n == 0, "the "
+	      "tables and the index are empty again (%llu, %llu, %d)",
+	      (unsigned long long)stored, (unsigned long long)big, l.n);
+	CHECK(store_verify_file(path, &verified, err, sizeof(err)) ==
+	      STORE_OK, "the store verifies: %s", err);
+	store_diff_free(d);
+	free(b.name);
+	close_rm(st);
+}
+
+int main(void)
+{
+	struct store *st;
 
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/mq.mdb", dir);
-	CHECK(store_open(path, 0, NULL, &st, err, sizeof(err)) == STORE_OK,
-	      "store opens: %s", err);
-	if (st && store_read_begin(st, &txn) == STORE_OK) {
-		if (store_diff_new(txn, &d) == STORE_OK)
-			store_diff_lists(txn, d, roots, 1, &created, &dropped);
-		store_read_end(txn);
-		CHECK(d && store_diff_apply(st, d, 0, NULL) == STORE_OK &&
-		      created == 1, "list created");
-		store_diff_free(d);
+	if ((st = open_list(NULL)))
 		loads(st);
-	}
-	if (st)
-		store_close(st);
-	unlink(path);
-	snprintf(err, sizeof(err), "%s/mq.mdb-lock", dir);
-	unlink(err);
+	close_rm(st);
+	memset(long_domain, 'a', sizeof(long_domain) - 1);
+	for (int i = 1; i <= 3; i++)
+		long_domain[61 * i - 1] = '.';
+	memcpy(long_domain + 3 * 61, "org", 4);
+	long_grown();
+	long_full();
 	rmdir(dir);
 	return check_done();
 }
