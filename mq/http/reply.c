@@ -83,6 +83,15 @@ static void put_uint(char **p, size_t x)
 	put(p, b, (size_t)(e - b));
 }
 
+/* put_date - append the Date header at *p */
+static void put_date(struct http_worker *w, char **p)
+{
+	const char *date;
+	size_t n = http_date(w, &date);
+
+	put(p, date, n);
+}
+
 /*
  * head_make - the status line and headers of r's answer into buf
  *	(HEAD_ROOM bytes); length: the body's, or (size_t)-1 for none
@@ -115,14 +124,14 @@ static size_t head_make(struct http_req *r, int code, const char *type,
 		PUT(&p, "Transfer-Encoding: chunked\r\n");
 	/* HEAD's length came before the date in evhttp's answers */
 	if (minor >= 1 && r->method != HTTP_HEAD)
-		put(&p, http_date(r->w), strlen(http_date(r->w)));
+		put_date(r->w, &p);
 	if (length != (size_t)-1 && code != 204 && code != 304) {
 		PUT(&p, "Content-Length: ");
 		put_uint(&p, length);
 		PUT(&p, "\r\n");
 	}
 	if (minor >= 1 && r->method == HTTP_HEAD)
-		put(&p, http_date(r->w), strlen(http_date(r->w)));
+		put_date(r->w, &p);
 	if (http_conn_closing(c))
 		PUT(&p, "Connection: close\r\n");
 	else if (http_conn_keep_alive_10(c))

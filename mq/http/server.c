@@ -125,7 +125,8 @@ static bool split_segments(struct http_req *r, const char *rest)
 {
 	char *buf = r->segs;
 
-	snprintf(buf, sizeof(r->segs), "%s", rest);
+	/* req_parse let no path longer than segs through */
+	memcpy(buf, rest, strlen(rest) + 1);
 	for (char *s = buf; *s && r->nseg < HTTP_MAX_SEGS;) {
 		char *slash = strchr(s, '/');
 
@@ -552,17 +553,26 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-const char *http_date(struct http_worker *w)
+size_t	http_date(struct http_worker *w, const char **date)
 {
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+					"Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+					  "Jun", "Jul", "Aug", "Sep", "Oct",
+					  "Nov", "Dec" };
 	time_t now = time(NULL);
 	struct tm tm;
 
+	/* the names are HTTP's, whatever the locale */
 	if (now != w->date_at && gmtime_r(&now, &tm)) {
-		strftime(w->date, sizeof(w->date),
-			 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		w->date_len = (size_t)snprintf(w->date, sizeof(w->date),
+			"Date: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+			days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+			tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		w->date_at = now;
 	}
-	return w->date;
+	*date = w->date;
+	return w->date_len;
 }
 
 /* token_setup - hash the configured www-token once. */

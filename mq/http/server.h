@@ -39,7 +39,8 @@ struct http_worker {
 	struct http_conn *conns;	/* conn.c's, all of this worker */
 	time_t now;			/* the sweep's clock, seconds */
 	time_t date_at;			/* the second date is of */
-	char date[40];			/* "Date: ...\r\n" of date_at */
+	char date[48];			/* "Date: ...\r\n" of date_at */
+	size_t date_len;
 	struct http_req *spare;		/* an answered request, for the next */
 };
 
@@ -136,8 +137,9 @@ struct http_req *http_req_new(struct http_worker *w);
 /* http_stream_gone - (reply.c) the stream's client went away */
 void	http_stream_gone(struct http_stream *s);
 
-/* http_date - "Date: <now>\r\n" for an answer, cached a second */
-const char *http_date(struct http_worker *w);
+/* http_date - "Date: <now>\r\n" for an answer (*date), cached a second;
+ *	its length */
+size_t	http_date(struct http_worker *w, const char **date);
 
 /* http_route_name - the label of a route */
 const char *http_route_name(int route);
