@@ -33,7 +33,7 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
+#include <sys/queue.h>
 #include <event2/event.h>
 
 #include "mq/config.h"
@@ -254,10 +254,10 @@ static bool feed_query(struct http_req *r, struct feed *f, uint64_t *since,
 {
 	char msg[1024];
 	enum result_kind k = RESULT_OK;
-	struct evkeyval *kv;
-
 	ops_capture(msg, sizeof(msg));
-	TAILQ_FOREACH(kv, &r->query, next) {
+	for (int i = 0; i < r->nquery; i++) {
+		const struct http_param *kv = &r->query[i];
+
 		if (!strcmp(kv->key, "since")) {
 			*have_since = true;
 			k = changes_since_parse(kv->value, since);
@@ -337,21 +337,6 @@ static struct feed *feed_open(struct http_req *r)
 	return f;
 }
 
-/*
- * feed_timeouts - a feed may be quiet for hours: no read timeout (the
- *	connection still notices a client that closes), but a client that
- *	takes nothing of a chunk for HTTP_TIMEOUT_SECONDS is closed.
- */
-static void feed_timeouts(struct http_req *r)
-{
-	struct timeval write = { HTTP_TIMEOUT_SECONDS, 0 };
-	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-
-	if (conn)
-		bufferevent_set_timeouts(evhttp_connection_get_bufferevent(conn),
-					 NULL, &write);
-}
-
 void	http_changes_handle(struct http_req *r)
 {
 	struct feed *f;
@@ -362,7 +347,7 @@ void	http_changes_handle(struct http_req *r)
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
 		return;
 	}
-	if (r->method != EVHTTP_REQ_GET) {
+	if (r->method != HTTP_GET) {
 		http_method_not_allowed(r, "GET");
 		return;
 	}
@@ -373,7 +358,7 @@ void	http_changes_handle(struct http_req *r)
 		feed_done(f);
 		return;
 	}
+	/* a feed may be quiet for hours: conn.c times out a stream only
+	 * while a chunk waits for the client */
 	http_stream_start(r, "application/x-ndjson", feed_more, feed_done, f);
-	if (r->stream)
-		feed_timeouts(r);
 }

@@ -100,11 +100,9 @@ static const struct asset *find_asset(const char *path)
 /* security_headers - what a browser must enforce on the console */
 static void security_headers(struct http_req *r)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-
-	evhttp_add_header(h, "Content-Security-Policy", CONSOLE_CSP);
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	http_add_header(r, "Content-Security-Policy", CONSOLE_CSP);
+	http_add_header(r, "X-Frame-Options", "DENY");
+	http_add_header(r, "Referrer-Policy", "no-referrer");
 }
 
 /* http_console_handle - GET of the page or an asset; 404 for the rest */
@@ -112,7 +110,7 @@ void	http_console_handle(struct http_req *r)
 {
 	const struct asset *a;
 
-	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
 		http_method_not_allowed(r, "GET, HEAD");
 		return;
 	}

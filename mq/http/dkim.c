@@ -91,7 +91,7 @@ void	http_dkim_handle(struct http_req *r)
 	struct dkim_list l = { NULL, json_array() };
 	enum store_rc rc;
 
-	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
 		json_decref(l.keys);
 		http_method_not_allowed(r, "GET, HEAD");
 		return;

@@ -4,9 +4,10 @@
  * SYNOPSIS
  *	#include "mq/http/http.h"
  * DESCRIPTION
- *	The server (http.c) runs one libevent event base and one evhttp per
- *	worker thread, each with its own listening socket on www-ip:www-port
- *	(SO_REUSEPORT: the kernel spreads connections over the workers).
+ *	The server (server.c) runs one libevent event base per worker
+ *	thread, each with its own listening socket on www-ip:www-port
+ *	(SO_REUSEPORT: the kernel spreads connections over the workers),
+ *	and its connections (conn.c: mq's own HTTP/1.1, parse.c).
  *	A request is routed by its path prefix to one handler; the handler
  *	runs in that worker's thread and must answer exactly once with one
  *	of the http_reply_* calls (or start a stream and end it later).
@@ -39,8 +40,6 @@
 #include <stdint.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "mq/ops/write_job.h"
@@ -50,22 +49,42 @@
 #define HTTP_MAX_HEADERS (8 << 10)	/* bytes of request line + headers */
 #define HTTP_MAX_BODY	(16 << 20)	/* bytes of a request body */
 #define HTTP_TIMEOUT_SECONDS 10		/* idle or stalled client */
+#define HTTP_MAX_PARAMS	512		/* query parameters */
+#define HTTP_MAX_PATH	2048		/* bytes of a path */
 
 struct http_worker;
 struct http_stream;
+struct http_conn;
 struct event;
+
+/* A request's method; one HTTP does not define is HTTP_OTHER. */
+enum http_method {
+	HTTP_GET = 1, HTTP_POST, HTTP_HEAD, HTTP_PUT, HTTP_DELETE,
+	HTTP_OPTIONS, HTTP_PATCH, HTTP_OTHER
+};
+
+/* One query parameter, decoded (the name as sent). */
+struct http_param {
+	char *key;
+	char *value;
+};
 
 /* One request as a handler sees it. */
 struct http_req {
-	struct evhttp_request *ev;
-	enum evhttp_cmd_type method;	/* EVHTTP_REQ_GET, _POST, _DELETE... */
+	struct http_conn *conn;		/* conn.c's */
+	enum http_method method;
 	const char *path;		/* the path as sent, without query */
 	/* the decoded segments after the route's prefix: for
 	 * "/v1/lists/news/subscribers" routed at "/v1/lists/",
 	 * seg = { "news", "subscribers" }, nseg = 2 */
 	char *seg[HTTP_MAX_SEGS];
 	int nseg;
-	struct evkeyvalq query;		/* decoded query parameters */
+	struct http_param query[HTTP_MAX_PARAMS];	/* in order sent */
+	int nquery;
+	const char *content_type;	/* the request's, NULL: none */
+	const char *body;		/* the request body, body_len bytes */
+	size_t body_len;
+	struct evbuffer *out;		/* the answer's body, being made */
 	struct store *st;		/* the served store */
 	bool token_ok;			/* Authorization: Bearer matched */
 	const char *lookup_kind;	/* set by the lookup handler: metrics */
@@ -76,6 +95,9 @@ struct http_req {
 	int code;			/* the status answered, 0: none yet */
 	bool later;			/* a stream or a write answers later */
 	struct http_stream *stream;	/* its state */
+	char headers[2048];		/* headers the handler added */
+	size_t headers_len;
+	char segs[HTTP_MAX_PATH];	/* seg's bytes */
 };
 
 /* The handlers, one per file (see above). */
@@ -136,6 +158,21 @@ const char *http_body(struct http_req *r, size_t *len);
 
 /* http_query - the value of query parameter name, NULL if absent. */
 const char *http_query(struct http_req *r, const char *name);
+
+/*
+ * http_add_header - a header of the answer (before the http_reply_*
+ *	call); one that does not fit the request's room is left out.
+ */
+void	http_add_header(struct http_req *r, const char *name,
+			const char *value);
+
+/*
+ * http_query_parse - the NAME=VALUE&... text q (changed in place) as
+ *	at most max pairs into p: how many, or -1 when a pair has no '='
+ *	or no name, or there are more than max.  Values are decoded ('+'
+ *	a space, %XX a byte).
+ */
+int	http_query_parse(char *q, struct http_param *p, int max);
 
 /* http_method_not_allowed - 405 with an Allow header listing allowed. */
 void	http_method_not_allowed(struct http_req *r, const char *allowed);

@@ -319,15 +319,15 @@ void	http_list_split(struct http_req *r, const char *root)
 	bool digest = http_list_flag(r, "digest");
 
 	split_table_name(table, sizeof(table), root, digest);
-	if (r->nseg == 3 && r->method == EVHTTP_REQ_GET)
+	if (r->nseg == 3 && r->method == HTTP_GET)
 		split_check(r, root, digest, table);
 	else if (r->nseg == 3)
 		http_method_not_allowed(r, "GET");
-	else if (r->method == EVHTTP_REQ_GET)
+	else if (r->method == HTTP_GET)
 		split_get(r, table);
-	else if (r->method == EVHTTP_REQ_POST)
+	else if (r->method == HTTP_POST)
 		split_post(r, root);
-	else if (r->method == EVHTTP_REQ_DELETE)
+	else if (r->method == HTTP_DELETE)
 		split_delete(r, table);
 	else
 		http_method_not_allowed(r, "GET, POST, DELETE");

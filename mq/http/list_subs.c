@@ -543,13 +543,13 @@ void	http_list_subs(struct http_req *r, const char *root,
 {
 	const char *addr = http_query(r, "address");
 
-	if (r->method == EVHTTP_REQ_GET && addr)
+	if (r->method == HTTP_GET && addr)
 		issub(r, root, which, addr);
-	else if (r->method == EVHTTP_REQ_GET)
+	else if (r->method == HTTP_GET)
 		subs_list(r, root, which);
-	else if (r->method == EVHTTP_REQ_POST)
+	else if (r->method == HTTP_POST)
 		subs_write(r, root, which, true);
-	else if (r->method == EVHTTP_REQ_DELETE)
+	else if (r->method == HTTP_DELETE)
 		subs_write(r, root, which, false);
 	else
 		http_method_not_allowed(r, "GET, POST, DELETE");

@@ -462,7 +462,7 @@ static bool list_exists(struct http_req *r, const char *root)
 static void get_only(struct http_req *r, const char *root,
 		     void (*fn)(struct http_req *r, const char *root))
 {
-	if (r->method == EVHTTP_REQ_GET)
+	if (r->method == HTTP_GET)
 		fn(r, root);
 	else
 		http_method_not_allowed(r, "GET");
@@ -492,9 +492,9 @@ static void list_part(struct http_req *r, const char *root, const char *part)
 /* list_root - /v1/lists/T: the list itself */
 static void list_root(struct http_req *r, const char *root)
 {
-	if (r->method == EVHTTP_REQ_DELETE)
+	if (r->method == HTTP_DELETE)
 		list_delete(r, root);
-	else if (r->method != EVHTTP_REQ_GET)
+	else if (r->method != HTTP_GET)
 		http_method_not_allowed(r, "GET, DELETE");
 	else if (list_exists(r, root))
 		list_one(r, root);
@@ -504,9 +504,9 @@ void	http_lists_handle(struct http_req *r)
 {
 	const char *root = r->nseg ? r->seg[0] : NULL;
 
-	if (!root && r->method == EVHTTP_REQ_GET)
+	if (!root && r->method == HTTP_GET)
 		lists_index(r);
-	else if (!root && r->method == EVHTTP_REQ_POST)
+	else if (!root && r->method == HTTP_POST)
 		lists_post(r);
 	else if (!root)
 		http_method_not_allowed(r, "GET, POST");

@@ -184,9 +184,9 @@ static int kind_param(const struct lookup_kind *k, const char *name)
 /* take_props - rewrite's parameters as properties; false: answered */
 static bool take_props(struct http_req *r, struct ask *a)
 {
-	struct evkeyval *kv;
+	for (int i = 0; i < r->nquery; i++) {
+		const struct http_param *kv = &r->query[i];
 
-	TAILQ_FOREACH(kv, &r->query, next) {
 		if (a->q.nprops == MAX_PROPS) {
 			http_reply_error(r, 400, "lookup rewrite: more than %d "
 					 "properties", MAX_PROPS);
@@ -206,12 +206,13 @@ static bool take_props(struct http_req *r, struct ask *a)
 static bool take_args(struct http_req *r, struct ask *a)
 {
 	const struct lookup_kind *k = a->q.kind;
-	struct evkeyval *kv;
 	int i;
 
 	if (!k->params[0])
 		return take_props(r, a);
-	TAILQ_FOREACH(kv, &r->query, next) {
+	for (int n = 0; n < r->nquery; n++) {
+		const struct http_param *kv = &r->query[n];
+
 		if ((i = kind_param(k, kv->key)) < 0) {
 			http_reply_error(r, 400, "lookup %s: no parameter '%s'",
 					 k->name, kv->key);
@@ -305,7 +306,7 @@ void	http_lookup_handle(struct http_req *r)
 					 r->seg[0], names);
 		return;
 	}
-	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD)
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD)
 		http_method_not_allowed(r, "GET, HEAD");
 	else
 		lookup(r, k);

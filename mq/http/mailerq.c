@@ -30,7 +30,6 @@
 #include <strings.h>
 #include <sys/queue.h>
 
-#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "mq/http/mailerq.h"
@@ -151,12 +150,10 @@ static bool json_field(struct http_req *r, const struct resource *rs,
 
 /* query_fields - the pairs of q as fields; false: answered. */
 bool	query_fields(struct http_req *r, const struct resource *rs,
-			 struct evkeyvalq *q, struct fields *f)
+			 const struct http_param *q, int n, struct fields *f)
 {
-	struct evkeyval *kv;
-
-	TAILQ_FOREACH(kv, q, next)
-		if (!field_add(r, rs, f, kv->key, kv->value))
+	for (int i = 0; i < n; i++)
+		if (!field_add(r, rs, f, q[i].key, q[i].value))
 			return false;
 	return true;
 }
@@ -165,22 +162,27 @@ bool	query_fields(struct http_req *r, const struct resource *rs,
 static bool form_fields(struct http_req *r, const struct resource *rs,
 			struct fields *f)
 {
-	struct evkeyvalq q;
 	size_t len;
 	const char *body = http_body(r, &len);
 	char *text = strndup(body, len);
+	int max = 1, n = -1;
+	struct http_param *q;
 	bool ok;
 
-	TAILQ_INIT(&q);
-	if (!text || memchr(body, '\0', len) ||
-	    evhttp_parse_query_str(text, &q) != 0) {
+	for (size_t i = 0; i < len; i++)
+		max += body[i] == '&';
+	q = text ? calloc((size_t)max, sizeof(*q)) : NULL;
+	if (q && !memchr(body, '\0', len))
+		n = http_query_parse(text, q, max);
+	if (n < 0) {
+		free(q);
 		free(text);
 		http_reply_error(r, 400, "%s: body: not form-urlencoded "
 				 "NAME=VALUE pairs", rs->name);
 		return false;
 	}
-	ok = query_fields(r, rs, &q, f);
-	evhttp_clear_headers(&q);
+	ok = query_fields(r, rs, q, n, f);
+	free(q);
 	free(text);
 	return ok;
 }
@@ -189,8 +191,7 @@ static bool form_fields(struct http_req *r, const struct resource *rs,
 bool	body_fields(struct http_req *r, const struct resource *rs,
 			struct fields *f)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
-	const char *type = evhttp_find_header(h, "Content-Type");
+	const char *type = r->content_type;
 	const char *name;
 	json_t *body, *v;
 	bool ok = true;

@@ -68,7 +68,7 @@ const char *field_get(const struct fields *f, const char *name);
 /* query_fields, body_fields - the fields of q or of r's body (JSON or
  * form-urlencoded by its Content-Type); false: r is answered (400). */
 bool	query_fields(struct http_req *r, const struct resource *rs,
-		     struct evkeyvalq *q, struct fields *f);
+		     const struct http_param *q, int n, struct fields *f);
 bool	body_fields(struct http_req *r, const struct resource *rs,
 		    struct fields *f);
 /* map_find - the map entry of field, or NULL. */

@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/http.h>
 
 #include "mq/http/mailerq.h"
 
@@ -296,7 +295,7 @@ static struct mq_op *op_new(struct http_req *r, const struct resource *rs)
 	op->rs = rs;
 	op->t = reg_mailerq_find(rs->table);
 	http_body(r, &len);
-	if ((len == 0 ? query_fields(r, rs, &r->query, &op->f) :
+	if ((len == 0 ? query_fields(r, rs, r->query, r->nquery, &op->f) :
 	     body_fields(r, rs, &op->f)) &&
 	    fields_check(r, rs, &op->f, true) && op_columns(r, op))
 		return op;
@@ -438,7 +437,7 @@ static void mailerq_get(struct http_req *r, const struct resource *rs)
 	}
 	op->rs = rs;
 	op->t = l.t;
-	if (query_fields(r, rs, &r->query, &op->f) &&
+	if (query_fields(r, rs, r->query, r->nquery, &op->f) &&
 	    fields_check(r, rs, &op->f, false) && op_columns(r, op)) {
 		l.expire_col = col_index(l.t, "expire");
 		format_time(time(NULL), l.now);
@@ -476,18 +475,18 @@ static const struct resource *resource_of(const struct http_req *r)
 void	http_mailerq_handle(struct http_req *r)
 {
 	const struct resource *rs = resource_of(r);
-	bool get = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
+	bool get = r->method == HTTP_GET || r->method == HTTP_HEAD;
 
 	if (!rs || r->nseg > 0)
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
 	else if (get)
 		mailerq_get(r, rs);
-	else if (r->method != EVHTTP_REQ_POST &&
-		 r->method != EVHTTP_REQ_DELETE)
+	else if (r->method != HTTP_POST &&
+		 r->method != HTTP_DELETE)
 		http_method_not_allowed(r, "GET, HEAD, POST, DELETE");
 	else if (!http_require_token(r))
 		return;
-	else if (r->method == EVHTTP_REQ_POST)
+	else if (r->method == HTTP_POST)
 		mailerq_post(r, rs);
 	else
 		mailerq_delete(r, rs);

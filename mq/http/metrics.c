@@ -164,7 +164,7 @@ void	http_health_handle(struct http_req *r)
 	bool store_ok = store_figures(r->st, &meta, &ss, &h), ok;
 	char uuid[37] = "";
 
-	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
 		http_method_not_allowed(r, "GET, HEAD");
 		return;
 	}
@@ -396,7 +396,7 @@ void	http_metrics_handle(struct http_req *r)
 	struct evbuffer *b;
 	size_t len;
 
-	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD) {
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD) {
 		http_method_not_allowed(r, "GET, HEAD");
 		return;
 	}

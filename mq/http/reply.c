@@ -1,11 +1,19 @@
 /*
  * NAME
- *	http_reply.c - answers: JSON, errors, text, the token, streams
+ *	reply.c - answers: JSON, errors, text, the token, streams
  * DESCRIPTION
- *	Every answer goes through reply_send; http.c finishes the request
- *	(metrics, in-flight count, free) when the handler returns.  A
- *	streamed answer is finished here, by http_stream_end or by its
- *	client going away.
+ *	Every answer goes through reply_send, which makes the status line
+ *	and headers and hands them with the body to conn.c; server.c
+ *	finishes the request (metrics, in-flight count, free) when the
+ *	handler returns.  A streamed answer is finished here, by
+ *	http_stream_end or by its client going away.
+ *
+ *	The headers every answer carries, in this order: the handler's
+ *	own (Allow, WWW-Authenticate, ...), Content-Type, Cache-Control:
+ *	no-store, X-Content-Type-Options: nosniff, Date (HTTP/1.1),
+ *	Content-Length (not on a stream, 204 or 304), and Connection:
+ *	keep-alive for an HTTP/1.0 client that asked, close when the
+ *	connection closes after the answer.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,13 +28,15 @@
 #include "mq/http/server.h"
 #include "mq/log.h"
 
+#define HEAD_ROOM	(sizeof(((struct http_req *)0)->headers) + 512)
+
 struct http_stream {
 	struct http_req *r;
-	struct evhttp_connection *conn;
 	struct event *more_ev;
 	http_more_fn more;
 	http_done_fn done;
 	void *arg;
+	bool chunked;		/* HTTP/1.1: chunks; 1.0: bytes to the close */
 };
 
 /* reason - the reason phrase of a status code */
@@ -53,49 +63,119 @@ static const char *reason(int code)
 	return code < 300 ? "OK" : code < 500 ? "Bad Request" : "Error";
 }
 
-/*
- * common_headers - content type and what every answer carries; false
- *	when r was answered already (a handler's bug: the second answer
- *	is dropped).
- */
-static bool common_headers(struct http_req *r, const char *type)
+/* put - append n bytes of s at *p */
+static void put(char **p, const char *s, size_t n)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	memcpy(*p, s, n);
+	*p += n;
+}
 
-	if (r->code)
-		return false;
-	evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+#define PUT(p, s) put(p, s, sizeof(s) - 1)
+
+/* put_uint - append x in decimal at *p */
+static void put_uint(char **p, size_t x)
+{
+	char d[24], *e = d + sizeof(d), *b = e;
+
+	do
+		*--b = (char)('0' + x % 10);
+	while ((x /= 10));
+	put(p, b, (size_t)(e - b));
+}
+
+/* put_date - append the Date header at *p */
+static void put_date(struct http_worker *w, char **p)
+{
+	const char *date;
+	size_t n = http_date(w, &date);
+
+	put(p, date, n);
+}
+
+/*
+ * head_make - the status line and headers of r's answer into buf
+ *	(HEAD_ROOM bytes); length: the body's, or (size_t)-1 for none
+ *	(a stream: chunked when chunked).  Its length.
+ */
+static size_t head_make(struct http_req *r, int code, const char *type,
+			size_t length, bool chunked, char *buf)
+{
+	struct http_conn *c = r->conn;
+	int minor = http_conn_minor(c);
+	const char *why = reason(code);
+	size_t tlen = strnlen(type, 256);
+	char *p = buf;
+
 	if (r->w->stopping)
-		evhttp_add_header(h, "Connection", "close");
+		http_conn_close_after(c);
+	PUT(&p, "HTTP/1.");
+	*p++ = (char)('0' + minor);
+	*p++ = ' ';
+	put_uint(&p, (size_t)code);
+	*p++ = ' ';
+	put(&p, why, strlen(why));
+	PUT(&p, "\r\n");
+	put(&p, r->headers, r->headers_len);
+	PUT(&p, "Content-Type: ");
+	put(&p, type, tlen);
+	PUT(&p, "\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	if (chunked)
+		PUT(&p, "Transfer-Encoding: chunked\r\n");
+	/* HEAD's length came before the date in evhttp's answers */
+	if (minor >= 1 && r->method != HTTP_HEAD)
+		put_date(r->w, &p);
+	if (length != (size_t)-1 && code != 204 && code != 304) {
+		PUT(&p, "Content-Length: ");
+		put_uint(&p, length);
+		PUT(&p, "\r\n");
+	}
+	if (minor >= 1 && r->method == HTTP_HEAD)
+		put_date(r->w, &p);
+	if (http_conn_closing(c))
+		PUT(&p, "Connection: close\r\n");
+	else if (http_conn_keep_alive_10(c))
+		PUT(&p, "Connection: keep-alive\r\n");
+	PUT(&p, "\r\n");
+	return (size_t)(p - buf);
+}
+
+/*
+ * reply_send - send r->out as the answer (once; false when r was
+ *	answered already: a handler's bug, the second answer is dropped).
+ *	HEAD gets the headers GET would have, its Content-Length included,
+ *	and no body, so a keep-alive client reads the next answer right.
+ */
+static bool reply_send(struct http_req *r, int code, const char *type)
+{
+	char head[HEAD_ROOM];
+	size_t len = evbuffer_get_length(r->out), n;
+
+	if (r->code) {
+		evbuffer_drain(r->out, len);
+		return false;
+	}
+	r->code = code;
+	if (r->method == HTTP_HEAD)
+		evbuffer_drain(r->out, len);
+	n = head_make(r, code, type, len, false, head);
+	http_conn_send(r->conn, head, n, r->out);
 	return true;
 }
 
-/*
- * head_only - the answer to HEAD: the headers GET would have, its
- *	Content-Length included, and no body (evhttp would send the body,
- *	and a keep-alive client would read it as the next answer).
- */
-static void head_only(struct http_req *r)
+void	http_add_header(struct http_req *r, const char *name,
+			const char *value)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-	size_t len = evbuffer_get_length(out);
-	char n[24];
+	size_t n = strlen(name), v = strnlen(value, sizeof(r->headers));
+	char *p = r->headers + r->headers_len;
 
-	snprintf(n, sizeof(n), "%zu", len);
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-			  "Content-Length", n);
-	evbuffer_drain(out, len);
-}
-
-/* reply_send - send the output buffer as it is (once). */
-static void reply_send(struct http_req *r, int code)
-{
-	r->code = code;
-	if (r->method == EVHTTP_REQ_HEAD)
-		head_only(r);
-	evhttp_send_reply(r->ev, code, reason(code), NULL);
+	if (r->headers_len + n + v + 4 > sizeof(r->headers))
+		return;
+	put(&p, name, n);
+	PUT(&p, ": ");
+	put(&p, value, v);
+	PUT(&p, "\r\n");
+	r->headers_len = (size_t)(p - r->headers);
 }
 
 /* add_to_buffer - jansson's dump callback: append to an evbuffer */
@@ -106,9 +186,9 @@ static int add_to_buffer(const char *data, size_t len, void *arg)
 
 void	http_reply_json(struct http_req *r, int code, json_t *body)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	struct evbuffer *out = r->out;
 
-	if (!common_headers(r, "application/json")) {
+	if (r->code) {
 		json_decref(body);
 		return;
 	}
@@ -120,7 +200,7 @@ void	http_reply_json(struct http_req *r, int code, json_t *body)
 		code = 500;
 	evbuffer_add(out, "\n", 1);
 	json_decref(body);
-	reply_send(r, code);
+	reply_send(r, code, "application/json");
 }
 
 void	http_reply_error(struct http_req *r, int code, const char *fmt, ...)
@@ -143,10 +223,10 @@ void	http_reply_error(struct http_req *r, int code, const char *fmt, ...)
 void	http_reply_text(struct http_req *r, int code, const char *type,
 			const void *body, size_t len)
 {
-	if (!common_headers(r, type))
+	if (r->code)
 		return;
-	evbuffer_add(evhttp_request_get_output_buffer(r->ev), body, len);
-	reply_send(r, code);
+	evbuffer_add(r->out, body, len);
+	reply_send(r, code, type);
 }
 
 /* store_reply - a store failure's status code, with msg */
@@ -207,16 +287,13 @@ void	http_reply_result(struct http_req *r, enum result_kind k,
 	/* a replica's refusal points at the primary (docs/replication.md) */
 	if (k == RESULT_TRYAGAIN && ops_is_replica() &&
 	    mq_conf.cluster_primary[0])
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-				  "X-MQ-Primary", mq_conf.cluster_primary);
+		http_add_header(r, "X-MQ-Primary", mq_conf.cluster_primary);
 	http_reply_error(r, http_result_code(k), "%s",
 			 msg && *msg ? msg : "failed");
 }
 
 bool	http_require_token(struct http_req *r)
 {
-	struct evkeyvalq *h;
-
 	if (r->token_ok)
 		return true;
 	if (!mq_conf.www_token[0]) {
@@ -226,8 +303,7 @@ bool	http_require_token(struct http_req *r)
 				 "MQ_WWW_TOKEN in the environment)");
 		return false;
 	}
-	h = evhttp_request_get_output_headers(r->ev);
-	evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"mq\"");
+	http_add_header(r, "WWW-Authenticate", "Bearer realm=\"mq\"");
 	http_reply_error(r, 401, "missing or wrong token: send "
 			 "'Authorization: Bearer <www-token>'");
 	return false;
@@ -235,12 +311,8 @@ bool	http_require_token(struct http_req *r)
 
 const char *http_body(struct http_req *r, size_t *len)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-
-	*len = evbuffer_get_length(in);
-	if (*len == 0)
-		return "";
-	return (const char *)evbuffer_pullup(in, -1);
+	*len = r->body_len;
+	return r->body_len ? r->body : "";
 }
 
 json_t *http_body_json(struct http_req *r, bool arrays_ok)
@@ -266,13 +338,15 @@ json_t *http_body_json(struct http_req *r, bool arrays_ok)
 
 const char *http_query(struct http_req *r, const char *name)
 {
-	return evhttp_find_header(&r->query, name);
+	for (int i = 0; i < r->nquery; i++)
+		if (!strcmp(r->query[i].key, name))
+			return r->query[i].value;
+	return NULL;
 }
 
 void	http_method_not_allowed(struct http_req *r, const char *allowed)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Allow",
-			  allowed);
+	http_add_header(r, "Allow", allowed);
 	http_reply_error(r, 405, "%s: method not allowed here (allowed: %s)",
 			 r->path, allowed);
 }
@@ -287,23 +361,9 @@ static void stream_finish(struct http_stream *s)
 	free(s);
 }
 
-/*
- * stream_gone - the connection closes before the stream ended.  A client
- *	that went away mid-reply has its request detached from the
- *	connection by libevent, which then leaves freeing it to us; at
- *	evhttp_free (shutdown) the request is still attached and libevent
- *	frees it with the connection.
- */
-static void stream_gone(struct evhttp_connection *conn, void *arg)
+void	http_stream_gone(struct http_stream *s)
 {
-	struct http_stream *s = arg;
-	struct evhttp_request *ev = s->r->ev;
-	bool detached = evhttp_request_get_connection(ev) == NULL;
-
-	(void)conn;
 	stream_finish(s);
-	if (detached)
-		evhttp_request_free(ev);
 }
 
 /*
@@ -322,7 +382,7 @@ static void stream_more(evutil_socket_t fd, short what, void *arg)
 	if (store_guard_set(&g)) {
 		store_guard_fault(s->r->st, &g);
 		log_error("%s", store_errmsg(s->r->st));
-		evhttp_connection_free(s->conn);
+		http_conn_drop(s->r->conn);
 		return;
 	}
 	store_guard_arm(&g);
@@ -331,25 +391,34 @@ static void stream_more(evutil_socket_t fd, short what, void *arg)
 }
 
 /* chunk_taken - the client took the chunk: schedule the next one. */
-static void chunk_taken(struct evhttp_connection *conn, void *arg)
+static void chunk_taken(void *arg)
 {
 	struct http_stream *s = arg;
 
-	(void)conn;
 	event_active(s->more_ev, EV_TIMEOUT, 0);
+}
+
+/* stream_send - head (n bytes) and body on the stream's connection */
+static void stream_send(struct http_req *r, const char *head, size_t n,
+			struct evbuffer *body)
+{
+	http_conn_send(r->conn, head, n, body);
 }
 
 void	http_stream_start(struct http_req *r, const char *type,
 			  http_more_fn more, http_done_fn done, void *arg)
 {
 	struct http_stream *s;
+	char head[HEAD_ROOM];
+	size_t n;
 
-	if (r->method == EVHTTP_REQ_HEAD) {
+	if (r->method == HTTP_HEAD) {
 		/* the headers only: no length known, and no body */
 		done(arg);
-		if (common_headers(r, type)) {
+		if (!r->code) {
 			r->code = 200;
-			evhttp_send_reply(r->ev, 200, "OK", NULL);
+			n = head_make(r, 200, type, (size_t)-1, false, head);
+			stream_send(r, head, n, r->out);
 		}
 		return;
 	}
@@ -364,27 +433,49 @@ void	http_stream_start(struct http_req *r, const char *type,
 		http_reply_error(r, 500, "out of memory");
 		return;
 	}
-	*s = (struct http_stream){ r, evhttp_request_get_connection(r->ev),
-				   s->more_ev, more, done, arg };
-	common_headers(r, type);
+	*s = (struct http_stream){ r, s->more_ev, more, done, arg,
+				   http_conn_minor(r->conn) >= 1 };
+	if (!s->chunked)	/* HTTP/1.0: the close ends the answer */
+		http_conn_close_after(r->conn);
 	r->code = 200;
 	r->stream = s;
-	evhttp_send_reply_start(r->ev, 200, "OK");
-	http_gate_closecb(r->w, r->ev, stream_gone, s);
+	n = head_make(r, 200, type, (size_t)-1, s->chunked, head);
+	stream_send(r, head, n, r->out);
 	event_active(s->more_ev, EV_TIMEOUT, 0);
 }
 
 void	http_stream_chunk(struct http_req *r, struct evbuffer *buf)
 {
-	evhttp_send_reply_chunk_with_cb(r->ev, buf, chunk_taken, r->stream);
+	struct http_stream *s = r->stream;
+	size_t len = evbuffer_get_length(buf);
+	char head[24], *p = head;
+
+	if (len && s->chunked) {
+		static const char digit[] = "0123456789abcdef";
+		int shift = 60;
+
+		while (shift > 0 && !(len >> shift))
+			shift -= 4;
+		for (; shift >= 0; shift -= 4)
+			*p++ = digit[(len >> shift) & 15];
+		PUT(&p, "\r\n");
+		evbuffer_add(buf, "\r\n", 2);
+	}
+	if (len)
+		stream_send(r, head, (size_t)(p - head), buf);
+	if (http_conn_pending(r->conn))
+		http_conn_on_flushed(r->conn, chunk_taken, s);
+	else
+		chunk_taken(s);
 }
 
 void	http_stream_end(struct http_req *r)
 {
 	struct http_stream *s = r->stream;
 
-	http_gate_closecb(r->w, r->ev, NULL, NULL);
-	evhttp_send_reply_end(r->ev);
+	if (s->chunked)
+		stream_send(r, "0\r\n\r\n", 5, r->out);
+	http_conn_on_flushed(r->conn, NULL, NULL);
 	stream_finish(s);
 }
 

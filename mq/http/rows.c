@@ -203,12 +203,12 @@ bool	http_json_assigns(struct evbuffer *out, const struct reg_table *t,
 
 struct evbuffer *http_json_begin(struct http_req *r)
 {
-	return evhttp_request_get_output_buffer(r->ev);
+	return r->out;
 }
 
 void	http_json_send(struct http_req *r, int code)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	struct evbuffer *out = r->out;
 
 	evbuffer_add(out, "\n", 1);
 	/* the body is in the output buffer already: add nothing to it */
@@ -217,7 +217,7 @@ void	http_json_send(struct http_req *r, int code)
 
 void	http_json_abandon(struct http_req *r)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	struct evbuffer *out = r->out;
 
 	evbuffer_drain(out, evbuffer_get_length(out));
 }

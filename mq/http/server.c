@@ -4,17 +4,15 @@
  * SYNOPSIS
  *	http_start(st, nthreads, submit); ... http_stop(grace_seconds);
  * DESCRIPTION
- *	Each worker thread owns an event base, an evhttp and a listening
- *	socket bound with SO_REUSEPORT to www-ip:www-port, so the kernel
- *	spreads connections over the workers and no lock sits on the
- *	request path (LMDB readers need none).  Limits: request line and
- *	headers HTTP_MAX_HEADERS bytes, body HTTP_MAX_BODY (413 beyond),
- *	HTTP_TIMEOUT_SECONDS for an idle or stalled client; gate.c's
- *	limits (connections, bytes held, time per request, the token at
- *	the headers) before evhttp reads a request.  Every request passes
- *	req_check: the URI, the Host header, the method.  An answer made
- *	in the request callback is written from it (answer_now), not a
- *	turn of the loop later.
+ *	Each worker thread owns an event base and a listening socket bound
+ *	with SO_REUSEPORT to www-ip:www-port, so the kernel spreads
+ *	connections over the workers and no lock sits on the request path
+ *	(LMDB readers need none).  conn.c reads and writes the
+ *	connections and enforces the limits (request line and headers
+ *	HTTP_MAX_HEADERS bytes, body HTTP_MAX_BODY, timeouts, connections,
+ *	bytes held, the token at the headers); every request it takes
+ *	passes req_check here: the URI, the Host header, what conn.c
+ *	refused.
  *
  *	Writes run on mq serve's one writer thread (write.c hands them to
  *	the submit function given here), so a commit never holds up the
@@ -28,6 +26,7 @@
  *	cannot be bound.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
@@ -38,7 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 
@@ -49,7 +47,6 @@
 
 #define MAX_WORKERS	64
 #define LISTEN_BACKLOG	1024
-#define MAX_PATH	2048
 
 struct route {
 	const char *prefix;	/* a path equal to it or under it */
@@ -123,35 +120,22 @@ bool	http_bearer_ok(const char *value, size_t len)
 	return token_matches(value, len < 1024 ? len : 1024);
 }
 
-/* bearer_ok - Authorization: Bearer <www-token> */
-static bool bearer_ok(struct evhttp_request *ev)
+/* split_segments - decode the path below prefix into r->seg, in place. */
+static bool split_segments(struct http_req *r, const char *rest)
 {
-	const char *a = evhttp_find_header(evhttp_request_get_input_headers(ev),
-					   "Authorization");
+	char *buf = r->segs;
 
-	return a && http_bearer_ok(a, strnlen(a, 2048));
-}
-
-/* split_segments - decode the path below prefix into r->seg. */
-static bool split_segments(struct http_req *r, const char *rest, char *buf,
-			   size_t buflen)
-{
-	size_t n;
-
-	snprintf(buf, buflen, "%s", rest);
+	/* req_parse let no path longer than segs through */
+	memcpy(buf, rest, strlen(rest) + 1);
 	for (char *s = buf; *s && r->nseg < HTTP_MAX_SEGS;) {
 		char *slash = strchr(s, '/');
 
 		if (slash)
 			*slash = 0;
 		if (*s) {
-			char *d = evhttp_uridecode(s, 0, &n);
-
-			if (!d || strlen(d) != n) {	/* an encoded NUL */
-				free(d);
-				return false;
-			}
-			r->seg[r->nseg++] = d;
+			if (http_uri_decode(s, false) != strlen(s))
+				return false;	/* an encoded NUL */
+			r->seg[r->nseg++] = s;
 		}
 		if (!slash)
 			break;
@@ -182,28 +166,46 @@ static const struct route *find_route(const char *path, const char **rest)
 	return NULL;
 }
 
-/* req_parse - path, query and segments; false when the URI is bad. */
-static bool req_parse(struct http_req *r, const struct route **rt)
+/*
+ * req_target - the path and query of target (origin or absolute form),
+ *	cut in place; the fragment left out.
+ */
+static char *req_target(char *target, char **query)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-	const char *rest;
-	char buf[MAX_PATH];
+	char *p = target, *q;
 
-	if (!path || !*path)
+	if (*p != '/' && (q = strstr(p, "://")))	/* http://host/path */
+		p = strchr(q + 3, '/') ? strchr(q + 3, '/') : (char *)"";
+	if ((q = strchr(p, '#')))
+		*q = 0;
+	*query = NULL;
+	if ((q = strchr(p, '?'))) {
+		*q = 0;
+		*query = q + 1;
+	}
+	return p;
+}
+
+/* req_parse - path, query and segments; false when the URI is bad. */
+static bool req_parse(struct http_req *r, char *target, char *q,
+		      const struct route **rt)
+{
+	const char *path = target, *rest;
+
+	if (!*path)
 		path = "/";
-	if (strlen(path) >= MAX_PATH)
+	if (strlen(path) >= HTTP_MAX_PATH)
 		return false;
 	r->path = path;
-	if (q && evhttp_parse_query_str(q, &r->query) != 0)
+	if (q && (r->nquery = http_query_parse(q, r->query,
+					       HTTP_MAX_PARAMS)) < 0)
 		return false;
 	*rt = find_route(path, &rest);
 	if (*rt)
 		r->route = (*rt)->route;
 	else
 		r->route = is_api(path) ? ROUTE_OTHER : ROUTE_CONSOLE;
-	return split_segments(r, rest, buf, sizeof(buf));
+	return split_segments(r, rest);
 }
 
 /* dispatch_route - the handler of the route, or the console's */
@@ -286,12 +288,10 @@ static bool host_name_is(const char *host, const char *name, size_t n)
  *	rebinding) sends its own name, and is refused.  No Host at all
  *	(HTTP/1.0) is accepted: browsers always send one.
  */
-static bool host_ok(struct evhttp_request *ev)
+static bool host_ok(const char *host)
 {
 	static const char *const local[] = { "localhost", "127.0.0.1",
 					      "[::1]" };
-	const char *host = evhttp_find_header(
-		evhttp_request_get_input_headers(ev), "Host");
 	const char *p = mq_conf.www_hosts;
 
 	if (!host)
@@ -309,32 +309,35 @@ static bool host_ok(struct evhttp_request *ev)
 
 /*
  * req_check - what every request must pass before its route: the URI,
- *	the Host, the method, and what the gate refused at the headers.
- *	False when it has answered.
+ *	the Host, and what conn.c refused at the headers.  False when it
+ *	has answered.
  */
-static bool req_check(struct http_req *r, const struct route **rt,
-		      int refused)
+static bool req_check(struct http_req *r, char *target, const char *host,
+		      const struct route **rt, int refused)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	char *q, *path = req_target(target, &q);
 
-	/* evhttp would decode it and cut the value short there */
+	r->path = path;
+	/* it would be decoded and cut the value short there */
 	if (q && strstr(q, "%00"))
 		http_reply_error(r, 400, "bad request URI: an encoded NUL "
 				 "(%%00) in the query");
-	else if (!req_parse(r, rt))
+	else if (!req_parse(r, path, q, rt))
 		http_reply_error(r, 400, "bad request URI");
-	else if (!host_ok(r->ev))
+	else if (host && !host_ok(host))
 		http_reply_error(r, 421, "Host is not a name of this server "
 				 "(www-ip, localhost or www-hosts)");
-	else if (refused == 400)
+	else if (refused == REFUSE_MALFORMED)
+		http_reply_error(r, 400, "bad request: not an HTTP/1.x request "
+				 "line and headers");
+	else if (refused == REFUSE_LENGTHS)
 		http_reply_error(r, 400, "refused: two Content-Length "
 				 "headers, or Content-Length with "
 				 "Transfer-Encoding");
-	else if (refused == 413)
+	else if (refused == REFUSE_BODY)
 		http_reply_error(r, 413, "body larger than %d bytes",
 				 HTTP_MAX_BODY);
-	else if (refused == 431)
+	else if (refused == REFUSE_HEAD)
 		http_reply_error(r, 431, "request line and headers (the query "
 				 "string included) longer than %d bytes",
 				 HTTP_MAX_HEADERS);
@@ -345,95 +348,54 @@ static bool req_check(struct http_req *r, const struct route **rt,
 	return false;
 }
 
-/*
- * answer_now - write the answer evhttp has just queued, from inside the
- *	request callback, and run evhttp's "written" callback if it all
- *	went.  evhttp would otherwise turn write interest on, wait a turn
- *	of the loop for the socket to be writable, write, and turn it off:
- *	two epoll_ctl calls and a turn per request.  Done here, the
- *	changes cancel out within the turn and the answer leaves at once.
- *	A short write or an error leaves the rest to the bufferevent as
- *	before.  The connection may be freed here (an answer that closes
- *	it): nothing of it is touched after.
- */
-static void answer_now(struct evhttp_connection *conn)
-{
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-	struct evbuffer *out = bufferevent_get_output(bev);
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	int n;
-
-	if (fd < 0 || evbuffer_get_length(out) == 0)
-		return;
-	/* a socket bufferevent's output is frozen at its start except
-	 * while it writes itself */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, fd);
-	evbuffer_freeze(out, 1);
-	if (n > 0 && evbuffer_get_length(out) == 0)
-		bufferevent_trigger(bev, EV_WRITE, 0);
-}
-
-/* req_new - a request's state: the worker's spare one, or a new one */
-static struct http_req *req_new(struct http_worker *w)
+struct http_req *http_req_new(struct http_worker *w)
 {
 	struct http_req *r = w->spare;
 
 	w->spare = NULL;
-	if (r)
-		memset(r, 0, sizeof(*r));
+	if (r) {
+		/* not the large arrays: each is filled before it is read */
+		memset(r, 0, offsetof(struct http_req, query));
+		memset(&r->nquery, 0, offsetof(struct http_req, headers) -
+		       offsetof(struct http_req, nquery));
+		r->headers_len = 0;
+	}
 	return r ? r : calloc(1, sizeof(*r));
 }
 
-/* on_request - every request: parse, check, route, answer. */
-static void on_request(struct evhttp_request *ev, void *arg)
+void	http_dispatch(struct http_req *r, char *target, const char *host,
+		      const char *auth, size_t auth_len, int refused)
 {
-	struct http_worker *w = arg;
-	struct http_req *r = req_new(w);
-	int refused = http_gate_request(w, ev);
-	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
 	const struct route *rt = NULL;
 
-	if (!r) {
-		evhttp_send_error(ev, 500, "out of memory");
-		return;
-	}
-	r->ev = ev;
-	r->w = w;
 	r->st = server.st;
-	r->method = evhttp_request_get_command(ev);
 	r->start_ns = http_now_ns();
 	r->route = ROUTE_OTHER;
-	TAILQ_INIT(&r->query);
-	w->inflight++;
+	r->w->inflight++;
 	http_metrics_inflight(1);
-	if (req_check(r, &rt, refused)) {
-		r->token_ok = bearer_ok(ev);
+	if (req_check(r, target, host, &rt, refused)) {
+		r->token_ok = auth && http_bearer_ok(auth, auth_len);
 		dispatch(r, rt);
 	}
 	/* a stream or a write finishes later, from the loop */
-	if (r->later)
-		return;
-	http_req_done(r);
-	if (conn)
-		answer_now(conn);
+	if (!r->later)
+		http_req_done(r);
 }
 
 void	http_req_done(struct http_req *r)
 {
 	struct http_worker *w = r->w;
+	struct http_conn *c = r->conn;
 
 	http_metrics_request(r->route, r->code, r->lookup_kind,
 			     http_now_ns() - r->start_ns);
-	for (int i = 0; i < r->nseg; i++)
-		free(r->seg[i]);
-	evhttp_clear_headers(&r->query);
 	if (w->spare)
 		free(r);
 	else
 		w->spare = r;
 	w->inflight--;
 	http_metrics_inflight(-1);
+	http_conn_request_done(c);
 }
 
 /* drain_check - while stopping: leave the loop when nothing is in flight */
@@ -467,9 +429,9 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	w->stopping = true;
-	if (w->bound)
-		evhttp_del_accept_socket(w->http, w->bound);
-	w->bound = NULL;
+	if (w->listener)
+		evconnlistener_free(w->listener);
+	w->listener = NULL;
 	w->drain_ev = event_new(w->base, -1, EV_PERSIST, drain_check, w);
 	if (!w->drain_ev) {
 		event_base_loopexit(w->base, NULL);
@@ -523,8 +485,18 @@ static bool port_taken(void)
 	return taken;
 }
 
+/* on_accept - a new connection on the worker's listener */
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
+		      struct sockaddr *sa, int len, void *arg)
+{
+	(void)lev;
+	(void)sa;
+	(void)len;
+	http_conn_accept(arg, fd);
+}
+
 /* listen_socket - a listener on www-ip:www-port with SO_REUSEPORT */
-static struct evconnlistener *listen_socket(struct event_base *base)
+static struct evconnlistener *listen_socket(struct http_worker *w)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = www_address(&ss);
@@ -533,43 +505,24 @@ static struct evconnlistener *listen_socket(struct event_base *base)
 
 	if (!len)
 		return NULL;
-	return evconnlistener_new_bind(base, NULL, NULL, flags, LISTEN_BACKLOG,
-				       (struct sockaddr *)&ss, (int)len);
+	return evconnlistener_new_bind(w->base, on_accept, w, flags,
+				       LISTEN_BACKLOG, (struct sockaddr *)&ss,
+				       (int)len);
 }
 
-/* worker_init - event base, evhttp with its limits, the listener. */
+/* worker_init - event base, the timeouts' sweep, the listener. */
 static bool worker_init(struct http_worker *w)
 {
-	struct event_config *cfg = event_config_new();
-	struct evconnlistener *lev;
+	struct timeval second = { 1, 0 };
 
-	/* one epoll_ctl per changed fd per loop turn, not per change:
-	 * evhttp toggles read and write interest on every request */
-	if (cfg)
-		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	w->base = cfg ? event_base_new_with_config(cfg) : NULL;
-	if (cfg)
-		event_config_free(cfg);
-	w->http = w->base ? evhttp_new(w->base) : NULL;
+	w->base = event_base_new();
+	w->now = time(NULL);
 	w->stop_ev = w->base ? event_new(w->base, -1, 0, on_stop, w) : NULL;
-	if (!w->http || !w->stop_ev)
+	w->sweep_ev = w->base ? event_new(w->base, -1, EV_PERSIST,
+					  http_conn_sweep, w) : NULL;
+	if (!w->stop_ev || !w->sweep_ev || event_add(w->sweep_ev, &second))
 		return false;
-	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
-	evhttp_set_timeout(w->http, HTTP_TIMEOUT_SECONDS);
-	/* every method reaches its route, which answers one it does not
-	 * take (PATCH, TRACE, ...) with 405, Allow and a JSON body:
-	 * evhttp's own 501 is an HTML page without Allow */
-	evhttp_set_allowed_methods(w->http, 0xffff);
-	evhttp_set_bevcb(w->http, http_gate_bev, w);
-	evhttp_set_gencb(w->http, on_request, w);
-	if (!(lev = listen_socket(w->base)))
-		return false;
-	if (!(w->bound = evhttp_bind_listener(w->http, lev))) {
-		evconnlistener_free(lev);
-		return false;
-	}
-	return true;
+	return (w->listener = listen_socket(w)) != NULL;
 }
 
 static void worker_free(struct http_worker *w)
@@ -578,11 +531,12 @@ static void worker_free(struct http_worker *w)
 		event_free(w->drain_ev);
 	if (w->stop_ev)
 		event_free(w->stop_ev);
-	if (w->http)
-		evhttp_free(w->http);
+	if (w->sweep_ev)
+		event_free(w->sweep_ev);
+	if (w->listener)
+		evconnlistener_free(w->listener);
 	if (w->base)
 		event_base_free(w->base);
-	free(w->gate_by_fd);
 	free(w->spare);
 	memset(w, 0, sizeof(*w));
 }
@@ -593,11 +547,32 @@ static void *worker_run(void *arg)
 	struct http_worker *w = arg;
 
 	event_base_dispatch(w->base);
-	/* evhttp_free closes the connections left: streams see their
-	 * client go away and free their state. */
-	evhttp_free(w->http);
-	w->http = NULL;
+	/* the connections left close: streams see their client go away
+	 * and free their state */
+	http_conn_close_all(w);
 	return NULL;
+}
+
+size_t	http_date(struct http_worker *w, const char **date)
+{
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+					"Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+					  "Jun", "Jul", "Aug", "Sep", "Oct",
+					  "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+
+	/* the names are HTTP's, whatever the locale */
+	if (now != w->date_at && gmtime_r(&now, &tm)) {
+		w->date_len = (size_t)snprintf(w->date, sizeof(w->date),
+			"Date: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+			days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+			tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		w->date_at = now;
+	}
+	*date = w->date;
+	return w->date_len;
 }
 
 /* token_setup - hash the configured www-token once. */

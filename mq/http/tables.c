@@ -90,10 +90,9 @@ static bool parse_query(struct http_req *r, const char *name,
 			const struct reg_table *t, bool deleting,
 			struct query *q)
 {
-	struct evkeyval *kv;
-
 	memset(q, 0, sizeof(*q));
-	TAILQ_FOREACH(kv, &r->query, next) {
+	for (int i = 0; i < r->nquery; i++) {
+		const struct http_param *kv = &r->query[i];
 		int col = reg_column_index(t, kv->key);
 		bool ok;
 
@@ -538,7 +537,7 @@ void	http_tables_handle(struct http_req *r)
 {
 	const struct reg_table *t;
 	const char *name = r->nseg ? r->seg[0] : NULL;
-	bool get = r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD;
+	bool get = r->method == HTTP_GET || r->method == HTTP_HEAD;
 
 	if (r->nseg > 1)
 		http_reply_error(r, 404, "%s: no such API endpoint", r->path);
@@ -546,14 +545,14 @@ void	http_tables_handle(struct http_req *r)
 		tables_list(r);
 	else if (!name)
 		http_method_not_allowed(r, "GET, HEAD");
-	else if (!get && r->method != EVHTTP_REQ_POST &&
-		 r->method != EVHTTP_REQ_DELETE)
+	else if (!get && r->method != HTTP_POST &&
+		 r->method != HTTP_DELETE)
 		http_method_not_allowed(r, "GET, HEAD, POST, DELETE");
 	else if (!table_resolve(r, name, &t))
 		return;
 	else if (get)
 		table_get(r, name, t);
-	else if (r->method == EVHTTP_REQ_POST)
+	else if (r->method == HTTP_POST)
 		table_post(r, name, t);
 	else
 		table_delete(r, name, t);

@@ -9,15 +9,16 @@
  *	line, headers, a body; or anything else).
  *
  *	At the first input the target starts the real server, as mq serve
- *	does (http_start: one worker with its evhttp, and the writer
+ *	does (http_start: one worker with its connections, and the writer
  *	thread) on 127.0.0.1 at a free port, over a store of its own
  *	holding a few MailerQ rows and a list "news" with subscribers and
  *	sublists; www-token is "fuzz-token", so that the seeds' writes
  *	("Authorization: Bearer fuzz-token") get through to the handlers.
  *	Each input is then sent on a new connection, which the client
- *	half-closes; evhttp parses it, the routes split the path into
- *	segments and decode the query, the handlers parse JSON bodies
- *	and answer, and the server closes.  Whatever the input, the
+ *	half-closes; conn.c reads it and parse.c cuts it in place
+ *	(tests/fuzz/http_parse.c fuzzes that parser alone), the routes
+ *	split the path into segments and decode the query, the handlers
+ *	parse JSON bodies and answer, and the server closes.  Whatever the input, the
  *	server must not fail, and it must answer (when it answers at all)
  *	with an HTTP status line and close the connection within
  *	ANSWER_SECONDS.
@@ -230,7 +231,7 @@ static void read_answer(int fd)
 	/* seen with MQ_FUZZ_VERBOSE=1 only (fuzz_quiet) */
 	fprintf(stderr, "answer: %zu bytes: %.*s\n", got,
 		(int)(got < sizeof(first) ? got : sizeof(first)), first);
-	/* evhttp echoes the request's version, even HTTP/0.1 */
+	/* every answer, a refusal's included, has an HTTP status line */
 	if (got && (got < 9 || memcmp(first, "HTTP/", 5)))
 		fuzz_fail("an answer that is not HTTP: '%.*s'",
 			  (int)(got < sizeof(first) ? got : sizeof(first)),

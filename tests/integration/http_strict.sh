@@ -7,12 +7,15 @@
 #	  body, so a keep-alive client's next answer is read right;
 #	- two Content-Length headers (or one with Transfer-Encoding) are
 #	  400, a body over 16 MiB 413, a method the path does not take
-#	  (PATCH, TRACE, one libevent does not know) 405 with Allow, a
+#	  (PATCH, TRACE, one HTTP does not define) 405 with Allow, a
 #	  request line and headers over 8 KiB 431: all JSON;
 #	- an encoded NUL in a query value is 400, not a value cut short;
 #	- Host must be www-ip, localhost, 127.0.0.1, [::1] or a name of
 #	  www-hosts (any port): otherwise 421 (DNS rebinding); no Host at
-#	  all (HTTP/1.0) is accepted.
+#	  all (HTTP/1.0) is accepted;
+#	- a request that is not HTTP is 400 in JSON, and closes; a chunked
+#	  body is read, one over 16 MiB is 413 in JSON; Expect:
+#	  100-continue gets "100 Continue" before the body is sent.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/serve.sh"
 
@@ -113,5 +116,23 @@ req "Host: localhost with a port that is no number is 421" GET /health 421 \
 	-H "Host: localhost:80x"
 raw 'GET /health HTTP/1.0\r\n\r\n' > "$TMP/nohost"
 expect_grep "no Host at all (HTTP/1.0) is answered" "^HTTP/1.0 200" "$TMP/nohost"
+
+raw 'NOT HTTP AT ALL\r\n\r\n' > "$TMP/junk"
+expect_grep "a request line that is not HTTP is 400" "^HTTP/1.1 400" "$TMP/junk"
+expect_grep "in JSON, not an HTML page" '^\{"error":"bad request: not an HTTP/1.x' "$TMP/junk"
+expect_grep "and the connection is closed" '^Connection: close' "$TMP/junk"
+raw 'POST /v1/tables/capacity HTTP/1.1\r\nHost: localhost\r\n'"$AUTH"'\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{"domain":"c.org\r\n1a\r\n","domain_maxmessages":4}\r\n0\r\n\r\n' \
+	> "$TMP/chunked"
+expect_grep "a chunked body is read" "^HTTP/1.1 201" "$TMP/chunked"
+req "its row is stored" GET "/v1/tables/capacity?domain=c.org" 200
+expect_grep "whole" '"domain_maxmessages":4' "$TMP/body"
+raw 'POST /v1/tables/capacity HTTP/1.1\r\nHost: localhost\r\n'"$AUTH"'\r\nTransfer-Encoding: chunked\r\n\r\n2000000\r\n' \
+	> "$TMP/bigchunk"
+expect_grep "a chunk over 16 MiB is 413" "^HTTP/1.1 413" "$TMP/bigchunk"
+expect_grep "in JSON" '^\{"error":"body larger than' "$TMP/bigchunk"
+raw 'POST /v1/tables/capacity HTTP/1.1\r\nHost: localhost\r\n'"$AUTH"'\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n' \
+	> "$TMP/continue"
+expect_grep "Expect: 100-continue is answered before the body" \
+	"^HTTP/1.1 100 Continue" "$TMP/continue"
 expect_status "serve stops cleanly" 0 serve_stop
 finish
