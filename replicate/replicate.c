@@ -392,6 +392,8 @@ static void *repl_thread(void *arg)
 {
 	struct repl *r = arg;
 
+	r->caught_up_at = repl_now_ms();	/* no lag counted before */
+	status_refresh(r);	/* mq promote reads the role from the start */
 	if (r->o.primary)
 		primary_wake(r);
 	else

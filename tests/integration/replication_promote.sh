@@ -43,6 +43,9 @@ R2_PID=$R_PID
 P set locals type=domain address=before.example >/dev/null
 check "r1 follows the primary" wait_seq r1 "$(store_seq p)" 20
 check "r2 follows the primary" wait_seq r2 "$(store_seq p)" 20
+lag=$(R1 cluster status | awk '$1 == "lag-ms:" { print $2 }')
+expect_eq "r1's lag counts from its start at most, not the machine's" \
+	yes "$([ -n "$lag" ] && [ "$lag" -lt 60000 ] && echo yes || echo "no: $lag")"
 expect_eq "r1 refuses API writes while it follows" 503 \
 	"$(api_write "$R1_URL" refused.example)"
 
