@@ -720,15 +720,13 @@ void	http_conn_sweep(evutil_socket_t fd, short what, void *arg)
 
 void	http_conn_close_all(struct http_worker *w)
 {
-	while (w->conns) {
-		struct http_conn *c = w->conns;
+	struct http_conn *c, *next;
 
-		if (c->dead) {		/* its write never came back */
-			*c->pprev = c->next;
-			if (c->next)
-				c->next->pprev = c->pprev;
-			continue;
-		}
-		conn_close(c);
+	/* a connection whose write is with the writer stays, dead, until
+	 * the write's answer runs (http_stop) and frees it */
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (!c->dead)
+			conn_close(c);
 	}
 }

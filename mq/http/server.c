@@ -641,6 +641,10 @@ void	http_stop(int grace_seconds)
 	 * before freeing them: a write past the grace period may still
 	 * point at their base */
 	http_write_idle();
+	/* the answers of writes that ended after their worker's loop: each
+	 * frees its request and its connection, which the client left */
+	for (int i = 0; i < server.nworkers; i++)
+		event_base_loop(server.w[i].base, EVLOOP_NONBLOCK);
 	for (int i = 0; i < server.nworkers; i++)
 		worker_free(&server.w[i]);
 	server.nworkers = 0;
