@@ -125,6 +125,7 @@ void	follow_authed(struct link *l)
 	l->state = L_STREAM;
 	r->backoff_ms = 0;
 	r->connected_at = repl_now_ms();
+	repl_status_refresh(r);
 }
 
 /*
@@ -494,6 +495,7 @@ void	follow_link_free(struct link *l)
 	if (r->connected_at)
 		r->lost_at = repl_now_ms();
 	r->connected_at = 0;
+	repl_status_refresh(r);
 	if (event_base_got_break(r->base) == 0)
 		retry_later(r);
 }

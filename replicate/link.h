@@ -98,6 +98,9 @@ bool	link_send(struct link *l, enum frame_type type, uint8_t flags,
 		  uint64_t seq, const void *payload, size_t len);
 size_t	link_queued(const struct link *l);
 void	repl_store_meta(struct repl *r, struct store_meta *m);
+/* repl_status_refresh - the status (metrics, STORE.cluster) made anew:
+ *	each second, and at once when a replica's link comes or goes */
+void	repl_status_refresh(struct repl *r);
 
 /* primary.c */
 bool	primary_start(struct repl *r, char *err, size_t errlen);

@@ -343,8 +343,7 @@ static void status_write(struct repl *r, const struct replicate_status *s)
 		unlink(tmp);
 }
 
-/* status_refresh - what this thread knows, for replicate_status */
-static void status_refresh(struct repl *r)
+void	repl_status_refresh(struct repl *r)
 {
 	struct store_meta m;
 	struct replicate_status s;
@@ -378,7 +377,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->o.primary)
 		primary_tick(r);	/* a replica reconnects on its own timer */
-	status_refresh(r);
+	repl_status_refresh(r);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -393,7 +392,7 @@ static void *repl_thread(void *arg)
 	struct repl *r = arg;
 
 	r->caught_up_at = repl_now_ms();	/* no lag counted before */
-	status_refresh(r);	/* mq promote reads the role from the start */
+	repl_status_refresh(r);	/* mq promote reads the role from the start */
 	if (r->o.primary)
 		primary_wake(r);
 	else

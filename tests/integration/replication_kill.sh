@@ -33,8 +33,9 @@ took() { echo "# $1: $((SECONDS - T0)) s"; }
 
 cluster_keys
 mkdir -p "$TMP/p"
-# a store of some size, so that a snapshot (about 2 MB) takes a moment
-for i in $(seq 1 15000); do printf 'domain\tbulk%d.example\n' "$i"; done |
+# a store of some size, so that a snapshot (about 3 MB) takes a moment,
+# long enough to be caught mid-way on a fast machine too
+for i in $(seq 1 60000); do printf 'domain\tbulk%d.example\n' "$i"; done |
 	{ printf 'type\taddress\n'; cat; } |
 	MQ_STORE_PATH="$TMP/p/mq.mdb" "$FAST" set locals - >/dev/null
 P list-create lst >/dev/null
