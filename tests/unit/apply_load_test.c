@@ -24,6 +24,7 @@
 #include "store/mlist.h"
 #include "store/store.h"
 #include "tests/unit/check.h"
+#include "tests/unit/store_util.h"
 
 #define LIST	"big"
 #define ROWS	3000		/* rows of the first load */
@@ -85,17 +86,6 @@ static enum store_rc next_row(void *arg, struct store_row *row)
 		if (source_row(s, s->next++, row))
 			return STORE_OK;
 	return STORE_NOTFOUND;
-}
-
-static uint64_t seq_of(struct store *st)
-{
-	struct store_txn *t;
-	struct store_meta m = { 0 };
-
-	store_read_begin(st, &t);
-	store_meta_get(t, &m);
-	store_read_end(t);
-	return m.seq;
 }
 
 /* load_from - diff LIST against s and apply it, batch a transaction */
@@ -291,26 +281,6 @@ static void long_grown(void)
 	close_rm(st);
 }
 
-/* A source of capacity rows, each with a name of 1 MB. */
-struct big_source {
-	const struct reg_table *t;
-	char *name;
-	int next, n;
-};
-
-static enum store_rc next_big(void *arg, struct store_row *row)
-{
-	struct big_source *b = arg;
-
-	if (b->next == b->n)
-		return STORE_NOTFOUND;
-	memset(row, 0, sizeof(*row));
-	row->col[0] = (struct store_value){ .kind = SV_INT, .i = ++b->next };
-	row->col[reg_column_index(b->t, "name")] = (struct store_value){
-		.kind = SV_TEXT, .s = b->name, .len = 1 << 20 };
-	return STORE_OK;
-}
-
 /*
  * long_full - a first load of LONG_ROWS / 4 long rows and 60 capacity
  *	rows of 1 MB, into a store of 64 MB at most: full at the capacity
@@ -321,7 +291,8 @@ static void long_full(void)
 {
 	struct store_options opt = { .max_size = 64ull << 20 };
 	struct source s = { .rows = LONG_ROWS / 4 };
-	struct big_source b = { reg_mailerq_find("capacity"), NULL, 0, 60 };
+	struct big_source b = { reg_mailerq_find("capacity"), NULL, 1 << 20,
+				0, 60 };
 	struct listing l = { .hash = -1, .ordered = true };
 	struct store_apply_counts n;
 	struct store *st = open_list(&opt);

@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "tests/unit/check.h"
+#include "tests/unit/store_util.h"
 
 #define CASES	"tests/unit/apply_cases.txt"
 #define MAXROWS	8
@@ -31,17 +32,6 @@ struct rows {
 	int n, next;
 	enum store_rc fail_at;	/* returned instead of row 1 when set */
 };
-
-static uint64_t seq_of(struct store *st)
-{
-	struct store_txn *t;
-	struct store_meta m = { 0 };
-
-	store_read_begin(st, &t);
-	store_meta_get(t, &m);
-	store_read_end(t);
-	return m.seq;
-}
 
 /* unescape - "\s" is a space in the cases file. */
 static void unescape(char *s)
@@ -687,26 +677,6 @@ static void small_batches(struct store *st)
 	      (unsigned long)seq, (unsigned long)seq_of(st));
 }
 
-/* A source of n capacity rows, each with a name of about 1 MB. */
-struct big_source {
-	const struct reg_table *t;
-	char *name;
-	int next, n;
-};
-
-static enum store_rc next_big(void *arg, struct store_row *row)
-{
-	struct big_source *b = arg;
-
-	if (b->next == b->n)
-		return STORE_NOTFOUND;
-	memset(row, 0, sizeof(*row));
-	row->col[0] = (struct store_value){ .kind = SV_INT, .i = ++b->next };
-	row->col[reg_column_index(b->t, "name")] = (struct store_value){
-		.kind = SV_TEXT, .s = b->name, .len = 1000000 };
-	return STORE_OK;
-}
-
 /* count_of - rows in table */
 static uint64_t count_of(struct store *st, const char *table)
 {
@@ -726,7 +696,8 @@ static uint64_t count_of(struct store *st, const char *table)
 static void full_store(void)
 {
 	struct store_options opt = { .max_size = 64ull << 20 };
-	struct big_source b = { reg_mailerq_find("capacity"), NULL, 0, 80 };
+	struct big_source b = { reg_mailerq_find("capacity"), NULL, 1000000,
+				0, 80 };
 	const char *roots[] = { "undo" };
 	struct store_apply_counts n;
 	struct store_diff *d = NULL;

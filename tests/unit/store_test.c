@@ -12,6 +12,7 @@
 
 #include "store/store.h"
 #include "tests/unit/check.h"
+#include "tests/unit/store_util.h"
 
 static char dir[] = "/tmp/mq-store-test-XXXXXX";
 static char path[256];
@@ -25,17 +26,6 @@ static struct store *open_store(uint64_t max_size)
 	if (store_open(path, 0, &opt, &st, err, sizeof(err)) != STORE_OK)
 		printf("# open: %s\n", err);
 	return st;
-}
-
-static uint64_t seq_of(struct store *st)
-{
-	struct store_txn *t;
-	struct store_meta m = { 0 };
-
-	store_read_begin(st, &t);
-	store_meta_get(t, &m);
-	store_read_end(t);
-	return m.seq;
 }
 
 /* Two threads fail on different tables; each must read its own text. */
