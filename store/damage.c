@@ -210,10 +210,16 @@ enum store_rc store_damaged(struct store *st, const char *why)
 		snprintf(st->health.damage, sizeof(st->health.damage), "%s",
 			 why);
 	st->health.damaged = true;
+	atomic_store(&st->damaged, true);
 	pthread_mutex_unlock(&st->health_lock);
 	return store_fail(st, STORE_DAMAGED, "%s: damaged store: %s; run "
 			  "'mq verify', and restore from a backup made by "
 			  "'mq backup' if it fails", st->path, why);
+}
+
+bool store_is_damaged(struct store *st)
+{
+	return atomic_load_explicit(&st->damaged, memory_order_relaxed);
 }
 
 void store_health_get(struct store *st, struct store_health *h)

@@ -9,6 +9,7 @@
 #define MQ_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <lmdb.h>
 
 #include "store/store.h"
@@ -122,6 +123,7 @@ struct store {
 	struct lookup_builder *lookup_builder;	/* lookup_builder.c */
 	pthread_mutex_t health_lock;	/* health */
 	struct store_health health;
+	atomic_bool damaged;	/* health.damaged, read without the lock */
 	char warning[4352];	/* store_open_warning: the path and more */
 };
 

@@ -537,6 +537,8 @@ struct store_health {
 	uint64_t nospace_total;	/* writes that failed so, since open */
 };
 void store_health_get(struct store *st, struct store_health *h);
+/* Whether the store was marked damaged: one atomic read, for every request. */
+bool store_is_damaged(struct store *st);
 
 /*
  * store_verify_file - open the file read-only in a child process and walk

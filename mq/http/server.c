@@ -239,11 +239,12 @@ static atomic_bool damage_logged;	/* the damage is in the log */
 
 static void dispatch(struct http_req *r, const struct route *rt)
 {
-	struct store_health h;
 	struct store_guard g;
 
-	store_health_get(r->st, &h);
-	if (h.damaged && store_route(rt)) {
+	if (store_route(rt) && store_is_damaged(r->st)) {
+		struct store_health h;
+
+		store_health_get(r->st, &h);
 		/* another thread (the lookup builder) may have met it */
 		if (!atomic_exchange(&damage_logged, true))
 			log_error("%s: damaged store: %s", store_path(r->st),
