@@ -16,10 +16,11 @@
  *	the index's order; the rows get the part of the share they took
  *	against those in the transaction before.  A small difference is
  *	one transaction; between two transactions of a large one the lock
- *	is left free for APPLY_PAUSE_US, as LMDB's mutex does not queue
- *	the writers that wait for it.  The lists to drop are dropped in
- *	the last transaction: a drop is the one change that cannot be
- *	undone.
+ *	is left free for APPLY_PAUSE_US when a writer of any process
+ *	waits for it (wait.c), as LMDB's mutex does not queue them; when
+ *	none does, the next transaction begins at once.  The lists to
+ *	drop are dropped in the last transaction: a drop is the one
+ *	change that cannot be undone.
  *
  *	Each transaction first compares the store's uuid, epoch and
  *	sequence with the snapshot the difference was computed on (then
@@ -620,11 +621,18 @@ static void settle(struct run *r)
 	}
 }
 
-/* pause_for_writers - leave the write lock to the writers that wait for it */
-static void pause_for_writers(void)
+/*
+ * pause_for_writers - leave the write lock to the writers that wait for
+ *	it, if any: a writer that comes after the look waits for one more
+ *	transaction.
+ */
+static void pause_for_writers(struct store *st)
 {
 	struct timespec ts = { 0, APPLY_PAUSE_US * 1000L };
 
+	if (!store_writer_waits(st))
+		return;
+	__atomic_add_fetch(&st->pauses, 1, __ATOMIC_RELAXED);
 	nanosleep(&ts, NULL);
 }
 
@@ -660,7 +668,7 @@ static enum store_rc walk_runs(struct store *st, struct run *r, uint64_t *seq)
 			return STORE_OK;
 		r->first = false;
 		r->from = r->to;
-		pause_for_writers();
+		pause_for_writers(st);
 	}
 }
 

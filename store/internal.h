@@ -124,8 +124,24 @@ struct store {
 	pthread_mutex_t health_lock;	/* health */
 	struct store_health health;
 	atomic_bool damaged;	/* health.damaged, read without the lock */
+	pthread_mutex_t wait_lock;	/* waiting and its lock (wait.c) */
+	int waiting;		/* threads in a write begin, maybe blocked */
+	unsigned long pauses;	/* made for waiters (apply.c), tests read it */
 	char warning[4352];	/* store_open_warning: the path and more */
 };
+
+/*
+ * store_wait_begin, store_wait_end - around a write begin, which may
+ *	block on the write lock: while any thread of the process is in
+ *	one, other processes see it waiting (wait.c).
+ * store_writer_waits - does a writer of this process or another wait
+ *	for the write lock?  A system call, and false may be stale the
+ *	moment it is answered: a writer that comes later waits one
+ *	transaction more.
+ */
+void store_wait_begin(struct store *st);
+void store_wait_end(struct store *st);
+bool store_writer_waits(struct store *st);
 
 struct store_txn {
 	struct store *st;

@@ -332,8 +332,14 @@ enum store_rc store_txn_begin(struct store *st, bool write,
 	t->st = st;
 	t->write = write;
 	for (;;) {
+		/* a long apply leaves the lock free only to writers that
+		 * say they wait (wait.c) */
+		if (write)
+			store_wait_begin(st);
 		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
 				   &t->txn);
+		if (write)
+			store_wait_end(st);
 		if (rc != MDB_MAP_RESIZED)
 			break;
 		if (st->flags & STORE_MAP_RESERVE)
@@ -653,6 +659,7 @@ enum store_rc store_open(const char *path, unsigned flags,
 	pthread_mutex_init(&st->lookups_lock, NULL);
 	pthread_mutex_init(&st->lookups_build_lock, NULL);
 	pthread_mutex_init(&st->health_lock, NULL);
+	pthread_mutex_init(&st->wait_lock, NULL);
 	st->flags = flags;
 	if (opt)
 		st->opt = *opt;
@@ -707,6 +714,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->lookups_lock);
 	pthread_mutex_destroy(&st->lookups_build_lock);
 	pthread_mutex_destroy(&st->health_lock);
+	pthread_mutex_destroy(&st->wait_lock);
 	free(st->dbis);
 	free(st);
 }
