@@ -3,9 +3,9 @@
  *	store_util.h - what the store's unit tests share: the sequence,
  *	a source of large capacity rows
  * DESCRIPTION
- *	Included by tests/unit/store_test.c, apply_test.c and
- *	apply_load_test.c (static inline functions only, so that a test
- *	may leave one unused).
+ *	Included by the store's unit tests (grep for it: the list is not
+ *	kept here); static inline functions only, so that a test may
+ *	leave one unused.
  */
 #ifndef MQ_STORE_UTIL_H
 #define MQ_STORE_UTIL_H
