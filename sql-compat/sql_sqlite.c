@@ -21,7 +21,8 @@
  *	database is refused at connect time rather than at first use.
  *
  *	Result columns come back as SQLite's text form of the value
- *	(sqlite3_column_text), NULL as SQL_NULL.  A transaction is BEGIN
+ *	(sqlite3_column_text; an integer's decimal made here), NULL as
+ *	SQL_NULL.  A transaction is BEGIN
  *	IMMEDIATE, so two writers wait (busy_timeout) instead of
  *	deadlocking on the upgrade from read to write.
  * DIAGNOSTICS
@@ -32,6 +33,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,11 +216,18 @@ static enum sql_rc sqlite_server_version(struct sql_conn *conn, char *buf,
 	return SQL_OK;
 }
 
-/* Result rows: the running statement and one value per column. */
+/* The decimal text of any int64_t, its NUL included. */
+#define INT_TEXT_MAX 21
+
+/*
+ * Result rows: the running statement, one value per column, and the
+ * text of each column's integer, if it holds one.
+ */
 struct sql_rows {
 	struct sql_conn *conn;
 	sqlite3_stmt *st;
 	struct sql_value *vals;
+	char	(*ints)[INT_TEXT_MAX];
 	int	ncols;
 };
 
@@ -304,7 +313,11 @@ static enum sql_rc sqlite_rows_new(struct sql_conn *conn, sqlite3_stmt *st,
 	struct sql_rows *r = calloc(1, sizeof(*r));
 	int	n = sqlite3_column_count(st);
 
-	if (r == NULL || (r->vals = calloc((size_t) n + 1, sizeof(*r->vals))) == NULL) {
+	if (r == NULL
+	    || (r->vals = calloc((size_t) n + 1, sizeof(*r->vals))) == NULL
+	    || (r->ints = calloc((size_t) n + 1, sizeof(*r->ints))) == NULL) {
+		if (r)
+			free(r->vals);
 		free(r);
 		return sql_conn_fail(conn, SQL_INTERNAL, "execute", "out of memory");
 	}
@@ -337,6 +350,29 @@ static enum sql_rc sqlite_exec(struct sql_conn *conn, const char *sql,
 }
 
 /*
+ * int_text - the decimal text of i, as SQLite writes it, at the end of
+ *	buf (INT_TEXT_MAX bytes), NUL-terminated: where it starts, its
+ *	length in *len.  SQLite's own conversion (sqlite3_value_text)
+ *	measured the text again with strlen and changed the value's
+ *	type: 3% of the CPU of a full compare of a list's million rows.
+ */
+static const char *int_text(sqlite3_int64 i, char buf[INT_TEXT_MAX],
+			    size_t *len)
+{
+	uint64_t u = i < 0 ? 0 - (uint64_t) i : (uint64_t) i;
+	char   *end = buf + INT_TEXT_MAX - 1, *p = end;
+
+	*end = 0;
+	do
+		*--p = (char) ('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (i < 0)
+		*--p = '-';
+	*len = (size_t) (end - p);
+	return p;
+}
+
+/*
  * sqlite_rows_next - step to the next row, its columns as text.  Each
  *	column is taken once (sqlite3_column_value) and read through the
  *	sqlite3_value_* calls: every sqlite3_column_* call takes the
@@ -354,12 +390,18 @@ static enum sql_rc sqlite_rows_next(struct sql_rows *r,
 	for (int i = 0; i < r->ncols; i++) {
 		struct sql_value *v = &r->vals[i];
 		sqlite3_value *c = sqlite3_column_value(r->st, i);
+		int	type = sqlite3_value_type(c);
 
-		if (sqlite3_value_type(c) == SQLITE_NULL) {
+		if (type == SQLITE_NULL) {
 			*v = (struct sql_value) {SQL_NULL, 0, NULL, 0};
 			continue;
 		}
 		v->type = SQL_TEXT;
+		if (type == SQLITE_INTEGER) {
+			v->p = int_text(sqlite3_value_int64(c), r->ints[i],
+					&v->len);
+			continue;
+		}
 		v->p = (const char *) sqlite3_value_text(c);
 		v->len = (size_t) sqlite3_value_bytes(c);
 		if (v->p == NULL)
@@ -376,6 +418,7 @@ static void sqlite_rows_free(struct sql_rows *r)
 {
 	sqlite3_finalize(r->st);
 	free(r->vals);
+	free(r->ints);
 	free(r);
 }
 
@@ -492,6 +535,11 @@ static enum sql_rc sqlite_begin_snapshot(struct sql_conn *conn)
 		return rc;
 	}
 	sqlite3_extended_result_codes(mem, 1);
+	/* the copy's pages read in place, not copied into SQLite's cache
+	 * one by one: the pager fetches from memory only when mapping is
+	 * on (a failure leaves the copies, as before) */
+	sqlite3_exec(mem, "PRAGMA mmap_size = " SQLITE_COPY_MAP, NULL, NULL,
+		     NULL);
 	snap->file = conn->handle;
 	conn->snapshot = snap;
 	conn->handle = mem;

@@ -98,7 +98,7 @@ static enum sql_rc copy_prepare(struct sql_conn *conn, struct file_copy *c)
 
 	if (stat(conn->address->path, &sb) != 0)
 		return copy_fail(conn, errno);
-	c->cap = (size_t)sb.st_size + (size_t)sb.st_size / 8 + 4096;
+	c->cap = (size_t)sb.st_size + 4096;	/* a page more: file_read grows it */
 	c->buf = mmap(NULL, c->cap, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (c->buf == MAP_FAILED) {

@@ -26,6 +26,9 @@
 #define SQLITE_COPY_TRIES 16
 #define SQLITE_COPY_MS 2000
 
+/* PRAGMA mmap_size of a copy: as much as SQLite takes (its cap). */
+#define SQLITE_COPY_MAP "1099511627776"
+
 /*
  * sqlite_fail - record db's last SQLite error on conn (action names
  * what failed) and return its failure kind (SQL_TEMPFAIL, ...)

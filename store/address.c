@@ -335,12 +335,12 @@ static bool check_domain(const char *d, size_t n, char *why, size_t whylen)
 	}
 	if (d[0] == '[')
 		return check_literal(d, n, why, whylen);
-	if (!memchr(d, '.', n)) {
-		snprintf(why, whylen, "the domain has no dot");
-		return false;
-	}
 	for (;; label = dot + 1) {
 		dot = memchr(label, '.', (size_t)(end - label));
+		if (!dot && label == d) {
+			snprintf(why, whylen, "the domain has no dot");
+			return false;
+		}
 		if ((dot ? dot : end) == label) {
 			snprintf(why, whylen, "the domain %s", label == d ?
 				 "starts with a dot" : !dot ? "ends with a dot"
@@ -384,9 +384,10 @@ static int split_at(const char *s, size_t n, size_t *at, char *why,
 			return -1;
 		}
 	}
-	for (size_t i = from; i < n; i++)
-		if (s[i] == '@' && count++ == 0)
-			*at = i;
+	for (const char *p = s + from; (p = memchr(p, '@', (size_t)(s + n - p)));
+	     p++)
+		if (count++ == 0)
+			*at = (size_t)(p - s);
 	if (count == 1)
 		return 0;
 	if (count == 0)

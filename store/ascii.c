@@ -51,14 +51,46 @@ bool store_ascii_caseeq(const void *a, const void *b, size_t n)
 	return true;
 }
 
+/*
+ * upper_bits - 0x80 in each byte of x that is an ASCII capital: each
+ *	byte's low seven bits compared with 'A' and 'Z' by adding, so
+ *	no carry crosses into the next byte, and bytes >= 0x80 left out.
+ */
+static uint64_t upper_bits(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t low = x & ~high;
+
+	return (low + ones * (0x80 - 'A')) & ~(low + ones * (0x80 - 'Z' - 1)) &
+		~x & high;
+}
+
+/*
+ * store_fold_key - the folded bytes first, eight at a time, and the
+ *	mask only for an address with a capital: most have none, and the
+ *	key of each of a list's million rows is made on every load from
+ *	SQL.
+ */
 size_t store_fold_key(uint8_t *out, const void *addr, size_t len)
 {
 	const unsigned char *s = addr;
 	uint8_t *mask = out + len + 1;
-	size_t used = 0;
+	uint64_t changed = 0, x, up;
+	size_t used = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, s + i, 8);
+		up = upper_bits(x);
+		changed |= up;
+		x |= up >> 2;		/* 0x80 >> 2: 'a' - 'A' */
+		memcpy(out + i, &x, 8);
+	}
+	for (; i < len; i++) {
 		out[i] = (uint8_t)store_ascii_lower(s[i]);
+		changed |= out[i] ^ s[i];
+	}
+	out[len] = 0;
+	for (i = 0; changed && i < len; i++) {
 		if (i % 8 == 0)
 			mask[i / 8] = 0;
 		if (out[i] != s[i]) {
@@ -66,7 +98,6 @@ size_t store_fold_key(uint8_t *out, const void *addr, size_t len)
 			used = i / 8 + 1;
 		}
 	}
-	out[len] = 0;
 	return len + 1 + used;
 }
 

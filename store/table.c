@@ -125,14 +125,16 @@ bool address_row_valid(const struct store_row *row, char *why, size_t len)
 /*
  * text_length - v's length as column c's bound counts it: UTF-8
  *	characters (bytes that do not continue one) for a VARCHAR, else
- *	bytes
+ *	bytes.  Characters are counted only when the bytes exceed the
+ *	bound (never more characters than bytes): a list's million
+ *	addresses are checked on each load.
  */
 static size_t text_length(const struct reg_column *c,
 			  const struct store_value *v)
 {
 	size_t n = 0;
 
-	if (c->maxlen > REG_VARCHAR_MAX)
+	if (c->maxlen > REG_VARCHAR_MAX || v->len <= c->maxlen)
 		return v->len;
 	for (size_t i = 0; i < v->len; i++)
 		n += ((unsigned char)v->s[i] & 0xc0) != 0x80;
@@ -175,6 +177,28 @@ enum store_rc table_check_value(struct store *st, const char *name,
 	return STORE_OK;
 }
 
+/*
+ * plain_integer - text of 1-18 digits after an optional '-' as *i: what
+ *	SQL gives for nearly every integer, read without strtoll's locale
+ *	and copy (cannot overflow).  false: any other text, which
+ *	store_value_parse reads (and refuses) with strtoll.
+ */
+static bool plain_integer(const char *s, size_t len, int64_t *i)
+{
+	size_t k = len && s[0] == '-';
+	int64_t v = 0;
+
+	if (len == k || len - k > 18)
+		return false;
+	for (size_t j = k; j < len; j++) {
+		if (s[j] < '0' || s[j] > '9')
+			return false;
+		v = v * 10 + (s[j] - '0');
+	}
+	*i = k ? -v : v;
+	return true;
+}
+
 enum store_rc store_value_parse(const struct reg_table *t, const char *name,
 				const struct reg_column *c, const char *text,
 				size_t len, struct store_value *out,
@@ -188,6 +212,8 @@ enum store_rc store_value_parse(const struct reg_table *t, const char *name,
 	if (c->type != REG_INT) {
 		*out = (struct store_value){ .kind = SV_TEXT, .s = text,
 					     .len = len };
+	} else if (plain_integer(text, len, &out->i)) {
+		out->kind = SV_INT;
 	} else {
 		char buf[32], *end;
 
