@@ -172,6 +172,45 @@ enum store_rc diff_same_row(struct table_diff *x, const MDB_val *d,
 enum store_rc diff_put_change(struct table_diff *x, const uint8_t *key,
 			      size_t keylen, const MDB_val *d);
 
+/* A source row held for the sort: header, key bytes, row bytes. */
+struct held {
+	uint16_t keylen;
+	uint32_t rowlen;
+};
+
+/* held_at - the header of the row held at p, its key and its row */
+static inline struct held held_at(uint8_t *p, uint8_t **key, uint8_t **row)
+{
+	struct held h;
+
+	memcpy(&h, p, sizeof(h));
+	*key = p + sizeof(h);
+	*row = *key + h.keylen;
+	return h;
+}
+
+/*
+ * One sort entry: the key's first 16 bytes (big-endian, in two), the
+ * row held and its place among the source rows.  Sixteen bytes, not
+ * eight: the addresses of a list often share their first eight
+ * ("user1234"), and each tie costs a comparison of the whole keys.
+ */
+struct sort_entry {
+	uint64_t head, head2;
+	uint8_t *p;
+	size_t nth;
+};
+
+/* sort_entry_make - the entry of the nth source row, held at p */
+struct sort_entry sort_entry_make(uint8_t *p, size_t nth);
+
+/*
+ * diff_sort - e by key (diff_key_cmp), entries of one key by nth
+ *	(diff_sort.c); false without memory, e then as it was or in
+ *	another order of the same entries.
+ */
+bool	diff_sort(struct sort_entry *e, size_t n);
+
 /* diff_keyed - the changes of a keyed table (diff_keyed.c). */
 enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 			 void *arg);

@@ -11,12 +11,13 @@
  *	BY, as sorting in the server costs more than the read itself.
  *	Each row is encoded with its key into one buffer; unless they
  *	came in key order already, the buffer is sorted by key (rows of
- *	one key as they came).  Then the rows are merged with a cursor
- *	over the stored table: a stored key the cursor passes without a
- *	source row is a deletion, a source row without a stored one an
- *	insertion, and a row stored under the same key is compared as
- *	encoded bytes (decoded only when the bytes differ: a row written
- *	before a column was appended encodes shorter).
+ *	one key as they came; diff_sort.c).  Then the rows are merged
+ *	with a cursor over the stored table: a stored key the cursor
+ *	passes without a source row is a deletion, a source row without
+ *	a stored one an insertion, and a row stored under the same key
+ *	is compared as encoded bytes (decoded only when the bytes
+ *	differ: a row written before a column was appended encodes
+ *	shorter).
  *
  *	A key that comes twice (a list keeps one row per address whatever
  *	its case) is looked up again, and the table's changes are then
@@ -30,24 +31,6 @@
 
 #include "store/diff_int.h"
 
-/* A source row in the buffer: header, key bytes, row bytes. */
-struct held {
-	uint16_t keylen;
-	uint32_t rowlen;
-};
-
-/*
- * One sort entry: the key's first 16 bytes (big-endian, in two), the
- * row and its place among the source rows.  Sixteen bytes, not eight:
- * the addresses of a list often share their first eight ("user1234"),
- * and each tie costs a comparison of the whole keys.
- */
-struct sort_entry {
-	uint64_t head, head2;
-	uint8_t *p;
-	size_t nth;
-};
-
 /* The source rows of the table, encoded. */
 struct source_rows {
 	struct block *bytes;
@@ -55,123 +38,6 @@ struct source_rows {
 	size_t n, ecap;
 	bool in_order;		/* each key after the one before */
 };
-
-/*
- * key_head - 8 bytes of a key from byte from as a number, zeros after
- *	its end
- */
-static uint64_t key_head(const uint8_t *key, size_t len, size_t from)
-{
-	uint64_t h = 0;
-
-	for (size_t i = from; i < from + 8; i++)
-		h = h << 8 | (i < len ? key[i] : 0);
-	return h;
-}
-
-/* held_at - the header of the row held at p, its key and its row */
-static struct held held_at(uint8_t *p, uint8_t **key, uint8_t **row)
-{
-	struct held h;
-
-	memcpy(&h, p, sizeof(h));
-	*key = p + sizeof(h);
-	*row = *key + h.keylen;
-	return h;
-}
-
-/* entry_cmp - entries_sort's order: by key, then as the rows came */
-static int entry_cmp(const void *a, const void *b, void *arg)
-{
-	const struct sort_entry *x = a, *y = b;
-	uint8_t *kx, *ky, *row;
-	struct held hx, hy;
-	int c;
-
-	(void)arg;
-	if (x->head != y->head)
-		return x->head < y->head ? -1 : 1;
-	if (x->head2 != y->head2)
-		return x->head2 < y->head2 ? -1 : 1;
-	hx = held_at(x->p, &kx, &row);
-	hy = held_at(y->p, &ky, &row);
-	if ((c = diff_key_cmp(kx, hx.keylen, ky, hy.keylen)))
-		return c;
-	return x->nth < y->nth ? -1 : x->nth > y->nth;
-}
-
-/* merge - src's sorted [lo, mid) and [mid, hi) into dst's [lo, hi) */
-static void merge(const struct sort_entry *src, struct sort_entry *dst,
-		  size_t lo, size_t mid, size_t hi)
-{
-	size_t i = lo, j = mid, k = lo;
-
-	while (i < mid && j < hi)
-		dst[k++] = entry_cmp(&src[j], &src[i], NULL) < 0
-			? src[j++] : src[i++];
-	while (i < mid)
-		dst[k++] = src[i++];
-	while (j < hi)
-		dst[k++] = src[j++];
-}
-
-/* run_starts - where e's ascending runs start, into run (NULL: count) */
-static size_t run_starts(const struct sort_entry *e, size_t n, size_t *run)
-{
-	size_t k = 1;
-
-	for (size_t i = 1; i < n; i++)
-		if (entry_cmp(&e[i], &e[i - 1], NULL) < 0) {
-			if (run)
-				run[k] = i;
-			k++;
-		}
-	if (run) {
-		run[0] = 0;
-		run[k] = n;
-	}
-	return k;
-}
-
-/*
- * entries_sort - entries in entry_cmp's order: a merge sort of the runs
- *	the rows came in, bottom up.  qsort_r moved each 32-byte entry
- *	with a call to memcpy and compared through a pointer: a fifth of
- *	the CPU of a first load of a million rows.  Starting from the
- *	runs, not from single entries, a table that SQL holds in long
- *	runs of the store's order (rows written by sync --to-sql or in
- *	the store's order, then rows added after them) takes a few
- *	passes instead of twenty for a million.  false without memory.
- */
-static bool entries_sort(struct sort_entry *e, size_t n)
-{
-	size_t nrun = run_starts(e, n, NULL), m;
-	struct sort_entry *tmp = malloc(n * sizeof(*e)), *src = e, *dst = tmp,
-		*swap;
-	size_t *run = malloc((nrun + 1) * sizeof(*run));
-
-	if (!tmp || !run) {
-		free(tmp);
-		free(run);
-		return false;
-	}
-	run_starts(e, n, run);
-	for (; nrun > 1; nrun = m, swap = src, src = dst, dst = swap) {
-		for (m = 0; 2 * m < nrun; m++) {
-			size_t k = 2 * m;
-
-			merge(src, dst, run[k], run[k + 1],
-			      run[k + (k + 2 <= nrun ? 2 : 1)]);
-			run[m] = run[k];
-		}
-		run[m] = n;
-	}
-	if (src != e)
-		memcpy(e, src, n * sizeof(*e));
-	free(tmp);
-	free(run);
-	return true;
-}
 
 /*
  * hold - keep a source row, its key and the row encoded straight into
@@ -200,8 +66,7 @@ static enum store_rc hold(struct table_diff *x, struct source_rows *s,
 	memcpy(p, &h, sizeof(h));
 	memcpy(p + sizeof(h), key, keylen);
 	row_encode(x->dt->t, row, p + sizeof(h) + keylen);
-	s->e[s->n] = (struct sort_entry){ key_head(key, keylen, 0),
-					  key_head(key, keylen, 8), p, s->n };
+	s->e[s->n] = sort_entry_make(p, s->n);
 	s->n++;
 	return STORE_OK;
 }
@@ -345,6 +210,14 @@ static void dedupe(struct diff_table *dt)
 	dt->n = o;
 }
 
+/*
+ * Source rows ahead whose bytes merge_rows asks for, both cache lines
+ * a row held (some 70 bytes) may span: rows that came in random order
+ * lie anywhere in 70 MB of blocks once sorted, and the wait for each
+ * one's bytes was most of the merge (a prefetch never faults).
+ */
+#define MERGE_AHEAD	16
+
 /* merge_rows - the sorted source rows against the stored table */
 static enum store_rc merge_rows(struct table_diff *x, struct merge *m,
 				const struct source_rows *s)
@@ -353,7 +226,13 @@ static enum store_rc merge_rows(struct table_diff *x, struct merge *m,
 
 	for (size_t i = 0; rc == STORE_OK && i < s->n; i++) {
 		uint8_t *key, *row;
-		struct held h = held_at(s->e[i].p, &key, &row);
+		struct held h;
+
+		if (i + MERGE_AHEAD < s->n) {
+			__builtin_prefetch(s->e[i + MERGE_AHEAD].p);
+			__builtin_prefetch(s->e[i + MERGE_AHEAD].p + 64);
+		}
+		h = held_at(s->e[i].p, &key, &row);
 
 		x->cur = row;
 		x->curlen = h.rowlen;
@@ -389,7 +268,7 @@ enum store_rc diff_keyed(struct table_diff *x, store_row_source next,
 	void *tmp;
 	int mrc;
 
-	if (rc == STORE_OK && !s.in_order && !entries_sort(s.e, s.n))
+	if (rc == STORE_OK && !s.in_order && !diff_sort(s.e, s.n))
 		rc = store_fail(x->t->st, STORE_INTERNAL, "out of memory");
 	/* a change a source row at most (and the deletions): one array,
 	 * not copied again and again as it grows */
