@@ -11,7 +11,7 @@
 #	capacity_rules N ROWS | "$MQ" set capacity_rules -
 # DESCRIPTION
 #	die prints "bench NAME: MESSAGE" and exits 1.  free_port prints a
-#	loopback port nothing listens on (SALT keeps two ports of one run
+#	loopback port no socket has (SALT keeps two ports of one run
 #	apart).  wait_http returns 0 once URL answers, 1 when PID died or
 #	10 s passed.  capacity_rows prints N capacity rows, row i for
 #	localip 192.0.2.(i % 250 + 1) and domain d<i>.example with
@@ -30,7 +30,9 @@ free_port() {
 	local try port
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + ($$ * 17 + ${1:-0} * 101 + try * 1009) % 20000))
-		ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return 0; }
+		# any socket, not only a listener: a connection's TIME_WAIT
+		# keeps a listener off its port for 60 s
+		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return 0; }
 	done
 	return 1
 }

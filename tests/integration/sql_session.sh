@@ -11,7 +11,9 @@
 #	(retrying ...)", none with the password, and nothing reaches the
 #	store (sequence and row count unchanged).  Once the server is back
 #	on its port, a write succeeds within 2 s and is in SQL and in the
-#	store.  No request comes near the 10 s request timeout.
+#	store.  No request comes near the 10 s request timeout.  While the
+#	server is down its port is held (pg_down, port_hang), so that
+#	nothing else takes it and the server comes back there (pg_up).
 
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tests/lib/servers.sh"
@@ -30,13 +32,6 @@ pg_sql() {
 mq_pids() {
 	pg_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'mq'
 		ORDER BY pid" | tr '\n' ' ' | sed 's/ $//'
-}
-
-# pg_restart DIR - start the stopped server again on the same port
-pg_restart() {
-	pg_run "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
-		-o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$1" \
-		start > /dev/null
 }
 
 # post ADDRESS OUT - one write; "CODE MILLISECONDS" to stdout, body in OUT
@@ -96,7 +91,7 @@ expect_eq "uses the same connection (backend ${PIDS:-none})" "${PIDS:-none}" \
 
 SEQ=$(seq_of)
 COUNT=$(locals_count)
-pg_run "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -m immediate -w stop > /dev/null
+check "the server stops, its port held" pg_down "$TMP/pg"
 
 # serial_writes NAME FILE - twelve writes, one after another
 serial_writes() {
@@ -124,16 +119,10 @@ check_answers "eight writes at once: each 503 within 1 s" "$TMP/burst"
 # Then a server that accepts connections but never answers, as one that
 # hangs or sits behind a network dropping its replies: no write may
 # wait for the connect timeout (5 s).
-perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(LocalPort =>
-	$ARGV[0], LocalAddr => "127.0.0.1", Listen => 64, ReuseAddr => 1)
-	or die "$!\n"; sleep 600' "$PG_PORT" &
-SILENT=$!
-at_exit "kill $SILENT 2>/dev/null"
+port_hang "$TMP/pg"
 check "a server that never answers holds the port" listening "$PG_PORT"
 serial_writes hung "$TMP/hung"
 check_answers "server hung: each write answers 503 within 1 s" "$TMP/hung"
-kill "$SILENT"
-wait "$SILENT" 2>/dev/null
 
 if grep -l "$TEST_DB_PASSWORD" "$TMP"/*.body "$TMP/serve.log" > /dev/null; then
 	fail "no answer or log line holds the password"
@@ -144,7 +133,7 @@ expect_eq "the store's sequence did not move" "$SEQ" "$(seq_of)"
 expect_eq "no row reached the store" "$COUNT" "$(locals_count)"
 
 # The server returns: writes work again within 2 s.
-pg_restart "$TMP/pg"
+check "the server returns on its port" pg_up "$TMP/pg"
 START=$(date +%s%N)
 CODE=
 while [ $(($(date +%s%N) - START)) -lt 5000000000 ]; do

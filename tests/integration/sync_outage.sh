@@ -27,19 +27,6 @@ count_of() {
 	"$MQ" stat | awk -v t="$1" '$1 == t { print $2 }'
 }
 
-# pg_restart DIR - start the stopped server again on the same port
-pg_restart() {
-	pg_run "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
-		-o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$1" \
-		start > /dev/null
-}
-
-# maria_restart DIR - the same, keeping MYSQL_PORT
-maria_restart() {
-	free_port() { echo "$MYSQL_PORT"; }
-	maria_launch "$1"
-}
-
 pg_sql() {
 	PGPASSWORD=$TEST_DB_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
 		-p "$PG_PORT" -U "$TEST_DB_USER" -d "$TEST_DB_NAME" -c "$1"
@@ -126,15 +113,14 @@ fill_sql() {
 if pg_start "$TMP/pg" > "$TMP/pg.log" 2>&1; then
 	at_exit 'pg_stop "$TMP/pg"'
 	outage pgsql "$PG_URL" pg_sql \
-		"pg_run $PG_BIN/pg_ctl -D $TMP/pg/data -m immediate -w stop" \
-		"pg_restart $TMP/pg"
+		"pg_down $TMP/pg" "pg_up $TMP/pg"
 else
 	fail "a private postgresql starts" "$(tail -n 5 "$TMP/pg.log")"
 fi
 if maria_start "$TMP/maria" > "$TMP/maria.log" 2>&1; then
 	at_exit 'maria_stop "$TMP/maria"'
 	outage mysql "$MYSQL_URL" maria_sql \
-		"kill -9 $(cat "$TMP/maria/launch.pid")" "maria_restart $TMP/maria"
+		"maria_down $TMP/maria" "maria_up $TMP/maria"
 else
 	fail "a private mariadb starts" "$(tail -n 5 "$TMP/maria.log")"
 fi

@@ -81,7 +81,7 @@ serve_checks() {
 	check "mq reload finds the serve" "$MQ" reload
 	check "and it reloads" wait_log "reload \(SIGHUP\)"
 
-	pg_run "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -m immediate -w stop > /dev/null
+	check "the server stops, its port held" pg_down "$TMP/pg"
 	check "with the server stopped, a reload fails and is logged" \
 		wait_log "load from SQL failed, keeping the last good data"
 	sleep 1.5
@@ -89,9 +89,7 @@ serve_checks() {
 	expect_eq "and the store keeps the last good data" "ttl" "$(hostname_of 192.0.2.2)"
 	expect_no_grep "the log never holds the password" "$TEST_DB_PASSWORD" "$TMP/serve.log"
 
-	pg_run "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/server.log" -w -t 60 \
-		-o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$TMP/pg" \
-		start > /dev/null
+	check "the server returns on its port" pg_up "$TMP/pg"
 	pg_sql "UPDATE mtanames SET hostname = 'back' WHERE localip = '192.0.2.2'"
 	check "when the server returns, the change is in within 2 s" \
 		within 2 192.0.2.2 back

@@ -5,6 +5,8 @@
 #	. tests/lib/servers.sh
 #	pg_start DIR && pg_stop DIR
 #	maria_start DIR && maria_stop DIR
+#	pg_down DIR && port_hang DIR && pg_up DIR
+#	maria_down DIR && maria_up DIR
 # DESCRIPTION
 #	Each server lives in its own new directory DIR (which must not
 #	exist yet, or be empty), listens on 127.0.0.1 on a free high port
@@ -28,6 +30,20 @@
 #	MariaDB runs as root (--user=root).  The mq accounts use
 #	mysql_native_password, the plugin the static libmariadb has
 #	built in, and have all privileges so tests can make databases.
+#
+#	A test that takes its server away for a while and brings it back
+#	on the same port (its clients must find it there) uses pg_down
+#	and pg_up, maria_down and maria_up.  The down one stops the
+#	server at once (pg_ctl -m immediate, kill -9: as a crash) and
+#	holds its port with tests/lib/port_hold.py: a connection is
+#	refused as by the stopped server, and neither a server of a test
+#	running beside it nor a client's connection (the kernel gives
+#	any free port of 32768-60999 to outgoing connections, and one in
+#	TIME_WAIT keeps it from a listener for 60 s) can take the port
+#	meanwhile.  port_hang DIR makes the held port accept and never
+#	answer.  The up one lets the port go just before the server
+#	starts and fails, saying why, unless that server is the one
+#	listening on the port.
 # DIAGNOSTICS
 #	A function that fails prints the server's log tail to stderr and
 #	returns non-zero.
@@ -36,13 +52,16 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 TEST_DB_USER=${TEST_DB_USER:-mq}
 TEST_DB_NAME=${TEST_DB_NAME:-mq}
 TEST_DB_PASSWORD=${TEST_DB_PASSWORD:-mqTest4711pw}
+SERVERS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# free_port - print a TCP port nobody listens on (from a random base)
+# free_port - print a TCP port no socket has (from a random base): not
+#	only no listener, no connection either, as one in TIME_WAIT that
+#	took the port as its own keeps a listener off it for 60 s
 free_port() {
 	local port _
 	for _ in $(seq 1 200); do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+		if ! ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
 			echo "$port"
 			return 0
 		fi
@@ -67,6 +86,15 @@ pg_run() {
 	fi
 }
 
+# pg_launch DIR - start DIR's server on PG_PORT
+pg_launch() {
+	pg_run "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+		-o "-p $PG_PORT -c listen_addresses=127.0.0.1 \
+		-c unix_socket_directories=$1 -c fsync=off \
+		-c synchronous_commit=off -c full_page_writes=off \
+		-c max_connections=50" start >"$1/pg_ctl.log" 2>&1
+}
+
 # pg_start DIR - initdb, start, create the mq role and database
 pg_start() {
 	local dir=$1 try
@@ -84,13 +112,7 @@ pg_start() {
 	# A port can be taken between free_port and the bind: try again.
 	for try in 1 2 3; do
 		PG_PORT=$(free_port) || return 1
-		if pg_run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-			-w -t 60 -o "-p $PG_PORT -c listen_addresses=127.0.0.1 \
-			-c unix_socket_directories=$dir -c fsync=off \
-			-c synchronous_commit=off -c full_page_writes=off \
-			-c max_connections=50" start >"$dir/pg_ctl.log" 2>&1; then
-			break
-		fi
+		pg_launch "$dir" && break
 		if [ "$try" = 3 ]; then
 			echo "servers.sh: postgres did not start in $dir" >&2
 			servers_log_tail "$dir/server.log"
@@ -114,6 +136,7 @@ pg_start() {
 pg_stop() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
+	port_release "$dir"
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		pg_run "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 \
 			stop >/dev/null 2>&1 || true
@@ -140,7 +163,6 @@ maria_wait() {
 # maria_launch DIR - start mariadbd in the background on MYSQL_PORT
 maria_launch() {
 	local dir=$1
-	MYSQL_PORT=$(free_port) || return 1
 	mariadbd --no-defaults --datadir="$dir/data" --user=root \
 		--socket="$dir/mysqld.sock" --port="$MYSQL_PORT" \
 		--bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
@@ -167,6 +189,7 @@ maria_start() {
 		return 1
 	fi
 	for try in 1 2 3; do
+		MYSQL_PORT=$(free_port) || return 1
 		maria_launch "$dir" && break
 		maria_kill "$dir"
 		if [ "$try" = 3 ]; then
@@ -210,6 +233,94 @@ maria_kill() {
 maria_stop() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
+	port_release "$dir"
 	maria_kill "$dir"
 	rm -rf "$dir"
+}
+
+# port_hold DIR PORT - hold PORT for DIR's server, about to stop: returns
+#	once the holder tries the port, which it takes the moment the
+#	server lets it go (port_wait DIR held)
+port_hold() {
+	python3 "$SERVERS_LIB/port_hold.py" "$2" >"$1/hold.out" 2>&1 &
+	echo $! >"$1/hold.pid"
+	port_wait "$1" 'waiting|held'
+}
+
+# port_wait DIR REGEX - until DIR's holder printed a line REGEX matches
+#	whole (60 s)
+port_wait() {
+	local pid _
+	pid=$(cat "$1/hold.pid")
+	for _ in $(seq 1 600); do
+		grep -qxE "$2" "$1/hold.out" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "servers.sh: the port of $1 is not $2: $(cat "$1/hold.out")" >&2
+	return 1
+}
+
+# port_hang DIR - the held port accepts connections and never answers
+port_hang() {
+	kill -USR1 "$(cat "$1/hold.pid")" && port_wait "$1" listening
+}
+
+# port_release DIR - end DIR's holder, if any: the port is free
+port_release() {
+	local pid _
+	pid=$(cat "$1/hold.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null		# when it is this shell's child
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	rm -f "$1/hold.pid"
+}
+
+# port_served_by PORT PID - process PID listens on 127.0.0.1:PORT
+port_served_by() {
+	local who
+	who=$(ss -Hltnp "sport = :$1" 2>&1)
+	case $who in *"pid=$2,"*) return 0 ;; esac
+	echo "servers.sh: 127.0.0.1:$1 is not served by process $2 but by: ${who:-nothing}" >&2
+	return 1
+}
+
+# pg_down DIR - stop DIR's server at once and hold its port
+pg_down() {
+	port_hold "$1" "$PG_PORT" &&
+		pg_run "$PG_BIN/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null &&
+		port_wait "$1" held
+}
+
+# pg_up DIR - start DIR's server again on its port; fails unless its
+#	postmaster is the one listening there
+pg_up() {
+	port_release "$1"
+	if ! pg_launch "$1"; then
+		echo "servers.sh: postgres did not start again on port $PG_PORT in $1" >&2
+		servers_log_tail "$1/server.log"
+		return 1
+	fi
+	port_served_by "$PG_PORT" "$(head -n 1 "$1/data/postmaster.pid")"
+}
+
+# maria_down DIR - kill DIR's mariadbd (-9) and hold its port
+maria_down() {
+	port_hold "$1" "$MYSQL_PORT" && kill -9 "$(cat "$1/launch.pid")" &&
+		port_wait "$1" held
+}
+
+# maria_up DIR - start DIR's mariadbd again on its port; fails unless it
+#	is the one listening there
+maria_up() {
+	port_release "$1"
+	if ! maria_launch "$1"; then
+		echo "servers.sh: mariadbd did not start again on port $MYSQL_PORT in $1" >&2
+		servers_log_tail "$1/server.log"
+		return 1
+	fi
+	port_served_by "$MYSQL_PORT" "$(cat "$1/launch.pid")"
 }
