@@ -28,7 +28,10 @@
  *	emptied: a heap after many updates and deletes, where the rows
  *	no longer come in runs of the store's order) and the full
  *	compare of the unchanged rows is timed once more: the sort of
- *	the rows is then most of its cost.
+ *	the rows is then most of its cost.  Then, the store closed, LMDB
+ *	alone appends every entry the load wrote into a new file
+ *	(lmdb_floor.h): the floor under any apply into this format, beside
+ *	the client's read.
  *
  *	Wall times on a loaded machine measure the queue for a CPU as
  *	much as the work, so each side's CPU seconds are printed too:
