@@ -14,9 +14,10 @@
 #	the last one while it fsyncs, verifies or installs); its store
 #	verifies after each kill, most kills find the temporary file (the
 #	kill was mid-snapshot), none is left once it is through, and it
-#	converges.  Last, kill -9 of the primary and a restart: the
-#	replica reconnects (backoff) and converges.  The writer is one
-#	process on one keep-alive connection to the primary's API, and
+#	converges.  Last, kill -9 of the primary and a restart on its
+#	port, held meanwhile (primary_down): the replica reconnects
+#	(backoff) and converges.  The writer is one process on one
+#	keep-alive connection to the primary's API, and
 #	the kill points are read, not slept for: about 2 minutes for 20
 #	runs of each on a loaded 2-CPU machine.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -148,7 +149,7 @@ leftover=$(ls "$TMP/r" | grep -c "repl-recv")
 expect_eq "no temporary snapshot file is left" 0 "$leftover"
 took "$RUNS kills mid-snapshot"
 
-kill -9 "$P_PID"; wait "$P_PID" 2>/dev/null
+check "kill -9 of the primary, its port held" primary_down
 P set locals type=domain address=while-down.example >/dev/null
 primary_start MQ_WWW_TOKEN=t || fail "primary restarts"
 P set locals type=domain address=after.example >/dev/null

@@ -25,7 +25,7 @@ wait_seq r "$(store_seq p)" 20 || fail "the replica follows"
 check "the replica has a row written after the backup" \
 	grep -q lost3 <(R dump locals)
 
-kill -TERM "$P_PID"; wait "$P_PID" 2>/dev/null
+check "the primary stops, its port held" primary_down TERM
 rm -f "$TMP/p/mq.mdb-lock"
 cp "$TMP/backup.mdb" "$TMP/p/mq.mdb"
 check "mq promote on the restored store" P promote

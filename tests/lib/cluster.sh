@@ -5,6 +5,7 @@
 #	. "$REPO/tests/lib/cluster.sh"
 #	cluster_keys			# KEY_P, PUB_P, KEY_R, PUB_R
 #	primary_start			# P_PID, P_URL, CPORT, $TMP/p/mq.mdb
+#	primary_down [SIGNAL]		# stop it (KILL), hold CPORT
 #	replica_start NAME [VAR=VALUE...]	# R_PID, R_URL, $TMP/NAME/mq.mdb
 #	wait_seq NAME SEQ [SECONDS]	# until NAME's store reaches SEQ
 #	store_seq NAME			# the sequence of $TMP/NAME/mq.mdb
@@ -13,7 +14,22 @@
 #	Each node has a directory $TMP/NAME with its store; logs are
 #	$TMP/NAME.log.  The primary listens for replicas on a free port
 #	CPORT (cluster-listen 127.0.0.1:CPORT).  Built on serve.sh.
+#
+#	A test that stops the primary and starts it again does so with
+#	primary_down and primary_start: its replicas must find it on CPORT
+#	again.  primary_down holds CPORT from the moment the primary lets
+#	it go with port_hold of servers.sh (tests/lib/port_hold.py: bound,
+#	not listening, so a replica's connection is refused as by the
+#	stopped primary, while no other program can bind the port, with or
+#	without SO_REUSEADDR as mq sets it, and the kernel gives it to no
+#	connection); primary_start lets it go just before mq serve starts
+#	and fails, naming who has the port, unless the primary it started
+#	is the one listening there.  A replica comes back on a new API
+#	port and listens on no cluster port: it needs no hold.  Every
+#	port a test listens on (CPORT, a proxy's, a second primary's)
+#	comes from free_port: one no socket has, not even in TIME_WAIT.
 . "$REPO/tests/lib/serve.sh"
+. "$REPO/tests/lib/servers.sh"
 
 cluster_keys() {
 	local k
@@ -25,15 +41,31 @@ cluster_keys() {
 	PUB_R=$(sed -n 's/^public-key: //p' <<< "$k")
 }
 
-# primary_start [VAR=VALUE...] - reuses CPORT when set
+# primary_start [VAR=VALUE...] - reuses CPORT when set, letting go of
+#	primary_down's hold; fails unless the primary listens on CPORT
 primary_start() {
 	mkdir -p "$TMP/p"
-	CPORT=${CPORT:-$((20000 + (RANDOM * 13 + $$) % 40000))}
-	serve_start "$TMP/p.log" MQ_STORE_PATH="$TMP/p/mq.mdb" \
+	[ -n "${CPORT:-}" ] || CPORT=$(free_port) || return 1
+	port_release "$TMP/p"
+	if ! serve_start "$TMP/p.log" MQ_STORE_PATH="$TMP/p/mq.mdb" \
 		MQ_CLUSTER_ROLE=primary MQ_CLUSTER_LISTEN="127.0.0.1:$CPORT" \
-		MQ_CLUSTER_KEY="$KEY_P" MQ_CLUSTER_PEERS="$PUB_R" "$@" ||
+		MQ_CLUSTER_KEY="$KEY_P" MQ_CLUSTER_PEERS="$PUB_R" "$@"; then
+		echo "# the primary is not on 127.0.0.1:$CPORT, which has:" \
+			"$(ss -Htanp "sport = :$CPORT")" >&2
 		return 1
+	fi
 	P_PID=$SERVE_PID P_URL=$URL
+	port_served_by "$CPORT" "$P_PID"
+}
+
+# primary_down [SIGNAL] - stop the primary (kill -SIGNAL, KILL when not
+#	given) and hold CPORT until primary_start
+primary_down() {
+	at_exit "port_release '$TMP/p'"
+	port_hold "$TMP/p" "$CPORT" || return 1
+	kill -"${1:-KILL}" "$P_PID"
+	wait "$P_PID" 2>/dev/null
+	port_wait "$TMP/p" held
 }
 
 # replica_start NAME [VAR=VALUE...]
