@@ -31,7 +31,7 @@ kill -9 "$R_PID"; wait "$R_PID" 2>/dev/null
 # a man in the middle with a certificate of its own
 openssl req -x509 -newkey ed25519 -nodes -subj /CN=mitm -days 1 \
 	-keyout "$TMP/mitm.key" -out "$TMP/mitm.crt" 2>/dev/null
-MPORT=$((CPORT + 1))
+MPORT=$(free_port)
 python3 "$REPO/tests/lib/tls_mitm.py" "$MPORT" "$CPORT" "$TMP/mitm.crt" \
 	"$TMP/mitm.key" > "$TMP/mitm.out" 2>&1 &
 MITM_PID=$!

@@ -17,7 +17,7 @@ cluster_keys
 mkdir -p "$TMP/p"
 P set locals type=domain address=first.example >/dev/null
 primary_start || { fail "primary starts"; finish; }
-FPORT=$((CPORT + 3))
+FPORT=$(free_port)
 echo pass > "$TMP/mode"
 python3 "$REPO/tests/lib/fault_proxy.py" "$FPORT" "$CPORT" "$TMP/mode" \
 	> "$TMP/proxy.out" 2>&1 &

@@ -37,7 +37,7 @@ node_dump r > "$TMP/r.before"
 
 # a copy started as a primary of its own key: NAME's store, key B
 copy_start() {
-	CPORT=$((CPORT + 1))
+	CPORT=$(free_port) || return 1
 	serve_start "$TMP/$1.log" MQ_STORE_PATH="$TMP/$1/mq.mdb" \
 		MQ_CLUSTER_ROLE=primary MQ_CLUSTER_LISTEN="127.0.0.1:$CPORT" \
 		MQ_CLUSTER_KEY="$KEY_B" MQ_CLUSTER_PEERS="$PUB_R" || return 1

@@ -27,13 +27,13 @@ cluster_keys
 k=$("$MQ" cluster keygen)
 KEY_2=$(sed -n 's/^cluster-key: //p' <<< "$k")
 PUB_2=$(sed -n 's/^public-key: //p' <<< "$k")
-R1PORT=$((20000 + (RANDOM * 11 + $$) % 40000))
 
 mkdir -p "$TMP/p"
 for i in $(seq 1 200); do printf 'domain\tbulk%d.example\n' "$i"; done |
 	{ printf 'type\taddress\n'; cat; } | P set locals - >/dev/null
 primary_start MQ_CLUSTER_PEERS="$PUB_R $PUB_2" ||
 	{ fail "primary starts"; finish; }
+R1PORT=$(free_port)
 replica_start r1 MQ_WWW_TOKEN=t MQ_CLUSTER_LISTEN="127.0.0.1:$R1PORT" \
 	MQ_CLUSTER_PEERS="$PUB_P $PUB_2" || { fail "r1 starts"; finish; }
 R1_PID=$R_PID R1_URL=$R_URL

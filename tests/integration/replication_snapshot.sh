@@ -70,7 +70,7 @@ check "mq promote on the stopped replica" R promote
 expect_eq "a new epoch" $((epoch + 1)) "$(R stat | awk '$1 == "epoch" { print $2 }')"
 
 # the promoted node runs as primary; the old one follows it
-NPORT=$((CPORT + 2))
+NPORT=$(free_port)
 serve_start "$TMP/r.log" MQ_STORE_PATH="$TMP/r/mq.mdb" \
 	MQ_CLUSTER_ROLE=primary MQ_CLUSTER_LISTEN="127.0.0.1:$NPORT" \
 	MQ_CLUSTER_KEY="$KEY_R" MQ_CLUSTER_PEERS="$PUB_P" ||
