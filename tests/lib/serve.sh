@@ -13,9 +13,10 @@
 #	plus the VAR=VALUE settings given (MQ_STORE_PATH defaults to
 #	$TMP/mq.mdb), its stderr appended to LOG.  It returns once GET /health
 #	answers, setting PORT, URL and SERVE_PID; a port someone else took
-#	meanwhile is retried with another.  The harness kills the server
-#	at exit whatever happens.  Returns 1 (after printing the log) when
-#	serve did not come up.
+#	meanwhile is retried with another (mq binds it with SO_REUSEADDR: a
+#	port in TIME_WAIT is no obstacle), a cluster-listen port given is
+#	not.  The harness kills the server at exit whatever happens.
+#	Returns 1 (after printing the log) when serve did not come up.
 #
 #	req asks METHOD $URL$PATH and checks the status code is WANT (one
 #	harness check named NAME); the body lands in $TMP/body and is shown
@@ -45,7 +46,10 @@ serve_start() {
 		done
 		kill -9 "$SERVE_PID" 2>/dev/null
 		wait "$SERVE_PID" 2>/dev/null
-		grep -q "cannot listen" "$log" || break
+		# another try only when the API port was taken: a
+		# cluster-listen port stays what the caller gave
+		grep -q "http: cannot listen on 127.0.0.1 port $PORT:" "$log" ||
+			break
 	done
 	echo "# mq serve did not come up:" >&2
 	sed 's/^/#   /' "$log" >&2
