@@ -154,6 +154,13 @@ struct store_txn {
 	uint32_t mailerq_tables; /* write: which (bits by reg_mailerq index) */
 	uint8_t *scratch;	/* write: a row being encoded */
 	size_t scratchcap;
+	/*
+	 * write: the change log's cursor, opened by the first record and
+	 * closed by LMDB with the transaction.  Each record is appended
+	 * through it, in the page of the one before: mdb_put's own cursor
+	 * would descend from the root for every record.
+	 */
+	MDB_cursor *log;
 };
 
 /*

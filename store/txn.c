@@ -274,7 +274,9 @@ enum store_rc store_change_to(struct store_txn *t, enum change_op op,
 	for (int i = 0; i < 4; i++)
 		kbuf[8 + i] = (uint8_t)(t->nchanges >> (24 - 8 * i));
 	d.mv_size = 4 + ct->namelen + keylen + rowlen;
-	rc = mdb_put(t->txn, t->st->changes, &k, &d, MDB_APPEND | MDB_RESERVE);
+	rc = t->log ? 0 : mdb_cursor_open(t->txn, t->st->changes, &t->log);
+	if (rc == 0)
+		rc = mdb_cursor_put(t->log, &k, &d, MDB_APPEND | MDB_RESERVE);
 	if (rc)
 		return store_mdb_rc(t->st, rc, DB_CHANGES);
 	uint8_t *p = d.mv_data;
