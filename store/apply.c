@@ -218,6 +218,7 @@ struct target {
 	struct key_tail tail, xtail;	/* of the rows, of the index */
 	struct staged *stage;		/* IDX_OTHER + 1 buckets */
 	size_t n;			/* entries staged */
+	struct change_table log;	/* its name in change records */
 };
 
 /* target_open - resolve dt's table in t; STORE_NOTFOUND: it is gone */
@@ -233,6 +234,7 @@ static enum store_rc target_open(struct store_txn *t,
 	g->tagged = tag_table(g->tb);
 	g->auto_id = g->tb->nkey == 1 &&
 		(g->tb->cols[g->tb->key[0]].flags & REG_AUTO);
+	change_table_of(dt->name, &g->log);
 	if (g->indexed && (rc = idx_of(t, g->tb, &g->db, &g->x)))
 		return rc;
 	return key_tail_load(t, &g->db, dt->name, &g->tail);
@@ -355,8 +357,8 @@ static enum store_rc insert_new(struct store_txn *t,
 		return rc;
 	if ((mrc = tail_put(t, &g->db, &g->tail, &k, &d, 0)))
 		return store_mdb_rc(t->st, mrc, dt->name);
-	return store_change(t, CHANGE_PUT, dt->name, key, ch->keylen, new,
-			    ch->newlen);
+	return store_change_to(t, CHANGE_PUT, &g->log, key, ch->keylen, new,
+			       ch->newlen);
 }
 
 /* change_run - one change (or its undoing); CS_SKIPPED when it is stale */

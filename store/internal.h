@@ -154,6 +154,13 @@ struct store_txn {
 	uint32_t mailerq_tables; /* write: which (bits by reg_mailerq index) */
 	uint8_t *scratch;	/* write: a row being encoded */
 	size_t scratchcap;
+	/*
+	 * write: the change log's cursor, opened by the first record and
+	 * closed by LMDB with the transaction.  Each record is appended
+	 * through it, in the page of the one before: mdb_put's own cursor
+	 * would descend from the root for every record.
+	 */
+	MDB_cursor *log;
 };
 
 /*
@@ -202,6 +209,22 @@ enum store_rc store_write_mode(struct store *st, enum write_mode mode,
 enum store_rc store_change(struct store_txn *txn, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen);
+/*
+ * A table's name as its change records need it, resolved once for many
+ *	records: its length and its MailerQ index (-1: none), which
+ *	store_change() would find again for each (a load of a million
+ *	rows spent 5% of its samples in the registry's strcmp walk).
+ */
+struct change_table {
+	const char *name;
+	size_t namelen;
+	int mailerq;
+};
+void	change_table_of(const char *table, struct change_table *ct);
+/* store_change_to - store_change() into a table change_table_of() gave */
+enum store_rc store_change_to(struct store_txn *txn, enum change_op op,
+			      const struct change_table *ct, const void *key,
+			      size_t keylen, const void *row, size_t rowlen);
 /*
  * store_change_expect - the caller is about to record n more changes.
  *	When they would take the transaction past changes-keep, the log

@@ -232,21 +232,37 @@ enum store_rc store_change_expect(struct store_txn *t, uint64_t n, bool *log)
 	return STORE_OK;
 }
 
+void change_table_of(const char *table, struct change_table *ct)
+{
+	ct->name = table;
+	ct->namelen = strlen(table);
+	ct->mailerq = reg_mailerq_index(table);
+}
+
 enum store_rc store_change(struct store_txn *t, enum change_op op,
 			   const char *table, const void *key, size_t keylen,
 			   const void *row, size_t rowlen)
 {
+	struct change_table ct;
+
+	change_table_of(table, &ct);
+	return store_change_to(t, op, &ct, key, keylen, row, rowlen);
+}
+
+enum store_rc store_change_to(struct store_txn *t, enum change_op op,
+			      const struct change_table *ct, const void *key,
+			      size_t keylen, const void *row, size_t rowlen)
+{
 	uint8_t kbuf[12];
-	size_t namelen = strlen(table);
 	MDB_val k = { sizeof(kbuf), kbuf }, d;
-	int rc, mailerq = reg_mailerq_index(table);
+	int rc;
 
 	if (t->nchanges == UINT32_MAX)
 		return store_fail(t->st, STORE_BADDATA, "more than %u changes "
 				  "in one transaction", UINT32_MAX);
-	if (mailerq >= 0) {
+	if (ct->mailerq >= 0) {
 		t->mailerq_changed = true;
-		t->mailerq_tables |= 1u << mailerq;
+		t->mailerq_tables |= 1u << ct->mailerq;
 	}
 	if (t->nchanges >= t->st->opt.changes_keep) {
 		enum store_rc orc = overflowed(t) ? STORE_OK : log_overflow(t);
@@ -257,20 +273,22 @@ enum store_rc store_change(struct store_txn *t, enum change_op op,
 	key_encode_int((int64_t)t->seq, kbuf);
 	for (int i = 0; i < 4; i++)
 		kbuf[8 + i] = (uint8_t)(t->nchanges >> (24 - 8 * i));
-	d.mv_size = 4 + namelen + keylen + rowlen;
-	rc = mdb_put(t->txn, t->st->changes, &k, &d, MDB_APPEND | MDB_RESERVE);
+	d.mv_size = 4 + ct->namelen + keylen + rowlen;
+	rc = t->log ? 0 : mdb_cursor_open(t->txn, t->st->changes, &t->log);
+	if (rc == 0)
+		rc = mdb_cursor_put(t->log, &k, &d, MDB_APPEND | MDB_RESERVE);
 	if (rc)
 		return store_mdb_rc(t->st, rc, DB_CHANGES);
 	uint8_t *p = d.mv_data;
 	*p++ = (uint8_t)op;
-	*p++ = (uint8_t)namelen;
+	*p++ = (uint8_t)ct->namelen;
 	*p++ = (uint8_t)(keylen >> 8);
 	*p++ = (uint8_t)keylen;
-	memcpy(p, table, namelen);
+	memcpy(p, ct->name, ct->namelen);
 	if (keylen)
-		memcpy(p + namelen, key, keylen);
+		memcpy(p + ct->namelen, key, keylen);
 	if (rowlen)
-		memcpy(p + namelen + keylen, row, rowlen);
+		memcpy(p + ct->namelen + keylen, row, rowlen);
 	t->nchanges++;
 	return STORE_OK;
 }

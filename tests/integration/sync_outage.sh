@@ -51,7 +51,7 @@ outage() {
 
 	"$MQ" sync --from-sql > "$TMP/sync.out" 2>&1 &
 	pid=$!
-	sleep "${MQ_TEST_OUTAGE_DELAY:-1}"
+	sleep "${MQ_TEST_OUTAGE_DELAY:-0.5}"
 	if kill -0 "$pid" 2>/dev/null; then
 		ok "$label: the sync still runs when the server is stopped"
 	else
