@@ -124,12 +124,17 @@ outage() {
 		"$("$MQ" get mtanames localip=192.0.2.1 | tail -n 1 | cut -f 2)"
 }
 
+# fill_sql LABEL - the rows, committed to the OS before they are answered:
+# the test servers write their log lazily (synchronous_commit off,
+# InnoDB's log once a second), and the server is killed right after.
 fill_sql() {
 	case $1 in
-	pgsql) echo "INSERT INTO big (hash, address, domain)
+	pgsql) echo "SET synchronous_commit = on;
+		     INSERT INTO big (hash, address, domain)
 		     SELECT g % 53, 'user' || g || '@example.org', 'org'
 		     FROM generate_series(1, $ROWS) g" ;;
-	mysql) echo "INSERT INTO big (hash, address, domain)
+	mysql) echo "SET GLOBAL innodb_flush_log_at_trx_commit = 2;
+		     INSERT INTO big (hash, address, domain)
 		     SELECT seq % 53, CONCAT('user', seq, '@example.org'), 'org'
 		     FROM seq_1_to_$ROWS" ;;
 	esac
