@@ -53,6 +53,7 @@ TEST_DB_USER=${TEST_DB_USER:-mq}
 TEST_DB_NAME=${TEST_DB_NAME:-mq}
 TEST_DB_PASSWORD=${TEST_DB_PASSWORD:-mqTest4711pw}
 SERVERS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PORT_HOLD=$SERVERS_LIB/port_hold.py
 
 # free_port - print a TCP port no socket has (from a random base): not
 #	only no listener, no connection either, as one in TIME_WAIT that
@@ -242,7 +243,7 @@ maria_stop() {
 #	once the holder tries the port, which it takes the moment the
 #	server lets it go (port_wait DIR held)
 port_hold() {
-	python3 "$SERVERS_LIB/port_hold.py" "$2" >"$1/hold.out" 2>&1 &
+	python3 "$PORT_HOLD" "$2" >"$1/hold.out" 2>&1 &
 	echo $! >"$1/hold.pid"
 	port_wait "$1" 'waiting|held'
 }
