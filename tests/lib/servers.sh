@@ -54,22 +54,7 @@ TEST_DB_NAME=${TEST_DB_NAME:-mq}
 TEST_DB_PASSWORD=${TEST_DB_PASSWORD:-mqTest4711pw}
 SERVERS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT_HOLD=$SERVERS_LIB/port_hold.py
-
-# free_port - print a TCP port no socket has (from a random base): not
-#	only no listener, no connection either, as one in TIME_WAIT that
-#	took the port as its own keeps a listener off it for 60 s
-free_port() {
-	local port _
-	for _ in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "servers.sh: no free port found" >&2
-	return 1
-}
+. "$SERVERS_LIB/ports.sh"
 
 # servers_log_tail FILE - the end of a server log, for a failure report
 servers_log_tail() {
