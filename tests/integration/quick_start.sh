@@ -12,7 +12,7 @@
 #	wins: no link with a token is printed and that token writes.
 
 . "$(dirname "$0")/../lib/harness.sh"
-. "$REPO/tests/lib/nsd.sh"
+. "$REPO/tests/lib/ports.sh"
 
 RUNDIR=$TMP/var
 CONSOLE=$REPO/tests/console

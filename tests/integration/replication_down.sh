@@ -18,43 +18,22 @@
 
 P() { MQ_STORE_PATH="$TMP/p/mq.mdb" "$MQ" "$@"; }
 
-# bind_port PORT REUSEADDR REUSEPORT - bind 127.0.0.1:PORT with those
-#	options (0 or 1) and listen: exit 0 if that worked
-bind_port() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(sys.argv[2]))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, int(sys.argv[3]))
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)' "$@"
-}
-
-# answer PORT - what a connection to 127.0.0.1:PORT gets: refused or open
-answer() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.settimeout(2)
-try:
-    s.connect(("127.0.0.1", int(sys.argv[1])))
-    print("open")
-except ConnectionRefusedError:
-    print("refused")' "$1"
-}
-
 cluster_keys
 mkdir -p "$TMP/p" "$TMP/o"
 P set locals type=domain address=first.example >/dev/null
 primary_start || { fail "primary starts"; finish; }
 replica_start r || { fail "replica starts"; finish; }
 check "the replica follows" wait_seq r "$(store_seq p)" 20
-expect_eq "the cluster port answers" open "$(answer "$CPORT")"
+expect_eq "the cluster port answers" open "$("$PORT_HOLD" answer "$CPORT")"
 
 check "primary_down kills the primary and holds its port" primary_down
-expect_eq "a connection to the held port is refused" refused "$(answer "$CPORT")"
-expect_status "a bind of it without SO_REUSEADDR fails" 1 bind_port "$CPORT" 0 0
-expect_status "a bind with SO_REUSEADDR fails" 1 bind_port "$CPORT" 1 0
+expect_eq "a connection to the held port is refused" refused \
+	"$("$PORT_HOLD" answer "$CPORT")"
+expect_status "a bind of it without SO_REUSEADDR fails" 1 \
+	"$PORT_HOLD" bind "$CPORT" 0 0
+expect_status "a bind with SO_REUSEADDR fails" 1 "$PORT_HOLD" bind "$CPORT" 1 0
 expect_status "a bind with SO_REUSEADDR and SO_REUSEPORT fails" 1 \
-	bind_port "$CPORT" 1 1
+	"$PORT_HOLD" bind "$CPORT" 1 1
 expect_status "another mq serve cannot listen on it" 64 timeout 20 \
 	env MQ_STORE_PATH="$TMP/o/mq.mdb" MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT=0 \
 	MQ_CLUSTER_ROLE=primary MQ_CLUSTER_LISTEN="127.0.0.1:$CPORT" \
@@ -71,13 +50,7 @@ same_dump "its dump equals the primary's" p r
 
 # The port taken while nothing held it: primary_start says so.
 kill -9 "$P_PID"; wait "$P_PID" 2>/dev/null
-python3 -c 'import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-print("listening", flush=True)
-time.sleep(60)' "$CPORT" > "$TMP/intruder.out" 2>&1 &
+"$PORT_HOLD" take "$CPORT" > "$TMP/intruder.out" 2>&1 &
 INTRUDER=$!
 at_exit "kill $INTRUDER 2>/dev/null"
 for _ in $(seq 1 50); do grep -q listening "$TMP/intruder.out" && break; sleep 0.1; done

@@ -18,32 +18,6 @@
 
 chmod 0711 "$TMP"	# the postgres user must get through
 
-# bind_port PORT REUSE - bind 127.0.0.1:PORT with SO_REUSEADDR REUSE (0 or
-#	1) and listen: exit 0 if that worked
-bind_port() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(sys.argv[2]))
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)' "$@"
-}
-
-# answer PORT - what a connection to 127.0.0.1:PORT gets within 1 s:
-#	refused, silence or data
-answer() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.settimeout(1)
-try:
-    s.connect(("127.0.0.1", int(sys.argv[1])))
-    s.sendall(b"\0\0\0\x08\x04\xd2\x16\x2f")  # a PostgreSQL SSL request
-    print("data" if s.recv(1) else "closed")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("silence")' "$1"
-}
-
 pg_sql() {
 	PGPASSWORD=$TEST_DB_PASSWORD psql -X -q -A -t -v ON_ERROR_STOP=1 \
 		-h 127.0.0.1 -p "$PG_PORT" -U "$TEST_DB_USER" \
@@ -52,9 +26,11 @@ pg_sql() {
 
 # down_checks NAME PORT - the port of a server that is down is held
 down_checks() {
-	expect_eq "$1: a connection is refused" refused "$(answer "$2")"
-	expect_status "$1: a bind with SO_REUSEADDR fails" 1 bind_port "$2" 1
-	expect_status "$1: a bind without it fails" 1 bind_port "$2" 0
+	expect_eq "$1: a connection is refused" refused \
+		"$("$PORT_HOLD" answer "$2" pg)"
+	expect_status "$1: a bind with SO_REUSEADDR fails" 1 \
+		"$PORT_HOLD" bind "$2" 1
+	expect_status "$1: a bind without it fails" 1 "$PORT_HOLD" bind "$2" 0
 }
 
 if ! pg_start "$TMP/pg" > "$TMP/pg.log" 2>&1; then
@@ -63,7 +39,8 @@ if ! pg_start "$TMP/pg" > "$TMP/pg.log" 2>&1; then
 fi
 at_exit 'pg_stop "$TMP/pg"'
 pg_sql "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)"
-expect_eq "postgresql answers on its port" data "$(answer "$PG_PORT")"
+expect_eq "postgresql answers on its port" data \
+	"$("$PORT_HOLD" answer "$PG_PORT" pg)"
 # A closed connection of the server leaves its port in TIME_WAIT, which a
 # bind without SO_REUSEADDR cannot pass: the holder must still get in.
 PGPASSWORD=$TEST_DB_PASSWORD psql -X -q -h 127.0.0.1 -p "$PG_PORT" \
@@ -84,26 +61,19 @@ expect_status "postgresql down: another postgresql cannot start on its port" 1 \
 	start
 check "port_hang: the held port listens" port_hang "$TMP/pg"
 expect_eq "and a connection is accepted and never answered" silence \
-	"$(answer "$PG_PORT")"
-expect_status "and still nobody else can bind it" 1 bind_port "$PG_PORT" 1
+	"$("$PORT_HOLD" answer "$PG_PORT" pg)"
+expect_status "and still nobody else can bind it" 1 \
+	"$PORT_HOLD" bind "$PG_PORT" 1
 
 check "pg_up starts the same server on its port" pg_up "$TMP/pg"
 expect_eq "with its data" 7 "$(pg_sql "SELECT n FROM kept")"
 
 # A port taken while nothing held it: pg_up says so.
 pg_run "$PG_BIN/pg_ctl" -D "$TMP/pg/data" -m immediate -w stop > /dev/null
-python3 -c 'import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-time.sleep(60)' "$PG_PORT" &
+"$PORT_HOLD" take "$PG_PORT" > "$TMP/intruder.out" 2>&1 &
 INTRUDER=$!
 at_exit "kill $INTRUDER 2>/dev/null"
-listening() {
-	ss -Hltn "sport = :$1" | grep -q LISTEN
-}
-for _ in $(seq 1 50); do listening "$PG_PORT" && break; sleep 0.1; done
+for _ in $(seq 1 50); do grep -q listening "$TMP/intruder.out" && break; sleep 0.1; done
 expect_status "pg_up on a port another program took fails" 1 pg_up "$TMP/pg"
 expect_grep "naming the port" "port $PG_PORT" "$TMP/last.out"
 kill "$INTRUDER"

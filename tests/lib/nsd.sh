@@ -10,21 +10,10 @@
 #	127.0.0.1:$PORT and returns 0 once nsd says it started (10 s at
 #	most); nsd_stop stops it (the script's exit stops it too).
 #	NSD is nsd's path; a script skips when it is not executable.
+#	free_port (a port no socket has, UDP nor TCP) is ports.sh's.
 
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
-
-# free_port - a port on 127.0.0.1 nobody uses, for UDP nor TCP
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hantu "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$REPO/tests/lib/ports.sh"
 
 # nsd_start ZONE - nsd on 127.0.0.1:$PORT serving ZONE
 nsd_start() {

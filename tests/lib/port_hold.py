@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""port_hold.py - keep a stopped server's TCP port of 127.0.0.1 its own.
+"""port_hold.py - keep a stopped server's TCP port of 127.0.0.1 its own;
+bind, take or probe such a port.
 
 usage: port_hold.py PORT
+       port_hold.py bind PORT REUSEADDR [REUSEPORT]
+       port_hold.py take PORT
+       port_hold.py answer PORT [pg]
 
 While a test's server is down, another program could bind its port (a
 server of a test running beside it) or take it as a connection's own
@@ -22,6 +26,22 @@ and the hold starts again.  Prints "held" once it holds the port.
 
 SIGUSR1: listen without ever accepting (a server that hangs), print
 "listening".  SIGTERM ends it and lets the port go.
+
+What the tests check about a held port, and the other program that
+takes a port nothing held:
+
+bind: bind 127.0.0.1:PORT with SO_REUSEADDR and SO_REUSEPORT as given
+(0 or 1, REUSEPORT 0 when left out) and listen; exit 0 if that worked,
+1 saying why if not.
+
+take: bind 127.0.0.1:PORT with SO_REUSEADDR (as servers do) and
+listen, print "listening", and keep it until SIGTERM (60 s at most).
+
+answer: print what a connection to 127.0.0.1:PORT gets: "refused", or
+"open" once connected.  With pg it then sends a PostgreSQL SSL request
+and prints "data" (an answer within 1 s), "closed" (the server closed
+the connection) or "silence" (nothing within 1 s, as from a port that
+listens and never accepts).
 """
 import errno
 import signal
@@ -30,10 +50,11 @@ import sys
 import time
 
 
-def bound(port, reuse):
+def bound(port, reuse, reuseport=False):
     """A socket bound to 127.0.0.1:port, or None if the port is taken."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, int(reuseport))
     try:
         s.bind(("127.0.0.1", port))
         return s
@@ -70,8 +91,48 @@ def hold(port):
     sys.exit("port_hold.py: 127.0.0.1:%d stayed taken for 60 s" % port)
 
 
-def main():
-    port = int(sys.argv[1])
+def bind(port, reuseaddr, reuseport="0"):
+    s = bound(int(port), int(reuseaddr), int(reuseport))
+    if s is None:
+        sys.exit("port_hold.py: 127.0.0.1:%s is taken" % port)
+    s.listen(1)
+    return s
+
+
+def take(port):
+    s = bind(port, "1")
+    print("listening", flush=True)
+    time.sleep(60)
+
+
+# PostgreSQL's SSL request: a length of 8 and the code 80877103.
+PG_SSL_REQUEST = b"\0\0\0\x08\x04\xd2\x16\x2f"
+
+
+def connection(port, probe):
+    """What a connection to 127.0.0.1:port gets (answer's words)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(("127.0.0.1", port))
+        if probe != "pg":
+            return "open"
+        s.settimeout(1)
+        s.sendall(PG_SSL_REQUEST)
+        return "data" if s.recv(1) else "closed"
+    except ConnectionRefusedError:
+        return "refused"
+    except socket.timeout:
+        return "silence"
+    finally:
+        s.close()
+
+
+def answer(port, probe=None):
+    print(connection(int(port), probe))
+
+
+def hold_until_term(port):
     s = hold(port)
 
     def hang(signum, frame):
@@ -86,6 +147,25 @@ def main():
     print("held", flush=True)
     while True:
         signal.pause()
+
+
+USAGE = __doc__.split("\n\n")[1]
+COMMANDS = {
+    "bind": (bind, (2, 3)),
+    "take": (take, (1, 1)),
+    "answer": (answer, (1, 2)),
+}
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) == 1 and args[0].isdigit():
+        return hold_until_term(int(args[0]))
+    fn, (least, most) = COMMANDS.get(args[0] if args else "", (None, (0, 0)))
+    if fn is None or not least <= len(args) - 1 <= most:
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
+    fn(*args[1:])
 
 
 if __name__ == "__main__":

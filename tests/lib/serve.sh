@@ -9,25 +9,27 @@
 #	req NAME METHOD PATH WANT [CURL ARGS...]
 # DESCRIPTION
 #	serve_start runs "$SERVE_BIN" (default $MQ, the sanitized build)
-#	as mq serve with MQ_WWW_IP=127.0.0.1 and MQ_WWW_PORT a free port,
-#	plus the VAR=VALUE settings given (MQ_STORE_PATH defaults to
-#	$TMP/mq.mdb), its stderr appended to LOG.  It returns once GET /health
-#	answers, setting PORT, URL and SERVE_PID; a port someone else took
-#	meanwhile is retried with another (mq binds it with SO_REUSEADDR: a
-#	port in TIME_WAIT is no obstacle), a cluster-listen port given is
-#	not.  The harness kills the server at exit whatever happens.
-#	Returns 1 (after printing the log) when serve did not come up.
+#	as mq serve with MQ_WWW_IP=127.0.0.1 and MQ_WWW_PORT a free port
+#	(free_port of ports.sh), plus the VAR=VALUE settings given
+#	(MQ_STORE_PATH defaults to $TMP/mq.mdb), its stderr appended to
+#	LOG.  It returns once GET /health answers, setting PORT, URL and
+#	SERVE_PID; a port someone else took meanwhile is retried with
+#	another, a cluster-listen port given is not.  The harness kills
+#	the server at exit whatever happens.  Returns 1 (after printing
+#	the log) when serve did not come up.
 #
 #	req asks METHOD $URL$PATH and checks the status code is WANT (one
 #	harness check named NAME); the body lands in $TMP/body and is shown
 #	when the code differs.
 
+. "$REPO/tests/lib/ports.sh"
+
 # serve_start LOG [VAR=VALUE...]
 serve_start() {
-	local log=$1 try i
+	local log=$1 i _
 	shift
-	for try in $(seq 1 20); do
-		PORT=$((20000 + (RANDOM * 7 + $$ + try) % 40000))
+	for _ in $(seq 1 20); do
+		PORT=$(free_port) || break
 		env MQ_STORE_PATH="$TMP/mq.mdb" MQ_WWW_IP=127.0.0.1 \
 			MQ_WWW_PORT="$PORT" "$@" "${SERVE_BIN:-$MQ}" serve \
 			2>> "$log" &

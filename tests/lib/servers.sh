@@ -53,22 +53,8 @@ TEST_DB_USER=${TEST_DB_USER:-mq}
 TEST_DB_NAME=${TEST_DB_NAME:-mq}
 TEST_DB_PASSWORD=${TEST_DB_PASSWORD:-mqTest4711pw}
 SERVERS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-# free_port - print a TCP port no socket has (from a random base): not
-#	only no listener, no connection either, as one in TIME_WAIT that
-#	took the port as its own keeps a listener off it for 60 s
-free_port() {
-	local port _
-	for _ in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "servers.sh: no free port found" >&2
-	return 1
-}
+PORT_HOLD=$SERVERS_LIB/port_hold.py
+. "$SERVERS_LIB/ports.sh"
 
 # servers_log_tail FILE - the end of a server log, for a failure report
 servers_log_tail() {
@@ -242,7 +228,7 @@ maria_stop() {
 #	once the holder tries the port, which it takes the moment the
 #	server lets it go (port_wait DIR held)
 port_hold() {
-	python3 "$SERVERS_LIB/port_hold.py" "$2" >"$1/hold.out" 2>&1 &
+	python3 "$PORT_HOLD" "$2" >"$1/hold.out" 2>&1 &
 	echo $! >"$1/hold.pid"
 	port_wait "$1" 'waiting|held'
 }

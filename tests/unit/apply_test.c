@@ -576,51 +576,25 @@ static void racing_writers(struct store *st)
 		      "edir=+ etype=s", 1, 0, 1, 0);
 }
 
-/* A writer that holds the write lock until it is told to let go. */
-struct holder {
-	struct store *st;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool holding, release;
-	/* the unchanged apply of the other thread */
+/* The apply of an unchanged source in a thread beside a holder: done is
+ * told under the holder's mutex and condition. */
+struct unchanged {
+	struct holder h;
 	struct apply_op op;
 	enum store_rc rc;
 	bool empty, done;
 };
 
-/* hold_fn - the body of the holder's write transaction: wait */
-static enum store_rc hold_fn(struct store_txn *txn, void *arg)
-{
-	struct holder *h = arg;
-
-	(void)txn;
-	pthread_mutex_lock(&h->m);
-	h->holding = true;
-	pthread_cond_broadcast(&h->c);
-	while (!h->release)
-		pthread_cond_wait(&h->c, &h->m);
-	pthread_mutex_unlock(&h->m);
-	return STORE_OK;
-}
-
-static void *hold_thread(void *arg)
-{
-	struct holder *h = arg;
-
-	store_write(h->st, hold_fn, h, NULL);
-	return NULL;
-}
-
 static void *unchanged_thread(void *arg)
 {
-	struct holder *h = arg;
-	enum store_rc rc = apply_rows(h->st, &h->op, 0, &h->empty);
+	struct unchanged *u = arg;
+	enum store_rc rc = apply_rows(u->h.st, &u->op, 0, &u->empty);
 
-	pthread_mutex_lock(&h->m);
-	h->rc = rc;
-	h->done = true;
-	pthread_cond_broadcast(&h->c);
-	pthread_mutex_unlock(&h->m);
+	pthread_mutex_lock(&u->h.m);
+	u->rc = rc;
+	u->done = true;
+	pthread_cond_broadcast(&u->h.c);
+	pthread_mutex_unlock(&u->h.m);
 	return NULL;
 }
 
@@ -628,33 +602,27 @@ static void *unchanged_thread(void *arg)
 static void no_write_lock(struct store *st)
 {
 	const char *rows = "localip=a hostname=1 | localip=b hostname=2";
-	struct holder h = { .st = st, .m = PTHREAD_MUTEX_INITIALIZER,
-			    .c = PTHREAD_COND_INITIALIZER };
+	struct unchanged u = { .h = { .st = st, .m = PTHREAD_MUTEX_INITIALIZER,
+				      .c = PTHREAD_COND_INITIALIZER } };
 	struct rows r;
 	struct timespec until;
-	pthread_t holder, other;
+	pthread_t other;
 	enum store_rc rc;
 
 	set_rows(st, "mtanames", rows, 0, &rc);
 	parse_rows(reg_mailerq_find("mtanames"), rows, &r);
-	h.op = (struct apply_op){ "mtanames", &r, { 0 } };
-	pthread_create(&holder, NULL, hold_thread, &h);
-	pthread_mutex_lock(&h.m);
-	while (!h.holding)
-		pthread_cond_wait(&h.c, &h.m);
-	pthread_mutex_unlock(&h.m);
-	pthread_create(&other, NULL, unchanged_thread, &h);
+	u.op = (struct apply_op){ "mtanames", &r, { 0 } };
+	hold(&u.h);
+	pthread_create(&other, NULL, unchanged_thread, &u);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 10;
-	pthread_mutex_lock(&h.m);
-	while (!h.done && pthread_cond_timedwait(&h.c, &h.m, &until) == 0)
+	pthread_mutex_lock(&u.h.m);
+	while (!u.done && pthread_cond_timedwait(&u.h.c, &u.h.m, &until) == 0)
 		;
-	CHECK(h.done && h.rc == STORE_OK && h.empty, "an unchanged source "
+	CHECK(u.done && u.rc == STORE_OK && u.empty, "an unchanged source "
 	      "is done while another writer holds the write lock");
-	h.release = true;
-	pthread_cond_broadcast(&h.c);
-	pthread_mutex_unlock(&h.m);
-	pthread_join(holder, NULL);
+	pthread_mutex_unlock(&u.h.m);
+	let_go(&u.h);
 	pthread_join(other, NULL);
 	rows_free(&r);
 }

@@ -319,57 +319,6 @@ static void announced(bool child)
 	store_close(st);
 }
 
-/* A writer that holds the write lock until told to let go. */
-struct holder {
-	struct store *st;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool holding, release;
-	pthread_t thread;
-};
-
-static enum store_rc hold_fn(struct store_txn *txn, void *arg)
-{
-	struct holder *h = arg;
-
-	(void)txn;
-	pthread_mutex_lock(&h->m);
-	h->holding = true;
-	pthread_cond_broadcast(&h->c);
-	while (!h->release)
-		pthread_cond_wait(&h->c, &h->m);
-	pthread_mutex_unlock(&h->m);
-	return STORE_OK;
-}
-
-static void *hold_thread(void *arg)
-{
-	struct holder *h = arg;
-
-	store_write(h->st, hold_fn, h, NULL);
-	return NULL;
-}
-
-/* hold - start h's thread and wait until it holds the lock */
-static void hold(struct holder *h)
-{
-	pthread_create(&h->thread, NULL, hold_thread, h);
-	pthread_mutex_lock(&h->m);
-	while (!h->holding)
-		pthread_cond_wait(&h->c, &h->m);
-	pthread_mutex_unlock(&h->m);
-}
-
-/* let_go - the holder commits */
-static void let_go(struct holder *h)
-{
-	pthread_mutex_lock(&h->m);
-	h->release = true;
-	pthread_cond_broadcast(&h->c);
-	pthread_mutex_unlock(&h->m);
-	pthread_join(h->thread, NULL);
-}
-
 /* seen_within - does store_writer_waits answer want within 5 s? */
 static bool seen_within(struct store *st, bool want)
 {
@@ -421,7 +370,6 @@ static void waiters_seen(void)
 		wait_write(mine, &w);
 		_exit(0);
 	}
-	h.holding = h.release = false;
 	hold(&h);
 	CHECK(write(go[1], "g", 1) == 1 && seen_within(st, true),
 	      "a child process that waits is seen");

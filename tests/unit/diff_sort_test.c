@@ -88,17 +88,31 @@ static void check_sort(const char *name, struct keys *k)
 	free(want);
 }
 
+/* How addresses() leaves them. */
+enum arrange { SHUFFLED, SORTED, REVERSED, SWAPPED };
+
+/* A case: its name, the function that makes its keys and what it reads. */
+struct sort_case {
+	const char *name;
+	void (*make)(struct keys *k, const struct sort_case *c);
+	size_t n;			/* keys */
+	size_t maxlen;			/* random_bytes: lengths 1..maxlen */
+	const uint8_t *alphabet;	/* random_bytes: or any byte if NULL */
+	size_t nalpha;
+	const char *prefix;		/* addresses: before each */
+	enum arrange how;		/* addresses */
+};
+
 /* random_bytes - n keys of lengths 1..maxlen, bytes of alphabet */
-static void random_bytes(struct keys *k, size_t n, size_t maxlen,
-			 const uint8_t *alphabet, size_t nalpha)
+static void random_bytes(struct keys *k, const struct sort_case *c)
 {
 	uint8_t key[STORE_KEY_MAX];
 
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 1 + rnd() % maxlen;
+	for (size_t i = 0; i < c->n; i++) {
+		size_t len = 1 + rnd() % c->maxlen;
 
 		for (size_t j = 0; j < len; j++)
-			key[j] = alphabet ? alphabet[rnd() % nalpha]
+			key[j] = c->alphabet ? c->alphabet[rnd() % c->nalpha]
 				: (uint8_t)rnd();
 		add(k, key, len);
 	}
@@ -133,15 +147,13 @@ static void renumber(struct keys *k)
 		k->e[i].nth = i;
 }
 
-/* How addresses() leaves them. */
-enum arrange { SHUFFLED, SORTED, REVERSED, SWAPPED };
-
 /* addresses - the n addresses from 1, in the order asked */
-static void addresses(struct keys *k, size_t n, const char *prefix,
-		      enum arrange how)
+static void addresses(struct keys *k, const struct sort_case *c)
 {
-	for (size_t i = 1; i <= n; i++)
-		address(k, prefix, i);
+	enum arrange how = c->how;
+
+	for (size_t i = 1; i <= c->n; i++)
+		address(k, c->prefix ? c->prefix : "", i);
 	if (how == SHUFFLED)
 		shuffle(k->e, k->n);
 	if (how != SHUFFLED)
@@ -163,47 +175,51 @@ static void addresses(struct keys *k, size_t n, const char *prefix,
 }
 
 /* duplicates - n keys drawn from 50 addresses */
-static void duplicates(struct keys *k, size_t n)
+static void duplicates(struct keys *k, const struct sort_case *c)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < c->n; i++)
 		address(k, "", 1 + rnd() % 50);
 }
 
+/* Four byte values with NUL among them, so that "ab" and "ab\0" meet. */
+static const uint8_t few[] = { 0, 1, 'a', 0xff };
+
+/* The cases in the order they run: each draws its keys from rnd(). */
+static const struct sort_case cases[] = {
+	{ "random bytes, lengths 1..max", random_bytes, .n = N,
+	  .maxlen = STORE_KEY_MAX },
+	{ "four byte values with NUL, lengths 1..24", random_bytes, .n = N,
+	  .maxlen = 24, .alphabet = few, .nalpha = sizeof(few) },
+	{ "addresses shuffled", addresses, .n = N, .how = SHUFFLED },
+	{ "addresses sorted", addresses, .n = N, .how = SORTED },
+	{ "addresses reversed", addresses, .n = N, .how = REVERSED },
+	{ "addresses sorted, 1000 pairs swapped", addresses, .n = N,
+	  .how = SWAPPED },
+	{ "addresses shuffled, a common prefix of 19 bytes", addresses, .n = N,
+	  .prefix = "a-prefix-of-twenty-", .how = SHUFFLED },
+	{ "50 addresses, each 2,000 times", duplicates, .n = N },
+	{ "tiny: few byte values", random_bytes, .n = 0,
+	  .maxlen = 4, .alphabet = few, .nalpha = sizeof(few) },
+	{ "tiny: few byte values", random_bytes, .n = 1,
+	  .maxlen = 4, .alphabet = few, .nalpha = sizeof(few) },
+	{ "tiny: few byte values", random_bytes, .n = 2,
+	  .maxlen = 4, .alphabet = few, .nalpha = sizeof(few) },
+	{ "tiny: few byte values", random_bytes, .n = 33,
+	  .maxlen = 4, .alphabet = few, .nalpha = sizeof(few) },
+	{ "tiny: few byte values", random_bytes, .n = 1000,
+	  .maxlen = 4, .alphabet = few, .nalpha = sizeof(few) },
+};
+
 int main(void)
 {
-	static const uint8_t few[] = { 0, 1, 'a', 0xff };
-	static const size_t tiny[] = { 0, 1, 2, 33, 1000 };
 	size_t cap = (size_t)N * (sizeof(struct held) + STORE_KEY_MAX);
 	struct keys k = { .buf = malloc(cap), .cap = cap,
 			  .e = malloc(N * sizeof(*k.e)) };
 
-	random_bytes(&k, N, STORE_KEY_MAX, NULL, 0);
-	check_sort("random bytes, lengths 1..max", &k);
-	k.n = k.used = 0;
-	random_bytes(&k, N, 24, few, sizeof(few));
-	check_sort("four byte values with NUL, lengths 1..24", &k);
-	k.n = k.used = 0;
-	addresses(&k, N, "", SHUFFLED);
-	check_sort("addresses shuffled", &k);
-	k.n = k.used = 0;
-	addresses(&k, N, "", SORTED);
-	check_sort("addresses sorted", &k);
-	k.n = k.used = 0;
-	addresses(&k, N, "", REVERSED);
-	check_sort("addresses reversed", &k);
-	k.n = k.used = 0;
-	addresses(&k, N, "", SWAPPED);
-	check_sort("addresses sorted, 1000 pairs swapped", &k);
-	k.n = k.used = 0;
-	addresses(&k, N, "a-prefix-of-twenty-", SHUFFLED);
-	check_sort("addresses shuffled, a common prefix of 19 bytes", &k);
-	k.n = k.used = 0;
-	duplicates(&k, N);
-	check_sort("50 addresses, each 2,000 times", &k);
-	for (size_t i = 0; i < sizeof(tiny) / sizeof(tiny[0]); i++) {
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		k.n = k.used = 0;
-		random_bytes(&k, tiny[i], 4, few, sizeof(few));
-		check_sort("tiny: few byte values", &k);
+		cases[i].make(&k, &cases[i]);
+		check_sort(cases[i].name, &k);
 	}
 	free(k.buf);
 	free(k.e);

@@ -1,7 +1,7 @@
 /*
  * NAME
  *	store_util.h - what the store's unit tests share: the sequence,
- *	a source of large capacity rows
+ *	a source of large capacity rows, a writer that holds the write lock
  * DESCRIPTION
  *	Included by the store's unit tests (grep for it: the list is not
  *	kept here); static inline functions only, so that a test may
@@ -10,6 +10,8 @@
 #ifndef MQ_STORE_UTIL_H
 #define MQ_STORE_UTIL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -47,6 +49,65 @@ static inline enum store_rc next_big(void *arg, struct store_row *row)
 	row->col[reg_column_index(b->t, "name")] = (struct store_value){
 		.kind = SV_TEXT, .s = b->name, .len = b->len };
 	return STORE_OK;
+}
+
+/*
+ * A writer that holds the write lock until told to let go: a thread in
+ * st's write transaction, waiting on c for release.  m and c start as
+ * PTHREAD_MUTEX_INITIALIZER and PTHREAD_COND_INITIALIZER; a test may
+ * wait on c for a state of its own under m too.
+ */
+struct holder {
+	struct store *st;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool holding, release;
+	pthread_t thread;
+};
+
+/* hold_fn - the body of the holder's write transaction: wait */
+static inline enum store_rc hold_fn(struct store_txn *txn, void *arg)
+{
+	struct holder *h = arg;
+
+	(void)txn;
+	pthread_mutex_lock(&h->m);
+	h->holding = true;
+	pthread_cond_broadcast(&h->c);
+	while (!h->release)
+		pthread_cond_wait(&h->c, &h->m);
+	pthread_mutex_unlock(&h->m);
+	return STORE_OK;
+}
+
+static inline void *hold_thread(void *arg)
+{
+	struct holder *h = arg;
+
+	store_write(h->st, hold_fn, h, NULL);
+	return NULL;
+}
+
+/* hold - start h's thread and wait until it holds the lock (again
+ *	after let_go: its thread has ended then) */
+static inline void hold(struct holder *h)
+{
+	h->holding = h->release = false;
+	pthread_create(&h->thread, NULL, hold_thread, h);
+	pthread_mutex_lock(&h->m);
+	while (!h->holding)
+		pthread_cond_wait(&h->c, &h->m);
+	pthread_mutex_unlock(&h->m);
+}
+
+/* let_go - the holder commits; returns once its thread ended */
+static inline void let_go(struct holder *h)
+{
+	pthread_mutex_lock(&h->m);
+	h->release = true;
+	pthread_cond_broadcast(&h->c);
+	pthread_mutex_unlock(&h->m);
+	pthread_join(h->thread, NULL);
 }
 
 #endif
