@@ -74,20 +74,6 @@ replica_seq() {
 		sed -n 's/.*"sequence": *\([0-9]*\).*/\1/p'
 }
 
-installs() { grep -c "snapshot at sequence [0-9]* installed" "$TMP/r.log"; }
-
-# installed_after N - 0 once the replica has logged more than N installs
-#	(the line comes after the install's commit: up to 30 s)
-installed_after() {
-	local i
-	for i in $(seq 1 600); do
-		[ "$(installs)" -gt "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "# the replica logged $(installs) installs, wanted more than $1" >&2
-	return 1
-}
-
 # overflow RUN - 6 changes in one transaction, 5 kept: the place of a
 #	replica that has not got it yet is gone from the primary's log
 overflow() {
@@ -98,7 +84,7 @@ overflow() {
 }
 
 replica_start r || { fail "replica starts"; finish; }
-{ wait_seq r "$(store_seq p)" 30 && installed_after 0; } || fail "first catch-up"
+{ wait_seq r "$(store_seq p)" 30 && installed_after r 0; } || fail "first catch-up"
 SNAP_BYTES=$(sed -n 's/.*receiving a snapshot .*(\([0-9]*\) bytes).*/\1/p' \
 	"$TMP/r.log" | tail -n 1)
 took "set up, first snapshot of ${SNAP_BYTES:-?} bytes"
@@ -117,7 +103,7 @@ kill_applying() {
 	[ "$i" -lt 1000 ] || echo "# run $1: the replica applied nothing for 10 s"
 }
 
-snaps=$(installs)
+snaps=$(installs r)
 writer & WPID=$!
 at_exit "kill $WPID 2>/dev/null"
 bad=0
@@ -130,7 +116,7 @@ done
 kill "$WPID"; wait "$WPID" 2>/dev/null
 expect_eq "after each of $RUNS kills mid-apply the store verifies" 0 "$bad"
 check "after $RUNS kills mid-apply the replica catches up" wait_seq r "$(store_seq p)" 30
-expect_eq "it resumed from the log each time (no snapshot)" "$snaps" "$(installs)"
+expect_eq "it resumed from the log each time (no snapshot)" "$snaps" "$(installs r)"
 same_dump "its dump equals the primary's" p r
 check "its store verifies" "$MQ" verify "$TMP/r/mq.mdb"
 took "$RUNS kills mid-apply"
@@ -163,7 +149,7 @@ done
 # the last kill may have come after an install's commit, before its
 # line: the place is gone once more, so the last start takes a snapshot
 overflow last
-snaps=$(installs)
+snaps=$(installs r)
 replica_start r || fail "replica restarts after the last kill"
 echo "# $hits of $RUNS kills came while the snapshot's file was there"
 expect_eq "after each of $RUNS kills mid-snapshot the store verifies" 0 "$bad"
@@ -171,7 +157,7 @@ check "most kills came mid-snapshot" test "$hits" -ge $((RUNS / 2))
 check "after $RUNS kills mid-snapshot the replica catches up" wait_seq r "$(store_seq p)" 30
 same_dump "its dump equals the primary's" p r
 check "its store verifies" "$MQ" verify "$TMP/r/mq.mdb"
-check "the snapshot path was taken" installed_after "$snaps"
+check "the snapshot path was taken" installed_after r "$snaps"
 leftover=$(ls "$TMP/r" | grep -c "repl-recv")
 expect_eq "no temporary snapshot file is left" 0 "$leftover"
 took "$RUNS kills mid-snapshot"

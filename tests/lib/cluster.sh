@@ -98,6 +98,22 @@ wait_seq() {
 	return 1
 }
 
+# installs NAME - how many snapshots NAME's log says it installed
+installs() { grep -c "snapshot at sequence [0-9]* installed" "$TMP/$1.log"; }
+
+# installed_after NAME N - 0 once NAME has logged more than N installs
+#	(the line comes after the install's commit, which wait_seq sees:
+#	up to 30 s)
+installed_after() {
+	local i
+	for i in $(seq 1 600); do
+		[ "$(installs "$1")" -gt "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "# $1 logged $(installs "$1") installs, wanted more than $2" >&2
+	return 1
+}
+
 # node_dump NAME - every table's row count, and the rows of each table
 #	that has any, as mq dump prints them (a process per table is
 #	costly under the sanitizers: the empty ones are not dumped)
