@@ -56,7 +56,7 @@ start_mq() {
 	export MQ_STORE_PATH=$dir/mq.mdb MQ_WWW_IP=127.0.0.1
 	capacity_rows "$ROWS" | "$MQ" set capacity - > /dev/null ||
 		die "cannot write the capacity rows"
-	mq_port=$(free_port 1) || die "no free port"
+	mq_port=$(free_port) || die "no free port"
 	MQ_WWW_PORT=$mq_port "$MQ" serve 2> "$dir/serve.log" &
 	mq_pid=$!
 	wait_http "http://127.0.0.1:$mq_port/health" "$mq_pid" ||
@@ -78,7 +78,7 @@ $(head -c 300 "$dir/www/answer.json")"
 # start_nginx - nginx serving answer.json for every path; sets nginx_port.
 start_nginx() {
 	local conf=$dir/nginx.conf user=
-	nginx_port=$(free_port 2) || die "no free port"
+	nginx_port=$(free_port) || die "no free port"
 	mkdir -p "$dir/nginx-tmp"
 	# As root nginx's workers would become nobody, who cannot enter DIR.
 	[ "$(id -u)" = 0 ] && user="user root;"

@@ -5,36 +5,28 @@
 #	BENCH=NAME
 #	. "$root/bench/lib.sh"
 #	die MESSAGE
-#	port=$(free_port SALT)
+#	port=$(free_port)
 #	wait_http URL PID
 #	capacity_rows N | "$MQ" set capacity -
 #	capacity_rules N ROWS | "$MQ" set capacity_rules -
 # DESCRIPTION
-#	die prints "bench NAME: MESSAGE" and exits 1.  free_port prints a
-#	loopback port no socket has (SALT keeps two ports of one run
-#	apart).  wait_http returns 0 once URL answers, 1 when PID died or
-#	10 s passed.  capacity_rows prints N capacity rows, row i for
-#	localip 192.0.2.(i % 250 + 1) and domain d<i>.example with
-#	domain_maxconnections i % 50 + 1 (what bench/http_lookup.lua asks
-#	and the benchmarks check); capacity_rules N ROWS prints N fnmatch
-#	rules (*.z<i>.example) over those rows, a third of them bound to
-#	localip 192.0.2.7, priorities 0 to 6.  Both print a header line
-#	first, as 'mq set TABLE -' reads it.
+#	die prints "bench NAME: MESSAGE" and exits 1.  free_port is the
+#	tests' (tests/lib/ports.sh): a port no socket has, TCP nor UDP,
+#	TIME_WAIT included; a second call gives another port once the
+#	first one is bound.  wait_http returns 0 once URL answers, 1 when
+#	PID died or 10 s passed.  capacity_rows prints N capacity rows,
+#	row i for localip 192.0.2.(i % 250 + 1) and domain d<i>.example
+#	with domain_maxconnections i % 50 + 1 (what bench/http_lookup.lua
+#	asks and the benchmarks check); capacity_rules N ROWS prints N
+#	fnmatch rules (*.z<i>.example) over those rows, a third of them
+#	bound to localip 192.0.2.7, priorities 0 to 6.  Both print a
+#	header line first, as 'mq set TABLE -' reads it.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/ports.sh"
 
 die() {
 	echo "bench $BENCH: $*" >&2
 	exit 1
-}
-
-free_port() {
-	local try port
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + ($$ * 17 + ${1:-0} * 101 + try * 1009) % 20000))
-		# any socket, not only a listener: a connection's TIME_WAIT
-		# keeps a listener off its port for 60 s
-		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return 0; }
-	done
-	return 1
 }
 
 wait_http() {

@@ -37,6 +37,8 @@ MQ=$root/${MQ_BUILD:-build}/mq
 ROWS=${MQ_BENCH_REPL_ROWS:-1000000}
 WRITES=${MQ_BENCH_REPL_WRITES:-200}
 dir=${1:-}
+BENCH=replication
+. "$root/bench/lib.sh"
 pids=()
 
 cleanup() {
@@ -48,7 +50,6 @@ trap cleanup EXIT
 mkdir -p "$dir/p" "$dir/r"
 
 now() { date +%s.%N; }
-port() { echo $((20000 + (RANDOM * 7 + $$ + $1) % 40000)); }
 seq_of() { MQ_STORE_PATH="$1" "$MQ" stat | awk '$1 == "sequence" { print $2; exit }'; }
 
 kp=$("$MQ" cluster keygen); kr=$("$MQ" cluster keygen)
@@ -56,7 +57,7 @@ key() { sed -n "s/^$1: //p" <<< "$2"; }
 
 awk -v n="$ROWS" 'BEGIN { print "type\taddress"; for (i = 1; i <= n; i++) printf "domain\tr%d.example\n", i }' |
 	MQ_STORE_PATH="$dir/p/mq.mdb" "$MQ" set locals - > /dev/null || exit 1
-cport=$(port 1) pw=$(port 2) rw=$(port 3)
+pw=$(free_port) && cport=$(free_port) || exit 1
 MQ_STORE_PATH="$dir/p/mq.mdb" MQ_WWW_PORT=$pw MQ_WWW_TOKEN=t \
 	MQ_CLUSTER_LISTEN=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kp") \
 	MQ_CLUSTER_PEERS=$(key public-key "$kr") "$MQ" serve 2> "$dir/p.log" &
@@ -66,6 +67,7 @@ until curl -s -o /dev/null "http://127.0.0.1:$pw/health"; do
 	sleep 0.05
 done
 want=$(seq_of "$dir/p/mq.mdb")
+rw=$(free_port) || exit 1	# now not one of the primary's
 
 : > "$dir/r.log"	# no install line of an earlier run in DIR
 t0=$(now)

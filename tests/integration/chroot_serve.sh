@@ -5,6 +5,7 @@
 # variables alone, driven from outside with curl; it answers its own
 # health check and stops cleanly on SIGTERM.
 . "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tests/lib/ports.sh"
 
 root="$TMP/root"
 mkdir -p "$root"
@@ -29,10 +30,9 @@ in_root() {
 
 # start_serve - mq serve in the root on a free port; 0 once /health answers.
 start_serve() {
-	local try
-	for try in 1 2 3 4 5; do
-		PORT=$((20000 + ($$ * 7 + try * 1009) % 20000))
-		ss -Htln "sport = :$PORT" 2>/dev/null | grep -q . && continue
+	local _
+	for _ in 1 2 3 4 5; do
+		PORT=$(free_port) || return 1
 		# Not through in_root: $! must be mq itself (env and chroot exec).
 		env -i MQ_STORE_PATH=/data/mq.mdb MQ_WWW_IP=127.0.0.1 \
 			MQ_WWW_PORT="$PORT" MQ_WWW_TOKEN="$TOKEN" \

@@ -173,12 +173,11 @@ export MQ_DNS_SERVERS=127.0.0.1:$PORT
 # A server that never answers: the check waits for its timeout while
 # lookups answer at once from the last statuses.
 SILENT=$(free_port)
-perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(LocalAddr =>
-	"127.0.0.1:$ARGV[0]", Proto => "udp") or die "bind: $@"; sleep 30' \
-	"$SILENT" &
+python3 "$REPO/tests/lib/port_hold.py" silent "$SILENT" >silent.out 2>&1 &
 SILENT_PID=$!
 at_exit "kill $SILENT_PID 2>/dev/null"
-sleep 0.3
+# unbound, the port would refuse the queries at once
+for _ in $(seq 100); do grep -qx bound silent.out && break; sleep 0.1; done
 start=$(date +%s%N)
 MQ_DNS_SERVERS=127.0.0.1:$SILENT $MQ dkim-record --check >slow.out 2>&1 &
 CHECK_PID=$!

@@ -199,16 +199,10 @@ check "a bad key came in from SQL" test -n "$GARBAGE"
 $MQ set dkim_patterns "dkim_key=$GARBAGE" type=exact sign=frank@many.test >/dev/null
 
 SILENT=$(free_port)
-/usr/bin/python3 -c 'import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-time.sleep(300)' "$SILENT" &
+python3 "$REPO/tests/lib/port_hold.py" silent "$SILENT" >silent.out 2>&1 &
 SILENT_PID=$!
 at_exit "kill $SILENT_PID 2>/dev/null"
-for _ in $(seq 100); do
-	ss -Hanu "sport = :$SILENT" | grep -q . && break
-	sleep 0.1
-done
+for _ in $(seq 100); do grep -qx bound silent.out && break; sleep 0.1; done
 check "the silent DNS server listens" sh -c "ss -Hanu 'sport = :$SILENT' | grep -q ."
 
 # The release binary: the time to answer is the product's, not the

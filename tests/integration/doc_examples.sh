@@ -15,6 +15,7 @@
 #	reasons and counted.
 
 . "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tests/lib/ports.sh"
 
 WORK=$TMP/doc
 mkdir -p "$WORK/build" "$WORK/var" "$TMP/bin"
@@ -24,9 +25,9 @@ export PATH=$TMP/bin:$PATH
 unset MQ_STORE_PATH MQ_DATABASE_ADDRESS MQ_WWW_TOKEN
 
 serve_up() {
-	local i
-	for i in $(seq 1 20); do
-		PORT=$((20000 + (RANDOM * 7 + $$ + i) % 40000))
+	local _
+	for _ in $(seq 1 20); do
+		PORT=$(free_port) || return 1
 		(cd "$WORK" && exec env MQ_WWW_IP=127.0.0.1 MQ_WWW_PORT="$PORT" \
 			MQ_WWW_TOKEN=secret "$MQ" serve) 2>>"$TMP/serve.log" &
 		SERVE_PID=$!

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """port_hold.py - keep a stopped server's TCP port of 127.0.0.1 its own;
-bind, take or probe such a port.
+bind, take or probe such a port; hold a UDP port that never answers.
 
 usage: port_hold.py PORT
        port_hold.py bind PORT REUSEADDR [REUSEPORT]
        port_hold.py take PORT
        port_hold.py answer PORT [pg]
+       port_hold.py silent PORT
 
 While a test's server is down, another program could bind its port (a
 server of a test running beside it) or take it as a connection's own
@@ -42,6 +43,10 @@ answer: print what a connection to 127.0.0.1:PORT gets: "refused", or
 and prints "data" (an answer within 1 s), "closed" (the server closed
 the connection) or "silence" (nothing within 1 s, as from a port that
 listens and never accepts).
+
+silent: bind UDP 127.0.0.1:PORT and never read: a DNS server that
+never answers (a query to a port nothing bound is refused at once).
+Prints "bound", and keeps it until SIGTERM (300 s at most).
 """
 import errno
 import signal
@@ -132,6 +137,13 @@ def answer(port, probe=None):
     print(connection(int(port), probe))
 
 
+def silent(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", int(port)))
+    print("bound", flush=True)
+    time.sleep(300)
+
+
 def hold_until_term(port):
     s = hold(port)
 
@@ -154,6 +166,7 @@ COMMANDS = {
     "bind": (bind, (2, 3)),
     "take": (take, (1, 1)),
     "answer": (answer, (1, 2)),
+    "silent": (silent, (1, 1)),
 }
 
 
