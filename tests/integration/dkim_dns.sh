@@ -172,12 +172,7 @@ export MQ_DNS_SERVERS=127.0.0.1:$PORT
 
 # A server that never answers: the check waits for its timeout while
 # lookups answer at once from the last statuses.
-SILENT=$(free_port)
-python3 "$REPO/tests/lib/port_hold.py" silent "$SILENT" >silent.out 2>&1 &
-SILENT_PID=$!
-at_exit "kill $SILENT_PID 2>/dev/null"
-# unbound, the port would refuse the queries at once
-for _ in $(seq 100); do grep -qx bound silent.out && break; sleep 0.1; done
+silent_start || fail "the silent DNS server starts"
 start=$(date +%s%N)
 MQ_DNS_SERVERS=127.0.0.1:$SILENT $MQ dkim-record --check >slow.out 2>&1 &
 CHECK_PID=$!

@@ -198,11 +198,7 @@ GARBAGE=$($MQ get dkim_keys selector=garbage1 | awk -F'\t' 'NR == 2 { print $1 }
 check "a bad key came in from SQL" test -n "$GARBAGE"
 $MQ set dkim_patterns "dkim_key=$GARBAGE" type=exact sign=frank@many.test >/dev/null
 
-SILENT=$(free_port)
-python3 "$REPO/tests/lib/port_hold.py" silent "$SILENT" >silent.out 2>&1 &
-SILENT_PID=$!
-at_exit "kill $SILENT_PID 2>/dev/null"
-for _ in $(seq 100); do grep -qx bound silent.out && break; sleep 0.1; done
+silent_start
 check "the silent DNS server listens" sh -c "ss -Hanu 'sport = :$SILENT' | grep -q ."
 
 # The release binary: the time to answer is the product's, not the

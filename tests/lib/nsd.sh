@@ -5,12 +5,17 @@
 #	. tests/lib/nsd.sh	(after tests/lib/harness.sh)
 #	PORT=$(free_port) && write "$TMP/nsd/ZONE.zone" && nsd_start ZONE
 #	nsd_stop
+#	silent_start || ...
 # DESCRIPTION
 #	nsd_start serves ZONE from the zone file "$TMP/nsd/ZONE.zone" on
 #	127.0.0.1:$PORT and returns 0 once nsd says it started (10 s at
 #	most); nsd_stop stops it (the script's exit stops it too).
 #	NSD is nsd's path; a script skips when it is not executable.
 #	free_port (a port no socket has, UDP nor TCP) is ports.sh's.
+#	silent_start sets SILENT to a free port that a process (SILENT_PID,
+#	killed at exit) holds bound and never reads: a DNS server that
+#	never answers.  It returns 0 once the port is bound (10 s at most):
+#	a port nothing bound would refuse the queries at once.
 
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
 . "$REPO/tests/lib/ports.sh"
@@ -59,3 +64,18 @@ nsd_stop() {
 	rm -f "$TMP/nsd/nsd.pid"
 }
 at_exit nsd_stop
+
+# silent_start - a DNS server on 127.0.0.1:$SILENT that never answers
+silent_start() {
+	local _
+	SILENT=$(free_port) || return 1
+	python3 "$REPO/tests/lib/port_hold.py" silent "$SILENT" \
+		>"$TMP/silent.out" 2>&1 &
+	SILENT_PID=$!
+	at_exit "kill $SILENT_PID 2>/dev/null"
+	for _ in $(seq 100); do
+		grep -qx bound "$TMP/silent.out" && return 0
+		sleep 0.1
+	done
+	return 1
+}
