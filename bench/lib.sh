@@ -13,8 +13,9 @@
 #	die prints "bench NAME: MESSAGE" and exits 1.  free_port is the
 #	tests' (tests/lib/ports.sh): a port no socket has, TCP nor UDP,
 #	TIME_WAIT included; a second call gives another port once the
-#	first one is bound.  wait_http returns 0 once URL answers, 1 when
-#	PID died or 10 s passed.  capacity_rows prints N capacity rows,
+#	first one is bound, or when given it (free_port PORT).
+#	wait_http returns 0 once URL answers, 1 when PID died or 10 s
+#	passed.  capacity_rows prints N capacity rows,
 #	row i for localip 192.0.2.(i % 250 + 1) and domain d<i>.example
 #	with domain_maxconnections i % 50 + 1 (what bench/http_lookup.lua
 #	asks and the benchmarks check); capacity_rules N ROWS prints N

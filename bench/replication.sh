@@ -57,7 +57,7 @@ key() { sed -n "s/^$1: //p" <<< "$2"; }
 
 awk -v n="$ROWS" 'BEGIN { print "type\taddress"; for (i = 1; i <= n; i++) printf "domain\tr%d.example\n", i }' |
 	MQ_STORE_PATH="$dir/p/mq.mdb" "$MQ" set locals - > /dev/null || exit 1
-pw=$(free_port) && cport=$(free_port) || exit 1
+pw=$(free_port) && cport=$(free_port "$pw") || exit 1
 MQ_STORE_PATH="$dir/p/mq.mdb" MQ_WWW_PORT=$pw MQ_WWW_TOKEN=t \
 	MQ_CLUSTER_LISTEN=127.0.0.1:$cport MQ_CLUSTER_KEY=$(key cluster-key "$kp") \
 	MQ_CLUSTER_PEERS=$(key public-key "$kr") "$MQ" serve 2> "$dir/p.log" &
